@@ -1,0 +1,387 @@
+"""Capture: recognise files, probe audio, hash and copy recordings, import existing transcripts.
+
+Everything is keyed by content (sha256), so adding the same recording twice is recognised whatever
+its name. Audio is probed through PyAV (the decoder inside faster-whisper), so no ffmpeg binary is
+needed. Transcript importers read what Zoom, Teams and Otter export: `.txt` (`Name: text`, with or
+without timestamps), `.vtt` (`Name: text` or `<v Name>` voice tags) and `.srt`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BadAudioError, EmptyTranscriptError, FileTooLargeError, UnsupportedFileError
+from .models import Segment, Word
+
+AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4"}
+TRANSCRIPT_EXTENSIONS = {".txt", ".vtt", ".srt"}
+SUPPORTED_EXTENSIONS = AUDIO_EXTENSIONS | TRANSCRIPT_EXTENSIONS
+DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GB; override with --max-size or INTERVIEW_MINER_MAX_BYTES
+SAMPLE_RATE = 16000
+# Peak RMS (over 0.5 s windows) below this is treated as silence: about -60 dBFS.
+SILENCE_RMS = 1e-3
+
+
+def max_bytes_default() -> int:
+    return int(os.environ.get("INTERVIEW_MINER_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def file_kind(path: str | os.PathLike) -> str:
+    """'audio' or 'transcript'; raises UnsupportedFileError naming the file otherwise."""
+    ext = Path(path).suffix.lower()
+    if ext in AUDIO_EXTENSIONS:
+        return "audio"
+    if ext in TRANSCRIPT_EXTENSIONS:
+        return "transcript"
+    supported = ", ".join(sorted(e.lstrip(".") for e in SUPPORTED_EXTENSIONS))
+    raise UnsupportedFileError(f"{path}: unsupported file type '{ext or '(none)'}' (supported: {supported})")
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files as given, folders expanded to the supported files inside them (sorted, recursive)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS)
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_size(path: str | os.PathLike, max_bytes: int | None = None) -> int:
+    limit = max_bytes_default() if max_bytes is None else max_bytes
+    if not Path(path).exists():
+        raise BadAudioError(f"{path}: file not found")
+    size = Path(path).stat().st_size
+    if size == 0:
+        raise BadAudioError(f"{path}: file is empty (0 bytes)")
+    if size > limit:
+        raise FileTooLargeError(
+            f"{path}: file is {size / 1e9:.2f} GB, over the {limit / 1e9:.2f} GB limit "
+            "(raise it with --max-size or INTERVIEW_MINER_MAX_BYTES)"
+        )
+    return size
+
+
+# ---------------------------------------------------------------------------------------------
+# Audio
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AudioInfo:
+    duration: float
+    channels: int
+    sample_rate: int
+    codec: str
+
+
+def probe_audio(path: str | os.PathLike) -> AudioInfo:
+    """Open the file, check it holds decodable, non-silent audio, and return its facts.
+
+    Stops decoding at the first window that is not silent, so a normal recording costs a fraction
+    of a second; only a silent one is read to the end.
+    """
+    import av
+
+    try:
+        container = av.open(str(path))
+    except Exception as e:  # PyAV raises many error types for broken input
+        raise BadAudioError(f"{path}: not a readable audio file ({_av_reason(e)})") from None
+    with container:
+        if not container.streams.audio:
+            raise BadAudioError(f"{path}: contains no audio stream")
+        stream = container.streams.audio[0]
+        duration = _duration(container, stream)
+        info = AudioInfo(duration or 0.0, stream.codec_context.channels, stream.codec_context.sample_rate or 0, stream.codec_context.name)
+        heard, decoded = False, 0.0
+        try:
+            for chunk in iter_audio(container, stream, window_s=0.5):
+                decoded += len(chunk) / SAMPLE_RATE
+                if len(chunk) and float(np.sqrt(np.mean(chunk**2))) > SILENCE_RMS:
+                    heard = True
+                    break
+        except BadAudioError:
+            raise
+        except Exception as e:
+            raise BadAudioError(f"{path}: audio could not be decoded ({_av_reason(e)})") from None
+    if not heard:
+        if decoded == 0:
+            raise BadAudioError(f"{path}: no audio could be decoded (file is corrupt or truncated)")
+        raise BadAudioError(f"{path}: audio is silent (no sound above -60 dBFS in {decoded:.1f} s)")
+    if not info.duration:
+        info.duration = decoded_duration(path)
+    return info
+
+
+def _duration(container, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    return None
+
+
+def decoded_duration(path: str | os.PathLike) -> float:
+    total = 0
+    for chunk in read_audio_windows(path, 0.0, window_s=600.0):
+        total += len(chunk[1])
+    return total / SAMPLE_RATE
+
+
+def _av_reason(e: Exception) -> str:
+    msg = str(e).strip() or type(e).__name__
+    return msg.split(": '")[0][:160]
+
+
+def iter_audio(container, stream, window_s: float = 30.0, start: float = 0.0):
+    """Yield mono float32 16 kHz numpy chunks of about `window_s` seconds, decoded as a stream.
+
+    Memory stays bounded by the window whatever the file's length (a 3-hour call never sits in
+    memory whole).
+    """
+    import av
+
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    want = int(window_s * SAMPLE_RATE)
+    buf: list[np.ndarray] = []
+    have = 0
+    skip = int(start * SAMPLE_RATE)
+    if start > 0:
+        container.seek(int(start / stream.time_base), stream=stream, any_frame=False, backward=True)
+    first = True
+    for frame in container.decode(stream):
+        if first and start > 0 and frame.pts is not None:
+            # The seek lands on a frame at or before `start`: count from that frame's time.
+            skip = max(0, int(round((start - float(frame.pts * stream.time_base)) * SAMPLE_RATE)))
+        first = False
+        for out in resampler.resample(frame):
+            arr = out.to_ndarray().reshape(-1)
+            if skip:
+                cut = min(skip, len(arr))
+                arr, skip = arr[cut:], skip - cut
+            if len(arr):
+                buf.append(arr)
+                have += len(arr)
+        while have >= want:
+            data = np.concatenate(buf)
+            yield data[:want].astype(np.float32) / 32768.0
+            rest = data[want:]
+            buf, have = ([rest] if len(rest) else []), len(rest)
+    for out in resampler.resample(None):
+        arr = out.to_ndarray().reshape(-1)
+        if skip:
+            cut = min(skip, len(arr))
+            arr, skip = arr[cut:], skip - cut
+        buf.append(arr)
+        have += len(arr)
+    if have:
+        yield np.concatenate(buf).astype(np.float32) / 32768.0
+
+
+def read_audio_windows(path: str | os.PathLike, start: float, window_s: float):
+    """Yield (offset_seconds, samples) windows from `start` to the end of the file."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        offset = start
+        for chunk in iter_audio(container, stream, window_s=window_s, start=start):
+            yield offset, chunk
+            offset += len(chunk) / SAMPLE_RATE
+
+
+def read_audio(path: str | os.PathLike, start: float = 0.0, end: float | None = None) -> np.ndarray:
+    """Decode [start, end) as mono float32 16 kHz (whole file when end is None)."""
+    parts = []
+    for offset, chunk in read_audio_windows(path, start, window_s=60.0):
+        parts.append(chunk)
+        if end is not None and offset + len(chunk) / SAMPLE_RATE >= end:
+            break
+    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    if end is not None:
+        audio = audio[: max(0, int((end - start) * SAMPLE_RATE))]
+    return audio
+
+
+def read_channels(path: str | os.PathLike) -> np.ndarray | None:
+    """Both channels of a stereo file as (2, n) float32 at 16 kHz, or None for mono files.
+
+    Call recordings often put each side on its own channel: the strongest speaker signal there is.
+    """
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        if stream.codec_context.channels != 2:
+            return None
+        resampler = av.AudioResampler(format="s16p", layout="stereo", rate=SAMPLE_RATE)
+        parts = []
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                parts.append(out.to_ndarray())
+        for out in resampler.resample(None):
+            parts.append(out.to_ndarray())
+    if not parts:
+        return None
+    return (np.concatenate(parts, axis=1).astype(np.float32) / 32768.0)
+
+
+def store_recording(path: str | os.PathLike, content_hash: str, recordings_dir: str | os.PathLike) -> Path:
+    """Copy under recordings/<sha256>.<ext> (atomically: copy to a temp name, then rename)."""
+    dest_dir = Path(recordings_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / f"{content_hash}{Path(path).suffix.lower()}"
+    if not dest.exists():
+        tmp = dest.with_suffix(dest.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, dest)
+    return dest
+
+
+# ---------------------------------------------------------------------------------------------
+# Transcripts
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedTurn:
+    speaker_name: str | None
+    text: str
+    start: float | None
+    end: float | None
+
+
+_TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_CUE_TIME = re.compile(rf"^\s*({_TS})\s*-->\s*({_TS})")
+_VOICE_TAG = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
+# "Name: text", "[00:01:02] Name: text", "00:01:02 Name: text", "Name (00:01:02): text".
+# A name is at most four words, so "The problem was this: ..." stays text.
+_NAME_LINE = re.compile(
+    r"^\s*(?:\[?(" + _TS + r")\]?\s*[-–]?\s*)?([A-Za-z][\w.'\-]*(?: [\w.'\-]+){0,3})\s*(?:\((" + _TS + r")\))?\s*:\s*(.*)$"
+)
+_OTTER_HEADER = re.compile(r"^\s*([^:\d][^:]{0,40}?)\s{2,}(" + _TS + r")\s*$")
+_TAG = re.compile(r"</?[^>]+>")
+
+
+def parse_timestamp(ts: str) -> float:
+    parts = ts.replace(",", ".").split(":")
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + float(p)
+    return seconds
+
+
+def parse_transcript(path: str | os.PathLike) -> list[ImportedTurn]:
+    """Read a transcript file into turns; raises EmptyTranscriptError if nothing is said in it."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    ext = Path(path).suffix.lower()
+    turns = _parse_cues(text) if ext in (".vtt", ".srt") else _parse_txt(text)
+    turns = [t for t in turns if t.text.strip()]
+    if not turns:
+        raise EmptyTranscriptError(f"{path}: transcript is empty (no spoken lines found)")
+    return _merge_consecutive(turns)
+
+
+def _parse_cues(text: str) -> list[ImportedTurn]:
+    turns: list[ImportedTurn] = []
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    for block in blocks:
+        lines = [ln for ln in block.strip().split("\n") if ln.strip()]
+        for i, line in enumerate(lines):
+            m = _CUE_TIME.match(line)
+            if not m:
+                continue
+            start, end = parse_timestamp(m.group(1)), parse_timestamp(m.group(2))
+            body = "\n".join(lines[i + 1 :]).strip()
+            voice = _VOICE_TAG.search(body)
+            if voice:
+                speaker, said = voice.group(1).strip(), voice.group(2)
+            else:
+                nm = re.match(r"^([^:\n]{1,40}):\s+(.*)$", body, re.S)
+                speaker, said = (nm.group(1).strip(), nm.group(2)) if nm else (None, body)
+            said = " ".join(_TAG.sub("", said).split())
+            turns.append(ImportedTurn(speaker, said, start, end))
+            break
+    return turns
+
+
+def _parse_txt(text: str) -> list[ImportedTurn]:
+    turns: list[ImportedTurn] = []
+    lines = text.replace("\r\n", "\n").split("\n")
+    for line in lines:
+        if not line.strip():
+            continue
+        otter = _OTTER_HEADER.match(line)
+        if otter:  # Otter: "Speaker Name  0:03" then the text on following lines
+            turns.append(ImportedTurn(otter.group(1).strip(), "", parse_timestamp(otter.group(2)), None))
+            continue
+        m = _NAME_LINE.match(line)
+        if m and m.group(2).lower() not in ("http", "https", "note"):
+            ts = m.group(1) or m.group(3)
+            turns.append(ImportedTurn(m.group(2).strip(), m.group(4).strip(), parse_timestamp(ts) if ts else None, None))
+        elif turns:
+            turns[-1].text = (turns[-1].text + " " + line.strip()).strip()
+        else:
+            turns.append(ImportedTurn(None, line.strip(), None, None))
+    return turns
+
+
+def _merge_consecutive(turns: list[ImportedTurn]) -> list[ImportedTurn]:
+    """Zoom/Teams split one person's turn over many cues; keep their cue times but not as turns."""
+    return turns
+
+
+WORDS_PER_SECOND = 2.5  # conversational speech; used only when a transcript has no times
+
+
+def turns_to_segments(turns: list[ImportedTurn]) -> tuple[list[Segment], bool]:
+    """Segments with times; missing times are estimated from word counts (flagged as such)."""
+    segments: list[Segment] = []
+    estimated = False
+    clock = 0.0
+    for i, t in enumerate(turns):
+        n_words = max(1, len(t.text.split()))
+        start = t.start
+        if start is None:
+            start, estimated = clock, True
+        end = t.end
+        if end is None:
+            nxt = turns[i + 1].start if i + 1 < len(turns) else None
+            end = nxt if nxt is not None and nxt > start else start + n_words / WORDS_PER_SECOND
+        seg = Segment(start=round(start, 3), end=round(end, 3), text=t.text, speaker=t.speaker_name)
+        seg.words = _spread_words(t.text, seg.start, seg.end)
+        if estimated:
+            seg.flags.append("estimated_times")
+        segments.append(seg)
+        clock = end + 0.3
+    return segments, estimated
+
+
+def _spread_words(text: str, start: float, end: float) -> list[Word]:
+    """Imported transcripts have no word times: spread words evenly over the segment."""
+    tokens = text.split()
+    if not tokens:
+        return []
+    step = (end - start) / len(tokens)
+    return [Word(round(start + i * step, 3), round(start + (i + 1) * step, 3), " " + w) for i, w in enumerate(tokens)]

@@ -1,0 +1,269 @@
+"""Runs the stages over the store: add files, transcribe (resumable), label speakers.
+
+Each function reads its input from the store, calls the stage functions (which do no I/O of their
+own) and writes results in transactions. The CLI and the Streamlit app both call these; long work
+is started as a job in a worker process (`interview_miner.worker`) that reports progress through
+the `jobs` table, so a page reload or a second tab loses nothing.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import capture, speakers, transcribe
+from .errors import InterviewMinerError
+from .models import Interview, PARTICIPANT
+from .store import Store
+
+Progress = Callable[[float, str], None]
+
+# Audio is decoded and transcribed in windows of this many seconds, so memory stays bounded on
+# 1-3 hour files. Segments ending within GUARD_S of a window's end are re-done in the next window
+# (they may be cut mid-word).
+WINDOW_S = float(os.environ.get("INTERVIEW_MINER_WINDOW_S", 600))
+GUARD_S = 3.0
+
+
+@dataclass
+class Report:
+    """What a batch call did: the interviews touched and one line per failed file."""
+
+    added: list[Interview] = field(default_factory=list)
+    existing: list[Interview] = field(default_factory=list)
+    done: list[Interview] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def recordings_dir_for(store: Store) -> Path:
+    env = os.environ.get("INTERVIEW_MINER_RECORDINGS")
+    if env:
+        return Path(env)
+    base = Path(store.path).resolve().parent if store.path != ":memory:" else Path.cwd()
+    return base / "recordings"
+
+
+# ---------------------------------------------------------------------------------------------
+# Capture
+# ---------------------------------------------------------------------------------------------
+
+
+def add_files(
+    store: Store,
+    paths: list[str],
+    participant: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    max_bytes: int | None = None,
+    display_names: dict[str, str] | None = None,
+) -> Report:
+    """Add audio (copied under recordings/<sha256>) and transcripts (imported as segments).
+
+    A bad file is reported and skipped; the others are still added. `display_names` maps a path to
+    the name the user knows it by (browser uploads arrive under temporary names).
+    """
+    report = Report()
+    for path in capture.expand_paths(paths):
+        name = (display_names or {}).get(str(path), path.name)
+        try:
+            interview, is_new = add_file(store, path, participant, metadata or {}, max_bytes, name)
+        except InterviewMinerError as e:
+            report.errors.append(str(e).replace(str(path), name) if name != path.name else str(e))
+            continue
+        (report.added if is_new else report.existing).append(interview)
+    return report
+
+
+def add_file(
+    store: Store,
+    path: Path,
+    participant: str | None,
+    metadata: dict[str, Any],
+    max_bytes: int | None = None,
+    file_name: str | None = None,
+) -> tuple[Interview, bool]:
+    kind = capture.file_kind(path)
+    capture.check_size(path, max_bytes)
+    content_hash = capture.sha256_file(path)
+    existing = store.find_interview_by_hash(content_hash)
+    if existing:
+        return existing, False
+    file_name = file_name or path.name
+    if kind == "audio":
+        info = capture.probe_audio(path)
+        stored = capture.store_recording(path, content_hash, recordings_dir_for(store))
+        meta = {**metadata, "channels": info.channels, "codec": info.codec}
+        interview = Interview(
+            id=None, content_hash=content_hash, file_name=file_name, kind="audio",
+            stored_path=str(stored), participant=participant, metadata=meta,
+            duration=round(info.duration, 3), status="added",
+        )
+        return store.add_interview(interview), True
+    turns = capture.parse_transcript(path)
+    segments, estimated = capture.turns_to_segments(turns)
+    segments, roles = speakers.label_imported(segments)
+    names = {role: name for name, role in roles.items()}
+    meta = {**metadata, "speaker_names": roles}
+    if estimated:
+        meta["times_estimated"] = True
+    interview = Interview(
+        id=None, content_hash=content_hash, file_name=file_name, kind="transcript",
+        participant=participant or _personal_name(names.get(PARTICIPANT)), metadata=meta,
+        duration=round(max(s.end for s in segments), 3), status="transcribed",
+    )
+    with store.transaction():
+        interview = store.add_interview(interview)
+        store.replace_segments(interview.id, segments)
+    return interview, True
+
+
+def _personal_name(name: str | None) -> str | None:
+    if not name or name.lower() in {"participant", "interviewee", "respondent", "unknown", "customer"}:
+        return None
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Transcription
+# ---------------------------------------------------------------------------------------------
+
+
+def transcribe_interviews(
+    store: Store,
+    ids: list[int] | None = None,
+    options: transcribe.TranscribeOptions | None = None,
+    n_speakers: int = 2,
+    show_progress: bool = False,
+    on_progress: Progress | None = None,
+) -> Report:
+    """Transcribe and label speakers for every audio interview not yet done (or just `ids`).
+
+    Resumable: segments are stored as they are produced, so a killed run continues where it
+    stopped. A file that fails is recorded as failed with its reason; the rest still run.
+    """
+    options = options or transcribe.TranscribeOptions()
+    report = Report()
+    interviews = [i for i in store.list_interviews(ids) if i.kind == "audio"]
+    if ids:
+        missing = set(map(int, ids)) - {i.id for i in store.list_interviews(ids)}
+        report.errors += [f"interview {m}: no such interview" for m in sorted(missing)]
+    todo = [i for i in interviews if ids or not _is_done(store, i, options)]
+    if not todo:
+        return report
+    model = transcribe.load_model(options.model, options.compute_type)
+    total = sum(i.duration or 0 for i in todo) or 1.0
+    done_s = 0.0
+    for interview in todo:
+        def file_progress(seconds: float, msg: str, base=done_s, name=interview.file_name) -> None:
+            if on_progress:
+                on_progress(min(1.0, (base + seconds) / total), f"{name}: {msg}")
+        try:
+            transcribe_interview(store, interview, model, options, n_speakers, show_progress, file_progress)
+            report.done.append(store.get_interview(interview.id))
+        except InterviewMinerError as e:
+            store.update_interview(interview.id, status="failed", error=str(e))
+            report.errors.append(str(e))
+        done_s += interview.duration or 0
+    return report
+
+
+def _is_done(store: Store, interview: Interview, options: transcribe.TranscribeOptions) -> bool:
+    t = store.get_transcription(interview.id)
+    return bool(t and t["run_key"] == options.key(interview.content_hash) and t["completed"] and t["speakers_done"])
+
+
+def transcribe_interview(
+    store: Store,
+    interview: Interview,
+    model,
+    options: transcribe.TranscribeOptions,
+    n_speakers: int = 2,
+    show_progress: bool = False,
+    on_progress: Callable[[float, str], None] | None = None,
+) -> None:
+    path = interview.stored_path
+    if not path or not Path(path).exists():
+        raise InterviewMinerError(f"{interview.file_name}: stored recording is missing ({path})")
+    key = options.key(interview.content_hash)
+    state = store.get_transcription(interview.id)
+    if state and state["run_key"] != key:
+        store.reset_transcription(interview.id)  # new model or settings: a new transcript
+        state = None
+    if not state:
+        store.set_transcription(
+            interview.id, run_key=key, model=transcribe.model_identity(options.model),
+            settings=repr(options), committed_until=0.0, completed=0, speakers_done=0,
+        )
+        state = store.get_transcription(interview.id)
+    if not state["completed"]:
+        store.update_interview(interview.id, status="transcribing", error=None)
+        _transcribe_audio(store, interview, model, options, state["committed_until"] or 0.0, show_progress, on_progress)
+    if store.segment_count(interview.id) == 0:
+        raise InterviewMinerError(f"{interview.file_name}: no speech detected in the recording")
+    if not store.get_transcription(interview.id)["speakers_done"]:
+        if on_progress:
+            on_progress(interview.duration or 0, "labelling speakers")
+        segments = store.segments(interview.id, apply_edits=False)
+        labelled = speakers.assign_speakers(path, segments, n_speakers=n_speakers)
+        with store.transaction():
+            store.replace_segments(interview.id, labelled)
+            store.set_transcription(interview.id, speakers_done=1)
+    store.update_interview(interview.id, status="transcribed", error=None)
+
+
+def _transcribe_audio(
+    store: Store,
+    interview: Interview,
+    model,
+    options: transcribe.TranscribeOptions,
+    start: float,
+    show_progress: bool,
+    on_progress: Progress | None,
+) -> None:
+    from tqdm import tqdm
+
+    duration = interview.duration or capture.decoded_duration(interview.stored_path)
+    language = interview.language or options.language
+    recent = store.segments(interview.id, apply_edits=False)[-2:]
+    bar = tqdm(
+        total=round(duration, 1), initial=round(start, 1), unit="s", desc=interview.file_name[:30],
+        disable=not show_progress, file=sys.stderr, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]",
+    )
+    pos = start
+    with bar:
+        while pos < duration - 0.25:
+            window_end = pos + WINDOW_S
+            is_last = window_end >= duration - 0.25
+            audio = capture.read_audio(interview.stored_path, pos, window_end)
+            if len(audio) == 0:
+                break
+            segments, info = transcribe.transcribe_window(model, audio, pos, options, language)
+            if language is None:
+                language = info.language
+                store.update_interview(
+                    interview.id, language=info.language,
+                    language_probability=round(float(info.language_probability), 3),
+                )
+            last_end = None
+            for seg in segments:
+                if not is_last and seg.end > window_end - GUARD_S:
+                    break
+                seg.flags = transcribe.quality_flags(seg, recent)
+                store.commit_transcribed(interview.id, [seg], committed_until=seg.end)
+                recent = (recent + [seg])[-2:]
+                last_end = seg.end
+                bar.update(max(0.0, seg.end - bar.n))
+                if on_progress:
+                    on_progress(seg.end, f"transcribed {seg.end:.0f}/{duration:.0f} s")
+            if is_last:
+                break
+            pos = last_end if last_end and last_end > pos + 1 else window_end - GUARD_S
+            store.set_transcription(interview.id, committed_until=pos)
+        bar.update(max(0.0, duration - bar.n))
+    store.set_transcription(interview.id, committed_until=duration, completed=1)

@@ -1,0 +1,501 @@
+"""The only module that speaks SQL: schema, migrations, reads and writes (via sqlite-utils).
+
+Design rules (see README "Data model"):
+- One SQLite file per study, WAL mode, so the app and a worker can read while another writes.
+- Machine output (segments, quotes, categories, themes, personas) lives in its own tables and is
+  replaced wholesale when a stage re-runs. A researcher's change is one row in `edits`
+  (entity, id, field, value): what users see is machine output with edits applied on top, so edits
+  survive re-mining by construction and two tabs editing different fields never overwrite each
+  other (last write per field wins).
+- Every stage writes inside `transaction()`, so a crash never leaves half-written rows.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from .models import Interview, Segment, Word
+
+DEFAULT_DB = "interview_miner.db"
+migrations = Migrations("interview_miner")
+
+
+def default_db_path() -> str:
+    return os.environ.get("INTERVIEW_MINER_DB") or DEFAULT_DB
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema. Never edit a migration that has shipped: add a new one below.
+# ---------------------------------------------------------------------------------------------
+
+
+@migrations()
+def m001_capture(db: sqlite_utils.Database) -> None:
+    db["interviews"].create(
+        {
+            "id": int,
+            "content_hash": str,
+            "file_name": str,
+            "kind": str,
+            "stored_path": str,
+            "participant": str,
+            "metadata": str,
+            "duration": float,
+            "language": str,
+            "language_probability": float,
+            "status": str,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"content_hash", "file_name", "kind", "status"},
+    )
+    db["interviews"].create_index(["content_hash"], unique=True)
+    db["segments"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "speaker": str,
+            "text": str,
+            "words": str,
+            "avg_logprob": float,
+            "no_speech_prob": float,
+            "compression_ratio": float,
+            "flags": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["segments"].create_index(["interview_id", "idx"], unique=True)
+    # One row per interview: what was transcribed with which model/settings, and how far.
+    # `committed_until` is the audio time up to which segments are stored: a resumed run starts
+    # there, so a killed run neither redoes nor loses work.
+    db["transcriptions"].create(
+        {
+            "interview_id": int,
+            "run_key": str,
+            "model": str,
+            "settings": str,
+            "committed_until": float,
+            "completed": int,
+            "speakers_done": int,
+            "updated_at": str,
+        },
+        pk="interview_id",
+    )
+    db["jobs"].create(
+        {
+            "id": int,
+            "kind": str,
+            "params": str,
+            "status": str,
+            "progress": float,
+            "message": str,
+            "error": str,
+            "pid": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["edits"].create(
+        {
+            "id": int,
+            "entity": str,
+            "entity_id": str,
+            "field": str,
+            "value": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["edits"].create_index(["entity", "entity_id", "field"])
+
+
+@migrations()
+def m002_mining(db: sqlite_utils.Database) -> None:
+    db["quotes"].create(
+        {
+            "id": str,
+            "interview_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "text": str,
+            "question": str,
+            "speaker": str,
+        },
+        pk="id",
+    )
+    db["quotes"].create_index(["interview_id", "idx"])
+    db["embeddings"].create(
+        {"model": str, "text_hash": str, "dim": int, "vector": bytes},
+        pk=("model", "text_hash"),
+    )
+    db["quote_categories"].create(
+        {"quote_id": str, "category": str, "confidence": float}, pk="quote_id"
+    )
+    db["themes"].create(
+        {
+            "id": str,
+            "category": str,
+            "label": str,
+            "keywords": str,
+            "representative_quote_id": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["theme_quotes"].create({"quote_id": str, "theme_id": str}, pk="quote_id")
+    db["nps"].create(
+        {"interview_id": int, "score": int, "klass": str, "quote_id": str, "text": str},
+        pk="interview_id",
+    )
+    db["personas"].create(
+        {
+            "id": str,
+            "name": str,
+            "role": str,
+            "demographics": str,
+            "description": str,
+            "interview_ids": str,
+            "fields": str,
+            "avatar": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+# ---------------------------------------------------------------------------------------------
+# Connection
+# ---------------------------------------------------------------------------------------------
+
+
+class Store:
+    """A study: one SQLite file. Cheap to open; open one per thread/process."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = str(path or default_db_path())
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        migrations.apply(self.db)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """All-or-nothing writes: BEGIN IMMEDIATE so two writers queue instead of failing."""
+        conn = self.db.conn
+        if conn.in_transaction:  # nested: join the outer transaction
+            yield self.db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    # -----------------------------------------------------------------------------------------
+    # Interviews
+    # -----------------------------------------------------------------------------------------
+
+    def add_interview(self, interview: Interview) -> Interview:
+        row = _interview_row(interview)
+        row.pop("id", None)
+        row["created_at"] = row["updated_at"] = now()
+        with self.transaction() as db:
+            db["interviews"].insert(row)
+            interview.id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        return self.get_interview(interview.id)
+
+    def find_interview_by_hash(self, content_hash: str) -> Interview | None:
+        rows = list(self.db["interviews"].rows_where("content_hash = ?", [content_hash]))
+        return _interview_from_row(self, rows[0]) if rows else None
+
+    def get_interview(self, interview_id: int) -> Interview:
+        try:
+            row = self.db["interviews"].get(int(interview_id))
+        except sqlite_utils.db.NotFoundError:
+            raise KeyError(f"no interview with id {interview_id}") from None
+        return _interview_from_row(self, row)
+
+    def list_interviews(self, ids: Iterable[int] | None = None) -> list[Interview]:
+        rows = self.db["interviews"].rows_where(order_by="id")
+        out = [_interview_from_row(self, r) for r in rows]
+        if ids is not None:
+            wanted = {int(i) for i in ids}
+            out = [i for i in out if i.id in wanted]
+        return out
+
+    def update_interview(self, interview_id: int, **fields: Any) -> None:
+        if "metadata" in fields and not isinstance(fields["metadata"], str):
+            fields["metadata"] = json.dumps(fields["metadata"], sort_keys=True)
+        fields["updated_at"] = now()
+        with self.transaction() as db:
+            db["interviews"].update(int(interview_id), fields)
+
+    def delete_interview(self, interview_id: int) -> None:
+        with self.transaction() as db:
+            quote_ids = [r["id"] for r in db["quotes"].rows_where("interview_id = ?", [interview_id])]
+            for table in ("quote_categories", "theme_quotes"):
+                db[table].delete_where(
+                    "quote_id IN (SELECT id FROM quotes WHERE interview_id = ?)", [interview_id]
+                )
+            db["quotes"].delete_where("interview_id = ?", [interview_id])
+            db["nps"].delete_where("interview_id = ?", [interview_id])
+            db["segments"].delete_where("interview_id = ?", [interview_id])
+            db["transcriptions"].delete_where("interview_id = ?", [interview_id])
+            db["interviews"].delete_where("id = ?", [interview_id])
+            if quote_ids:
+                db["edits"].delete_where(
+                    "entity = 'quote' AND entity_id IN (%s)" % ",".join("?" * len(quote_ids)),
+                    quote_ids,
+                )
+
+    # -----------------------------------------------------------------------------------------
+    # Segments
+    # -----------------------------------------------------------------------------------------
+
+    def segment_count(self, interview_id: int) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM segments WHERE interview_id = ?", [interview_id]
+        ).fetchone()[0]
+
+    def append_segments(self, interview_id: int, segments: list[Segment]) -> None:
+        """Append after the last stored segment (used while transcribing, one batch per commit)."""
+        with self.transaction() as db:
+            start_idx = self.segment_count(interview_id)
+            db["segments"].insert_all(
+                _segment_row(interview_id, start_idx + i, s) for i, s in enumerate(segments)
+            )
+
+    def replace_segments(self, interview_id: int, segments: list[Segment]) -> None:
+        with self.transaction() as db:
+            db["segments"].delete_where("interview_id = ?", [interview_id])
+            db["segments"].insert_all(
+                _segment_row(interview_id, i, s) for i, s in enumerate(segments)
+            )
+
+    def segments(self, interview_id: int, apply_edits: bool = True) -> list[Segment]:
+        rows = self.db["segments"].rows_where("interview_id = ?", [interview_id], order_by="idx")
+        segs = [_segment_from_row(r) for r in rows]
+        if apply_edits and segs:
+            edits = self.current_edits("segment", [str(s.id) for s in segs])
+            for s in segs:
+                for field, value in edits.get(str(s.id), {}).items():
+                    if field == "speaker":
+                        s.speaker = value
+                    elif field == "text":
+                        s.text = value
+        return segs
+
+    # -----------------------------------------------------------------------------------------
+    # Transcription progress (resume)
+    # -----------------------------------------------------------------------------------------
+
+    def get_transcription(self, interview_id: int) -> dict[str, Any] | None:
+        try:
+            return dict(self.db["transcriptions"].get(interview_id))
+        except sqlite_utils.db.NotFoundError:
+            return None
+
+    def set_transcription(self, interview_id: int, **fields: Any) -> None:
+        fields["interview_id"] = interview_id
+        fields["updated_at"] = now()
+        with self.transaction() as db:
+            db["transcriptions"].upsert(fields, pk="interview_id")
+
+    def commit_transcribed(self, interview_id: int, segments: list[Segment], committed_until: float) -> None:
+        """Store freshly transcribed segments and the resume point in one transaction."""
+        with self.transaction() as db:
+            self.append_segments(interview_id, segments)
+            db["transcriptions"].update(
+                interview_id, {"committed_until": committed_until, "updated_at": now()}
+            )
+
+    def reset_transcription(self, interview_id: int) -> None:
+        """Forget stored segments and progress (a new model or settings = a new transcript)."""
+        with self.transaction() as db:
+            db["segments"].delete_where("interview_id = ?", [interview_id])
+            db["transcriptions"].delete_where("interview_id = ?", [interview_id])
+
+    # -----------------------------------------------------------------------------------------
+    # Jobs: long work runs in a worker process; the UI and CLI read progress from here.
+    # -----------------------------------------------------------------------------------------
+
+    def create_job(self, kind: str, params: dict[str, Any]) -> int:
+        with self.transaction() as db:
+            db["jobs"].insert(
+                {
+                    "kind": kind,
+                    "params": json.dumps(params, sort_keys=True),
+                    "status": "queued",
+                    "progress": 0.0,
+                    "message": "",
+                    "created_at": now(),
+                    "updated_at": now(),
+                }
+            )
+            return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+    def update_job(self, job_id: int, **fields: Any) -> None:
+        fields["updated_at"] = now()
+        with self.transaction() as db:
+            db["jobs"].update(job_id, fields)
+
+    def get_job(self, job_id: int) -> dict[str, Any]:
+        row = dict(self.db["jobs"].get(job_id))
+        row["params"] = json.loads(row["params"] or "{}")
+        return row
+
+    def list_jobs(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where, args = ("status = ?", [status]) if status else (None, [])
+        rows = self.db["jobs"].rows_where(where, args, order_by="id desc", limit=limit)
+        out = []
+        for r in rows:
+            r = dict(r)
+            r["params"] = json.loads(r["params"] or "{}")
+            out.append(r)
+        return out
+
+    # -----------------------------------------------------------------------------------------
+    # Researcher edits: one row per (entity, id, field) change; the newest wins.
+    # -----------------------------------------------------------------------------------------
+
+    def add_edit(self, entity: str, entity_id: str | int, field: str, value: Any) -> None:
+        with self.transaction() as db:
+            db["edits"].insert(
+                {
+                    "entity": entity,
+                    "entity_id": str(entity_id),
+                    "field": field,
+                    "value": json.dumps(value),
+                    "created_at": now(),
+                }
+            )
+
+    def current_edits(
+        self, entity: str, entity_ids: Iterable[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """{entity_id: {field: newest value}} for one entity type."""
+        sql = (
+            "SELECT entity_id, field, value FROM edits WHERE id IN ("
+            " SELECT max(id) FROM edits WHERE entity = ? GROUP BY entity_id, field)"
+        )
+        out: dict[str, dict[str, Any]] = {}
+        wanted = None if entity_ids is None else set(map(str, entity_ids))
+        for entity_id, field, value in self.db.execute(sql, [entity]).fetchall():
+            if wanted is not None and entity_id not in wanted:
+                continue
+            out.setdefault(entity_id, {})[field] = json.loads(value)
+        return out
+
+    def edit_history(self, entity: str | None = None) -> list[dict[str, Any]]:
+        where, args = ("entity = ?", [entity]) if entity else (None, [])
+        return [dict(r) for r in self.db["edits"].rows_where(where, args, order_by="id")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Row <-> dataclass
+# ---------------------------------------------------------------------------------------------
+
+
+def _interview_row(i: Interview) -> dict[str, Any]:
+    row = asdict(i)
+    row["metadata"] = json.dumps(i.metadata or {}, sort_keys=True)
+    return row
+
+
+def _interview_from_row(store: Store, row: dict[str, Any]) -> Interview:
+    row = dict(row)
+    row.pop("updated_at", None)
+    row["metadata"] = json.loads(row.get("metadata") or "{}")
+    interview = Interview(**row)
+    edits = store.current_edits("interview", [str(interview.id)]).get(str(interview.id), {})
+    if "participant" in edits:
+        interview.participant = edits["participant"]
+    for key, value in edits.items():
+        if key.startswith("metadata."):
+            interview.metadata[key.split(".", 1)[1]] = value
+    return interview
+
+
+def _segment_row(interview_id: int, idx: int, s: Segment) -> dict[str, Any]:
+    return {
+        "interview_id": interview_id,
+        "idx": idx,
+        "start": s.start,
+        "end": s.end,
+        "speaker": s.speaker,
+        "text": s.text,
+        "words": json.dumps([[w.start, w.end, w.word, w.probability] for w in s.words]),
+        "avg_logprob": s.avg_logprob,
+        "no_speech_prob": s.no_speech_prob,
+        "compression_ratio": s.compression_ratio,
+        "flags": json.dumps(s.flags),
+    }
+
+
+def _segment_from_row(r: dict[str, Any]) -> Segment:
+    return Segment(
+        id=r["id"],
+        interview_id=r["interview_id"],
+        index=r["idx"],
+        start=r["start"],
+        end=r["end"],
+        speaker=r["speaker"],
+        text=r["text"],
+        words=[Word(*w) for w in json.loads(r["words"] or "[]")],
+        avg_logprob=r["avg_logprob"],
+        no_speech_prob=r["no_speech_prob"],
+        compression_ratio=r["compression_ratio"],
+        flags=json.loads(r["flags"] or "[]"),
+    )
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
+    """Small polling helper for callers waiting on a worker (tests, CLI `--wait`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

