@@ -77,7 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--set", nargs=2, metavar=("SEGMENT_INDEX", "SPEAKER"),
                    help="set one segment's speaker (index as shown by `transcript`)")
     p.set_defaults(func=cmd_speakers)
+
+    _add_mining_commands(sub, common)
+    _add_persona_commands(sub, common)
     return parser
+
+
+# === mining commands: mine, eval, categorize (owned by the mining stage) ===
+def _add_mining_commands(sub, common) -> None:
+    pass
+
+
+# === persona and export commands: personas, export ===
+def _add_persona_commands(sub, common) -> None:
+    pass
 
 
 def _transcribe_options(p: argparse.ArgumentParser) -> None:

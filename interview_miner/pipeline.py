@@ -267,3 +267,8 @@ def _transcribe_audio(
             store.set_transcription(interview.id, committed_until=pos)
         bar.update(max(0.0, duration - bar.n))
     store.set_transcription(interview.id, committed_until=duration, completed=1)
+
+
+# =============================================================================================
+# Mining: quotes -> embeddings -> categories -> themes -> NPS (stages 4-9)
+# =============================================================================================

@@ -25,7 +25,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from .models import Interview, Segment, Word
+from .models import Interview, Persona, PersonaField, Quote, Segment, Theme, Word
 
 DEFAULT_DB = "interview_miner.db"
 migrations = Migrations("interview_miner")
@@ -431,6 +431,240 @@ class Store:
     def edit_history(self, entity: str | None = None) -> list[dict[str, Any]]:
         where, args = ("entity = ?", [entity]) if entity else (None, [])
         return [dict(r) for r in self.db["edits"].rows_where(where, args, order_by="id")]
+
+
+    # -----------------------------------------------------------------------------------------
+    # Mining: machine rows, replaced wholesale by each `mine`; edits are applied on read.
+    # Quote ids are content keys and theme ids are matched across runs (themes.py), so edits
+    # keyed by them survive re-mining.
+    # -----------------------------------------------------------------------------------------
+
+    def save_quotes(self, quotes: list[Quote], interview_ids: Iterable[int] | None = None) -> None:
+        """Replace the machine quotes of these interviews (all when None)."""
+        with self.transaction() as db:
+            if interview_ids is None:
+                db["quotes"].delete_where()
+            else:
+                ids = [int(i) for i in interview_ids]
+                if ids:
+                    db["quotes"].delete_where(f"interview_id IN ({','.join('?' * len(ids))})", ids)
+            db["quotes"].insert_all(
+                {
+                    "id": q.id, "interview_id": q.interview_id, "idx": q.index, "start": q.start,
+                    "end": q.end, "text": q.text, "question": q.question, "speaker": q.speaker,
+                }
+                for q in quotes
+            )
+
+    def get_embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, bytes]:
+        hashes = list(dict.fromkeys(text_hashes))
+        out: dict[str, bytes] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            rows = self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({','.join('?' * len(chunk))})",
+                [model, *chunk],
+            ).fetchall()
+            out.update({h: v for h, v in rows})
+        return out
+
+    def save_embeddings(self, model: str, vectors: dict[str, bytes], dim: int) -> None:
+        with self.transaction() as db:
+            db["embeddings"].insert_all(
+                ({"model": model, "text_hash": h, "dim": dim, "vector": v} for h, v in vectors.items()),
+                replace=True,
+            )
+
+    def save_categories(self, rows: Iterable[tuple[str, str, float]]) -> None:
+        """(quote_id, category, confidence) for every quote: replaces the machine categories."""
+        with self.transaction() as db:
+            db["quote_categories"].delete_where()
+            db["quote_categories"].insert_all(
+                {"quote_id": q, "category": c, "confidence": round(float(conf), 4)} for q, c, conf in rows
+            )
+
+    def save_themes(self, themes: list[Theme]) -> None:
+        """Replace machine themes and their quote assignments."""
+        with self.transaction() as db:
+            db["themes"].delete_where()
+            db["theme_quotes"].delete_where()
+            db["themes"].insert_all(
+                {
+                    "id": t.id, "category": t.category, "label": t.label,
+                    "keywords": json.dumps(t.keywords), "representative_quote_id": t.representative_quote_id,
+                    "created_at": now(),
+                }
+                for t in themes
+            )
+            db["theme_quotes"].insert_all(
+                {"quote_id": q, "theme_id": t.id} for t in themes for q in t.quote_ids
+            )
+
+    def machine_themes(self) -> list[Theme]:
+        """Themes as the last `mine` wrote them (no edits): what new clusters are matched against."""
+        members: dict[str, list[str]] = {}
+        for qid, tid in self.db.execute("SELECT quote_id, theme_id FROM theme_quotes ORDER BY quote_id"):
+            members.setdefault(tid, []).append(qid)
+        return [
+            Theme(
+                id=r["id"], category=r["category"], label=r["label"], keywords=json.loads(r["keywords"] or "[]"),
+                representative_quote_id=r["representative_quote_id"], quote_ids=members.get(r["id"], []),
+            )
+            for r in self.db["themes"].rows_where(order_by="id")
+        ]
+
+    def quotes(self, interview_id: int | None = None, apply_edits: bool = True) -> list[Quote]:
+        """Quotes with category, confidence and theme; researcher edits applied on top."""
+        sql = (
+            "SELECT q.*, c.category, c.confidence, t.theme_id FROM quotes q"
+            " LEFT JOIN quote_categories c ON c.quote_id = q.id"
+            " LEFT JOIN theme_quotes t ON t.quote_id = q.id"
+        )
+        args: list[Any] = []
+        if interview_id is not None:
+            sql += " WHERE q.interview_id = ?"
+            args.append(int(interview_id))
+        sql += " ORDER BY q.interview_id, q.idx"
+        cur = self.db.execute(sql, args)
+        cols = [d[0] for d in cur.description]
+        quotes = []
+        for row in cur.fetchall():
+            r = dict(zip(cols, row))
+            quotes.append(Quote(
+                id=r["id"], interview_id=r["interview_id"], start=r["start"], end=r["end"], text=r["text"],
+                question=r["question"], speaker=r["speaker"], index=r["idx"], category=r["category"],
+                confidence=r["confidence"], theme_id=r["theme_id"],
+            ))
+        if not apply_edits:
+            return quotes
+        edits = self.current_edits("quote")
+        theme_edits = self.current_edits("theme")
+        for q in quotes:
+            e = edits.get(q.id, {})
+            if "category" in e and e["category"] != q.category:
+                q.category, q.confidence = e["category"], 1.0
+                q.theme_id = None  # its machine theme belongs to the old category
+            if "theme_id" in e:
+                q.theme_id = e["theme_id"]
+            q.theme_id = _resolve_theme(q.theme_id, theme_edits)
+            q.tags = list(e.get("tags", []))
+            q.starred = bool(e.get("starred", False))
+            if "text" in e:
+                q.text = e["text"]
+        return quotes
+
+    def themes(self, quotes: list[Quote] | None = None) -> list[Theme]:
+        """Themes as the researcher sees them: machine themes plus edits (rename, merge, delete,
+        split/new themes, moved quotes); quote lists and participant counts are recomputed."""
+        quotes = self.quotes() if quotes is None else quotes
+        edits = self.current_edits("theme")
+        by_id: dict[str, Theme] = {t.id: t for t in self.machine_themes()}
+        for tid, e in edits.items():
+            if tid not in by_id and "created" in e:
+                c = e["created"]
+                by_id[tid] = Theme(id=tid, category=c["category"], label=c.get("label", "New theme"))
+        participants = {i.id: (i.participant or i.file_name) for i in self.list_interviews()}
+        out = []
+        for tid, t in sorted(by_id.items()):
+            e = edits.get(tid, {})
+            if e.get("deleted") or e.get("merged_into"):
+                continue
+            t.label = e.get("label", t.label)
+            t.category = e.get("category", t.category)
+            t.tags = list(e.get("tags", []))
+            members = [q for q in quotes if q.theme_id == tid]
+            t.quote_ids = [q.id for q in members]
+            t.n_participants = len({participants.get(q.interview_id, q.interview_id) for q in members})
+            if t.representative_quote_id not in t.quote_ids:
+                t.representative_quote_id = t.quote_ids[0] if t.quote_ids else None
+            out.append(t)
+        return out
+
+    def save_nps(self, rows: list[dict[str, Any]]) -> None:
+        """rows: {interview_id, score, klass, quote_id, text}; replaces machine NPS."""
+        with self.transaction() as db:
+            db["nps"].delete_where()
+            db["nps"].insert_all(rows)
+
+    def nps(self) -> dict[int, dict[str, Any]]:
+        """{interview_id: {score, klass, quote_id, text}} with researcher corrections applied."""
+        out = {r["interview_id"]: dict(r) for r in self.db["nps"].rows}
+        for iid, e in self.current_edits("nps").items():
+            if "score" in e:
+                row = out.setdefault(int(iid), {"interview_id": int(iid), "quote_id": None, "text": None})
+                row["score"] = e["score"]
+                row["klass"] = nps_class(e["score"])
+        return out
+
+    def save_personas(self, personas: list[Persona]) -> None:
+        """Replace machine-suggested personas (researcher-created ones live in edits)."""
+        with self.transaction() as db:
+            db["personas"].delete_where()
+            db["personas"].insert_all(_persona_row(p) for p in personas)
+
+    def personas(self) -> list[Persona]:
+        """Personas with researcher edits: field-level (`name`, `fields.goals.text`,
+        `fields.goals.quote_ids`, ...), `created` for new ones, `deleted`."""
+        by_id = {r["id"]: _persona_from_row(r) for r in self.db["personas"].rows_where(order_by="id")}
+        edits = self.current_edits("persona")
+        for pid, e in edits.items():
+            if pid not in by_id and "created" in e:
+                by_id[pid] = Persona(id=pid, name=e["created"].get("name", "New persona"))
+        out = []
+        for pid, p in sorted(by_id.items()):
+            e = edits.get(pid, {})
+            if e.get("deleted"):
+                continue
+            for key, value in e.items():
+                if key in ("name", "role", "demographics", "description", "avatar"):
+                    setattr(p, key, value)
+                elif key == "interview_ids":
+                    p.interview_ids = [int(v) for v in value]
+                elif key.startswith("fields."):
+                    _, fname, attr = key.split(".", 2)
+                    f = p.fields.setdefault(fname, PersonaField())
+                    setattr(f, attr, value)
+            out.append(p)
+        return out
+
+
+def nps_class(score: int | None) -> str | None:
+    if score is None:
+        return None
+    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+
+
+def _resolve_theme(theme_id: str | None, theme_edits: dict[str, dict[str, Any]]) -> str | None:
+    """Follow merges (A merged into B merged into C -> C); a deleted theme leaves quotes unthemed."""
+    seen = set()
+    while theme_id and theme_id not in seen:
+        seen.add(theme_id)
+        e = theme_edits.get(theme_id, {})
+        if e.get("merged_into"):
+            theme_id = e["merged_into"]
+        elif e.get("deleted"):
+            return None
+        else:
+            break
+    return theme_id
+
+
+def _persona_row(p: Persona) -> dict[str, Any]:
+    return {
+        "id": p.id, "name": p.name, "role": p.role, "demographics": p.demographics,
+        "description": p.description, "interview_ids": json.dumps(p.interview_ids),
+        "fields": json.dumps({k: asdict(v) for k, v in p.fields.items()}, sort_keys=True),
+        "avatar": p.avatar, "created_at": now(),
+    }
+
+
+def _persona_from_row(r: dict[str, Any]) -> Persona:
+    return Persona(
+        id=r["id"], name=r["name"], role=r["role"] or "", demographics=r["demographics"] or "",
+        description=r["description"] or "", interview_ids=json.loads(r["interview_ids"] or "[]"),
+        fields={k: PersonaField(**v) for k, v in json.loads(r["fields"] or "{}").items()},
+        avatar=r["avatar"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
