@@ -1,0 +1,55 @@
+"""Export: the persona summary exactly as the CLI writes it, and single transcripts."""
+import streamlit as st
+
+from interview_miner import export as exporting
+from interview_miner import ui
+
+FORMATS = {  # label: (format id, file extension, mime type)
+    "Markdown": ("md", "md", "text/markdown"),
+    "HTML": ("html", "html", "text/html"),
+    "JSON": ("json", "json", "application/json"),
+    "CSV": ("csv", "csv", "text/csv"),
+    "PDF": ("pdf", "pdf", "application/pdf"),
+}
+
+store = ui.get_store()
+st.title("Export")
+st.caption("Download the persona summary to share with your team — the same files "
+           "`interview-miner export` writes.")
+
+with st.container(border=True):
+    st.subheader("Persona summary", anchor=False)
+    if not store.quotes():
+        ui.empty("Nothing to export yet — process some interviews on the Study page first.")
+    else:
+        if not store.personas():
+            st.caption(":material/info: No personas yet, so the report lists themes only — "
+                       "suggest personas on the Personas page first.")
+        label = st.segmented_control("Format", list(FORMATS), default="Markdown", key="export_format") or "Markdown"
+        fmt, ext, mime = FORMATS[label]
+        try:  # the CLI's own path: render_study(load_study(store)) == `interview-miner export`
+            data = exporting.render_study(exporting.load_study(store), fmt)
+        except ui.USER_ERRORS as e:
+            st.error(f"{label} export failed: {e}")
+        else:
+            st.download_button(f"Download {label}", data=data, file_name=f"personas.{ext}", mime=mime,
+                               type="primary", icon=":material/download:", on_click="ignore")
+            if fmt == "md":
+                st.caption("Preview")
+                with st.container(height=520, border=True):
+                    st.markdown(data)
+
+with st.container(border=True):
+    st.subheader("Transcripts", anchor=False)
+    interviews = [i for i in store.list_interviews() if store.segment_count(i.id)]
+    if not interviews:
+        ui.empty("No transcripts yet.")
+    else:
+        c = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
+        iid = c[0].selectbox("Interview", [i.id for i in interviews], key="export_interview",
+                             format_func=lambda i: next(f"{x.participant or 'Unnamed'} — {x.file_name}"
+                                                        for x in interviews if x.id == i))
+        fmt = c[1].selectbox("Format", ["txt", "srt", "vtt", "json"], key="export_transcript_format")
+        name = next(x.file_name for x in interviews if x.id == iid).rsplit(".", 1)[0]
+        c[2].download_button("Download", data=exporting.transcript_text(store, iid, fmt), file_name=f"{name}.{fmt}",
+                             icon=":material/download:", on_click="ignore", width="stretch")

@@ -1,0 +1,94 @@
+"""Overview: the study at a glance — personas, NPS, themes per category, saturation."""
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from interview_miner import overview, review, ui
+
+store = ui.get_store()
+st.title("Overview")
+st.caption("The study at a glance. Charts follow your edits on the Themes and Personas pages.")
+
+summary = overview.study_summary(store)
+if not summary["quotes"]:
+    ui.empty("Nothing to chart yet — add interviews on the Study page and press *Process everything*.")
+    st.stop()
+
+nps = overview.nps_summary(store)
+curve = review.saturation_curve(store)
+m = st.columns(5)
+m[0].metric("Participants", summary["participants"])
+m[1].metric("Themes", summary["themes"])
+m[2].metric("Personas", summary["personas"])
+m[3].metric("NPS", "–" if nps["score"] is None else f"{nps['score']:+d}",
+            help=f"% promoters − % detractors, from {nps['n']} scored interview{'s' if nps['n'] != 1 else ''}")
+m[4].metric("Key quotes", summary["starred"])
+
+reading = review.saturation_reading(curve)
+st.info(f"**Saturation:** {reading}", icon=":material/insights:")
+
+left, right = st.columns(2, gap="large")
+with left, st.container(border=True):
+    st.subheader("Interviews per persona", anchor=False)
+    rows = overview.persona_interviews(store)
+    if rows:
+        df = pd.DataFrame(rows)
+        st.altair_chart(
+            alt.Chart(df).mark_bar(cornerRadiusEnd=4, color="#4f46e5").encode(
+                x=alt.X("interviews:Q", title="Interviews", axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y("persona:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+                tooltip=["persona", "interviews", "participants"],
+            ).properties(height=max(220, 40 * len(df))),
+        )
+    else:
+        st.caption("No personas yet — suggest them on the Personas page.")
+
+with right, st.container(border=True):
+    st.subheader("NPS distribution", anchor=False)
+    if nps["n"]:
+        colors = alt.Scale(domain=["detractor", "passive", "promoter"], range=["#e05d5d", "#f2b134", "#3fa36b"])
+        df = pd.DataFrame(nps["rows"])
+        st.altair_chart(
+            alt.Chart(df).mark_bar(cornerRadiusEnd=3).encode(
+                x=alt.X("score:O", title="Score (0–10)", scale=alt.Scale(domain=list(range(11))),
+                        axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("count():Q", title="Interviews", axis=alt.Axis(tickMinStep=1)),
+                color=alt.Color("klass:N", title=None, scale=colors, legend=alt.Legend(orient="top")),
+                tooltip=["participant", "score", "klass"],
+            ).properties(height=220),
+        )
+        c = nps["counts"]
+        st.caption(" · ".join(f"{c[k]} {k}{'s' if c[k] != 1 else ''}" for k in ("promoter", "passive", "detractor")))
+    else:
+        st.caption("No NPS scores found in the interviews.")
+
+with st.container(border=True):
+    st.subheader("Themes per category", anchor=False)
+    df = pd.DataFrame(overview.category_theme_rows(store))
+    df["category"] = df["category"].map(ui.category)
+    order = [ui.category(c) for c in ui.CATEGORY_ORDER]
+    st.altair_chart(
+        alt.Chart(df).mark_bar(stroke="white", strokeWidth=1).encode(
+            y=alt.Y("category:N", title=None, sort=order),
+            x=alt.X("sum(quotes):Q", title="Quotes", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color("theme:N", legend=None, scale=alt.Scale(scheme="tableau20")),
+            order=alt.Order("participants:Q", sort="descending"),
+            tooltip=["category", "theme", "quotes", "participants"],
+        ).properties(height=34 * df["category"].nunique() + 40),
+    )
+    st.caption("Each bar is a category, each block a theme (hover for its name and counts); a block "
+               "named *Unthemed* holds quotes not yet in any theme.")
+
+with st.container(border=True):
+    st.subheader("Saturation", anchor=False)
+    st.caption("New themes found by each added interview (bars) and the running total (line). "
+               "When new interviews stop adding themes, you have heard most of what there is to hear.")
+    df = pd.DataFrame([{"n": n + 1, "interview": f"{n + 1}. {p.participant}", "new themes": p.new_themes,
+                        "total": p.total_themes, "new": ", ".join(p.new_theme_labels) or "–"}
+                       for n, p in enumerate(curve)])
+    base = alt.Chart(df).encode(x=alt.X("interview:N", title="Interviews, in the order added", sort=None,
+                                        axis=alt.Axis(labelAngle=0, labelLimit=140)))
+    bars = base.mark_bar(color="#a5b4fc", cornerRadiusEnd=3).encode(
+        y=alt.Y("new themes:Q", title="Themes", axis=alt.Axis(tickMinStep=1, format="d")), tooltip=["interview", "new themes", "new"])
+    line = base.mark_line(color="#4f46e5", point=True).encode(y="total:Q", tooltip=["interview", "total"])
+    st.altair_chart((bars + line).properties(height=260))

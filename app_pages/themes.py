@@ -1,0 +1,178 @@
+"""Themes board: per category, themes with their quotes; rename, merge, split, delete, move, tag, star."""
+import streamlit as st
+
+from interview_miner import review, ui
+from interview_miner.models import CATEGORIES
+
+UNTHEMED = "__unthemed__"
+
+store = ui.get_store()
+ui.show_flash()
+st.title("Themes")
+st.caption("What participants said, grouped by category and theme. Every change is saved at once "
+           "and kept when interviews are mined again.")
+
+quotes = store.quotes()
+if not quotes:
+    ui.empty("No themes yet — add interviews on the Study page and press *Process everything*.")
+    st.stop()
+themes = store.themes(quotes)
+interviews = {i.id: i for i in store.list_interviews()}
+by_quote = {q.id: q for q in quotes}
+visible = {t.id: t for t in themes}
+unthemed = [q for q in quotes if q.theme_id not in visible]
+tags_in_use = review.all_tags(store)
+
+m = st.columns(4)
+m[0].metric("Themes", len(themes))
+m[1].metric("Quotes in themes", len(quotes) - len(unthemed))
+m[2].metric("Unthemed quotes", len(unthemed))
+m[3].metric("Key quotes", sum(q.starred for q in quotes), help="Starred quotes")
+
+# Where a quote can be moved: any theme, or any category as unthemed.
+TARGETS = [f"theme:{t.id}" for t in sorted(themes, key=lambda t: (ui.CATEGORY_ORDER.index(t.category)
+                                                                  if t.category in ui.CATEGORY_ORDER else 99, t.label))]
+TARGETS += [f"cat:{c}" for c in ui.CATEGORY_ORDER if c in CATEGORIES]
+
+
+def target_label(target: str) -> str:
+    kind, _, value = target.partition(":")
+    if kind == "theme":
+        return f"{ui.category(visible[value].category)} › {visible[value].label}"
+    return f"{ui.category(value)} › (no theme)"
+
+
+def who(q) -> str:
+    i = interviews.get(q.interview_id)
+    return (i.participant or i.file_name) if i else "?"
+
+
+def move(qid: str, target: str) -> None:
+    kind, _, value = target.partition(":")
+    if kind == "theme":
+        review.move_quote(store, qid, theme_id=value)
+    else:
+        review.move_quote(store, qid, category=value)
+
+
+def quote_row(q, where: str) -> None:
+    with st.container(border=True, gap="xsmall"):
+        tags = " ".join(f":violet-badge[{ui.escape_md(t)}]" for t in q.tags)
+        st.markdown(f"“{ui.escape_md(q.text)}” {tags}")
+        bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        with bar:
+            ui.play_button(interviews.get(q.interview_id), q.start, key=f"play_{where}_{q.id}", label=ui.clock(q.start))
+            st.caption(ui.escape_md(who(q)), width="content")
+            st.space("stretch")
+            st.button("★ Key quote" if q.starred else "☆ Star", key=f"star_{where}_{q.id}", type="tertiary",
+                      help="Unstar" if q.starred else "Star as a key quote",
+                      on_click=ui.callback(review.star_quote, store, q.id, not q.starred))
+        with bar.popover("Move / tag", icon=":material/sell:", type="tertiary",
+                         help="Move to another theme or category, or tag"):
+            here = f"theme:{q.theme_id}" if q.theme_id in visible else f"cat:{q.category}"
+            options = TARGETS if here in TARGETS else [here, *TARGETS]
+            dest = st.selectbox("Move to", options, index=options.index(here), format_func=target_label,
+                                key=f"dest_{where}_{q.id}")
+            if st.button("Move", key=f"move_{where}_{q.id}", disabled=dest == here, icon=":material/drive_file_move:"):
+                ui.act(move, q.id, dest, done=f"Moved to {target_label(dest)}")
+            key = ui.key_of("qtags", where, q.id, q.tags)
+            st.multiselect("Tags", sorted(set(tags_in_use) | set(q.tags)), default=q.tags, key=key,
+                           accept_new_options=True, placeholder="Add a tag",
+                           on_change=ui.callback(review.tag_quote, store, q.id, key=key))
+
+
+def theme_card(t, selected: str | None, cat: str) -> None:
+    with st.container(border=True):
+        c = st.columns([6, 1], vertical_alignment="center")
+        c[0].markdown(f"**{ui.escape_md(t.label)}**  \n:gray[{t.n_participants} participant"
+                      f"{'s' if t.n_participants != 1 else ''} · {len(t.quote_ids)} quote{'s' if len(t.quote_ids) != 1 else ''}]")
+        c[1].button("", key=f"open_{t.id}", type="primary" if t.id == selected else "secondary",
+                    icon=":material/chevron_right:", help="Open this theme",
+                    on_click=st.session_state.__setitem__, args=(f"sel_{cat}", t.id))
+        rep = by_quote.get(t.representative_quote_id)
+        if rep:
+            st.caption(f"“{ui.escape_md(ui.short(rep.text, 120))}”")
+
+
+def theme_detail(t, siblings: list) -> None:
+    st.subheader(t.label, anchor=False)
+    keywords = f" · keywords: {', '.join(t.keywords[:6])}" if t.keywords else ""
+    st.caption(f"{ui.category(t.category)} · {t.n_participants} participants · {len(t.quote_ids)} quotes{keywords}")
+    with st.container(horizontal=True):
+        with st.popover("Rename", icon=":material/edit:"):
+            label = st.text_input("Theme name", value=t.label, key=ui.key_of("rename", t.id, t.label))
+            if st.button("Save name", key=f"rename_go_{t.id}", type="primary"):
+                ui.act(review.rename_theme, store, t.id, label, done="Theme renamed")
+        with st.popover("Merge", icon=":material/merge:", disabled=not siblings):
+            pick = st.multiselect("Merge these themes into this one", [s.id for s in siblings], key=f"merge_{t.id}",
+                                  format_func=lambda i: visible[i].label)
+            if st.button("Merge", key=f"merge_go_{t.id}", type="primary", disabled=not pick):
+                ui.act(review.merge_themes, store, pick, into=t.id, done=f"Merged {len(pick)} into “{t.label}”")
+        with st.popover("Split", icon=":material/call_split:", disabled=len(t.quote_ids) < 2):
+            pick = st.multiselect("Quotes for the new theme", t.quote_ids, key=f"split_{t.id}",
+                                  format_func=lambda q: ui.short(by_quote[q].text, 80))
+            label = st.text_input("New theme name", key=f"split_label_{t.id}")
+            if st.button("Split off", key=f"split_go_{t.id}", type="primary", disabled=not (pick and label.strip())):
+                ui.act(review.split_theme, store, t.id, pick, label, done=f"New theme “{label.strip()}”")
+        with st.popover("Delete", icon=":material/delete:"):
+            st.caption("The theme disappears; its quotes stay in the study as unthemed quotes.")
+            if st.button("Delete theme", key=f"delete_go_{t.id}", type="primary"):
+                st.session_state.pop(f"sel_{t.category}", None)
+                ui.act(review.delete_theme, store, t.id, done=f"Deleted “{t.label}”")
+    key = ui.key_of("ttags", t.id, t.tags)
+    st.multiselect("Theme tags", sorted(set(tags_in_use) | set(t.tags)), default=t.tags, key=key,
+                   accept_new_options=True, placeholder="Add a tag",
+                   on_change=ui.callback(review.tag_theme, store, t.id, key=key))
+    for qid in t.quote_ids:
+        quote_row(by_quote[qid], t.id)
+
+
+def unthemed_detail(cat: str, loose: list) -> None:
+    st.subheader("Unthemed quotes", anchor=False)
+    st.caption("Quotes no theme took (or whose theme was deleted). Move them with ⋮, or group some into a new theme.")
+    with st.popover("New theme from quotes", icon=":material/add:"):
+        pick = st.multiselect("Quotes", [q.id for q in loose], key=f"new_{cat}",
+                              format_func=lambda q: ui.short(by_quote[q].text, 80))
+        label = st.text_input("Theme name", key=f"new_label_{cat}")
+        if st.button("Create theme", key=f"new_go_{cat}", type="primary", disabled=not (pick and label.strip())):
+            ui.act(review.create_theme, store, cat, label, pick, done=f"New theme “{label.strip()}”")
+    for q in loose:
+        quote_row(q, f"u_{cat}")
+
+
+def board(cat: str) -> None:
+    cat_themes = sorted((t for t in themes if t.category == cat),
+                        key=lambda t: (-t.n_participants, -len(t.quote_ids), t.label))
+    loose = [q for q in unthemed if q.category == cat]
+    ids = [t.id for t in cat_themes] + ([UNTHEMED] if loose else [])
+    selected = st.session_state.get(f"sel_{cat}")
+    if selected not in ids:  # keep showing the same theme while edits reorder the list
+        selected = st.session_state[f"sel_{cat}"] = ids[0] if ids else None
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        if not cat_themes:
+            st.caption("No themes in this category yet.")
+        with st.container(height=720 if len(ids) > 6 else "content", border=False):
+            for t in cat_themes:
+                theme_card(t, selected, cat)
+            if loose:
+                with st.container(border=True):
+                    c = st.columns([6, 1], vertical_alignment="center")
+                    c[0].markdown(f"**Unthemed quotes**  \n:gray[{len(loose)} quote{'s' if len(loose) != 1 else ''} to sort]")
+                    c[1].button("", key=f"open_u_{cat}", icon=":material/chevron_right:", help="Open the unthemed quotes",
+                                type="primary" if selected == UNTHEMED else "secondary",
+                                on_click=st.session_state.__setitem__, args=(f"sel_{cat}", UNTHEMED))
+    with right:
+        if selected == UNTHEMED:
+            unthemed_detail(cat, loose)
+        elif selected:
+            theme_detail(visible[selected], [t for t in cat_themes if t.id != selected])
+
+
+cats = [c for c in ui.CATEGORY_ORDER if any(t.category == c for t in themes) or any(q.category == c for q in quotes)]
+tabs = st.tabs([ui.category(c) for c in cats], key="category", on_change="rerun", bind="query-params")
+for cat, tab in zip(cats, tabs):
+    if tab.open is False:
+        continue
+    with tab:
+        board(cat)

@@ -1,0 +1,135 @@
+"""Transcripts: read, play from any line, fix speakers and words, search, find similar quotes."""
+import pandas as pd
+import streamlit as st
+
+from interview_miner import review, ui
+from interview_miner.models import INTERVIEWER, PARTICIPANT
+
+PAGE_SIZE = 60
+
+store = ui.get_store()
+ui.show_flash()
+st.title("Transcripts")
+st.caption("Click ▶ to hear any line. Fix a speaker or a mis-heard word in *Fix transcript*; "
+           "fixes are saved at once and kept when interviews are mined again.")
+
+interviews = [i for i in store.list_interviews() if store.segment_count(i.id)]
+if not interviews:
+    ui.empty("No transcripts yet — add recordings on the Study page and press Transcribe.")
+    st.stop()
+by_id = {i.id: i for i in interviews}
+
+# --- Search across the study ----------------------------------------------------------------------
+with st.container(border=True):
+    query = st.text_input("Search all transcripts", key="search", icon=":material/search:",
+                          placeholder='Words or "a phrase", e.g. "online booking" price')
+    if query:
+        hits = review.search_transcripts(store, query, limit=30)
+        terms = review.query_terms(query)
+        st.caption(f"{len(hits)} line{'s' if len(hits) != 1 else ''} found" + (" (first 30)" if len(hits) == 30 else ""))
+        for n, hit in enumerate(hits):
+            c = st.columns([0.4, 9, 1.2], vertical_alignment="center")
+            with c[0]:
+                ui.play_button(by_id.get(hit.interview_id), hit.start, key=f"hit_play_{n}")
+            c[1].markdown(f"{ui.highlight(hit.text, terms)}  \n:gray[{ui.escape_md(hit.participant)} · "
+                          f"{ui.clock(hit.start)} · {ui.speaker(hit.speaker)}]")
+            if c[2].button("Open", key=f"hit_open_{n}", type="tertiary", icon=":material/open_in_new:"):
+                st.session_state["interview"] = hit.interview_id
+                st.rerun()
+
+# --- One interview --------------------------------------------------------------------------------
+iid = st.selectbox(
+    "Interview", [i.id for i in interviews], key="interview", bind="query-params",
+    format_func=lambda i: f"{by_id[i].participant or 'Unnamed'} — {by_id[i].file_name} ({ui.duration(by_id[i].duration)})",
+)
+interview = by_id[iid]
+segments = store.segments(iid)
+read_tab, fix_tab, similar_tab = st.tabs([":material/menu_book: Read & play", ":material/edit: Fix transcript",
+                                          ":material/join_inner: Similar quotes"])
+
+with read_tab:
+    pages = max(1, -(-len(segments) // PAGE_SIZE))
+    page = st.pagination(pages, key=f"page_{iid}") if pages > 1 else 1
+    for s in segments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        c = st.columns([0.4, 0.7, 1.3, 9], vertical_alignment="top")
+        with c[0]:
+            ui.play_button(interview, s.start, key=f"seg_play_{s.id}")
+        c[1].caption(ui.clock(s.start))
+        who = ui.speaker(s.speaker)
+        c[2].markdown(f":blue[**{who}**]" if s.speaker == INTERVIEWER else f"**{who}**")
+        flags = f"  \n:orange[:material/warning: {', '.join(s.flags)}]" if s.flags else ""
+        c[3].markdown(ui.escape_md(s.text) + flags)
+
+
+def save_fixes(key: str, ids: list) -> None:
+    """Write only the cells just changed, one edit per field, then start a fresh editor."""
+    changes = st.session_state[key].get("edited_rows", {})
+    for row, cols in changes.items():
+        sid = ids[int(row)]
+        try:
+            if "speaker" in cols and cols["speaker"]:
+                review.set_segment_speaker(store, sid, cols["speaker"])
+            if "text" in cols:
+                review.set_segment_text(store, sid, cols["text"])
+        except ValueError as e:
+            ui.flash(str(e), "error")
+    if changes:
+        ui.flash("Transcript fix saved")
+    st.session_state["fix_nonce"] = st.session_state.get("fix_nonce", 0) + 1
+
+
+with fix_tab:
+    st.caption("Edit a speaker or the text of a line directly in the table; each change is saved as you leave the cell.")
+    speakers = sorted({INTERVIEWER, PARTICIPANT} | {s.speaker for s in segments if s.speaker})
+    key = f"fix_{iid}_{st.session_state.get('fix_nonce', 0)}"
+    ids = [s.id for s in segments]
+    df = pd.DataFrame({"time": [ui.clock(s.start) for s in segments], "speaker": [s.speaker for s in segments],
+                       "text": [s.text for s in segments]})
+    st.data_editor(
+        df, key=key, hide_index=True, num_rows="fixed", disabled=["time"], on_change=save_fixes, args=(key, ids),
+        column_config={
+            "time": st.column_config.TextColumn("Time", width="small"),
+            "speaker": st.column_config.SelectboxColumn("Speaker", options=speakers, width="medium", required=True),
+            "text": st.column_config.TextColumn("Text", width="large"),
+        },
+    )
+    with st.form("replace_word", border=True):
+        st.markdown("**Replace a mis-heard word everywhere in this interview**")
+        a, b = st.columns(2)
+        old = a.text_input("Heard", placeholder="Clinic Flow")
+        new = b.text_input("Should be", placeholder="ClinicFlow")
+        if st.form_submit_button("Replace", icon=":material/find_replace:"):
+            try:
+                n = review.replace_in_transcript(store, iid, old, new)
+            except ValueError as e:
+                st.error(str(e))
+            else:
+                ui.flash(f"Replaced in {n} line{'s' if n != 1 else ''}" if n else f"“{old}” not found", "success" if n else "info")
+                st.rerun()
+    if st.button("Swap interviewer and participant", icon=":material/swap_horiz:",
+                 help="For when the two voices were labelled the wrong way round"):
+        n = review.swap_speakers(store, iid)
+        ui.flash(f"Swapped speakers on {n} lines")
+        st.rerun()
+
+with similar_tab:
+    quotes = store.quotes(iid)
+    if not quotes:
+        ui.empty("This interview has not been mined yet — press *Mine themes* on the Study page.")
+    else:
+        qid = st.selectbox("Quote", [q.id for q in quotes], key=f"similar_{iid}",
+                           format_func=lambda q: ui.short(next(x.text for x in quotes if x.id == q), 110))
+        names = {i.id: i for i in store.list_interviews()}
+        labels = {t.id: t.label for t in store.themes()}
+        matches = review.similar_quotes(store, qid, k=8)
+        if matches and matches[0].method == "words":
+            st.caption("No sentence vectors yet (mine themes first): matched by shared words.")
+        for n, m in enumerate(matches):
+            with st.container(border=True):
+                c = st.columns([0.4, 9, 1.6], vertical_alignment="center")
+                with c[0]:
+                    ui.play_button(names.get(m.quote.interview_id), m.quote.start, key=f"sim_play_{n}")
+                who = names[m.quote.interview_id].participant or names[m.quote.interview_id].file_name
+                c[1].markdown(f"“{ui.escape_md(m.quote.text)}”  \n:gray[{ui.escape_md(who)} · {ui.clock(m.quote.start)}"
+                              f" · {ui.category(m.quote.category)} · {ui.escape_md(labels.get(m.quote.theme_id, 'unthemed'))}]")
+                c[2].metric("Similarity", f"{m.score:.0%}", label_visibility="collapsed")

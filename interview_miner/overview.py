@@ -1,0 +1,113 @@
+"""Study-level numbers: what the app's Study and Overview pages (and scripts) summarise.
+
+Plain reads over the store (researcher edits applied), returning dicts and lists ready to print
+or chart. No SQL here and no Streamlit.
+
+    >>> from interview_miner import overview
+    >>> overview.nps_summary(Store("study.db"))["score"]
+    20
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .models import Quote
+from .review import participant_label
+from .store import Store
+
+NPS_CLASSES = ("promoter", "passive", "detractor")
+
+
+def study_summary(store: Store) -> dict[str, Any]:
+    """Headline counts: interviews, participants, transcribed, audio seconds, quotes, themes..."""
+    interviews = store.list_interviews()
+    quotes = store.quotes()
+    themes = store.themes(quotes)
+    return {
+        "interviews": len(interviews),
+        "participants": len({participant_label(i).casefold() for i in interviews}),
+        "transcribed": sum(1 for i in interviews if i.status == "transcribed"),
+        "failed": sum(1 for i in interviews if i.status == "failed"),
+        "audio_seconds": sum(i.duration or 0 for i in interviews if i.kind == "audio"),
+        "quotes": len(quotes),
+        "mined_interviews": len({q.interview_id for q in quotes}),
+        "themes": len(themes),
+        "themed_quotes": sum(len(t.quote_ids) for t in themes),
+        "starred": sum(1 for q in quotes if q.starred),
+        "personas": len(store.personas()),
+    }
+
+
+def interview_rows(store: Store) -> list[dict[str, Any]]:
+    """One row per interview for the study table, with transcription progress (0..1)."""
+    quotes_per = Counter(q.interview_id for q in store.quotes())
+    rows = []
+    for i in store.list_interviews():
+        progress = 1.0 if i.status == "transcribed" else 0.0
+        if i.kind == "audio" and i.status != "transcribed":
+            t = store.get_transcription(i.id)
+            if t and i.duration:
+                progress = 0.99 if t["completed"] else min(0.99, (t["committed_until"] or 0) / i.duration)
+        meta = {k: v for k, v in (i.metadata or {}).items()
+                if k not in ("channels", "codec", "speaker_names", "times_estimated")}
+        rows.append({
+            "id": i.id,
+            "participant": i.participant or "",
+            "file": i.file_name,
+            "kind": i.kind,
+            "duration": i.duration,
+            "language": i.language or "",
+            "status": i.status,
+            "progress": round(progress, 3),
+            "quotes": quotes_per.get(i.id, 0),
+            "metadata": ", ".join(f"{k}={v}" for k, v in sorted(meta.items())),
+            "error": i.error or "",
+        })
+    return rows
+
+
+def nps_summary(store: Store) -> dict[str, Any]:
+    """Promoters/passives/detractors, the NPS (-100..100, None without scores) and per-interview
+    scores with the participant's name."""
+    names = {i.id: participant_label(i) for i in store.list_interviews()}
+    rows = [
+        {"interview_id": iid, "participant": names.get(iid, str(iid)), "score": r.get("score"),
+         "klass": r.get("klass"), "text": r.get("text")}
+        for iid, r in sorted(store.nps().items()) if r.get("score") is not None
+    ]
+    counts = Counter(r["klass"] for r in rows)
+    n = len(rows)
+    score = round(100 * (counts["promoter"] - counts["detractor"]) / n) if n else None
+    return {"counts": {k: counts.get(k, 0) for k in NPS_CLASSES}, "n": n, "score": score, "rows": rows}
+
+
+def persona_interviews(store: Store) -> list[dict[str, Any]]:
+    """Interviews per persona: name, count and the participants behind it."""
+    names = {i.id: participant_label(i) for i in store.list_interviews()}
+    return [
+        {"persona": p.name, "interviews": len(p.interview_ids),
+         "participants": ", ".join(names.get(i, str(i)) for i in sorted(p.interview_ids))}
+        for p in store.personas()
+    ]
+
+
+def category_theme_rows(store: Store, quotes: list[Quote] | None = None) -> list[dict[str, Any]]:
+    """(category, theme, quotes, participants) for every visible theme, plus one `Unthemed` row
+    per category that has quotes outside any theme."""
+    quotes = store.quotes() if quotes is None else quotes
+    themes = store.themes(quotes)
+    rows = [
+        {"category": t.category, "theme": t.label, "quotes": len(t.quote_ids), "participants": t.n_participants}
+        for t in themes
+    ]
+    visible = {t.id for t in themes}
+    names = {i.id: participant_label(i) for i in store.list_interviews()}
+    loose: dict[str, list[Quote]] = {}
+    for q in quotes:
+        if q.category and (q.theme_id is None or q.theme_id not in visible):
+            loose.setdefault(q.category, []).append(q)
+    for category, qs in sorted(loose.items()):
+        rows.append({"category": category, "theme": "Unthemed", "quotes": len(qs),
+                     "participants": len({names.get(q.interview_id) for q in qs})})
+    return rows

@@ -1,0 +1,521 @@
+"""Researcher review operations: every change a researcher makes to mined output.
+
+Each function takes a `Store` and records what changed as field-level edit rows
+(`store.add_edit(entity, id, field, value)`); nothing here rewrites machine rows. So edits survive
+re-mining by construction, and two browser tabs (or the app and the CLI) editing different fields
+of the same theme never overwrite each other: the newest write per field wins.
+
+The Streamlit pages call these and nothing else to change a study; a script can call them too:
+
+    >>> from interview_miner.store import Store
+    >>> from interview_miner import review
+    >>> store = Store("study.db")
+    >>> review.rename_theme(store, "fear-3", "Staff won't adopt it")
+    >>> new_id = review.split_theme(store, "fear-3", ["q1", "q7"], "Patients won't book online")
+    >>> review.star_quote(store, "q7")
+"""
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .models import CATEGORIES, INTERVIEWER, PARTICIPANT, Quote, Theme
+from .store import Store
+
+# ---------------------------------------------------------------------------------------------
+# Lookups
+# ---------------------------------------------------------------------------------------------
+
+
+def get_theme(store: Store, theme_id: str, quotes: list[Quote] | None = None) -> Theme:
+    """The theme as the researcher sees it (edits applied); KeyError if absent or deleted."""
+    for t in store.themes(quotes):
+        if t.id == theme_id:
+            return t
+    raise KeyError(f"no theme {theme_id!r} (deleted, merged or never mined)")
+
+
+def get_quote(store: Store, quote_id: str) -> Quote:
+    for q in store.quotes():
+        if q.id == quote_id:
+            return q
+    raise KeyError(f"no quote {quote_id!r}")
+
+
+def unthemed_quotes(store: Store, category: str | None = None) -> list[Quote]:
+    """Quotes in no visible theme (never clustered, or their theme was deleted)."""
+    quotes = store.quotes()
+    visible = {t.id for t in store.themes(quotes)}
+    return [
+        q for q in quotes
+        if (q.theme_id is None or q.theme_id not in visible) and (category is None or q.category == category)
+    ]
+
+
+def new_theme_id() -> str:
+    """Ids of researcher-made themes; the prefix keeps them apart from mined theme ids."""
+    return "user-" + uuid.uuid4().hex[:10]
+
+
+# ---------------------------------------------------------------------------------------------
+# Themes
+# ---------------------------------------------------------------------------------------------
+
+
+def rename_theme(store: Store, theme_id: str, label: str) -> None:
+    label = _clean(label, "theme label")
+    get_theme(store, theme_id)
+    store.add_edit("theme", theme_id, "label", label)
+
+
+def tag_theme(store: Store, theme_id: str, tags: list[str]) -> list[str]:
+    get_theme(store, theme_id)
+    tags = normalize_tags(tags)
+    store.add_edit("theme", theme_id, "tags", tags)
+    return tags
+
+
+def merge_themes(store: Store, theme_ids: list[str], into: str | None = None) -> str:
+    """Merge themes into one (default: the one with most quotes); returns the surviving id.
+
+    Each merged theme gets a `merged_into` edit, so its quotes follow it, including quotes a later
+    re-mining assigns to it. Themes must share a category (move quotes across categories instead).
+    """
+    quotes = store.quotes()
+    ids = list(dict.fromkeys([*theme_ids, *([into] if into else [])]))
+    themes = [get_theme(store, t, quotes) for t in ids]
+    if len(themes) < 2:
+        raise ValueError("pick at least two themes to merge")
+    if len({t.category for t in themes}) > 1:
+        raise ValueError("themes in different categories cannot be merged; move the quotes instead")
+    target = into or max(themes, key=lambda t: (len(t.quote_ids), t.n_participants)).id
+    with store.transaction():
+        for t in themes:
+            if t.id != target:
+                store.add_edit("theme", t.id, "merged_into", target)
+    return target
+
+
+def split_theme(store: Store, theme_id: str, quote_ids: list[str], new_label: str) -> str:
+    """Move some of a theme's quotes into a new theme (same category); returns the new id."""
+    quotes = store.quotes()
+    theme = get_theme(store, theme_id, quotes)
+    quote_ids = list(dict.fromkeys(quote_ids))
+    if not quote_ids:
+        raise ValueError("pick the quotes that form the new theme")
+    strangers = set(quote_ids) - set(theme.quote_ids)
+    if strangers:
+        raise ValueError(f"not in theme {theme_id!r}: {', '.join(sorted(strangers))}")
+    return create_theme(store, theme.category, new_label, quote_ids)
+
+
+def create_theme(store: Store, category: str, label: str, quote_ids: list[str] = ()) -> str:
+    """A researcher-made theme in `category`, optionally taking these quotes; returns its id."""
+    _check_category(category)
+    label = _clean(label, "theme label")
+    by_id = {q.id: q for q in store.quotes()}
+    missing = [q for q in quote_ids if q not in by_id]
+    if missing:
+        raise KeyError(f"no quote {missing[0]!r}")
+    tid = new_theme_id()
+    with store.transaction():
+        store.add_edit("theme", tid, "created", {"category": category, "label": label})
+        for qid in quote_ids:
+            if by_id[qid].category != category:
+                store.add_edit("quote", qid, "category", category)
+            store.add_edit("quote", qid, "theme_id", tid)
+    return tid
+
+
+def delete_theme(store: Store, theme_id: str) -> None:
+    """Hide a theme; its quotes become unthemed (and stay visible for reassignment)."""
+    get_theme(store, theme_id)
+    store.add_edit("theme", theme_id, "deleted", True)
+
+
+def restore_theme(store: Store, theme_id: str) -> None:
+    """Undo a delete or a merge of this theme."""
+    with store.transaction():
+        store.add_edit("theme", theme_id, "deleted", False)
+        store.add_edit("theme", theme_id, "merged_into", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotes
+# ---------------------------------------------------------------------------------------------
+
+
+def move_quote(store: Store, quote_id: str, theme_id: str | None = None, category: str | None = None) -> None:
+    """Move a quote into a theme (its category follows), or to a category as unthemed.
+
+    With neither argument the quote is taken out of its theme (unthemed, same category).
+    """
+    quotes = store.quotes()
+    quote = next((q for q in quotes if q.id == quote_id), None)
+    if quote is None:
+        raise KeyError(f"no quote {quote_id!r}")
+    if theme_id is not None:
+        theme = get_theme(store, theme_id, quotes)
+        if category is not None and category != theme.category:
+            raise ValueError(f"theme {theme_id!r} is in {theme.category!r}, not {category!r}")
+        category = theme.category
+    elif category is not None:
+        _check_category(category)
+    with store.transaction():
+        if category is not None and category != quote.category:
+            store.add_edit("quote", quote_id, "category", category)
+        store.add_edit("quote", quote_id, "theme_id", theme_id)
+
+
+def set_quote_category(store: Store, quote_id: str, category: str) -> None:
+    """Correct a quote's category (it leaves its theme; the category model can learn from it)."""
+    move_quote(store, quote_id, category=category)
+
+
+def tag_quote(store: Store, quote_id: str, tags: list[str]) -> list[str]:
+    """Set a quote's tags (the whole list, normalised); returns what was stored."""
+    get_quote(store, quote_id)
+    tags = normalize_tags(tags)
+    store.add_edit("quote", quote_id, "tags", tags)
+    return tags
+
+
+def star_quote(store: Store, quote_id: str, starred: bool = True) -> None:
+    get_quote(store, quote_id)
+    store.add_edit("quote", quote_id, "starred", bool(starred))
+
+
+def set_quote_text(store: Store, quote_id: str, text: str) -> None:
+    get_quote(store, quote_id)
+    store.add_edit("quote", quote_id, "text", _clean(text, "quote text"))
+
+
+def normalize_tags(tags: list[str] | str) -> list[str]:
+    """'pricing, Pricing , ux' -> ['pricing', 'ux']: trimmed, lower-cased, de-duplicated."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    out: list[str] = []
+    for t in tags:
+        t = " ".join(str(t).split()).lower()
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def all_tags(store: Store) -> list[str]:
+    """Every tag used on a quote in the study, most used first."""
+    counts = Counter(t for q in store.quotes() for t in q.tags)
+    return [t for t, _ in counts.most_common()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Transcript fixes
+# ---------------------------------------------------------------------------------------------
+
+
+def _segment(store: Store, segment_id: int) -> dict[str, Any]:
+    try:
+        return dict(store.db["segments"].get(int(segment_id)))
+    except Exception:
+        raise KeyError(f"no segment {segment_id!r}") from None
+
+
+def set_segment_speaker(store: Store, segment_id: int, speaker: str) -> None:
+    """Relabel who said one segment (`interviewer`, `participant` or any name)."""
+    _segment(store, segment_id)
+    store.add_edit("segment", int(segment_id), "speaker", _clean(speaker, "speaker"))
+
+
+def set_segment_text(store: Store, segment_id: int, text: str) -> None:
+    """Correct a mis-heard word or phrase in one segment."""
+    _segment(store, segment_id)
+    store.add_edit("segment", int(segment_id), "text", _clean(text, "segment text"))
+
+
+def swap_speakers(store: Store, interview_id: int) -> int:
+    """Swap interviewer and participant on every segment of an interview; returns how many."""
+    swap = {INTERVIEWER: PARTICIPANT, PARTICIPANT: INTERVIEWER}
+    n = 0
+    with store.transaction():
+        for s in store.segments(interview_id):
+            if s.speaker in swap:
+                store.add_edit("segment", s.id, "speaker", swap[s.speaker])
+                n += 1
+    return n
+
+
+def replace_in_transcript(store: Store, interview_id: int, old: str, new: str, whole_word: bool = True) -> int:
+    """Replace a mis-heard word everywhere in one interview (case-insensitive); returns the
+    number of segments changed. Each changed segment gets its own text edit."""
+    old = _clean(old, "word to replace")
+    pattern = re.compile((r"\b%s\b" if whole_word else "%s") % re.escape(old), re.IGNORECASE)
+    n = 0
+    with store.transaction():
+        for s in store.segments(interview_id):
+            text = pattern.sub(new, s.text)
+            if text != s.text:
+                store.add_edit("segment", s.id, "text", " ".join(text.split()))
+                n += 1
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    """One search result: a transcript line or a quote, where it is and how well it matched."""
+
+    interview_id: int
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    participant: str | None = None
+    segment_id: int | None = None
+    quote_id: str | None = None
+    score: float = 0.0
+
+
+def query_terms(query: str) -> list[str]:
+    """'"online booking" price' -> ['online booking', 'price'] (phrases kept together)."""
+    terms = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', query or "")]
+    return [t.lower().strip() for t in terms if t.strip()]
+
+
+def _match_score(text: str, terms: list[str]) -> float:
+    low = text.lower()
+    score = 0.0
+    for t in terms:
+        n = low.count(t)
+        if n == 0:
+            return 0.0
+        whole = len(re.findall(r"\b%s\b" % re.escape(t), low))
+        score += n + whole  # whole-word matches rank above matches inside longer words
+    return score
+
+
+def search_transcripts(store: Store, query: str, limit: int = 50) -> list[Hit]:
+    """Full-text search over every transcript line (edits applied): all terms must occur.
+    Ranked by how often the terms occur; ties keep transcript order."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    hits = []
+    for interview in store.list_interviews():
+        name = participant_label(interview)
+        for s in store.segments(interview.id):
+            score = _match_score(s.text, terms)
+            if score:
+                hits.append(Hit(interview.id, s.start, s.end, s.text, s.speaker, name, segment_id=s.id, score=score))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]
+
+
+def search_quotes(store: Store, query: str, limit: int = 50) -> list[Hit]:
+    """Full-text search over mined quotes (edits applied): all terms must occur."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    names = {i.id: participant_label(i) for i in store.list_interviews()}
+    hits = []
+    for q in store.quotes():
+        score = _match_score(q.text, terms)
+        if score:
+            hits.append(Hit(q.interview_id, q.start, q.end, q.text, q.speaker, names.get(q.interview_id),
+                            quote_id=q.id, score=score))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]
+
+
+def participant_label(interview) -> str:
+    return interview.participant or interview.file_name
+
+
+# ---------------------------------------------------------------------------------------------
+# Similar quotes (embeddings cached by the mining stage; word overlap when there are none)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Similar:
+    quote: Quote
+    score: float
+    method: str  # "embedding" | "words"
+
+
+def embedding_model_name(model: str | None = None) -> str:
+    """The name quote vectors are cached under for this embedding model (as mining stores them)."""
+    from . import embed
+    from .errors import ModelNotFoundError
+
+    try:
+        return embed.resolve_model(model)[0]
+    except ModelNotFoundError:
+        return embed.DEFAULT_NAME if model in (None, embed.DEFAULT_MODEL) else model
+
+
+def similar_quotes(store: Store, quote_id: str, k: int = 8, model: str | None = None) -> list[Similar]:
+    """The k quotes closest in meaning to this one, across all interviews.
+
+    Uses the sentence vectors the mining stage cached (keyed by (model, sha256(text)); `model` is
+    the embedding model mining used, default the bundled one); when the study has none yet, falls
+    back to word overlap so the feature still answers.
+    """
+    from .embed import from_bytes, text_hash
+
+    quotes = store.quotes()
+    machine_text = {q.id: q.text for q in store.quotes(apply_edits=False)}
+    if quote_id not in machine_text:
+        raise KeyError(f"no quote {quote_id!r}")
+    others = [q for q in quotes if q.id != quote_id]
+    if not others:
+        return []
+    hashes = {q.id: text_hash(machine_text[q.id]) for q in quotes}
+    vectors = store.get_embeddings(embedding_model_name(model), hashes.values())
+    if hashes[quote_id] not in vectors:
+        return _similar_by_words(quotes, quote_id, k)
+    target = _unit(from_bytes(vectors[hashes[quote_id]]))
+    scored = []
+    for q in others:
+        blob = vectors.get(hashes[q.id])
+        if blob is not None and machine_text[q.id] != machine_text[quote_id]:
+            vec = _unit(from_bytes(blob))
+            if vec.shape == target.shape:
+                scored.append(Similar(q, float(vec @ target), "embedding"))
+    scored.sort(key=lambda s: -s.score)
+    return scored[:k]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = v.astype(np.float64)
+    n = np.linalg.norm(v)
+    return v / n if n else v
+
+
+_STOP = set(
+    "a an the and or but so of to in on at for with by from as is are was were be been it its this that"
+    " these those i we you he she they me us my our your their them what which who when where how not no"
+    " do did does have has had just really like yeah um uh well very much more some any all there here"
+    " about into out up if then than because would could should can will".split()
+)
+
+
+def _words(text: str) -> Counter:
+    return Counter(w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP and len(w) > 2)
+
+
+def _similar_by_words(quotes: list[Quote], quote_id: str, k: int) -> list[Similar]:
+    docs = {q.id: _words(q.text) for q in quotes}
+    df = Counter(w for c in docs.values() for w in c)
+    n = len(docs)
+
+    def vec(c: Counter) -> dict[str, float]:
+        return {w: tf * math.log((1 + n) / (1 + df[w])) for w, tf in c.items()}
+
+    target = vec(docs[quote_id])
+    tnorm = math.sqrt(sum(v * v for v in target.values())) or 1.0
+    out = []
+    for q in quotes:
+        if q.id == quote_id:
+            continue
+        other = vec(docs[q.id])
+        dot = sum(v * other.get(w, 0.0) for w, v in target.items())
+        if dot > 0:
+            onorm = math.sqrt(sum(v * v for v in other.values())) or 1.0
+            out.append(Similar(q, dot / (tnorm * onorm), "words"))
+    out.sort(key=lambda s: -s.score)
+    return out[:k]
+
+
+# ---------------------------------------------------------------------------------------------
+# Saturation and evidence
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SaturationPoint:
+    interview_id: int
+    participant: str
+    new_themes: int
+    total_themes: int
+    new_theme_labels: list[str] = field(default_factory=list)
+
+
+def saturation_curve(store: Store, exclude_categories: tuple[str, ...] = ("other",)) -> list[SaturationPoint]:
+    """New themes found per added interview, in the order interviews were added.
+
+    A theme counts as found in the first interview that has one of its quotes. Interviews with no
+    quotes yet (not mined) are left out, so they do not read as "nothing new".
+    """
+    quotes = store.quotes()
+    themes = [t for t in store.themes(quotes) if t.category not in exclude_categories]
+    interviews = store.list_interviews()
+    order = {i.id: n for n, i in enumerate(interviews)}
+    by_quote = {q.id: q.interview_id for q in quotes}
+    first: dict[int, list[str]] = {}
+    for t in themes:
+        seen = [by_quote[q] for q in t.quote_ids if q in by_quote]
+        if seen:
+            first.setdefault(min(seen, key=lambda i: order.get(i, 1 << 30)), []).append(t.label)
+    mined = {q.interview_id for q in quotes}
+    out, total = [], 0
+    for i in interviews:
+        if i.id not in mined:
+            continue
+        labels = sorted(first.get(i.id, []))
+        total += len(labels)
+        out.append(SaturationPoint(i.id, participant_label(i), len(labels), total, labels))
+    return out
+
+
+def saturation_reading(curve: list[SaturationPoint], window: int = 3) -> str:
+    """One line a researcher can act on, e.g. 'Last 3 interviews added 1 new theme: close to
+    saturation.'"""
+    if len(curve) <= window:
+        return (f"{len(curve)} interview{'s' if len(curve) != 1 else ''} mined: too few to judge "
+                f"saturation (needs more than {window}).")
+    total = curve[-1].total_themes
+    recent = sum(p.new_themes for p in curve[-window:])
+    head = f"Last {window} interviews added {recent} new theme{'s' if recent != 1 else ''}"
+    if recent == 0:
+        return f"{head}: saturation reached for these themes."
+    if recent <= max(1, round(0.1 * total)):
+        return f"{head}: close to saturation."
+    return f"{head} (of {total}): still finding new themes, keep interviewing."
+
+
+def participants_backing(store: Store, quote_ids: list[str], quotes: list[Quote] | None = None,
+                         interviews: list | None = None) -> tuple[int, int]:
+    """(participants, quotes) behind a claim: how many different people said the supporting
+    quotes, and how many of the quotes still exist. Pass `quotes`/`interviews` already read to
+    save the reads when counting many claims."""
+    quotes = store.quotes() if quotes is None else quotes
+    by_id = {q.id: q for q in quotes}
+    names = {i.id: participant_label(i) for i in (store.list_interviews() if interviews is None else interviews)}
+    found = [by_id[q] for q in quote_ids if q in by_id]
+    return len({names.get(q.interview_id, q.interview_id) for q in found}), len(found)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean(text: str, what: str) -> str:
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise ValueError(f"{what} cannot be empty")
+    return text
+
+
+def _check_category(category: str) -> None:
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
+

@@ -1,0 +1,317 @@
+"""Streamlit helpers shared by the pages: which study is open, formatting, the audio player.
+
+Presentation only. Every change to a study goes through `review`, `personas`, `pipeline` or
+`worker`; nothing read from the store is kept in session state between reruns (only ids and UI
+choices are), so a second tab's edits are never overwritten with stale values.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import wave
+from pathlib import Path
+
+import streamlit as st
+
+from .errors import InterviewMinerError
+from .models import INTERVIEWER, PARTICIPANT
+from .store import Store, default_db_path
+
+CATEGORY_ORDER = ("trigger", "criteria", "fear", "objection", "nps_reason", "channel", "alternatives",
+                  "outcome", "usage", "nps_score", "other")
+CATEGORY_LABELS = {
+    "trigger": "Triggers", "criteria": "Criteria", "fear": "Fears", "objection": "Objections",
+    "nps_reason": "NPS reasons", "channel": "Channels", "alternatives": "Alternatives",
+    "outcome": "Outcomes", "usage": "Usage", "nps_score": "NPS scores", "other": "Other",
+}
+MIME = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
+        ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
+DIRECT_PLAY_MAX_BYTES = 40 * 1024**2  # larger recordings are played as excerpts
+EXCERPT_S = 300.0
+# Errors a researcher caused and can fix (empty name, unknown id): shown as a message.
+USER_ERRORS = (ValueError, KeyError, InterviewMinerError)
+
+
+# ---------------------------------------------------------------------------------------------
+# The open study
+# ---------------------------------------------------------------------------------------------
+
+
+def db_path() -> str:
+    """The study database of this browser session: ?db= in the URL, else $INTERVIEW_MINER_DB
+    or ./interview_miner.db."""
+    if "db_path" not in st.session_state:
+        st.session_state["db_path"] = st.query_params.get("db") or default_db_path()
+    return st.session_state["db_path"]
+
+
+def open_study(path: str) -> None:
+    path = str(path).strip()
+    if not path:
+        raise ValueError("enter a database file path")
+    if Path(path).is_dir():
+        path = str(Path(path) / "interview_miner.db")
+    st.session_state["db_path"] = path
+    st.session_state.pop("_store", None)
+
+
+def get_store() -> Store:
+    """One connection per browser session (the script runs of one session never overlap)."""
+    path = db_path()
+    store = st.session_state.get("_store")
+    if store is None or store.path != path:
+        if store is not None:
+            store.close()
+        store = Store(path)
+        st.session_state["_store"] = store
+    if path != default_db_path():
+        st.query_params["db"] = path  # a reload keeps the same study
+    elif "db" in st.query_params:
+        del st.query_params["db"]
+    return store
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------------------------
+
+
+def clock(seconds: float | None) -> str:
+    """83.4 -> '1:23'; 3725 -> '1:02:05'."""
+    s = int(seconds or 0)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def duration(seconds: float | None) -> str:
+    """'2 min 25 s', '1 h 05 min', '–'."""
+    if not seconds:
+        return "–"
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
+
+
+def hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def speaker(label: str | None) -> str:
+    if label == INTERVIEWER:
+        return "Interviewer"
+    if label == PARTICIPANT:
+        return "Participant"
+    return (label or "Unknown").replace("_", " ").capitalize()
+
+
+def category(key: str | None) -> str:
+    return CATEGORY_LABELS.get(key or "", (key or "Uncategorised").replace("_", " ").capitalize())
+
+
+def short(text: str, n: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def escape_md(text: str) -> str:
+    """Show user/transcript text literally inside st.markdown (no links, emphasis or HTML)."""
+    out = []
+    for ch in text or "":
+        if ch in "\\`*_{}[]()#+-.!|<>~$:":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """Markdown with the search terms in bold (text escaped)."""
+    import re
+
+    if not terms:
+        return escape_md(text)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    out, pos = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape_md(text[pos:m.start()]))
+        out.append(f"**{escape_md(m.group(0))}**")
+        pos = m.end()
+    out.append(escape_md(text[pos:]))
+    return "".join(out)
+
+
+def key_of(*parts) -> str:
+    """A widget key that changes when the shown value changes, so a value written by another
+    tab replaces what this widget shows instead of being overwritten by it."""
+    return "_".join(str(p) for p in parts[:-1]) + "_" + hashlib.md5(repr(parts[-1]).encode()).hexdigest()[:8]
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages that survive the rerun after an action
+# ---------------------------------------------------------------------------------------------
+
+
+def flash(message: str, kind: str = "success") -> None:
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop("_flash", []):
+        icon = {"success": ":material/check_circle:", "error": ":material/error:",
+                "warning": ":material/warning:"}.get(kind, ":material/info:")
+        st.toast(message, icon=icon)
+        if kind == "error":
+            st.error(message)
+
+
+def empty(message: str, icon: str = ":material/inbox:") -> None:
+    st.info(message, icon=icon)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audio
+# ---------------------------------------------------------------------------------------------
+
+
+def _set_play(interview_id: int, start: float) -> None:
+    st.session_state["play"] = {"interview_id": int(interview_id), "start": float(start)}
+
+
+def play_button(interview, start: float, key: str, label: str = "") -> None:
+    """A small ▶ that plays this interview's recording from `start` in the sidebar player."""
+    has_audio = bool(interview and interview.kind == "audio" and interview.stored_path)
+    st.button(
+        label or "", key=key, icon=":material/play_arrow:", type="tertiary",
+        on_click=_set_play, args=(interview.id, start), disabled=not has_audio,
+        help=f"Play from {clock(start)}" if has_audio else "No recording (imported transcript)",
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _excerpt_wav(path: str, start: float, seconds: float) -> bytes:
+    from .capture import SAMPLE_RATE, read_audio
+
+    audio = read_audio(path, start, start + seconds)
+    pcm = (audio.clip(-1, 1) * 32767).astype("<i2").tobytes()
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(pcm)
+    return buf.getvalue()
+
+
+def player(store: Store) -> None:
+    """The 'Now playing' card: the recording from the moment last clicked."""
+    play = st.session_state.get("play")
+    if not play:
+        return
+    try:
+        interview = store.get_interview(play["interview_id"])
+    except KeyError:
+        st.session_state.pop("play", None)
+        return
+    path = interview.stored_path
+    start = play["start"]
+    with st.container(border=True):
+        st.caption(f"Now playing · **{escape_md(interview.participant or interview.file_name)}** · from {clock(start)}")
+        if not path or not os.path.exists(path):
+            st.warning("The recording file is missing.", icon=":material/volume_off:")
+            return
+        if os.path.getsize(path) <= DIRECT_PLAY_MAX_BYTES:
+            st.audio(path, format=MIME.get(Path(path).suffix.lower(), "audio/mpeg"), start_time=int(start), autoplay=True)
+        else:  # long recordings: a decoded excerpt, so the whole file is not loaded into memory
+            st.audio(_excerpt_wav(path, float(int(start)), EXCERPT_S), format="audio/wav", autoplay=True)
+            st.button("Play on", key="play_on", icon=":material/skip_next:", type="tertiary",
+                      on_click=_set_play, args=(interview.id, int(start) + EXCERPT_S))
+        st.button("Close", key="play_close", type="tertiary", icon=":material/close:",
+                  on_click=lambda: st.session_state.pop("play", None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs
+# ---------------------------------------------------------------------------------------------
+
+JOB_STATES = {
+    "queued": ("Starting", "blue", ":material/schedule:"),
+    "running": ("Running", "blue", ":material/autorenew:"),
+    "done": ("Done", "green", ":material/check_circle:"),
+    "failed": ("Failed", "red", ":material/error:"),
+    "stopped": ("Stopped", "orange", ":material/pause_circle:"),
+    "interrupted": ("Interrupted", "orange", ":material/warning:"),
+}
+
+
+def job_badge(state: str) -> None:
+    label, color, icon = JOB_STATES.get(state, (state.capitalize(), "gray", None))
+    st.badge(label, color=color, icon=icon)
+
+
+def act(fn, *args, done: str = "Saved", **kwargs):
+    """Run one review operation; on success remember `done` for the next run and rerun so every
+    part of the page shows the change; on a user error show why and keep the page as it is."""
+    try:
+        result = fn(*args, **kwargs)
+    except USER_ERRORS as e:
+        st.error(_reason(e), icon=":material/error:")
+        return None
+    flash(done)
+    st.rerun()
+    return result
+
+
+def callback(fn, *args, key: str | None = None, done: str | None = None, **kwargs):
+    """An on_change callback calling `fn(*args, value_of_key)`; errors become a flash message."""
+    def run() -> None:
+        try:
+            if key is None:
+                fn(*args, **kwargs)
+            else:
+                fn(*args, st.session_state[key], **kwargs)
+        except USER_ERRORS as e:  # shown on the next run, the way a researcher can act on it
+            flash(_reason(e), "error")
+        else:
+            if done:
+                flash(done)
+    return run
+
+
+def _reason(e: Exception) -> str:
+    return str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+
+
+def image_data_uri(data: bytes, max_px: int = 320) -> str:
+    """An uploaded photo as a small JPEG/PNG data URI (what persona `avatar` stores)."""
+    import base64
+
+    from PIL import Image, ImageOps
+
+    img = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    img.thumbnail((max_px, max_px))
+    buf = io.BytesIO()
+    if img.mode in ("RGBA", "LA", "P"):
+        img.save(buf, format="PNG", optimize=True)
+        mime = "image/png"
+    else:
+        img.convert("RGB").save(buf, format="JPEG", quality=85)
+        mime = "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode()}"
+
+
+def data_uri_bytes(uri: str | None) -> bytes | None:
+    """The image inside a data URI (None for anything else, e.g. a path or URL)."""
+    import base64
+    import binascii
+
+    if not uri or not uri.startswith("data:") or ";base64," not in uri:
+        return None
+    try:
+        return base64.b64decode(uri.split(";base64,", 1)[1], validate=False)
+    except (binascii.Error, ValueError):
+        return None

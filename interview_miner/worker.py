@@ -1,0 +1,346 @@
+"""The job runner: long work (transcription, mining, persona suggestion) outside the page.
+
+The app (or any script) calls `start_job(db, kind, params)`: it writes a row to the study's `jobs`
+table and launches `python -m interview_miner.worker --db PATH --job ID` as a detached process.
+The worker runs `run_job`, which writes status, progress and messages back to that row, so a page
+reload, a second tab or a closed browser loses nothing: they all read the same row.
+
+A worker that dies (killed, machine restarted) leaves its row `running` with a pid that no longer
+exists: `job_state` reports it as `interrupted` and `resume_job` starts it again. Transcription
+resumes from the segments already stored; mining simply runs again.
+
+    >>> job = start_job("study.db", "process", {"hotwords": "ClinicFlow"})
+    >>> Store("study.db").get_job(job)["status"]
+    'running'
+
+Job params: `transcribe` and `process` take TranscribeOptions fields (`model`, `language`,
+`beam_size`, `hotwords`, ...) plus `ids` and `n_speakers`; `mine` takes `embed_model`.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import InterviewMinerError
+from .store import Store
+
+KINDS = ("transcribe", "mine", "personas", "process")
+KIND_TITLES = {
+    "transcribe": "Transcribe",
+    "mine": "Mine themes",
+    "personas": "Suggest personas",
+    "process": "Process everything",
+}
+# States shown to users. `queued`/`running`/`done`/`failed`/`stopped` are written by the worker;
+# `interrupted` is derived: the row says running (or queued) but its process is gone.
+ACTIVE = ("queued", "running")
+# Share of a `process` job's progress bar given to each step (transcription dominates).
+PROCESS_STEPS = (("transcribe", 0.0, 0.7), ("mine", 0.7, 0.97), ("personas", 0.97, 1.0))
+PROGRESS_EVERY_S = 0.5  # at most this often a progress write to the jobs table
+_children: dict[int, subprocess.Popen] = {}  # workers this process started (polled, so never zombies)
+
+
+class JobStopped(Exception):
+    """Raised inside the worker when it is asked to stop (SIGTERM)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting, watching, stopping
+# ---------------------------------------------------------------------------------------------
+
+
+def start_job(db_path: str | os.PathLike, kind: str, params: dict[str, Any] | None = None) -> int:
+    """Create a job row and launch a detached worker for it; returns the job id.
+
+    Only one job runs per study at a time (two workers writing the same transcripts would fight):
+    if one is already active, its id is returned instead of starting another.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown job kind {kind!r} (one of: {', '.join(KINDS)})")
+    db_path = str(Path(db_path).resolve())
+    store = Store(db_path)
+    try:
+        with store.transaction():
+            active = active_job(store)
+            if active:
+                return active["id"]
+            job_id = store.create_job(kind, params or {})
+        _launch(store, db_path, job_id)
+        return job_id
+    finally:
+        store.close()
+
+
+def resume_job(db_path: str | os.PathLike, job_id: int) -> int:
+    """Run an interrupted, stopped or failed job again (same row); returns its id, or the id of
+    another job that is active now (then nothing is resumed)."""
+    db_path = str(Path(db_path).resolve())
+    store = Store(db_path)
+    try:
+        with store.transaction():
+            active = active_job(store)
+            if active:
+                return active["id"]
+            store.update_job(job_id, status="queued", error=None, pid=None, message="resuming…")
+        _launch(store, db_path, job_id)
+        return job_id
+    finally:
+        store.close()
+
+
+def stop_job(store: Store, job_id: int) -> bool:
+    """Ask a running worker to stop (it records `stopped`; resume it later). False if not running."""
+    job = store.get_job(job_id)
+    pid = job.get("pid")
+    if job["status"] not in ACTIVE or not pid_alive(pid):
+        return False
+    try:
+        os.killpg(int(pid), signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(int(pid), signal.SIGTERM)
+        except OSError:
+            return False
+    return True
+
+
+def job_state(job: dict[str, Any]) -> str:
+    """queued | running | done | failed | stopped | interrupted (running, but its process is gone)."""
+    status = job.get("status") or "queued"
+    if status in ACTIVE and not pid_alive(job.get("pid")):
+        return "interrupted"
+    return status
+
+
+def active_job(store: Store) -> dict[str, Any] | None:
+    """The job running (or about to) for this study, if any."""
+    for job in store.list_jobs(limit=20):
+        if job_state(job) in ACTIVE:
+            return job
+    return None
+
+
+def recent_jobs(store: Store, limit: int = 5) -> list[dict[str, Any]]:
+    """Newest first, each with its derived `state`."""
+    return [{**job, "state": job_state(job)} for job in store.list_jobs(limit=limit)]
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True if a worker process with this pid exists and is not a zombie."""
+    if not pid:
+        return False
+    pid = int(pid)
+    if pid in _children:  # a worker this process started: poll() also reaps it once it exits
+        return _children[pid].poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+            if state in ("Z", "X"):
+                return False
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            return b"interview_miner" in cmdline  # a recycled pid belongs to someone else
+        except (OSError, IndexError):
+            return False
+    return True
+
+
+def log_path(job_id: int, db_path: str | os.PathLike) -> Path:
+    """Where a worker's own output goes (tracebacks of unexpected crashes)."""
+    tag = Path(db_path).stem
+    folder = Path(tempfile.gettempdir()) / "interview-miner-jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{tag}-job-{job_id}.log"
+
+
+def _launch(store: Store, db_path: str, job_id: int) -> None:
+    env = {**os.environ}
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    package_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    try:
+        with open(log_path(job_id, db_path), "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "interview_miner.worker", "--db", db_path, "--job", str(job_id)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env,
+                cwd=str(Path(db_path).parent),
+            )
+    except OSError as e:
+        store.update_job(job_id, status="failed", error=f"could not start the worker: {e}")
+        raise
+    _children[proc.pid] = proc
+    store.update_job(job_id, pid=proc.pid)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running (inside the worker process, or inline from a test or script)
+# ---------------------------------------------------------------------------------------------
+
+
+def run_job(store: Store, job_id: int) -> dict[str, Any]:
+    """Execute one job, writing progress to its row; returns the final row. Never raises for a
+    failure of the work itself: the row says `failed` and why."""
+    job = store.get_job(job_id)
+    if job["status"] == "running" and job.get("pid") not in (None, os.getpid()) and pid_alive(job["pid"]):
+        return job  # another worker has it
+    store.update_job(job_id, status="running", pid=os.getpid(), progress=0.0, error=None,
+                     message=f"{KIND_TITLES.get(job['kind'], job['kind'])}: starting")
+    report = _Reporter(store, job_id)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):  # pragma: no cover - exercised through a real process
+        raise JobStopped()
+
+    in_main = _in_main_thread()
+    if in_main:
+        signal.signal(signal.SIGTERM, on_term)
+    try:
+        problems = _run(store, job["kind"], job["params"], report)
+        report.flush()
+        message = report.summary or "done"
+        store.update_job(job_id, status="done", progress=1.0, message=message,
+                         error="\n".join(problems) if problems else None)
+    except JobStopped:
+        store.update_job(job_id, status="stopped", message=f"stopped at {report.last_message or 'start'}")
+    except InterviewMinerError as e:
+        store.update_job(job_id, status="failed", error=str(e), message=report.last_message)
+    except Exception as e:  # an unexpected bug: keep the traceback in the log, the reason in the row
+        traceback.print_exc()
+        store.update_job(job_id, status="failed", error=f"{type(e).__name__}: {e}", message=report.last_message)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    return store.get_job(job_id)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+class _Reporter:
+    """Throttled progress writes: at most every PROGRESS_EVERY_S, always the last one."""
+
+    def __init__(self, store: Store, job_id: int):
+        self.store, self.job_id = store, job_id
+        self.last_write = 0.0
+        self.pending: tuple[float, str] | None = None
+        self.last_message = ""
+        self.summary = ""
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self.last_message = message
+        self.pending = (max(0.0, min(1.0, float(fraction))), message)
+        if time.monotonic() - self.last_write >= PROGRESS_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            fraction, message = self.pending
+            self.store.update_job(self.job_id, progress=round(fraction, 4), message=message)
+            self.pending = None
+            self.last_write = time.monotonic()
+
+    def scaled(self, lo: float, hi: float, prefix: str) -> Callable[[float, str], None]:
+        return lambda f, m: self(lo + (hi - lo) * max(0.0, min(1.0, f)), f"{prefix}: {m}" if m else prefix)
+
+
+def _run(store: Store, kind: str, params: dict[str, Any], report: _Reporter) -> list[str]:
+    """Dispatch by kind; returns per-file problems (the job still counts as done)."""
+    steps = [s for s in PROCESS_STEPS] if kind == "process" else [(kind, 0.0, 1.0)]
+    problems: list[str] = []
+    summaries: list[str] = []
+    for step, lo, hi in steps:
+        if step not in STEPS:
+            raise InterviewMinerError(f"unknown job kind {kind!r}")
+        summary, step_problems = STEPS[step](store, params, report.scaled(lo, hi, KIND_TITLES[step]))
+        summaries.append(summary)
+        problems += step_problems
+    report.summary = "; ".join(filter(None, summaries))
+    return problems
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _step_transcribe(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
+    from . import pipeline, transcribe
+
+    known = {f.name for f in dataclasses.fields(transcribe.TranscribeOptions)}
+    options = transcribe.TranscribeOptions(**{k: v for k, v in params.items() if k in known and v is not None})
+    progress(0.0, "loading the speech model")
+    result = pipeline.transcribe_interviews(
+        store, params.get("ids") or None, options, n_speakers=int(params.get("n_speakers") or 2),
+        on_progress=progress,
+    )
+    progress(1.0, f"{len(result.done)} transcribed")
+    return f"{_plural(len(result.done), 'interview')} transcribed", list(result.errors)
+
+
+def _step_mine(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
+    from . import pipeline
+
+    mine = getattr(pipeline, "mine", None)
+    if mine is None:
+        raise InterviewMinerError("mining is not available in this version (pipeline.mine is missing)")
+    progress(0.0, "reading transcripts")
+    result = mine(store, embed_model=params.get("embed_model"), on_progress=progress)
+    progress(1.0, "themes ready")
+    notes = list(getattr(result, "messages", None) or [])  # advice, e.g. "no score found in X"
+    summary = f"{_plural(len(store.themes()), 'theme')} found"
+    return summary + (f" (note: {'; '.join(notes)})" if notes else ""), list(getattr(result, "errors", None) or [])
+
+
+def _step_personas(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
+    from . import personas
+
+    progress(0.0, "grouping participants")
+    found = personas.suggest_and_save(store)
+    progress(1.0, _plural(len(found), "persona"))
+    return f"{_plural(len(found), 'persona')} suggested", []
+
+
+Step = Callable[[Store, dict[str, Any], Callable[[float, str], None]], tuple[str, list[str]]]
+STEPS: dict[str, Step] = {
+    "transcribe": _step_transcribe,
+    "mine": _step_mine,
+    "personas": _step_personas,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m interview_miner.worker",
+                                     description="Run one job of a study (started by the app or CLI).")
+    parser.add_argument("--db", required=True, help="study database")
+    parser.add_argument("--job", required=True, type=int, help="job id in that study's jobs table")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    store = Store(args.db)
+    try:
+        job = run_job(store, args.job)
+    finally:
+        store.close()
+    return 0 if job["status"] == "done" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
