@@ -7,18 +7,32 @@ on), runs `speakers.assign_speakers` and scores hypothesis segments against the 
 - participant time: for each true participant turn, the fraction of its span covered by hypothesis
   segments labelled participant (summed over turns);
 - overall time: the same over both speakers' turns (interviewer turns must be covered by
-  interviewer segments).
+  interviewer segments);
+- confusion: the share of true turn time covered by a segment labelled as the *other* speaker
+  (coverage alone would reward segments stretched over everything; this is the price of that).
+
+Then real speech (../shared/data/speech, real voices, not synthetic):
+- a two-voice mono conversation built from real clips with known turn times (JFK's `jfk.flac`
+  phrases alternating with the left speaker of `stereo_diarization.wav`), scored as time accuracy
+  under the best label-to-speaker mapping (neither voice asks questions, so roles are arbitrary);
+- the same conversation with one voice per stereo channel (the channel-energy path);
+- the real `stereo_diarization.wav` (two speakers talking over each other, one per channel):
+  words of the transcript that belong to only one side's reference text must land on that side;
+  then the same clip mixed down to mono (voice clustering only).
 
 Usage: python bench/speaker_eval.py [--corpus DIR] [--cache FILE] [--refresh] [--files dev01 dev03]
+       [--merge N] [--oracle] [--fill-pauses S] [--no-real]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
+import wave
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,13 +45,146 @@ from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word  # no
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "corpus" / "dev"
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "interview_miner_speaker_bench.json"
+SPEECH = ROOT.parent / "shared" / "data" / "speech"
+SR = 16000
 
 
 def transcribe_file(path: Path) -> list[Segment]:
+    return transcribe_audio(capture.read_audio(path))
+
+
+def transcribe_audio(audio) -> list[Segment]:
     model = transcribe.load_model()
-    audio = capture.read_audio(path)
     segments, _ = transcribe.transcribe_window(model, audio, 0.0, transcribe.TranscribeOptions(), "en")
     return list(segments)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real speech: a conversation built from real clips, and the real stereo clip
+# ---------------------------------------------------------------------------------------------
+
+# Phrase cuts (seconds) at the pauses of each real clip, found from their energy envelopes.
+JFK_PHRASES = [(0.2, 2.3), (3.1, 7.7), (8.0, 10.6)]  # "And so my fellow Americans" | "ask not ... you" | "ask what ..."
+LEFT_PHRASES = [(0.2, 2.55), (2.55, 4.8)]  # "He began ... the wizard," | "who had vanished ... left."
+
+
+def write_wav(path: str | Path, audio) -> None:
+    """16-bit 16 kHz wav; `audio` is (n,) for mono or (2, n) for stereo."""
+    import numpy as np
+
+    a = np.atleast_2d(np.clip(audio, -1, 1))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(a.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((a.T * 32767).astype("<i2").tobytes())
+
+
+def real_conversation(speech_dir: Path = SPEECH, gap: float = 0.5, stereo: bool = False):
+    """Alternate JFK's phrases with the left speaker of the stereo clip: (audio, turns).
+
+    Each phrase is brought to the same loudness; `turns` holds speaker ("jfk" | "left"), start,
+    end. With `stereo`, JFK is on the left channel and the other voice on the right.
+    """
+    import numpy as np
+
+    jfk = capture.read_audio(speech_dir / "jfk.flac")
+    left = capture.read_channels(speech_dir / "stereo_diarization.wav")[0]
+    parts = [("jfk", jfk, JFK_PHRASES[0]), ("left", left, LEFT_PHRASES[0]), ("jfk", jfk, JFK_PHRASES[1]),
+             ("left", left, LEFT_PHRASES[1]), ("jfk", jfk, JFK_PHRASES[2])]
+    chunks, turns, t = [], [], 0.3
+    for who, audio, (a, b) in parts:
+        x = audio[int(a * SR) : int(b * SR)]
+        x = x * (0.08 / np.sqrt(np.mean(x**2)))
+        side = 0 if who == "jfk" or not stereo else 1
+        chunk = np.zeros((2, len(x) + int(gap * SR)), dtype=np.float32)
+        chunk[side, : len(x)] = x
+        chunks.append(chunk)
+        turns.append({"speaker": who, "start": round(t, 3), "end": round(t + len(x) / SR, 3)})
+        t += chunk.shape[1] / SR
+    lead = np.zeros((2, int(0.3 * SR)), dtype=np.float32)
+    audio = np.concatenate([lead, *chunks], axis=1)
+    return (audio if stereo else audio.sum(0)), turns
+
+
+def best_mapping_accuracy(turns: list[dict], hyp: list[Segment]) -> tuple[float, float]:
+    """(word, time) accuracy under the best one-to-one mapping of hypothesis labels to speakers.
+
+    Word accuracy: a word is right when its label maps to the true speaker at its midpoint (what
+    labelling decides); time accuracy also counts what the transcript's timing leaves uncovered.
+    """
+    from itertools import permutations
+
+    truth = sorted({t["speaker"] for t in turns})
+    labels = sorted({s.speaker for s in hyp}) + [None] * len(truth)
+    total = sum(t["end"] - t["start"] for t in turns)
+    words = [(w, s.speaker) for s in hyp for w in s.words]
+
+    def who(t: float) -> str:
+        return min(turns, key=lambda u: max(u["start"] - t, t - u["end"], 0.0))["speaker"]
+
+    best = (0.0, 0.0)
+    for perm in permutations(labels, len(truth)):
+        ok = sum(overlap(t["start"], t["end"], s.start, s.end) for t in turns for s in hyp
+                 if s.speaker == perm[truth.index(t["speaker"])])
+        good = sum(1 for w, lab in words if lab == perm[truth.index(who((w.start + w.end) / 2))])
+        best = max(best, (good / max(len(words), 1), ok / total))
+    return best
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"[^a-z]", "", word.lower())
+
+
+def stereo_clip_check(segments: list[Segment], speech_dir: Path = SPEECH) -> tuple[int, int, dict]:
+    """On the real stereo clip: of the words that appear in only one side's reference (by their
+    first four letters: tiny.en garbles the overlapped stretch), how many got that side's label.
+
+    The label of a side is the one most of that side's words got; returns (right, total, labels).
+    """
+    refs = {side: {_norm(w)[:4] for w in (speech_dir / f"stereo_diarization.{side}.txt").read_text().split()}
+            for side in ("left", "right")}
+    own = [(w, side) for s in segments for w in s.words for side, other in (("left", "right"), ("right", "left"))
+           if _norm(w.word)[:4] in refs[side] and _norm(w.word)[:4] not in refs[other] and len(_norm(w.word)) > 2]
+    label = {id(w): s.speaker for s in segments for w in s.words}
+    side_label = {}
+    for side in ("left", "right"):
+        got = [label[id(w)] for w, sd in own if sd == side]
+        side_label[side] = max(set(got), key=got.count) if got else None
+    if side_label["left"] == side_label["right"]:
+        side_label = {"left": side_label["left"], "right": None}
+    right = sum(1 for w, side in own if label[id(w)] == side_label[side])
+    return right, len(own), side_label
+
+
+def real_speech(speech_dir: Path = SPEECH) -> None:
+    if not (speech_dir / "jfk.flac").exists():
+        print(f"real speech not found: {speech_dir}", file=sys.stderr)
+        return
+    print("\nreal speech")
+    with tempfile.TemporaryDirectory() as tmp:
+        for stereo, gap in ((False, 0.5), (False, 0.1), (True, 0.1)):
+            audio, turns = real_conversation(speech_dir, gap=gap, stereo=stereo)
+            path = Path(tmp) / f"conversation_{'stereo' if stereo else 'mono'}.wav"
+            write_wav(path, audio)
+            segs = transcribe_audio(capture.read_audio(path))
+            t0 = time.perf_counter()
+            out = speakers.assign_speakers(str(path), segs)
+            secs = time.perf_counter() - t0
+            n = sum(1 for s in out for _ in s.words)
+            word_acc, time_acc = best_mapping_accuracy(turns, out)
+            print(f"  jfk+left conversation ({'stereo, a voice a side' if stereo else 'mono'}, {gap} s between "
+                  f"turns, {audio.shape[-1] / SR:.1f} s, {len(segs)}->{len(out)} segments, {n} words): word accuracy "
+                  f"{word_acc:.3f}, time accuracy {time_acc:.3f} (best mapping), {secs:.2f} s")
+        clip = speech_dir / "stereo_diarization.wav"
+        segs = transcribe_audio(capture.read_audio(clip))
+        for name, path in (("stereo channels", clip), ("mixed to mono", Path(tmp) / "mix.wav")):
+            if name == "mixed to mono":
+                write_wav(path, capture.read_audio(clip))
+            out = speakers.assign_speakers(str(path), [Segment(**{**asdict(s), "words": list(s.words)}) for s in segs])
+            right, total, side_label = stereo_clip_check(out, speech_dir)
+            print(f"  stereo_diarization.wav, {name}: {right}/{total} side-specific words on their side's "
+                  f"label {side_label}; segments: " + " | ".join(f"[{s.speaker}] {s.text}" for s in out))
 
 
 def load_segments(path: Path, cache: dict, refresh: bool) -> tuple[list[Segment], bool]:
@@ -62,13 +209,34 @@ def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 def score(turns: list[dict], hyp: list[Segment]) -> dict[str, float]:
     """Seconds of each true speaker's turns covered by hypothesis segments with the same label."""
-    out = {"part_total": 0.0, "part_ok": 0.0, "int_total": 0.0, "int_ok": 0.0}
+    out = {"part_total": 0.0, "part_ok": 0.0, "int_total": 0.0, "int_ok": 0.0, "wrong": 0.0}
     for t in turns:
         who = "part" if t["speaker"] == PARTICIPANT else "int"
         want = PARTICIPANT if who == "part" else INTERVIEWER
         out[f"{who}_total"] += t["end"] - t["start"]
         out[f"{who}_ok"] += sum(overlap(t["start"], t["end"], s.start, s.end) for s in hyp if s.speaker == want)
+        out["wrong"] += sum(overlap(t["start"], t["end"], s.start, s.end) for s in hyp if s.speaker != want)
     return out
+
+
+def merge(segs: list[Segment]) -> Segment:
+    words = [w for s in segs for w in s.words]
+    return Segment(segs[0].start, segs[-1].end, " ".join(s.text for s in segs), words=words,
+                   avg_logprob=segs[0].avg_logprob, no_speech_prob=segs[0].no_speech_prob)
+
+
+def oracle(turns: list[dict], segments: list[Segment], fill_pauses: float) -> list[Segment]:
+    """Each word labelled by the true turn nearest its midpoint, split as the real stage splits."""
+    def truth(t: float) -> str:
+        return min(turns, key=lambda u: max(u["start"] - t, t - u["end"], 0.0))["speaker"]
+
+    items = [w for s in segments for w in s.words]
+    owner = [i for i, s in enumerate(segments) for _ in s.words]
+    labels = [truth((w.start + w.end) / 2) for w in items]
+    out = speakers._split(segments, items, owner, labels)
+    for s in out:
+        s.speaker = str(s.speaker)
+    return speakers._fill(out, fill_pauses)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refresh", action="store_true", help="re-transcribe even when cached")
     ap.add_argument("--files", nargs="*", help="interview ids (dev01 ...); default all in manifest")
     ap.add_argument("--n-speakers", type=int, default=2)
+    ap.add_argument("--fill-pauses", type=float, default=speakers.FILL_PAUSE_S,
+                    help="seconds of pause a turn runs on across (0: segment times from words only)")
+    ap.add_argument("--merge", type=int, default=1,
+                    help="stress test: merge every N consecutive Whisper segments into one, so most "
+                    "segments hold both voices and must be split at word times")
+    ap.add_argument("--profile", metavar="ID",
+                    help="label interview ID first, take its interviewer's voice profile and use it "
+                    "(interviewer_profile) for every file: the study-level signal")
+    ap.add_argument("--no-real", action="store_true", help="skip the real-speech checks")
+    ap.add_argument("--oracle", action="store_true",
+                    help="label words from the ground truth instead: the ceiling the transcript's timing allows")
     args = ap.parse_args(argv)
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -86,34 +265,55 @@ def main(argv: list[str] | None = None) -> int:
     truths = sorted(args.corpus.glob("dev*.json"))
     if args.files:
         truths = [t for t in truths if t.stem in args.files]
-    totals = {"part_total": 0.0, "part_ok": 0.0, "int_total": 0.0, "int_ok": 0.0}
-    total_audio = total_secs = 0.0
-    print(f"{'file':8} {'dur_s':>6} {'segs':>5} {'out':>5} {'part_acc':>8} {'int_acc':>8} {'all_acc':>8} {'spk_s':>6}")
+    profile = None
+    if args.profile:
+        first = json.loads((args.corpus / f"{args.profile}.json").read_text())
+        path = args.corpus / first["audio"]["file"]
+        segs, _ = load_segments(path, cache, False)
+        profile = speakers.voice_profile(str(path), speakers.assign_speakers(str(path), segs))
+        print(f"interviewer profile from {args.profile}")
+    totals = {"part_total": 0.0, "part_ok": 0.0, "int_total": 0.0, "int_ok": 0.0, "wrong": 0.0}
+    total_audio = total_secs = total_cpu = 0.0
+    print(f"{'file':8} {'dur_s':>6} {'segs':>5} {'out':>5} {'part_acc':>8} {'int_acc':>8} {'all_acc':>8} {'confus':>7} {'spk_s':>6} {'cpu_s':>6}")
     for truth_path in truths:
         truth = json.loads(truth_path.read_text())
         audio_path = args.corpus / truth["audio"]["file"]
         segments, fresh = load_segments(audio_path, cache, args.refresh)
         if fresh:
             args.cache.write_text(json.dumps(cache))
-        t0 = time.perf_counter()
-        labelled = speakers.assign_speakers(str(audio_path), segments, n_speakers=args.n_speakers)
-        secs = time.perf_counter() - t0
+        if args.merge > 1:
+            segments = [merge(segments[i : i + args.merge]) for i in range(0, len(segments), args.merge)]
+        t0, c0 = time.perf_counter(), time.process_time()
+        if args.oracle:
+            labelled = oracle(truth["turns"], segments, args.fill_pauses)
+        else:
+            labelled = speakers.assign_speakers(
+                str(audio_path), segments, n_speakers=args.n_speakers, fill_pauses=args.fill_pauses,
+                interviewer_profile=profile,
+            )
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         s = score(truth["turns"], labelled)
         for k in totals:
             totals[k] += s[k]
         total_audio += truth["duration"]
         total_secs += secs
+        total_cpu += cpu
         part = s["part_ok"] / s["part_total"]
         inter = s["int_ok"] / s["int_total"]
         both = (s["part_ok"] + s["int_ok"]) / (s["part_total"] + s["int_total"])
+        wrong = s["wrong"] / (s["part_total"] + s["int_total"])
         print(f"{truth_path.stem:8} {truth['duration']:6.1f} {len(segments):5d} {len(labelled):5d} "
-              f"{part:8.3f} {inter:8.3f} {both:8.3f} {secs:6.2f}")
+              f"{part:8.3f} {inter:8.3f} {both:8.3f} {wrong:7.3f} {secs:6.2f} {cpu:6.2f}")
     part = totals["part_ok"] / totals["part_total"]
     inter = totals["int_ok"] / totals["int_total"]
     both = (totals["part_ok"] + totals["int_ok"]) / (totals["part_total"] + totals["int_total"])
-    print(f"{'overall':8} {total_audio:6.1f} {'':5} {'':5} {part:8.3f} {inter:8.3f} {both:8.3f} {total_secs:6.2f}")
+    wrong = totals["wrong"] / (totals["part_total"] + totals["int_total"])
+    print(f"{'overall':8} {total_audio:6.1f} {'':5} {'':5} {part:8.3f} {inter:8.3f} {both:8.3f} {wrong:7.3f} {total_secs:6.2f} {total_cpu:6.2f}")
     print(f"speakers stage: {total_secs / max(total_audio, 1e-9):.4f} x real time "
-          f"({total_secs / max(len(truths), 1):.2f} s per file)")
+          f"({total_secs / max(len(truths), 1):.2f} s wall, {total_cpu / max(len(truths), 1):.2f} s CPU per file; "
+          f"the first file includes loading torch and the encoder)")
+    if not args.no_real and not args.oracle:
+        real_speech()
     return 0
 
 
