@@ -16,3 +16,78 @@ def transcript_text(store: Store, interview_id: int, fmt: str = "txt") -> str:
     if fmt == "vtt":
         return transcripts.to_vtt(segments)
     return transcripts.to_txt(interview, segments)
+
+
+# ---------------------------------------------------------------------------------------------
+# Study exports: every format renders the same `Study` (see study.py), assembled once.
+# ---------------------------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from .study import DEFAULT_TITLE, Study, load_study, report_context  # noqa: E402,F401
+
+STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts")
+_SUFFIX = {"md": ".md", "html": ".html", "json": ".json", "csv": ".csv", "pdf": ".pdf"}
+
+
+def render_study(study: Study, fmt: str) -> str | bytes:
+    """One study in one file format: str for md/html/json/csv, bytes for pdf."""
+    if fmt == "md":
+        from .report import to_markdown
+        return to_markdown(study)
+    if fmt == "html":
+        from .report import to_html
+        return to_html(study)
+    if fmt == "json":
+        from .data import to_json
+        return to_json(study)
+    if fmt == "csv":
+        from .data import to_csv
+        return to_csv(study)
+    if fmt == "pdf":
+        from .pdf import to_pdf
+        return to_pdf(study)
+    raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(STUDY_FORMATS)})")
+
+
+def transcript_files(study: Study) -> dict[str, str]:
+    """{file name: content}: every interview's transcript as SRT and WebVTT."""
+    out: dict[str, str] = {}
+    for i in study.interviews:
+        segments = study.segments.get(i.id, [])
+        if not segments:
+            continue
+        stem = f"{i.id:03d}-" + (_safe_stem(Path(i.file_name).stem) or "interview")
+        out[f"{stem}.srt"] = transcripts.to_srt(segments)
+        out[f"{stem}.vtt"] = transcripts.to_vtt(segments)
+    return out
+
+
+def _safe_stem(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
+    return keep[:80]
+
+
+def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None) -> list[Path]:
+    """Write the study in `fmt` to `out` (a file; a folder for `transcripts`); returns the paths
+    written. Same store, same bytes: nothing depends on the clock or on the machine's locale."""
+    study = load_study(store, title)
+    out = Path(out)
+    if fmt == "transcripts":
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in sorted(transcript_files(study).items()):
+            (out / name).write_text(text, encoding="utf-8", newline="")
+            written.append(out / name)
+        return written
+    content = render_study(study, fmt)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        out.write_bytes(content)
+    else:
+        out.write_text(content, encoding="utf-8", newline="")
+    return [out]
+
+
+def default_export_path(fmt: str) -> str:
+    return "transcripts" if fmt == "transcripts" else f"study{_SUFFIX[fmt]}"

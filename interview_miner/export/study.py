@@ -1,0 +1,275 @@
+"""The study as every export sees it: read once from the store (edits applied), then turned into
+plain, ordered dicts that the Markdown/HTML templates, the PDF writer and the JSON/CSV writers all
+share. No format decides what is in the report: `report_context` does, once.
+
+Nothing here depends on the clock or on dict/set iteration order, so the same store always gives
+byte-identical exports.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from ..models import CATEGORIES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from ..personas import FIELD_TITLES, nps_breakdown, participant_key, participant_name
+
+GENERATED_BY = f"interview-miner {__version__}"
+DEFAULT_TITLE = "Customer interview study"
+CATEGORY_TITLES = {
+    "channel": "Channels",
+    "trigger": "Triggers",
+    "alternatives": "Alternatives considered",
+    "criteria": "Buying criteria",
+    "fear": "Fears",
+    "objection": "Objections",
+    "outcome": "Outcomes",
+    "usage": "Usage",
+    "nps_score": "NPS scores",
+    "nps_reason": "NPS reasons",
+    "other": "Other",
+}
+QUOTES_PER_THEME_IN_REPORT = 3
+# Fields that summarise other fields (their evidence is shown under the specific field).
+SUMMARY_FIELDS = ("frustrations",)
+
+
+@dataclass
+class Study:
+    """Everything an export needs, researcher edits applied."""
+
+    title: str
+    interviews: list[Interview]
+    segments: dict[int, list[Segment]]
+    quotes: list[Quote]
+    themes: list[Theme]
+    nps: dict[int, dict[str, Any]]
+    personas: list[Persona]
+    quote_by_id: dict[str, Quote] = field(init=False)
+    theme_by_id: dict[str, Theme] = field(init=False)
+    interview_by_id: dict[int, Interview] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.interviews = sorted(self.interviews, key=lambda i: i.id or 0)
+        self.quotes = sorted(self.quotes, key=lambda q: (q.interview_id, q.index, q.start, q.id))
+        self.themes = sorted(self.themes, key=lambda t: (_cat_rank(t.category), t.id))
+        self.personas = sorted(self.personas, key=lambda p: (-len(p.interview_ids), p.name.casefold(), p.id))
+        self.quote_by_id = {q.id: q for q in self.quotes}
+        self.theme_by_id = {t.id: t for t in self.themes}
+        self.interview_by_id = {i.id: i for i in self.interviews}
+
+    def participant(self, interview_id: int) -> str:
+        i = self.interview_by_id.get(interview_id)
+        return participant_name(i) if i else f"interview {interview_id}"
+
+    def participant_key(self, interview_id: int) -> str:
+        i = self.interview_by_id.get(interview_id)
+        return participant_key(i) if i else f"interview:{interview_id}"
+
+    def nps_score(self, interview_id: int) -> int | None:
+        row = self.nps.get(interview_id)
+        return None if not row or row.get("score") is None else int(row["score"])
+
+
+def load_study(store, title: str | None = None) -> Study:
+    """Assemble the study once from the store: interviews, segments, quotes (with edits),
+    themes, NPS and personas."""
+    interviews = store.list_interviews()
+    quotes = store.quotes()
+    return Study(
+        title=title or DEFAULT_TITLE,
+        interviews=interviews,
+        segments={i.id: store.segments(i.id) for i in interviews},
+        quotes=quotes,
+        themes=store.themes(quotes),
+        nps=store.nps(),
+        personas=store.personas(),
+    )
+
+
+def _cat_rank(category: str) -> int:
+    return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
+
+
+def clock(seconds: float | None) -> str:
+    """mm:ss (h:mm:ss past an hour)."""
+    if seconds is None:
+        return "--:--"
+    total = int(max(seconds, 0))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The report's content, as plain data
+# ---------------------------------------------------------------------------------------------
+
+
+def quote_view(study: Study, q: Quote) -> dict[str, Any]:
+    return {
+        "id": q.id, "text": q.text, "participant": study.participant(q.interview_id),
+        "interview_id": q.interview_id, "timestamp": clock(q.start),
+        "file_name": study.interview_by_id[q.interview_id].file_name if q.interview_id in study.interview_by_id else "",
+        "starred": q.starred, "category": q.category or "",
+        "theme_id": q.theme_id if q.theme_id in study.theme_by_id else None,
+    }
+
+
+def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, Any]:
+    ids = [i.id for i in study.interviews] if interview_ids is None else sorted(interview_ids)
+    rows = []
+    for iid in ids:
+        score = study.nps_score(iid)
+        if score is None:
+            continue
+        row = study.nps.get(iid, {})
+        q = study.quote_by_id.get(row.get("quote_id") or "")
+        rows.append({
+            "participant": study.participant(iid), "interview_id": iid, "score": score,
+            "klass": row.get("klass") or "", "quote": quote_view(study, q) if q else None,
+        })
+    b = nps_breakdown([r["score"] for r in rows])
+    n = b["n"] or 1
+    b["pct"] = {k: round(100 * b[k] / n) for k in ("promoters", "passives", "detractors")}
+    b["rows"] = rows
+    wanted = set(ids)
+    b["reasons"] = [t for t in theme_views(study, interview_ids=wanted) if t["category"] == "nps_reason"]
+    return b
+
+
+def theme_views(study: Study, interview_ids: set[int] | None = None) -> list[dict[str, Any]]:
+    """Themes with participant/quote counts (within `interview_ids` when given), most voiced first
+    inside each category."""
+    out = []
+    for t in study.themes:
+        qs = [study.quote_by_id[qid] for qid in t.quote_ids if qid in study.quote_by_id]
+        if interview_ids is not None:
+            qs = [q for q in qs if q.interview_id in interview_ids]
+            if not qs:
+                continue
+        people = {study.participant_key(q.interview_id) for q in qs}
+        rep = study.quote_by_id.get(t.representative_quote_id or "")
+        ordered = ([rep] if rep in qs else []) + [q for q in _one_per_person(study, qs) if q is not rep]
+        out.append({
+            "id": t.id, "category": t.category, "label": t.label, "keywords": list(t.keywords),
+            "n_participants": len(people), "n_quotes": len(qs),
+            "quotes": [quote_view(study, q) for q in ordered[:QUOTES_PER_THEME_IN_REPORT]],
+        })
+    out.sort(key=lambda t: (_cat_rank(t["category"]), -t["n_participants"], -t["n_quotes"],
+                            t["label"].casefold(), t["id"]))
+    return out
+
+
+def _one_per_person(study: Study, qs: list[Quote]) -> list[Quote]:
+    """Quotes reordered so the first ones come from different participants."""
+    seen: dict[str, int] = defaultdict(int)
+    ranked = []
+    for q in qs:
+        key = study.participant_key(q.interview_id)
+        ranked.append((seen[key], q.interview_id, q.index, q.id, q))
+        seen[key] += 1
+    return [r[-1] for r in sorted(ranked, key=lambda r: r[:4])]
+
+
+def persona_view(study: Study, p: Persona) -> dict[str, Any]:
+    members = [i for i in sorted(p.interview_ids) if i in study.interview_by_id]
+    people = list(dict.fromkeys(study.participant(i) for i in members))
+    n = len({study.participant_key(i) for i in members})
+    member_set = set(members)
+    # A theme's quotes are shown once per persona, under its most specific field ("Triggers"
+    # rather than "Frustrations"); elsewhere the claim points there instead of repeating them.
+    home: dict[str, str] = {}
+    for fname in sorted(PERSONA_FIELDS, key=lambda f: f in SUMMARY_FIELDS):
+        for tid in (p.fields.get(fname) or PersonaField()).theme_ids:
+            home.setdefault(tid, fname)
+    fields = []
+    for fname in PERSONA_FIELDS:
+        f = p.fields.get(fname) or PersonaField()
+        quotes = [study.quote_by_id[q] for q in f.quote_ids if q in study.quote_by_id]
+        claims = []
+        placed: set[str] = set()
+        for tid in f.theme_ids:
+            t = study.theme_by_id.get(tid)
+            if t is None:
+                continue
+            voiced = {study.participant_key(study.quote_by_id[q].interview_id) for q in t.quote_ids
+                      if q in study.quote_by_id and study.quote_by_id[q].interview_id in member_set}
+            mine = [q for q in quotes if q.theme_id == tid]
+            placed.update(q.id for q in mine)
+            elsewhere = home.get(tid, fname) != fname
+            claims.append({"theme_id": tid, "label": t.label, "count": len(voiced), "of": n,
+                           "quotes": [] if elsewhere else [quote_view(study, q) for q in mine],
+                           "see": FIELD_TITLES.get(home[tid], home[tid]) if elsewhere and mine else ""})
+        other = [quote_view(study, q) for q in quotes if q.id not in placed]
+        if not (f.text or claims or other):
+            continue
+        if other and all(q["category"] == "nps_score" for q in other):
+            other_title = "Scores given"
+        elif other and not any(q["theme_id"] for q in other):
+            other_title = "Unthemed quotes"
+        else:
+            other_title = "Other evidence"
+        fields.append({
+            "key": fname, "title": FIELD_TITLES.get(fname, fname.capitalize()), "text": f.text,
+            "n_participants": f.n_participants, "of": n, "claims": claims, "other_quotes": other,
+            "other_title": other_title,
+        })
+    return {
+        "id": p.id, "name": p.name, "role": p.role, "demographics": p.demographics,
+        "description": p.description, "avatar": p.avatar if _safe_avatar(p.avatar) else None,
+        "n_participants": n, "participants": people, "interview_ids": members,
+        "fields": fields, "nps": nps_view(study, members) if members else None,
+    }
+
+
+def _safe_avatar(avatar: str | None) -> bool:
+    """Only inline raster images: a report must load nothing from elsewhere."""
+    return bool(avatar) and avatar.startswith(("data:image/png;base64,", "data:image/jpeg;base64,",
+                                               "data:image/gif;base64,", "data:image/webp;base64,"))
+
+
+def report_context(study: Study) -> dict[str, Any]:
+    """What a report shows, in order. Templates only lay this out."""
+    themes = theme_views(study)
+    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in themes:
+        by_cat[t["category"]].append(t)
+    quotes_per_cat: dict[str, int] = defaultdict(int)
+    unthemed_per_cat: dict[str, int] = defaultdict(int)
+    for q in study.quotes:
+        cat = q.category or "uncategorised"
+        quotes_per_cat[cat] += 1
+        if not q.theme_id or q.theme_id not in study.theme_by_id:
+            unthemed_per_cat[cat] += 1
+    cats = sorted(set(quotes_per_cat) | set(by_cat), key=lambda c: (_cat_rank(c), c))
+    categories = [{
+        "key": c, "title": CATEGORY_TITLES.get(c, c.replace("_", " ").capitalize()),
+        "n_quotes": quotes_per_cat.get(c, 0), "n_unthemed": unthemed_per_cat.get(c, 0),
+        "themes": by_cat.get(c, []),
+    } for c in cats]
+    n_unthemed = sum(unthemed_per_cat.values())
+    participants = {study.participant_key(i.id) for i in study.interviews}
+    interviews = []
+    for i in study.interviews:
+        n_q = sum(1 for q in study.quotes if q.interview_id == i.id)
+        interviews.append({
+            "id": i.id, "participant": participant_name(i), "file_name": i.file_name,
+            "duration": clock(i.duration) if i.duration else "", "n_quotes": n_q,
+            "nps": study.nps_score(i.id), "status": i.status,
+        })
+    return {
+        "title": study.title,
+        "generated_by": GENERATED_BY,
+        "summary": {
+            "n_interviews": len(study.interviews), "n_participants": len(participants),
+            "n_quotes": len(study.quotes), "n_themed": len(study.quotes) - n_unthemed,
+            "n_unthemed": n_unthemed, "n_themes": len(study.themes), "n_personas": len(study.personas),
+            "minutes": round(sum(i.duration or 0 for i in study.interviews) / 60),
+        },
+        "personas": [persona_view(study, p) for p in study.personas],
+        "nps": nps_view(study),
+        "categories": categories,
+        "interviews": interviews,
+    }

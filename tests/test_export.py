@@ -1,0 +1,314 @@
+"""Study exports (md, html, json, csv, pdf, transcripts) from real temporary stores."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import shared_path
+from corpus_fixture import HOSTILE, load_corpus, load_literal_study
+from interview_miner import export as E
+from interview_miner import personas as P
+from interview_miner.cli import main
+from interview_miner.export import data, pdf, report
+from interview_miner.models import PERSONA_FIELDS
+from interview_miner.store import Store
+
+TEXT_FORMATS = ("md", "html", "json", "csv")
+
+
+@pytest.fixture
+def literal(store):
+    load_literal_study(store)
+    P.suggest_and_save(store)
+    return store
+
+
+@pytest.fixture
+def hostile(store):
+    load_literal_study(store, hostile=True)
+    P.suggest_and_save(store)
+    pid = store.personas()[0].id
+    P.rename_persona(store, pid, f"Evil {HOSTILE}")
+    P.set_field(store, pid, "goals", f"**bold** {HOSTILE}")
+    return store
+
+
+def pdf_pages(blob: bytes) -> int:
+    counts = [int(n) for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", blob)]
+    counts += [int(n) for n in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", blob)]
+    return max(counts, default=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Determinism: same store, same bytes
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv", "pdf"])
+def test_exports_are_byte_identical_for_the_same_study(literal, tmp_path, fmt):
+    first = E.export_study(literal, fmt, tmp_path / f"a.{fmt}")[0].read_bytes()
+    second = E.export_study(Store(literal.path), fmt, tmp_path / f"b.{fmt}")[0].read_bytes()
+    # a second store built the same way (other file, other row timestamps) exports the same bytes
+    twin = Store(tmp_path / "twin.db")
+    load_literal_study(twin)
+    P.suggest_and_save(twin)
+    third = E.export_study(twin, fmt, tmp_path / f"c.{fmt}")[0].read_bytes()
+    assert first == second == third
+    assert len(first) > 500
+
+
+def test_transcripts_export_is_deterministic_srt_and_vtt(literal, tmp_path):
+    a = E.export_study(literal, "transcripts", tmp_path / "a")
+    b = E.export_study(literal, "transcripts", tmp_path / "b")
+    assert [p.name for p in a] == [p.name for p in b] == [
+        f"{i:03d}-interview_{i}.{ext}" for i in range(1, 5) for ext in ("srt", "vtt")]
+    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b))
+    vtt = (tmp_path / "a" / "001-interview_1.vtt").read_text()
+    assert vtt.startswith("WEBVTT") and "<v Participant>" in vtt
+    srt = (tmp_path / "a" / "001-interview_1.srt").read_text()
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,000\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping
+# ---------------------------------------------------------------------------------------------
+
+
+def test_html_escapes_every_piece_of_user_text(hostile):
+    html = E.render_study(E.load_study(hostile, title=f"Study {HOSTILE}"), "html")
+    assert "<script" not in html.lower()
+    # participant name, theme label, quote, persona name, field text, title: all escaped
+    assert html.count("&lt;script&gt;") >= 6
+    assert "Ann Owner &lt;script&gt;" in html
+    assert "No shows &lt;script&gt;" in html
+    assert "Evil &lt;script&gt;" in html
+    assert "<title>Study &lt;script&gt;" in html
+    # self-contained: no external resources
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html and "@import" not in html
+
+
+def test_html_avatar_only_inline_images(literal):
+    pid = literal.personas()[0].id
+    P.set_field(literal, pid, "avatar", "https://tracker.example/pixel.png")
+    assert "tracker.example" not in E.render_study(E.load_study(literal), "html")
+    P.set_field(literal, pid, "avatar", "data:image/png;base64,iVBORw0KGgo=")
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in E.render_study(E.load_study(literal), "html")
+
+
+def test_markdown_escapes_user_text(hostile):
+    md = E.render_study(E.load_study(hostile), "md")
+    assert "<script" not in md.lower()
+    assert "&lt;script&gt;" in md
+    assert r"\*bold\*" in md and r"\_x\_" in md and r"\[link\](http://evil)" in md and r"\| pipe" in md
+    assert "**bold**" not in md
+    assert "Ann Owner &lt;script&gt;" in md
+
+
+def test_markdown_renders_user_text_inert(hostile):
+    markdown_it = pytest.importorskip("markdown_it")
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(
+        E.render_study(E.load_study(hostile, title=f"T {HOSTILE}"), "md"))
+    assert "<script" not in html and "<a " not in html
+    assert "&lt;script&gt;" in html and "*bold*" in html and "[link](http://evil)" in html
+    assert re.search(r"<h3>Evil &lt;script&gt;", html)
+    assert "<table>" in html  # the NPS and interview tables still are tables
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("# not a heading", r"\# not a heading"),
+    ("- not a list", r"\- not a list"),
+    ("12. not a list", r"12\. not a list"),
+    ("a <b> & `c`", r"a &lt;b&gt; &amp; \`c\`"),
+    ("two\n\nlines", "two lines"),
+    ("No-shows, 5.0", "No-shows, 5.0"),
+])
+def test_md_escape(text, expected):
+    assert report.md_escape(text) == expected
+
+
+def test_csv_cells_cannot_run_as_formulas(store):
+    load_literal_study(store)
+    q = store.quotes()[0]
+    store.add_edit("quote", q.id, "text", '=HYPERLINK("http://evil","x")')
+    rows = list(csv.DictReader(io.StringIO(E.render_study(E.load_study(store), "csv"))))
+    assert rows[0]["text"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+
+
+# ---------------------------------------------------------------------------------------------
+# Contracts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_json_contract(literal):
+    doc = json.loads(E.render_study(E.load_study(literal), "json"))
+    assert doc["schema_version"] == data.SCHEMA_VERSION == 1
+    assert doc["generated_by"].startswith("interview-miner ")
+    assert {"interviews", "quotes", "themes", "personas", "nps", "study"} <= set(doc)
+    i = doc["interviews"][0]
+    assert {"id", "file_name", "participant", "nps_score", "segments"} <= set(i)
+    assert i["nps_score"] == 6
+    seg = i["segments"][1]
+    assert {"start", "end", "speaker", "text", "words"} <= set(seg)
+    assert set(seg["words"][0]) == {"start", "end", "word"}
+    q = doc["quotes"][0]
+    assert {"id", "interview_id", "start", "end", "text", "category", "confidence", "theme_id",
+            "question", "tags", "starred"} <= set(q)
+    t = doc["themes"][0]
+    assert {"id", "category", "label", "quote_ids", "keywords", "n_participants"} <= set(t)
+    p = doc["personas"][0]
+    assert {"id", "name", "interview_ids", "fields"} <= set(p)
+    assert list(p["fields"]) == sorted(PERSONA_FIELDS)  # sort_keys
+    assert {"text", "quote_ids", "theme_ids", "n_participants"} <= set(p["fields"]["goals"])
+    quote_ids = {q["id"] for q in doc["quotes"]}
+    assert all(qid in quote_ids for t in doc["themes"] for qid in t["quote_ids"])
+    assert all(qid in quote_ids for p in doc["personas"] for f in p["fields"].values() for qid in f["quote_ids"])
+    assert doc["nps"]["summary"] == {"n": 4, "promoters": 2, "passives": 1, "detractors": 1, "nps": 25, "mean": 8.0}
+
+
+def test_json_reflects_researcher_edits(literal):
+    q = literal.quotes()[0]
+    literal.add_edit("quote", q.id, "starred", True)
+    literal.add_edit("quote", q.id, "tags", ["pricing", "angry"])
+    doc = json.loads(E.render_study(E.load_study(literal), "json"))
+    row = next(x for x in doc["quotes"] if x["id"] == q.id)
+    assert row["starred"] is True and row["tags"] == ["angry", "pricing"]
+
+
+def test_csv_has_one_row_per_quote(literal):
+    text = E.render_study(E.load_study(literal), "csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == data.CSV_COLUMNS
+    assert len(rows) - 1 == len(literal.quotes()) == 20
+    first = dict(zip(rows[0], rows[1]))
+    assert first["participant"] == "Ann Owner" and first["timestamp"] == "00:02"
+    assert first["theme_label"] == "No shows" and first["category"] == "trigger"
+
+
+def test_pdf_is_a_pdf_with_pages(literal):
+    blob = E.render_study(E.load_study(literal), "pdf")
+    assert blob.startswith(b"%PDF-") and blob.rstrip().endswith(b"%%EOF")
+    assert pdf_pages(blob) >= 2
+
+
+def test_pdf_without_unicode_font_survives_any_text(hostile):
+    study = E.load_study(hostile)
+    study.quotes[0].text = "Zoë said “fine” — 日本語 🙂 ok"
+    blob = pdf.to_pdf(study, unicode_font=False)
+    assert blob.startswith(b"%PDF-") and pdf_pages(blob) >= 1
+    assert b"/Helvetica" in blob
+
+
+def test_pdf_shows_an_uploaded_avatar_and_survives_a_broken_one(literal):
+    image = pytest.importorskip("PIL.Image")
+    buf = io.BytesIO()
+    image.new("RGB", (32, 32), (200, 80, 60)).save(buf, format="PNG")
+    first, second = sorted(p.id for p in literal.personas())
+    P.set_field(literal, first, "avatar", "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+    P.set_field(literal, second, "avatar", "data:image/png;base64,AAAA")  # not an image
+    blob = E.render_study(E.load_study(literal), "pdf")
+    assert blob.count(b"/Subtype /Image") == 1
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) not installed")
+def test_pdf_text_has_quotes_names_and_timestamps(literal, tmp_path):
+    path = E.export_study(literal, "pdf", tmp_path / "r.pdf")[0]
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Personas" in text and "Net Promoter Score" in text
+    assert "No-shows were costing us real money." in text
+    assert "Ann Owner · 00:02" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Content
+# ---------------------------------------------------------------------------------------------
+
+
+def test_report_content(literal):
+    study = E.load_study(literal)
+    ctx = E.report_context(study)
+    assert ctx["summary"] == {"n_interviews": 4, "n_participants": 4, "n_quotes": 20, "n_themed": 16,
+                              "n_unthemed": 4, "n_themes": 8, "n_personas": 2, "minutes": 4}
+    md = E.render_study(study, "md")
+    html = E.render_study(study, "html")
+    for text in (md, html):
+        assert "Clinic owner driven by no shows" in text
+        assert "No shows" in text and "2 of 2" in text
+        assert "Ann Owner" in text and "00:02" in text  # each quote: who and when
+        assert "No-shows were costing us real money." in text
+        assert "+25" in text  # study NPS
+        assert "4 unthemed" in text  # the NPS score sentences have no theme
+    assert "Promoters (9&ndash;10): 2" in html
+
+
+def test_every_persona_claim_cites_member_quotes(literal):
+    study = E.load_study(literal)
+    for p in E.report_context(study)["personas"]:
+        names = set(p["participants"])
+        cited = [q for f in p["fields"] for c in f["claims"] for q in c["quotes"]]
+        assert cited
+        assert {q["participant"] for q in cited} <= names
+        assert all(re.fullmatch(r"\d\d:\d\d", q["timestamp"]) for q in cited)
+
+
+def test_empty_study_exports_every_format(store, tmp_path):
+    for fmt in ("md", "html", "json", "csv", "pdf"):
+        out = E.export_study(store, fmt, tmp_path / f"empty.{fmt}")[0]
+        assert out.stat().st_size > 0
+    assert "No personas yet" in (tmp_path / "empty.md").read_text()
+    assert json.loads((tmp_path / "empty.json").read_text())["quotes"] == []
+    assert (tmp_path / "empty.csv").read_text().count("\n") == 1
+    assert E.export_study(store, "transcripts", tmp_path / "t") == []
+
+
+def test_study_without_themes_or_personas(store):
+    load_literal_study(store, with_themes=False)
+    study = E.load_study(store)
+    md = E.render_study(study, "md")
+    assert "20 quotes (0 themed, 20 unthemed)" in md
+    P.suggest_and_save(store)  # roles and NPS classes still tell the two groups apart
+    md = E.render_study(E.load_study(store), "md")
+    assert "0 themes, 2 personas" in md
+    assert "2 unthemed quotes from 2 of 2" in md and "- **Unthemed quotes**" in md
+
+
+def test_corpus_export(store, tmp_path):
+    load_corpus(store, shared_path("corpus", "dev"))
+    P.suggest_and_save(store)
+    study = E.load_study(store, title="ClinicFlow")
+    doc = json.loads(E.render_study(study, "json"))
+    assert (len(doc["interviews"]), len(doc["quotes"]), len(doc["themes"]), len(doc["personas"])) == (6, 171, 53, 2)
+    assert sorted(i["nps_score"] for i in doc["interviews"]) == [6, 7, 8, 9, 9, 10]
+    rows = list(csv.DictReader(io.StringIO(E.render_study(study, "csv"))))
+    assert len(rows) == 171 and rows[1]["timestamp"] == "00:08"
+    html = E.render_study(study, "html")
+    assert "Tom Reilly" in html and "Manager driven by double bookings" in html
+    assert pdf_pages(E.render_study(study, "pdf")) >= 5
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cli_export(literal, tmp_path, capsys):
+    db = ["--db", literal.path]
+    for fmt in ("md", "html", "json", "csv", "pdf"):
+        out = tmp_path / f"study.{fmt}"
+        assert main(["export", "--format", fmt, "--out", str(out), "--title", "T", *db]) == 0
+        assert out.exists()
+    assert f"wrote {tmp_path / 'study.pdf'}" in capsys.readouterr().out
+    assert main(["export", "--format", "json", *db]) == 0
+    assert json.loads(capsys.readouterr().out)["schema_version"] == 1
+    assert main(["export", "--format", "pdf", *db]) == 1
+    assert "needs --out" in capsys.readouterr().err
+    assert main(["export", "--format", "transcripts", "--out", str(tmp_path / "tr"), *db]) == 0
+    assert len(list((tmp_path / "tr").iterdir())) == 8
