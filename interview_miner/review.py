@@ -219,11 +219,8 @@ def all_tags(store: Store) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _segment(store: Store, segment_id: int) -> dict[str, Any]:
-    try:
-        return dict(store.db["segments"].get(int(segment_id)))
-    except Exception:
-        raise KeyError(f"no segment {segment_id!r}") from None
+def _segment(store: Store, segment_id: int):
+    return store.get_segment(int(segment_id))
 
 
 def set_segment_speaker(store: Store, segment_id: int, speaker: str) -> None:

@@ -314,6 +314,13 @@ class Store:
                 _segment_row(interview_id, i, s) for i, s in enumerate(segments)
             )
 
+    def get_segment(self, segment_id: int) -> Segment:
+        """One segment as stored (no edits); KeyError naming it when it does not exist."""
+        try:
+            return _segment_from_row(self.db["segments"].get(int(segment_id)))
+        except sqlite_utils.db.NotFoundError:
+            raise KeyError(f"no segment {segment_id!r}") from None
+
     def segments(self, interview_id: int, apply_edits: bool = True) -> list[Segment]:
         rows = self.db["segments"].rows_where("interview_id = ?", [interview_id], order_by="idx")
         segs = [_segment_from_row(r) for r in rows]
