@@ -32,7 +32,6 @@ import re
 import sys
 import tempfile
 import time
-import wave
 from dataclasses import asdict
 from pathlib import Path
 
@@ -66,18 +65,6 @@ def transcribe_audio(audio) -> list[Segment]:
 # Phrase cuts (seconds) at the pauses of each real clip, found from their energy envelopes.
 JFK_PHRASES = [(0.2, 2.3), (3.1, 7.7), (8.0, 10.6)]  # "And so my fellow Americans" | "ask not ... you" | "ask what ..."
 LEFT_PHRASES = [(0.2, 2.55), (2.55, 4.8)]  # "He began ... the wizard," | "who had vanished ... left."
-
-
-def write_wav(path: str | Path, audio) -> None:
-    """16-bit 16 kHz wav; `audio` is (n,) for mono or (2, n) for stereo."""
-    import numpy as np
-
-    a = np.atleast_2d(np.clip(audio, -1, 1))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(a.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((a.T * 32767).astype("<i2").tobytes())
 
 
 def real_conversation(speech_dir: Path = SPEECH, gap: float = 0.5, stereo: bool = False):
@@ -166,7 +153,7 @@ def real_speech(speech_dir: Path = SPEECH) -> None:
         for stereo, gap in ((False, 0.5), (False, 0.1), (True, 0.1)):
             audio, turns = real_conversation(speech_dir, gap=gap, stereo=stereo)
             path = Path(tmp) / f"conversation_{'stereo' if stereo else 'mono'}.wav"
-            write_wav(path, audio)
+            capture.write_wav(path, audio)
             segs = transcribe_audio(capture.read_audio(path))
             t0 = time.perf_counter()
             out = speakers.assign_speakers(str(path), segs)
@@ -180,7 +167,7 @@ def real_speech(speech_dir: Path = SPEECH) -> None:
         segs = transcribe_audio(capture.read_audio(clip))
         for name, path in (("stereo channels", clip), ("mixed to mono", Path(tmp) / "mix.wav")):
             if name == "mixed to mono":
-                write_wav(path, capture.read_audio(clip))
+                capture.write_wav(path, capture.read_audio(clip))
             out = speakers.assign_speakers(str(path), [Segment(**{**asdict(s), "words": list(s.words)}) for s in segs])
             right, total, side_label = stereo_clip_check(out, speech_dir)
             print(f"  stereo_diarization.wav, {name}: {right}/{total} side-specific words on their side's "

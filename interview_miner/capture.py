@@ -243,6 +243,19 @@ def read_channels(path: str | os.PathLike) -> np.ndarray | None:
     return (np.concatenate(parts, axis=1).astype(np.float32) / 32768.0)
 
 
+def write_wav(path: str | os.PathLike, audio: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    """Write float audio in [-1, 1] as 16-bit WAV: (n,) mono or (channels, n)."""
+    import wave
+
+    a = np.atleast_2d(np.clip(audio, -1, 1))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(a.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((a.T * 32767).astype("<i2").tobytes())
+    return Path(path)
+
+
 def store_recording(path: str | os.PathLike, content_hash: str, recordings_dir: str | os.PathLike) -> Path:
     """Copy under recordings/<sha256>.<ext> (atomically: copy to a temp name, then rename)."""
     dest_dir = Path(recordings_dir)

@@ -66,23 +66,23 @@ def start_job(db_path: str | os.PathLike, kind: str, params: dict[str, Any] | No
     """
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r} (one of: {', '.join(KINDS)})")
-    db_path = str(Path(db_path).resolve())
-    store = Store(db_path)
-    try:
-        with store.transaction():
-            active = active_job(store)
-            if active:
-                return active["id"]
-            job_id = store.create_job(kind, params or {})
-        _launch(store, db_path, job_id)
-        return job_id
-    finally:
-        store.close()
+    return _launch_unless_active(db_path, lambda store: store.create_job(kind, params or {}))
 
 
 def resume_job(db_path: str | os.PathLike, job_id: int) -> int:
     """Run an interrupted, stopped or failed job again (same row); returns its id, or the id of
     another job that is active now (then nothing is resumed)."""
+
+    def requeue(store: Store) -> int:
+        store.update_job(job_id, status="queued", error=None, pid=None, message="resuming…")
+        return job_id
+
+    return _launch_unless_active(db_path, requeue)
+
+
+def _launch_unless_active(db_path: str | os.PathLike, prepare: Callable[[Store], int]) -> int:
+    """Run `prepare` (which returns the job id to launch) unless a job is active already: the
+    check and the write share one transaction, so two tabs clicking at once start one worker."""
     db_path = str(Path(db_path).resolve())
     store = Store(db_path)
     try:
@@ -90,7 +90,7 @@ def resume_job(db_path: str | os.PathLike, job_id: int) -> int:
             active = active_job(store)
             if active:
                 return active["id"]
-            store.update_job(job_id, status="queued", error=None, pid=None, message="resuming…")
+            job_id = prepare(store)
         _launch(store, db_path, job_id)
         return job_id
     finally:

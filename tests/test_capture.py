@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import wave
 
 import numpy as np
 import pytest
@@ -71,15 +70,6 @@ def write(tmp_path, name, text):
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
     return p
-
-
-def write_wav(path, samples: np.ndarray, rate: int = 16000):
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 @pytest.mark.parametrize(
@@ -190,7 +180,7 @@ def _bad_files(tmp_path):
     corrupt.write_bytes(os.urandom(50_000))
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
-    silent = write_wav(tmp_path / "silent.wav", np.zeros(16000 * 3))
+    silent = capture.write_wav(tmp_path / "silent.wav", np.zeros(16000 * 3))
     textfile = tmp_path / "notes.wav"
     textfile.write_text("this is not audio at all\n" * 100)
     unsupported = tmp_path / "brief.docx"

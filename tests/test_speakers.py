@@ -10,7 +10,6 @@ import json
 import os
 import re
 import time
-import wave
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,16 +28,6 @@ def shared(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"shared data not available: {path} (a clone without ../shared/data)")
-    return path
-
-
-def write_wav(path: Path, audio: np.ndarray) -> Path:
-    a = np.atleast_2d(np.clip(audio, -1, 1))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(a.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((a.T * 32767).astype("<i2").tobytes())
     return path
 
 
@@ -137,13 +126,13 @@ def three_voices(tmp_path: Path, exchanges: int = 4) -> tuple[Path, list[Segment
         who.append(speaker)
         chunks += [x, np.zeros(int(0.5 * SR), dtype=np.float32)]
         t += len(x) / SR + 0.5
-    return write_wav(tmp_path / "three.wav", np.concatenate(chunks)), segs, who
+    return capture.write_wav(tmp_path / "three.wav", np.concatenate(chunks)), segs, who
 
 
 @pytest.fixture(scope="module")
 def mono_conversation(tmp_path_factory):
     audio, turns = conversation()
-    path = write_wav(tmp_path_factory.mktemp("conv") / "conversation.wav", audio)
+    path = capture.write_wav(tmp_path_factory.mktemp("conv") / "conversation.wav", audio)
     return path, turns, whisper(audio)
 
 
@@ -211,7 +200,7 @@ def test_one_voice_is_not_split_in_two(dev01, tmp_path):
         if t["speaker"] == PARTICIPANT:
             only[int(t["start"] * SR) : int(t["end"] * SR)] = audio[int(t["start"] * SR) : int(t["end"] * SR)]
     segs = [s for who, s in reference_segments(truth) if who == PARTICIPANT]
-    out = speakers.assign_speakers(str(write_wav(tmp_path / "one.wav", only)), segs)
+    out = speakers.assign_speakers(str(capture.write_wav(tmp_path / "one.wav", only)), segs)
     assert {s.speaker for s in out} == {PARTICIPANT}
     jfk = shared("speech", "jfk.flac")  # real speech, one speaker, 11 s
     out = speakers.assign_speakers(str(jfk), whisper(capture.read_audio(jfk)))
@@ -265,7 +254,7 @@ def test_stereo_channels_put_words_on_their_side(tmp_path):
     assert len(left_only) >= 4 and len({label[w] for w in left_only}) == 1
     assert "seem" in label and label["seem"] != label[left_only[0]]  # "The horizon seems ..." is the right side
     audio, turns = conversation(gap=0.1, stereo=True)  # one real voice a side, turns back to back
-    path = write_wav(tmp_path / "call.wav", audio)
+    path = capture.write_wav(tmp_path / "call.wav", audio)
     assert speakers._stereo_scores(str(path), [Word(0, 1, "x")]) is not None
     assert word_accuracy(turns, speakers.assign_speakers(str(path), whisper(capture.read_audio(path)))) >= 0.95
 
@@ -273,8 +262,8 @@ def test_stereo_channels_put_words_on_their_side(tmp_path):
 def test_stereo_falls_back_to_voices_when_channels_do_not_differ(tmp_path, mono_conversation):
     path, turns, segments = mono_conversation
     mono = capture.read_audio(path)
-    same = write_wav(tmp_path / "same.wav", np.stack([mono, mono * 0.9]))
-    one_side = write_wav(tmp_path / "left_only.wav", np.stack([mono, mono * 0.001]))
+    same = capture.write_wav(tmp_path / "same.wav", np.stack([mono, mono * 0.9]))
+    one_side = capture.write_wav(tmp_path / "left_only.wav", np.stack([mono, mono * 0.001]))
     for p in (same, one_side):
         assert speakers._stereo_scores(str(p), [w for s in segments for w in s.words]) is None
         assert word_accuracy(turns, speakers.assign_speakers(str(p), segments)) >= 0.95
@@ -282,7 +271,7 @@ def test_stereo_falls_back_to_voices_when_channels_do_not_differ(tmp_path, mono_
 
 def test_stereo_clip_mixed_to_mono_does_not_break_up_the_lone_speaker(tmp_path):
     clip = shared("speech", "stereo_diarization.wav")
-    path = write_wav(tmp_path / "mix.wav", capture.read_audio(clip))
+    path = capture.write_wav(tmp_path / "mix.wav", capture.read_audio(clip))
     out = speakers.assign_speakers(str(path), whisper(capture.read_audio(path)))
     alone = [s.speaker for s in out for w in s.words if w.start >= 2.6]  # only the left speaker after 2.5 s
     assert len(alone) >= 5 and len(set(alone)) == 1
@@ -300,8 +289,8 @@ def test_speaker_counts_and_degenerate_input(mono_conversation, tmp_path):
     no_words = [Segment(0.3, 2.4, "And so my fellow Americans"), Segment(2.7, 5.0, "He began a complaint?")]
     out = speakers.assign_speakers(str(path), no_words)
     assert [s.text for s in out] == [s.text for s in no_words] and all(s.speaker for s in out)
-    short = write_wav(tmp_path / "short.wav", capture.read_audio(path)[: SR // 4])
-    silent = write_wav(tmp_path / "silent.wav", np.zeros(SR * 3))
+    short = capture.write_wav(tmp_path / "short.wav", capture.read_audio(path)[: SR // 4])
+    silent = capture.write_wav(tmp_path / "silent.wav", np.zeros(SR * 3))
     for p, segs in ((short, [Segment(0, 0.25, "and", words=[Word(0, 0.25, " and")])]),
                     (silent, [Segment(0.5, 2, "so", words=[Word(0.5, 1, " so"), Word(1, 2, " what?")])]),
                     (short, [Segment(4, 6, "past the end", words=[Word(4, 6, " end")])])):
