@@ -258,7 +258,7 @@ def _transcribe_audio(
                 store.commit_transcribed(interview.id, [seg], committed_until=seg.end)
                 recent = (recent + [seg])[-2:]
                 last_end = seg.end
-                bar.update(max(0.0, seg.end - bar.n))
+                bar.update(max(0.0, min(seg.end, bar.total) - bar.n))
                 if on_progress:
                     on_progress(seg.end, f"transcribed {seg.end:.0f}/{duration:.0f} s")
             if is_last:
@@ -272,3 +272,233 @@ def _transcribe_audio(
 # =============================================================================================
 # Mining: quotes -> embeddings -> categories -> themes -> NPS (stages 4-9)
 # =============================================================================================
+
+
+@dataclass
+class MineReport:
+    """What `mine` did: counts per stage and one line per thing worth telling the user."""
+
+    interviews: int = 0
+    quotes: int = 0
+    embedded: int = 0  # vectors computed this run (the rest came from the cache)
+    cached: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    corrections: int = 0
+    themes: int = 0
+    themed_quotes: int = 0
+    reused_theme_ids: int = 0
+    nps: dict[int, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def unthemed(self) -> int:
+        return self.quotes - self.themed_quotes
+
+    @property
+    def unthemed_share(self) -> float:
+        return self.unthemed / self.quotes if self.quotes else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "interviews": self.interviews, "quotes": self.quotes, "embedded": self.embedded,
+            "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
+            "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
+            "reused_theme_ids": self.reused_theme_ids, "nps": self.nps, "seconds": self.seconds,
+            "messages": self.messages,
+        }
+
+
+_CATEGORIZERS: dict[str, Any] = {}
+
+
+def mine(
+    store: Store,
+    embed_model: str | None = None,
+    on_progress: Progress | None = None,
+    show_progress: bool = False,
+    theme_options: Any = None,
+) -> MineReport:
+    """Quotes -> embeddings -> categories -> themes -> NPS over every transcribed interview.
+
+    Machine rows are replaced in one transaction at the end; researcher edits (category
+    corrections, theme moves/renames/merges) are keyed by content-stable ids, so they survive.
+    Raises ModelNotFoundError (naming it) when `embed_model` cannot be found.
+    """
+    import time
+
+    import numpy as np
+
+    from . import categorize as categorize_mod
+    from . import embed as embed_mod
+    from . import nps as nps_mod
+    from . import quotes as quotes_mod
+    from . import themes as themes_mod
+
+    report = MineReport()
+    clock = time.perf_counter()
+
+    def step(name: str, fraction: float, message: str) -> None:
+        nonlocal clock
+        t = time.perf_counter()
+        report.seconds[name] = round(t - clock, 3)
+        clock = t
+        if on_progress:
+            on_progress(fraction, message)
+
+    def progress(fraction: float, message: str) -> None:
+        if on_progress:
+            on_progress(fraction, message)
+
+    # Resolve the model first: a bad --embed-model fails before any work is done.
+    embed_mod.resolve_model(embed_model)
+    all_interviews = store.list_interviews()
+    interviews = [i for i in all_interviews if i.status == "transcribed" and store.segment_count(i.id)]
+    pending = [i.file_name for i in all_interviews if i.status != "transcribed"]
+    if pending:
+        report.messages.append(
+            f"not mined yet (not transcribed): {', '.join(pending[:5])}" + (" ..." if len(pending) > 5 else "")
+        )
+    report.interviews = len(interviews)
+    progress(0.0, f"splitting quotes in {len(interviews)} interviews")
+
+    # 1. Quotes
+    all_quotes = []
+    silent = []
+    for n, interview in enumerate(interviews):
+        qs = quotes_mod.split_quotes(interview, store.segments(interview.id))
+        if not qs:
+            silent.append(interview.file_name)
+        all_quotes += qs
+        progress(0.15 * (n + 1) / max(1, len(interviews)), f"quotes: {interview.file_name}")
+    report.quotes = len(all_quotes)
+    if silent and all_quotes:
+        report.messages.append(
+            f"no participant speech in {len(silent)} interview(s): {', '.join(silent[:5])}"
+            + (" ..." if len(silent) > 5 else "") + " (check speaker labels with `transcript`)"
+        )
+    if not all_quotes:
+        with store.transaction():
+            store.save_quotes([])
+            store.save_categories([])
+            store.save_themes([])
+            store.save_nps([])
+        report.messages.append(
+            "no participant speech to mine: add and transcribe interviews first, or check that "
+            "speakers are labelled (participant vs interviewer)"
+            if not interviews else
+            "no participant speech to mine: every transcribed segment is labelled interviewer or "
+            "unlabelled; fix speaker labels with `interview-miner speakers ID --swap/--set`"
+        )
+        step("quotes", 1.0, report.messages[-1])
+        return report
+    step("quotes", 0.15, f"{len(all_quotes)} quotes from {len(interviews)} interviews")
+
+    # 2. Embeddings (cached by model and text hash)
+    embedder = embed_mod.LazyEmbedder(embed_model)  # loads the model only if something is not cached
+    questions = sorted({q.question for q in all_quotes if q.question})
+    texts = [quotes_mod.embedding_text(q.text) for q in all_quotes] + questions
+
+    def cached_encode(batch: list[str]) -> np.ndarray:
+        hashes = [embed_mod.text_hash(t) for t in batch]
+        cached = store.get_embeddings(embedder.name, hashes)
+        vecs, new = embed_mod.embed_texts(batch, embedder, cached)
+        if new:
+            store.save_embeddings(embedder.name, new, vecs.shape[1])
+            report.embedded += len(new)
+        return vecs
+
+    hashes = [embed_mod.text_hash(t) for t in texts]
+    cached = store.get_embeddings(embedder.name, hashes)
+    n_missing = len(set(hashes) - set(cached))
+    report.cached = len(set(hashes)) - n_missing
+
+    def on_batch(done: int, total: int) -> None:
+        progress(0.15 + 0.5 * done / max(1, total), f"embedding {done}/{total} new sentences")
+
+    if n_missing:
+        progress(0.15, f"embedding {n_missing} new sentences ({report.cached} cached)")
+    vecs, new = embed_mod.embed_texts(texts, embedder, cached, show_progress=show_progress, on_batch=on_batch)
+    if new:
+        store.save_embeddings(embedder.name, new, vecs.shape[1])
+        report.embedded += len(new)
+    quote_vecs = vecs[: len(all_quotes)]
+    # A quote is embedded without its leading fillers; its vector is also filed under the hash of
+    # its full text, so anything looking a quote's vector up by sha256(quote text) finds it.
+    aliases = {
+        embed_mod.text_hash(q.text): embed_mod.to_bytes(v)
+        for q, t, v in zip(all_quotes, texts, quote_vecs) if t != q.text
+    }
+    if aliases:
+        have = store.get_embeddings(embedder.name, aliases)
+        missing_aliases = {h: b for h, b in aliases.items() if h not in have}
+        if missing_aliases:
+            store.save_embeddings(embedder.name, missing_aliases, quote_vecs.shape[1])
+    question_vecs = {t: vecs[len(all_quotes) + i] for i, t in enumerate(questions)}
+    step("embed", 0.65, f"embedded {report.embedded} new sentences, {report.cached} from cache")
+
+    # 3. Categories (+ researcher corrections)
+    quote_ids = {q.id for q in all_quotes}
+    corrections = {
+        qid: e["category"] for qid, e in store.current_edits("quote").items()
+        if qid in quote_ids and e.get("category") in categorize_mod.CAT_INDEX
+    }
+    report.corrections = len(corrections)
+    categorizer = _CATEGORIZERS.get(embedder.name)
+    if categorizer is None:  # prototypes are embedded once per process (and cached in the store)
+        categorizer = _CATEGORIZERS[embedder.name] = categorize_mod.Categorizer(cached_encode)
+    cats = categorize_mod.categorize(
+        all_quotes, quote_vecs, question_vecs, cached_encode, corrections, categorizer=categorizer
+    )
+    for q, (c, conf) in zip(all_quotes, cats):
+        q.category, q.confidence = c, conf
+    report.categories = dict(sorted(_count(c for c, _ in cats).items()))
+    step("categorize", 0.75, "categorized quotes")
+
+    # 4. NPS (before themes: nps_score themes are grouped by class)
+    results = nps_mod.extract(all_quotes)
+    report.nps = {r.interview_id: r.score for r in results}
+    answered = {q.interview_id for q in all_quotes if nps_mod.is_nps_question(q.question)}
+    missing_nps = sorted(answered - set(report.nps))
+    if missing_nps:
+        names = {i.id: i.file_name for i in interviews}
+        report.messages.append(
+            "recommendation question asked but no 0-10 score found in: "
+            + ", ".join(names.get(i, str(i)) for i in missing_nps)
+        )
+
+    # 5. Themes (ids matched to the previous run's)
+    previous = store.machine_themes()
+    # Themes a researcher has touched (renamed, tagged, quotes moved into them) keep their id
+    # whenever any of their quotes is still together.
+    protected = set(store.current_edits("theme")) | {
+        str(e["theme_id"]) for e in store.current_edits("quote").values() if e.get("theme_id")
+    }
+    participants = {i.id: (i.participant or i.file_name) for i in interviews}
+    theme_list = themes_mod.build_themes(
+        all_quotes, quote_vecs, previous=previous, nps_scores=report.nps, participants=participants,
+        options=theme_options, protected=protected,
+    )
+    prev_ids = {t.id for t in previous}
+    report.themes = len(theme_list)
+    report.reused_theme_ids = sum(1 for t in theme_list if t.id in prev_ids)
+    report.themed_quotes = sum(len(t.quote_ids) for t in theme_list)
+    step("themes", 0.95, f"{len(theme_list)} themes")
+
+    # 6. Write everything in one transaction.
+    with store.transaction():
+        store.save_quotes(all_quotes)
+        store.save_categories((q.id, q.category, q.confidence) for q in all_quotes)
+        store.save_themes(theme_list)
+        store.save_nps([r.row() for r in results])
+    if report.unthemed_share > 0.15:
+        report.messages.append(f"{report.unthemed} of {report.quotes} quotes ({report.unthemed_share:.0%}) fit no theme")
+    step("write", 1.0, f"mined {report.quotes} quotes into {report.themes} themes")
+    return report
+
+
+def _count(items) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return out

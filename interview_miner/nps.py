@@ -1,0 +1,117 @@
+"""NPS: the 0-10 "how likely are you to recommend" score per interview, its class and its reasons.
+
+Public API:
+- `parse_score(text) -> int | None`: a spoken or written score ("probably an eight", "8/10",
+  "nine out of ten", "a solid 7", "I'd say 9", "Ten, no question") or None.
+- `is_nps_question(text) -> bool`: does the interviewer ask for the 0-10 recommendation score?
+- `extract(quotes) -> list[NpsResult]`: one result per interview that states a score, with the
+  quote that states it and the ids of its reason quotes (category `nps_reason`).
+- `nps_class(score)`: promoter (9-10) / passive (7-8) / detractor (0-6).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .models import Quote
+from .store import nps_class
+
+NUMBER_WORDS = {
+    "zero": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+_NUM = (
+    r"(?:10|[0-9](?:[.,]5)?|zero|nought|one(?!\s+(?:of|that|which|who|more|thing|i|day|time)\b)"
+    r"|two|three|four|five|six|seven|eight|nine|ten)"
+)
+_OUT_OF = re.compile(rf"\b({_NUM})\s*(?:/|out of|outta|of)\s*(?:10|ten)\b", re.I)
+# A number with a cue that it is being given as a rating.
+_CUED = re.compile(
+    rf"(?:\b(?:a|an|maybe|probably|possibly|perhaps|say|said|give it|give them|give you|go with|"
+    rf"rate it|rating|score|solid|strong|easy|easily|definitely|like|about|around|honestly|"
+    rf"it'?s|that'?s|i'?m at|at|be)\s+(?:a |an )?(?:solid |strong |easy |high |low |good |firm )?)({_NUM})\b",
+    re.I,
+)
+_LEADING = re.compile(rf"^\W*(?:(?:um+|uh+|hmm+|oh|well|so|yeah|okay|ok|oof|ah)\W+)*({_NUM})\b", re.I)
+_RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
+_NPS_QUESTION = re.compile(
+    r"(recommend|how likely|likelihood|scale of|scale from|on a scale|zero to ten|0 to 10|0-10|"
+    r"one to ten|1 to 10|out of ten|out of 10)", re.I
+)
+_SCORE_FOLLOWUP = re.compile(r"\b(that score|the score|why (a|an) |behind (the|that) |what'?s behind|why that)\b", re.I)
+
+
+def _value(token: str) -> float | None:
+    t = token.lower().replace(",", ".")
+    if t in NUMBER_WORDS:
+        return NUMBER_WORDS[t]
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v if 0 <= v <= 10 else None
+
+
+def parse_score(text: str) -> int | None:
+    """The 0-10 score stated in `text`, or None. "seven or eight" -> 7 (the lower, said first)."""
+    if not text:
+        return None
+    clean = text.replace("’", "'")
+    for pattern in (_OUT_OF, _RANGE, _LEADING, _CUED):
+        m = pattern.search(clean)
+        if m:
+            v = _value(m.group(1))
+            if v is not None:
+                return int(v) if v == int(v) else int(v + 0.5)
+    tokens = re.findall(r"[a-z]+|\d+(?:\.\d)?", clean.lower())
+    numbers = [_value(t) for t in tokens if _value(t) is not None]
+    if len(numbers) == 1 and len(tokens) <= 6:  # "Nine." / "Probably 8." / "Six I think."
+        return int(numbers[0])
+    return None
+
+
+def is_nps_question(text: str | None) -> bool:
+    return bool(text) and bool(_NPS_QUESTION.search(text))
+
+
+def is_score_followup(text: str | None) -> bool:
+    return bool(text) and bool(_SCORE_FOLLOWUP.search(text))
+
+
+@dataclass
+class NpsResult:
+    interview_id: int
+    score: int
+    klass: str
+    quote_id: str
+    text: str
+    reason_quote_ids: list[str] = field(default_factory=list)
+
+    def row(self) -> dict:
+        return {"interview_id": self.interview_id, "score": self.score, "klass": self.klass,
+                "quote_id": self.quote_id, "text": self.text}
+
+
+def extract(quotes: list[Quote]) -> list[NpsResult]:
+    """Per interview: the score from its `nps_score` quote (or, failing that, from the first answer
+    to a recommendation question), and its `nps_reason` quotes."""
+    by_interview: dict[int, list[Quote]] = {}
+    for q in quotes:
+        by_interview.setdefault(q.interview_id, []).append(q)
+    out = []
+    for iid in sorted(by_interview):
+        qs = sorted(by_interview[iid], key=lambda q: (q.start, q.index))
+        candidates = [q for q in qs if q.category == "nps_score"]
+        candidates += [q for q in qs if q.category != "nps_score" and is_nps_question(q.question)]
+        found = None
+        for q in candidates:
+            score = parse_score(q.text)
+            if score is not None:
+                found = (q, score)
+                break
+        if not found:
+            continue
+        q, score = found
+        reasons = [r.id for r in qs if r.category == "nps_reason"]
+        out.append(NpsResult(iid, score, nps_class(score), q.id, q.text, reasons))
+    return out

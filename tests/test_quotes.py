@@ -1,0 +1,137 @@
+"""Quote splitting on literal transcripts with the real spaCy model (no store, no embeddings)."""
+from __future__ import annotations
+
+import pytest
+
+from interview_miner import quotes as Q
+from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Segment, Word
+
+
+def seg(speaker: str, text: str, start: float, end: float, words: bool = True) -> Segment:
+    """A segment with Whisper-style word timestamps (leading spaces) spread over its span."""
+    toks = text.split()
+    step = (end - start) / len(toks)
+    ws = [Word(round(start + i * step, 3), round(start + (i + 1) * step, 3), " " + t) for i, t in enumerate(toks)] if words else []
+    return Segment(start=start, end=end, text=" " + text, speaker=speaker, words=ws)
+
+
+INTERVIEW = Interview(id=7, content_hash="c0ffee" * 10, file_name="call.wav", kind="audio", language="en")
+
+
+def transcript() -> list[Segment]:
+    return [
+        seg(INTERVIEWER, "Thanks for joining. How did you first hear about us?", 0.0, 4.0),
+        seg(PARTICIPANT, "Yeah. A friend of mine uses it at her clinic, and she swore by it.", 4.5, 9.0),
+        seg(PARTICIPANT, "Then I saw their stand at a conference and booked a", 9.0, 12.0),
+        seg(PARTICIPANT, "demo the same week.", 12.0, 13.6),
+        seg(INTERVIEWER, "Mm-hmm.", 13.8, 14.2),
+        seg(PARTICIPANT, "Sure.", 14.4, 14.8),
+        seg(INTERVIEWER, "Was there anything that worried you about switching?", 15.0, 18.0),
+        seg(PARTICIPANT, "Patient data, mostly. If something leaks, that's my name on the door.", 18.5, 23.5),
+        seg(INTERVIEWER, "Right.", 23.6, 24.0),
+        seg(PARTICIPANT, "And I was worried older patients would never book online.", 24.2, 27.5),
+        seg(INTERVIEWER, "How likely are you to recommend it, from zero to ten?", 28.0, 31.0),
+        seg(PARTICIPANT, "Ten, no question. It gave us back an hour a day on the front desk.", 31.5, 36.0),
+    ]
+
+
+@pytest.fixture(scope="module")
+def quotes():
+    return Q.split_quotes(INTERVIEW, transcript())
+
+
+def test_only_participant_speech_is_quoted(quotes):
+    texts = " ".join(q.text for q in quotes)
+    assert "hear about us" not in texts and "worried you" not in texts and "Mm-hmm" not in texts
+    assert all(q.speaker == PARTICIPANT for q in quotes)
+    assert all(q.interview_id == 7 for q in quotes)
+
+
+def test_sentences_joined_across_segments_and_back_channels_dropped(quotes):
+    texts = [q.text for q in quotes]
+    # Whisper cut "booked a | demo" over two segments: one quote, with the later segment's end time.
+    demo = next(q for q in quotes if q.text.startswith("Then I saw"))
+    assert demo.text == "Then I saw their stand at a conference and booked a demo the same week."
+    assert demo.start == pytest.approx(9.0) and demo.end == pytest.approx(13.6)
+    assert "Yeah." not in texts and "Sure." not in texts
+    assert not any(t.startswith("Yeah") for t in texts)
+
+
+def test_fragment_merged_into_next_sentence_but_score_kept_alone(quotes):
+    texts = [q.text for q in quotes]
+    assert "Patient data, mostly. If something leaks, that's my name on the door." in texts
+    assert "Ten, no question." in texts  # a stated score is never merged into its reason
+    assert "It gave us back an hour a day on the front desk." in texts
+
+
+def test_times_come_from_word_timestamps(quotes):
+    friend = next(q for q in quotes if q.text.startswith("A friend"))
+    # "Yeah." took the first of 15 words of the 4.5-9.0 s segment; the quote starts after it.
+    assert friend.start == pytest.approx(4.5 + 4.5 / 15, abs=0.01)
+    assert friend.end == pytest.approx(9.0, abs=0.01)
+    assert all(q.start < q.end for q in quotes)
+    assert [q.index for q in quotes] == list(range(len(quotes)))
+    assert [q.start for q in quotes] == sorted(q.start for q in quotes)
+
+
+def test_question_is_the_last_real_prompt(quotes):
+    by_text = {q.text[:12]: q.question for q in quotes}
+    assert by_text["A friend of "] == "Thanks for joining. How did you first hear about us?"
+    # "Right." is an acknowledgement, not a question: the answer still belongs to "worried you".
+    assert by_text["And I was wo"] == "Was there anything that worried you about switching?"
+    assert by_text["Ten, no ques"].startswith("How likely are you to recommend")
+
+
+def test_ids_are_content_keys():
+    a = Q.split_quotes(INTERVIEW, transcript())
+    b = Q.split_quotes(INTERVIEW, transcript())
+    assert [q.id for q in a] == [q.id for q in b]
+    assert len({q.id for q in a}) == len(a) and all(q.id.startswith("q_") for q in a)
+    other = Interview(id=7, content_hash="beef" * 16, file_name="call.wav", kind="audio")
+    assert not {q.id for q in a} & {q.id for q in Q.split_quotes(other, transcript())}
+    # Re-running with other speaker segments around does not change the id of an unchanged quote.
+    fewer = Q.split_quotes(INTERVIEW, transcript()[:4])
+    assert {q.id for q in fewer} <= {q.id for q in a}
+
+
+def test_segments_without_words_or_with_edited_text_spread_times():
+    segs = [seg(INTERVIEWER, "What made you start looking?", 0, 2),
+            seg(PARTICIPANT, "We lost two receptionists in one month. Bookings fell apart.", 2, 8, words=False)]
+    edited = seg(PARTICIPANT, "Original words here entirely.", 8, 10)
+    edited.text = "Edited words after a researcher fixed the transcript."
+    qs = Q.split_quotes(INTERVIEW, segs + [edited])
+    assert [q.text for q in qs][:2] == ["We lost two receptionists in one month.", "Bookings fell apart."]
+    assert qs[0].start == pytest.approx(2.0) and qs[1].end == pytest.approx(8.0)
+    assert qs[-1].text == "Edited words after a researcher fixed the transcript."
+    assert qs[-1].start >= 8.0 and qs[-1].end <= 10.0
+
+
+def test_no_participant_speech_gives_no_quotes():
+    segs = [seg(INTERVIEWER, "Hello, can you hear me?", 0, 2), seg(None, "Unlabelled speech here.", 2, 4)]
+    assert Q.split_quotes(INTERVIEW, segs) == []
+
+
+def test_language_without_model_uses_sentencizer():
+    german = Interview(id=1, content_hash="de" * 32, file_name="de.wav", kind="audio", language="de")
+    segs = [seg(INTERVIEWER, "Wie haben Sie von uns erfahren?", 0, 2),
+            seg(PARTICIPANT, "Ein Kollege hat es mir empfohlen. Danach habe ich eine Demo gebucht.", 2, 7)]
+    nlp = Q.load_nlp("de")
+    assert "sentencizer" in nlp.pipe_names or "senter" in nlp.pipe_names or "parser" in nlp.pipe_names
+    qs = Q.split_quotes(german, segs)
+    assert [q.text for q in qs] == ["Ein Kollege hat es mir empfohlen.", "Danach habe ich eine Demo gebucht."]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Yeah.", True), ("Mm-hmm.", True), ("Sure thing.", True), ("Of course.", True), ("Okay, right.", True),
+    ("Uh-huh, yeah, yeah.", True), ("No.", True),
+    ("Yeah, the timing was awful.", False), ("Price.", False), ("Sure, I run the front desk.", False),
+])
+def test_backchannels(text, expected):
+    assert Q.is_backchannel(text) is expected
+
+
+def test_embedding_text_drops_discourse_markers_only():
+    assert Q.embedding_text("And, um, we looked at a spreadsheet.") == "We looked at a spreadsheet."
+    assert Q.embedding_text("So basically the price went up.") == "The price went up."
+    assert Q.embedding_text("Yeah.") == "Yeah."
+    assert Q.embedding_text("The price went up.") == "The price went up."
