@@ -80,17 +80,330 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_mining_commands(sub, common)
     _add_persona_commands(sub, common)
+
+    p = sub.add_parser("run", parents=[common],
+                       help="the whole job: add, transcribe, mine, suggest personas, export everything")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="recordings, transcripts or folders")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the exports")
+    p.add_argument("--participant", help="participant name (for a single file)")
+    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
+    _transcribe_options(p)
+    p.set_defaults(func=cmd_run)
     return parser
+
+
+def cmd_run(args) -> int:
+    """Audio in, persona report out: each step is the same function its own command calls."""
+    from . import personas
+
+    store = _store(args)
+    added = pipeline.add_files(store, args.paths, args.participant, _parse_meta(args.meta))
+    print(f"added {len(added.added)} new, {len(added.existing)} already in the study")
+    transcribed = pipeline.transcribe_interviews(store, None, _options_from(args), n_speakers=args.speakers,
+                                                 show_progress=True)
+    print(f"transcribed {len(transcribed.done)}")
+    errors = added.errors + transcribed.errors
+    for e in errors:
+        print(f"error: {e}", file=sys.stderr)
+    bar, update = _mine_progress()
+    with bar:
+        mined = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
+    for m in mined.messages:
+        print(f"note: {m}", file=sys.stderr)
+    print(f"mined {mined.quotes} quotes into {mined.themes} themes "
+          f"({mined.unthemed_share:.0%} unthemed)")
+    found = personas.suggest_and_save(store)
+    print(f"suggested {len(found)} persona{'s' if len(found) != 1 else ''}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt, name in (("md", "report.md"), ("html", "report.html"), ("pdf", "report.pdf"),
+                      ("json", "study.json"), ("csv", "quotes.csv"), ("transcripts", "transcripts")):
+        exporting.export_study(store, fmt, out / name)
+    print(f"wrote report.md, report.html, report.pdf, study.json, quotes.csv and transcripts/ to {out}")
+    return 1 if errors else 0
 
 
 # === mining commands: mine, eval, categorize (owned by the mining stage) ===
 def _add_mining_commands(sub, common) -> None:
-    pass
+    from .models import CATEGORIES
+
+    p = sub.add_parser("mine", parents=[common], help="quotes, categories, themes and NPS from the transcripts",
+                       description="Split participant speech into quotes, embed them (cached), categorize, "
+                                   "cluster themes inside each category and read NPS scores. Re-running keeps "
+                                   "researcher edits (corrections, renames, moves) and theme ids.")
+    p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH",
+                   help="sentence-transformers model name or local folder (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_mine)
+
+    p = sub.add_parser("eval", parents=[common], help="score the whole pipeline on a labelled corpus",
+                       description="Runs add -> transcribe -> mine on CORPUS_DIR (audio + devNN.json ground "
+                                   "truth) in a temporary study and prints WER, speaker, category, theme and "
+                                   "NPS scores. --db is ignored.")
+    p.add_argument("corpus", metavar="CORPUS_DIR")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument("--model", default=None, help="Whisper model (default: bundled tiny.en)")
+    p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH", help="sentence-transformers model")
+    p.add_argument("--reference-transcripts", action="store_true",
+                   help="mine the ground-truth turns (true text and times) instead of the audio: mining errors only")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="keep the transcribed study in DIR so later runs skip transcription")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("categorize", parents=[common], help="correct one quote's category (kept across re-mining)",
+                       description="Stores the correction as an edit; the next `mine` keeps it and uses all "
+                                   f"corrections to re-score similar quotes. CATEGORY: {', '.join(CATEGORIES)}")
+    p.add_argument("quote_id", metavar="QUOTE_ID")
+    p.add_argument("category", metavar="CATEGORY", choices=CATEGORIES)
+    p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
+    p.set_defaults(func=cmd_categorize)
+
+
+def _mine_progress():
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not sys.stderr.isatty(),
+               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}<{remaining}] {postfix}")
+
+    def update(fraction: float, message: str) -> None:
+        bar.update(max(0.0, fraction * 100 - bar.n))
+        bar.set_postfix_str(message[:60], refresh=True)
+
+    return bar, update
+
+
+def cmd_mine(args) -> int:
+    store = _store(args)
+    bar, update = _mine_progress()
+    with bar:
+        report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
+    if args.json:
+        print(json.dumps(report.summary(), indent=2))
+        return 0
+    for m in report.messages:
+        print(f"note: {m}", file=sys.stderr)
+    if not report.quotes:
+        return 1
+    print(f"mined {report.quotes} quotes from {report.interviews} interviews "
+          f"({report.embedded} embedded, {report.cached} from cache)")
+    print("categories: " + ", ".join(f"{c} {n}" for c, n in report.categories.items()))
+    if report.corrections:
+        print(f"kept {report.corrections} researcher corrections and re-scored similar quotes")
+    print(f"themes: {report.themes} ({report.reused_theme_ids} kept their ids), "
+          f"unthemed quotes: {report.unthemed} ({report.unthemed_share:.0%})")
+    if report.nps:
+        names = {i.id: i.file_name for i in store.list_interviews()}
+        print("NPS: " + ", ".join(f"{names.get(i, i)} {s}" for i, s in sorted(report.nps.items())))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from . import evaluate
+
+    bar, update = _mine_progress()
+    with bar:
+        result = evaluate.evaluate(
+            args.corpus, reference=args.reference_transcripts, model=args.model,
+            embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
+        )
+    print(json.dumps(result, indent=2) if args.json else evaluate.format_report(result))
+    return 0
+
+
+def cmd_categorize(args) -> int:
+    store = _store(args)
+    known = {q.id: q for q in store.quotes()}
+    if args.quote_id not in known:
+        raise InterviewMinerError(f"no quote {args.quote_id} (quote ids are listed by `export --format csv`; run `mine` first)")
+    before = known[args.quote_id].category
+    store.add_edit("quote", args.quote_id, "category", args.category)
+    print(f"{args.quote_id}: {before or '-'} -> {args.category}")
+    if args.mine:
+        report = pipeline.mine(store)
+        print(f"re-mined: {report.corrections} corrections applied to {report.quotes} quotes")
+    else:
+        print("run `interview-miner mine` to re-score similar quotes with this correction")
+    return 0
 
 
 # === persona and export commands: personas, export ===
 def _add_persona_commands(sub, common) -> None:
-    pass
+    from .export import STUDY_FORMATS
+    from .models import PERSONA_FIELDS
+
+    # Options repeated on the sub-subcommands without defaults, so `personas --db X create N`
+    # and `personas create N --db X` both work (a subparser default would clobber the first).
+    late = argparse.ArgumentParser(add_help=False)
+    late.add_argument("--db", default=argparse.SUPPRESS, help="study database")
+    late.add_argument("--offline", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                      help="never reach a model hub (default: on)")
+
+    p = sub.add_parser("personas", parents=[common], help="list, suggest and edit personas",
+                       description="Without an action: list personas. Edits are kept apart from the "
+                                   "suggestions, so `--suggest` never loses them.")
+    p.add_argument("--suggest", action="store_true", help="re-suggest personas from the mined quotes and themes")
+    p.add_argument("--max-groups", type=int, default=6, metavar="N", help="most personas to suggest (default 6)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_personas, action=None)
+    acts = p.add_subparsers(dest="action", metavar="ACTION")
+    fields = ", ".join(("name", "role", "demographics", "description") + PERSONA_FIELDS)
+
+    a = acts.add_parser("show", parents=[late], help="one persona with every field and its quote ids")
+    a.add_argument("id")
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a.set_defaults(func=cmd_personas_show)
+    a = acts.add_parser("create", parents=[late], help="create an empty persona")
+    a.add_argument("name")
+    a.add_argument("--interviews", nargs="*", type=int, default=[], metavar="ID", help="member interview ids")
+    a.set_defaults(func=cmd_personas_create)
+    a = acts.add_parser("rename", parents=[late], help="rename a persona")
+    a.add_argument("id")
+    a.add_argument("name")
+    a.set_defaults(func=cmd_personas_rename)
+    a = acts.add_parser("set", parents=[late], help="set one field's text", description=f"FIELD: {fields}")
+    a.add_argument("id")
+    a.add_argument("field", metavar="FIELD")
+    a.add_argument("text")
+    a.set_defaults(func=cmd_personas_set)
+    a = acts.add_parser("quotes", parents=[late], help="pick the supporting quotes of one field",
+                        description=f"FIELD: {', '.join(PERSONA_FIELDS)}. Quote ids: `export --format csv` or `personas show`.")
+    a.add_argument("id")
+    a.add_argument("field", metavar="FIELD")
+    a.add_argument("quote_ids", nargs="*", metavar="QUOTE_ID", help="none: the field has no quotes")
+    a.set_defaults(func=cmd_personas_quotes)
+    a = acts.add_parser("members", parents=[late], help="set which interviews belong to a persona")
+    a.add_argument("id")
+    a.add_argument("interview_ids", nargs="+", type=int, metavar="INTERVIEW_ID")
+    a.set_defaults(func=cmd_personas_members)
+    a = acts.add_parser("delete", parents=[late], help="delete a persona (re-suggesting will not bring it back)")
+    a.add_argument("id")
+    a.set_defaults(func=cmd_personas_delete)
+
+    p = sub.add_parser("export", parents=[common], help="export the study: report, data or transcripts")
+    p.add_argument("--format", choices=STUDY_FORMATS, default="md",
+                   help="md/html/pdf report, json (everything), csv (quotes), transcripts (SRT+VTT folder)")
+    p.add_argument("--out", help="output file (folder for transcripts); md/html/json/csv print to "
+                                 "standard output without it")
+    p.add_argument("--title", help="report title (default: 'Customer interview study')")
+    p.set_defaults(func=cmd_export)
+
+
+def _print_persona(p, full: bool = False) -> None:
+    from .models import PERSONA_FIELDS
+
+    members = ", ".join(str(i) for i in p.interview_ids) or "-"
+    print(f"{p.id}  {p.name}")
+    print(f"    interviews: {members}" + (f"   role: {p.role}" if p.role else ""))
+    if full and p.demographics:
+        print(f"    demographics: {p.demographics}")
+    if p.description:
+        print(f"    {p.description}")
+    if not full:
+        return
+    for name in PERSONA_FIELDS:
+        f = p.fields.get(name)
+        if f is None or not (f.text or f.quote_ids):
+            continue
+        print(f"    {name} ({f.n_participants} of {len(p.interview_ids)}): {f.text}")
+        if f.quote_ids:
+            print(f"        quotes: {' '.join(f.quote_ids)}")
+
+
+def cmd_personas(args) -> int:
+    from . import personas
+
+    store = _store(args)
+    if args.suggest:
+        if not store.quotes():
+            print("no quotes yet: run `interview-miner mine` first", file=sys.stderr)
+            return 1
+        found = personas.suggest_and_save(store, max_groups=args.max_groups)
+    else:
+        found = personas.list_personas(store)
+    if args.json:
+        print(json.dumps([personas.persona_dict(p) for p in found], indent=2, sort_keys=True, ensure_ascii=False))
+        return 0
+    if not found:
+        print("no personas yet: run `interview-miner personas --suggest` after mining")
+        return 0
+    for p in found:
+        _print_persona(p)
+    return 0
+
+
+def cmd_personas_show(args) -> int:
+    from . import personas
+
+    p = personas.get_persona(_store(args), args.id)
+    if args.json:
+        print(json.dumps(personas.persona_dict(p), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        _print_persona(p, full=True)
+    return 0
+
+
+def cmd_personas_create(args) -> int:
+    from . import personas
+
+    p = personas.create_persona(_store(args), args.name, args.interviews)
+    print(f"created {p.id}: {p.name}")
+    return 0
+
+
+def cmd_personas_rename(args) -> int:
+    from . import personas
+
+    p = personas.rename_persona(_store(args), args.id, args.name)
+    print(f"{p.id} is now {p.name!r}")
+    return 0
+
+
+def cmd_personas_set(args) -> int:
+    from . import personas
+
+    personas.set_field(_store(args), args.id, args.field, args.text)
+    print(f"{args.id}: set {args.field}")
+    return 0
+
+
+def cmd_personas_quotes(args) -> int:
+    from . import personas
+
+    personas.set_quotes(_store(args), args.id, args.field, args.quote_ids)
+    print(f"{args.id}: {args.field} has {len(args.quote_ids)} supporting quote(s)")
+    return 0
+
+
+def cmd_personas_members(args) -> int:
+    from . import personas
+
+    p = personas.set_members(_store(args), args.id, args.interview_ids)
+    print(f"{p.id}: interviews {', '.join(map(str, p.interview_ids))}")
+    return 0
+
+
+def cmd_personas_delete(args) -> int:
+    from . import personas
+
+    personas.delete_persona(_store(args), args.id)
+    print(f"deleted {args.id}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    store = _store(args)
+    if not args.out:
+        if args.format in ("pdf", "transcripts"):
+            raise InterviewMinerError(f"--format {args.format} needs --out PATH")
+        sys.stdout.write(exporting.render_study(exporting.load_study(store, args.title), args.format))
+        return 0
+    written = exporting.export_study(store, args.format, args.out, title=args.title)
+    if args.format == "transcripts":
+        print(f"wrote {len(written)} files to {args.out}")
+    else:
+        print(f"wrote {args.out}")
+    return 0
 
 
 def _transcribe_options(p: argparse.ArgumentParser) -> None:

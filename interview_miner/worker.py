@@ -298,11 +298,8 @@ def _step_transcribe(store: Store, params: dict[str, Any], progress) -> tuple[st
 def _step_mine(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
     from . import pipeline
 
-    mine = getattr(pipeline, "mine", None)
-    if mine is None:
-        raise InterviewMinerError("mining is not available in this version (pipeline.mine is missing)")
     progress(0.0, "reading transcripts")
-    result = mine(store, embed_model=params.get("embed_model"), on_progress=progress)
+    result = pipeline.mine(store, embed_model=params.get("embed_model"), on_progress=progress)
     progress(1.0, "themes ready")
     notes = list(getattr(result, "messages", None) or [])  # advice, e.g. "no score found in X"
     summary = f"{_plural(len(store.themes()), 'theme')} found"
