@@ -210,11 +210,30 @@ def transcribe_interview(
         if on_progress:
             on_progress(interview.duration or 0, "labelling speakers")
         segments = store.segments(interview.id, apply_edits=False)
-        labelled = speakers.assign_speakers(path, segments, n_speakers=n_speakers)
+        labelled = speakers.assign_speakers(
+            path, segments, n_speakers=n_speakers, interviewer_profile=interviewer_profile(store)
+        )
         with store.transaction():
             store.replace_segments(interview.id, labelled)
             store.set_transcription(interview.id, speakers_done=1)
     store.update_interview(interview.id, status="transcribed", error=None)
+
+
+def interviewer_profile(store: Store):
+    """The study's interviewer voice, from the latest interview whose speakers a researcher
+    corrected (never from machine labels alone, so one machine mistake cannot spread). The
+    interviewer is usually one voice across a study: on real calls this beats clustering one
+    file alone."""
+    corrected = {int(e["entity_id"]) for e in store.edit_history("segment") if e["field"] == "speaker"}
+    if not corrected:
+        return None
+    for interview in reversed(store.list_interviews()):
+        if interview.kind != "audio" or not interview.stored_path or not Path(interview.stored_path).exists():
+            continue
+        segments = store.segments(interview.id)
+        if any(s.id in corrected for s in segments):
+            return speakers.voice_profile(interview.stored_path, segments)
+    return None
 
 
 def _transcribe_audio(

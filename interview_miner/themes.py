@@ -192,12 +192,43 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
     return out
 
 
-def _label(keywords: list[str], representative: str) -> str:
-    if keywords:
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z\-']*")
+
+
+def _label(keywords: list[str], central_texts: list[str], max_words: int = 6) -> str:
+    """A readable label: the short span of a central quote that covers the most distinctive
+    keywords ("Afraid of losing my old invoices"), rather than a bare keyword list. Falls back to
+    the keywords, then to the quote's first words."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop = ENGLISH_STOP_WORDS | _STOP_EXTRA
+    weights = {tuple(k.split()): 1.0 / (rank + 1) for rank, k in enumerate(keywords[:4])}
+    best: tuple[float, int, int, str] | None = None
+    for order, text in enumerate(central_texts[:5]):
+        tokens = _TOKEN.findall(text)
+        low = [t.lower() for t in tokens]
+        for i in range(len(tokens)):
+            if low[i] in stop:
+                continue
+            for j in range(i + 2, min(len(tokens), i + max_words) + 1):
+                if low[j - 1] in stop:
+                    continue
+                window = low[i:j]
+                hit = sum(w for k, w in weights.items()
+                          if any(tuple(window[x:x + len(k)]) == k for x in range(len(window) - len(k) + 1)))
+                if hit <= 0:
+                    continue
+                score = hit - 0.08 * (j - i)
+                cand = (-score, order, i, " ".join(tokens[i:j]))
+                if best is None or cand < best:
+                    best = cand
+    if best is not None:
+        text = best[3]
+    elif keywords:
         text = ", ".join(keywords[:3])
-        return text[:1].upper() + text[1:]
-    words = re.findall(r"[\w'\-]+", representative)
-    return " ".join(words[:8]) or "Theme"
+    else:
+        text = " ".join(_TOKEN.findall(central_texts[0] if central_texts else "")[:8]) or "Theme"
+    return text[:1].upper() + text[1:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,12 +379,14 @@ def build_themes(
     for (cat, g), kw, tid in zip(groups, kws, ids):
         v = vectors[g]
         cent = v.mean(axis=0)
-        rep = g[int(np.argmax(v @ cent))]
+        centrality = v @ cent
+        rep = g[int(np.argmax(centrality))]
         if cat == "nps_score":
             klass = nps_class(_score_of(quotes[g[0]], nps_scores or {}))
             label = NPS_LABELS.get(klass or "", "Scores")
         else:
-            label = _label(kw, quotes[rep].text)
+            central = [quotes[g[k]].text for k in np.argsort(-centrality, kind="stable")[:5]]
+            label = _label(kw, central)
         who = {(participants or {}).get(quotes[i].interview_id, quotes[i].interview_id) for i in g}
         themes.append(Theme(
             id=tid, category=cat, label=label, keywords=kw, quote_ids=sorted(quotes[i].id for i in g),

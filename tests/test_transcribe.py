@@ -217,3 +217,33 @@ def test_bundled_multilingual_base_model_transcribes_english_part():
     assert info.language == "en"
     first_words = " ".join(norm(reference).split()[: len(norm(text).split())])
     assert wer(first_words, text) < 0.2
+
+
+def _participant_time_accuracy(segments, truth) -> float:
+    """Share of true participant speech time covered by segments labelled participant."""
+    total = right = 0.0
+    for turn in truth["turns"]:
+        if turn["speaker"] != "participant":
+            continue
+        total += turn["end"] - turn["start"]
+        for s in segments:
+            if s.speaker == "participant":
+                right += max(0.0, min(s.end, turn["end"]) - max(s.start, turn["start"]))
+    return right / total
+
+
+@pytest.mark.slow
+def test_researcher_correction_gives_the_study_an_interviewer_voice_profile(store):
+    first = pipeline.add_files(store, [str(shared_path("corpus", "dev", "dev03.m4a"))]).added[0]
+    pipeline.transcribe_interviews(store, [first.id])
+    assert pipeline.interviewer_profile(store) is None  # machine labels alone never seed it
+    segments = store.segments(first.id)
+    interviewer_seg = next(s for s in segments if s.speaker == "interviewer")
+    store.add_edit("segment", interviewer_seg.id, "speaker", "interviewer")  # researcher confirms
+    profile = pipeline.interviewer_profile(store)
+    assert profile is not None and profile.shape == (256,)
+
+    second = pipeline.add_files(store, [str(shared_path("corpus", "dev", "dev05.mp3"))]).added[0]
+    pipeline.transcribe_interviews(store, [second.id])
+    truth = json.loads(shared_path("corpus", "dev", "dev05.json").read_text())
+    assert _participant_time_accuracy(store.segments(second.id), truth) >= 0.95
