@@ -44,6 +44,17 @@ iid = st.selectbox(
 )
 interview = by_id[iid]
 segments = store.segments(iid)
+nps_row = store.nps().get(iid) or {}
+with st.expander(f"Likelihood to recommend: {nps_row.get('score', 'not found')}"
+                 + (f" ({nps_row['klass']})" if nps_row.get("klass") else ""), icon=":material/thumb_up:"):
+    st.caption("Found in the participant's answer when mining. If Whisper misheard the number, "
+               "listen to the answer and set it here; your score is kept when interviews are mined again.")
+    c = st.columns([2, 1, 5], vertical_alignment="bottom")
+    new_score = c[0].number_input("Score (0-10)", 0, 10, value=nps_row.get("score") or 0, key=f"nps_{iid}")
+    if c[1].button("Save score", key=f"nps_save_{iid}"):
+        review.set_nps_score(store, iid, int(new_score))
+        st.toast("NPS score saved")
+        st.rerun()
 read_tab, fix_tab, similar_tab = st.tabs([":material/menu_book: Read & play", ":material/edit: Fix transcript",
                                           ":material/join_inner: Similar quotes"])
 

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_mining_commands(sub, common)
     _add_persona_commands(sub, common)
 
+    p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
+    p.add_argument("id", nargs="?", type=int, help="interview id")
+    p.add_argument("score", nargs="?", type=int, help="0-10; kept across re-mining")
+    p.set_defaults(func=cmd_nps)
+
     p = sub.add_parser("run", parents=[common],
                        help="the whole job: add, transcribe, mine, suggest personas, export everything")
     p.add_argument("paths", nargs="+", metavar="PATH", help="recordings, transcripts or folders")
@@ -91,6 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
     _transcribe_options(p)
     p.set_defaults(func=cmd_run)
     return parser
+
+
+def cmd_nps(args) -> int:
+    from . import review
+
+    store = _store(args)
+    if args.id is not None:
+        if args.score is None:
+            raise InterviewMinerError("usage: interview-miner nps ID SCORE (0-10)")
+        try:
+            review.set_nps_score(store, args.id, args.score)
+        except ValueError as e:
+            raise InterviewMinerError(str(e)) from None
+        print(f"interview {args.id}: NPS {args.score}")
+        return 0
+    scores = store.nps()
+    for i in store.list_interviews():
+        row = scores.get(i.id) or {}
+        score = row.get("score")
+        print(f"{i.id:>4}  {'-' if score is None else score:>2}  {row.get('klass') or 'not found':<10} "
+              f"{i.participant or i.file_name}")
+    return 0
 
 
 def cmd_run(args) -> int:

@@ -235,6 +235,18 @@ def set_segment_text(store: Store, segment_id: int, text: str) -> None:
     store.add_edit("segment", int(segment_id), "text", _clean(text, "segment text"))
 
 
+def set_nps_score(store: Store, interview_id: int, score: int) -> None:
+    """Set (or correct) an interview's 0-10 likelihood-to-recommend after listening to it.
+
+    Whisper can mishear a spoken number ("a nine" -> "hi"); mining then reports that no score was
+    found, and the researcher's score here wins over the machine's on every later run."""
+    store.get_interview(interview_id)  # KeyError naming it if unknown
+    score = int(score)
+    if not 0 <= score <= 10:
+        raise ValueError(f"NPS score must be 0-10, not {score}")
+    store.add_edit("nps", int(interview_id), "score", score)
+
+
 def swap_speakers(store: Store, interview_id: int) -> int:
     """Swap interviewer and participant on every segment of an interview; returns how many."""
     swap = {INTERVIEWER: PARTICIPANT, PARTICIPANT: INTERVIEWER}

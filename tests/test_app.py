@@ -403,3 +403,15 @@ def test_two_tabs_keep_both_edits(study):
     assert (t.label, t.tags) == ("Double bookings", ["ops"])
     assert tab_b.subheader[0].value == "Double bookings"  # B re-read the store; it wrote no stale label
     assert [e["field"] for e in study.edit_history()] == ["label", "tags", "starred"]
+
+
+def test_transcript_page_corrects_a_misheard_nps_score(study):
+    at = app("transcript")
+    iid = study.list_interviews()[0].id
+    at.selectbox(key="interview").set_value(iid).run()
+    at.number_input(key=f"nps_{iid}").set_value(4).run()
+    next(b for b in at.button if b.label == "Save score").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert study.nps()[iid]["score"] == 4 and study.nps()[iid]["klass"] == "detractor"
+    assert any(e.label.startswith("Likelihood to recommend: 4 (detractor)") for e in at.expander)

@@ -271,3 +271,29 @@ def test_two_tabs_editing_different_fields_both_survive(study, tmp_path):
     finally:
         tab_a.close()
         tab_b.close()
+
+
+def test_researcher_nps_score_wins_over_mining_and_is_validated(tmp_path):
+    import subprocess
+    import sys
+
+    from interview_miner.store import Store
+
+    db = tmp_path / "s.db"
+    s = Store(db)
+    from interview_miner.models import Interview
+
+    iid = s.add_interview(Interview(id=None, content_hash="x", file_name="a.wav", kind="audio")).id
+    s.save_nps([{"interview_id": iid, "score": None, "klass": None, "quote_id": None, "text": None}])
+    review.set_nps_score(s, iid, 9)
+    s.save_nps([{"interview_id": iid, "score": 3, "klass": "detractor", "quote_id": None, "text": "hi"}])  # re-mine
+    assert s.nps()[iid]["score"] == 9 and s.nps()[iid]["klass"] == "promoter"
+    with pytest.raises(ValueError, match="0-10"):
+        review.set_nps_score(s, iid, 11)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "interview_miner", "nps", "--db", str(db), *a],
+                                    capture_output=True, text=True)
+    assert run(str(iid), "7").returncode == 0
+    listed = run()
+    assert " 7  passive" in listed.stdout
+    bad = run(str(iid), "12")
+    assert bad.returncode == 1 and "0-10" in bad.stderr
