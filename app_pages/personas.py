@@ -1,6 +1,7 @@
 """Personas: suggested from the themes, every field editable, every claim backed by chosen quotes."""
 import streamlit as st
 
+from interview_miner import persona_review
 from interview_miner import personas as P
 from interview_miner import review, ui
 from interview_miner.models import PERSONA_FIELDS, PersonaField
@@ -16,11 +17,11 @@ with top:
     if st.button("Suggest personas again", icon=":material/auto_awesome:",
                  help="Group participants again from the current themes; your edits are kept"):
         with st.spinner("Grouping participants…"):
-            ui.act(P.suggest_and_save, store, done="Personas suggested")
+            ui.act(persona_review.suggest_and_save, store, done="Personas suggested")
     with st.popover("New persona", icon=":material/person_add:"):
         name = st.text_input("Name", key="new_persona_name", placeholder="e.g. The cautious practice manager")
         if st.button("Create", type="primary", disabled=not name.strip()):
-            ui.act(P.create_persona, store, name, done=f"Created “{name.strip()}”")
+            ui.act(persona_review.create_persona, store, name, done=f"Created “{name.strip()}”")
 
 personas = store.personas()
 if not personas:
@@ -41,7 +42,7 @@ def set_avatar(pid: str, key: str) -> None:
     upload = st.session_state.get(key)
     if upload is not None:
         try:
-            P.set_field(store, pid, "avatar", ui.image_data_uri(upload.getvalue()))
+            persona_review.set_field(store, pid, "avatar", ui.image_data_uri(upload.getvalue()))
         except (OSError, ValueError) as e:  # not an image PIL can read
             ui.flash(f"{upload.name}: not a photo this app can read ({e})", "error")
         else:
@@ -52,7 +53,7 @@ def text_field(p, field: str, label: str, area: bool = False, **kw) -> None:
     value = getattr(p, field)
     key = ui.key_of("pf", p.id, field, value)
     widget = st.text_area if area else st.text_input
-    widget(label, value=value, key=key, on_change=ui.callback(P.set_field, store, p.id, field, key=key), **kw)
+    widget(label, value=value, key=key, on_change=ui.callback(persona_review.set_field, store, p.id, field, key=key), **kw)
 
 
 def claim(p, field: str) -> None:
@@ -68,7 +69,7 @@ def claim(p, field: str) -> None:
         key = ui.key_of("claim", p.id, field, f.text)
         st.text_area("Claim", value=f.text, key=key, height=90, label_visibility="collapsed",
                      placeholder="What this persona thinks, in one or two sentences",
-                     on_change=ui.callback(P.set_field, store, p.id, field, key=key))
+                     on_change=ui.callback(persona_review.set_field, store, p.id, field, key=key))
         cats = P.FIELD_CATEGORIES.get(field, ())
         members = set(p.interview_ids)
         relevant = sorted((q for q in quotes if q.category in cats),
@@ -78,7 +79,7 @@ def claim(p, field: str) -> None:
         st.multiselect(f"Supporting quotes ({n_quotes})", options, default=[q for q in f.quote_ids if q in by_quote], key=key,
                        format_func=lambda q: f"“{ui.short(by_quote[q].text, 70)}” — {who(by_quote[q].interview_id)}",
                        placeholder="Pick the quotes that back this claim",
-                       on_change=ui.callback(P.set_quotes, store, p.id, field, key=key))
+                       on_change=ui.callback(persona_review.set_quotes, store, p.id, field, key=key))
 
 
 def persona(p) -> None:
@@ -96,7 +97,7 @@ def persona(p) -> None:
         with st.popover("Delete persona", icon=":material/delete:"):
             st.caption("Removes the persona; the interviews and quotes stay in the study.")
             if st.button("Delete", key=f"del_{p.id}", type="primary"):
-                ui.act(P.delete_persona, store, p.id, done=f"Deleted “{p.name}”")
+                ui.act(persona_review.delete_persona, store, p.id, done=f"Deleted “{p.name}”")
     with right:
         text_field(p, "name", "Name")
         c = st.columns(2)
@@ -108,7 +109,7 @@ def persona(p) -> None:
         key = ui.key_of("members", p.id, sorted(p.interview_ids))
         st.multiselect("Interviews behind this persona", sorted(interviews), default=sorted(
             i for i in p.interview_ids if i in interviews), key=key, format_func=who,
-            on_change=ui.callback(P.set_members, store, p.id, key=key))
+            on_change=ui.callback(persona_review.set_members, store, p.id, key=key))
     st.subheader("Claims and evidence", anchor=False)
     grid = st.columns(2, gap="medium")
     for n, field in enumerate(PERSONA_FIELDS):

@@ -122,7 +122,7 @@ def cmd_nps(args) -> int:
 
 def cmd_run(args) -> int:
     """Audio in, persona report out: each step is the same function its own command calls."""
-    from . import personas
+    from . import persona_review
 
     store = _store(args)
     added = pipeline.add_files(store, args.paths, args.participant, _parse_meta(args.meta))
@@ -140,7 +140,7 @@ def cmd_run(args) -> int:
         print(f"note: {m}", file=sys.stderr)
     print(f"mined {mined.quotes} quotes into {mined.themes} themes "
           f"({mined.unthemed_share:.0%} unthemed)")
-    found = personas.suggest_and_save(store)
+    found = persona_review.suggest_and_save(store)
     print(f"suggested {len(found)} persona{'s' if len(found) != 1 else ''}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -338,16 +338,16 @@ def _print_persona(p, full: bool = False) -> None:
 
 
 def cmd_personas(args) -> int:
-    from . import personas
+    from . import persona_review, personas
 
     store = _store(args)
     if args.suggest:
         if not store.quotes():
             print("no quotes yet: run `interview-miner mine` first", file=sys.stderr)
             return 1
-        found = personas.suggest_and_save(store, max_groups=args.max_groups)
+        found = persona_review.suggest_and_save(store, max_groups=args.max_groups)
     else:
-        found = personas.list_personas(store)
+        found = persona_review.list_personas(store)
     if args.json:
         print(json.dumps([personas.persona_dict(p) for p in found], indent=2, sort_keys=True, ensure_ascii=False))
         return 0
@@ -360,9 +360,9 @@ def cmd_personas(args) -> int:
 
 
 def cmd_personas_show(args) -> int:
-    from . import personas
+    from . import persona_review, personas
 
-    p = personas.get_persona(_store(args), args.id)
+    p = persona_review.get_persona(_store(args), args.id)
     if args.json:
         print(json.dumps(personas.persona_dict(p), indent=2, sort_keys=True, ensure_ascii=False))
     else:
@@ -371,49 +371,49 @@ def cmd_personas_show(args) -> int:
 
 
 def cmd_personas_create(args) -> int:
-    from . import personas
+    from . import persona_review
 
-    p = personas.create_persona(_store(args), args.name, args.interviews)
+    p = persona_review.create_persona(_store(args), args.name, args.interviews)
     print(f"created {p.id}: {p.name}")
     return 0
 
 
 def cmd_personas_rename(args) -> int:
-    from . import personas
+    from . import persona_review
 
-    p = personas.rename_persona(_store(args), args.id, args.name)
+    p = persona_review.rename_persona(_store(args), args.id, args.name)
     print(f"{p.id} is now {p.name!r}")
     return 0
 
 
 def cmd_personas_set(args) -> int:
-    from . import personas
+    from . import persona_review
 
-    personas.set_field(_store(args), args.id, args.field, args.text)
+    persona_review.set_field(_store(args), args.id, args.field, args.text)
     print(f"{args.id}: set {args.field}")
     return 0
 
 
 def cmd_personas_quotes(args) -> int:
-    from . import personas
+    from . import persona_review
 
-    personas.set_quotes(_store(args), args.id, args.field, args.quote_ids)
+    persona_review.set_quotes(_store(args), args.id, args.field, args.quote_ids)
     print(f"{args.id}: {args.field} has {len(args.quote_ids)} supporting quote(s)")
     return 0
 
 
 def cmd_personas_members(args) -> int:
-    from . import personas
+    from . import persona_review
 
-    p = personas.set_members(_store(args), args.id, args.interview_ids)
+    p = persona_review.set_members(_store(args), args.id, args.interview_ids)
     print(f"{p.id}: interviews {', '.join(map(str, p.interview_ids))}")
     return 0
 
 
 def cmd_personas_delete(args) -> int:
-    from . import personas
+    from . import persona_review
 
-    personas.delete_persona(_store(args), args.id)
+    persona_review.delete_persona(_store(args), args.id)
     print(f"deleted {args.id}")
     return 0
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InterviewMinerError
 from .models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Theme
 
 # Which quote categories feed which persona field.
@@ -594,93 +592,6 @@ def grouping_scores(personas: Sequence[Persona], truth: dict[int, str]) -> dict[
             "purity": round(purity, 4), "n_personas": len(personas)}
 
 
-# ---------------------------------------------------------------------------------------------
-# Store helpers: what the CLI and the app call. Every change is one field-level edit.
-# ---------------------------------------------------------------------------------------------
-
-
-def suggest_and_save(store, max_groups: int = MAX_GROUPS) -> list[Persona]:
-    """Re-suggest personas from the store's quotes, themes and NPS (edits applied), save them as
-    the machine personas, and return what the researcher now sees (edits applied on top)."""
-    quotes = store.quotes()
-    suggested = suggest_personas(
-        store.list_interviews(), quotes, store.themes(quotes), store.nps(),
-        max_groups=max_groups, previous=store.personas(),
-    )
-    store.save_personas(suggested)
-    return store.personas()
-
-
-def list_personas(store) -> list[Persona]:
-    return store.personas()
-
-
-def get_persona(store, persona_id: str) -> Persona:
-    for p in store.personas():
-        if p.id == persona_id:
-            return p
-    raise KeyError(f"no persona with id {persona_id}")
-
-
-def create_persona(store, name: str, interview_ids: Iterable[int] = ()) -> Persona:
-    """A researcher-made persona (id `u_…`), empty fields ready to fill."""
-    name = _clean(name, "name")
-    pid = "u_" + uuid.uuid4().hex[:10]
-    with store.transaction():
-        store.add_edit("persona", pid, "created", {"name": name})
-        ids = sorted({int(i) for i in interview_ids})
-        if ids:
-            _check_interviews(store, ids)
-            store.add_edit("persona", pid, "interview_ids", ids)
-    return get_persona(store, pid)
-
-
-def rename_persona(store, persona_id: str, name: str) -> Persona:
-    return set_field(store, persona_id, "name", name)
-
-
-def set_field(store, persona_id: str, field: str, value: str) -> Persona:
-    """Set `name`, `role`, `demographics`, `description`, `avatar`, or a PERSONA_FIELDS text
-    (`goals`, `fears`, ... or the explicit `fields.goals.text`)."""
-    get_persona(store, persona_id)
-    key = _field_key(field)
-    if key == "name":
-        value = _clean(value, "name")
-    store.add_edit("persona", persona_id, key, "" if value is None else str(value))
-    return get_persona(store, persona_id)
-
-
-def set_quotes(store, persona_id: str, field: str, quote_ids: Sequence[str]) -> Persona:
-    """Pick the supporting quotes of one persona field (replaces that field's list)."""
-    get_persona(store, persona_id)
-    fname = _persona_field_name(field)
-    known = {q.id for q in store.quotes()}
-    missing = [q for q in quote_ids if q not in known]
-    if missing:
-        raise InterviewMinerError(f"unknown quote id(s): {', '.join(missing)}")
-    store.add_edit("persona", persona_id, f"fields.{fname}.quote_ids", list(dict.fromkeys(quote_ids)))
-    return get_persona(store, persona_id)
-
-
-def set_members(store, persona_id: str, interview_ids: Iterable[int]) -> Persona:
-    """Move interviews into / out of a persona (its member list, not its field texts)."""
-    get_persona(store, persona_id)
-    ids = sorted({int(i) for i in interview_ids})
-    _check_interviews(store, ids)
-    store.add_edit("persona", persona_id, "interview_ids", ids)
-    return get_persona(store, persona_id)
-
-
-def delete_persona(store, persona_id: str) -> None:
-    get_persona(store, persona_id)
-    store.add_edit("persona", persona_id, "deleted", True)
-
-
-def restore_persona(store, persona_id: str) -> Persona:
-    store.add_edit("persona", persona_id, "deleted", False)
-    return get_persona(store, persona_id)
-
-
 def persona_dict(p: Persona) -> dict[str, Any]:
     """The stable JSON shape of a persona (used by `personas --json` and the JSON export)."""
     return {
@@ -689,39 +600,3 @@ def persona_dict(p: Persona) -> dict[str, Any]:
         "avatar": p.avatar,
         "fields": {f: asdict(p.fields.get(f) or PersonaField()) for f in PERSONA_FIELDS},
     }
-
-
-def _field_key(field: str) -> str:
-    f = field.strip()
-    if f in PERSONA_ATTRIBUTES:
-        return f
-    if f.startswith("fields."):
-        parts = f.split(".")
-        if len(parts) == 3 and parts[1] in PERSONA_FIELDS and parts[2] == "text":
-            return f
-    elif f in PERSONA_FIELDS:
-        return f"fields.{f}.text"
-    raise InterviewMinerError(
-        f"unknown persona field {field!r}: use one of {', '.join(PERSONA_ATTRIBUTES + PERSONA_FIELDS)}"
-    )
-
-
-def _persona_field_name(field: str) -> str:
-    f = field.strip().removeprefix("fields.").removesuffix(".quote_ids")
-    if f not in PERSONA_FIELDS:
-        raise InterviewMinerError(f"unknown persona field {field!r}: use one of {', '.join(PERSONA_FIELDS)}")
-    return f
-
-
-def _check_interviews(store, ids: Sequence[int]) -> None:
-    known = {i.id for i in store.list_interviews()}
-    missing = [str(i) for i in ids if i not in known]
-    if missing:
-        raise InterviewMinerError(f"unknown interview id(s): {', '.join(missing)}")
-
-
-def _clean(value: str, what: str) -> str:
-    value = " ".join(str(value or "").split())
-    if not value:
-        raise InterviewMinerError(f"persona {what} cannot be empty")
-    return value

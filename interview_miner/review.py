@@ -21,7 +21,6 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 

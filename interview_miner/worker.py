@@ -307,10 +307,10 @@ def _step_mine(store: Store, params: dict[str, Any], progress) -> tuple[str, lis
 
 
 def _step_personas(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
-    from . import personas
+    from . import persona_review
 
     progress(0.0, "grouping participants")
-    found = personas.suggest_and_save(store)
+    found = persona_review.suggest_and_save(store)
     progress(1.0, _plural(len(found), "persona"))
     return f"{_plural(len(found), 'persona')} suggested", []
 

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from corpus_fixture import load_literal_study
-from interview_miner import personas, pipeline, worker
+from interview_miner import persona_review, pipeline, worker
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment
 from interview_miner.store import Store
 
@@ -311,34 +311,34 @@ def test_personas_empty_state_and_suggest(study):
 
 
 def test_edit_persona_fields_and_pick_evidence(study):
-    pid = personas.suggest_and_save(study)[0].id
+    pid = persona_review.suggest_and_save(study)[0].id
     at = app("personas")
     name = next(t for t in at.text_input if t.key and t.key.startswith(f"pf_{pid}_name_"))
     name.input("Owner-clinician").run()
-    assert personas.get_persona(study, pid).name == "Owner-clinician"
+    assert persona_review.get_persona(study, pid).name == "Owner-clinician"
     assert at.tabs[0].label == "Owner-clinician"
     assert "0 participants" in texts(at)  # criteria: no quotes picked (st.badge renders as Markdown)
     fears = next(m for m in at.multiselect if m.key and m.key.startswith(f"evidence_{pid}_fears_"))
     assert fears.label == "Supporting quotes (2)"
     fears.set_value(["lit0_1"]).run()
-    assert personas.get_persona(study, pid).fields["fears"].quote_ids == ["lit0_1"]
+    assert persona_review.get_persona(study, pid).fields["fears"].quote_ids == ["lit0_1"]
     fears = next(m for m in at.multiselect if m.key and m.key.startswith(f"evidence_{pid}_fears_"))
     assert fears.label == "Supporting quotes (1)" and fears.value == ["lit0_1"]
     claim = next(t for t in at.text_area if t.key and t.key.startswith(f"claim_{pid}_fears_"))
     claim.input("Worries that patient data leaks.").run()
-    assert personas.get_persona(study, pid).fields["fears"].text == "Worries that patient data leaks."
+    assert persona_review.get_persona(study, pid).fields["fears"].text == "Worries that patient data leaks."
 
 
 def test_upload_a_persona_photo(study):
     from PIL import Image
 
-    pid = personas.suggest_and_save(study)[0].id
+    pid = persona_review.suggest_and_save(study)[0].id
     buf = io.BytesIO()
     Image.new("RGB", (900, 600), (79, 70, 229)).save(buf, format="PNG")
     at = app("personas")
     at.file_uploader(key=f"avatar_{pid}").upload("me.png", buf.getvalue(), "image/png")
     at.run()
-    avatar = personas.get_persona(study, pid).avatar
+    avatar = persona_review.get_persona(study, pid).avatar
     assert avatar.startswith("data:image/jpeg;base64,")  # shrunk to a small JPEG data URI
     assert len(avatar) < 40_000 and len(at.image) == 1, "the photo is shown"
     assert [e["field"] for e in study.edit_history("persona")] == ["avatar"]
@@ -356,7 +356,7 @@ def test_create_persona(study):
 
 
 def test_overview_metrics_and_saturation_line(study):
-    personas.suggest_and_save(study)
+    persona_review.suggest_and_save(study)
     at = app("overview")
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Participants"], metrics["Themes"], metrics["Personas"], metrics["NPS"]) == ("4", "8", "2", "+25")
@@ -372,7 +372,7 @@ def test_overview_empty_state(db):
 def test_export_page_offers_the_report_and_transcripts(study):
     from interview_miner import export
 
-    names = [p.name for p in personas.suggest_and_save(study)]
+    names = [p.name for p in persona_review.suggest_and_save(study)]
     at = app("export")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download Markdown", "Download"]  # the report, then one transcript

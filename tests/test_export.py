@@ -14,7 +14,7 @@ import pytest
 from conftest import shared_path
 from corpus_fixture import HOSTILE, load_corpus, load_literal_study
 from interview_miner import export as E
-from interview_miner import personas as P
+from interview_miner import persona_review
 from interview_miner.cli import main
 from interview_miner.export import data, pdf, report
 from interview_miner.models import PERSONA_FIELDS
@@ -26,17 +26,17 @@ TEXT_FORMATS = ("md", "html", "json", "csv")
 @pytest.fixture
 def literal(store):
     load_literal_study(store)
-    P.suggest_and_save(store)
+    persona_review.suggest_and_save(store)
     return store
 
 
 @pytest.fixture
 def hostile(store):
     load_literal_study(store, hostile=True)
-    P.suggest_and_save(store)
+    persona_review.suggest_and_save(store)
     pid = store.personas()[0].id
-    P.rename_persona(store, pid, f"Evil {HOSTILE}")
-    P.set_field(store, pid, "goals", f"**bold** {HOSTILE}")
+    persona_review.rename_persona(store, pid, f"Evil {HOSTILE}")
+    persona_review.set_field(store, pid, "goals", f"**bold** {HOSTILE}")
     return store
 
 
@@ -58,7 +58,7 @@ def test_exports_are_byte_identical_for_the_same_study(literal, tmp_path, fmt):
     # a second store built the same way (other file, other row timestamps) exports the same bytes
     twin = Store(tmp_path / "twin.db")
     load_literal_study(twin)
-    P.suggest_and_save(twin)
+    persona_review.suggest_and_save(twin)
     third = E.export_study(twin, fmt, tmp_path / f"c.{fmt}")[0].read_bytes()
     assert first == second == third
     assert len(first) > 500
@@ -97,9 +97,9 @@ def test_html_escapes_every_piece_of_user_text(hostile):
 
 def test_html_avatar_only_inline_images(literal):
     pid = literal.personas()[0].id
-    P.set_field(literal, pid, "avatar", "https://tracker.example/pixel.png")
+    persona_review.set_field(literal, pid, "avatar", "https://tracker.example/pixel.png")
     assert "tracker.example" not in E.render_study(E.load_study(literal), "html")
-    P.set_field(literal, pid, "avatar", "data:image/png;base64,iVBORw0KGgo=")
+    persona_review.set_field(literal, pid, "avatar", "data:image/png;base64,iVBORw0KGgo=")
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in E.render_study(E.load_study(literal), "html")
 
 
@@ -211,8 +211,8 @@ def test_pdf_shows_an_uploaded_avatar_and_survives_a_broken_one(literal):
     buf = io.BytesIO()
     image.new("RGB", (32, 32), (200, 80, 60)).save(buf, format="PNG")
     first, second = sorted(p.id for p in literal.personas())
-    P.set_field(literal, first, "avatar", "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
-    P.set_field(literal, second, "avatar", "data:image/png;base64,AAAA")  # not an image
+    persona_review.set_field(literal, first, "avatar", "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+    persona_review.set_field(literal, second, "avatar", "data:image/png;base64,AAAA")  # not an image
     blob = E.render_study(E.load_study(literal), "pdf")
     assert blob.count(b"/Subtype /Image") == 1
 
@@ -274,7 +274,7 @@ def test_study_without_themes_or_personas(store):
     study = E.load_study(store)
     md = E.render_study(study, "md")
     assert "20 quotes (0 themed, 20 unthemed)" in md
-    P.suggest_and_save(store)  # roles and NPS classes still tell the two groups apart
+    persona_review.suggest_and_save(store)  # roles and NPS classes still tell the two groups apart
     md = E.render_study(E.load_study(store), "md")
     assert "0 themes, 2 personas" in md
     assert "2 unthemed quotes from 2 of 2" in md and "- **Unthemed quotes**" in md
@@ -282,7 +282,7 @@ def test_study_without_themes_or_personas(store):
 
 def test_corpus_export(store, tmp_path):
     load_corpus(store, shared_path("corpus", "dev"))
-    P.suggest_and_save(store)
+    persona_review.suggest_and_save(store)
     study = E.load_study(store, title="ClinicFlow")
     doc = json.loads(E.render_study(study, "json"))
     assert (len(doc["interviews"]), len(doc["quotes"]), len(doc["themes"]), len(doc["personas"])) == (6, 171, 53, 2)

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import shared_path
 from corpus_fixture import corpus_truth, load_corpus, load_literal_study
+from interview_miner import persona_review
 from interview_miner import personas as P
 from interview_miner.cli import main
 from interview_miner.errors import InterviewMinerError
@@ -29,7 +30,7 @@ def corpus(store):
 
 def test_corpus_ground_truth_themes_recover_the_two_personas(corpus):
     store, truth = corpus
-    personas = P.suggest_and_save(store)
+    personas = persona_review.suggest_and_save(store)
     scores = P.grouping_scores(personas, truth)
     assert scores == {"ari": 1.0, "purity": 1.0, "n_personas": 2}
     by_role = {p.role: p for p in personas}
@@ -43,7 +44,7 @@ def test_corpus_themes_alone_recover_the_personas(store):
     """Without role/company metadata the theme profile still separates the two personas."""
     corpus_dir = shared_path("corpus", "dev")
     ids = load_corpus(store, corpus_dir, with_metadata=False)
-    personas = P.suggest_and_save(store)
+    personas = persona_review.suggest_and_save(store)
     assert P.grouping_scores(personas, corpus_truth(corpus_dir, ids))["ari"] == 1.0
     assert all(p.name.startswith("Persona ") for p in personas)  # no role to name them by
 
@@ -67,7 +68,7 @@ def test_corpus_recovery_survives_theme_noise(corpus):
 
 def test_corpus_persona_fields_are_backed_by_member_quotes(corpus):
     store, _ = corpus
-    personas = P.suggest_and_save(store)
+    personas = persona_review.suggest_and_save(store)
     quotes = {q.id: q for q in store.quotes()}
     themes = {t.id: t for t in store.themes()}
     for p in personas:
@@ -119,7 +120,7 @@ def _study(groups: list[list[str]], metadata=None):
 
 def test_literal_study_two_obvious_personas(store):
     load_literal_study(store)
-    personas = P.suggest_and_save(store)
+    personas = persona_review.suggest_and_save(store)
     assert sorted(sorted(p.interview_ids) for p in personas) == [[1, 2], [3, 4]]
     names = {p.name for p in personas}
     assert names == {"Clinic owner driven by no shows", "Front desk manager driven by double booking"}
@@ -128,7 +129,7 @@ def test_literal_study_two_obvious_personas(store):
 def test_no_quotes_no_personas(store):
     store.add_interview(Interview(id=None, content_hash="x", file_name="a.wav", kind="audio"))
     assert P.suggest_personas(store.list_interviews(), [], [], {}) == []
-    assert P.suggest_and_save(store) == []
+    assert persona_review.suggest_and_save(store) == []
 
 
 def test_one_and_two_interviews_give_one_persona():
@@ -210,18 +211,18 @@ def test_persona_ids_are_content_keys_and_follow_changed_groups():
 
 def test_edits_survive_resuggest(store):
     load_literal_study(store)
-    owner = next(p for p in P.suggest_and_save(store) if p.interview_ids == [1, 2])
-    P.rename_persona(store, owner.id, "Margaret, the owner")
-    P.set_field(store, owner.id, "goals", "Grow without hiring")
-    P.set_field(store, owner.id, "role", "Owner-clinician")
+    owner = next(p for p in persona_review.suggest_and_save(store) if p.interview_ids == [1, 2])
+    persona_review.rename_persona(store, owner.id, "Margaret, the owner")
+    persona_review.set_field(store, owner.id, "goals", "Grow without hiring")
+    persona_review.set_field(store, owner.id, "role", "Owner-clinician")
     quote_ids = [q.id for q in store.quotes(1)][:2]
-    P.set_quotes(store, owner.id, "goals", quote_ids)
-    created = P.create_persona(store, "Billing lead", interview_ids=[3])
-    P.set_field(store, created.id, "fears", "Audits")
+    persona_review.set_quotes(store, owner.id, "goals", quote_ids)
+    created = persona_review.create_persona(store, "Billing lead", interview_ids=[3])
+    persona_review.set_field(store, created.id, "fears", "Audits")
     other = next(p for p in store.personas() if p.interview_ids == [3, 4])
-    P.delete_persona(store, other.id)
+    persona_review.delete_persona(store, other.id)
 
-    after = {p.id: p for p in P.suggest_and_save(store)}
+    after = {p.id: p for p in persona_review.suggest_and_save(store)}
     assert other.id not in after
     p = after[owner.id]
     assert (p.name, p.role) == ("Margaret, the owner", "Owner-clinician")
@@ -231,40 +232,40 @@ def test_edits_survive_resuggest(store):
     assert after[created.id].name == "Billing lead"
     assert after[created.id].interview_ids == [3]
     assert after[created.id].fields["fears"].text == "Audits"
-    P.restore_persona(store, other.id)
+    persona_review.restore_persona(store, other.id)
     assert other.id in {p.id for p in store.personas()}
 
 
 def test_two_tabs_editing_different_fields_do_not_overwrite(store):
     load_literal_study(store)
-    pid = P.suggest_and_save(store)[0].id
-    tab1, tab2 = P.get_persona(store, pid), P.get_persona(store, pid)  # both loaded before editing
-    P.set_field(store, tab1.id, "name", "From tab one")
-    P.set_field(store, tab2.id, "fears", "From tab two")
-    p = P.get_persona(store, pid)
+    pid = persona_review.suggest_and_save(store)[0].id
+    tab1, tab2 = persona_review.get_persona(store, pid), persona_review.get_persona(store, pid)  # both loaded before editing
+    persona_review.set_field(store, tab1.id, "name", "From tab one")
+    persona_review.set_field(store, tab2.id, "fears", "From tab two")
+    p = persona_review.get_persona(store, pid)
     assert p.name == "From tab one" and p.fields["fears"].text == "From tab two"
     assert [e["field"] for e in store.edit_history("persona")] == ["name", "fields.fears.text"]
 
 
 def test_bad_edits_are_refused(store):
     load_literal_study(store)
-    pid = P.suggest_and_save(store)[0].id
+    pid = persona_review.suggest_and_save(store)[0].id
     with pytest.raises(KeyError):
-        P.set_field(store, "p_missing", "name", "x")
+        persona_review.set_field(store, "p_missing", "name", "x")
     with pytest.raises(InterviewMinerError, match="unknown persona field"):
-        P.set_field(store, pid, "favourite_colour", "blue")
+        persona_review.set_field(store, pid, "favourite_colour", "blue")
     with pytest.raises(InterviewMinerError, match="cannot be empty"):
-        P.rename_persona(store, pid, "   ")
+        persona_review.rename_persona(store, pid, "   ")
     with pytest.raises(InterviewMinerError, match="unknown quote"):
-        P.set_quotes(store, pid, "goals", ["q_nope"])
+        persona_review.set_quotes(store, pid, "goals", ["q_nope"])
     with pytest.raises(InterviewMinerError, match="unknown interview"):
-        P.set_members(store, pid, [99])
+        persona_review.set_members(store, pid, [99])
     assert store.edit_history("persona") == []
 
 
 def test_persona_dict_shape(store):
     load_literal_study(store)
-    d = P.persona_dict(P.suggest_and_save(store)[0])
+    d = P.persona_dict(persona_review.suggest_and_save(store)[0])
     assert set(d) == {"id", "name", "role", "demographics", "description", "interview_ids", "avatar", "fields"}
     assert list(d["fields"]) == list(PERSONA_FIELDS)
     assert set(d["fields"]["goals"]) == {"text", "quote_ids", "theme_ids", "n_participants"}
@@ -317,5 +318,5 @@ def test_personas_from_the_real_miner_on_reference_transcripts(store):
     truths = evaluate.load_truths(shared_path("corpus", "dev"))
     truth = {evaluate.import_reference(store, path, t).id: t["persona"] for path, t in truths}
     pipeline.mine(store)
-    scores = P.grouping_scores(P.suggest_and_save(store), truth)
+    scores = P.grouping_scores(persona_review.suggest_and_save(store), truth)
     assert scores["ari"] >= 0.7 and scores["purity"] >= 0.8, scores

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from corpus_fixture import load_literal_study
-from interview_miner import personas, review
+from interview_miner import persona_review, review
 from interview_miner.embed import text_hash, to_bytes
 from interview_miner.models import INTERVIEWER, PARTICIPANT
 from interview_miner.store import Store
@@ -259,11 +259,11 @@ def test_two_tabs_editing_different_fields_both_survive(study, tmp_path):
         q = quote(study, "lit0_1")
         assert q.starred and q.tags == ["gdpr"]
 
-        pid = personas.suggest_and_save(study)[0].id
-        personas.set_field(tab_a, pid, "name", "Owner-clinician")
-        personas.set_field(tab_b, pid, "role", "Owns a small clinic")
-        personas.set_quotes(tab_b, pid, "fears", ["lit0_1"])
-        p = personas.get_persona(study, pid)
+        pid = persona_review.suggest_and_save(study)[0].id
+        persona_review.set_field(tab_a, pid, "name", "Owner-clinician")
+        persona_review.set_field(tab_b, pid, "role", "Owns a small clinic")
+        persona_review.set_quotes(tab_b, pid, "fears", ["lit0_1"])
+        p = persona_review.get_persona(study, pid)
         assert (p.name, p.role, p.fields["fears"].quote_ids) == ("Owner-clinician", "Owns a small clinic", ["lit0_1"])
         # The same field from two tabs: the last write wins.
         review.rename_theme(tab_b, "fear_privacy", "Privacy worries")
