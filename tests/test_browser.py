@@ -200,21 +200,20 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
     settle(page)
     expect(page.get_by_text(re.compile(r"\d+ lines? found"))).to_be_visible()
     shot(page, "05-transcript")
-    # Fix a mis-heard line in place: the grid is a canvas, so edit its second row by position.
-    page.get_by_role("tab", name=re.compile("Fix transcript")).click()
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    box = grid.bounding_box()
-    page.mouse.dblclick(box["x"] + box["width"] * 0.6, box["y"] + 35 + 35 + 17)
-    page.locator("#portal textarea, .gdg-input").first.wait_for()  # the cell editor is open
-    time.sleep(0.3)
-    page.keyboard.press("Control+a")
-    page.keyboard.type("Yeah, so I run the front desk at an optometry practice.")
-    page.keyboard.press("Enter")
-    expect(page.get_by_text("Transcript fix saved")).to_be_visible()
-    settle(page)
+    # Fix a mis-heard word in place. The form's inputs are real DOM elements; the grid above it is
+    # a canvas, which pixel clicks drive unreliably. The word comes from the stored transcript.
     marcus = next(i for i in store.list_interviews() if i.participant == "Marcus Bell")
-    assert [e["field"] for e in store.edit_history("segment")] == ["text"]
-    assert store.segments(marcus.id)[1].text == "Yeah, so I run the front desk at an optometry practice."
+    line = store.segments(marcus.id)[1]
+    heard = max(re.findall(r"[A-Za-z]{4,}", line.text), key=len)
+    page.get_by_role("tab", name=re.compile("Fix transcript")).click()
+    page.get_by_role("textbox", name="Heard").fill(heard)
+    page.get_by_role("textbox", name="Should be").fill("Optometrix")
+    page.get_by_role("button", name=re.compile("Replace")).click()
+    settle(page)
+    expect(page.get_by_text(re.compile(r"Replaced in \d+ line"))).to_be_visible()
+    assert {e["field"] for e in store.edit_history("segment")} == {"text"}
+    assert "Optometrix" in store.segments(marcus.id)[1].text
+    assert not re.search(rf"\b{re.escape(heard)}\b", store.segments(marcus.id)[1].text, re.IGNORECASE)
     shot(page, "05b-transcript-fix")
 
     # Personas: suggest again (edits survive), then rename the first one.
