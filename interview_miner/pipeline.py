@@ -7,6 +7,7 @@ the `jobs` table, so a page reload or a second tab loses nothing.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -157,6 +158,7 @@ def transcribe_interviews(
     if not todo:
         return report
     model = transcribe.load_model(options.model, options.compute_type)
+    profile = functools.cache(lambda: interviewer_profile(store))  # once per batch, only if needed
     total = sum(i.duration or 0 for i in todo) or 1.0
     done_s = 0.0
     for interview in todo:
@@ -164,7 +166,8 @@ def transcribe_interviews(
             if on_progress:
                 on_progress(min(1.0, (base + seconds) / total), f"{name}: {msg}")
         try:
-            transcribe_interview(store, interview, model, options, n_speakers, show_progress, file_progress)
+            transcribe_interview(store, interview, model, options, n_speakers, show_progress, file_progress,
+                                 voice_profile=profile)
             report.done.append(store.get_interview(interview.id))
         except InterviewMinerError as e:
             store.update_interview(interview.id, status="failed", error=str(e))
@@ -186,7 +189,10 @@ def transcribe_interview(
     n_speakers: int = 2,
     show_progress: bool = False,
     on_progress: Callable[[float, str], None] | None = None,
+    voice_profile: Callable[[], Any] | None = None,
 ) -> None:
+    """Transcribe (resuming), then label speakers. `voice_profile` returns the study's interviewer
+    voice (computed at most once per batch by the caller); None means: look it up now."""
     path = interview.stored_path
     if not path or not Path(path).exists():
         raise InterviewMinerError(f"{interview.file_name}: stored recording is missing ({path})")
@@ -211,7 +217,8 @@ def transcribe_interview(
             on_progress(interview.duration or 0, "labelling speakers")
         segments = store.segments(interview.id, apply_edits=False)
         labelled = speakers.assign_speakers(
-            path, segments, n_speakers=n_speakers, interviewer_profile=interviewer_profile(store)
+            path, segments, n_speakers=n_speakers,
+            interviewer_profile=voice_profile() if voice_profile else interviewer_profile(store),
         )
         with store.transaction():
             store.replace_segments(interview.id, labelled)
