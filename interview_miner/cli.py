@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import export as exporting
-from . import pipeline, transcribe
+from . import persona_review, personas, pipeline, review, transcribe
 from .errors import InterviewMinerError
 from .models import INTERVIEWER, PARTICIPANT
 from .store import Store, default_db_path
@@ -99,8 +99,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_nps(args) -> int:
-    from . import review
-
     store = _store(args)
     if args.id is not None:
         if args.score is None:
@@ -122,8 +120,6 @@ def cmd_nps(args) -> int:
 
 def cmd_run(args) -> int:
     """Audio in, persona report out: each step is the same function its own command calls."""
-    from . import persona_review
-
     store = _store(args)
     added = pipeline.add_files(store, args.paths, args.participant, _parse_meta(args.meta))
     print(f"added {len(added.added)} new, {len(added.existing)} already in the study")
@@ -338,8 +334,6 @@ def _print_persona(p, full: bool = False) -> None:
 
 
 def cmd_personas(args) -> int:
-    from . import persona_review, personas
-
     store = _store(args)
     if args.suggest:
         if not store.quotes():
@@ -360,8 +354,6 @@ def cmd_personas(args) -> int:
 
 
 def cmd_personas_show(args) -> int:
-    from . import persona_review, personas
-
     p = persona_review.get_persona(_store(args), args.id)
     if args.json:
         print(json.dumps(personas.persona_dict(p), indent=2, sort_keys=True, ensure_ascii=False))
@@ -371,48 +363,36 @@ def cmd_personas_show(args) -> int:
 
 
 def cmd_personas_create(args) -> int:
-    from . import persona_review
-
     p = persona_review.create_persona(_store(args), args.name, args.interviews)
     print(f"created {p.id}: {p.name}")
     return 0
 
 
 def cmd_personas_rename(args) -> int:
-    from . import persona_review
-
     p = persona_review.rename_persona(_store(args), args.id, args.name)
     print(f"{p.id} is now {p.name!r}")
     return 0
 
 
 def cmd_personas_set(args) -> int:
-    from . import persona_review
-
     persona_review.set_field(_store(args), args.id, args.field, args.text)
     print(f"{args.id}: set {args.field}")
     return 0
 
 
 def cmd_personas_quotes(args) -> int:
-    from . import persona_review
-
     persona_review.set_quotes(_store(args), args.id, args.field, args.quote_ids)
     print(f"{args.id}: {args.field} has {len(args.quote_ids)} supporting quote(s)")
     return 0
 
 
 def cmd_personas_members(args) -> int:
-    from . import persona_review
-
     p = persona_review.set_members(_store(args), args.id, args.interview_ids)
     print(f"{p.id}: interviews {', '.join(map(str, p.interview_ids))}")
     return 0
 
 
 def cmd_personas_delete(args) -> int:
-    from . import persona_review
-
     persona_review.delete_persona(_store(args), args.id)
     print(f"deleted {args.id}")
     return 0
