@@ -248,18 +248,23 @@ class Store:
 
     def find_interview_by_hash(self, content_hash: str) -> Interview | None:
         rows = list(self.db["interviews"].rows_where("content_hash = ?", [content_hash]))
-        return _interview_from_row(self, rows[0]) if rows else None
+        return self._interview(rows[0]) if rows else None
 
     def get_interview(self, interview_id: int) -> Interview:
         try:
             row = self.db["interviews"].get(int(interview_id))
         except sqlite_utils.db.NotFoundError:
             raise KeyError(f"no interview with id {interview_id}") from None
-        return _interview_from_row(self, row)
+        return self._interview(row)
+
+    def _interview(self, row: dict[str, Any]) -> Interview:
+        edits = self.current_edits("interview", [str(row["id"])])
+        return _interview_from_row(row, edits.get(str(row["id"]), {}))
 
     def list_interviews(self, ids: Iterable[int] | None = None) -> list[Interview]:
+        edits = self.current_edits("interview")  # one query for the whole list, not one per row
         rows = self.db["interviews"].rows_where(order_by="id")
-        out = [_interview_from_row(self, r) for r in rows]
+        out = [_interview_from_row(r, edits.get(str(r["id"]), {})) for r in rows]
         if ids is not None:
             wanted = {int(i) for i in ids}
             out = [i for i in out if i.id in wanted]
@@ -685,12 +690,12 @@ def _interview_row(i: Interview) -> dict[str, Any]:
     return row
 
 
-def _interview_from_row(store: Store, row: dict[str, Any]) -> Interview:
+def _interview_from_row(row: dict[str, Any], edits: dict[str, Any]) -> Interview:
+    """An interview row with the researcher's edits (participant, metadata.*) applied."""
     row = dict(row)
     row.pop("updated_at", None)
     row["metadata"] = json.loads(row.get("metadata") or "{}")
     interview = Interview(**row)
-    edits = store.current_edits("interview", [str(interview.id)]).get(str(interview.id), {})
     if "participant" in edits:
         interview.participant = edits["participant"]
     for key, value in edits.items():
