@@ -10,7 +10,6 @@ from pathlib import Path
 from . import export as exporting
 from . import persona_review, personas, pipeline, review, transcribe
 from .errors import InterviewMinerError
-from .models import INTERVIEWER, PARTICIPANT
 from .store import Store, default_db_path
 
 
@@ -240,7 +239,7 @@ def cmd_categorize(args) -> int:
     if args.quote_id not in known:
         raise InterviewMinerError(f"no quote {args.quote_id} (quote ids are listed by `export --format csv`; run `mine` first)")
     before = known[args.quote_id].category
-    store.add_edit("quote", args.quote_id, "category", args.category)
+    review.set_quote_category(store, args.quote_id, args.category)
     print(f"{args.quote_id}: {before or '-'} -> {args.category}")
     if args.mine:
         report = pipeline.mine(store)
@@ -513,16 +512,13 @@ def cmd_speakers(args) -> int:
     if not segments:
         raise InterviewMinerError(f"interview {args.id}: no segments to relabel")
     if args.swap:
-        swap = {INTERVIEWER: PARTICIPANT, PARTICIPANT: INTERVIEWER}
-        for s in segments:
-            if s.speaker in swap:
-                store.add_edit("segment", s.id, "speaker", swap[s.speaker])
-        print(f"swapped speakers on {len(segments)} segments of interview {args.id}")
+        n = review.swap_speakers(store, args.id)
+        print(f"swapped speakers on {n} segments of interview {args.id}")
         return 0
     index, speaker = int(args.set[0]), args.set[1]
     if not 0 <= index < len(segments):
         raise InterviewMinerError(f"interview {args.id}: no segment {index} (0..{len(segments) - 1})")
-    store.add_edit("segment", segments[index].id, "speaker", speaker)
+    review.set_segment_speaker(store, segments[index].id, speaker)
     print(f"segment {index} of interview {args.id} is now {speaker}")
     return 0
 

@@ -1,18 +1,27 @@
-"""Review personas: the store-level operations the CLI and the app share.
+"""Researcher review operations on personas (the evidence itself is reviewed in `review.py`).
 
 Re-suggest (the `personas` stage over what is in the store), create, rename, edit any field, pick
-the quotes behind a claim, set members, delete and restore. Every change is one field-level edit
-row (`store.add_edit("persona", id, field, value)`), so two tabs editing different fields of one
-persona never overwrite each other, and edits survive re-suggesting (persona ids are stable).
+the quotes behind a claim, set members, delete and restore. Every change is one typed
+`overlay.Edit.persona(id, field, value)` stored with `store.save_edit`, so two tabs editing
+different fields of one persona never overwrite each other, and edits survive re-suggesting
+(persona ids are stable). How the edits apply is `overlay.apply_persona_edits`.
+
+    >>> from interview_miner.store import Store
+    >>> store = Store(":memory:")
+    >>> p = create_persona(store, "Owner-clinician")
+    >>> p = set_field(store, p.id, "goals", "Grow without hiring")
+    >>> (p.name, p.fields["goals"].text)
+    ('Owner-clinician', 'Grow without hiring')
 """
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
 
-from .errors import InterviewMinerError
 from .models import PERSONA_FIELDS, Persona
-from .personas import MAX_GROUPS, PERSONA_ATTRIBUTES, suggest_personas
+from .overlay import PERSONA_ATTRIBUTES, Edit, EditError, persona_field_key
+from .personas import MAX_GROUPS, suggest_personas
+from .review import clean_text
 
 
 def suggest_and_save(store, max_groups: int = MAX_GROUPS) -> list[Persona]:
@@ -43,11 +52,11 @@ def create_persona(store, name: str, interview_ids: Iterable[int] = ()) -> Perso
     name = _clean(name, "name")
     pid = "u_" + uuid.uuid4().hex[:10]
     with store.transaction():
-        store.add_edit("persona", pid, "created", {"name": name})
+        store.save_edit(Edit.persona(pid, "created", {"name": name}))
         ids = sorted({int(i) for i in interview_ids})
         if ids:
             _check_interviews(store, ids)
-            store.add_edit("persona", pid, "interview_ids", ids)
+            store.save_edit(Edit.persona(pid, "interview_ids", ids))
     return get_persona(store, pid)
 
 
@@ -62,7 +71,7 @@ def set_field(store, persona_id: str, field: str, value: str) -> Persona:
     key = _field_key(field)
     if key == "name":
         value = _clean(value, "name")
-    store.add_edit("persona", persona_id, key, "" if value is None else str(value))
+    store.save_edit(Edit.persona(persona_id, key, "" if value is None else str(value)))
     return get_persona(store, persona_id)
 
 
@@ -73,8 +82,8 @@ def set_quotes(store, persona_id: str, field: str, quote_ids: Sequence[str]) -> 
     known = {q.id for q in store.quotes()}
     missing = [q for q in quote_ids if q not in known]
     if missing:
-        raise InterviewMinerError(f"unknown quote id(s): {', '.join(missing)}")
-    store.add_edit("persona", persona_id, f"fields.{fname}.quote_ids", list(dict.fromkeys(quote_ids)))
+        raise EditError(f"unknown quote id(s): {', '.join(missing)}")
+    store.save_edit(Edit.persona(persona_id, persona_field_key(fname, "quote_ids"), list(dict.fromkeys(quote_ids))))
     return get_persona(store, persona_id)
 
 
@@ -83,17 +92,17 @@ def set_members(store, persona_id: str, interview_ids: Iterable[int]) -> Persona
     get_persona(store, persona_id)
     ids = sorted({int(i) for i in interview_ids})
     _check_interviews(store, ids)
-    store.add_edit("persona", persona_id, "interview_ids", ids)
+    store.save_edit(Edit.persona(persona_id, "interview_ids", ids))
     return get_persona(store, persona_id)
 
 
 def delete_persona(store, persona_id: str) -> None:
     get_persona(store, persona_id)
-    store.add_edit("persona", persona_id, "deleted", True)
+    store.save_edit(Edit.persona(persona_id, "deleted", True))
 
 
 def restore_persona(store, persona_id: str) -> Persona:
-    store.add_edit("persona", persona_id, "deleted", False)
+    store.save_edit(Edit.persona(persona_id, "deleted", False))
     return get_persona(store, persona_id)
 
 
@@ -106,8 +115,8 @@ def _field_key(field: str) -> str:
         if len(parts) == 3 and parts[1] in PERSONA_FIELDS and parts[2] == "text":
             return f
     elif f in PERSONA_FIELDS:
-        return f"fields.{f}.text"
-    raise InterviewMinerError(
+        return persona_field_key(f)
+    raise EditError(
         f"unknown persona field {field!r}: use one of {', '.join(PERSONA_ATTRIBUTES + PERSONA_FIELDS)}"
     )
 
@@ -115,7 +124,7 @@ def _field_key(field: str) -> str:
 def _persona_field_name(field: str) -> str:
     f = field.strip().removeprefix("fields.").removesuffix(".quote_ids")
     if f not in PERSONA_FIELDS:
-        raise InterviewMinerError(f"unknown persona field {field!r}: use one of {', '.join(PERSONA_FIELDS)}")
+        raise EditError(f"unknown persona field {field!r}: use one of {', '.join(PERSONA_FIELDS)}")
     return f
 
 
@@ -123,11 +132,8 @@ def _check_interviews(store, ids: Sequence[int]) -> None:
     known = {i.id for i in store.list_interviews()}
     missing = [str(i) for i in ids if i not in known]
     if missing:
-        raise InterviewMinerError(f"unknown interview id(s): {', '.join(missing)}")
+        raise EditError(f"unknown interview id(s): {', '.join(missing)}")
 
 
 def _clean(value: str, what: str) -> str:
-    value = " ".join(str(value or "").split())
-    if not value:
-        raise InterviewMinerError(f"persona {what} cannot be empty")
-    return value
+    return clean_text(value, f"persona {what}")

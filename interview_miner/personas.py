@@ -4,9 +4,9 @@ each persona backed by the quotes of its members.
 Two layers, kept apart on purpose:
 - `suggest_personas(...)` is a pure function over dataclasses (no store, no I/O): same input, same
   personas, byte for byte.
-- The store helpers below it (`suggest_and_save`, `create_persona`, `set_field`, ...) are what the
-  CLI and the Streamlit app call. Every researcher change is one field-level edit row
-  (`store.add_edit("persona", id, field, value)`), so re-suggesting never loses an edit and two tabs
+- The store-level operations the CLI and the Streamlit app call (`suggest_and_save`,
+  `create_persona`, `set_field`, ...) live in `persona_review.py`. Every researcher change is one
+  field-level edit (`overlay.Edit.persona`), so re-suggesting never loses an edit and two tabs
   editing different fields never overwrite each other.
 
 How grouping works: each participant becomes a vector with one block per category (the themes they

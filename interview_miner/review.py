@@ -1,18 +1,27 @@
-"""Researcher review operations: every change a researcher makes to mined output.
+"""Researcher review operations on the evidence: themes, quotes, transcript segments, interview
+details and NPS scores (personas have theirs in `persona_review.py`), plus the read-only lookups
+the review screens need (search, similar quotes, saturation, who backs a claim).
 
-Each function takes a `Store` and records what changed as field-level edit rows
-(`store.add_edit(entity, id, field, value)`); nothing here rewrites machine rows. So edits survive
-re-mining by construction, and two browser tabs (or the app and the CLI) editing different fields
-of the same theme never overwrite each other: the newest write per field wins.
+Every change goes through a function here: it checks the target exists and the input makes sense,
+then records one typed `overlay.Edit` per changed field (`store.save_edit`); nothing here rewrites
+machine rows. So edits survive re-mining by construction, and two browser tabs (or the app and the
+CLI) editing different fields of the same theme never overwrite each other: the newest write per
+field wins. How an edit then changes what users see is `overlay.py`'s business.
 
-The Streamlit pages call these and nothing else to change a study; a script can call them too:
+The Streamlit pages and the CLI call these and nothing else to change a study; a script can too:
 
+    >>> from interview_miner.models import Quote
     >>> from interview_miner.store import Store
     >>> from interview_miner import review
-    >>> store = Store("study.db")
-    >>> review.rename_theme(store, "fear-3", "Staff won't adopt it")
-    >>> new_id = review.split_theme(store, "fear-3", ["q1", "q7"], "Patients won't book online")
-    >>> review.star_quote(store, "q7")
+    >>> store = Store(":memory:")
+    >>> store.save_quotes([Quote("q1", 1, 0.0, 3.5, "We lose a day a week to no-shows"),
+    ...                    Quote("q2", 1, 4.0, 6.0, "Patients forget their appointments")])
+    >>> tid = review.create_theme(store, "trigger", "No-shows", ["q1", "q2"])
+    >>> new_id = review.split_theme(store, tid, ["q2"], "Forgetful patients")
+    >>> review.rename_theme(store, tid, "Lost revenue from no-shows")
+    >>> review.star_quote(store, "q1")
+    >>> sorted((t.label, t.quote_ids) for t in store.themes())
+    [('Forgetful patients', ['q2']), ('Lost revenue from no-shows', ['q1'])]
 """
 from __future__ import annotations
 
@@ -25,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .models import CATEGORIES, INTERVIEWER, PARTICIPANT, Quote, Theme
+from .overlay import Edit, EditError
 from .store import Store
 
 # ---------------------------------------------------------------------------------------------
@@ -68,15 +78,15 @@ def new_theme_id() -> str:
 
 
 def rename_theme(store: Store, theme_id: str, label: str) -> None:
-    label = _clean(label, "theme label")
+    label = clean_text(label, "theme label")
     get_theme(store, theme_id)
-    store.add_edit("theme", theme_id, "label", label)
+    store.save_edit(Edit.theme(theme_id, "label", label))
 
 
 def tag_theme(store: Store, theme_id: str, tags: list[str]) -> list[str]:
     get_theme(store, theme_id)
     tags = normalize_tags(tags)
-    store.add_edit("theme", theme_id, "tags", tags)
+    store.save_edit(Edit.theme(theme_id, "tags", tags))
     return tags
 
 
@@ -90,14 +100,14 @@ def merge_themes(store: Store, theme_ids: list[str], into: str | None = None) ->
     ids = list(dict.fromkeys([*theme_ids, *([into] if into else [])]))
     themes = [get_theme(store, t, quotes) for t in ids]
     if len(themes) < 2:
-        raise ValueError("pick at least two themes to merge")
+        raise EditError("pick at least two themes to merge")
     if len({t.category for t in themes}) > 1:
-        raise ValueError("themes in different categories cannot be merged; move the quotes instead")
+        raise EditError("themes in different categories cannot be merged; move the quotes instead")
     target = into or max(themes, key=lambda t: (len(t.quote_ids), t.n_participants)).id
     with store.transaction():
         for t in themes:
             if t.id != target:
-                store.add_edit("theme", t.id, "merged_into", target)
+                store.save_edit(Edit.theme(t.id, "merged_into", target))
     return target
 
 
@@ -107,42 +117,42 @@ def split_theme(store: Store, theme_id: str, quote_ids: list[str], new_label: st
     theme = get_theme(store, theme_id, quotes)
     quote_ids = list(dict.fromkeys(quote_ids))
     if not quote_ids:
-        raise ValueError("pick the quotes that form the new theme")
+        raise EditError("pick the quotes that form the new theme")
     strangers = set(quote_ids) - set(theme.quote_ids)
     if strangers:
-        raise ValueError(f"not in theme {theme_id!r}: {', '.join(sorted(strangers))}")
+        raise EditError(f"not in theme {theme_id!r}: {', '.join(sorted(strangers))}")
     return create_theme(store, theme.category, new_label, quote_ids)
 
 
 def create_theme(store: Store, category: str, label: str, quote_ids: list[str] = ()) -> str:
     """A researcher-made theme in `category`, optionally taking these quotes; returns its id."""
     _check_category(category)
-    label = _clean(label, "theme label")
+    label = clean_text(label, "theme label")
     by_id = {q.id: q for q in store.quotes()}
     missing = [q for q in quote_ids if q not in by_id]
     if missing:
         raise KeyError(f"no quote {missing[0]!r}")
     tid = new_theme_id()
     with store.transaction():
-        store.add_edit("theme", tid, "created", {"category": category, "label": label})
+        store.save_edit(Edit.theme(tid, "created", {"category": category, "label": label}))
         for qid in quote_ids:
             if by_id[qid].category != category:
-                store.add_edit("quote", qid, "category", category)
-            store.add_edit("quote", qid, "theme_id", tid)
+                store.save_edit(Edit.quote(qid, "category", category))
+            store.save_edit(Edit.quote(qid, "theme_id", tid))
     return tid
 
 
 def delete_theme(store: Store, theme_id: str) -> None:
     """Hide a theme; its quotes become unthemed (and stay visible for reassignment)."""
     get_theme(store, theme_id)
-    store.add_edit("theme", theme_id, "deleted", True)
+    store.save_edit(Edit.theme(theme_id, "deleted", True))
 
 
 def restore_theme(store: Store, theme_id: str) -> None:
     """Undo a delete or a merge of this theme."""
     with store.transaction():
-        store.add_edit("theme", theme_id, "deleted", False)
-        store.add_edit("theme", theme_id, "merged_into", None)
+        store.save_edit(Edit.theme(theme_id, "deleted", False))
+        store.save_edit(Edit.theme(theme_id, "merged_into", None))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,37 +172,42 @@ def move_quote(store: Store, quote_id: str, theme_id: str | None = None, categor
     if theme_id is not None:
         theme = get_theme(store, theme_id, quotes)
         if category is not None and category != theme.category:
-            raise ValueError(f"theme {theme_id!r} is in {theme.category!r}, not {category!r}")
+            raise EditError(f"theme {theme_id!r} is in {theme.category!r}, not {category!r}")
         category = theme.category
     elif category is not None:
         _check_category(category)
     with store.transaction():
         if category is not None and category != quote.category:
-            store.add_edit("quote", quote_id, "category", category)
-        store.add_edit("quote", quote_id, "theme_id", theme_id)
+            store.save_edit(Edit.quote(quote_id, "category", category))
+        store.save_edit(Edit.quote(quote_id, "theme_id", theme_id))
 
 
 def set_quote_category(store: Store, quote_id: str, category: str) -> None:
-    """Correct a quote's category (it leaves its theme; the category model can learn from it)."""
-    move_quote(store, quote_id, category=category)
+    """Correct (or confirm) a quote's category; the category model learns from it on the next
+    mine. Only the category is recorded: a changed category takes the quote out of its machine
+    theme (that belongs to the old category), and re-mining may put it in one of the new
+    category's themes. To take it out of its theme for good, use `move_quote`."""
+    get_quote(store, quote_id)
+    _check_category(category)
+    store.save_edit(Edit.quote(quote_id, "category", category))
 
 
 def tag_quote(store: Store, quote_id: str, tags: list[str]) -> list[str]:
     """Set a quote's tags (the whole list, normalised); returns what was stored."""
     get_quote(store, quote_id)
     tags = normalize_tags(tags)
-    store.add_edit("quote", quote_id, "tags", tags)
+    store.save_edit(Edit.quote(quote_id, "tags", tags))
     return tags
 
 
 def star_quote(store: Store, quote_id: str, starred: bool = True) -> None:
     get_quote(store, quote_id)
-    store.add_edit("quote", quote_id, "starred", bool(starred))
+    store.save_edit(Edit.quote(quote_id, "starred", bool(starred)))
 
 
 def set_quote_text(store: Store, quote_id: str, text: str) -> None:
     get_quote(store, quote_id)
-    store.add_edit("quote", quote_id, "text", _clean(text, "quote text"))
+    store.save_edit(Edit.quote(quote_id, "text", clean_text(text, "quote text")))
 
 
 def normalize_tags(tags: list[str] | str) -> list[str]:
@@ -225,13 +240,13 @@ def _segment(store: Store, segment_id: int):
 def set_segment_speaker(store: Store, segment_id: int, speaker: str) -> None:
     """Relabel who said one segment (`interviewer`, `participant` or any name)."""
     _segment(store, segment_id)
-    store.add_edit("segment", int(segment_id), "speaker", _clean(speaker, "speaker"))
+    store.save_edit(Edit.segment(int(segment_id), "speaker", clean_text(speaker, "speaker")))
 
 
 def set_segment_text(store: Store, segment_id: int, text: str) -> None:
     """Correct a mis-heard word or phrase in one segment."""
     _segment(store, segment_id)
-    store.add_edit("segment", int(segment_id), "text", _clean(text, "segment text"))
+    store.save_edit(Edit.segment(int(segment_id), "text", clean_text(text, "segment text")))
 
 
 def set_nps_score(store: Store, interview_id: int, score: int) -> None:
@@ -242,8 +257,23 @@ def set_nps_score(store: Store, interview_id: int, score: int) -> None:
     store.get_interview(interview_id)  # KeyError naming it if unknown
     score = int(score)
     if not 0 <= score <= 10:
-        raise ValueError(f"NPS score must be 0-10, not {score}")
-    store.add_edit("nps", int(interview_id), "score", score)
+        raise EditError(f"NPS score must be 0-10, not {score}")
+    store.save_edit(Edit.nps(int(interview_id), "score", score))
+
+
+def set_participant(store: Store, interview_id: int, participant: str) -> None:
+    """Name who was interviewed (shown instead of the file name, and what counts as one person)."""
+    store.get_interview(interview_id)  # KeyError naming it if unknown
+    store.save_edit(Edit.interview(int(interview_id), "participant", clean_text(participant, "participant")))
+
+
+def set_interview_metadata(store: Store, interview_id: int, key: str, value: str) -> None:
+    """Set one metadata value of an interview (role, company, ...; personas group on them)."""
+    store.get_interview(interview_id)
+    key = clean_text(key, "metadata key")
+    if "." in key:
+        raise EditError(f"metadata key {key!r} cannot contain '.'")
+    store.save_edit(Edit.interview(int(interview_id), f"metadata.{key}", " ".join(str(value).split())))
 
 
 def swap_speakers(store: Store, interview_id: int) -> int:
@@ -253,7 +283,7 @@ def swap_speakers(store: Store, interview_id: int) -> int:
     with store.transaction():
         for s in store.segments(interview_id):
             if s.speaker in swap:
-                store.add_edit("segment", s.id, "speaker", swap[s.speaker])
+                store.save_edit(Edit.segment(s.id, "speaker", swap[s.speaker]))
                 n += 1
     return n
 
@@ -261,14 +291,14 @@ def swap_speakers(store: Store, interview_id: int) -> int:
 def replace_in_transcript(store: Store, interview_id: int, old: str, new: str, whole_word: bool = True) -> int:
     """Replace a mis-heard word everywhere in one interview (case-insensitive); returns the
     number of segments changed. Each changed segment gets its own text edit."""
-    old = _clean(old, "word to replace")
+    old = clean_text(old, "word to replace")
     pattern = re.compile((r"\b%s\b" if whole_word else "%s") % re.escape(old), re.IGNORECASE)
     n = 0
     with store.transaction():
         for s in store.segments(interview_id):
             text = pattern.sub(new, s.text)
             if text != s.text:
-                store.add_edit("segment", s.id, "text", " ".join(text.split()))
+                store.save_edit(Edit.segment(s.id, "text", " ".join(text.split())))
                 n += 1
     return n
 
@@ -516,14 +546,15 @@ def participants_backing(store: Store, quote_ids: list[str], quotes: list[Quote]
 # ---------------------------------------------------------------------------------------------
 
 
-def _clean(text: str, what: str) -> str:
+def clean_text(text: str, what: str) -> str:
+    """Whitespace collapsed; EditError naming `what` when nothing is left."""
     text = " ".join(str(text or "").split())
     if not text:
-        raise ValueError(f"{what} cannot be empty")
+        raise EditError(f"{what} cannot be empty")
     return text
 
 
 def _check_category(category: str) -> None:
     if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
+        raise EditError(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
 

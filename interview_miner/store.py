@@ -6,7 +6,8 @@ Design rules (see README "Data model"):
   replaced wholesale when a stage re-runs. A researcher's change is one row in `edits`
   (entity, id, field, value): what users see is machine output with edits applied on top, so edits
   survive re-mining by construction and two tabs editing different fields never overwrite each
-  other (last write per field wins).
+  other (last write per field wins). Which edits exist and how each applies is `overlay.py`'s
+  business; this module only stores edit rows and hands the newest ones to the overlay on read.
 - Every stage writes inside `transaction()`, so a crash never leaves half-written rows.
 """
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from . import overlay
 from .models import Interview, Persona, PersonaField, Quote, Segment, Theme, Word
+from .overlay import Edit
 
 DEFAULT_DB = "interview_miner.db"
 migrations = Migrations("interview_miner")
@@ -259,12 +262,12 @@ class Store:
 
     def _interview(self, row: dict[str, Any]) -> Interview:
         edits = self.current_edits("interview", [str(row["id"])])
-        return _interview_from_row(row, edits.get(str(row["id"]), {}))
+        return overlay.apply_interview_edits([_interview_from_row(row)], edits)[0]
 
     def list_interviews(self, ids: Iterable[int] | None = None) -> list[Interview]:
         edits = self.current_edits("interview")  # one query for the whole list, not one per row
         rows = self.db["interviews"].rows_where(order_by="id")
-        out = [_interview_from_row(r, edits.get(str(r["id"]), {})) for r in rows]
+        out = overlay.apply_interview_edits([_interview_from_row(r) for r in rows], edits)
         if ids is not None:
             wanted = {int(i) for i in ids}
             out = [i for i in out if i.id in wanted]
@@ -330,13 +333,7 @@ class Store:
         rows = self.db["segments"].rows_where("interview_id = ?", [interview_id], order_by="idx")
         segs = [_segment_from_row(r) for r in rows]
         if apply_edits and segs:
-            edits = self.current_edits("segment", [str(s.id) for s in segs])
-            for s in segs:
-                for field, value in edits.get(str(s.id), {}).items():
-                    if field == "speaker":
-                        s.speaker = value
-                    elif field == "text":
-                        s.text = value
+            overlay.apply_segment_edits(segs, self.current_edits("segment", [str(s.id) for s in segs]))
         return segs
 
     # -----------------------------------------------------------------------------------------
@@ -412,17 +409,24 @@ class Store:
     # Researcher edits: one row per (entity, id, field) change; the newest wins.
     # -----------------------------------------------------------------------------------------
 
-    def add_edit(self, entity: str, entity_id: str | int, field: str, value: Any) -> None:
+    def save_edit(self, edit: Edit) -> None:
+        """Store one researcher edit (validated when the `Edit` was built). Review operations
+        (`review.py`, `persona_review.py`) are the writers; they check the target exists."""
         with self.transaction() as db:
             db["edits"].insert(
                 {
-                    "entity": entity,
-                    "entity_id": str(entity_id),
-                    "field": field,
-                    "value": json.dumps(value),
+                    "entity": edit.entity,
+                    "entity_id": edit.entity_id,
+                    "field": edit.field,
+                    "value": json.dumps(edit.value),
                     "created_at": now(),
                 }
             )
+
+    def add_edit(self, entity: str, entity_id: str | int, field: str, value: Any) -> None:
+        """`save_edit(Edit(entity, entity_id, field, value))`: for scripts and tests that set up a
+        study; an unknown entity or field raises `overlay.EditError`."""
+        self.save_edit(Edit(entity, entity_id, field, value))
 
     def current_edits(
         self, entity: str, entity_ids: Iterable[str] | None = None
@@ -549,48 +553,14 @@ class Store:
             ))
         if not apply_edits:
             return quotes
-        edits = self.current_edits("quote")
-        theme_edits = self.current_edits("theme")
-        for q in quotes:
-            e = edits.get(q.id, {})
-            if "category" in e and e["category"] != q.category:
-                q.category, q.confidence = e["category"], 1.0
-                q.theme_id = None  # its machine theme belongs to the old category
-            if "theme_id" in e:
-                q.theme_id = e["theme_id"]
-            q.theme_id = _resolve_theme(q.theme_id, theme_edits)
-            q.tags = list(e.get("tags", []))
-            q.starred = bool(e.get("starred", False))
-            if "text" in e:
-                q.text = e["text"]
-        return quotes
+        return overlay.apply_quote_edits(quotes, self.current_edits("quote"), self.current_edits("theme"))
 
     def themes(self, quotes: list[Quote] | None = None) -> list[Theme]:
         """Themes as the researcher sees them: machine themes plus edits (rename, merge, delete,
         split/new themes, moved quotes); quote lists and participant counts are recomputed."""
         quotes = self.quotes() if quotes is None else quotes
-        edits = self.current_edits("theme")
-        by_id: dict[str, Theme] = {t.id: t for t in self.machine_themes()}
-        for tid, e in edits.items():
-            if tid not in by_id and "created" in e:
-                c = e["created"]
-                by_id[tid] = Theme(id=tid, category=c["category"], label=c.get("label", "New theme"))
         participants = {i.id: (i.participant or i.file_name) for i in self.list_interviews()}
-        out = []
-        for tid, t in sorted(by_id.items()):
-            e = edits.get(tid, {})
-            if e.get("deleted") or e.get("merged_into"):
-                continue
-            t.label = e.get("label", t.label)
-            t.category = e.get("category", t.category)
-            t.tags = list(e.get("tags", []))
-            members = [q for q in quotes if q.theme_id == tid]
-            t.quote_ids = [q.id for q in members]
-            t.n_participants = len({participants.get(q.interview_id, q.interview_id) for q in members})
-            if t.representative_quote_id not in t.quote_ids:
-                t.representative_quote_id = t.quote_ids[0] if t.quote_ids else None
-            out.append(t)
-        return out
+        return overlay.apply_theme_edits(self.machine_themes(), self.current_edits("theme"), quotes, participants)
 
     def save_nps(self, rows: list[dict[str, Any]]) -> None:
         """rows: {interview_id, score, klass, quote_id, text}; replaces machine NPS."""
@@ -600,13 +570,8 @@ class Store:
 
     def nps(self) -> dict[int, dict[str, Any]]:
         """{interview_id: {score, klass, quote_id, text}} with researcher corrections applied."""
-        out = {r["interview_id"]: dict(r) for r in self.db["nps"].rows}
-        for iid, e in self.current_edits("nps").items():
-            if "score" in e:
-                row = out.setdefault(int(iid), {"interview_id": int(iid), "quote_id": None, "text": None})
-                row["score"] = e["score"]
-                row["klass"] = nps_class(e["score"])
-        return out
+        machine = {r["interview_id"]: dict(r) for r in self.db["nps"].rows}
+        return overlay.apply_nps_edits(machine, self.current_edits("nps"), nps_class)
 
     def save_personas(self, personas: list[Persona]) -> None:
         """Replace machine-suggested personas (researcher-created ones live in edits)."""
@@ -615,50 +580,15 @@ class Store:
             db["personas"].insert_all(_persona_row(p) for p in personas)
 
     def personas(self) -> list[Persona]:
-        """Personas with researcher edits: field-level (`name`, `fields.goals.text`,
-        `fields.goals.quote_ids`, ...), `created` for new ones, `deleted`."""
-        by_id = {r["id"]: _persona_from_row(r) for r in self.db["personas"].rows_where(order_by="id")}
-        edits = self.current_edits("persona")
-        for pid, e in edits.items():
-            if pid not in by_id and "created" in e:
-                by_id[pid] = Persona(id=pid, name=e["created"].get("name", "New persona"))
-        out = []
-        for pid, p in sorted(by_id.items()):
-            e = edits.get(pid, {})
-            if e.get("deleted"):
-                continue
-            for key, value in e.items():
-                if key in ("name", "role", "demographics", "description", "avatar"):
-                    setattr(p, key, value)
-                elif key == "interview_ids":
-                    p.interview_ids = [int(v) for v in value]
-                elif key.startswith("fields."):
-                    _, fname, attr = key.split(".", 2)
-                    f = p.fields.setdefault(fname, PersonaField())
-                    setattr(f, attr, value)
-            out.append(p)
-        return out
+        """Personas with researcher edits applied (see `overlay.apply_persona_edits`)."""
+        machine = [_persona_from_row(r) for r in self.db["personas"].rows_where(order_by="id")]
+        return overlay.apply_persona_edits(machine, self.current_edits("persona"))
 
 
 def nps_class(score: int | None) -> str | None:
     if score is None:
         return None
     return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
-
-
-def _resolve_theme(theme_id: str | None, theme_edits: dict[str, dict[str, Any]]) -> str | None:
-    """Follow merges (A merged into B merged into C -> C); a deleted theme leaves quotes unthemed."""
-    seen = set()
-    while theme_id and theme_id not in seen:
-        seen.add(theme_id)
-        e = theme_edits.get(theme_id, {})
-        if e.get("merged_into"):
-            theme_id = e["merged_into"]
-        elif e.get("deleted"):
-            return None
-        else:
-            break
-    return theme_id
 
 
 def _persona_row(p: Persona) -> dict[str, Any]:
@@ -690,18 +620,12 @@ def _interview_row(i: Interview) -> dict[str, Any]:
     return row
 
 
-def _interview_from_row(row: dict[str, Any], edits: dict[str, Any]) -> Interview:
-    """An interview row with the researcher's edits (participant, metadata.*) applied."""
+def _interview_from_row(row: dict[str, Any]) -> Interview:
+    """An interview as stored (researcher edits are applied by the overlay)."""
     row = dict(row)
     row.pop("updated_at", None)
     row["metadata"] = json.loads(row.get("metadata") or "{}")
-    interview = Interview(**row)
-    if "participant" in edits:
-        interview.participant = edits["participant"]
-    for key, value in edits.items():
-        if key.startswith("metadata."):
-            interview.metadata[key.split(".", 1)[1]] = value
-    return interview
+    return Interview(**row)
 
 
 def _segment_row(interview_id: int, idx: int, s: Segment) -> dict[str, Any]:
@@ -738,7 +662,7 @@ def _segment_from_row(r: dict[str, Any]) -> Segment:
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
-    """Small polling helper for callers waiting on a worker (tests, CLI `--wait`)."""
+    """Small polling helper for callers waiting on a worker (tests poll a job's status with it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

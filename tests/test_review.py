@@ -148,6 +148,52 @@ def test_replace_word_everywhere_and_swap_speakers(study):
     assert [s.speaker for s in study.segments(iid)] == [swap[s] for s in before]
 
 
+def test_cli_speakers_relabels_through_the_review_operations(study, capsys):
+    from interview_miner import cli
+
+    iid = study.list_interviews()[0].id
+    before = [s.speaker for s in study.segments(iid)]
+    assert cli.main(["speakers", "--db", study.path, str(iid), "--swap"]) == 0
+    assert f"swapped speakers on {len(before)} segments" in capsys.readouterr().out
+    swap = {INTERVIEWER: PARTICIPANT, PARTICIPANT: INTERVIEWER}
+    assert [s.speaker for s in study.segments(iid)] == [swap[s] for s in before]
+    assert cli.main(["speakers", "--db", study.path, str(iid), "--set", "0", "  Dr  Ann "]) == 0
+    assert study.segments(iid)[0].speaker == "Dr Ann"  # cleaned like the app's edits
+    assert cli.main(["speakers", "--db", study.path, str(iid), "--set", "0", "  "]) == 1  # worded, not a traceback
+    assert "speaker cannot be empty" in capsys.readouterr().err
+    assert {(e["entity"], e["field"]) for e in study.edit_history()} == {("segment", "speaker")}
+
+
+def test_cli_categorize_records_the_category_only(study, capsys):
+    from interview_miner import cli
+
+    assert quote(study, "lit0_0").theme_id  # in a machine theme of its category
+    assert cli.main(["categorize", "--db", study.path, "lit0_0", "objection"]) == 0
+    q = quote(study, "lit0_0")
+    assert (q.category, q.confidence, q.theme_id) == ("objection", 1.0, None)  # left the old category's theme
+    same = quote(study, "lit1_0")
+    review.set_quote_category(study, same.id, same.category)  # a confirmation keeps the theme
+    assert quote(study, "lit1_0").theme_id == same.theme_id
+    assert [(e["entity"], e["field"]) for e in study.edit_history()] == [("quote", "category")] * 2
+    with pytest.raises(KeyError):
+        review.set_quote_category(study, "nope", "fear")
+    with pytest.raises(ValueError, match="unknown category"):
+        review.set_quote_category(study, "lit0_0", "gossip")
+
+
+def test_interview_participant_and_metadata_edits(study):
+    first = study.list_interviews()[0]
+    review.set_participant(study, first.id, "  Ann   Owner-Clinician ")
+    review.set_interview_metadata(study, first.id, "company", " Smile  Dental ")
+    edited = study.get_interview(first.id)
+    assert (edited.participant, edited.metadata["company"]) == ("Ann Owner-Clinician", "Smile Dental")
+    assert study.list_interviews()[0] == edited
+    with pytest.raises(ValueError, match="cannot contain"):
+        review.set_interview_metadata(study, first.id, "a.b", "x")
+    with pytest.raises(KeyError):
+        review.set_participant(study, 999, "x")
+
+
 # --- search and similarity ----------------------------------------------------------------------
 
 

@@ -1,0 +1,415 @@
+"""The researcher-edit overlay: what a researcher may change, and how each change is applied over
+machine output. The one place to look when asking "where is an edit applied?".
+
+Why an overlay: mining replaces its machine rows wholesale on every run, so a researcher's change
+is never written into them. It is one `Edit` (entity, id, field, new value) stored as one row in
+the study's `edits` table; what users see is machine output with the newest edit per field
+applied on top. Edits therefore survive re-mining by construction, and two tabs editing different
+fields of one theme never overwrite each other.
+
+Three parts, each the single home of its concern:
+- `FIELDS`: every entity and the fields a researcher may edit on it, with the check each new value
+  must pass. An unknown entity or field, or a value of the wrong shape, is refused with an
+  `EditError` naming what is accepted, before anything is written.
+- `Edit`: one typed, validated edit record (build it with `Edit.theme(...)`, `Edit.quote(...)`, ...).
+- `apply_*_edits`: how each entity's edits change machine output (`resolve_theme` follows merges).
+  They work on plain dataclasses, no database: the `Store` reads rows and edits, then calls them.
+
+Adding an editable field (a codebook entry, a persona's team text, a journey stage): add its
+`FieldSpec` under its entity in `FIELDS`, apply it in that entity's `apply_*_edits`, and write it
+from a review operation (`review.py` / `persona_review.py`). Nothing else changes: the `edits`
+table stores any (entity, id, field, JSON value).
+
+    >>> Edit.theme("fear-3", "label", "Staff won't adopt it")
+    Edit(entity='theme', entity_id='fear-3', field='label', value="Staff won't adopt it")
+    >>> Edit.theme("fear-3", "colour", "red")
+    Traceback (most recent call last):
+    ...
+    interview_miner.overlay.EditError: a theme has no editable field 'colour' (one of: label, tags, category, merged_into, deleted, created)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InterviewMinerError
+from .models import CATEGORIES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+
+FieldEdits = Mapping[str, Any]
+"""One entity's newest value per edited field, e.g. {"label": "Pricing", "tags": ["ux"]}."""
+EditsById = Mapping[str, FieldEdits]
+"""{entity_id (as text): FieldEdits} for one entity type, as `Store.current_edits` returns it."""
+
+
+class EditError(InterviewMinerError, ValueError):
+    """An edit the overlay does not accept (unknown entity or field, or a malformed value)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Value checks: each returns the value to store (JSON-ready) or raises EditError.
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("text")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("true or false")
+    return value
+
+
+def _text_list(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise TypeError("a list of texts")
+    return list(value)
+
+
+def _id_list(value: Any) -> list[int]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise TypeError("a list of interview ids")
+    return list(value)
+
+
+def _category(value: Any) -> str:
+    if value not in CATEGORIES:
+        raise TypeError(f"one of {', '.join(CATEGORIES)}")
+    return value
+
+
+def _nps_score(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise TypeError("a whole number 0-10")
+    return value
+
+
+def _new_theme(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or set(value) - {"category", "label"}:
+        raise TypeError('{"category": ..., "label": ...}')
+    return {"category": _category(value.get("category")), **({"label": _text(value["label"])} if "label" in value else {})}
+
+
+def _new_persona(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or set(value) - {"name"}:
+        raise TypeError('{"name": ...}')
+    return {"name": _text(value["name"])} if "name" in value else {}
+
+
+def _json_scalar(value: Any) -> Any:
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        raise TypeError("text, a number, true/false or empty")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# What may be edited
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable field. `name` is exact ("label") or has one placeholder in angle brackets
+    ("metadata.<key>", "fields.<field>.text"); `choices` limits the placeholder (empty: any
+    non-empty key without dots). `check` turns a new value into what is stored, or raises."""
+
+    name: str
+    check: Callable[[Any], Any]
+    choices: tuple[str, ...] = ()
+
+    def matches(self, field: str) -> bool:
+        if "<" not in self.name:
+            return field == self.name
+        head, rest = self.name.split("<", 1)
+        tail = rest.split(">", 1)[1]
+        if not (field.startswith(head) and field.endswith(tail) and len(field) > len(head) + len(tail)):
+            return False
+        part = field[len(head): len(field) - len(tail)]
+        return part in self.choices if self.choices else "." not in part
+
+
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    "theme": (
+        FieldSpec("label", _text),
+        FieldSpec("tags", _text_list),
+        FieldSpec("category", _category),
+        FieldSpec("merged_into", _optional_text),  # the surviving theme id; None undoes a merge
+        FieldSpec("deleted", _flag),
+        FieldSpec("created", _new_theme),  # a researcher-made theme: {"category", "label"}
+    ),
+    "quote": (
+        FieldSpec("category", _category),
+        FieldSpec("theme_id", _optional_text),  # None: taken out of its theme
+        FieldSpec("tags", _text_list),
+        FieldSpec("starred", _flag),
+        FieldSpec("text", _text),
+    ),
+    "segment": (
+        FieldSpec("speaker", _text),
+        FieldSpec("text", _text),
+    ),
+    "persona": (
+        FieldSpec("name", _text),
+        FieldSpec("role", _text),
+        FieldSpec("demographics", _text),
+        FieldSpec("description", _text),
+        FieldSpec("avatar", _optional_text),  # a data URI or path of an uploaded image
+        FieldSpec("interview_ids", _id_list),
+        FieldSpec("fields.<field>.text", _text, PERSONA_FIELDS),
+        FieldSpec("fields.<field>.quote_ids", _text_list, PERSONA_FIELDS),
+        FieldSpec("created", _new_persona),  # a researcher-made persona: {"name"}
+        FieldSpec("deleted", _flag),
+    ),
+    "interview": (
+        FieldSpec("participant", _optional_text),
+        FieldSpec("metadata.<key>", _json_scalar),
+    ),
+    "nps": (
+        FieldSpec("score", _nps_score),  # entity id: the interview id
+    ),
+}
+
+PERSONA_ATTRIBUTES = ("name", "role", "demographics", "description", "avatar")
+"""Persona fields that are plain attributes of `Persona` (set as they are)."""
+
+
+def field_spec(entity: str, field: str) -> FieldSpec:
+    """The spec of `entity.field`; EditError listing what is accepted when there is none."""
+    if entity not in FIELDS:
+        raise EditError(f"unknown edit entity {entity!r} (one of: {', '.join(FIELDS)})")
+    for spec in FIELDS[entity]:
+        if spec.matches(field):
+            return spec
+    names = ", ".join(s.name for s in FIELDS[entity])
+    raise EditError(f"a{'n' if entity[0] in 'aeiou' else ''} {entity} has no editable field {field!r} (one of: {names})")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One researcher change: `field` of `entity` `entity_id` is now `value`.
+
+    Validated on construction (see `FIELDS`), so an Edit that exists can be stored. Ids are kept
+    as text because that is how the `edits` table keys every entity (interview and segment ids
+    are integers elsewhere).
+
+    >>> Edit.persona("p1", "fields.goals.text", "Grow without hiring").field
+    'fields.goals.text'
+    >>> Edit.nps(3, "score", 11)
+    Traceback (most recent call last):
+    ...
+    interview_miner.overlay.EditError: nps.score must be a whole number 0-10, not 11
+    """
+
+    entity: str
+    entity_id: str
+    field: str
+    value: Any
+
+    def __post_init__(self) -> None:
+        spec = field_spec(self.entity, self.field)
+        if self.entity_id is None or str(self.entity_id) == "":
+            raise EditError(f"{self.entity}.{self.field}: which {self.entity}? (no id given)")
+        try:
+            value = spec.check(self.value)
+        except (TypeError, KeyError) as e:  # a check names what it expected
+            raise EditError(f"{self.entity}.{self.field} must be {e.args[0] if e.args else 'valid'}, not {self.value!r}") from None
+        object.__setattr__(self, "entity_id", str(self.entity_id))
+        object.__setattr__(self, "value", value)
+
+    @classmethod
+    def theme(cls, theme_id: str, field: str, value: Any) -> Edit:
+        return cls("theme", theme_id, field, value)
+
+    @classmethod
+    def quote(cls, quote_id: str, field: str, value: Any) -> Edit:
+        return cls("quote", quote_id, field, value)
+
+    @classmethod
+    def segment(cls, segment_id: int, field: str, value: Any) -> Edit:
+        return cls("segment", segment_id, field, value)
+
+    @classmethod
+    def persona(cls, persona_id: str, field: str, value: Any) -> Edit:
+        return cls("persona", persona_id, field, value)
+
+    @classmethod
+    def interview(cls, interview_id: int, field: str, value: Any) -> Edit:
+        return cls("interview", interview_id, field, value)
+
+    @classmethod
+    def nps(cls, interview_id: int, field: str, value: Any) -> Edit:
+        return cls("nps", interview_id, field, value)
+
+
+def persona_field_key(name: str, part: str = "text") -> str:
+    """The edit field of one persona section: ('goals', 'quote_ids') -> 'fields.goals.quote_ids'."""
+    return f"fields.{name}.{part}"
+
+
+# ---------------------------------------------------------------------------------------------
+# How edits apply over machine output. Each works on dataclasses read by the store (in place)
+# and returns what the researcher sees. Unknown fields in stored edits are ignored on read, so
+# a study written by a newer version still opens.
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_theme(theme_id: str | None, theme_edits: EditsById) -> str | None:
+    """Follow merges (A merged into B merged into C -> C); a deleted theme leaves quotes unthemed.
+
+    >>> resolve_theme("a", {"a": {"merged_into": "b"}, "b": {"merged_into": "c"}})
+    'c'
+    >>> resolve_theme("a", {"a": {"deleted": True}}) is None
+    True
+    """
+    seen = set()
+    while theme_id and theme_id not in seen:
+        seen.add(theme_id)
+        e = theme_edits.get(theme_id, {})
+        if e.get("merged_into"):
+            theme_id = e["merged_into"]
+        elif e.get("deleted"):
+            return None
+        else:
+            break
+    return theme_id
+
+
+def apply_quote_edits(quotes: list[Quote], quote_edits: EditsById, theme_edits: EditsById) -> list[Quote]:
+    """Category corrections (a researcher's category has confidence 1 and leaves the machine
+    theme, which belongs to the old category), theme moves, merges, tags, stars, text fixes.
+
+    >>> q = Quote("q1", 1, 0.0, 2.0, "Too pricey", category="fear", confidence=0.6, theme_id="t1")
+    >>> [q] = apply_quote_edits([q], {"q1": {"category": "objection", "starred": True}}, {})
+    >>> (q.category, q.confidence, q.theme_id, q.starred)
+    ('objection', 1.0, None, True)
+    """
+    for q in quotes:
+        e = quote_edits.get(q.id, {})
+        if "category" in e and e["category"] != q.category:
+            q.category, q.confidence = e["category"], 1.0
+            q.theme_id = None
+        if "theme_id" in e:
+            q.theme_id = e["theme_id"]
+        q.theme_id = resolve_theme(q.theme_id, theme_edits)
+        q.tags = list(e.get("tags", []))
+        q.starred = bool(e.get("starred", False))
+        if "text" in e:
+            q.text = e["text"]
+    return quotes
+
+
+def apply_theme_edits(
+    machine_themes: Iterable[Theme], theme_edits: EditsById, quotes: list[Quote],
+    participant_of: Mapping[int, str],
+) -> list[Theme]:
+    """Themes as the researcher sees them, sorted by id: researcher-made themes added, deleted and
+    merged ones dropped, labels/categories/tags edited, and each theme's quotes (and how many
+    different participants said them) recomputed from `quotes`, whose edits are already applied.
+    `participant_of` maps interview id -> who was interviewed.
+
+    >>> quotes = [Quote("q1", 1, 0, 1, "a", theme_id="t1"), Quote("q2", 2, 0, 1, "b", theme_id="t1")]
+    >>> [t] = apply_theme_edits([Theme("t1", "fear", "Leaks")], {"t1": {"label": "Data leaks"}},
+    ...                         quotes, {1: "Ana", 2: "Ben"})
+    >>> (t.label, t.quote_ids, t.n_participants, t.representative_quote_id)
+    ('Data leaks', ['q1', 'q2'], 2, 'q1')
+    """
+    by_id = {t.id: t for t in machine_themes}
+    for tid, e in theme_edits.items():
+        if tid not in by_id and "created" in e:
+            c = e["created"]
+            by_id[tid] = Theme(id=tid, category=c["category"], label=c.get("label", "New theme"))
+    members: dict[str, list[Quote]] = {}
+    for q in quotes:
+        members.setdefault(q.theme_id, []).append(q)
+    out = []
+    for tid, t in sorted(by_id.items()):
+        e = theme_edits.get(tid, {})
+        if e.get("deleted") or e.get("merged_into"):
+            continue
+        t.label = e.get("label", t.label)
+        t.category = e.get("category", t.category)
+        t.tags = list(e.get("tags", []))
+        mine = members.get(tid, [])
+        t.quote_ids = [q.id for q in mine]
+        t.n_participants = len({participant_of.get(q.interview_id, q.interview_id) for q in mine})
+        if t.representative_quote_id not in t.quote_ids:
+            t.representative_quote_id = t.quote_ids[0] if t.quote_ids else None
+        out.append(t)
+    return out
+
+
+def apply_segment_edits(segments: list[Segment], segment_edits: EditsById) -> list[Segment]:
+    """Speaker relabels and mis-heard words fixed, per transcript segment."""
+    for s in segments:
+        e = segment_edits.get(str(s.id), {})
+        if "speaker" in e:
+            s.speaker = e["speaker"]
+        if "text" in e:
+            s.text = e["text"]
+    return segments
+
+
+def apply_interview_edits(interviews: list[Interview], interview_edits: EditsById) -> list[Interview]:
+    """Who was interviewed (`participant`) and metadata values (`metadata.<key>`)."""
+    for interview in interviews:
+        e = interview_edits.get(str(interview.id), {})
+        if "participant" in e:
+            interview.participant = e["participant"]
+        for key, value in e.items():
+            if key.startswith("metadata."):
+                interview.metadata[key.split(".", 1)[1]] = value
+    return interviews
+
+
+def apply_nps_edits(
+    machine: dict[int, dict[str, Any]], nps_edits: EditsById, classify: Callable[[int], str | None],
+) -> dict[int, dict[str, Any]]:
+    """{interview_id: {score, klass, quote_id, text}} with researcher scores winning; an interview
+    whose score only the researcher gave gets a row without a supporting quote. `classify` turns a
+    score into its NPS band (promoter/passive/detractor).
+
+    >>> apply_nps_edits({}, {"4": {"score": 9}}, lambda s: "promoter" if s >= 9 else "other")
+    {4: {'interview_id': 4, 'quote_id': None, 'text': None, 'score': 9, 'klass': 'promoter'}}
+    """
+    for iid, e in nps_edits.items():
+        if "score" in e:
+            row = machine.setdefault(int(iid), {"interview_id": int(iid), "quote_id": None, "text": None})
+            row["score"] = e["score"]
+            row["klass"] = classify(e["score"])
+    return machine
+
+
+def apply_persona_edits(machine: Iterable[Persona], persona_edits: EditsById) -> list[Persona]:
+    """Personas as the researcher sees them, sorted by id: researcher-made ones added, deleted ones
+    dropped, and every edited attribute, member list and section text or quote list set.
+
+    >>> [p] = apply_persona_edits([], {"u_1": {"created": {"name": "Owner"}, "fields.goals.text": "Grow"}})
+    >>> (p.id, p.name, p.fields["goals"].text)
+    ('u_1', 'Owner', 'Grow')
+    """
+    by_id = {p.id: p for p in machine}
+    for pid, e in persona_edits.items():
+        if pid not in by_id and "created" in e:
+            by_id[pid] = Persona(id=pid, name=e["created"].get("name", "New persona"))
+    out = []
+    for pid, p in sorted(by_id.items()):
+        e = persona_edits.get(pid, {})
+        if e.get("deleted"):
+            continue
+        for key, value in e.items():
+            if key in PERSONA_ATTRIBUTES:
+                setattr(p, key, value)
+            elif key == "interview_ids":
+                p.interview_ids = [int(v) for v in value]
+            elif key.startswith("fields."):
+                _, name, part = key.split(".", 2)
+                setattr(p.fields.setdefault(name, PersonaField()), part, value)
+        out.append(p)
+    return out
