@@ -47,13 +47,18 @@ class EditError(InterviewMinerError, ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Value checks: each returns the value to store (JSON-ready) or raises EditError.
+# Value checks: each returns the value to store (JSON-ready) or raises _Expected(what it wanted);
+# `Edit` turns that into an EditError naming the field.
 # ---------------------------------------------------------------------------------------------
+
+
+class _Expected(Exception):
+    """Raised by a value check with a description of the values it accepts."""
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
-        raise TypeError("text")
+        raise _Expected("text")
     return value
 
 
@@ -63,49 +68,52 @@ def _optional_text(value: Any) -> str | None:
 
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise TypeError("true or false")
+        raise _Expected("true or false")
     return value
 
 
 def _text_list(value: Any) -> list[str]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise TypeError("a list of texts")
+        raise _Expected("a list of texts")
     return list(value)
 
 
 def _id_list(value: Any) -> list[int]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise TypeError("a list of interview ids")
+        raise _Expected("a list of interview ids")
     return list(value)
 
 
 def _category(value: Any) -> str:
     if value not in CATEGORIES:
-        raise TypeError(f"one of {', '.join(CATEGORIES)}")
+        raise _Expected(f"one of {', '.join(CATEGORIES)}")
     return value
 
 
 def _nps_score(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        raise TypeError("a whole number 0-10")
+        raise _Expected("a whole number 0-10")
     return value
 
 
 def _new_theme(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping) or set(value) - {"category", "label"}:
-        raise TypeError('{"category": ..., "label": ...}')
-    return {"category": _category(value.get("category")), **({"label": _text(value["label"])} if "label" in value else {})}
+        raise _Expected('{"category": ..., "label": ...}')
+    created = {"category": _category(value.get("category"))}
+    if "label" in value:
+        created["label"] = _text(value["label"])
+    return created
 
 
 def _new_persona(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping) or set(value) - {"name"}:
-        raise TypeError('{"name": ...}')
+        raise _Expected('{"name": ...}')
     return {"name": _text(value["name"])} if "name" in value else {}
 
 
 def _json_scalar(value: Any) -> Any:
     if value is not None and not isinstance(value, (str, int, float, bool)):
-        raise TypeError("text, a number, true/false or empty")
+        raise _Expected("text, a number, true/false or empty")
     return value
 
 
@@ -188,7 +196,8 @@ def field_spec(entity: str, field: str) -> FieldSpec:
         if spec.matches(field):
             return spec
     names = ", ".join(s.name for s in FIELDS[entity])
-    raise EditError(f"a{'n' if entity[0] in 'aeiou' else ''} {entity} has no editable field {field!r} (one of: {names})")
+    article = "an" if entity[0] in "aeiou" else "a"
+    raise EditError(f"{article} {entity} has no editable field {field!r} (one of: {names})")
 
 
 @dataclass(frozen=True)
@@ -218,8 +227,8 @@ class Edit:
             raise EditError(f"{self.entity}.{self.field}: which {self.entity}? (no id given)")
         try:
             value = spec.check(self.value)
-        except (TypeError, KeyError) as e:  # a check names what it expected
-            raise EditError(f"{self.entity}.{self.field} must be {e.args[0] if e.args else 'valid'}, not {self.value!r}") from None
+        except _Expected as expected:
+            raise EditError(f"{self.entity}.{self.field} must be {expected}, not {self.value!r}") from None
         object.__setattr__(self, "entity_id", str(self.entity_id))
         object.__setattr__(self, "value", value)
 
@@ -413,3 +422,33 @@ def apply_persona_edits(machine: Iterable[Persona], persona_edits: EditsById) ->
                 setattr(p.fields.setdefault(name, PersonaField()), part, value)
         out.append(p)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# What mining needs to know about the researcher's edits (so the protocol stays in this module).
+# ---------------------------------------------------------------------------------------------
+
+
+def category_corrections(quote_edits: EditsById) -> dict[str, str]:
+    """{quote_id: category} a researcher set or confirmed: what the categorizer learns from.
+
+    >>> category_corrections({"q1": {"category": "fear"}, "q2": {"starred": True}, "q3": {"category": "gone"}})
+    {'q1': 'fear'}
+    """
+    return {qid: e["category"] for qid, e in quote_edits.items() if e.get("category") in CATEGORIES}
+
+
+def researcher_theme_ids(theme_edits: EditsById, quote_edits: EditsById) -> set[str]:
+    """Themes a researcher touched (any theme edit, or quotes moved into them): re-mining keeps
+    their ids whenever any of their quotes is still together, so the edits stay attached.
+
+    >>> sorted(researcher_theme_ids({"t1": {"label": "x"}}, {"q1": {"theme_id": "t2"}, "q2": {"theme_id": None}}))
+    ['t1', 't2']
+    """
+    return set(theme_edits) | {str(e["theme_id"]) for e in quote_edits.values() if e.get("theme_id")}
+
+
+def speaker_corrected_segments(segment_edits: EditsById) -> set[int]:
+    """Segments whose speaker a researcher set: the evidence a study's interviewer voice is
+    learned from (never from machine labels alone)."""
+    return {int(sid) for sid, e in segment_edits.items() if "speaker" in e}

@@ -166,6 +166,14 @@ def test_persona_edits():
     assert out[1].name == "New persona"
 
 
+def test_what_mining_reads_from_the_edits():
+    quote_edits = {"q1": {"category": "fear", "theme_id": "t7"}, "q2": {"category": "old_name"},
+                   "q3": {"tags": ["x"], "theme_id": None}}
+    assert overlay.category_corrections(quote_edits) == {"q1": "fear"}  # unknown categories ignored
+    assert overlay.researcher_theme_ids({"t1": {"deleted": True}}, quote_edits) == {"t1", "t7"}
+    assert overlay.speaker_corrected_segments({"4": {"speaker": "interviewer"}, "5": {"text": "x"}}) == {4}
+
+
 def test_overlay_docstring_examples_run():
     import doctest
 
