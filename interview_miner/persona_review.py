@@ -11,15 +11,17 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from .errors import InterviewMinerError
+from .mining import Miner
 from .models import PERSONA_FIELDS, Persona
-from .personas import MAX_GROUPS, PERSONA_ATTRIBUTES, suggest_personas
+from .personas import MAX_GROUPS, PERSONA_ATTRIBUTES
 
 
-def suggest_and_save(store, max_groups: int = MAX_GROUPS) -> list[Persona]:
-    """Re-suggest personas from the store's quotes, themes and NPS (edits applied), save them as
-    the machine personas, and return what the researcher now sees (edits applied on top)."""
+def suggest_and_save(store, max_groups: int = MAX_GROUPS, miner: Miner | None = None) -> list[Persona]:
+    """Re-suggest personas from the store's quotes, themes and NPS (edits applied) with the
+    miner's persona stage, save them as the machine personas, and return what the researcher now
+    sees (edits applied on top)."""
     quotes = store.quotes()
-    suggested = suggest_personas(
+    suggested = (miner or Miner()).suggest_personas(
         store.list_interviews(), quotes, store.themes(quotes), store.nps(),
         max_groups=max_groups, previous=store.personas(),
     )
