@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,9 @@ from conftest import shared_path
 from corpus_fixture import load_literal_study
 from stages import replaying_miner
 from interview_miner import pipeline, worker
-from interview_miner.store import wait_for
+from interview_miner.store import Store, wait_for
+
+HELDOUT = Path(__file__).parent / "data" / "heldout"
 
 
 @pytest.fixture
@@ -141,3 +144,35 @@ def test_killed_transcription_is_interrupted_and_resumes_from_stored_segments(st
     assert [s.text for s in segments[: len(kept)]] == [s.text for s in kept]  # not redone
     assert all(a.start < b.start for a, b in zip(segments, segments[1:]))  # nothing twice
     assert segments[-1].end > 140
+
+
+@pytest.mark.slow
+def test_run_command_is_the_same_orchestrator_end_to_end(tmp_path, capsys):
+    """`interview-miner run` on two transcripts: add -> transcribe (nothing to do) -> mine ->
+    personas -> export, through `pipeline.process`, printing each step as it ends."""
+    from interview_miner import cli, evaluate
+
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    for path, truth in evaluate.load_truths(HELDOUT)[:2]:
+        name = truth["participant"]["name"]
+        lines = [f"{'Interviewer' if t['speaker'] == 'interviewer' else name}: {t['text']}" for t in truth["turns"]]
+        (folder / f"{path.stem}.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    db, out = tmp_path / "study.db", tmp_path / "out"
+    assert cli.main(["run", str(folder), "--db", str(db), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:2] == ["added 2 new, 0 already in the study", "transcribed 0"]
+    assert printed[2].startswith("mined ") and " quotes into " in printed[2]
+    assert printed[3] in ("suggested 1 persona", "suggested 2 personas")
+    assert printed[4] == f"wrote report.md, report.html, report.pdf, study.json, quotes.csv and transcripts/ to {out}"
+    assert {p.name for p in out.iterdir()} == {name for _, name in pipeline.EXPORT_FILES}
+    store = Store(db)
+    assert len(store.list_interviews()) == 2 and store.quotes() and store.personas()
+    store.close()
+
+
+def test_process_refuses_unknown_steps_and_export_without_a_folder():
+    with pytest.raises(ValueError, match="dance"):
+        pipeline.ProcessRequest(steps=("add", "dance"))
+    with pytest.raises(ValueError, match="export_dir"):
+        pipeline.ProcessRequest(steps=("export",))
