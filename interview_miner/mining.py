@@ -117,7 +117,10 @@ class ZeroShotCategorizer:
     def __init__(self) -> None:
         self.model: categorize_mod.Categorizer | None = None
 
-    def __call__(self, quotes, quote_vecs, question_vecs, encode, corrections):
+    def __call__(
+        self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray],
+        encode: Encode, corrections: dict[str, str],
+    ) -> list[tuple[str, float]]:
         if self.model is None:
             self.model = categorize_mod.Categorizer(encode)
         return categorize_mod.categorize(
@@ -279,7 +282,8 @@ class _Run:
         self.clock = t
         self.progress(fraction, message)
 
-    def mine(self, all_interviews, segments, previous, corrections, protected) -> MiningResult:
+    def mine(self, all_interviews: Sequence[Interview], segments: Mapping[int, list[Segment]],
+             previous: Sequence[Theme], corrections: dict[str, str], protected: set[str]) -> MiningResult:
         report = self.report
         embedder = self.miner.embedder  # resolves the model name first: a bad one fails before any work
         interviews = [i for i in all_interviews if i.status == "transcribed" and segments.get(i.id)]
@@ -395,7 +399,8 @@ class _Run:
                 self.cache.put(embedder.name, missing_aliases, quote_vecs.shape[1])
         return quote_vecs, {t: vecs[len(quotes) + i] for i, t in enumerate(questions)}
 
-    def categorize(self, embedder, quotes, quote_vecs, question_vecs, corrections: dict[str, str]) -> None:
+    def categorize(self, embedder: Embedder, quotes: list[Quote], quote_vecs: np.ndarray,
+                   question_vecs: dict[str, np.ndarray], corrections: dict[str, str]) -> None:
         """Set each quote's category and confidence; researcher corrections are kept and re-score
         similar quotes."""
         quote_ids = {q.id for q in quotes}

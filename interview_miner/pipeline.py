@@ -1,9 +1,12 @@
-"""Runs the stages over the store: add files, transcribe (resumable), label speakers.
+"""Runs the stages over the store: add files, transcribe (resumable), label speakers, mine.
 
 Each function reads its input from the store, calls the stage functions (which do no I/O of their
-own) and writes results in transactions. The CLI and the Streamlit app both call these; long work
-is started as a job in a worker process (`interview_miner.worker`) that reports progress through
-the `jobs` table, so a page reload or a second tab loses nothing.
+own) and writes results in transactions. Mining is a `mining.Miner` (its stages passed in);
+`mine` only loads its inputs and writes its result. `process` is the one orchestrator of the whole
+job (add -> transcribe -> mine -> personas -> export) behind `interview-miner run`, the worker's
+jobs and `evaluate`. The CLI and the Streamlit app both call these; long work is started as a job
+in a worker process (`interview_miner.worker`) that reports progress through the `jobs` table, so
+a page reload or a second tab loses nothing.
 """
 from __future__ import annotations
 
@@ -322,7 +325,6 @@ def mine(
         miner = Miner(embed_model=embed_model, theme_options=theme_options)
     elif embed_model is not None or theme_options is not None:
         raise ValueError("pass embed_model/theme_options to the Miner, not next to it")
-    miner.embedder  # noqa: B018 - resolve the model first: a bad --embed-model fails before any work
     interviews = store.list_interviews()
     quote_edits = store.current_edits("quote")
     result = miner.mine(

@@ -45,8 +45,7 @@ KIND_STEPS = {
     "process": ("transcribe", "mine", "personas"),
 }
 KINDS = tuple(KIND_STEPS)
-KIND_TITLES = {**{k: pipeline.STEP_TITLES[k] for k in KINDS if k in pipeline.STEP_TITLES},
-               "process": "Process everything"}
+KIND_TITLES = {kind: pipeline.STEP_TITLES.get(kind, "Process everything") for kind in KINDS}
 # States shown to users. `queued`/`running`/`done`/`failed`/`stopped` are written by the worker;
 # `interrupted` is derived: the row says running (or queued) but its process is gone.
 ACTIVE = ("queued", "running")
