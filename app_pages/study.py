@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from interview_miner import capture, overview, pipeline, ui, worker
+from interview_miner.models import Job
 
 store = ui.get_store()
 ui.show_flash()
@@ -99,7 +100,7 @@ def job_params() -> dict:
 def processing() -> None:
     """Re-drawn every second while a job runs, from the jobs table (so a reload shows the same)."""
     jobs = worker.recent_jobs(store, limit=4)
-    running = next((j for j in jobs if j["state"] in worker.ACTIVE), None)
+    running = next((job for job, state in jobs if state in worker.ACTIVE), None)
     b = st.columns([1, 1, 1.3, 2])
     kinds = {
         "transcribe": b[0].button("Transcribe", icon=":material/record_voice_over:", disabled=bool(running),
@@ -115,43 +116,42 @@ def processing() -> None:
             st.session_state.pop("upload_errors", None)
             worker.start_job(store.path, kind, job_params() if kind != "mine" else {})
             st.rerun()  # the whole page, so polling speeds up
-    for n, job in enumerate(jobs[:1] if running else jobs[:2]):
-        job_row(job, latest=n == 0)
+    for n, (job, state) in enumerate(jobs[:1] if running else jobs[:2]):
+        job_row(job, state, latest=n == 0)
     if st.session_state.get("_job_was_running") and not running:
         st.session_state["_job_was_running"] = False
         st.rerun()  # the whole page: metrics, tables
     st.session_state["_job_was_running"] = bool(running)
 
 
-def job_row(job: dict, latest: bool) -> None:
-    state = job["state"]
+def job_row(job: Job, state: str, latest: bool) -> None:
     with st.container(border=False):
         head = st.columns([4, 1])
         with head[0]:
-            st.markdown(f"**{worker.KIND_TITLES.get(job['kind'], job['kind'])}** · job {job['id']} · "
-                        f"{job['updated_at'][11:16]} UTC")
+            st.markdown(f"**{worker.KIND_TITLES.get(job.kind, job.kind)}** · job {job.id} · "
+                        f"{(job.updated_at or '')[11:16]} UTC")
         with head[1]:
             ui.job_badge(state)
         if state in worker.ACTIVE:
-            st.progress(float(job["progress"] or 0), text=job["message"] or "starting…")
-            if st.button("Stop", key=f"stop_{job['id']}", icon=":material/stop_circle:", type="tertiary"):
-                worker.stop_job(store, job["id"])
+            st.progress(float(job.progress or 0), text=job.message or "starting…")
+            if st.button("Stop", key=f"stop_{job.id}", icon=":material/stop_circle:", type="tertiary"):
+                worker.stop_job(store, job.id)
                 st.rerun()
         elif state in ("interrupted", "stopped"):
-            st.progress(float(job["progress"] or 0),
-                        text=f"Stopped at {job['message'] or 'the start'}. Transcripts done so far are kept.")
-            if st.button("Resume", key=f"resume_{job['id']}", icon=":material/replay:"):
-                worker.resume_job(store.path, job["id"])
+            st.progress(float(job.progress or 0),
+                        text=f"Stopped at {job.message or 'the start'}. Transcripts done so far are kept.")
+            if st.button("Resume", key=f"resume_{job.id}", icon=":material/replay:"):
+                worker.resume_job(store.path, job.id)
                 st.rerun()
         elif state == "done" and latest:
-            st.caption(f":material/check: {job['message']}")
-            if job["kind"] in ("mine", "process"):
+            st.caption(f":material/check: {job.message}")
+            if job.kind in ("mine", "process"):
                 st.page_link("app_pages/themes.py", label="Review the themes", icon=":material/arrow_forward:")
-        if job.get("error") and latest:
-            (st.error if state == "failed" else st.warning)(job["error"], icon=":material/error:")
+        if job.error and latest:
+            (st.error if state == "failed" else st.warning)(job.error, icon=":material/error:")
             if state == "failed":
-                if st.button("Try again", key=f"retry_{job['id']}", icon=":material/replay:"):
-                    worker.resume_job(store.path, job["id"])
+                if st.button("Try again", key=f"retry_{job.id}", icon=":material/replay:"):
+                    worker.resume_job(store.path, job.id)
                     st.rerun()
 
 

@@ -118,32 +118,49 @@ def cmd_nps(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Audio in, persona report out: each step is the same function its own command calls."""
+    """Audio in, persona report out: `pipeline.process`, the same orchestrator the app's worker
+    runs, printing each step's outcome as it ends."""
     store = _store(args)
-    added = pipeline.add_files(store, args.paths, args.participant, _parse_meta(args.meta))
-    print(f"added {len(added.added)} new, {len(added.existing)} already in the study")
-    transcribed = pipeline.transcribe_interviews(store, None, _options_from(args), n_speakers=args.speakers,
-                                                 show_progress=True)
-    print(f"transcribed {len(transcribed.done)}")
-    errors = added.errors + transcribed.errors
-    for e in errors:
-        print(f"error: {e}", file=sys.stderr)
-    bar, update = _mine_progress()
-    with bar:
-        mined = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
-    for m in mined.messages:
-        print(f"note: {m}", file=sys.stderr)
-    print(f"mined {mined.quotes} quotes into {mined.themes} themes "
-          f"({mined.unthemed_share:.0%} unthemed)")
-    found = persona_review.suggest_and_save(store)
-    print(f"suggested {len(found)} persona{'s' if len(found) != 1 else ''}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for fmt, name in (("md", "report.md"), ("html", "report.html"), ("pdf", "report.pdf"),
-                      ("json", "study.json"), ("csv", "quotes.csv"), ("transcripts", "transcripts")):
-        exporting.export_study(store, fmt, out / name)
-    print(f"wrote report.md, report.html, report.pdf, study.json, quotes.csv and transcripts/ to {out}")
-    return 1 if errors else 0
+    request = pipeline.ProcessRequest(
+        paths=args.paths, participant=args.participant, metadata=_parse_meta(args.meta),
+        options=_options_from(args), n_speakers=args.speakers, embed_model=args.embed_model,
+        export_dir=Path(args.out), show_progress=True,
+    )
+    bar = update = None  # the mining progress bar, opened when mining starts (transcription has its own)
+
+    def on_progress(step: str, fraction: float, message: str) -> None:
+        nonlocal bar, update
+        if step == "mine":
+            if bar is None:
+                bar, update = _mine_progress()
+            update(fraction, message)
+
+    def on_step(step: str, result: pipeline.ProcessResult) -> None:
+        if step == "add":
+            print(f"added {len(result.added.added)} new, {len(result.added.existing)} already in the study")
+        elif step == "transcribe":
+            print(f"transcribed {len(result.transcribed.done)}")
+            for e in result.errors:
+                print(f"error: {e}", file=sys.stderr)
+        elif step == "mine":
+            if bar is not None:
+                bar.close()
+            for m in result.mined.messages:
+                print(f"note: {m}", file=sys.stderr)
+            print(f"mined {result.mined.quotes} quotes into {result.mined.themes} themes "
+                  f"({result.mined.unthemed_share:.0%} unthemed)")
+        elif step == "personas":
+            print(f"suggested {len(result.personas)} persona{'s' if len(result.personas) != 1 else ''}")
+        elif step == "export":
+            print(f"wrote report.md, report.html, report.pdf, study.json, quotes.csv and transcripts/ "
+                  f"to {request.export_dir}")
+
+    try:
+        result = pipeline.process(store, request, on_progress=on_progress, on_step=on_step)
+    finally:
+        if bar is not None:
+            bar.close()
+    return 1 if result.errors else 0
 
 
 # === mining commands: mine, eval, categorize (owned by the mining stage) ===

@@ -2,7 +2,8 @@
 
 Public API:
 - `evaluate(corpus_dir, reference=False, model=None, embed_model=None, cache_dir=None,
-  on_progress=None) -> dict`: runs add -> transcribe -> mine in a temporary study (or, with
+  on_progress=None, miner=None) -> dict`: runs add -> transcribe -> mine (`pipeline.process`, with
+  `miner` or a default `Miner`) in a temporary study (or, with
   `reference=True`, imports the ground-truth turns with their true times instead of the audio, to
   separate ASR errors from mining errors) and returns the scores below.
 - `score_store(store, truths, names) -> dict`: the scoring alone, for a study already mined.
@@ -34,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .mining import Miner
 from .models import INTERVIEWER, PARTICIPANT, Interview, Segment, Word
 
 Progress = Callable[[float, str], None]
@@ -235,13 +237,25 @@ def evaluate(
     cache_dir: str | Path | None = None,
     on_progress: Progress | None = None,
     show_progress: bool = False,
+    miner: Miner | None = None,
 ) -> dict[str, Any]:
-    """Run the whole pipeline on a labelled corpus and score it (see module docstring)."""
+    """Run the whole pipeline on a labelled corpus and score it (see module docstring).
+
+    The same orchestrator as `interview-miner run` (`pipeline.process`), with `miner` mining (a
+    default one with `embed_model` when None; pass a long-lived one to evaluate several corpora
+    or stage variants without re-embedding the categorizer's prototypes)."""
     from . import pipeline, transcribe
     from .store import Store
 
+    if miner is not None and embed_model is not None:
+        raise ValueError("pass embed_model to the Miner, not next to it")
+    miner = miner or Miner(embed_model=embed_model)
     truths = load_truths(corpus_dir)
-    timings: dict[str, float] = {}
+
+    def progress(step: str, fraction: float, message: str) -> None:
+        if on_progress and step in ("transcribe", "mine"):  # transcription is 80% of the bar
+            on_progress(0.8 * fraction if step == "transcribe" else 0.8 + 0.2 * fraction, message)
+
     with tempfile.TemporaryDirectory(prefix="interview-miner-eval-") as tmp:
         if cache_dir and not reference:
             key = re.sub(r"[^\w.-]+", "_", transcribe.model_identity(model or transcribe.DEFAULT_MODEL))[-60:]
@@ -255,41 +269,32 @@ def evaluate(
             if reference:
                 for path, truth in truths:
                     names[path.stem] = import_reference(store, path, truth).id
+                request = pipeline.ProcessRequest(steps=("mine",))
             else:
                 audio = []
                 for path, truth in truths:
                     f = truth.get("audio", {}).get("file") if isinstance(truth.get("audio"), dict) else None
                     candidates = [path.parent / f] if f else sorted(path.parent.glob(path.stem + ".*"))
                     audio += [c for c in candidates if c.exists() and c.suffix.lower() not in (".json", ".txt", ".csv")][:1]
-                rep = pipeline.add_files(store, [str(a) for a in audio])
-                if rep.errors:
-                    from .errors import InterviewMinerError
-
-                    raise InterviewMinerError("; ".join(rep.errors))
-                for i in store.list_interviews():
-                    names[Path(i.file_name).stem] = i.id
-                opts = transcribe.TranscribeOptions(model=model or transcribe.DEFAULT_MODEL)
-                trep = pipeline.transcribe_interviews(
-                    store, None, opts, show_progress=show_progress,
-                    on_progress=(lambda f, m: on_progress(0.8 * f, m)) if on_progress else None,
+                request = pipeline.ProcessRequest(
+                    steps=("add", "transcribe", "mine"), paths=[str(a) for a in audio],
+                    options=transcribe.TranscribeOptions(model=model or transcribe.DEFAULT_MODEL),
+                    strict=True, show_progress=show_progress,
                 )
-                if trep.errors:
-                    from .errors import InterviewMinerError
-
-                    raise InterviewMinerError("; ".join(trep.errors))
-            timings["prepare_s"] = round(time.perf_counter() - t0, 2)
-            t0 = time.perf_counter()
-            mine_report = pipeline.mine(
-                store, embed_model=embed_model,
-                on_progress=(lambda f, m: on_progress(0.8 + 0.2 * f, m)) if on_progress else None,
-            )
-            timings["mine_s"] = round(time.perf_counter() - t0, 2)
+            imported_s = time.perf_counter() - t0
+            done = pipeline.process(store, request, miner=miner, on_progress=progress)
+            if not reference:
+                names = {Path(i.file_name).stem: i.id for i in store.list_interviews()}
+            timings = {
+                "prepare_s": round(imported_s + done.seconds.get("add", 0) + done.seconds.get("transcribe", 0), 2),
+                "mine_s": round(done.seconds["mine"], 2),
+            }
             result = score_store(store, truths, names)
         finally:
             store.close()
     result["mode"] = "reference-transcripts" if reference else "audio"
     result["timings"] = timings
-    result["mine_messages"] = mine_report.messages
+    result["mine_messages"] = done.mined.messages
     return result
 
 

@@ -157,3 +157,38 @@ class Persona:
     interview_ids: list[int] = field(default_factory=list)
     fields: dict[str, PersonaField] = field(default_factory=dict)
     avatar: str | None = None  # data URI or path of an uploaded image
+
+
+@dataclass
+class TranscriptionState:
+    """How far an interview's transcription got, with which model and settings (one row per
+    interview): a resumed run starts at `committed_until`; a different `run_key` (new model or
+    settings) means a new transcript."""
+
+    interview_id: int
+    run_key: str
+    model: str | None = None
+    settings: str | None = None
+    committed_until: float = 0.0  # audio seconds up to which segments are stored
+    completed: bool = False  # every window transcribed
+    speakers_done: bool = False  # speakers labelled after transcription
+    updated_at: str | None = None
+
+
+@dataclass
+class Job:
+    """One long-running job (a row of the study's `jobs` table), as written by the worker.
+
+    `status` is what the worker last wrote (queued, running, done, failed, stopped); whether a
+    `running` job's process is still alive is `worker.job_state(job)`'s question."""
+
+    id: int
+    kind: str  # transcribe | mine | personas | process
+    params: dict[str, Any] = field(default_factory=dict)
+    status: str = "queued"
+    progress: float = 0.0
+    message: str = ""
+    error: str | None = None
+    pid: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None

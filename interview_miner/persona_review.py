@@ -18,17 +18,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
+from .mining import Miner
 from .models import PERSONA_FIELDS, Persona
 from .overlay import PERSONA_ATTRIBUTES, Edit, EditError, persona_field_key
-from .personas import MAX_GROUPS, suggest_personas
+from .personas import MAX_GROUPS
 from .review import clean_text
 
 
-def suggest_and_save(store, max_groups: int = MAX_GROUPS) -> list[Persona]:
-    """Re-suggest personas from the store's quotes, themes and NPS (edits applied), save them as
-    the machine personas, and return what the researcher now sees (edits applied on top)."""
+def suggest_and_save(store, max_groups: int = MAX_GROUPS, miner: Miner | None = None) -> list[Persona]:
+    """Re-suggest personas from the store's quotes, themes and NPS (edits applied) with the
+    miner's persona stage, save them as the machine personas, and return what the researcher now
+    sees (edits applied on top)."""
     quotes = store.quotes()
-    suggested = suggest_personas(
+    suggested = (miner or Miner()).suggest_personas(
         store.list_interviews(), quotes, store.themes(quotes), store.nps(),
         max_groups=max_groups, previous=store.personas(),
     )

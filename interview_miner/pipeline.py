@@ -1,23 +1,28 @@
-"""Runs the stages over the store: add files, transcribe (resumable), label speakers.
+"""Runs the stages over the store: add files, transcribe (resumable), label speakers, mine.
 
 Each function reads its input from the store, calls the stage functions (which do no I/O of their
-own) and writes results in transactions. The CLI and the Streamlit app both call these; long work
-is started as a job in a worker process (`interview_miner.worker`) that reports progress through
-the `jobs` table, so a page reload or a second tab loses nothing.
+own) and writes results in transactions. Mining is a `mining.Miner` (its stages passed in);
+`mine` only loads its inputs and writes its result. `process` is the one orchestrator of the whole
+job (add -> transcribe -> mine -> personas -> export) behind `interview-miner run`, the worker's
+jobs and `evaluate`. The CLI and the Streamlit app both call these; long work is started as a job
+in a worker process (`interview_miner.worker`) that reports progress through the `jobs` table, so
+a page reload or a second tab loses nothing.
 """
 from __future__ import annotations
 
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import capture, speakers, transcribe
+from . import capture, overlay, persona_review, speakers, transcribe
 from .errors import InterviewMinerError
-from .models import Interview, PARTICIPANT
+from .mining import MineReport, Miner, MiningResult, VectorCache
+from .models import Interview, PARTICIPANT, Persona
 from .store import Store
 
 Progress = Callable[[float, str], None]
@@ -178,7 +183,7 @@ def transcribe_interviews(
 
 def _is_done(store: Store, interview: Interview, options: transcribe.TranscribeOptions) -> bool:
     t = store.get_transcription(interview.id)
-    return bool(t and t["run_key"] == options.key(interview.content_hash) and t["completed"] and t["speakers_done"])
+    return bool(t and t.run_key == options.key(interview.content_hash) and t.completed and t.speakers_done)
 
 
 def transcribe_interview(
@@ -198,7 +203,7 @@ def transcribe_interview(
         raise InterviewMinerError(f"{interview.file_name}: stored recording is missing ({path})")
     key = options.key(interview.content_hash)
     state = store.get_transcription(interview.id)
-    if state and state["run_key"] != key:
+    if state and state.run_key != key:
         store.reset_transcription(interview.id)  # new model or settings: a new transcript
         state = None
     if not state:
@@ -207,12 +212,12 @@ def transcribe_interview(
             settings=repr(options), committed_until=0.0, completed=0, speakers_done=0,
         )
         state = store.get_transcription(interview.id)
-    if not state["completed"]:
+    if not state.completed:
         store.update_interview(interview.id, status="transcribing", error=None)
-        _transcribe_audio(store, interview, model, options, state["committed_until"] or 0.0, show_progress, on_progress)
+        _transcribe_audio(store, interview, model, options, state.committed_until, show_progress, on_progress)
     if store.segment_count(interview.id) == 0:
         raise InterviewMinerError(f"{interview.file_name}: no speech detected in the recording")
-    if not store.get_transcription(interview.id)["speakers_done"]:
+    if not store.get_transcription(interview.id).speakers_done:
         if on_progress:
             on_progress(interview.duration or 0, "labelling speakers")
         segments = store.segments(interview.id, apply_edits=False)
@@ -231,7 +236,7 @@ def interviewer_profile(store: Store):
     corrected (never from machine labels alone, so one machine mistake cannot spread). The
     interviewer is usually one voice across a study: on real calls this beats clustering one
     file alone."""
-    corrected = {int(e["entity_id"]) for e in store.edit_history("segment") if e["field"] == "speaker"}
+    corrected = overlay.speaker_corrected_segments(store.current_edits("segment"))
     if not corrected:
         return None
     for interview in reversed(store.list_interviews()):
@@ -296,46 +301,8 @@ def _transcribe_audio(
 
 
 # =============================================================================================
-# Mining: quotes -> embeddings -> categories -> themes -> NPS (stages 4-9)
+# Mining: quotes -> embeddings -> categories -> themes -> NPS (stages 4-9), by a `Miner`
 # =============================================================================================
-
-
-@dataclass
-class MineReport:
-    """What `mine` did: counts per stage and one line per thing worth telling the user."""
-
-    interviews: int = 0
-    quotes: int = 0
-    embedded: int = 0  # vectors computed this run (the rest came from the cache)
-    cached: int = 0
-    categories: dict[str, int] = field(default_factory=dict)
-    corrections: int = 0
-    themes: int = 0
-    themed_quotes: int = 0
-    reused_theme_ids: int = 0
-    nps: dict[int, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
-
-    @property
-    def unthemed(self) -> int:
-        return self.quotes - self.themed_quotes
-
-    @property
-    def unthemed_share(self) -> float:
-        return self.unthemed / self.quotes if self.quotes else 0.0
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "interviews": self.interviews, "quotes": self.quotes, "embedded": self.embedded,
-            "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
-            "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
-            "reused_theme_ids": self.reused_theme_ids, "nps": self.nps, "seconds": self.seconds,
-            "messages": self.messages,
-        }
-
-
-_CATEGORIZERS: dict[str, Any] = {}
 
 
 def mine(
@@ -344,187 +311,207 @@ def mine(
     on_progress: Progress | None = None,
     show_progress: bool = False,
     theme_options: Any = None,
+    miner: Miner | None = None,
 ) -> MineReport:
     """Quotes -> embeddings -> categories -> themes -> NPS over every transcribed interview.
 
-    Machine rows are replaced in one transaction at the end; researcher edits (category
+    Reads the inputs from the store, runs `miner` (a new default `Miner(embed_model=...,
+    theme_options=...)` when None; pass a long-lived one to embed the categorizer's prototypes
+    once) and replaces the machine rows in one transaction. Researcher edits (category
     corrections, theme moves/renames/merges) are keyed by content-stable ids, so they survive.
     Raises ModelNotFoundError (naming it) when `embed_model` cannot be found.
     """
-    import time
-
-    import numpy as np
-
-    from . import categorize as categorize_mod
-    from . import embed as embed_mod
-    from . import nps as nps_mod
-    from . import quotes as quotes_mod
-    from . import themes as themes_mod
-
-    report = MineReport()
-    clock = time.perf_counter()
-
-    def step(name: str, fraction: float, message: str) -> None:
-        nonlocal clock
-        t = time.perf_counter()
-        report.seconds[name] = round(t - clock, 3)
-        clock = t
-        if on_progress:
-            on_progress(fraction, message)
-
-    def progress(fraction: float, message: str) -> None:
-        if on_progress:
-            on_progress(fraction, message)
-
-    # Resolve the model first: a bad --embed-model fails before any work is done.
-    embed_mod.resolve_model(embed_model)
-    all_interviews = store.list_interviews()
-    interviews = [i for i in all_interviews if i.status == "transcribed" and store.segment_count(i.id)]
-    pending = [i.file_name for i in all_interviews if i.status != "transcribed"]
-    if pending:
-        report.messages.append(
-            f"not mined yet (not transcribed): {', '.join(pending[:5])}" + (" ..." if len(pending) > 5 else "")
-        )
-    report.interviews = len(interviews)
-    progress(0.0, f"splitting quotes in {len(interviews)} interviews")
-
-    # 1. Quotes
-    all_quotes = []
-    silent = []
-    for n, interview in enumerate(interviews):
-        qs = quotes_mod.split_quotes(interview, store.segments(interview.id))
-        if not qs:
-            silent.append(interview.file_name)
-        all_quotes += qs
-        progress(0.15 * (n + 1) / max(1, len(interviews)), f"quotes: {interview.file_name}")
-    report.quotes = len(all_quotes)
-    if silent and all_quotes:
-        report.messages.append(
-            f"no participant speech in {len(silent)} interview(s): {', '.join(silent[:5])}"
-            + (" ..." if len(silent) > 5 else "") + " (check speaker labels with `transcript`)"
-        )
-    if not all_quotes:
-        with store.transaction():
-            store.save_quotes([])
-            store.save_categories([])
-            store.save_themes([])
-            store.save_nps([])
-        report.messages.append(
-            "no participant speech to mine: add and transcribe interviews first, or check that "
-            "speakers are labelled (participant vs interviewer)"
-            if not interviews else
-            "no participant speech to mine: every transcribed segment is labelled interviewer or "
-            "unlabelled; fix speaker labels with `interview-miner speakers ID --swap/--set`"
-        )
-        step("quotes", 1.0, report.messages[-1])
-        return report
-    step("quotes", 0.15, f"{len(all_quotes)} quotes from {len(interviews)} interviews")
-
-    # 2. Embeddings (cached by model and text hash)
-    embedder = embed_mod.LazyEmbedder(embed_model)  # loads the model only if something is not cached
-    questions = sorted({q.question for q in all_quotes if q.question})
-    texts = [quotes_mod.embedding_text(q.text) for q in all_quotes] + questions
-
-    def cached_encode(batch: list[str]) -> np.ndarray:
-        hashes = [embed_mod.text_hash(t) for t in batch]
-        cached = store.get_embeddings(embedder.name, hashes)
-        vecs, new = embed_mod.embed_texts(batch, embedder, cached)
-        if new:
-            store.save_embeddings(embedder.name, new, vecs.shape[1])
-            report.embedded += len(new)
-        return vecs
-
-    hashes = [embed_mod.text_hash(t) for t in texts]
-    cached = store.get_embeddings(embedder.name, hashes)
-    n_missing = len(set(hashes) - set(cached))
-    report.cached = len(set(hashes)) - n_missing
-
-    def on_batch(done: int, total: int) -> None:
-        progress(0.15 + 0.5 * done / max(1, total), f"embedding {done}/{total} new sentences")
-
-    if n_missing:
-        progress(0.15, f"embedding {n_missing} new sentences ({report.cached} cached)")
-    vecs, new = embed_mod.embed_texts(texts, embedder, cached, show_progress=show_progress, on_batch=on_batch)
-    if new:
-        store.save_embeddings(embedder.name, new, vecs.shape[1])
-        report.embedded += len(new)
-    quote_vecs = vecs[: len(all_quotes)]
-    # A quote is embedded without its leading fillers; its vector is also filed under the hash of
-    # its full text, so anything looking a quote's vector up by sha256(quote text) finds it.
-    aliases = {
-        embed_mod.text_hash(q.text): embed_mod.to_bytes(v)
-        for q, t, v in zip(all_quotes, texts, quote_vecs) if t != q.text
-    }
-    if aliases:
-        have = store.get_embeddings(embedder.name, aliases)
-        missing_aliases = {h: b for h, b in aliases.items() if h not in have}
-        if missing_aliases:
-            store.save_embeddings(embedder.name, missing_aliases, quote_vecs.shape[1])
-    question_vecs = {t: vecs[len(all_quotes) + i] for i, t in enumerate(questions)}
-    step("embed", 0.65, f"embedded {report.embedded} new sentences, {report.cached} from cache")
-
-    # 3. Categories (+ researcher corrections)
-    quote_ids = {q.id for q in all_quotes}
-    corrections = {
-        qid: e["category"] for qid, e in store.current_edits("quote").items()
-        if qid in quote_ids and e.get("category") in categorize_mod.CAT_INDEX
-    }
-    report.corrections = len(corrections)
-    categorizer = _CATEGORIZERS.get(embedder.name)
-    if categorizer is None:  # prototypes are embedded once per process (and cached in the store)
-        categorizer = _CATEGORIZERS[embedder.name] = categorize_mod.Categorizer(cached_encode)
-    cats = categorize_mod.categorize(
-        all_quotes, quote_vecs, question_vecs, cached_encode, corrections, categorizer=categorizer
+    if miner is None:
+        miner = Miner(embed_model=embed_model, theme_options=theme_options)
+    elif embed_model is not None or theme_options is not None:
+        raise ValueError("pass embed_model/theme_options to the Miner, not next to it")
+    interviews = store.list_interviews()
+    quote_edits = store.current_edits("quote")
+    result = miner.mine(
+        interviews,
+        {i.id: store.segments(i.id) for i in interviews if i.status == "transcribed"},
+        previous_themes=store.machine_themes(),
+        corrections=overlay.category_corrections(quote_edits),
+        protected=overlay.researcher_theme_ids(store.current_edits("theme"), quote_edits),
+        on_progress=on_progress, show_progress=show_progress,
+        cache=VectorCache(store.get_embeddings, store.save_embeddings),
     )
-    for q, (c, conf) in zip(all_quotes, cats):
-        q.category, q.confidence = c, conf
-    report.categories = dict(sorted(_count(c for c, _ in cats).items()))
-    step("categorize", 0.75, "categorized quotes")
-
-    # 4. NPS (before themes: nps_score themes are grouped by class)
-    results = nps_mod.extract(all_quotes)
-    report.nps = {r.interview_id: r.score for r in results}
-    answered = {q.interview_id for q in all_quotes if nps_mod.is_nps_question(q.question)}
-    missing_nps = sorted(answered - set(report.nps))
-    if missing_nps:
-        names = {i.id: i.file_name for i in interviews}
-        report.messages.append(
-            "recommendation question asked but no 0-10 score found in: "
-            + ", ".join(names.get(i, str(i)) for i in missing_nps)
-        )
-
-    # 5. Themes (ids matched to the previous run's)
-    previous = store.machine_themes()
-    # Themes a researcher has touched (renamed, tagged, quotes moved into them) keep their id
-    # whenever any of their quotes is still together.
-    protected = set(store.current_edits("theme")) | {
-        str(e["theme_id"]) for e in store.current_edits("quote").values() if e.get("theme_id")
-    }
-    participants = {i.id: (i.participant or i.file_name) for i in interviews}
-    theme_list = themes_mod.build_themes(
-        all_quotes, quote_vecs, previous=previous, nps_scores=report.nps, participants=participants,
-        options=theme_options, protected=protected,
-    )
-    prev_ids = {t.id for t in previous}
-    report.themes = len(theme_list)
-    report.reused_theme_ids = sum(1 for t in theme_list if t.id in prev_ids)
-    report.themed_quotes = sum(len(t.quote_ids) for t in theme_list)
-    step("themes", 0.95, f"{len(theme_list)} themes")
-
-    # 6. Write everything in one transaction.
-    with store.transaction():
-        store.save_quotes(all_quotes)
-        store.save_categories((q.id, q.category, q.confidence) for q in all_quotes)
-        store.save_themes(theme_list)
-        store.save_nps([r.row() for r in results])
-    if report.unthemed_share > 0.15:
-        report.messages.append(f"{report.unthemed} of {report.quotes} quotes ({report.unthemed_share:.0%}) fit no theme")
-    step("write", 1.0, f"mined {report.quotes} quotes into {report.themes} themes")
+    started = time.perf_counter()
+    save_mining(store, result)
+    report = result.report
+    if result.quotes:
+        report.seconds["write"] = round(time.perf_counter() - started, 3)
+        if on_progress:
+            on_progress(1.0, f"mined {report.quotes} quotes into {report.themes} themes")
     return report
 
 
-def _count(items) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for x in items:
-        out[x] = out.get(x, 0) + 1
-    return out
+def save_mining(store: Store, result: MiningResult) -> None:
+    """Replace the machine quotes, categories, themes and NPS with `result`, in one transaction."""
+    with store.transaction():
+        store.save_quotes(result.quotes)
+        store.save_categories((q.id, q.category, q.confidence) for q in result.quotes)
+        store.save_themes(result.themes)
+        store.save_nps([r.row() for r in result.nps])
+
+
+# =============================================================================================
+# The whole job: add -> transcribe -> mine -> personas -> export, for the CLI, the worker and eval
+# =============================================================================================
+
+STEPS = ("add", "transcribe", "mine", "personas", "export")
+STEP_TITLES = {"add": "Add", "transcribe": "Transcribe", "mine": "Mine themes",
+               "personas": "Suggest personas", "export": "Export"}
+# Share of a job's progress bar each step gets (transcription dominates), normalised over the
+# steps a job runs: the worker's `process` job (transcribe, mine, personas) gets 0.7/0.27/0.03.
+STEP_SHARES = {"add": 0.02, "transcribe": 0.7, "mine": 0.27, "personas": 0.03, "export": 0.03}
+# What `export` writes into the job's folder: (format, file or folder name).
+EXPORT_FILES = (("md", "report.md"), ("html", "report.html"), ("pdf", "report.pdf"),
+                ("json", "study.json"), ("csv", "quotes.csv"), ("transcripts", "transcripts"))
+StepProgress = Callable[[str, float, str], None]  # (step, fraction of that step, message)
+
+
+@dataclass
+class ProcessRequest:
+    """What a `process` job does. `steps` run in STEPS order; the rest configures them."""
+
+    steps: tuple[str, ...] = STEPS
+    paths: list[str] = field(default_factory=list)  # add: files or folders
+    participant: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    ids: list[int] | None = None  # transcribe: these interviews (None: every one not done yet)
+    options: transcribe.TranscribeOptions | None = None
+    n_speakers: int = 2
+    embed_model: str | None = None  # mine: ignored when a Miner is passed to `process`
+    export_dir: Path | None = None
+    strict: bool = False  # raise after a step that reported per-file errors (evaluate)
+    show_progress: bool = False  # terminal progress bars (transcription)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.steps if s not in STEPS]
+        if unknown:
+            raise ValueError(f"unknown step(s) {', '.join(unknown)} (known: {', '.join(STEPS)})")
+        if "export" in self.steps and self.export_dir is None:
+            raise ValueError("the export step needs an export_dir")
+
+
+@dataclass
+class ProcessResult:
+    """What each step did (None: the step did not run)."""
+
+    added: Report | None = None
+    transcribed: Report | None = None
+    mined: MineReport | None = None
+    themes_found: int | None = None  # themes as the researcher sees them (edits applied)
+    personas: list[Persona] | None = None
+    exported: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[str]:
+        """Per-file problems (a bad file, a failed transcription): the job itself still ran."""
+        return [*(self.added.errors if self.added else []), *(self.transcribed.errors if self.transcribed else [])]
+
+    def summary(self) -> str:
+        """One line per step run, joined: what the worker shows as the job's message."""
+        parts = []
+        if self.added is not None:
+            parts.append(f"{_plural(len(self.added.added), 'file')} added")
+        if self.transcribed is not None:
+            parts.append(f"{_plural(len(self.transcribed.done), 'interview')} transcribed")
+        if self.mined is not None:
+            notes = self.mined.messages  # advice, e.g. "no score found in X"
+            parts.append(f"{_plural(self.themes_found or 0, 'theme')} found"
+                         + (f" (note: {'; '.join(notes)})" if notes else ""))
+        if self.personas is not None:
+            parts.append(f"{_plural(len(self.personas), 'persona')} suggested")
+        if self.exported:
+            parts.append(f"{_plural(len(self.exported), 'file')} exported")
+        return "; ".join(parts)
+
+
+def process(
+    store: Store,
+    request: ProcessRequest,
+    miner: Miner | None = None,
+    on_progress: StepProgress | None = None,
+    on_step: Callable[[str, ProcessResult], None] | None = None,
+) -> ProcessResult:
+    """Run the requested steps in order: the one orchestrator behind `interview-miner run`, the
+    worker's jobs and `evaluate`. Mining and persona suggestion use `miner` (a default one, with
+    `request.embed_model`, when None). `on_progress(step, fraction, message)` reports inside a
+    step (`overall_progress` turns it into one bar); `on_step(step, result_so_far)` is called as
+    each step ends. Raises for a failure of a whole step (a missing model); per-file problems are
+    collected in `result.errors` (raised at once with `request.strict`).
+    """
+    if miner is None and {"mine", "personas"} & set(request.steps):
+        miner = Miner(embed_model=request.embed_model)
+    result = ProcessResult()
+    for step in (s for s in STEPS if s in request.steps):
+        def progress(fraction: float, message: str, step: str = step) -> None:
+            if on_progress:
+                on_progress(step, fraction, message)
+
+        started = time.perf_counter()
+        _run_step(store, step, request, miner, progress, result)
+        result.seconds[step] = round(time.perf_counter() - started, 3)
+        if request.strict and result.errors:
+            raise InterviewMinerError("; ".join(result.errors))
+        if on_step:
+            on_step(step, result)
+    return result
+
+
+def _run_step(store: Store, step: str, request: ProcessRequest, miner: Miner | None,
+              progress: Progress, result: ProcessResult) -> None:
+    if step == "add":
+        progress(0.0, f"adding {_plural(len(request.paths), 'path')}")
+        result.added = add_files(store, request.paths, request.participant, request.metadata)
+        progress(1.0, f"{len(result.added.added)} added")
+    elif step == "transcribe":
+        progress(0.0, "loading the speech model")
+        result.transcribed = transcribe_interviews(
+            store, request.ids or None, request.options or transcribe.TranscribeOptions(),
+            n_speakers=request.n_speakers, show_progress=request.show_progress, on_progress=progress,
+        )
+        progress(1.0, f"{len(result.transcribed.done)} transcribed")
+    elif step == "mine":
+        progress(0.0, "reading transcripts")
+        result.mined = mine(store, on_progress=progress, miner=miner)
+        result.themes_found = len(store.themes())
+        progress(1.0, "themes ready")
+    elif step == "personas":
+        progress(0.0, "grouping participants")
+        result.personas = persona_review.suggest_and_save(store, miner=miner)
+        progress(1.0, _plural(len(result.personas), "persona"))
+    elif step == "export":
+        from . import export as exporting  # Jinja and the PDF writer: imported only when exporting
+
+        out = Path(request.export_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for n, (fmt, name) in enumerate(EXPORT_FILES):
+            progress(n / len(EXPORT_FILES), f"writing {name}")
+            result.exported += exporting.export_study(store, fmt, out / name)
+        progress(1.0, f"wrote {len(EXPORT_FILES)} exports to {out}")
+
+
+def overall_progress(on_progress: Progress, steps: tuple[str, ...] | list[str]) -> StepProgress:
+    """One progress bar over `steps`: each step's fraction is scaled into its share
+    (STEP_SHARES) and its message prefixed with the step's title."""
+    run = [s for s in STEPS if s in steps]
+    total = sum(STEP_SHARES[s] for s in run) or 1.0
+    spans, lo = {}, 0.0
+    for s in run:
+        spans[s] = (lo, lo + STEP_SHARES[s] / total)
+        lo = spans[s][1]
+
+    def report(step: str, fraction: float, message: str) -> None:
+        lo, hi = spans[step]
+        title = STEP_TITLES[step]
+        on_progress(lo + (hi - lo) * max(0.0, min(1.0, fraction)), f"{title}: {message}" if message else title)
+
+    return report
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -27,7 +27,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from . import overlay
-from .models import Interview, Persona, PersonaField, Quote, Segment, Theme, Word
+from .models import Interview, Job, Persona, PersonaField, Quote, Segment, Theme, TranscriptionState, Word
 from .overlay import Edit
 
 DEFAULT_DB = "interview_miner.db"
@@ -340,11 +340,17 @@ class Store:
     # Transcription progress (resume)
     # -----------------------------------------------------------------------------------------
 
-    def get_transcription(self, interview_id: int) -> dict[str, Any] | None:
+    def get_transcription(self, interview_id: int) -> TranscriptionState | None:
         try:
-            return dict(self.db["transcriptions"].get(interview_id))
+            row = dict(self.db["transcriptions"].get(interview_id))
         except sqlite_utils.db.NotFoundError:
             return None
+        return TranscriptionState(
+            interview_id=row["interview_id"], run_key=row["run_key"], model=row["model"],
+            settings=row["settings"], committed_until=row["committed_until"] or 0.0,
+            completed=bool(row["completed"]), speakers_done=bool(row["speakers_done"]),
+            updated_at=row["updated_at"],
+        )
 
     def set_transcription(self, interview_id: int, **fields: Any) -> None:
         fields["interview_id"] = interview_id
@@ -390,20 +396,13 @@ class Store:
         with self.transaction() as db:
             db["jobs"].update(job_id, fields)
 
-    def get_job(self, job_id: int) -> dict[str, Any]:
-        row = dict(self.db["jobs"].get(job_id))
-        row["params"] = json.loads(row["params"] or "{}")
-        return row
+    def get_job(self, job_id: int) -> Job:
+        return _job_from_row(self.db["jobs"].get(job_id))
 
-    def list_jobs(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list_jobs(self, status: str | None = None, limit: int = 50) -> list[Job]:
+        """Newest first."""
         where, args = ("status = ?", [status]) if status else (None, [])
-        rows = self.db["jobs"].rows_where(where, args, order_by="id desc", limit=limit)
-        out = []
-        for r in rows:
-            r = dict(r)
-            r["params"] = json.loads(r["params"] or "{}")
-            out.append(r)
-        return out
+        return [_job_from_row(r) for r in self.db["jobs"].rows_where(where, args, order_by="id desc", limit=limit)]
 
     # -----------------------------------------------------------------------------------------
     # Researcher edits: one row per (entity, id, field) change; the newest wins.
@@ -658,6 +657,14 @@ def _segment_from_row(r: dict[str, Any]) -> Segment:
         no_speech_prob=r["no_speech_prob"],
         compression_ratio=r["compression_ratio"],
         flags=json.loads(r["flags"] or "[]"),
+    )
+
+
+def _job_from_row(r: dict[str, Any]) -> Job:
+    return Job(
+        id=r["id"], kind=r["kind"], params=json.loads(r["params"] or "{}"), status=r["status"] or "queued",
+        progress=r["progress"] or 0.0, message=r["message"] or "", error=r["error"], pid=r["pid"],
+        created_at=r["created_at"], updated_at=r["updated_at"],
     )
 
 

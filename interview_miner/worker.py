@@ -10,7 +10,7 @@ exists: `job_state` reports it as `interrupted` and `resume_job` starts it again
 resumes from the segments already stored; mining simply runs again.
 
     >>> job = start_job("study.db", "process", {"hotwords": "ClinicFlow"})
-    >>> Store("study.db").get_job(job)["status"]
+    >>> Store("study.db").get_job(job).status
     'running'
 
 Job params: `transcribe` and `process` take TranscribeOptions fields (`model`, `language`,
@@ -30,21 +30,25 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from . import pipeline, transcribe
 from .errors import InterviewMinerError
+from .mining import Miner
+from .models import Job
 from .store import Store
 
-KINDS = ("transcribe", "mine", "personas", "process")
-KIND_TITLES = {
-    "transcribe": "Transcribe",
-    "mine": "Mine themes",
-    "personas": "Suggest personas",
-    "process": "Process everything",
+# Each kind of job is `pipeline.process` over these steps (one orchestrator for the CLI, the
+# worker and evaluate); `process` is the whole job short of adding files and exporting.
+KIND_STEPS = {
+    "transcribe": ("transcribe",),
+    "mine": ("mine",),
+    "personas": ("personas",),
+    "process": ("transcribe", "mine", "personas"),
 }
+KINDS = tuple(KIND_STEPS)
+KIND_TITLES = {kind: pipeline.STEP_TITLES.get(kind, "Process everything") for kind in KINDS}
 # States shown to users. `queued`/`running`/`done`/`failed`/`stopped` are written by the worker;
 # `interrupted` is derived: the row says running (or queued) but its process is gone.
 ACTIVE = ("queued", "running")
-# Share of a `process` job's progress bar given to each step (transcription dominates).
-PROCESS_STEPS = (("transcribe", 0.0, 0.7), ("mine", 0.7, 0.97), ("personas", 0.97, 1.0))
 PROGRESS_EVERY_S = 0.5  # at most this often a progress write to the jobs table
 _children: dict[int, subprocess.Popen] = {}  # workers this process started (polled, so never zombies)
 
@@ -89,7 +93,7 @@ def _launch_unless_active(db_path: str | os.PathLike, prepare: Callable[[Store],
         with store.transaction():
             active = active_job(store)
             if active:
-                return active["id"]
+                return active.id
             job_id = prepare(store)
         _launch(store, db_path, job_id)
         return job_id
@@ -100,8 +104,8 @@ def _launch_unless_active(db_path: str | os.PathLike, prepare: Callable[[Store],
 def stop_job(store: Store, job_id: int) -> bool:
     """Ask a running worker to stop (it records `stopped`; resume it later). False if not running."""
     job = store.get_job(job_id)
-    pid = job.get("pid")
-    if job["status"] not in ACTIVE or not pid_alive(pid):
+    pid = job.pid
+    if job.status not in ACTIVE or not pid_alive(pid):
         return False
     try:
         os.killpg(int(pid), signal.SIGTERM)
@@ -113,15 +117,15 @@ def stop_job(store: Store, job_id: int) -> bool:
     return True
 
 
-def job_state(job: dict[str, Any]) -> str:
+def job_state(job: Job) -> str:
     """queued | running | done | failed | stopped | interrupted (running, but its process is gone)."""
-    status = job.get("status") or "queued"
-    if status in ACTIVE and not pid_alive(job.get("pid")):
+    status = job.status or "queued"
+    if status in ACTIVE and not pid_alive(job.pid):
         return "interrupted"
     return status
 
 
-def active_job(store: Store) -> dict[str, Any] | None:
+def active_job(store: Store) -> Job | None:
     """The job running (or about to) for this study, if any."""
     for job in store.list_jobs(limit=20):
         if job_state(job) in ACTIVE:
@@ -129,9 +133,9 @@ def active_job(store: Store) -> dict[str, Any] | None:
     return None
 
 
-def recent_jobs(store: Store, limit: int = 5) -> list[dict[str, Any]]:
-    """Newest first, each with its derived `state`."""
-    return [{**job, "state": job_state(job)} for job in store.list_jobs(limit=limit)]
+def recent_jobs(store: Store, limit: int = 5) -> list[tuple[Job, str]]:
+    """Newest first, each job with its derived state (see `job_state`)."""
+    return [(job, job_state(job)) for job in store.list_jobs(limit=limit)]
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -193,14 +197,15 @@ def _launch(store: Store, db_path: str, job_id: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_job(store: Store, job_id: int) -> dict[str, Any]:
+def run_job(store: Store, job_id: int, miner: Miner | None = None) -> Job:
     """Execute one job, writing progress to its row; returns the final row. Never raises for a
-    failure of the work itself: the row says `failed` and why."""
+    failure of the work itself: the row says `failed` and why. `miner` mines and suggests
+    personas (a default one, with the job's `embed_model`, when None)."""
     job = store.get_job(job_id)
-    if job["status"] == "running" and job.get("pid") not in (None, os.getpid()) and pid_alive(job["pid"]):
+    if job.status == "running" and job.pid not in (None, os.getpid()) and pid_alive(job.pid):
         return job  # another worker has it
     store.update_job(job_id, status="running", pid=os.getpid(), progress=0.0, error=None,
-                     message=f"{KIND_TITLES.get(job['kind'], job['kind'])}: starting")
+                     message=f"{KIND_TITLES.get(job.kind, job.kind)}: starting")
     report = _Reporter(store, job_id)
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -211,11 +216,12 @@ def run_job(store: Store, job_id: int) -> dict[str, Any]:
     if in_main:
         signal.signal(signal.SIGTERM, on_term)
     try:
-        problems = _run(store, job["kind"], job["params"], report)
+        request = process_request(job.kind, job.params)
+        result = pipeline.process(store, request, miner=miner,
+                                  on_progress=pipeline.overall_progress(report, request.steps))
         report.flush()
-        message = report.summary or "done"
-        store.update_job(job_id, status="done", progress=1.0, message=message,
-                         error="\n".join(problems) if problems else None)
+        store.update_job(job_id, status="done", progress=1.0, message=result.summary() or "done",
+                         error="\n".join(result.errors) if result.errors else None)
     except JobStopped:
         store.update_job(job_id, status="stopped", message=f"stopped at {report.last_message or 'start'}")
     except InterviewMinerError as e:
@@ -227,6 +233,19 @@ def run_job(store: Store, job_id: int) -> dict[str, Any]:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
     return store.get_job(job_id)
+
+
+def process_request(kind: str, params: dict[str, Any]) -> pipeline.ProcessRequest:
+    """The `pipeline.process` request for a job of this kind with these params (see the module
+    docstring; unknown params are ignored, so an old row still runs)."""
+    if kind not in KIND_STEPS:
+        raise InterviewMinerError(f"unknown job kind {kind!r}")
+    known = {f.name for f in dataclasses.fields(transcribe.TranscribeOptions)}
+    options = transcribe.TranscribeOptions(**{k: v for k, v in params.items() if k in known and v is not None})
+    return pipeline.ProcessRequest(
+        steps=KIND_STEPS[kind], ids=params.get("ids") or None, options=options,
+        n_speakers=int(params.get("n_speakers") or 2), embed_model=params.get("embed_model"),
+    )
 
 
 def _in_main_thread() -> bool:
@@ -243,7 +262,6 @@ class _Reporter:
         self.last_write = 0.0
         self.pending: tuple[float, str] | None = None
         self.last_message = ""
-        self.summary = ""
 
     def __call__(self, fraction: float, message: str) -> None:
         self.last_message = message
@@ -257,70 +275,6 @@ class _Reporter:
             self.store.update_job(self.job_id, progress=round(fraction, 4), message=message)
             self.pending = None
             self.last_write = time.monotonic()
-
-    def scaled(self, lo: float, hi: float, prefix: str) -> Callable[[float, str], None]:
-        return lambda f, m: self(lo + (hi - lo) * max(0.0, min(1.0, f)), f"{prefix}: {m}" if m else prefix)
-
-
-def _run(store: Store, kind: str, params: dict[str, Any], report: _Reporter) -> list[str]:
-    """Dispatch by kind; returns per-file problems (the job still counts as done)."""
-    steps = [s for s in PROCESS_STEPS] if kind == "process" else [(kind, 0.0, 1.0)]
-    problems: list[str] = []
-    summaries: list[str] = []
-    for step, lo, hi in steps:
-        if step not in STEPS:
-            raise InterviewMinerError(f"unknown job kind {kind!r}")
-        summary, step_problems = STEPS[step](store, params, report.scaled(lo, hi, KIND_TITLES[step]))
-        summaries.append(summary)
-        problems += step_problems
-    report.summary = "; ".join(filter(None, summaries))
-    return problems
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _step_transcribe(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
-    from . import pipeline, transcribe
-
-    known = {f.name for f in dataclasses.fields(transcribe.TranscribeOptions)}
-    options = transcribe.TranscribeOptions(**{k: v for k, v in params.items() if k in known and v is not None})
-    progress(0.0, "loading the speech model")
-    result = pipeline.transcribe_interviews(
-        store, params.get("ids") or None, options, n_speakers=int(params.get("n_speakers") or 2),
-        on_progress=progress,
-    )
-    progress(1.0, f"{len(result.done)} transcribed")
-    return f"{_plural(len(result.done), 'interview')} transcribed", list(result.errors)
-
-
-def _step_mine(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
-    from . import pipeline
-
-    progress(0.0, "reading transcripts")
-    result = pipeline.mine(store, embed_model=params.get("embed_model"), on_progress=progress)
-    progress(1.0, "themes ready")
-    notes = list(getattr(result, "messages", None) or [])  # advice, e.g. "no score found in X"
-    summary = f"{_plural(len(store.themes()), 'theme')} found"
-    return summary + (f" (note: {'; '.join(notes)})" if notes else ""), list(getattr(result, "errors", None) or [])
-
-
-def _step_personas(store: Store, params: dict[str, Any], progress) -> tuple[str, list[str]]:
-    from . import persona_review
-
-    progress(0.0, "grouping participants")
-    found = persona_review.suggest_and_save(store)
-    progress(1.0, _plural(len(found), "persona"))
-    return f"{_plural(len(found), 'persona')} suggested", []
-
-
-Step = Callable[[Store, dict[str, Any], Callable[[float, str], None]], tuple[str, list[str]]]
-STEPS: dict[str, Step] = {
-    "transcribe": _step_transcribe,
-    "mine": _step_mine,
-    "personas": _step_personas,
-}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         job = run_job(store, args.job)
     finally:
         store.close()
-    return 0 if job["status"] == "done" else 1
+    return 0 if job.status == "done" else 1
 
 
 if __name__ == "__main__":

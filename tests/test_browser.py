@@ -85,9 +85,9 @@ def server(tmp_path, corpus):
         log.close()
         s = Store(db)  # workers run in their own sessions: stop any still running
         for job in s.list_jobs():
-            if job["status"] in ("queued", "running") and job["pid"]:
+            if job.status in ("queued", "running") and job.pid:
                 try:
-                    os.killpg(job["pid"], signal.SIGTERM)
+                    os.killpg(job.pid, signal.SIGTERM)
                 except OSError:
                     pass
         s.close()
@@ -163,7 +163,7 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
     expect(page.get_by_text(re.compile("personas? suggested"))).to_be_visible(timeout=PROCESS_TIMEOUT_MS)
     settle(page)
     job = store.list_jobs()[0]
-    assert (job["kind"], job["status"], job["error"]) == ("process", "done", None)
+    assert (job.kind, job.status, job.error) == ("process", "done", None)
     assert store.get_interview(added.id).status == "transcribed"
     assert store.quotes(added.id), "the new interview was mined"
     themes = store.themes()

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from interview_miner import cli, evaluate
+from interview_miner.mining import Miner
 from interview_miner.store import Store
+from stages import HashEmbedder
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
@@ -47,6 +49,20 @@ def test_heldout_reference_transcripts_meet_category_and_nps_targets():
     assert r["nps_accuracy"] == 1.0
     assert r["unthemed_sentence_share"] <= 0.3
     assert r["coverage"] >= 0.95
+
+
+def test_evaluate_scores_the_stages_of_the_miner_it_is_given():
+    """A Miner passed in is the one evaluated: here one that calls every quote `other`, finds no
+    themes and reads no NPS score (no model needed), so the scores must say exactly that."""
+    blind = Miner(embedder=HashEmbedder(), categorizer=lambda quotes, *rest: [("other", 1.0)] * len(quotes),
+                  themer=lambda quotes, vectors, **context: [], nps_extractor=lambda quotes: [])
+    r = evaluate.evaluate(HELDOUT, reference=True, miner=blind)
+    assert r["quotes"] > 0 and r["themes"] == 0
+    assert r["unthemed_quote_share"] == 1.0 and r["unthemed_sentence_share"] == 1.0
+    assert set(r["category_f1"]) >= {"other"} and all(f == 0.0 for c, f in r["category_f1"].items() if c != "other")
+    assert r["nps_accuracy"] == 0.0 and all(v["mined"] is None for v in r["nps"].values())
+    with pytest.raises(ValueError):
+        evaluate.evaluate(HELDOUT, reference=True, embed_model="all-MiniLM-L6-v2", miner=blind)
 
 
 @pytest.mark.slow

@@ -14,14 +14,18 @@ import pytest
 
 from interview_miner import categorize, embed, evaluate, nps, pipeline, quotes as quotes_mod, themes
 from interview_miner.errors import ModelNotFoundError
+from interview_miner.mining import Miner
 from interview_miner.models import CATEGORIES, INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Theme, Word
 from interview_miner.store import Store
+from stages import HashEmbedder
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
 
-def add_interview(store: Store, turns: list[tuple[str, str]], key: str, language: str = "en") -> Interview:
-    """An interview from (speaker, text) turns; times at 2.5 words a second, words spread."""
+def spoken(turns: list[tuple[str, str]], key: str, language: str = "en", interview_id: int | None = None,
+           ) -> tuple[Interview, list[Segment]]:
+    """A transcribed interview and its segments from (speaker, text) turns; times at 2.5 words a
+    second, words spread."""
     clock, segs = 0.0, []
     for speaker, text in turns:
         toks = text.split()
@@ -30,10 +34,17 @@ def add_interview(store: Store, turns: list[tuple[str, str]], key: str, language
         words = [Word(clock + i * step, clock + (i + 1) * step, " " + t) for i, t in enumerate(toks)]
         segs.append(Segment(start=clock, end=clock + dur, text=" " + text, speaker=speaker, words=words))
         clock += dur + 0.4
-    interview = store.add_interview(Interview(
-        id=None, content_hash=hashlib.sha256(key.encode()).hexdigest(), file_name=f"{key}.txt", kind="transcript",
-        duration=clock, language=language, status="transcribed",
-    ))
+    interview = Interview(
+        id=interview_id, content_hash=hashlib.sha256(key.encode()).hexdigest(), file_name=f"{key}.txt",
+        kind="transcript", duration=clock, language=language, status="transcribed",
+    )
+    return interview, segs
+
+
+def add_interview(store: Store, turns: list[tuple[str, str]], key: str, language: str = "en") -> Interview:
+    """`spoken`, stored."""
+    interview, segs = spoken(turns, key, language)
+    interview = store.add_interview(interview)
     store.replace_segments(interview.id, segs)
     return interview
 
@@ -44,12 +55,19 @@ def import_heldout(store: Store, names=("hold01", "hold02", "hold03", "hold04"))
 
 
 @pytest.fixture(scope="module")
-def mined_db(tmp_path_factory) -> Path:
+def miner() -> Miner:
+    """One long-lived Miner with the default stages for the module, as a worker keeps one: the
+    categorizer embeds its prototypes once, not once per fresh study."""
+    return Miner()
+
+
+@pytest.fixture(scope="module")
+def mined_db(tmp_path_factory, miner) -> Path:
     """A study with the four held-out interviews, mined once (embeddings cached in it)."""
     path = tmp_path_factory.mktemp("mined") / "study.db"
     s = Store(path)
     import_heldout(s)
-    pipeline.mine(s)
+    pipeline.mine(s, miner=miner)
     s.close()
     return path
 
@@ -146,12 +164,12 @@ QA = [
 ]
 
 
-def test_categories_on_realistic_question_answer_pairs(store):
+def test_categories_on_realistic_question_answer_pairs(store, miner):
     turns = []
     for q, a, _ in QA:
         turns += [(INTERVIEWER, q), (PARTICIPANT, a)]
     add_interview(store, turns, "billwise")
-    pipeline.mine(store)
+    pipeline.mine(store, miner=miner)
     got = {q.text: (q.category, q.confidence) for q in store.quotes()}
     for _, answer, want in QA:
         assert got[answer][0] == want, (answer, got[answer])
@@ -159,7 +177,66 @@ def test_categories_on_realistic_question_answer_pairs(store):
     assert store.nps()[1]["score"] == 8
 
 
-def test_question_is_strongest_but_quote_decides_probes(store):
+def test_miner_mines_plain_dataclasses_without_a_store(miner):
+    """No SQLite anywhere: interviews and segments in, a MiningResult out; a second call on the
+    same Miner finds every vector in its own cache and reuses the categorizer's prototypes."""
+    turns = [t for q, a, _ in QA for t in ((INTERVIEWER, q), (PARTICIPANT, a))]
+    interview, segments = spoken(turns, "no-store", interview_id=7)
+    first = miner.mine([interview], {7: segments})
+    assert {q.text: q.category for q in first.quotes} == {a: want for _, a, want in QA}
+    assert all(q.interview_id == 7 and 0.0 < q.confidence <= 1.0 for q in first.quotes)
+    assert [(r.interview_id, r.score) for r in first.nps] == [(7, 8)]
+    assert first.report.quotes == len(QA) and first.report.nps == {7: 8}
+    assert first.report.themes == len(first.themes)
+    prototypes = miner.categorizer.model
+    second = miner.mine([interview], {7: segments})
+    assert second.report.embedded == 0 and second.report.cached == 2 * len(QA)  # every answer and question
+    assert miner.categorizer.model is prototypes
+    assert [q.category for q in second.quotes] == [q.category for q in first.quotes]
+
+
+def test_stages_passed_to_the_miner_are_the_ones_used(store):
+    """A categorizer and a themer passed in replace the defaults (no monkeypatching); pipeline.mine
+    hands them the researcher's corrections and the study's embedding cache."""
+    turns = [t for q, a, _ in QA[:4] for t in ((INTERVIEWER, q), (PARTICIPANT, a))]
+    add_interview(store, turns, "custom")
+    calls = []
+
+    def everything_is_usage(quotes, quote_vecs, question_vecs, encode, corrections):
+        calls.append(dict(corrections))
+        return [(corrections.get(q.id, "usage"), 0.5) for q in quotes]
+
+    def one_theme_per_category(quotes, vectors, *, previous, nps_scores, participants, protected):
+        by_category = {}
+        for q in quotes:
+            by_category.setdefault(q.category, []).append(q.id)
+        return [Theme(id=f"t_{c}", category=c, label=c.title(), quote_ids=sorted(ids),
+                      representative_quote_id=min(ids), n_participants=1) for c, ids in sorted(by_category.items())]
+
+    embedder = HashEmbedder()
+    custom = Miner(embedder=embedder, categorizer=everything_is_usage, themer=one_theme_per_category)
+    report = pipeline.mine(store, miner=custom)
+    assert {q.category for q in store.quotes()} == {"usage"} and report.categories == {"usage": 4}
+    assert [t.id for t in store.themes()] == ["t_usage"] and report.themes == 1 and report.unthemed == 0
+    assert len(store.get_embeddings(embedder.name, [embed.text_hash(t) for t in embedder.encoded])) == len(
+        set(embedder.encoded))  # computed by the custom embedder, cached in the study
+    first = store.quotes()[0]
+    store.add_edit("quote", first.id, "category", "fear")
+    report = pipeline.mine(store, miner=custom)
+    assert calls[-1] == {first.id: "fear"} and report.corrections == 1 and report.embedded == 0
+    assert sorted(t.id for t in store.machine_themes()) == ["t_fear", "t_usage"]
+
+
+def test_a_miner_and_its_own_settings_are_not_mixed(store):
+    with pytest.raises(ValueError):
+        Miner(embedder=HashEmbedder(), embed_model="all-MiniLM-L6-v2")
+    with pytest.raises(ValueError):
+        Miner(themer=lambda quotes, vectors, **context: [], theme_options=themes.ThemeOptions())
+    with pytest.raises(ValueError):
+        pipeline.mine(store, embed_model="all-MiniLM-L6-v2", miner=Miner())
+
+
+def test_question_is_strongest_but_quote_decides_probes(store, miner):
     # A probe ("Tell me more.") inherits the topic; an acknowledgement is no question at all.
     add_interview(store, [
         (INTERVIEWER, "What made you hesitate before buying?"),
@@ -169,11 +246,11 @@ def test_question_is_strongest_but_quote_decides_probes(store):
         (INTERVIEWER, "Right."),
         (PARTICIPANT, "And legal wanted to review the contract first, which took weeks."),
     ], "probe")
-    pipeline.mine(store)
+    pipeline.mine(store, miner=miner)
     assert [q.category for q in store.quotes()] == ["objection"] * 3
 
 
-def test_corrections_are_kept_and_move_similar_quotes(store):
+def test_corrections_are_kept_and_move_similar_quotes(store, miner):
     a = add_interview(store, [
         (INTERVIEWER, "Is there anything you wish the product did better?"),
         (PARTICIPANT, "I'd love a report showing which clients cancel their bookings most often."),
@@ -186,14 +263,14 @@ def test_corrections_are_kept_and_move_similar_quotes(store):
         (INTERVIEWER, "What's your role there?"),
         (PARTICIPANT, "I look after the front desk team."),
     ], "corr-b")
-    pipeline.mine(store)
+    pipeline.mine(store, miner=miner)
     before = {q.text: q for q in store.quotes()}
     wish_a = store.quotes(a.id)[0]
     wish_b = store.quotes(b.id)[0]
     role_b = store.quotes(b.id)[1]
     assert wish_a.category == wish_b.category == "other"
     store.add_edit("quote", wish_a.id, "category", "objection")
-    report = pipeline.mine(store)
+    report = pipeline.mine(store, miner=miner)
     assert report.corrections == 1
     after = {q.id: q for q in store.quotes()}
     assert after[wish_a.id].category == "objection" and after[wish_a.id].confidence == 1.0
@@ -233,9 +310,9 @@ def _theme_snapshot(store: Store):
             for t in store.machine_themes()]
 
 
-def test_themes_are_deterministic(mined):
+def test_themes_are_deterministic(mined, miner):
     first = _theme_snapshot(mined)
-    report = pipeline.mine(mined)
+    report = pipeline.mine(mined, miner=miner)
     assert _theme_snapshot(mined) == first
     assert report.reused_theme_ids == report.themes == len(first) > 5
     for t in mined.themes():
@@ -259,10 +336,10 @@ def test_unthemed_share_is_bounded(mined):
     assert unthemed / len(qs) <= 0.15
 
 
-def test_theme_ids_and_edits_survive_a_new_interview(tmp_path):
+def test_theme_ids_and_edits_survive_a_new_interview(tmp_path, miner):
     s = Store(tmp_path / "study.db")
     import_heldout(s, ["hold01", "hold02", "hold03"])
-    pipeline.mine(s)
+    pipeline.mine(s, miner=miner)
     old = {t.id: t for t in s.machine_themes()}
     target = max(old.values(), key=lambda t: (len(t.quote_ids), t.id))
     other = next(t for t in old.values() if t.id != target.id and t.category == target.category) \
@@ -275,7 +352,7 @@ def test_theme_ids_and_edits_survive_a_new_interview(tmp_path):
     unthemed = next((q for q in s.quotes() if q.theme_id is None and q.category != "nps_score"), None)
 
     import_heldout(s, ["hold04"])
-    report = pipeline.mine(s)
+    report = pipeline.mine(s, miner=miner)
     new = {t.id: t for t in s.machine_themes()}
     kept = set(old) & set(new)
     assert report.reused_theme_ids == len(kept) >= 0.7 * len(old)
@@ -370,24 +447,24 @@ def test_nps_linked_to_reasons(mined):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_no_participant_speech_is_a_message_not_a_crash(store):
+def test_no_participant_speech_is_a_message_not_a_crash(store, miner):
     add_interview(store, [(INTERVIEWER, "Hello? Can you hear me?"), (INTERVIEWER, "I'll try calling again.")], "silent")
-    report = pipeline.mine(store)
+    report = pipeline.mine(store, miner=miner)
     assert report.quotes == 0 and report.themes == 0
     assert any("no participant speech" in m for m in report.messages)
     assert store.quotes() == [] and store.themes() == []
 
 
-def test_empty_study(store):
-    report = pipeline.mine(store)
+def test_empty_study(store, miner):
+    report = pipeline.mine(store, miner=miner)
     assert report.quotes == 0 and any("transcribe" in m for m in report.messages)
 
 
-def test_single_interview_single_quote(store):
+def test_single_interview_single_quote(store, miner):
     add_interview(store, [(INTERVIEWER, "How did you first hear about us?"),
                           (PARTICIPANT, "A colleague told me about it at a conference.")], "one")
     seen = []
-    report = pipeline.mine(store, on_progress=lambda f, m: seen.append((f, m)))
+    report = pipeline.mine(store, miner=miner, on_progress=lambda f, m: seen.append((f, m)))
     assert report.quotes == 1 and report.themes == 0 and report.unthemed == 1
     (q,) = store.quotes()
     assert q.category == "channel" and q.theme_id is None
@@ -395,12 +472,12 @@ def test_single_interview_single_quote(store):
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
 
 
-def test_thousands_of_identical_quotes(store):
+def test_thousands_of_identical_quotes(store, miner):
     turns = [(INTERVIEWER, "What almost stopped you from buying?")]
     turns += [(PARTICIPANT, "The price was too high for us.")] * 2000
     # Interleave acknowledgements so each answer is its own turn, as in a long repetitive call.
     add_interview(store, [t for pair in zip(turns, [(INTERVIEWER, "Right.")] * len(turns)) for t in pair], "same")
-    report = pipeline.mine(store)
+    report = pipeline.mine(store, miner=miner)
     assert report.quotes == 2000
     assert report.themes == 1 and report.unthemed == 0
     assert len({q.id for q in store.quotes()}) == 2000

@@ -114,7 +114,7 @@ def test_killed_transcription_resumes_without_duplicates_or_loss(tmp_path):
     store = Store(db)
     before = [(s.start, s.end, s.text) for s in store.segments(1, apply_edits=False)]
     progress = store.get_transcription(1)
-    assert not progress["completed"] and progress["committed_until"] == pytest.approx(before[-1][1])
+    assert not progress.completed and progress.committed_until == pytest.approx(before[-1][1])
     assert store.get_interview(1).status == "transcribing"
 
     cli("transcribe", db=db)

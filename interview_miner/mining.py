@@ -1,0 +1,425 @@
+"""Mining as one object with pluggable stages: quotes -> embeddings -> categories -> NPS -> themes.
+
+`Miner` holds the stages, BERTopic-style: each is passed to the constructor and defaults to the
+one this package ships, so a test, a benchmark or a new feature swaps one stage by passing it —
+never by patching a module attribute:
+
+    >>> miner = Miner(themer=lambda quotes, vectors, **context: [])   # no themes at all
+    >>> miner.mine(interviews=[], segments={}).report.quotes
+    0
+
+`Miner.mine` takes plain dataclasses in (interviews, their segments, the previous run's machine
+themes, researcher corrections, protected theme ids) and returns a `MiningResult`; it knows
+nothing of SQLite. `pipeline.mine` reads those inputs from the store and writes the result back in
+one transaction. The one piece of storage the Miner touches is the embedding cache, handed in as a
+`VectorCache` (two functions), so re-mining computes only new sentences.
+
+A Miner is meant to live long (a worker, an evaluation, a test module): its default categorizer
+embeds its prototype sentences once, on first use, and is reused by every later `mine` call.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import categorize as categorize_mod
+from . import embed as embed_mod
+from . import nps as nps_mod
+from . import personas as personas_mod
+from . import quotes as quotes_mod
+from . import themes as themes_mod
+from .models import Interview, Persona, Quote, Segment, Theme
+
+Progress = Callable[[float, str], None]
+Encode = Callable[[list[str]], np.ndarray]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage interfaces (what a replacement stage must look like)
+# ---------------------------------------------------------------------------------------------
+
+
+class Splitter(Protocol):
+    """Quotable units of participant speech in one interview (default `quotes.split_quotes`)."""
+
+    def __call__(self, interview: Interview, segments: list[Segment]) -> list[Quote]: ...
+
+
+class Embedder(Protocol):
+    """Sentence vectors, unit length (default `embed.LazyEmbedder`). `name` keys the cache."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = ..., show_progress: bool = False) -> np.ndarray: ...
+
+
+class CategorizerStage(Protocol):
+    """(category, confidence) per quote. `encode` embeds extra texts through the cache (the
+    default stage embeds its prototype sentences with it); `corrections` maps quote id to the
+    category a researcher set."""
+
+    def __call__(
+        self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray],
+        encode: Encode, corrections: dict[str, str],
+    ) -> list[tuple[str, float]]: ...
+
+
+class Themer(Protocol):
+    """Themes over categorized quotes (default `themes.build_themes`); ids reuse `previous`'s."""
+
+    def __call__(
+        self, quotes: Sequence[Quote], vectors: np.ndarray, *, previous: Sequence[Theme],
+        nps_scores: dict[int, int], participants: dict[int, str], protected: set[str],
+    ) -> list[Theme]: ...
+
+
+NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
+PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
+
+
+@dataclass
+class VectorCache:
+    """Where embeddings are kept between runs, keyed by (model name, sha256 of the text).
+
+    Two plain functions so the Miner never sees the storage: `pipeline` passes the store's
+    `get_embeddings`/`save_embeddings`; the default keeps vectors in memory for the Miner's life.
+    """
+
+    get: Callable[[str, list[str]], dict[str, bytes]]
+    put: Callable[[str, dict[str, bytes], int], None]
+
+    @classmethod
+    def in_memory(cls) -> VectorCache:
+        kept: dict[tuple[str, str], bytes] = {}
+
+        def get(model: str, hashes: list[str]) -> dict[str, bytes]:
+            return {h: kept[model, h] for h in hashes if (model, h) in kept}
+
+        def put(model: str, vectors: dict[str, bytes], dim: int) -> None:
+            kept.update({(model, h): v for h, v in vectors.items()})
+
+        return cls(get, put)
+
+
+class ZeroShotCategorizer:
+    """The default categorizer stage: `categorize.Categorizer` (question and quote prototypes,
+    cue words) plus re-scoring from researcher corrections. The prototype vectors are embedded on
+    the first call and kept, so a long-lived Miner pays for them once."""
+
+    def __init__(self) -> None:
+        self.model: categorize_mod.Categorizer | None = None
+
+    def __call__(
+        self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray],
+        encode: Encode, corrections: dict[str, str],
+    ) -> list[tuple[str, float]]:
+        if self.model is None:
+            self.model = categorize_mod.Categorizer(encode)
+        return categorize_mod.categorize(
+            quotes, quote_vecs, question_vecs, encode, corrections, categorizer=self.model
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MineReport:
+    """What `mine` did: counts per stage and one line per thing worth telling the user."""
+
+    interviews: int = 0
+    quotes: int = 0
+    embedded: int = 0  # vectors computed this run (the rest came from the cache)
+    cached: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    corrections: int = 0
+    themes: int = 0
+    themed_quotes: int = 0
+    reused_theme_ids: int = 0
+    nps: dict[int, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def unthemed(self) -> int:
+        return self.quotes - self.themed_quotes
+
+    @property
+    def unthemed_share(self) -> float:
+        return self.unthemed / self.quotes if self.quotes else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "interviews": self.interviews, "quotes": self.quotes, "embedded": self.embedded,
+            "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
+            "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
+            "reused_theme_ids": self.reused_theme_ids, "nps": self.nps, "seconds": self.seconds,
+            "messages": self.messages,
+        }
+
+
+@dataclass
+class MiningResult:
+    """Everything one `Miner.mine` produced: quotes (with category and confidence set), themes,
+    NPS per interview, and the report. Empty lists when there was nothing to mine."""
+
+    quotes: list[Quote] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
+    nps: list[nps_mod.NpsResult] = field(default_factory=list)
+    report: MineReport = field(default_factory=MineReport)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Miner
+# ---------------------------------------------------------------------------------------------
+
+
+class Miner:
+    """The mining stages, each replaceable (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        splitter: Splitter | None = None,
+        embedder: Embedder | None = None,
+        cache: VectorCache | None = None,
+        categorizer: CategorizerStage | None = None,
+        themer: Themer | None = None,
+        nps_extractor: NpsExtractor | None = None,
+        persona_grouper: PersonaGrouper | None = None,
+        embed_model: str | None = None,
+        theme_options: themes_mod.ThemeOptions | None = None,
+    ) -> None:
+        """`embed_model` (a sentence-transformers name or folder) and `theme_options` configure the
+        default embedder and themer; pass either only when not passing that stage itself."""
+        if embedder is not None and embed_model is not None:
+            raise ValueError("pass either an embedder or an embed_model, not both")
+        if themer is not None and theme_options is not None:
+            raise ValueError("pass either a themer or theme_options, not both")
+        self.splitter: Splitter = splitter or quotes_mod.split_quotes
+        self._embedder = embedder
+        self.embed_model = embed_model
+        self.cache = cache or VectorCache.in_memory()
+        self.categorizer: CategorizerStage = categorizer or ZeroShotCategorizer()
+        self.themer: Themer = themer or _default_themer(theme_options)
+        self.nps_extractor: NpsExtractor = nps_extractor or nps_mod.extract
+        self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
+
+    @property
+    def embedder(self) -> Embedder:
+        """Created on first use (so suggesting personas never needs an embedding model); the
+        default resolves the model name at once, so a bad `--embed-model` fails before any work."""
+        if self._embedder is None:
+            self._embedder = embed_mod.LazyEmbedder(self.embed_model)
+        return self._embedder
+
+    def mine(
+        self,
+        interviews: Sequence[Interview],
+        segments: Mapping[int, list[Segment]],
+        previous_themes: Sequence[Theme] = (),
+        corrections: Mapping[str, str] | None = None,
+        protected: Iterable[str] = (),
+        on_progress: Progress | None = None,
+        show_progress: bool = False,
+        cache: VectorCache | None = None,
+    ) -> MiningResult:
+        """Mine every transcribed interview that has segments (`segments[interview.id]`).
+
+        `corrections`: {quote id: category} set by a researcher (ids of quotes not produced this
+        run are ignored). `protected`: theme ids a researcher touched; they keep their id while
+        any of their quotes is still together. `cache` overrides the Miner's vector cache for
+        this call (the pipeline passes the study's). Raises ModelNotFoundError when the
+        embedding model cannot be found.
+        """
+        return _Run(self, cache or self.cache, on_progress, show_progress).mine(
+            interviews, segments, previous_themes, dict(corrections or {}), set(protected)
+        )
+
+    def suggest_personas(
+        self, interviews: Sequence[Interview], quotes: Sequence[Quote], themes: Sequence[Theme],
+        nps: dict[int, dict[str, Any]] | None = None, **options: Any,
+    ) -> list[Persona]:
+        """Group participants into personas with the persona stage (`max_groups`, `previous`, ...
+        are passed through)."""
+        return self.persona_grouper(interviews, quotes, themes, nps, **options)
+
+
+def _default_themer(options: themes_mod.ThemeOptions | None) -> Themer:
+    def themer(quotes, vectors, **context) -> list[Theme]:
+        return themes_mod.build_themes(quotes, vectors, options=options, **context)
+
+    return themer
+
+
+class _Run:
+    """One `Miner.mine` call: the report being filled, the clock, and the cached encoder."""
+
+    def __init__(self, miner: Miner, cache: VectorCache, on_progress: Progress | None, show_progress: bool):
+        self.miner, self.cache = miner, cache
+        self.on_progress, self.show_progress = on_progress, show_progress
+        self.report = MineReport()
+        self.clock = time.perf_counter()
+
+    def progress(self, fraction: float, message: str) -> None:
+        if self.on_progress:
+            self.on_progress(fraction, message)
+
+    def step(self, name: str, fraction: float, message: str) -> None:
+        """Close a timed stage: its seconds go to the report."""
+        t = time.perf_counter()
+        self.report.seconds[name] = round(t - self.clock, 3)
+        self.clock = t
+        self.progress(fraction, message)
+
+    def mine(self, all_interviews: Sequence[Interview], segments: Mapping[int, list[Segment]],
+             previous: Sequence[Theme], corrections: dict[str, str], protected: set[str]) -> MiningResult:
+        report = self.report
+        embedder = self.miner.embedder  # resolves the model name first: a bad one fails before any work
+        interviews = [i for i in all_interviews if i.status == "transcribed" and segments.get(i.id)]
+        pending = [i.file_name for i in all_interviews if i.status != "transcribed"]
+        if pending:
+            report.messages.append(f"not mined yet (not transcribed): {_some(pending)}")
+        report.interviews = len(interviews)
+        self.progress(0.0, f"splitting quotes in {len(interviews)} interviews")
+
+        quotes = self.split(interviews, segments)
+        if not quotes:
+            report.messages.append(
+                "no participant speech to mine: add and transcribe interviews first, or check that "
+                "speakers are labelled (participant vs interviewer)"
+                if not interviews else
+                "no participant speech to mine: every transcribed segment is labelled interviewer or "
+                "unlabelled; fix speaker labels with `interview-miner speakers ID --swap/--set`"
+            )
+            self.step("quotes", 1.0, report.messages[-1])
+            return MiningResult(report=report)
+        self.step("quotes", 0.15, f"{len(quotes)} quotes from {len(interviews)} interviews")
+
+        quote_vecs, question_vecs = self.embed(embedder, quotes)
+        self.step("embed", 0.65, f"embedded {report.embedded} new sentences, {report.cached} from cache")
+
+        self.categorize(embedder, quotes, quote_vecs, question_vecs, corrections)
+        self.step("categorize", 0.75, "categorized quotes")
+
+        # NPS before themes: nps_score themes are grouped by class.
+        nps_results = self.miner.nps_extractor(quotes)
+        report.nps = {r.interview_id: r.score for r in nps_results}
+        answered = {q.interview_id for q in quotes if nps_mod.is_nps_question(q.question)}
+        missing_nps = sorted(answered - set(report.nps))
+        if missing_nps:
+            names = {i.id: i.file_name for i in interviews}
+            report.messages.append(
+                "recommendation question asked but no 0-10 score found in: "
+                + ", ".join(names.get(i, str(i)) for i in missing_nps)
+            )
+
+        theme_list = self.miner.themer(
+            quotes, quote_vecs, previous=previous, nps_scores=report.nps,
+            participants={i.id: (i.participant or i.file_name) for i in interviews}, protected=protected,
+        )
+        prev_ids = {t.id for t in previous}
+        report.themes = len(theme_list)
+        report.reused_theme_ids = sum(1 for t in theme_list if t.id in prev_ids)
+        report.themed_quotes = sum(len(t.quote_ids) for t in theme_list)
+        self.step("themes", 0.95, f"{len(theme_list)} themes")
+        if report.unthemed_share > 0.15:
+            report.messages.append(
+                f"{report.unthemed} of {report.quotes} quotes ({report.unthemed_share:.0%}) fit no theme"
+            )
+        return MiningResult(quotes=quotes, themes=theme_list, nps=nps_results, report=report)
+
+    # -- stages ---------------------------------------------------------------------------------
+
+    def split(self, interviews: list[Interview], segments: Mapping[int, list[Segment]]) -> list[Quote]:
+        quotes: list[Quote] = []
+        silent = []
+        for n, interview in enumerate(interviews):
+            found = self.miner.splitter(interview, segments[interview.id])
+            if not found:
+                silent.append(interview.file_name)
+            quotes += found
+            self.progress(0.15 * (n + 1) / max(1, len(interviews)), f"quotes: {interview.file_name}")
+        self.report.quotes = len(quotes)
+        if silent and quotes:
+            self.report.messages.append(
+                f"no participant speech in {len(silent)} interview(s): {_some(silent)}"
+                " (check speaker labels with `transcript`)"
+            )
+        return quotes
+
+    def encode(self, embedder: Embedder, texts: list[str], cached: dict[str, bytes] | None = None,
+               **kw: Any) -> np.ndarray:
+        """Vectors for `texts`, computing (and caching) only those not cached yet (`cached`: what
+        the caller already read from the cache for these texts)."""
+        if cached is None:
+            cached = self.cache.get(embedder.name, [embed_mod.text_hash(t) for t in texts])
+        vecs, new = embed_mod.embed_texts(texts, embedder, cached, **kw)
+        if new:
+            self.cache.put(embedder.name, new, vecs.shape[1])
+            self.report.embedded += len(new)
+        return vecs
+
+    def embed(self, embedder: Embedder, quotes: list[Quote]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Quote vectors (row i for quotes[i]) and {question text: vector}."""
+        questions = sorted({q.question for q in quotes if q.question})
+        texts = [quotes_mod.embedding_text(q.text) for q in quotes] + questions
+        hashes = [embed_mod.text_hash(t) for t in texts]
+        cached = self.cache.get(embedder.name, hashes)
+        n_missing = len(set(hashes) - set(cached))
+        self.report.cached = len(set(hashes)) - n_missing
+
+        def on_batch(done: int, total: int) -> None:
+            self.progress(0.15 + 0.5 * done / max(1, total), f"embedding {done}/{total} new sentences")
+
+        if n_missing:
+            self.progress(0.15, f"embedding {n_missing} new sentences ({self.report.cached} cached)")
+        vecs = self.encode(embedder, texts, cached, show_progress=self.show_progress, on_batch=on_batch)
+        quote_vecs = vecs[: len(quotes)]
+        # A quote is embedded without its leading fillers; its vector is also filed under the hash
+        # of its full text, so anything looking a quote's vector up by sha256(quote text) finds it.
+        aliases = {
+            embed_mod.text_hash(q.text): embed_mod.to_bytes(v)
+            for q, t, v in zip(quotes, texts, quote_vecs) if t != q.text
+        }
+        if aliases:
+            have = self.cache.get(embedder.name, list(aliases))
+            missing_aliases = {h: b for h, b in aliases.items() if h not in have}
+            if missing_aliases:
+                self.cache.put(embedder.name, missing_aliases, quote_vecs.shape[1])
+        return quote_vecs, {t: vecs[len(quotes) + i] for i, t in enumerate(questions)}
+
+    def categorize(self, embedder: Embedder, quotes: list[Quote], quote_vecs: np.ndarray,
+                   question_vecs: dict[str, np.ndarray], corrections: dict[str, str]) -> None:
+        """Set each quote's category and confidence; researcher corrections are kept and re-score
+        similar quotes."""
+        quote_ids = {q.id for q in quotes}
+        kept = {qid: c for qid, c in corrections.items() if qid in quote_ids and c in categorize_mod.CAT_INDEX}
+        self.report.corrections = len(kept)
+        cats = self.miner.categorizer(
+            quotes, quote_vecs, question_vecs, lambda texts: self.encode(embedder, texts), kept
+        )
+        for q, (c, conf) in zip(quotes, cats):
+            q.category, q.confidence = c, conf
+        self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
+
+
+def _some(names: list[str], n: int = 5) -> str:
+    """The first `n` names, comma-separated, with " ..." when there are more."""
+    return ", ".join(names[:n]) + (" ..." if len(names) > n else "")
+
+
+__all__ = [
+    "Miner", "MiningResult", "MineReport", "VectorCache", "ZeroShotCategorizer",
+    "Splitter", "Embedder", "CategorizerStage", "Themer", "NpsExtractor", "PersonaGrouper",
+]
