@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -26,6 +25,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from .models import Interview, Persona, PersonaField, Quote, Segment, Theme, Word
+from .vocab import nps_band, participant_key
 
 DEFAULT_DB = "interview_miner.db"
 migrations = Migrations("interview_miner")
@@ -575,7 +575,7 @@ class Store:
             if tid not in by_id and "created" in e:
                 c = e["created"]
                 by_id[tid] = Theme(id=tid, category=c["category"], label=c.get("label", "New theme"))
-        participants = {i.id: (i.participant or i.file_name) for i in self.list_interviews()}
+        participants = {i.id: participant_key(i) for i in self.list_interviews()}
         out = []
         for tid, t in sorted(by_id.items()):
             e = edits.get(tid, {})
@@ -605,7 +605,7 @@ class Store:
             if "score" in e:
                 row = out.setdefault(int(iid), {"interview_id": int(iid), "quote_id": None, "text": None})
                 row["score"] = e["score"]
-                row["klass"] = nps_class(e["score"])
+                row["klass"] = nps_band(e["score"])
         return out
 
     def save_personas(self, personas: list[Persona]) -> None:
@@ -638,12 +638,6 @@ class Store:
                     setattr(f, attr, value)
             out.append(p)
         return out
-
-
-def nps_class(score: int | None) -> str | None:
-    if score is None:
-        return None
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
 
 
 def _resolve_theme(theme_id: str | None, theme_edits: dict[str, dict[str, Any]]) -> str | None:
@@ -736,12 +730,3 @@ def _segment_from_row(r: dict[str, Any]) -> Segment:
         flags=json.loads(r["flags"] or "[]"),
     )
 
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
-    """Small polling helper for callers waiting on a worker (tests, CLI `--wait`)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

@@ -8,11 +8,10 @@ import sys
 
 import pytest
 
-from conftest import shared_path
+from conftest import shared_path, wait_for
 from corpus_fixture import load_literal_study
 from interview_miner import pipeline, worker
 from interview_miner.errors import InterviewMinerError
-from interview_miner.store import wait_for
 
 
 @pytest.fixture
