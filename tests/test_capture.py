@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from interview_miner import capture, pipeline
-from interview_miner.errors import EmptyTranscriptError, UnsupportedFileError
+from interview_miner.errors import EmptyTranscriptError, UnsupportedFormatError
 from interview_miner.store import SCHEMA_VERSION, Store
 
 from conftest import shared_path
@@ -140,7 +140,7 @@ def test_empty_transcript_is_refused(tmp_path):
 
 
 def test_unsupported_type_names_the_file():
-    with pytest.raises(UnsupportedFileError, match=r"report\.docx.*unsupported file type '\.docx'"):
+    with pytest.raises(UnsupportedFormatError, match=r"report\.docx.*unsupported file type '\.docx'"):
         capture.file_kind("report.docx")
 
 
