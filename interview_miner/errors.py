@@ -182,7 +182,7 @@ class ModelNotFoundError(InterviewMinerError):
     def __init__(self, model: str | None, reason: str, kind: str = "whisper", package: str | None = None):
         self.model, self.reason, self.kind, self.package = model, reason, kind, package
         what = "embedding model" if kind == "embedding" else "model"
-        super().__init__(f"{what} '{model}': {reason}")
+        super().__init__(f"{what} {model}: {reason}")
 
     @property
     def hint_cli(self) -> str:

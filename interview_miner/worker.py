@@ -30,7 +30,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import InterviewMinerError
+from .errors import InterviewMinerError, describe
 from .store import Store
 
 KINDS = ("transcribe", "mine", "personas", "process")
@@ -218,8 +218,8 @@ def run_job(store: Store, job_id: int) -> dict[str, Any]:
                          error="\n".join(problems) if problems else None)
     except JobStopped:
         store.update_job(job_id, status="stopped", message=f"stopped at {report.last_message or 'start'}")
-    except InterviewMinerError as e:
-        store.update_job(job_id, status="failed", error=str(e), message=report.last_message)
+    except InterviewMinerError as e:  # jobs are shown in the app: its wording
+        store.update_job(job_id, status="failed", error=describe(e, "app"), message=report.last_message)
     except Exception as e:  # an unexpected bug: keep the traceback in the log, the reason in the row
         traceback.print_exc()
         store.update_job(job_id, status="failed", error=f"{type(e).__name__}: {e}", message=report.last_message)
