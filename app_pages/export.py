@@ -3,6 +3,7 @@ import streamlit as st
 
 from interview_miner import export as exporting
 from interview_miner import ui
+from interview_miner.errors import describe
 
 FORMATS = {  # label: (format id, file extension, mime type)
     "Markdown": ("md", "md", "text/markdown"),
@@ -30,7 +31,7 @@ with st.container(border=True):
         try:  # the CLI's own path: render_study(load_study(store)) == `interview-miner export`
             data = exporting.render_study(exporting.load_study(store), fmt)
         except ui.USER_ERRORS as e:
-            st.error(f"{label} export failed: {e}")
+            st.error(f"{label} export failed: {describe(e, 'app')}")
         else:
             st.download_button(f"Download {label}", data=data, file_name=f"personas.{ext}", mime=mime,
                                type="primary", icon=":material/download:", on_click="ignore")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from interview_miner import capture, overview, pipeline, ui, worker
+from interview_miner import capture, errors, overview, pipeline, ui, worker
 from interview_miner.models import Job
 
 store = ui.get_store()
@@ -81,7 +81,7 @@ with st.container(border=True):
                 ui.flash(f"Added {i.file_name}")
             for i in report.existing:
                 ui.flash(f"{i.file_name} is already in the study", "info")
-            st.session_state["upload_errors"] = report.errors
+            st.session_state["upload_errors"] = report.errors + errors.hints(report.failures, "app")
             st.session_state["upload_nonce"] = nonce + 1
             st.rerun()
     for err in st.session_state.get("upload_errors", []):

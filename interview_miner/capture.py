@@ -8,39 +8,52 @@ without timestamps), `.vtt` (`Name: text` or `<v Name>` voice tags) and `.srt`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
-from .errors import BadAudioError, EmptyTranscriptError, FileTooLargeError, UnsupportedFileError
+from .errors import (
+    BadAudioError,
+    CorruptAudioError,
+    EmptyFileError,
+    EmptyTranscriptError,
+    FileTooLargeError,
+    MissingFileError,
+    SilentAudioError,
+    UnsupportedFormatError,
+)
 from .models import Segment, Word
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4"}
 TRANSCRIPT_EXTENSIONS = {".txt", ".vtt", ".srt"}
 SUPPORTED_EXTENSIONS = AUDIO_EXTENSIONS | TRANSCRIPT_EXTENSIONS
-DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GB; override with --max-size or INTERVIEW_MINER_MAX_BYTES
+DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GB; the caller's max_bytes or INTERVIEW_MINER_MAX_BYTES overrides it
 SAMPLE_RATE = 16000
+Channels = Literal["mono", "all"]  # mixed down to one channel, or every channel kept apart
 # Peak RMS (over 0.5 s windows) below this is treated as silence: about -60 dBFS.
 SILENCE_RMS = 1e-3
 
 
 def max_bytes_default() -> int:
+    """The size limit for added files: $INTERVIEW_MINER_MAX_BYTES, else 2 GB."""
     return int(os.environ.get("INTERVIEW_MINER_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
 def file_kind(path: str | os.PathLike) -> str:
-    """'audio' or 'transcript'; raises UnsupportedFileError naming the file otherwise."""
+    """'audio' or 'transcript'; raises UnsupportedFormatError naming the file otherwise."""
     ext = Path(path).suffix.lower()
     if ext in AUDIO_EXTENSIONS:
         return "audio"
     if ext in TRANSCRIPT_EXTENSIONS:
         return "transcript"
-    supported = ", ".join(sorted(e.lstrip(".") for e in SUPPORTED_EXTENSIONS))
-    raise UnsupportedFileError(f"{path}: unsupported file type '{ext or '(none)'}' (supported: {supported})")
+    raise UnsupportedFormatError(path, ext, SUPPORTED_EXTENSIONS)
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
@@ -65,17 +78,16 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def check_size(path: str | os.PathLike, max_bytes: int | None = None) -> int:
+    """The file's size in bytes; MissingFileError, EmptyFileError or FileTooLargeError (with the
+    size and the limit) when it cannot be added."""
     limit = max_bytes_default() if max_bytes is None else max_bytes
     if not Path(path).exists():
-        raise BadAudioError(f"{path}: file not found")
+        raise MissingFileError(path)
     size = Path(path).stat().st_size
     if size == 0:
-        raise BadAudioError(f"{path}: file is empty (0 bytes)")
+        raise EmptyFileError(path)
     if size > limit:
-        raise FileTooLargeError(
-            f"{path}: file is {size / 1e9:.2f} GB, over the {limit / 1e9:.2f} GB limit "
-            "(raise it with --max-size or INTERVIEW_MINER_MAX_BYTES)"
-        )
+        raise FileTooLargeError(path, size=size, limit=limit)
     return size
 
 
@@ -96,18 +108,10 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
     """Open the file, check it holds decodable, non-silent audio, and return its facts.
 
     Stops decoding at the first window that is not silent, so a normal recording costs a fraction
-    of a second; only a silent one is read to the end.
+    of a second; only a silent one is read to the end. Raises CorruptAudioError or
+    SilentAudioError naming the file.
     """
-    import av
-
-    try:
-        container = av.open(str(path))
-    except Exception as e:  # PyAV raises many error types for broken input
-        raise BadAudioError(f"{path}: not a readable audio file ({_av_reason(e)})") from None
-    with container:
-        if not container.streams.audio:
-            raise BadAudioError(f"{path}: contains no audio stream")
-        stream = container.streams.audio[0]
+    with _open_audio(path) as (container, stream):
         duration = _duration(container, stream)
         info = AudioInfo(duration or 0.0, stream.codec_context.channels, stream.codec_context.sample_rate or 0, stream.codec_context.name)
         heard, decoded = False, 0.0
@@ -117,17 +121,31 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
                 if len(chunk) and float(np.sqrt(np.mean(chunk**2))) > SILENCE_RMS:
                     heard = True
                     break
-        except BadAudioError:
-            raise
-        except Exception as e:
-            raise BadAudioError(f"{path}: audio could not be decoded ({_av_reason(e)})") from None
+        except Exception as e:  # PyAV raises many error types for broken input
+            raise CorruptAudioError(path, f"audio could not be decoded ({_av_reason(e)})") from None
     if not heard:
         if decoded == 0:
-            raise BadAudioError(f"{path}: no audio could be decoded (file is corrupt or truncated)")
-        raise BadAudioError(f"{path}: audio is silent (no sound above -60 dBFS in {decoded:.1f} s)")
+            raise CorruptAudioError(path, "no audio could be decoded (file is corrupt or truncated)")
+        raise SilentAudioError(path, decoded)
     if not info.duration:
         info.duration = decoded_duration(path)
     return info
+
+
+@contextmanager
+def _open_audio(path: str | os.PathLike):
+    """(container, first audio stream) of a file; CorruptAudioError naming the file when PyAV
+    cannot open it or it has no audio."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except Exception as e:  # PyAV raises many error types for broken input
+        raise CorruptAudioError(path, f"not a readable audio file ({_av_reason(e)})") from None
+    with container:
+        if not container.streams.audio:
+            raise CorruptAudioError(path, "contains no audio stream")
+        yield container, container.streams.audio[0]
 
 
 def _duration(container, stream) -> float | None:
@@ -139,10 +157,17 @@ def _duration(container, stream) -> float | None:
 
 
 def decoded_duration(path: str | os.PathLike) -> float:
+    """Seconds of audio, counted by decoding (for files whose header has no duration)."""
     total = 0
-    for chunk in read_audio_windows(path, 0.0, window_s=600.0):
-        total += len(chunk[1])
+    for _, chunk in read_audio_windows(path, 0.0, window_s=600.0):
+        total += len(chunk)
     return total / SAMPLE_RATE
+
+
+def audio_channels(path: str | os.PathLike) -> int:
+    """How many channels the file's first audio stream has (without decoding it)."""
+    with _open_audio(path) as (_, stream):
+        return int(stream.codec_context.channels)
 
 
 def _av_reason(e: Exception) -> str:
@@ -150,97 +175,97 @@ def _av_reason(e: Exception) -> str:
     return msg.split(": '")[0][:160]
 
 
-def iter_audio(container, stream, window_s: float = 30.0, start: float = 0.0):
-    """Yield mono float32 16 kHz numpy chunks of about `window_s` seconds, decoded as a stream.
+def iter_audio(container, stream, window_s: float = 30.0, start: float = 0.0, channels: Channels = "mono"):
+    """Yield float32 16 kHz chunks of about `window_s` seconds from `start`, decoded as a stream:
+    `(n,)` mixed down to mono, or `(n_channels, n)` with `channels="all"`.
 
-    Memory stays bounded by the window whatever the file's length (a 3-hour call never sits in
-    memory whole).
+    The one resampling loop in the package: memory stays bounded by the window whatever the
+    file's length (a 3-hour call never sits in memory whole).
     """
     import av
 
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    want = int(window_s * SAMPLE_RATE)
+    n_channels = 1 if channels == "mono" else max(1, int(stream.codec_context.channels))
+    layout = "mono" if channels == "mono" else stream.layout.name
+    resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+    want = max(1, int(window_s * SAMPLE_RATE))
     buf: list[np.ndarray] = []
     have = 0
     skip = int(start * SAMPLE_RATE)
     if start > 0:
         container.seek(int(start / stream.time_base), stream=stream, any_frame=False, backward=True)
     first = True
-    for frame in container.decode(stream):
-        if first and start > 0 and frame.pts is not None:
-            # The seek lands on a frame at or before `start`: count from that frame's time.
-            skip = max(0, int(round((start - float(frame.pts * stream.time_base)) * SAMPLE_RATE)))
-        first = False
+    for frame in itertools.chain(container.decode(stream), [None]):  # None flushes the resampler
+        if frame is not None:
+            if first and start > 0 and frame.pts is not None:
+                # The seek lands on a frame at or before `start`: count from that frame's time.
+                skip = max(0, int(round((start - float(frame.pts * stream.time_base)) * SAMPLE_RATE)))
+            first = False
         for out in resampler.resample(frame):
-            arr = out.to_ndarray().reshape(-1)
+            arr = out.to_ndarray().reshape(n_channels, -1)
             if skip:
-                cut = min(skip, len(arr))
-                arr, skip = arr[cut:], skip - cut
-            if len(arr):
+                cut = min(skip, arr.shape[1])
+                arr, skip = arr[:, cut:], skip - cut
+            if arr.shape[1]:
                 buf.append(arr)
-                have += len(arr)
+                have += arr.shape[1]
         while have >= want:
-            data = np.concatenate(buf)
-            yield data[:want].astype(np.float32) / 32768.0
-            rest = data[want:]
-            buf, have = ([rest] if len(rest) else []), len(rest)
-    for out in resampler.resample(None):
-        arr = out.to_ndarray().reshape(-1)
-        if skip:
-            cut = min(skip, len(arr))
-            arr, skip = arr[cut:], skip - cut
-        buf.append(arr)
-        have += len(arr)
+            data = np.concatenate(buf, axis=1)
+            yield _as_float(data[:, :want], channels)
+            rest = data[:, want:]
+            buf, have = ([rest] if rest.shape[1] else []), rest.shape[1]
     if have:
-        yield np.concatenate(buf).astype(np.float32) / 32768.0
+        yield _as_float(np.concatenate(buf, axis=1), channels)
 
 
-def read_audio_windows(path: str | os.PathLike, start: float, window_s: float):
-    """Yield (offset_seconds, samples) windows from `start` to the end of the file."""
-    import av
+def _as_float(block: np.ndarray, channels: Channels) -> np.ndarray:
+    out = block.astype(np.float32) / 32768.0
+    return out[0] if channels == "mono" else out
 
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
+
+def read_audio_windows(path: str | os.PathLike, start: float, window_s: float, channels: Channels = "mono"):
+    """Yield (offset_seconds, samples) windows from `start` to the end of the file; samples as
+    `iter_audio` gives them. CorruptAudioError naming the file when decoding fails."""
+    with _open_audio(path) as (container, stream):
         offset = start
-        for chunk in iter_audio(container, stream, window_s=window_s, start=start):
-            yield offset, chunk
-            offset += len(chunk) / SAMPLE_RATE
+        try:
+            for chunk in iter_audio(container, stream, window_s=window_s, start=start, channels=channels):
+                yield offset, chunk
+                offset += chunk.shape[-1] / SAMPLE_RATE
+        except BadAudioError:
+            raise
+        except Exception as e:  # PyAV raises many error types for broken input
+            raise CorruptAudioError(path, f"audio could not be decoded ({_av_reason(e)})") from None
 
 
-def read_audio(path: str | os.PathLike, start: float = 0.0, end: float | None = None) -> np.ndarray:
-    """Decode [start, end) as mono float32 16 kHz (whole file when end is None)."""
+def read_audio(
+    path: str | os.PathLike, start: float = 0.0, end: float | None = None, channels: Channels = "mono"
+) -> np.ndarray:
+    """Decode [start, end) seconds (to the end of the file when end is None) as float32 16 kHz.
+
+    `channels="mono"` (what Whisper and the voice encoder take) mixes down to shape `(n,)`;
+    `channels="all"` keeps every channel apart as `(n_channels, n)` (call recordings often put
+    each side on its own channel: the strongest speaker signal there is).
+    """
     parts = []
-    for offset, chunk in read_audio_windows(path, start, window_s=60.0):
+    for offset, chunk in read_audio_windows(path, start, window_s=60.0, channels=channels):
         parts.append(chunk)
-        if end is not None and offset + len(chunk) / SAMPLE_RATE >= end:
+        if end is not None and offset + chunk.shape[-1] / SAMPLE_RATE >= end:
             break
-    audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    if parts:
+        audio = np.concatenate(parts, axis=-1)
+    else:
+        audio = np.zeros(0 if channels == "mono" else (audio_channels(path), 0), dtype=np.float32)
     if end is not None:
-        audio = audio[: max(0, int((end - start) * SAMPLE_RATE))]
+        audio = audio[..., : max(0, int((end - start) * SAMPLE_RATE))]
     return audio
 
 
 def read_channels(path: str | os.PathLike) -> np.ndarray | None:
-    """Both channels of a stereo file as (2, n) float32 at 16 kHz, or None for mono files.
-
-    Call recordings often put each side on its own channel: the strongest speaker signal there is.
-    """
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        if stream.codec_context.channels != 2:
-            return None
-        resampler = av.AudioResampler(format="s16p", layout="stereo", rate=SAMPLE_RATE)
-        parts = []
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                parts.append(out.to_ndarray())
-        for out in resampler.resample(None):
-            parts.append(out.to_ndarray())
-    if not parts:
+    """Both channels of a stereo file as (2, n) float32 at 16 kHz, or None for other files."""
+    if audio_channels(path) != 2:
         return None
-    return (np.concatenate(parts, axis=1).astype(np.float32) / 32768.0)
+    audio = read_audio(path, channels="all")
+    return audio if audio.shape[1] else None
 
 
 def write_wav(path: str | os.PathLike, audio: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
@@ -312,8 +337,8 @@ def parse_transcript(path: str | os.PathLike) -> list[ImportedTurn]:
     turns = _parse_cues(text) if ext in (".vtt", ".srt") else _parse_txt(text)
     turns = [t for t in turns if t.text.strip()]
     if not turns:
-        raise EmptyTranscriptError(f"{path}: transcript is empty (no spoken lines found)")
-    return _merge_consecutive(turns)
+        raise EmptyTranscriptError(path)
+    return turns
 
 
 def _parse_cues(text: str) -> list[ImportedTurn]:
@@ -357,11 +382,6 @@ def _parse_txt(text: str) -> list[ImportedTurn]:
             turns[-1].text = (turns[-1].text + " " + line.strip()).strip()
         else:
             turns.append(ImportedTurn(None, line.strip(), None, None))
-    return turns
-
-
-def _merge_consecutive(turns: list[ImportedTurn]) -> list[ImportedTurn]:
-    """Zoom/Teams split one person's turn over many cues; keep their cue times but not as turns."""
     return turns
 
 

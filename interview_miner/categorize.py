@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import nps as nps_mod
-from .models import CATEGORIES, Quote
+from .models import Quote
+from .vocab import CATEGORIES
 
 Encode = Callable[[list[str]], np.ndarray]
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
@@ -293,15 +295,42 @@ _T_CUES = {c: re.compile(p, re.I) for c, p in QUOTE_CUES.items()}
 _RECOMMEND = re.compile(
     r"\brecommend\b.*\b(scale|likely|zero|0|one|1|ten|10)\b|\b(how likely|likelihood|scale)\b.*\brecommend", re.I)
 
-# Weights (log-odds scale). Question evidence dominates; the quote can overrule a weak question.
-W_QUESTION_SIM = 14.0
-W_QUESTION_CUE = 2.5
-W_QUOTE_SIM = 6.0
-W_QUOTE_CUE = 1.0
-W_CONTEXT = 0.5
-FOLLOW_UP_KEEP = 0.25  # share of a probe's own evidence kept when it inherits the previous topic
-SHORT_SCORE_WORDS = 8  # a first answer this short to the 0-10 question is the score statement
-WEAK_QUESTION = 0.4  # best prototype similarity below this: the question carries little topic
+@dataclass(frozen=True)
+class CategorizerOptions:
+    """How the evidence is weighed. The defaults were set on generic interview-guide wording
+    (never on a labelled corpus) and are what `categorize` uses unless given others.
+
+    Zero-shot weights are on the log-odds scale: question evidence dominates; the quote can
+    overrule a weak question.
+    """
+
+    question_similarity: float = 14.0  # x best cosine of the question to a category's prototype questions
+    question_cue: float = 2.5  # added when the question matches a category's cue pattern
+    quote_similarity: float = 6.0  # x the quote's cosine to prototype statements (centred per quote)
+    quote_cue: float = 1.0  # added when the quote matches a category's cue pattern
+    context: float = 0.5  # pull towards the neighbours' categories within one answer
+    follow_up_keep: float = 0.25  # share of a probe's own evidence kept when it inherits the previous topic
+    weak_question: float = 0.4  # best prototype similarity below this: the question carries little topic
+    weak_question_keep: float = 0.5  # share of a weak question's own evidence kept (the rest inherited)
+    short_score_words: int = 8  # a first answer this short to the 0-10 question is the score statement
+    score_confidence: float = 0.98  # the sentence stating the score
+    unparsed_score_confidence: float = 0.6  # a short first answer whose number could not be read
+    reason_confidence: float = 0.9  # the rest of the answer to the 0-10 question, and its follow-ups
+    # Learning from corrections: nearest neighbours first ...
+    knn_k: int = 7  # corrected quotes that vote on each uncorrected one
+    knn_temperature: float = 0.05  # vote weight exp((similarity - 1) / T)
+    knn_min_similarity: float = 0.45  # below this, a correction says nothing about a quote
+    knn_full_similarity: float = 0.85  # at or above this, the vote gets the full blend weight ...
+    knn_max_weight: float = 0.9  # ... which is this
+    quote_weight: float = 0.65  # similarity = this x quote cosine + the rest x question cosine
+    # ... then, with enough corrections (in two categories or more), a logistic regression.
+    lr_min_corrections: int = 10
+    lr_c: float = 2.0  # inverse regularisation strength
+    lr_half_weight: float = 30.0  # the regression's weight is n / (n + this) for n corrections
+    lr_floor: float = 0.02  # probability floor under the regression's output
+
+
+DEFAULT_OPTIONS = CategorizerOptions()
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -321,7 +350,8 @@ def _max_sim(vecs: np.ndarray, protos: dict[str, np.ndarray]) -> np.ndarray:
 
 
 class Categorizer:
-    def __init__(self, encode: Encode):
+    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS):
+        self.options = options
         # One encode call for every prototype (batched; cached by the caller's encode).
         texts = [t for ps in QUESTION_PROTOTYPES.values() for t in ps] + [t for ps in QUOTE_PROTOTYPES.values() for t in ps]
         vecs = np.asarray(encode(texts), dtype=np.float32)
@@ -336,20 +366,22 @@ class Categorizer:
     def question_logits(self, questions: list[str | None], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per distinct question: (logits (n, C), own-topic strength (n,))."""
         sims = _max_sim(vecs, self.q_protos) if len(vecs) else np.zeros((0, len(CATEGORIES)))
-        logits = W_QUESTION_SIM * sims
+        o = self.options
+        logits = o.question_similarity * sims
         for i, q in enumerate(questions):
             text = q or ""
             for c, rx in _Q_CUES.items():
                 if rx.search(text):
-                    logits[i, CAT_INDEX[c]] += W_QUESTION_CUE
+                    logits[i, CAT_INDEX[c]] += o.question_cue
             if nps_mod.is_nps_question(text) and re.search(r"\brecommend|\blikely\b", text, re.I):
-                logits[i, CAT_INDEX["nps_score"]] += W_QUESTION_CUE
+                logits[i, CAT_INDEX["nps_score"]] += o.question_cue
         strength = sims.max(axis=1) if len(sims) else np.zeros(0)
         return logits, strength
 
     # -- the whole zero-shot model -----------------------------------------------------------
 
     def score(self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray]) -> np.ndarray:
+        o = self.options
         n = len(quotes)
         C = len(CATEGORIES)
         if n == 0:
@@ -383,11 +415,11 @@ class Categorizer:
                 int(own.argmax()) == CAT_INDEX["nps_score"] and own.max() > 0.5)
             has_cue = any(rx.search(text) for rx in _Q_CUES.values())
             probe = is_probe(text) or not text.strip()
-            weak = strength[k] < WEAK_QUESTION and not has_cue
+            weak = strength[k] < o.weak_question and not has_cue
             if prev_probs is not None and not is_score_q and probe and not (has_cue and not is_probe(text)):
-                probs = FOLLOW_UP_KEEP * own + (1 - FOLLOW_UP_KEEP) * prev_probs
+                probs = o.follow_up_keep * own + (1 - o.follow_up_keep) * prev_probs
             elif prev_probs is not None and not is_score_q and weak:
-                probs = 0.5 * own + 0.5 * prev_probs
+                probs = o.weak_question_keep * own + (1 - o.weak_question_keep) * prev_probs
             else:
                 probs = own
             top = int(probs.argmax())
@@ -400,11 +432,11 @@ class Categorizer:
 
         # Quote evidence.
         t_sims = _max_sim(quote_vecs, self.t_protos)
-        t_logits = W_QUOTE_SIM * (t_sims - t_sims.mean(axis=1, keepdims=True))
+        t_logits = o.quote_similarity * (t_sims - t_sims.mean(axis=1, keepdims=True))
         for i, q in enumerate(quotes):
             for c, rx in _T_CUES.items():
                 if rx.search(q.text):
-                    t_logits[i, CAT_INDEX[c]] += W_QUOTE_CUE
+                    t_logits[i, CAT_INDEX[c]] += o.quote_cue
 
         logits = np.zeros((n, C), dtype=np.float64)
         for k, a in enumerate(answers):
@@ -419,7 +451,7 @@ class Categorizer:
             probs = _softmax(logits[a])
             for j, i in enumerate(a):
                 nb = [probs[m] for m in (j - 1, j + 1) if 0 <= m < len(a)]
-                smoothed[i] += W_CONTEXT * np.log(np.mean(nb, axis=0) + 1e-4)
+                smoothed[i] += o.context * np.log(np.mean(nb, axis=0) + 1e-4)
         probs = _softmax(smoothed)
 
         # The recommendation question: score first, then reasons.
@@ -430,15 +462,15 @@ class Categorizer:
                 continue
             # The score statement: the first sentence stating a number; failing that (a number the
             # transcript garbled), a short first sentence of the answer, with less confidence.
-            score_at, conf = None, 0.98
+            score_at, conf = None, o.score_confidence
             if score_question[k]:
                 parsed = [nps_mod.parse_score(quotes[i].text) is not None for i in a]
                 if any(parsed):
                     score_at = parsed.index(True)
-                elif len(quotes[a[0]].text.split()) <= SHORT_SCORE_WORDS:
-                    score_at, conf = 0, 0.6
+                elif len(quotes[a[0]].text.split()) <= o.short_score_words:
+                    score_at, conf = 0, o.unparsed_score_confidence
             for j, i in enumerate(a):
-                cat, c = (ns, conf) if j == score_at else (nr, 0.9)
+                cat, c = (ns, conf) if j == score_at else (nr, o.reason_confidence)
                 p = np.full(C, (1.0 - c) / (C - 1))
                 p[cat] = c
                 probs[i] = p
@@ -457,70 +489,65 @@ class Categorizer:
 # Learning from corrections
 # ---------------------------------------------------------------------------------------------
 
-KNN_K = 7
-KNN_TEMPERATURE = 0.05
-KNN_MIN_SIM = 0.45  # below this, a correction says nothing about a quote
-KNN_FULL_SIM = 0.85  # at or above this, the neighbours' vote gets the full blend weight
-KNN_MAX_WEIGHT = 0.9
-QUOTE_WEIGHT = 0.65  # similarity = 0.65 * quote cosine + 0.35 * question cosine
-LR_MIN_CORRECTIONS = 10  # from this many corrections (two categories or more) a logistic regression joins in
-
-
-def correction_similarity(quote_vecs: np.ndarray, question_vecs: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def correction_similarity(quote_vecs: np.ndarray, question_vecs: np.ndarray, idx: np.ndarray,
+                          quote_weight: float = DEFAULT_OPTIONS.quote_weight) -> np.ndarray:
     """(n, len(idx)): how alike each quote is to each corrected quote, by what is said and what
     was asked."""
-    return QUOTE_WEIGHT * (quote_vecs @ quote_vecs[idx].T) + (1 - QUOTE_WEIGHT) * (question_vecs @ question_vecs[idx].T)
+    return quote_weight * (quote_vecs @ quote_vecs[idx].T) + (1 - quote_weight) * (question_vecs @ question_vecs[idx].T)
 
 
 def rescore_with_corrections(
-    probs: np.ndarray, quote_vecs: np.ndarray, question_vecs: np.ndarray, corrected: dict[int, str]
+    probs: np.ndarray, quote_vecs: np.ndarray, question_vecs: np.ndarray, corrected: dict[int, str],
+    options: CategorizerOptions = DEFAULT_OPTIONS,
 ) -> np.ndarray:
     """Blend zero-shot probabilities with classifiers trained on the corrected quotes.
 
     1. Nearest neighbours: each uncorrected quote looks at its most similar corrected quotes;
        their categories vote with weights exp(sim / T). The blend weight grows with the best
        similarity, so a correction moves look-alikes strongly and leaves unrelated quotes alone.
-    2. With enough corrections (>= LR_MIN_CORRECTIONS in two or more categories), a logistic
+    2. With enough corrections (`options.lr_min_corrections` in two or more categories), a logistic
        regression on (quote, question) embeddings adds a global view, multiplied in (log-linear)
-       with weight n / (n + 30).
+       with weight n / (n + `options.lr_half_weight`).
     Corrected quotes get their category with probability 1.
     """
+    o = options
     out = probs.copy()
     if not corrected:
         return out
     idx = np.array(sorted(corrected), dtype=int)
     labels = np.array([CAT_INDEX[corrected[i]] for i in idx])
-    sims = correction_similarity(quote_vecs, question_vecs, idx)
+    sims = correction_similarity(quote_vecs, question_vecs, idx, o.quote_weight)
     C = probs.shape[1]
-    k = min(KNN_K, len(idx))
+    k = min(o.knn_k, len(idx))
     is_corrected = np.zeros(len(probs), dtype=bool)
     is_corrected[idx] = True
     for i in np.where(~is_corrected)[0]:
         row = sims[i]
         top = np.argsort(-row, kind="stable")[:k]
-        top = top[row[top] >= KNN_MIN_SIM]
+        top = top[row[top] >= o.knn_min_similarity]
         if len(top) == 0:
             continue
-        w = np.exp((row[top] - 1.0) / KNN_TEMPERATURE)
+        w = np.exp((row[top] - 1.0) / o.knn_temperature)
         vote = np.zeros(C)
         np.add.at(vote, labels[top], w)
         vote /= vote.sum()
-        alpha = float(np.clip((row[top].max() - KNN_MIN_SIM) / (KNN_FULL_SIM - KNN_MIN_SIM), 0.0, 1.0)) * KNN_MAX_WEIGHT
+        reach = (row[top].max() - o.knn_min_similarity) / (o.knn_full_similarity - o.knn_min_similarity)
+        alpha = float(np.clip(reach, 0.0, 1.0)) * o.knn_max_weight
         out[i] = (1 - alpha) * out[i] + alpha * vote
-    if len(idx) >= LR_MIN_CORRECTIONS and len(set(labels.tolist())) >= 2:
+    if len(idx) >= o.lr_min_corrections and len(set(labels.tolist())) >= 2:
         from sklearn.linear_model import LogisticRegression
 
         feats = np.hstack([quote_vecs, question_vecs])
-        lr = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced")
+        lr = LogisticRegression(C=o.lr_c, max_iter=2000, class_weight="balanced")
         lr.fit(feats[idx], labels)
         rest = np.where(~is_corrected)[0]
         if len(rest):
             # Log-linear (product of experts): the global classifier sharpens or re-ranks what the
             # zero-shot model is unsure about, but a confident question-driven call needs strong
             # contrary evidence to flip.
-            p_lr = np.full((len(rest), C), 0.02)
+            p_lr = np.full((len(rest), C), o.lr_floor)
             p_lr[:, lr.classes_] += lr.predict_proba(feats[rest])
-            w = len(idx) / (len(idx) + 30.0)
+            w = len(idx) / (len(idx) + o.lr_half_weight)
             mixed = np.log(np.maximum(out[rest], 1e-6)) + w * np.log(p_lr)
             out[rest] = _softmax(mixed)
     for i, c in corrected.items():
@@ -536,17 +563,20 @@ def categorize(
     encode: Encode,
     corrections: dict[str, str] | None = None,
     categorizer: Categorizer | None = None,
+    options: CategorizerOptions | None = None,
 ) -> list[tuple[str, float]]:
-    """(category, confidence) per quote. `corrections`: {quote_id: category} from researcher edits."""
+    """(category, confidence) per quote. `corrections`: {quote_id: category} from researcher edits.
+    `options` default to the categorizer's own (or `CategorizerOptions()`)."""
     if not quotes:
         return []
-    model = categorizer or Categorizer(encode)
+    model = categorizer or Categorizer(encode, options or DEFAULT_OPTIONS)
+    options = options or model.options
     probs = model.score(quotes, quote_vecs, question_vecs)
     corrected = {i: corrections[q.id] for i, q in enumerate(quotes)
                  if corrections and corrections.get(q.id) in CAT_INDEX}
     if corrected:
         dim = quote_vecs.shape[1]
         qv = np.stack([question_vecs.get(q.question or "", np.zeros(dim, np.float32)) for q in quotes])
-        probs = rescore_with_corrections(probs, quote_vecs, qv, corrected)
+        probs = rescore_with_corrections(probs, quote_vecs, qv, corrected, options)
     best = probs.argmax(axis=1)
     return [(CATEGORIES[b], float(probs[i, b])) for i, b in enumerate(best)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import export as exporting
 from . import persona_review, personas, pipeline, review, transcribe
-from .errors import InterviewMinerError
+from .errors import InterviewMinerError, describe, hints
 from .store import Store, default_db_path
 
 
@@ -22,11 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1") if args.offline else None
     try:
         return args.func(args) or 0
-    except InterviewMinerError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyError as e:
-        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+    except (InterviewMinerError, KeyError) as e:  # worded for the terminal in one place
+        print(f"error: {describe(e, 'cli')}", file=sys.stderr)
         return 1
 
 
@@ -457,6 +454,14 @@ def _parse_meta(items: list[str]) -> dict[str, str]:
     return meta
 
 
+def _print_errors(report: pipeline.Report) -> None:
+    """One `error:` line per failed file, then each distinct piece of advice once."""
+    for e in report.errors:
+        print(f"error: {e}", file=sys.stderr)
+    for h in hints(report.failures, "cli"):
+        print(f"hint: {h}", file=sys.stderr)
+
+
 def _store(args) -> Store:
     return Store(args.db or default_db_path())
 
@@ -468,8 +473,7 @@ def cmd_add(args) -> int:
         print(f"added {i.id}: {i.file_name} ({i.kind}{', %.0f s' % i.duration if i.duration else ''})")
     for i in report.existing:
         print(f"already added {i.id}: {i.file_name} (same content)")
-    for e in report.errors:
-        print(f"error: {e}", file=sys.stderr)
+    _print_errors(report)
     if not (report.added or report.existing or report.errors):
         print("error: no supported files found", file=sys.stderr)
         return 1
@@ -489,8 +493,7 @@ def cmd_transcribe(args) -> int:
     )
     for i in report.done:
         print(f"transcribed {i.id}: {i.file_name} ({i.language}, {i.duration:.0f} s, {store.segment_count(i.id)} segments)")
-    for e in report.errors:
-        print(f"error: {e}", file=sys.stderr)
+    _print_errors(report)
     if not report.done and not report.errors:
         print("nothing to transcribe (every audio interview is done)")
     return 0 if report.ok else 1

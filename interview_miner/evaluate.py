@@ -37,11 +37,11 @@ from typing import Any
 
 from .mining import Miner
 from .models import INTERVIEWER, PARTICIPANT, Interview, Segment, Word
+from .vocab import NUMBER_WORDS as _NUMBER
 
 Progress = Callable[[float, str], None]
 TARGETS = {"category_macro_f1": 0.75, "theme_ari": 0.5, "unthemed_sentence_share": 0.15, "nps_accuracy": 1.0}
 
-_NUMBER = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 
 
 def load_truths(corpus_dir: str | Path) -> list[tuple[Path, dict[str, Any]]]:

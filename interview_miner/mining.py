@@ -300,7 +300,7 @@ class _Run:
                 "speakers are labelled (participant vs interviewer)"
                 if not interviews else
                 "no participant speech to mine: every transcribed segment is labelled interviewer or "
-                "unlabelled; fix speaker labels with `interview-miner speakers ID --swap/--set`"
+                "unlabelled; fix the speaker labels (interviewer vs participant) of these interviews"
             )
             self.step("quotes", 1.0, report.messages[-1])
             return MiningResult(report=report)
@@ -354,7 +354,7 @@ class _Run:
         if silent and quotes:
             self.report.messages.append(
                 f"no participant speech in {len(silent)} interview(s): {_some(silent)}"
-                " (check speaker labels with `transcript`)"
+                " (check their speaker labels: interviewer vs participant)"
             )
         return quotes
 

@@ -8,25 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .vocab import CATEGORIES  # noqa: F401  (the category keys; titles and descriptions: vocab)
+
 INTERVIEWER = "interviewer"
 PARTICIPANT = "participant"
-
-CATEGORIES = (
-    "channel",
-    "trigger",
-    "alternatives",
-    "criteria",
-    "fear",
-    "objection",
-    "outcome",
-    "usage",
-    "nps_score",
-    "nps_reason",
-    "other",
-)
-
-# Interview lifecycle, in order. `failed` can follow any step; `error` says why.
-STATUSES = ("added", "transcribing", "transcribed", "failed")
 
 
 @dataclass
@@ -85,13 +70,6 @@ class Interview:
             "duration": self.duration,
             "language": self.language,
         }
-
-
-@dataclass
-class TranscriptionResult:
-    language: str | None
-    language_probability: float | None
-    duration: float
 
 
 @dataclass

@@ -6,7 +6,7 @@ Public API:
 - `is_nps_question(text) -> bool`: does the interviewer ask for the 0-10 recommendation score?
 - `extract(quotes) -> list[NpsResult]`: one result per interview that states a score, with the
   quote that states it and the ids of its reason quotes (category `nps_reason`).
-- `nps_class(score)`: promoter (9-10) / passive (7-8) / detractor (0-6).
+The band of a score (promoter / passive / detractor) is `vocab.nps_band`.
 """
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .models import Quote
-from .store import nps_class
-
-NUMBER_WORDS = {
-    "zero": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}
+from .vocab import NUMBER_WORDS, nps_band
 _NUM = (
     r"(?:10|[0-9](?:[.,]5)?|zero|nought|one(?!\s+(?:of|that|which|who|more|thing|i|day|time)\b)"
     r"|two|three|four|five|six|seven|eight|nine|ten)"
@@ -113,5 +108,5 @@ def extract(quotes: list[Quote]) -> list[NpsResult]:
             continue
         q, score = found
         reasons = [r.id for r in qs if r.category == "nps_reason"]
-        out.append(NpsResult(iid, score, nps_class(score), q.id, q.text, reasons))
+        out.append(NpsResult(iid, score, nps_band(score), q.id, q.text, reasons))
     return out

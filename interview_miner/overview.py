@@ -13,10 +13,9 @@ from collections import Counter
 from typing import Any
 
 from .models import Quote
-from .review import participant_label
 from .store import Store
-
-NPS_CLASSES = ("promoter", "passive", "detractor")
+from .vocab import NPS_BANDS, nps_breakdown, participant_key
+from .vocab import participant_name as participant_label
 
 
 def study_summary(store: Store) -> dict[str, Any]:
@@ -26,7 +25,7 @@ def study_summary(store: Store) -> dict[str, Any]:
     themes = store.themes(quotes)
     return {
         "interviews": len(interviews),
-        "participants": len({participant_label(i).casefold() for i in interviews}),
+        "participants": len({participant_key(i) for i in interviews}),
         "transcribed": sum(1 for i in interviews if i.status == "transcribed"),
         "failed": sum(1 for i in interviews if i.status == "failed"),
         "audio_seconds": sum(i.duration or 0 for i in interviews if i.kind == "audio"),
@@ -77,9 +76,8 @@ def nps_summary(store: Store) -> dict[str, Any]:
         for iid, r in sorted(store.nps().items()) if r.get("score") is not None
     ]
     counts = Counter(r["klass"] for r in rows)
-    n = len(rows)
-    score = round(100 * (counts["promoter"] - counts["detractor"]) / n) if n else None
-    return {"counts": {k: counts.get(k, 0) for k in NPS_CLASSES}, "n": n, "score": score, "rows": rows}
+    return {"counts": {b.key: counts.get(b.key, 0) for b in NPS_BANDS}, "n": len(rows),
+            "score": nps_breakdown([r["score"] for r in rows])["nps"], "rows": rows}
 
 
 def persona_interviews(store: Store) -> list[dict[str, Any]]:
@@ -102,12 +100,12 @@ def category_theme_rows(store: Store, quotes: list[Quote] | None = None) -> list
         for t in themes
     ]
     visible = {t.id for t in themes}
-    names = {i.id: participant_label(i) for i in store.list_interviews()}
+    people = {i.id: participant_key(i) for i in store.list_interviews()}
     loose: dict[str, list[Quote]] = {}
     for q in quotes:
         if q.category and (q.theme_id is None or q.theme_id not in visible):
             loose.setdefault(q.category, []).append(q)
     for category, qs in sorted(loose.items()):
         rows.append({"category": category, "theme": "Unthemed", "quotes": len(qs),
-                     "participants": len({names.get(q.interview_id) for q in qs})})
+                     "participants": len({people.get(q.interview_id) for q in qs})})
     return rows

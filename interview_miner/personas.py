@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Theme
+from .vocab import STOP_WORDS, nps_breakdown, participant_key, participant_name
 
 # Which quote categories feed which persona field.
 FIELD_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -84,7 +85,6 @@ SEGMENT_KEYS = ("organisation", "organization", "company_type", "company_size", 
 TECHNICAL_META = frozenset({"channels", "codec", "speaker_names", "times_estimated", "sample_rate",
                             "bit_rate", "format", "duration", "name", "participant", "email"})
 _NPS_POSITION = {"promoter": (1.0, 0.0), "passive": (1.0, 1.0), "detractor": (0.0, 1.0)}
-_STOPWORDS = frozenset("a an and at for from in of on or the to with who is are about de".split())
 # Categories a persona's name may come from, most telling first.
 _NAME_CATEGORIES = ("trigger", "fear", "objection", "outcome", "criteria", "usage", "alternatives", "channel")
 _CONNECTORS = {
@@ -109,15 +109,6 @@ class Participant:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def participant_key(interview: Interview) -> str:
-    name = (interview.participant or "").strip()
-    return f"name:{name.casefold()}" if name else f"interview:{interview.id}"
-
-
-def participant_name(interview: Interview) -> str:
-    return (interview.participant or "").strip() or interview.file_name
-
-
 def participants_of(interviews: Iterable[Interview], quotes: Iterable[Quote]) -> list[Participant]:
     """Participants who have at least one quote (an unmined interview cannot be profiled)."""
     with_quotes = {q.interview_id for q in quotes}
@@ -140,7 +131,7 @@ def _is_person_meta(key: str, value: Any) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z][a-z'\-]+", str(text).casefold()) if w not in _STOPWORDS]
+    return [w for w in re.findall(r"[a-z][a-z'\-]+", str(text).casefold()) if w not in STOP_WORDS]
 
 
 def profile_matrix(
@@ -438,19 +429,6 @@ def _spread(quotes: list[Quote], owner: dict[int, str], limit: int) -> list[str]
                 out.append(by_person[person][rnd].id)
         rnd += 1
     return out
-
-
-def nps_breakdown(scores: Sequence[int]) -> dict[str, Any]:
-    """Promoters/passives/detractors, the NPS (-100..100) and the mean of a list of 0-10 scores."""
-    promoters = sum(1 for s in scores if s >= 9)
-    detractors = sum(1 for s in scores if s <= 6)
-    passives = len(scores) - promoters - detractors
-    n = len(scores)
-    return {
-        "n": n, "promoters": promoters, "passives": passives, "detractors": detractors,
-        "nps": round(100 * (promoters - detractors) / n) if n else None,
-        "mean": round(sum(scores) / n, 1) if n else None,
-    }
 
 
 def _nps_summary(ctx: _Context, members: list[Participant], reason_parts: list[str]):

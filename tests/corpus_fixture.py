@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Theme, Word
-from interview_miner.store import nps_class
-
-_NUMBERS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten".split())}
+from interview_miner.vocab import NUMBER_WORDS as _NUMBERS
+from interview_miner.vocab import nps_band
 _PREFIXES = ("nps_reason_", "nps_", "alt_", "channel_", "trigger_", "criteria_", "fear_",
              "objection_", "outcome_", "usage_", "other_")
 
@@ -100,7 +98,7 @@ def load_corpus(
                     theme_members.setdefault(s["theme"], []).append(qid)
                 if s["category"] == "nps_score" and with_nps:
                     score = spoken_score(s["text"])
-                    nps_rows.append({"interview_id": iid, "score": score, "klass": nps_class(score),
+                    nps_rows.append({"interview_id": iid, "score": score, "klass": nps_band(score),
                                      "quote_id": qid, "text": s["text"]})
         store.replace_segments(iid, segments)
     store.save_quotes(quotes)
@@ -200,7 +198,7 @@ def load_literal_study(store, hostile: bool = False, with_themes: bool = True) -
                     label = f"No shows {HOSTILE}"
                 labels[key] = (cat, label)
             if cat == "nps_score":
-                nps_rows.append({"interview_id": iid, "score": score, "klass": nps_class(score),
+                nps_rows.append({"interview_id": iid, "score": score, "klass": nps_band(score),
                                  "quote_id": qid, "text": text})
             t += 61.5  # spread quotes over minutes so timestamps are not all 00:0x
         store.replace_segments(iid, segments)

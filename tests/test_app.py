@@ -193,7 +193,7 @@ def test_transcript_page_plays_from_a_line(study, tmp_path):
     seg = study.segments(iid)[1]
     at.button(key=f"seg_play_{seg.id}").click().run()
     assert at.session_state["play"] == {"interview_id": iid, "start": 2.1}
-    assert any("Now playing" in c.value and "from 0:02" in c.value for c in at.sidebar.caption)
+    assert any("Now playing" in c.value and "from 00:02" in c.value for c in at.sidebar.caption)
     assert at.sidebar.get("audio"), "the sidebar player shows the recording"
 
 
@@ -201,7 +201,7 @@ def test_transcript_search_and_word_fix(study):
     at = app("transcript")
     at.text_input(key="search").input("double").run()
     found = texts(at)
-    assert "We kept **double** booking patients" in found and ":gray[Cat Manager · 0:02 · Participant]" in found
+    assert "We kept **double** booking patients" in found and ":gray[Cat Manager · 00:02 · Participant]" in found
     ann = study.list_interviews()[0].id
     at.selectbox(key="interview").set_value(ann).run()
     heard = next(t for t in at.text_input if t.label == "Heard")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from interview_miner import capture, pipeline
-from interview_miner.errors import EmptyTranscriptError, UnsupportedFileError
+from interview_miner.errors import CorruptAudioError, EmptyTranscriptError, FileTooLargeError, UnsupportedFormatError, describe
 from interview_miner.store import SCHEMA_VERSION, Store
 
 from conftest import shared_path
@@ -140,7 +140,7 @@ def test_empty_transcript_is_refused(tmp_path):
 
 
 def test_unsupported_type_names_the_file():
-    with pytest.raises(UnsupportedFileError, match=r"report\.docx.*unsupported file type '\.docx'"):
+    with pytest.raises(UnsupportedFormatError, match=r"report\.docx.*unsupported file type '\.docx'"):
         capture.file_kind("report.docx")
 
 
@@ -164,6 +164,50 @@ def test_stereo_channels_are_read_separately():
     channels = capture.read_channels(shared_path("speech", "stereo_diarization.wav"))
     assert channels.shape == (2, 80000)
     assert not np.allclose(channels[0], channels[1])
+
+
+def test_read_audio_gives_mono_or_every_channel_of_the_shared_stereo_clip():
+    path = shared_path("speech", "stereo_diarization.wav")
+    mono, both = capture.read_audio(path), capture.read_audio(path, channels="all")
+    assert mono.shape == (80000,) and both.shape == (2, 80000)
+    assert np.allclose(mono, both.mean(axis=0), atol=1e-3)  # mono is the mix of the two sides
+    window = capture.read_audio(path, 1.0, 2.5, channels="all")
+    assert window.shape == (2, 24000) and np.allclose(window, both[:, 16000:40000], atol=1e-4)
+    windows = [chunk for _, chunk in capture.read_audio_windows(path, 0.0, window_s=2.0, channels="all")]
+    assert [w.shape for w in windows] == [(2, 32000), (2, 32000), (2, 16000)]
+
+
+def test_read_audio_keeps_a_generated_files_channels_apart(tmp_path):
+    t = np.arange(3 * 16000) / 16000
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    right = np.where(t >= 1.0, 0.5 * np.sin(2 * np.pi * 660 * t), 0.0)  # silent for the first second
+    stereo = capture.write_wav(tmp_path / "two-sides.wav", np.stack([left, right]))
+    both = capture.read_audio(stereo, channels="all")
+    assert both.shape == (2, 48000)
+    assert np.allclose(both[0], left, atol=1e-3) and np.allclose(both[1], right, atol=1e-3)
+    assert np.allclose(capture.read_audio(stereo), (left + right) / 2, atol=1e-3)
+    assert np.allclose(capture.read_channels(stereo), both)
+    mono = capture.write_wav(tmp_path / "one-side.wav", left)
+    assert capture.read_audio(mono, channels="all").shape == (1, 48000)
+    assert capture.read_channels(mono) is None
+
+
+def test_too_large_file_error_carries_the_numbers_and_each_surface_words_the_advice(tmp_path):
+    path = capture.write_wav(tmp_path / "call.wav", np.zeros(16000))
+    with pytest.raises(FileTooLargeError) as caught:
+        capture.check_size(path, max_bytes=1000)
+    error = caught.value
+    assert (error.path, error.size, error.limit) == (str(path), path.stat().st_size, 1000)
+    assert str(path) in str(error) and "--" not in str(error)  # the facts, no CLI flag
+    assert "--max-size" in describe(error, "cli")
+    assert "--" not in describe(error, "app") and "interview-miner" not in describe(error, "app")
+
+
+def test_decoding_a_corrupt_file_names_it(tmp_path):
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(os.urandom(20_000))
+    with pytest.raises(CorruptAudioError, match="broken.mp3"):
+        capture.read_audio(broken)
 
 
 def test_windowed_decoding_matches_whole_file():
@@ -228,6 +272,7 @@ def test_file_over_the_size_limit_is_refused(tmp_path):
     )
     assert proc.returncode == 1
     assert "jfk.flac" in proc.stderr and "over the" in proc.stderr and "limit" in proc.stderr
+    assert "hint: raise the limit with --max-size" in proc.stderr  # the CLI words its own advice
     assert Store(db).list_interviews() == []
 
 

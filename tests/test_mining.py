@@ -18,6 +18,7 @@ from interview_miner.mining import Miner
 from interview_miner.models import CATEGORIES, INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Theme, Word
 from interview_miner.store import Store
 from stages import HashEmbedder
+from interview_miner.vocab import nps_band
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
@@ -422,18 +423,12 @@ def test_nps_parsing(text, score):
     assert nps.parse_score(text) == score
 
 
-@pytest.mark.parametrize("score,klass", [(0, "detractor"), (6, "detractor"), (7, "passive"), (8, "passive"),
-                                         (9, "promoter"), (10, "promoter")])
-def test_nps_classes(score, klass):
-    assert nps.nps_class(score) == klass
-
-
 def test_nps_linked_to_reasons(mined):
     rows = mined.nps()
     assert sorted(r["score"] for r in rows.values()) == [7, 8, 9, 10]
     quotes_by_id = {q.id: q for q in mined.quotes()}
     for iid, row in rows.items():
-        assert row["klass"] == nps.nps_class(row["score"])
+        assert row["klass"] == nps_band(row["score"])
         assert quotes_by_id[row["quote_id"]].category == "nps_score"
     results = nps.extract(mined.quotes())
     assert all(r.reason_quote_ids for r in results)

@@ -10,7 +10,8 @@ from interview_miner import overlay
 from interview_miner.errors import InterviewMinerError
 from interview_miner.models import Interview, Persona, PersonaField, Quote, Segment, Theme
 from interview_miner.overlay import Edit, EditError
-from interview_miner.store import Store, nps_class
+from interview_miner.store import Store
+from interview_miner.vocab import nps_band as nps_class
 
 # --- typed edits --------------------------------------------------------------------------------
 

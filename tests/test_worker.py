@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import shared_path, wait_for
 from corpus_fixture import load_literal_study
 from stages import replaying_miner
 from interview_miner import pipeline, worker
-from interview_miner.store import Store, wait_for
+from interview_miner.errors import InterviewMinerError
+from interview_miner.store import Store
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 

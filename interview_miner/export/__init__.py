@@ -27,7 +27,6 @@ from pathlib import Path  # noqa: E402
 from .study import DEFAULT_TITLE, Study, load_study, report_context  # noqa: E402,F401
 
 STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts")
-_SUFFIX = {"md": ".md", "html": ".html", "json": ".json", "csv": ".csv", "pdf": ".pdf"}
 
 
 def render_study(study: Study, fmt: str) -> str | bytes:
@@ -87,7 +86,3 @@ def export_study(store: Store, fmt: str, out: str | Path, title: str | None = No
     else:
         out.write_text(content, encoding="utf-8", newline="")
     return [out]
-
-
-def default_export_path(fmt: str) -> str:
-    return "transcripts" if fmt == "transcripts" else f"study{_SUFFIX[fmt]}"

@@ -8,8 +8,9 @@ import json
 from typing import Any
 
 from ..models import PERSONA_FIELDS
-from ..personas import nps_breakdown, persona_dict
-from .study import GENERATED_BY, Study, clock
+from ..personas import persona_dict
+from ..vocab import clock, nps_breakdown
+from .study import GENERATED_BY, Study
 from .transcripts import segment_dict
 
 # Bump when a key is renamed or removed (adding keys is not a breaking change).

@@ -159,7 +159,7 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
 
     pdf.heading("Personas")
     if not ctx["personas"]:
-        pdf.para("No personas yet: run `interview-miner personas --suggest` after mining.", 10, "I", MUTED)
+        pdf.para("No personas yet: suggest personas after mining.", 10, "I", MUTED)
     for i, p in enumerate(ctx["personas"]):
         if i:
             pdf.add_page()

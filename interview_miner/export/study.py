@@ -12,24 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
-from ..models import CATEGORIES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
-from ..personas import FIELD_TITLES, nps_breakdown, participant_key, participant_name
+from ..models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from ..personas import FIELD_TITLES
+from ..vocab import category_rank, category_title, clock, nps_breakdown, participant_key, participant_name
 
 GENERATED_BY = f"interview-miner {__version__}"
 DEFAULT_TITLE = "Customer interview study"
-CATEGORY_TITLES = {
-    "channel": "Channels",
-    "trigger": "Triggers",
-    "alternatives": "Alternatives considered",
-    "criteria": "Buying criteria",
-    "fear": "Fears",
-    "objection": "Objections",
-    "outcome": "Outcomes",
-    "usage": "Usage",
-    "nps_score": "NPS scores",
-    "nps_reason": "NPS reasons",
-    "other": "Other",
-}
 QUOTES_PER_THEME_IN_REPORT = 3
 # Fields that summarise other fields (their evidence is shown under the specific field).
 SUMMARY_FIELDS = ("frustrations",)
@@ -53,7 +41,7 @@ class Study:
     def __post_init__(self) -> None:
         self.interviews = sorted(self.interviews, key=lambda i: i.id or 0)
         self.quotes = sorted(self.quotes, key=lambda q: (q.interview_id, q.index, q.start, q.id))
-        self.themes = sorted(self.themes, key=lambda t: (_cat_rank(t.category), t.id))
+        self.themes = sorted(self.themes, key=lambda t: (category_rank(t.category), t.id))
         self.personas = sorted(self.personas, key=lambda p: (-len(p.interview_ids), p.name.casefold(), p.id))
         self.quote_by_id = {q.id: q for q in self.quotes}
         self.theme_by_id = {t.id: t for t in self.themes}
@@ -86,20 +74,6 @@ def load_study(store, title: str | None = None) -> Study:
         nps=store.nps(),
         personas=store.personas(),
     )
-
-
-def _cat_rank(category: str) -> int:
-    return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
-
-
-def clock(seconds: float | None) -> str:
-    """mm:ss (h:mm:ss past an hour)."""
-    if seconds is None:
-        return "--:--"
-    total = int(max(seconds, 0))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +131,7 @@ def theme_views(study: Study, interview_ids: set[int] | None = None) -> list[dic
             "n_participants": len(people), "n_quotes": len(qs),
             "quotes": [quote_view(study, q) for q in ordered[:QUOTES_PER_THEME_IN_REPORT]],
         })
-    out.sort(key=lambda t: (_cat_rank(t["category"]), -t["n_participants"], -t["n_quotes"],
+    out.sort(key=lambda t: (category_rank(t["category"]), -t["n_participants"], -t["n_quotes"],
                             t["label"].casefold(), t["id"]))
     return out
 
@@ -243,9 +217,9 @@ def report_context(study: Study) -> dict[str, Any]:
         quotes_per_cat[cat] += 1
         if not q.theme_id or q.theme_id not in study.theme_by_id:
             unthemed_per_cat[cat] += 1
-    cats = sorted(set(quotes_per_cat) | set(by_cat), key=lambda c: (_cat_rank(c), c))
+    cats = sorted(set(quotes_per_cat) | set(by_cat), key=lambda c: (category_rank(c), c))
     categories = [{
-        "key": c, "title": CATEGORY_TITLES.get(c, c.replace("_", " ").capitalize()),
+        "key": c, "title": category_title(c),
         "n_quotes": quotes_per_cat.get(c, 0), "n_unthemed": unthemed_per_cat.get(c, 0),
         "themes": by_cat.get(c, []),
     } for c in cats]

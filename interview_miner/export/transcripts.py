@@ -5,32 +5,22 @@ import json
 from typing import Any
 
 from ..models import Interview, Segment
-
-
-def _clock(seconds: float, sep: str) -> str:
-    ms = int(round(seconds * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def _speaker_name(speaker: str | None) -> str:
-    return (speaker or "unknown").replace("_", " ").capitalize()
+from ..vocab import speaker_title as _speaker_name
+from ..vocab import timecode
 
 
 def to_txt(interview: Interview, segments: list[Segment]) -> str:
     lines = [f"# {interview.file_name}" + (f" — {interview.participant}" if interview.participant else "")]
     for i, s in enumerate(segments):
         flags = f"  [{', '.join(s.flags)}]" if s.flags else ""
-        lines.append(f"[{i}] {_clock(s.start, '.')[:-4]} {_speaker_name(s.speaker)}: {s.text}{flags}")
+        lines.append(f"[{i}] {timecode(s.start, '.')[:-4]} {_speaker_name(s.speaker)}: {s.text}{flags}")
     return "\n".join(lines) + "\n"
 
 
 def to_srt(segments: list[Segment]) -> str:
     blocks = []
     for i, s in enumerate(segments, 1):
-        blocks.append(f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_speaker_name(s.speaker)}: {s.text}\n")
+        blocks.append(f"{i}\n{timecode(s.start, ',')} --> {timecode(s.end, ',')}\n{_speaker_name(s.speaker)}: {s.text}\n")
     return "\n".join(blocks)
 
 
@@ -38,7 +28,7 @@ def to_vtt(segments: list[Segment]) -> str:
     blocks = ["WEBVTT\n"]
     for s in segments:
         text = s.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        blocks.append(f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n<v {_speaker_name(s.speaker)}>{text}</v>\n")
+        blocks.append(f"{timecode(s.start, '.')} --> {timecode(s.end, '.')}\n<v {_speaker_name(s.speaker)}>{text}</v>\n")
     return "\n".join(blocks)
 
 

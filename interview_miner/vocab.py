@@ -1,0 +1,217 @@
+"""The study's vocabulary: what each word the researcher reads means, defined once.
+
+Every stage, the app and every export take these from here, so a category has one title, a
+score of 8 is a passive everywhere, and "k of n participants" counts the same people on the Themes
+page as in the report.
+
+- Categories: `Category(key, title, description)` and `DEFAULT_CATEGORIES`, in the order a
+  researcher reads them (why they looked, what they weighed, what worried them, ... background
+  last). `CATEGORIES` is the tuple of their keys (the categorizer's columns follow it). A later
+  codebook makes categories study data; until then these are the defaults every study uses.
+- NPS bands: `nps_band(score)` -> promoter (9-10) / passive (7-8) / detractor (0-6), and
+  `nps_breakdown(scores)` for the counts and the net score.
+- Participants: `participant_key(interview)` (who is the same person: the participant's name,
+  case-insensitive, else the interview itself) and `participant_name(interview)` (what to call
+  them); `speaker_title(label)` for a segment's speaker.
+- Words: `STOP_WORDS` (English function words), `FILLER_WORDS` (spoken fillers and hedges),
+  `NUMBER_WORDS` (spoken 0-10).
+- Times: `clock` (mm:ss, what quotes are cited with), `timecode` (subtitle hh:mm:ss.mmm),
+  `duration` and `hours` (lengths in words).
+
+    >>> nps_band(8), category_title("criteria"), clock(83.4)
+    ('passive', 'Buying criteria', '01:23')
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# ---------------------------------------------------------------------------------------------
+# Categories
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    """One kind of thing a participant says. `key` is stored with every quote; `title` is what a
+    researcher reads (tabs, report headings); `description` says what belongs in it."""
+
+    key: str
+    title: str
+    description: str
+
+
+DEFAULT_CATEGORIES: tuple[Category, ...] = (
+    Category("trigger", "Triggers",
+             "What made them start looking: the event, pain or moment that set the search off."),
+    Category("criteria", "Buying criteria",
+             "What mattered when choosing: must-haves, deal-breakers, how the options were compared."),
+    Category("fear", "Fears", "What worried them about changing: the risks they saw in switching or buying."),
+    Category("objection", "Objections",
+             "What almost stopped the purchase: price, timing, approval, a missing feature."),
+    Category("nps_reason", "NPS reasons", "Why they gave the recommendation score they gave."),
+    Category("channel", "Channels", "How they first heard of or found the product."),
+    Category("alternatives", "Alternatives considered",
+             "What else they used or weighed: competitors, spreadsheets, doing it by hand, doing nothing."),
+    Category("outcome", "Outcomes", "What they hoped to achieve: the results that would make it a success."),
+    Category("usage", "Usage", "How they use it now, day to day."),
+    Category("nps_score", "NPS scores", "The 0-10 answer to \"how likely are you to recommend it?\"."),
+    Category("other", "Other", "Background about the person and everything that fits no other category."),
+)
+CATEGORIES: tuple[str, ...] = tuple(c.key for c in DEFAULT_CATEGORIES)
+CATEGORY_BY_KEY: dict[str, Category] = {c.key: c for c in DEFAULT_CATEGORIES}
+
+
+def category_title(key: str | None) -> str:
+    """The researcher-facing title of a category key; unknown keys read as words, none as
+    'Uncategorised'."""
+    if not key:
+        return "Uncategorised"
+    known = CATEGORY_BY_KEY.get(key)
+    return known.title if known else key.replace("_", " ").capitalize()
+
+
+def category_rank(key: str | None) -> int:
+    """Position of a category in reading order (unknown keys last), for sorting."""
+    return CATEGORIES.index(key) if key in CATEGORIES else len(CATEGORIES)
+
+
+# ---------------------------------------------------------------------------------------------
+# NPS bands
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NpsBand:
+    """A Net Promoter band: scores `low`..`high` inclusive."""
+
+    key: str
+    title: str
+    low: int
+    high: int
+
+    @property
+    def label(self) -> str:
+        """'Promoters (9-10)': the title with its score range."""
+        return f"{self.title} ({self.low}-{self.high})"
+
+
+NPS_BANDS: tuple[NpsBand, ...] = (
+    NpsBand("promoter", "Promoters", 9, 10),
+    NpsBand("passive", "Passives", 7, 8),
+    NpsBand("detractor", "Detractors", 0, 6),
+)
+
+
+def nps_band(score: float | None) -> str | None:
+    """'promoter' (9-10), 'passive' (7-8) or 'detractor' (0-6); None without a score."""
+    if score is None:
+        return None
+    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+
+
+def nps_breakdown(scores: Sequence[int]) -> dict[str, Any]:
+    """Promoters/passives/detractors, the NPS (-100..100, % promoters - % detractors) and the mean
+    of a list of 0-10 scores (None for both without scores)."""
+    bands = [nps_band(s) for s in scores]
+    promoters, detractors = bands.count("promoter"), bands.count("detractor")
+    n = len(scores)
+    return {
+        "n": n, "promoters": promoters, "passives": bands.count("passive"), "detractors": detractors,
+        "nps": round(100 * (promoters - detractors) / n) if n else None,
+        "mean": round(sum(scores) / n, 1) if n else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Participants
+# ---------------------------------------------------------------------------------------------
+
+
+class _HasParticipant(Protocol):
+    id: int | None
+    file_name: str
+    participant: str | None
+
+
+def participant_key(interview: _HasParticipant) -> str:
+    """Who this interview's participant is, for counting people: the name (trimmed,
+    case-insensitive), so two interviews with "Ann Lee" are one person; an unnamed interview is
+    its own person (two unnamed files with the same name are still two people)."""
+    name = (interview.participant or "").strip()
+    return f"name:{name.casefold()}" if name else f"interview:{interview.id}"
+
+
+def participant_name(interview: _HasParticipant) -> str:
+    """What to call the participant: their name, else the recording's file name."""
+    return (interview.participant or "").strip() or interview.file_name
+
+
+def speaker_title(label: str | None) -> str:
+    """A segment's speaker label as a researcher reads it: 'Interviewer', 'Participant',
+    'Speaker 3'; 'Unknown' when unlabelled."""
+    return (label or "unknown").replace("_", " ").capitalize()
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+# ---------------------------------------------------------------------------------------------
+
+# English function words: enough to count content words and compare texts without a model.
+STOP_WORDS = frozenset(
+    """a an the and or but if then so to of in on at by for with from as is was were be been are am
+    it its it's this that these those there here i me my we our us you your he she they them their
+    his her what which who whom when where why how not no do did does done have has had will would
+    could should can may might must shall just too very also only even than about into over up down
+    out off more most some any all each both few other such own same again once really""".split()
+)
+# Spoken fillers and hedges: say nothing about the topic.
+FILLER_WORDS = frozenset(
+    """um umm uh uhm er erm ah oh hmm mm yeah yes well so like just really mostly basically mainly
+    actually honestly probably maybe kind sort of okay ok right sure i mean""".split()
+)
+# Spoken numbers up to ten (what NPS answers and score fragments are made of).
+NUMBER_WORDS: dict[str, int] = {
+    "zero": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+
+# ---------------------------------------------------------------------------------------------
+# Times
+# ---------------------------------------------------------------------------------------------
+
+
+def clock(seconds: float | None) -> str:
+    """Where in a recording: 83.4 -> '01:23', 3725 -> '1:02:05', None -> '--:--'."""
+    if seconds is None:
+        return "--:--"
+    h, rest = divmod(int(max(seconds, 0)), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def timecode(seconds: float, sep: str = ".") -> str:
+    """Subtitle time 'hh:mm:ss.mmm' (WebVTT; SRT uses sep=',')."""
+    ms = int(round(max(seconds, 0) * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def duration(seconds: float | None) -> str:
+    """How long a recording is: '2 min 25 s', '1 h 05 min', '–' when unknown."""
+    if not seconds:
+        return "–"
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {(s % 3600) // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
+
+
+def hours(seconds: float) -> str:
+    """A total amount of audio: '2.5 h', or '25 min' under an hour."""
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
