@@ -21,7 +21,8 @@ from .models import Segment, Word
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4"}
 TRANSCRIPT_EXTENSIONS = {".txt", ".vtt", ".srt"}
-SUPPORTED_EXTENSIONS = AUDIO_EXTENSIONS | TRANSCRIPT_EXTENSIONS
+PROJECT_EXTENSIONS = {".qdpx"}  # REFI-QDA projects: imported whole by `qdpx_import`
+SUPPORTED_EXTENSIONS = AUDIO_EXTENSIONS | TRANSCRIPT_EXTENSIONS | PROJECT_EXTENSIONS
 DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GB; override with --max-size or INTERVIEW_MINER_MAX_BYTES
 SAMPLE_RATE = 16000
 # Peak RMS (over 0.5 s windows) below this is treated as silence: about -60 dBFS.
@@ -33,12 +34,14 @@ def max_bytes_default() -> int:
 
 
 def file_kind(path: str | os.PathLike) -> str:
-    """'audio' or 'transcript'; raises UnsupportedFileError naming the file otherwise."""
+    """'audio', 'transcript' or 'project'; raises UnsupportedFileError naming the file otherwise."""
     ext = Path(path).suffix.lower()
     if ext in AUDIO_EXTENSIONS:
         return "audio"
     if ext in TRANSCRIPT_EXTENSIONS:
         return "transcript"
+    if ext in PROJECT_EXTENSIONS:
+        return "project"
     supported = ", ".join(sorted(e.lstrip(".") for e in SUPPORTED_EXTENSIONS))
     raise UnsupportedFileError(f"{path}: unsupported file type '{ext or '(none)'}' (supported: {supported})")
 
@@ -308,11 +311,16 @@ def parse_transcript(path: str | os.PathLike) -> list[ImportedTurn]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    ext = Path(path).suffix.lower()
+    return parse_transcript_text(text, Path(path).suffix.lower(), str(path))
+
+
+def parse_transcript_text(text: str, ext: str = ".txt", name: str = "transcript") -> list[ImportedTurn]:
+    """Turns from transcript text already in memory (a source inside a REFI-QDA project, say):
+    cue rules for `.vtt`/`.srt`, the Zoom/Teams/Otter `.txt` rules otherwise."""
     turns = _parse_cues(text) if ext in (".vtt", ".srt") else _parse_txt(text)
     turns = [t for t in turns if t.text.strip()]
     if not turns:
-        raise EmptyTranscriptError(f"{path}: transcript is empty (no spoken lines found)")
+        raise EmptyTranscriptError(f"{name}: transcript is empty (no spoken lines found)")
     return _merge_consecutive(turns)
 
 

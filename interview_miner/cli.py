@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("add", parents=[common], help="add audio/video recordings or transcripts (txt, vtt, srt)")
+    p = sub.add_parser("add", parents=[common],
+                       help="add audio/video recordings, transcripts (txt, vtt, srt) or a REFI-QDA project (qdpx)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--participant", help="participant name for these files")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata, repeatable")
@@ -304,10 +305,15 @@ def _add_persona_commands(sub, common) -> None:
 
     p = sub.add_parser("export", parents=[common], help="export the study: report, data or transcripts")
     p.add_argument("--format", choices=STUDY_FORMATS, default="md",
-                   help="md/html/pdf report, json (everything), csv (quotes), transcripts (SRT+VTT folder)")
+                   help="md/html/pdf report, json (everything), csv (quotes), xlsx (quotes, themes, personas, "
+                        "NPS, interviews), qdpx (REFI-QDA project), qdc (REFI-QDA codebook), "
+                        "transcripts (SRT+VTT folder)")
     p.add_argument("--out", help="output file (folder for transcripts); md/html/json/csv print to "
                                  "standard output without it")
     p.add_argument("--title", help="report title (default: 'Customer interview study')")
+    p.add_argument("--bom", action=argparse.BooleanOptionalAction, default=True,
+                   help="start a CSV file with a UTF-8 byte-order mark so Excel reads accents right "
+                        "(default: on; standard output never has one)")
     p.set_defaults(func=cmd_export)
 
 
@@ -400,11 +406,11 @@ def cmd_personas_delete(args) -> int:
 def cmd_export(args) -> int:
     store = _store(args)
     if not args.out:
-        if args.format in ("pdf", "transcripts"):
+        if args.format in exporting.BINARY_FORMATS + ("transcripts",):
             raise InterviewMinerError(f"--format {args.format} needs --out PATH")
         sys.stdout.write(exporting.render_study(exporting.load_study(store, args.title), args.format))
         return 0
-    written = exporting.export_study(store, args.format, args.out, title=args.title)
+    written = exporting.export_study(store, args.format, args.out, title=args.title, csv_bom=args.bom)
     if args.format == "transcripts":
         print(f"wrote {len(written)} files to {args.out}")
     else:

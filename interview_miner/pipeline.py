@@ -73,6 +73,11 @@ def add_files(
     for path in capture.expand_paths(paths):
         name = (display_names or {}).get(str(path), path.name)
         try:
+            if capture.file_kind(path) == "project":  # a REFI-QDA project: many interviews at once
+                from .qdpx_import import import_qdpx
+
+                report.added += import_qdpx(store, path, recordings_dir_for(store)).interviews
+                continue
             interview, is_new = add_file(store, path, participant, metadata or {}, max_bytes, name)
         except InterviewMinerError as e:
             report.errors.append(str(e).replace(str(path), name) if name != path.name else str(e))

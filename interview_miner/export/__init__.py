@@ -22,16 +22,20 @@ def transcript_text(store: Store, interview_id: int, fmt: str = "txt") -> str:
 # Study exports: every format renders the same `Study` (see study.py), assembled once.
 # ---------------------------------------------------------------------------------------------
 
+import codecs  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .study import DEFAULT_TITLE, Study, load_study, report_context  # noqa: E402,F401
 
-STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts")
-_SUFFIX = {"md": ".md", "html": ".html", "json": ".json", "csv": ".csv", "pdf": ".pdf"}
+STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts", "xlsx", "qdpx", "qdc")
+_SUFFIX = {"md": ".md", "html": ".html", "json": ".json", "csv": ".csv", "pdf": ".pdf", "xlsx": ".xlsx",
+           "qdpx": ".qdpx", "qdc": ".qdc"}
+# Formats that are bytes, not text: never printed to standard output.
+BINARY_FORMATS = ("pdf", "xlsx", "qdpx", "qdc")
 
 
 def render_study(study: Study, fmt: str) -> str | bytes:
-    """One study in one file format: str for md/html/json/csv, bytes for pdf."""
+    """One study in one file format: str for md/html/json/csv, bytes for pdf/xlsx/qdpx/qdc."""
     if fmt == "md":
         from .report import to_markdown
         return to_markdown(study)
@@ -47,6 +51,15 @@ def render_study(study: Study, fmt: str) -> str | bytes:
     if fmt == "pdf":
         from .pdf import to_pdf
         return to_pdf(study)
+    if fmt == "xlsx":
+        from .sheets import to_xlsx
+        return to_xlsx(study)
+    if fmt == "qdpx":
+        from .qdpx import to_qdpx
+        return to_qdpx(study)
+    if fmt == "qdc":
+        from .qdpx import to_qdc
+        return to_qdc(study)
     raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(STUDY_FORMATS)})")
 
 
@@ -68,7 +81,19 @@ def _safe_stem(name: str) -> str:
     return keep[:80]
 
 
-def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None) -> list[Path]:
+def file_content(study: Study, fmt: str, csv_bom: bool = True) -> bytes:
+    """The bytes of the export file, as `export --out` writes it and the app offers it. A CSV file
+    starts with a UTF-8 byte-order mark unless `csv_bom` is off: without it Excel reads the file
+    as the machine's legacy code page and garbles every non-ASCII name (`Zoë` -> `ZoÃ«`)."""
+    content = render_study(study, fmt)
+    if isinstance(content, bytes):
+        return content
+    data = content.encode("utf-8")
+    return codecs.BOM_UTF8 + data if fmt == "csv" and csv_bom else data
+
+
+def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None,
+                 csv_bom: bool = True) -> list[Path]:
     """Write the study in `fmt` to `out` (a file; a folder for `transcripts`); returns the paths
     written. Same store, same bytes: nothing depends on the clock or on the machine's locale."""
     study = load_study(store, title)
@@ -80,12 +105,12 @@ def export_study(store: Store, fmt: str, out: str | Path, title: str | None = No
             (out / name).write_text(text, encoding="utf-8", newline="")
             written.append(out / name)
         return written
-    content = render_study(study, fmt)
+    if fmt == "qdpx":  # recordings are streamed into the zip, not held in memory
+        from .qdpx import write_qdpx
+        return [write_qdpx(study, out)]
+    content = file_content(study, fmt, csv_bom)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        out.write_bytes(content)
-    else:
-        out.write_text(content, encoding="utf-8", newline="")
+    out.write_bytes(content)
     return [out]
 
 
