@@ -286,7 +286,7 @@ def interpret_codes(codes: list[Code]) -> dict[str, CodeMeaning]:
             category = parent.category if parent and parent.category else "other"
             known = _category_key(top) is not None
             label = c.name if known else _PATH_SEP.join(p for p in c.path if p)
-            theme = Theme(id=f"t_{uuid.UUID(_guid_hex(c.guid)).hex[:12]}", category=category,
+            theme = Theme(id="t_" + hashlib.sha1(_guid_hex(c.guid).encode()).hexdigest()[:12], category=category,
                           label=label or "(unnamed code)", keywords=_keywords(c.description))
             if parent is not None and parent.theme is not None and "parent_id" in Theme.__dataclass_fields__:
                 setattr(theme, "parent_id", parent.theme.id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..store import Store
+from ..transcript_io import speaker_names
 from . import transcripts
 
 
@@ -12,9 +13,9 @@ def transcript_text(store: Store, interview_id: int, fmt: str = "txt") -> str:
     if fmt == "json":
         return transcripts.to_json(interview, segments)
     if fmt == "srt":
-        return transcripts.to_srt(segments)
+        return transcripts.to_srt(segments, speaker_names(interview))
     if fmt == "vtt":
-        return transcripts.to_vtt(segments)
+        return transcripts.to_vtt(segments, speaker_names(interview))
     return transcripts.to_txt(interview, segments)
 
 
@@ -71,8 +72,8 @@ def transcript_files(study: Study) -> dict[str, str]:
         if not segments:
             continue
         stem = f"{i.id:03d}-" + (_safe_stem(Path(i.file_name).stem) or "interview")
-        out[f"{stem}.srt"] = transcripts.to_srt(segments)
-        out[f"{stem}.vtt"] = transcripts.to_vtt(segments)
+        out[f"{stem}.srt"] = transcripts.to_srt(segments, speaker_names(i))
+        out[f"{stem}.vtt"] = transcripts.to_vtt(segments, speaker_names(i))
     return out
 
 

@@ -31,7 +31,9 @@ from lxml import etree
 
 from ..models import PERSONA_FIELDS, Interview, Quote, Segment, Theme
 from ..personas import FIELD_TITLES
+from ..transcript_io import speaker_label
 from .study import CATEGORY_TITLES, GENERATED_BY, Study
+from .transcripts import _clock
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -60,16 +62,7 @@ def guid(kind: str, key: Any) -> str:
 
 def clock_ms(seconds: float) -> str:
     """hh:mm:ss.mmm: the time format of the transcript lines inside a project."""
-    ms = int(round(max(seconds, 0.0) * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
-def speaker_title(speaker: str | None) -> str:
-    """The role as a name ('Interviewer', 'Participant', 'Speaker 3'): read back as the same role."""
-    return (speaker or "unknown").replace("_", " ").capitalize()
+    return _clock(max(seconds, 0.0), ".")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,7 +84,7 @@ def source_text(segments: list[Segment], quotes: list[Quote]) -> SourceText:
     lines, offsets = [], []
     pos = 0
     for s in segments:
-        prefix = f"[{clock_ms(s.start)}-{clock_ms(s.end)}] {speaker_title(s.speaker)}: "
+        prefix = f"[{clock_ms(s.start)}-{clock_ms(s.end)}] {speaker_label(s.speaker)}: "
         body = " ".join(s.text.split())
         offsets.append((pos + len(prefix), pos + len(prefix) + len(body), s))
         lines.append(prefix + body)

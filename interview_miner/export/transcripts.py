@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ..models import Interview, Segment
+from ..transcript_io import speaker_label, speaker_names, write_srt, write_vtt
 
 
 def _clock(seconds: float, sep: str) -> str:
@@ -15,31 +16,23 @@ def _clock(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def _speaker_name(speaker: str | None) -> str:
-    return (speaker or "unknown").replace("_", " ").capitalize()
-
-
 def to_txt(interview: Interview, segments: list[Segment]) -> str:
+    names = speaker_names(interview)
     lines = [f"# {interview.file_name}" + (f" — {interview.participant}" if interview.participant else "")]
     for i, s in enumerate(segments):
         flags = f"  [{', '.join(s.flags)}]" if s.flags else ""
-        lines.append(f"[{i}] {_clock(s.start, '.')[:-4]} {_speaker_name(s.speaker)}: {s.text}{flags}")
+        lines.append(f"[{i}] {_clock(s.start, '.')[:-4]} {speaker_label(s.speaker, names)}: {s.text}{flags}")
     return "\n".join(lines) + "\n"
 
 
-def to_srt(segments: list[Segment]) -> str:
-    blocks = []
-    for i, s in enumerate(segments, 1):
-        blocks.append(f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_speaker_name(s.speaker)}: {s.text}\n")
-    return "\n".join(blocks)
+def to_srt(segments: list[Segment], names: dict[str, str] | None = None) -> str:
+    """SRT through the `srt` library; `names` maps a role to the name the source transcript used."""
+    return write_srt(segments, names)
 
 
-def to_vtt(segments: list[Segment]) -> str:
-    blocks = ["WEBVTT\n"]
-    for s in segments:
-        text = s.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        blocks.append(f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n<v {_speaker_name(s.speaker)}>{text}</v>\n")
-    return "\n".join(blocks)
+def to_vtt(segments: list[Segment], names: dict[str, str] | None = None) -> str:
+    """WebVTT through webvtt-py, text and voice names escaped (see `transcript_io`)."""
+    return write_vtt(segments, names)
 
 
 def segment_dict(s: Segment) -> dict[str, Any]:
