@@ -10,6 +10,7 @@ from pathlib import Path
 from . import export as exporting
 from . import persona_review, personas, pipeline, review, transcribe
 from .errors import InterviewMinerError
+from .schemas import versioned
 from .store import Store, default_db_path
 
 
@@ -202,7 +203,7 @@ def cmd_mine(args) -> int:
     with bar:
         report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
     if args.json:
-        print(json.dumps(report.summary(), indent=2))
+        print(json.dumps(versioned(report.summary()), indent=2, ensure_ascii=False))
         return 0
     for m in report.messages:
         print(f"note: {m}", file=sys.stderr)
@@ -230,7 +231,7 @@ def cmd_eval(args) -> int:
             args.corpus, reference=args.reference_transcripts, model=args.model,
             embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
         )
-    print(json.dumps(result, indent=2) if args.json else evaluate.format_report(result))
+    print(json.dumps(versioned(result), indent=2, ensure_ascii=False) if args.json else evaluate.format_report(result))
     return 0
 
 
@@ -348,7 +349,8 @@ def cmd_personas(args) -> int:
     else:
         found = persona_review.list_personas(store)
     if args.json:
-        print(json.dumps([personas.persona_dict(p) for p in found], indent=2, sort_keys=True, ensure_ascii=False))
+        print(json.dumps(versioned({"personas": [personas.persona_dict(p) for p in found]}), indent=2,
+                         sort_keys=True, ensure_ascii=False))
         return 0
     if not found:
         print("no personas yet: run `interview-miner personas --suggest` after mining")
@@ -361,7 +363,7 @@ def cmd_personas(args) -> int:
 def cmd_personas_show(args) -> int:
     p = persona_review.get_persona(_store(args), args.id)
     if args.json:
-        print(json.dumps(personas.persona_dict(p), indent=2, sort_keys=True, ensure_ascii=False))
+        print(json.dumps(versioned(personas.persona_dict(p)), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         _print_persona(p, full=True)
     return 0
@@ -488,7 +490,7 @@ def cmd_transcribe(args) -> int:
 def cmd_list(args) -> int:
     interviews = _store(args).list_interviews()
     if args.json:
-        print(json.dumps([i.summary() for i in interviews], indent=2))
+        print(json.dumps(versioned({"interviews": [i.summary() for i in interviews]}), indent=2, ensure_ascii=False))
         return 0
     if not interviews:
         print("no interviews yet: add some with `interview-miner add PATH`")

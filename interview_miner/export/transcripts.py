@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ..models import Interview, Segment
+from ..schemas import versioned
 from ..transcript_io import speaker_label, speaker_names, write_srt, write_vtt
 
 
@@ -47,7 +48,7 @@ def segment_dict(s: Segment) -> dict[str, Any]:
 
 
 def to_json_obj(interview: Interview, segments: list[Segment]) -> dict[str, Any]:
-    return {"interview": interview.summary(), "segments": [segment_dict(s) for s in segments]}
+    return versioned({"interview": interview.summary(), "segments": [segment_dict(s) for s in segments]})
 
 
 def to_json(interview: Interview, segments: list[Segment]) -> str:
