@@ -199,10 +199,12 @@ def _member(path, z: zipfile.ZipFile, ref: str | None) -> str | None:
     if not ref.startswith("internal://"):
         raise ProjectImportError(f"{path}: source {ref!r} lies outside the project; only sources inside the "
                                  ".qdpx (internal://) can be imported")
-    name = "sources/" + ref[len("internal://"):]
-    if name not in z.namelist():
-        raise ProjectImportError(f"{path}: {name} is missing from the project")
-    return name
+    wanted = ref[len("internal://"):].lstrip("/")
+    # MAXQDA writes sources/, NVivo Sources/
+    for name in (f"sources/{wanted}", f"Sources/{wanted}"):
+        if name in z.namelist():
+            return name
+    raise ProjectImportError(f"{path}: sources/{wanted} is missing from the project")
 
 
 def _read_text(path, z, el) -> str | None:

@@ -110,6 +110,10 @@ def test_qdpx_validates_against_the_refi_qda_schema(studied, project_schema, tmp
             quote = next(q for q in studied.quotes() if q.id == sel.get("name"))
             assert text[int(sel.get("startPosition")):int(sel.get("endPosition"))] == quote.text
             assert re.fullmatch(r"\[\d\d:\d\d:\d\d\.\d{3}-\d\d:\d\d:\d\d\.\d{3}\]", sel.xpath("string(q:Description)", namespaces=ns))
+        # QualCoder's importer reads a date on every transcript and selection (it fails without)
+        for el in root.xpath("//q:TextSource | //q:AudioSource | //q:Transcript | //q:PlainTextSelection"
+                             " | //q:TranscriptSelection", namespaces=ns):
+            assert el.get("creationDateTime") and el.get("creatingUser")
         # participants are cases with their details; personas are sets of their sources
         case = root.xpath("//q:Case", namespaces=ns)[0]
         assert case.get("name") == f"Ann Owner {HOSTILE}"
@@ -307,7 +311,7 @@ def test_a_project_written_by_another_tool_imports(store, tmp_path, project_sche
     path = tmp_path / "dental.qdpx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("project.qde", xml)
-        z.writestr(f"sources/{G['s1']}.txt", FOREIGN_TEXT.encode("utf-8"))
+        z.writestr(f"Sources/{G['s1']}.txt", FOREIGN_TEXT.encode("utf-8"))  # NVivo's capital S
     report = pipeline.add_files(store, [str(path)])
     assert report.ok, report.errors
     helen, memo = store.list_interviews()
@@ -342,3 +346,18 @@ def test_a_selection_coded_twice_keeps_the_second_code_as_a_tag(store, tmp_path)
     assert pipeline.add_files(store, [str(path)]).ok
     double = next(q for q in store.quotes() if q.text.startswith("And double"))
     assert double.tags == ["pain points"]
+
+
+def test_sub_themes_nest_under_their_parent_theme(studied, project_schema):
+    """Themes may gain a `parent_id` (sub-themes): the codebook nests them one level deeper."""
+    study = E.load_study(studied)
+    parent, child = study.theme_by_id["fear_privacy"], study.theme_by_id["fear_migration"]
+    child.parent_id = parent.id  # as a hierarchical Theme will carry it
+    xml = qdpx.build_project(study).xml
+    _valid(project_schema, xml)
+    ns = {"q": qdpx.PROJECT_NS}
+    root = etree.fromstring(xml)
+    nested = root.xpath(f"//q:Code[@guid='{qdpx.guid('theme', parent.id)}']/q:Code/@name", namespaces=ns)
+    assert nested == [child.label]
+    fears = root.xpath("//q:Code[@name='Fears']/q:Code/@name", namespaces=ns)
+    assert child.label not in fears and parent.label in fears

@@ -60,6 +60,9 @@ def guid(kind: str, key: Any) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}"))
 
 
+USER_GUID = guid("user", "interview-miner")
+
+
 def clock_ms(seconds: float) -> str:
     """hh:mm:ss.mmm: the time format of the transcript lines inside a project."""
     return _clock(max(seconds, 0.0), ".")
@@ -230,8 +233,7 @@ def _recording(i: Interview, with_audio: bool) -> Path | None:
 def build_project(study: Study, with_audio: bool = True) -> Project:
     root = etree.Element(f"{{{PROJECT_NS}}}Project", nsmap={None: PROJECT_NS},
                          name=_xml_text(study.title), origin=GENERATED_BY)
-    user = guid("user", "interview-miner")
-    _el(_el(root, "Users"), "User", guid=user, name="interview-miner")
+    _el(_el(root, "Users"), "User", guid=USER_GUID, name="interview-miner")
     book = codebook_of(study)
     _codes(_el(root, "CodeBook"), book, PROJECT_NS)
     project = Project(b"")
@@ -276,30 +278,38 @@ def build_project(study: Study, with_audio: bool = True) -> Project:
     return project
 
 
+def _stamp(i: Interview) -> dict[str, str]:
+    """Who made a source and when: the interview's creation time in the study, so it never
+    changes between exports. QualCoder's importer needs a date on transcripts and selections."""
+    when = (i.created_at or "2000-01-01T00:00:00+00:00").replace("+00:00", "Z")
+    return {"creatingUser": USER_GUID, "creationDateTime": when}
+
+
 def _source(sources, project: Project, study: Study, i: Interview, quotes: list[Quote], book: Codebook,
             theme_ids: set[str], with_audio: bool) -> None:
     sid = source_guid(i)
+    stamp = _stamp(i)
     st = source_text(study.segments.get(i.id, []), quotes)
     recording = _recording(i, with_audio)
     name = _xml_text(i.file_name)
     if recording is None:
-        src = _el(sources, "TextSource", guid=sid, name=name, plainTextPath=f"internal://{sid}.txt")
+        src = _el(sources, "TextSource", guid=sid, name=name, plainTextPath=f"internal://{sid}.txt", **stamp)
         project.texts[f"{sid}.txt"] = st.text
         for q in quotes:
             if q.id not in st.spans:
                 continue
             a, b = st.spans[q.id]
             sel = _el(src, "PlainTextSelection", guid=guid("selection", q.id), name=q.id,
-                      startPosition=a, endPosition=b)
+                      startPosition=a, endPosition=b, **stamp)
             _el(sel, "Description", text=f"[{clock_ms(q.start)}-{clock_ms(q.end)}]")
             for code in book.quote_codes(q, theme_ids):
                 _coding(sel, q.id, code)
         return
     audio_name = f"{sid}{recording.suffix.lower()}"
     project.recordings[audio_name] = recording
-    src = _el(sources, "AudioSource", guid=sid, name=name, path=f"internal://{audio_name}")
+    src = _el(sources, "AudioSource", guid=sid, name=name, path=f"internal://{audio_name}", **stamp)
     tid = guid("transcript", i.content_hash)
-    tr = _el(src, "Transcript", guid=tid, name=name, plainTextPath=f"internal://{tid}.txt")
+    tr = _el(src, "Transcript", guid=tid, name=f"{name}.txt", plainTextPath=f"internal://{tid}.txt", **stamp)
     project.texts[f"{tid}.txt"] = st.text
     points = []
     for q in quotes:
@@ -312,7 +322,7 @@ def _source(sources, project: Project, study: Study, i: Interview, quotes: list[
             _el(tr, "SyncPoint", guid=g, timeStamp=ms, position=pos)
     for q, start, end in points:
         sel = _el(tr, "TranscriptSelection", guid=guid("selection", q.id), name=q.id,
-                  fromSyncPoint=start[0], toSyncPoint=end[0])
+                  fromSyncPoint=start[0], toSyncPoint=end[0], **stamp)
         for code in book.quote_codes(q, theme_ids):
             _coding(sel, q.id, code)
 
