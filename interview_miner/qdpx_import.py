@@ -77,6 +77,7 @@ class Source:
     text: str | None
     audio_member: str | None
     selections: list[Selection]
+    values: dict[str, Any] = field(default_factory=dict)  # variables on the source (MAXQDA puts them here)
 
 
 @dataclass
@@ -166,7 +167,8 @@ def read_project(path: str | Path) -> tuple[QdaProject, zipfile.ZipFile]:
     sets = [CodeSet(s.get("guid", ""), s.get("name") or "", _text_of(s, "Description"),
                     [r.get("targetGUID") for r in _kids(s, "MemberSource")])
             for s in _grandkids(root, "Sets", "Set")]
-    sources = [_source(path, z, s) for s in _grandkids(root, "Sources", "TextSource", "AudioSource", "VideoSource")]
+    sources = [_source(path, z, s, variables)
+               for s in _grandkids(root, "Sources", "TextSource", "AudioSource", "VideoSource")]
     return QdaProject(root.get("name") or Path(path).stem, root.get("origin") or "", codes, sources, cases, sets), z
 
 
@@ -225,17 +227,18 @@ def _codes_of(sel) -> list[str]:
     return [ref.get("targetGUID") for c in _kids(sel, "Coding") for ref in _kids(c, "CodeRef")]
 
 
-def _source(path, z, el) -> Source:
+def _source(path, z, el, variables: dict[str, str]) -> Source:
     name = el.get("name") or el.get("guid", "source")
+    values = _values(el, variables)
     if _local(el) == "TextSource":
         sels = [Selection(s.get("guid", ""), s.get("name"), int(s.get("startPosition", 0)),
                           int(s.get("endPosition", 0)), _codes_of(s), None, _text_of(s, "Description"))
                 for s in _kids(el, "PlainTextSelection")]
-        return Source(el.get("guid", ""), name, _read_text(path, z, el), None, sels)
+        return Source(el.get("guid", ""), name, _read_text(path, z, el), None, sels, values)
     audio = _member(path, z, el.get("path")) if (el.get("path") or "").startswith("internal://") else None
     transcript = _kid(el, "Transcript")
     if transcript is None:
-        return Source(el.get("guid", ""), name, None, audio, [])
+        return Source(el.get("guid", ""), name, None, audio, [], values)
     sync = {p.get("guid"): (int(p.get("timeStamp", 0)), int(p.get("position", 0))) for p in _kids(transcript, "SyncPoint")}
     sels = []
     for s in _kids(transcript, "TranscriptSelection"):
@@ -244,7 +247,7 @@ def _source(path, z, el) -> Source:
             continue
         sels.append(Selection(s.get("guid", ""), s.get("name"), a[1], b[1], _codes_of(s), (a[0], b[0]),
                               _text_of(s, "Description")))
-    return Source(el.get("guid", ""), name, _read_text(path, z, transcript), audio, sels)
+    return Source(el.get("guid", ""), name, _read_text(path, z, transcript), audio, sels, values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +294,7 @@ def interpret_codes(codes: list[Code]) -> dict[str, CodeMeaning]:
             theme = Theme(id="t_" + hashlib.sha1(_guid_hex(c.guid).encode()).hexdigest()[:12], category=category,
                           label=label or "(unnamed code)", keywords=_keywords(c.description))
             if parent is not None and parent.theme is not None and "parent_id" in Theme.__dataclass_fields__:
-                setattr(theme, "parent_id", parent.theme.id)
+                setattr(theme, "parent_id", parent.theme.id)  # noqa: B010 (a field Theme may not have yet)
             out[c.guid] = CodeMeaning(category=category, theme=theme)
     return out
 
@@ -323,7 +326,7 @@ def _keywords(description: str) -> list[str]:
 
 def _seconds(ts: str) -> float:
     h, m, s = ts.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
+    return round(int(h) * 3600 + int(m) * 60 + float(s), 3)
 
 
 def transcript_segments(text: str, name: str) -> list[Segment]:
@@ -452,7 +455,7 @@ def _extract_recordings(project: QdaProject, z: zipfile.ZipFile, recordings_dir:
 
 def _add_interview(store: Store, src: Source, case: Case | None, audio: tuple[str, Path] | None) -> Interview:
     segments = transcript_segments(src.text or "", src.name)
-    values = dict(case.values) if case else {}
+    values = {**src.values, **(case.values if case else {})}
     language = values.pop(VAR_LANGUAGE, None)
     values.pop(VAR_NPS, None)
     values.pop(VAR_PERSONA, None)

@@ -144,6 +144,8 @@ def test_reexport_is_byte_identical_and_guids_are_stable(studied, tmp_path):
 
 
 def test_round_trip_through_add(studied, tmp_path, capsys):
+    assert main(["export", "--db", studied.path, "--format", "qdpx"]) == 1  # a zip is never printed
+    assert "needs --out" in capsys.readouterr().err
     out = tmp_path / "study.qdpx"
     assert main(["export", "--db", studied.path, "--format", "qdpx", "--out", str(out)]) == 0
     new_db = tmp_path / "imported" / "new.db"
@@ -297,6 +299,7 @@ def foreign_project() -> bytes:
       <PlainTextSelection guid="{G['sel3']}" {_span(MEMO_TEXT, "Phones were ringing off the hook.")}>
         <Coding guid="{G['c4']}"><CodeRef targetGUID="{G['pain']}"/></Coding>
       </PlainTextSelection>
+      <VariableValue><VariableRef targetGUID="{G['age']}"/><IntegerValue>51</IntegerValue></VariableValue>
     </TextSource>
   </Sources>
   <Sets><Set guid="{G['set']}" name="Practice owners"><Description>Owners of small practices</Description>
@@ -316,7 +319,7 @@ def test_a_project_written_by_another_tool_imports(store, tmp_path, project_sche
     assert report.ok, report.errors
     helen, memo = store.list_interviews()
     assert (helen.file_name, helen.participant, helen.metadata["Age"]) == ("helen.txt", "Helen Carr", 42)
-    assert (memo.file_name, memo.participant) == ("marcus memo", None)
+    assert (memo.file_name, memo.participant, memo.metadata["Age"]) == ("marcus memo", None, 51)  # MAXQDA style
     assert [s.speaker for s in store.segments(helen.id)] == ["interviewer", "participant"] * 2
     quotes = {q.text: q for q in store.quotes()}
     themes = {t.id: t for t in store.themes()}
@@ -361,3 +364,17 @@ def test_sub_themes_nest_under_their_parent_theme(studied, project_schema):
     assert nested == [child.label]
     fears = root.xpath("//q:Code[@name='Fears']/q:Code/@name", namespaces=ns)
     assert child.label not in fears and parent.label in fears
+
+
+def test_corpus_study_round_trips(store, corpus_dir, tmp_path, project_schema):
+    """The six labelled dev interviews as a mined study: export, validate, import, compare."""
+    from corpus_fixture import load_corpus
+
+    load_corpus(store, corpus_dir)
+    persona_review.suggest_and_save(store)
+    out = E.export_study(store, "qdpx", tmp_path / "corpus.qdpx")[0]
+    with zipfile.ZipFile(out) as z:
+        _valid(project_schema, z.read("project.qde"))
+    target = Store(tmp_path / "again" / "study.db")
+    assert pipeline.add_files(target, [str(out)]).ok
+    assert _study_facts(target) == _study_facts(store)
