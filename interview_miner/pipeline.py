@@ -76,7 +76,9 @@ def add_files(
             if capture.file_kind(path) == "project":  # a REFI-QDA project: many interviews at once
                 from .qdpx_import import import_qdpx
 
-                report.added += import_qdpx(store, path, recordings_dir_for(store)).interviews
+                imported = import_qdpx(store, path, recordings_dir_for(store))
+                report.added += imported.interviews
+                report.errors += [f"{name}: {note}" for note in imported.notes]  # what could not come along
                 continue
             interview, is_new = add_file(store, path, participant, metadata or {}, max_bytes, name)
         except InterviewMinerError as e:

@@ -112,6 +112,7 @@ class QdaProject:
     sources: list[Source]
     cases: list[Case]
     sets: list[CodeSet]
+    skipped: list[str] = field(default_factory=list)  # sources that are not interviews (pictures, PDFs)
 
 
 def _local(el) -> str:
@@ -169,7 +170,10 @@ def read_project(path: str | Path) -> tuple[QdaProject, zipfile.ZipFile]:
             for s in _grandkids(root, "Sets", "Set")]
     sources = [_source(path, z, s, variables)
                for s in _grandkids(root, "Sources", "TextSource", "AudioSource", "VideoSource")]
-    return QdaProject(root.get("name") or Path(path).stem, root.get("origin") or "", codes, sources, cases, sets), z
+    skipped = [f"{s.get('name') or s.get('guid')}: {_local(s)} is not an interview, not imported"
+               for s in _grandkids(root, "Sources", "PictureSource", "PDFSource")]
+    return QdaProject(root.get("name") or Path(path).stem, root.get("origin") or "", codes, sources, cases, sets,
+                      skipped), z
 
 
 def _grandkids(root, parent: str, *names: str) -> list:
@@ -384,7 +388,7 @@ def import_qdpx(store: Store, path: str | Path, recordings_dir: str | Path) -> I
         meanings = interpret_codes(project.codes)
         audio = _extract_recordings(project, z, Path(recordings_dir))
     case_of = {g: c for c in project.cases for g in c.source_guids}
-    report = ImportReport()
+    report = ImportReport(notes=list(project.skipped))
     quotes: list[Quote] = []
     tags: dict[str, list[str]] = {}
     starred: list[str] = []
@@ -393,10 +397,14 @@ def import_qdpx(store: Store, path: str | Path, recordings_dir: str | Path) -> I
     nps_rows = []
     with store.transaction():
         for src in project.sources:
-            if not src.text or not src.text.strip():
-                report.notes.append(f"{src.name}: no transcript text, skipped")
-                continue
             case = case_of.get(src.guid)
+            if not (src.text or "").strip():
+                if src.guid in audio:  # a recording without transcript: added, `transcribe` does the rest
+                    report.interviews.append(_add_untranscribed(store, src, case, audio[src.guid]))
+                else:
+                    report.notes.append(f"{src.name}: neither transcript text nor a recording inside the project, "
+                                        "not imported")
+                continue
             interview = _add_interview(store, src, case, audio.get(src.guid))
             interview_of[src.guid] = interview.id
             report.interviews.append(interview)
@@ -440,7 +448,7 @@ def _extract_recordings(project: QdaProject, z: zipfile.ZipFile, recordings_dir:
     recordings/<sha256>.<ext> like any added recording."""
     out = {}
     for src in project.sources:
-        if not src.audio_member or not src.text:
+        if not src.audio_member:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / ("audio" + Path(src.audio_member).suffix.lower())
@@ -453,21 +461,37 @@ def _extract_recordings(project: QdaProject, z: zipfile.ZipFile, recordings_dir:
     return out
 
 
-def _add_interview(store: Store, src: Source, case: Case | None, audio: tuple[str, Path] | None) -> Interview:
-    segments = transcript_segments(src.text or "", src.name)
+def _details(src: Source, case: Case | None) -> tuple[str | None, dict[str, Any], str | None]:
+    """(participant, metadata, language) from the case and the source's variables."""
     values = {**src.values, **(case.values if case else {})}
     language = values.pop(VAR_LANGUAGE, None)
     values.pop(VAR_NPS, None)
     values.pop(VAR_PERSONA, None)
     participant = (case.name.strip() if case and case.name.strip() not in ("", src.name) else None)
+    return participant, {**values, "imported_from": "REFI-QDA"}, language if isinstance(language, str) else None
+
+
+def _add_untranscribed(store: Store, src: Source, case: Case | None, audio: tuple[str, Path]) -> Interview:
+    if store.find_interview_by_hash(audio[0]):
+        raise ProjectImportError(f"{src.name}: this study already holds the same recording")
+    info = capture.probe_audio(audio[1])
+    participant, metadata, language = _details(src, case)
+    return store.add_interview(Interview(
+        id=None, content_hash=audio[0], file_name=src.name, kind="audio", stored_path=str(audio[1]),
+        participant=participant, metadata={**metadata, "channels": info.channels, "codec": info.codec},
+        language=language, duration=round(info.duration, 3), status="added"))
+
+
+def _add_interview(store: Store, src: Source, case: Case | None, audio: tuple[str, Path] | None) -> Interview:
+    segments = transcript_segments(src.text or "", src.name)
+    participant, metadata, language = _details(src, case)
     content_hash = audio[0] if audio else hashlib.sha256((src.guid + "\n" + (src.text or "")).encode()).hexdigest()
     if store.find_interview_by_hash(content_hash):
         raise ProjectImportError(f"{src.name}: this study already holds the same interview")
     interview = store.add_interview(Interview(
         id=None, content_hash=content_hash, file_name=src.name, kind="audio" if audio else "transcript",
-        stored_path=str(audio[1]) if audio else None, participant=participant,
-        metadata={**values, "imported_from": "REFI-QDA"}, language=language if isinstance(language, str) else None,
-        duration=round(max((s.end for s in segments), default=0.0), 3), status="transcribed",
+        stored_path=str(audio[1]) if audio else None, participant=participant, metadata=metadata,
+        language=language, duration=round(max((s.end for s in segments), default=0.0), 3), status="transcribed",
     ))
     store.replace_segments(interview.id, segments)
     if audio:  # the transcript came with the recording: `transcribe` must not redo it by default

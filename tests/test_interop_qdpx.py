@@ -378,3 +378,27 @@ def test_corpus_study_round_trips(store, corpus_dir, tmp_path, project_schema):
     target = Store(tmp_path / "again" / "study.db")
     assert pipeline.add_files(target, [str(out)]).ok
     assert _study_facts(target) == _study_facts(store)
+
+
+def test_untranscribed_audio_is_added_for_transcribe_and_pictures_are_named(store, tmp_path, project_schema):
+    t = np.arange(16000 * 2) / 16000
+    wav = capture.write_wav(tmp_path / "focus.wav", 0.3 * np.sin(2 * np.pi * 330 * t))
+    audio_guid, picture_guid = "11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-666666666666"
+    xml = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Focus group" origin="ATLAS.ti 23">
+  <Sources>
+    <AudioSource guid="{audio_guid}" name="focus.wav" path="internal://{audio_guid}.wav"/>
+    <PictureSource guid="{picture_guid}" name="whiteboard.png" path="internal://{picture_guid}.png"/>
+  </Sources>
+</Project>""".encode()
+    _valid(project_schema, xml)
+    path = tmp_path / "focus.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", xml)
+        z.write(wav, f"sources/{audio_guid}.wav")
+        z.writestr(f"sources/{picture_guid}.png", b"\x89PNG")
+    report = pipeline.add_files(store, [str(path)])
+    assert report.errors == ["focus.qdpx: whiteboard.png: PictureSource is not an interview, not imported"]
+    (interview,) = report.added
+    assert (interview.kind, interview.status, interview.content_hash) == ("audio", "added", capture.sha256_file(wav))
+    assert interview.duration == pytest.approx(2.0, abs=0.05) and Path(interview.stored_path).is_file()
