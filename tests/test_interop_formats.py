@@ -93,6 +93,18 @@ def test_every_transcript_format_imports_back_to_the_same_turns(tricky, tmp_path
         assert again.metadata["speaker_names"] == NAMES
 
 
+def test_names_step_aside_once_a_researcher_relabels_speakers(tricky):
+    """Names were matched to roles at import; after a swap they would sit on the other voice."""
+    from interview_miner import review
+
+    store, interview = tricky
+    assert "<v Zoë Ñúñez>They said" in E.transcript_text(store, interview.id, "vtt")
+    review.swap_speakers(store, interview.id)
+    vtt = E.transcript_text(store, interview.id, "vtt")
+    assert "Zoë" not in vtt and "<v Interviewer>They said" in vtt
+    assert "Zoë" not in E.transcript_text(store, interview.id, "srt")
+
+
 def test_srt_keeps_angle_brackets_that_are_not_formatting(tmp_path):
     path = tmp_path / "x.srt"
     path.write_text("1\n00:00:00,000 --> 00:00:02,000\nAnn: <b>Pricing</b> <10 seats> & R&D\n", encoding="utf-8")

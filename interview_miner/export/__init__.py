@@ -12,11 +12,21 @@ def transcript_text(store: Store, interview_id: int, fmt: str = "txt") -> str:
     segments = store.segments(interview_id)
     if fmt == "json":
         return transcripts.to_json(interview, segments)
+    names = speaker_names_for(store, interview)
     if fmt == "srt":
-        return transcripts.to_srt(segments, speaker_names(interview))
+        return transcripts.to_srt(segments, names)
     if fmt == "vtt":
-        return transcripts.to_vtt(segments, speaker_names(interview))
-    return transcripts.to_txt(interview, segments)
+        return transcripts.to_vtt(segments, names)
+    return transcripts.to_txt(interview, segments, names)
+
+
+def speaker_names_for(store: Store, interview) -> dict[str, str]:
+    """{role: name} as the imported transcript spelled it, for subtitles, or {} once a researcher
+    relabelled a speaker: names were matched to roles at import, and after a swap each name would
+    sit on the other voice's lines."""
+    edited = [s.speaker for s in store.segments(interview.id)]
+    machine = [s.speaker for s in store.segments(interview.id, apply_edits=False)]
+    return speaker_names(interview) if edited == machine else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,16 +74,18 @@ def render_study(study: Study, fmt: str) -> str | bytes:
     raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(STUDY_FORMATS)})")
 
 
-def transcript_files(study: Study) -> dict[str, str]:
-    """{file name: content}: every interview's transcript as SRT and WebVTT."""
+def transcript_files(study: Study, names: dict[int, dict[str, str]] | None = None) -> dict[str, str]:
+    """{file name: content}: every interview's transcript as SRT and WebVTT; `names`: speaker
+    names per interview id (see `speaker_names_for`), else the names kept at import."""
     out: dict[str, str] = {}
     for i in study.interviews:
         segments = study.segments.get(i.id, [])
         if not segments:
             continue
         stem = f"{i.id:03d}-" + (_safe_stem(Path(i.file_name).stem) or "interview")
-        out[f"{stem}.srt"] = transcripts.to_srt(segments, speaker_names(i))
-        out[f"{stem}.vtt"] = transcripts.to_vtt(segments, speaker_names(i))
+        who = names.get(i.id, {}) if names is not None else speaker_names(i)
+        out[f"{stem}.srt"] = transcripts.to_srt(segments, who)
+        out[f"{stem}.vtt"] = transcripts.to_vtt(segments, who)
     return out
 
 
@@ -102,7 +114,8 @@ def export_study(store: Store, fmt: str, out: str | Path, title: str | None = No
     if fmt == "transcripts":
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, text in sorted(transcript_files(study).items()):
+        names = {i.id: speaker_names_for(store, i) for i in study.interviews}
+        for name, text in sorted(transcript_files(study, names).items()):
             (out / name).write_text(text, encoding="utf-8", newline="")
             written.append(out / name)
         return written

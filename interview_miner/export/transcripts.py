@@ -6,7 +6,7 @@ from typing import Any
 
 from ..models import Interview, Segment
 from ..schemas import versioned
-from ..transcript_io import speaker_label, speaker_names, write_srt, write_vtt
+from ..transcript_io import speaker_label, write_srt, write_vtt
 
 
 def _clock(seconds: float, sep: str) -> str:
@@ -17,8 +17,7 @@ def _clock(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def to_txt(interview: Interview, segments: list[Segment]) -> str:
-    names = speaker_names(interview)
+def to_txt(interview: Interview, segments: list[Segment], names: dict[str, str] | None = None) -> str:
     lines = [f"# {interview.file_name}" + (f" — {interview.participant}" if interview.participant else "")]
     for i, s in enumerate(segments):
         flags = f"  [{', '.join(s.flags)}]" if s.flags else ""
