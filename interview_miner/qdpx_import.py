@@ -215,8 +215,8 @@ def _member(path, z: zipfile.ZipFile, ref: str | None) -> str | None:
 
 def _read_text(path, z, el) -> str | None:
     content = _kid(el, "PlainTextContent")
-    if content is not None and content.text:
-        return content.text
+    if content is not None and len(text := "".join(content.itertext())):
+        return text  # itertext: text around an unresolved entity is kept (entities are never resolved)
     member = _member(path, z, el.get("plainTextPath"))
     if member is None:
         return None

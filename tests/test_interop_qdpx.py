@@ -402,3 +402,21 @@ def test_untranscribed_audio_is_added_for_transcribe_and_pictures_are_named(stor
     (interview,) = report.added
     assert (interview.kind, interview.status, interview.content_hash) == ("audio", "added", capture.sha256_file(wav))
     assert interview.duration == pytest.approx(2.0, abs=0.05) and Path(interview.stored_path).is_file()
+
+
+def test_external_entities_are_never_resolved(store, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET", encoding="utf-8")
+    xml = f"""<?xml version="1.0"?>
+<!DOCTYPE Project [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>
+<Project xmlns="urn:QDA-XML:project:1.0" name="x"><Sources>
+  <TextSource guid="11111111-2222-4333-8444-555555555555" name="a.txt">
+    <PlainTextContent>Ann: hello &xxe; world</PlainTextContent></TextSource>
+</Sources></Project>"""
+    path = tmp_path / "xxe.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", xml)
+    assert pipeline.add_files(store, [str(path)]).ok
+    (segment,) = store.segments(store.list_interviews()[0].id)
+    assert "TOPSECRET" not in segment.text
+    assert segment.text == "hello &xxe; world"  # the reference stays as written, the text around it too
