@@ -11,6 +11,9 @@ FORMATS = {  # label: (format id, file extension, mime type)
     "JSON": ("json", "json", "application/json"),
     "CSV": ("csv", "csv", "text/csv"),
     "PDF": ("pdf", "pdf", "application/pdf"),
+    "Excel": ("xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "REFI-QDA project": ("qdpx", "qdpx", "application/zip"),
+    "REFI-QDA codebook": ("qdc", "qdc", "application/xml"),
 }
 
 store = ui.get_store()
@@ -29,7 +32,7 @@ with st.container(border=True):
         label = st.segmented_control("Format", list(FORMATS), default="Markdown", key="export_format") or "Markdown"
         fmt, ext, mime = FORMATS[label]
         try:  # the CLI's own path: render_study(load_study(store)) == `interview-miner export`
-            data = exporting.render_study(exporting.load_study(store), fmt)
+            data = exporting.file_content(exporting.load_study(store), fmt)  # CSV with Excel's BOM
         except ui.USER_ERRORS as e:
             st.error(f"{label} export failed: {describe(e, 'app')}")
         else:
@@ -38,7 +41,7 @@ with st.container(border=True):
             if fmt == "md":
                 st.caption("Preview")
                 with st.container(height=520, border=True):
-                    st.markdown(data)
+                    st.markdown(data.decode("utf-8"))
 
 with st.container(border=True):
     st.subheader("Transcripts", anchor=False)

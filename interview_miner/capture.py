@@ -33,7 +33,10 @@ from .models import Segment, Word
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4"}
 TRANSCRIPT_EXTENSIONS = {".txt", ".vtt", ".srt"}
-SUPPORTED_EXTENSIONS = AUDIO_EXTENSIONS | TRANSCRIPT_EXTENSIONS
+# Accepted when named, never picked up from a folder (a folder's other JSON files are not transcripts).
+NAMED_ONLY_EXTENSIONS = {".json"}  # this tool's `transcript --format json`
+PROJECT_EXTENSIONS = {".qdpx"}  # REFI-QDA projects: imported whole by `qdpx_import`
+SUPPORTED_EXTENSIONS = AUDIO_EXTENSIONS | TRANSCRIPT_EXTENSIONS | PROJECT_EXTENSIONS
 DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GB; the caller's max_bytes or INTERVIEW_MINER_MAX_BYTES overrides it
 SAMPLE_RATE = 16000
 Channels = Literal["mono", "all"]  # mixed down to one channel, or every channel kept apart
@@ -47,13 +50,15 @@ def max_bytes_default() -> int:
 
 
 def file_kind(path: str | os.PathLike) -> str:
-    """'audio' or 'transcript'; raises UnsupportedFormatError naming the file otherwise."""
+    """'audio', 'transcript' or 'project'; raises UnsupportedFormatError naming the file otherwise."""
     ext = Path(path).suffix.lower()
     if ext in AUDIO_EXTENSIONS:
         return "audio"
-    if ext in TRANSCRIPT_EXTENSIONS:
+    if ext in TRANSCRIPT_EXTENSIONS | NAMED_ONLY_EXTENSIONS:
         return "transcript"
-    raise UnsupportedFormatError(path, ext, SUPPORTED_EXTENSIONS)
+    if ext in PROJECT_EXTENSIONS:
+        return "project"
+    raise UnsupportedFormatError(path, ext, SUPPORTED_EXTENSIONS | NAMED_ONLY_EXTENSIONS)
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
@@ -307,15 +312,12 @@ class ImportedTurn:
 
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
-_CUE_TIME = re.compile(rf"^\s*({_TS})\s*-->\s*({_TS})")
-_VOICE_TAG = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
 # "Name: text", "[00:01:02] Name: text", "00:01:02 Name: text", "Name (00:01:02): text".
 # A name is at most four words, so "The problem was this: ..." stays text.
 _NAME_LINE = re.compile(
     r"^\s*(?:\[?(" + _TS + r")\]?\s*[-–]?\s*)?([A-Za-z][\w.'\-]*(?: [\w.'\-]+){0,3})\s*(?:\((" + _TS + r")\))?\s*:\s*(.*)$"
 )
 _OTTER_HEADER = re.compile(r"^\s*([^:\d][^:]{0,40}?)\s{2,}(" + _TS + r")\s*$")
-_TAG = re.compile(r"</?[^>]+>")
 
 
 def parse_timestamp(ts: str) -> float:
@@ -333,34 +335,26 @@ def parse_transcript(path: str | os.PathLike) -> list[ImportedTurn]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    ext = Path(path).suffix.lower()
-    turns = _parse_cues(text) if ext in (".vtt", ".srt") else _parse_txt(text)
+    return parse_transcript_text(text, Path(path).suffix.lower(), str(path))
+
+
+def parse_transcript_text(text: str, ext: str = ".txt", name: str = "transcript") -> list[ImportedTurn]:
+    """Turns from transcript text already in memory (a source inside a REFI-QDA project, say):
+    WebVTT/SRT through `transcript_io` (libraries, entities decoded), this tool's own txt/JSON
+    exactly, the Zoom/Teams/Otter `.txt` rules otherwise."""
+    from . import transcript_io
+
+    if ext == ".vtt":
+        turns = transcript_io.read_vtt(text, name)
+    elif ext == ".srt":
+        turns = transcript_io.read_srt(text, name)
+    elif ext == ".json":
+        turns = transcript_io.read_json(text, name)
+    else:
+        turns = transcript_io.read_own_txt(text) or _parse_txt(text)
     turns = [t for t in turns if t.text.strip()]
     if not turns:
-        raise EmptyTranscriptError(path)
-    return turns
-
-
-def _parse_cues(text: str) -> list[ImportedTurn]:
-    turns: list[ImportedTurn] = []
-    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    for block in blocks:
-        lines = [ln for ln in block.strip().split("\n") if ln.strip()]
-        for i, line in enumerate(lines):
-            m = _CUE_TIME.match(line)
-            if not m:
-                continue
-            start, end = parse_timestamp(m.group(1)), parse_timestamp(m.group(2))
-            body = "\n".join(lines[i + 1 :]).strip()
-            voice = _VOICE_TAG.search(body)
-            if voice:
-                speaker, said = voice.group(1).strip(), voice.group(2)
-            else:
-                nm = re.match(r"^([^:\n]{1,40}):\s+(.*)$", body, re.S)
-                speaker, said = (nm.group(1).strip(), nm.group(2)) if nm else (None, body)
-            said = " ".join(_TAG.sub("", said).split())
-            turns.append(ImportedTurn(speaker, said, start, end))
-            break
+        raise EmptyTranscriptError(name)
     return turns
 
 

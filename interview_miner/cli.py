@@ -10,6 +10,7 @@ from pathlib import Path
 from . import export as exporting
 from . import persona_review, personas, pipeline, review, transcribe
 from .errors import InterviewMinerError, describe, hints
+from .schemas import versioned
 from .store import Store, default_db_path
 
 
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("add", parents=[common], help="add audio/video recordings or transcripts (txt, vtt, srt)")
+    p = sub.add_parser("add", parents=[common],
+                       help="add audio/video recordings, transcripts (txt, vtt, srt) or a REFI-QDA project (qdpx)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--participant", help="participant name for these files")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata, repeatable")
@@ -215,7 +217,7 @@ def cmd_mine(args) -> int:
     with bar:
         report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
     if args.json:
-        print(json.dumps(report.summary(), indent=2))
+        print(json.dumps(versioned(report.summary()), indent=2, ensure_ascii=False))
         return 0
     for m in report.messages:
         print(f"note: {m}", file=sys.stderr)
@@ -243,7 +245,7 @@ def cmd_eval(args) -> int:
             args.corpus, reference=args.reference_transcripts, model=args.model,
             embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
         )
-    print(json.dumps(result, indent=2) if args.json else evaluate.format_report(result))
+    print(json.dumps(versioned(result), indent=2, ensure_ascii=False) if args.json else evaluate.format_report(result))
     return 0
 
 
@@ -318,10 +320,15 @@ def _add_persona_commands(sub, common) -> None:
 
     p = sub.add_parser("export", parents=[common], help="export the study: report, data or transcripts")
     p.add_argument("--format", choices=STUDY_FORMATS, default="md",
-                   help="md/html/pdf report, json (everything), csv (quotes), transcripts (SRT+VTT folder)")
+                   help="md/html/pdf report, json (everything), csv (quotes), xlsx (quotes, themes, personas, "
+                        "NPS, interviews), qdpx (REFI-QDA project), qdc (REFI-QDA codebook), "
+                        "transcripts (SRT+VTT folder)")
     p.add_argument("--out", help="output file (folder for transcripts); md/html/json/csv print to "
                                  "standard output without it")
     p.add_argument("--title", help="report title (default: 'Customer interview study')")
+    p.add_argument("--bom", action=argparse.BooleanOptionalAction, default=True,
+                   help="start a CSV file with a UTF-8 byte-order mark so Excel reads accents right "
+                        "(default: on; standard output never has one)")
     p.set_defaults(func=cmd_export)
 
 
@@ -356,7 +363,8 @@ def cmd_personas(args) -> int:
     else:
         found = persona_review.list_personas(store)
     if args.json:
-        print(json.dumps([personas.persona_dict(p) for p in found], indent=2, sort_keys=True, ensure_ascii=False))
+        print(json.dumps(versioned({"personas": [personas.persona_dict(p) for p in found]}), indent=2,
+                         sort_keys=True, ensure_ascii=False))
         return 0
     if not found:
         print("no personas yet: run `interview-miner personas --suggest` after mining")
@@ -369,7 +377,7 @@ def cmd_personas(args) -> int:
 def cmd_personas_show(args) -> int:
     p = persona_review.get_persona(_store(args), args.id)
     if args.json:
-        print(json.dumps(personas.persona_dict(p), indent=2, sort_keys=True, ensure_ascii=False))
+        print(json.dumps(versioned(personas.persona_dict(p)), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         _print_persona(p, full=True)
     return 0
@@ -414,11 +422,11 @@ def cmd_personas_delete(args) -> int:
 def cmd_export(args) -> int:
     store = _store(args)
     if not args.out:
-        if args.format in ("pdf", "transcripts"):
+        if args.format in exporting.BINARY_FORMATS + ("transcripts",):
             raise InterviewMinerError(f"--format {args.format} needs --out PATH")
         sys.stdout.write(exporting.render_study(exporting.load_study(store, args.title), args.format))
         return 0
-    written = exporting.export_study(store, args.format, args.out, title=args.title)
+    written = exporting.export_study(store, args.format, args.out, title=args.title, csv_bom=args.bom)
     if args.format == "transcripts":
         print(f"wrote {len(written)} files to {args.out}")
     else:
@@ -502,7 +510,7 @@ def cmd_transcribe(args) -> int:
 def cmd_list(args) -> int:
     interviews = _store(args).list_interviews()
     if args.json:
-        print(json.dumps([i.summary() for i in interviews], indent=2))
+        print(json.dumps(versioned({"interviews": [i.summary() for i in interviews]}), indent=2, ensure_ascii=False))
         return 0
     if not interviews:
         print("no interviews yet: add some with `interview-miner add PATH`")

@@ -123,6 +123,10 @@ class SilentAudioError(BadAudioError):
         super().__init__(path, f"audio is silent (no sound above -60 dBFS in {seconds:.1f} s)")
 
 
+class UnreadableTranscriptError(FileProblemError):
+    """A transcript in a format we read (vtt, srt, our JSON) whose content does not parse."""
+
+
 class EmptyTranscriptError(FileProblemError):
     def __init__(self, path: str | os.PathLike):
         super().__init__(path, "transcript is empty (no spoken lines found)")

@@ -81,6 +81,13 @@ def add_files(
     for path in capture.expand_paths(paths):
         name = (display_names or {}).get(str(path), path.name)
         try:
+            if capture.file_kind(path) == "project":  # a REFI-QDA project: many interviews at once
+                from .qdpx_import import import_qdpx
+
+                imported = import_qdpx(store, path, recordings_dir_for(store))
+                report.added += imported.interviews
+                report.errors += [f"{name}: {note}" for note in imported.notes]  # what could not come along
+                continue
             interview, is_new = add_file(store, path, participant, metadata or {}, max_bytes, name)
         except InterviewMinerError as e:
             report.errors.append(str(e).replace(str(path), name) if name != path.name else str(e))

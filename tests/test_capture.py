@@ -282,7 +282,9 @@ def test_list_json_contract(tmp_path):
     subprocess.run([sys.executable, "-m", "interview_miner", "add", "--db", str(db), str(srt)], check=True, capture_output=True)
     out = subprocess.run([sys.executable, "-m", "interview_miner", "list", "--db", str(db), "--json"],
                          check=True, capture_output=True, text=True).stdout
-    rows = json.loads(out)
+    doc = json.loads(out)
+    assert doc["schema_version"] == 1
+    rows = doc["interviews"]
     assert rows == [{"id": 1, "file_name": "call.srt", "participant": None, "status": "transcribed",
                      "duration": 7.8, "language": None}]
 

@@ -282,7 +282,7 @@ def test_cli_personas_workflow(store, capsys):
     assert main(["personas", *db]) == 0
     assert "no personas yet" in capsys.readouterr().out
     assert main(["personas", "--suggest", "--json", *db]) == 0
-    listed = json.loads(capsys.readouterr().out)
+    listed = json.loads(capsys.readouterr().out)["personas"]
     assert len(listed) == 2
     pid = listed[0]["id"]
     assert main(["personas", "rename", pid, "Renamed", *db]) == 0
@@ -293,7 +293,7 @@ def test_cli_personas_workflow(store, capsys):
     assert main(["personas", "delete", listed[1]["id"], *db]) == 0
     capsys.readouterr()
     assert main(["personas", "--suggest", "--json", *db]) == 0
-    after = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    after = {p["name"]: p for p in json.loads(capsys.readouterr().out)["personas"]}
     assert set(after) == {"Renamed", "Made by hand"}
     assert after["Renamed"]["fields"]["goals"] == {**after["Renamed"]["fields"]["goals"],
                                                    "text": "New goals", "quote_ids": [qid]}

@@ -64,7 +64,7 @@ def test_corpus_interview_cli_contracts_and_subtitle_round_trip(tmp_path):
     cli("add", audio, "--participant", "Marcus Bell", db=db)
     out = cli("transcribe", db=db)
     assert "transcribed 1: dev03.m4a (en" in out.stdout
-    listed = json.loads(cli("list", "--json", db=db).stdout)
+    listed = json.loads(cli("list", "--json", db=db).stdout)["interviews"]
     assert listed[0]["status"] == "transcribed" and listed[0]["language"] == "en"
     doc = json.loads(cli("transcript", "1", "--format", "json", db=db).stdout)
     assert doc["interview"] == listed[0]

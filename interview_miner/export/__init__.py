@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..store import Store
+from ..transcript_io import speaker_names
 from . import transcripts
 
 
@@ -11,26 +12,41 @@ def transcript_text(store: Store, interview_id: int, fmt: str = "txt") -> str:
     segments = store.segments(interview_id)
     if fmt == "json":
         return transcripts.to_json(interview, segments)
+    names = speaker_names_for(store, interview)
     if fmt == "srt":
-        return transcripts.to_srt(segments)
+        return transcripts.to_srt(segments, names)
     if fmt == "vtt":
-        return transcripts.to_vtt(segments)
-    return transcripts.to_txt(interview, segments)
+        return transcripts.to_vtt(segments, names)
+    return transcripts.to_txt(interview, segments, names)
+
+
+def speaker_names_for(store: Store, interview) -> dict[str, str]:
+    """{role: name} as the imported transcript spelled it, for subtitles, or {} once a researcher
+    relabelled a speaker: names were matched to roles at import, and after a swap each name would
+    sit on the other voice's lines."""
+    edited = [s.speaker for s in store.segments(interview.id)]
+    machine = [s.speaker for s in store.segments(interview.id, apply_edits=False)]
+    return speaker_names(interview) if edited == machine else {}
 
 
 # ---------------------------------------------------------------------------------------------
 # Study exports: every format renders the same `Study` (see study.py), assembled once.
 # ---------------------------------------------------------------------------------------------
 
+import codecs  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .study import DEFAULT_TITLE, Study, load_study, report_context  # noqa: E402,F401
 
-STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts")
+STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts", "xlsx", "qdpx", "qdc")
+_SUFFIX = {"md": ".md", "html": ".html", "json": ".json", "csv": ".csv", "pdf": ".pdf", "xlsx": ".xlsx",
+           "qdpx": ".qdpx", "qdc": ".qdc"}
+# Formats that are bytes, not text: never printed to standard output.
+BINARY_FORMATS = ("pdf", "xlsx", "qdpx", "qdc")
 
 
 def render_study(study: Study, fmt: str) -> str | bytes:
-    """One study in one file format: str for md/html/json/csv, bytes for pdf."""
+    """One study in one file format: str for md/html/json/csv, bytes for pdf/xlsx/qdpx/qdc."""
     if fmt == "md":
         from .report import to_markdown
         return to_markdown(study)
@@ -46,19 +62,30 @@ def render_study(study: Study, fmt: str) -> str | bytes:
     if fmt == "pdf":
         from .pdf import to_pdf
         return to_pdf(study)
+    if fmt == "xlsx":
+        from .sheets import to_xlsx
+        return to_xlsx(study)
+    if fmt == "qdpx":
+        from .qdpx import to_qdpx
+        return to_qdpx(study)
+    if fmt == "qdc":
+        from .qdpx import to_qdc
+        return to_qdc(study)
     raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(STUDY_FORMATS)})")
 
 
-def transcript_files(study: Study) -> dict[str, str]:
-    """{file name: content}: every interview's transcript as SRT and WebVTT."""
+def transcript_files(study: Study, names: dict[int, dict[str, str]] | None = None) -> dict[str, str]:
+    """{file name: content}: every interview's transcript as SRT and WebVTT; `names`: speaker
+    names per interview id (see `speaker_names_for`), else the names kept at import."""
     out: dict[str, str] = {}
     for i in study.interviews:
         segments = study.segments.get(i.id, [])
         if not segments:
             continue
         stem = f"{i.id:03d}-" + (_safe_stem(Path(i.file_name).stem) or "interview")
-        out[f"{stem}.srt"] = transcripts.to_srt(segments)
-        out[f"{stem}.vtt"] = transcripts.to_vtt(segments)
+        who = names.get(i.id, {}) if names is not None else speaker_names(i)
+        out[f"{stem}.srt"] = transcripts.to_srt(segments, who)
+        out[f"{stem}.vtt"] = transcripts.to_vtt(segments, who)
     return out
 
 
@@ -67,7 +94,19 @@ def _safe_stem(name: str) -> str:
     return keep[:80]
 
 
-def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None) -> list[Path]:
+def file_content(study: Study, fmt: str, csv_bom: bool = True) -> bytes:
+    """The bytes of the export file, as `export --out` writes it and the app offers it. A CSV file
+    starts with a UTF-8 byte-order mark unless `csv_bom` is off: without it Excel reads the file
+    as the machine's legacy code page and garbles every non-ASCII name (`Zoë` -> `ZoÃ«`)."""
+    content = render_study(study, fmt)
+    if isinstance(content, bytes):
+        return content
+    data = content.encode("utf-8")
+    return codecs.BOM_UTF8 + data if fmt == "csv" and csv_bom else data
+
+
+def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None,
+                 csv_bom: bool = True) -> list[Path]:
     """Write the study in `fmt` to `out` (a file; a folder for `transcripts`); returns the paths
     written. Same store, same bytes: nothing depends on the clock or on the machine's locale."""
     study = load_study(store, title)
@@ -75,14 +114,15 @@ def export_study(store: Store, fmt: str, out: str | Path, title: str | None = No
     if fmt == "transcripts":
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, text in sorted(transcript_files(study).items()):
+        names = {i.id: speaker_names_for(store, i) for i in study.interviews}
+        for name, text in sorted(transcript_files(study, names).items()):
             (out / name).write_text(text, encoding="utf-8", newline="")
             written.append(out / name)
         return written
-    content = render_study(study, fmt)
+    if fmt == "qdpx":  # recordings are streamed into the zip, not held in memory
+        from .qdpx import write_qdpx
+        return [write_qdpx(study, out)]
+    content = file_content(study, fmt, csv_bom)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        out.write_bytes(content)
-    else:
-        out.write_text(content, encoding="utf-8", newline="")
+    out.write_bytes(content)
     return [out]

@@ -7,6 +7,7 @@ byte-identical exports.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,7 @@ def quote_view(study: Study, q: Quote) -> dict[str, Any]:
         "id": q.id, "text": q.text, "participant": study.participant(q.interview_id),
         "interview_id": q.interview_id, "timestamp": clock(q.start),
         "file_name": study.interview_by_id[q.interview_id].file_name if q.interview_id in study.interview_by_id else "",
-        "starred": q.starred, "category": q.category or "",
+        "starred": q.starred, "category": q.category or "", "lang": _lang_tag(_interview_language(study, q)),
         "theme_id": q.theme_id if q.theme_id in study.theme_by_id else None,
     }
 
@@ -204,6 +205,27 @@ def _safe_avatar(avatar: str | None) -> bool:
                                                "data:image/gif;base64,", "data:image/webp;base64,"))
 
 
+_LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def _lang_tag(code: str | None) -> str | None:
+    """A BCP 47 tag as HTML `lang` and PDF /Lang want it, or None (Whisper gives "en", "de"...)."""
+    code = (code or "").strip().replace("_", "-")
+    return code if _LANG_TAG.match(code) else None
+
+
+def _interview_language(study: Study, q: Quote) -> str | None:
+    i = study.interview_by_id.get(q.interview_id)
+    return i.language if i else None
+
+
+def report_language(study: Study, default: str = "en") -> str:
+    """The language most of the study's interviews are in (ties: the first interview's), else
+    `default`: what screen readers pronounce the report in. Quotes in another language carry their own."""
+    tags = [t for t in (_lang_tag(i.language) for i in study.interviews) if t]
+    return max(dict.fromkeys(tags), key=tags.count) if tags else default
+
+
 def report_context(study: Study) -> dict[str, Any]:
     """What a report shows, in order. Templates only lay this out."""
     themes = theme_views(study)
@@ -235,6 +257,7 @@ def report_context(study: Study) -> dict[str, Any]:
         })
     return {
         "title": study.title,
+        "lang": report_language(study),
         "generated_by": GENERATED_BY,
         "summary": {
             "n_interviews": len(study.interviews), "n_participants": len(participants),

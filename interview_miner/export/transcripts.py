@@ -5,31 +5,27 @@ import json
 from typing import Any
 
 from ..models import Interview, Segment
-from ..vocab import speaker_title as _speaker_name
+from ..schemas import versioned
+from ..transcript_io import speaker_label, write_srt, write_vtt
 from ..vocab import timecode
 
 
-def to_txt(interview: Interview, segments: list[Segment]) -> str:
+def to_txt(interview: Interview, segments: list[Segment], names: dict[str, str] | None = None) -> str:
     lines = [f"# {interview.file_name}" + (f" — {interview.participant}" if interview.participant else "")]
     for i, s in enumerate(segments):
         flags = f"  [{', '.join(s.flags)}]" if s.flags else ""
-        lines.append(f"[{i}] {timecode(s.start, '.')[:-4]} {_speaker_name(s.speaker)}: {s.text}{flags}")
+        lines.append(f"[{i}] {timecode(s.start, '.')[:-4]} {speaker_label(s.speaker, names)}: {s.text}{flags}")
     return "\n".join(lines) + "\n"
 
 
-def to_srt(segments: list[Segment]) -> str:
-    blocks = []
-    for i, s in enumerate(segments, 1):
-        blocks.append(f"{i}\n{timecode(s.start, ',')} --> {timecode(s.end, ',')}\n{_speaker_name(s.speaker)}: {s.text}\n")
-    return "\n".join(blocks)
+def to_srt(segments: list[Segment], names: dict[str, str] | None = None) -> str:
+    """SRT through the `srt` library; `names` maps a role to the name the source transcript used."""
+    return write_srt(segments, names)
 
 
-def to_vtt(segments: list[Segment]) -> str:
-    blocks = ["WEBVTT\n"]
-    for s in segments:
-        text = s.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        blocks.append(f"{timecode(s.start, '.')} --> {timecode(s.end, '.')}\n<v {_speaker_name(s.speaker)}>{text}</v>\n")
-    return "\n".join(blocks)
+def to_vtt(segments: list[Segment], names: dict[str, str] | None = None) -> str:
+    """WebVTT through webvtt-py, text and voice names escaped (see `transcript_io`)."""
+    return write_vtt(segments, names)
 
 
 def segment_dict(s: Segment) -> dict[str, Any]:
@@ -44,7 +40,7 @@ def segment_dict(s: Segment) -> dict[str, Any]:
 
 
 def to_json_obj(interview: Interview, segments: list[Segment]) -> dict[str, Any]:
-    return {"interview": interview.summary(), "segments": [segment_dict(s) for s in segments]}
+    return versioned({"interview": interview.summary(), "segments": [segment_dict(s) for s in segments]})
 
 
 def to_json(interview: Interview, segments: list[Segment]) -> str:
