@@ -207,6 +207,7 @@ class _Source:
         if not path.is_file():
             raise CustomerDataError(f"{path}: no such file")
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill_dir})
+        self.con.execute("SET enable_progress_bar = false")
         self.encoding = "utf-8"
         self.where = "row" if self.kind in ("excel", "parquet") else "line"
         self.first_row = 1 if self.kind == "parquet" else 2  # the header is line/row 1
@@ -313,41 +314,52 @@ def _date_expr(col: str, col_type: str, fmt: str) -> str:
 
 
 def _number_expr(col: str, col_type: str, mode: str) -> str:
-    """A DOUBLE or NULL when the text is not a number in this mode (NaN and infinity refused)."""
+    """A DOUBLE; NULL (or NaN/infinity, see `_bad_number`) when the text is not a number in
+    this mode."""
     t = col_type.upper()
     if t in ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
              "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT") or t.startswith("DECIMAL"):
         return f"CAST({_quote_ident(col)} AS DOUBLE)"
     text = _text(col)
-    # Currency signs, spaces (also non-breaking) and apostrophes (Swiss thousands) carry no value.
+    if mode == "plain":
+        return f"try_cast({text} AS DOUBLE)"
+    # Currency signs and codes, spaces (also non-breaking) and apostrophes (Swiss thousands)
+    # carry no value; (12.00) is a negative amount.
     clean = f"regexp_replace({text}, '[\\s\\x{{00A0}}$€£¥₽₹''’]|^[A-Z]{{3}}|[A-Z]{{3}}$', '', 'g')"
     neg = f"(regexp_matches({text}, '^\\(.*\\)$'))"
     clean = f"regexp_replace({clean}, '^\\((.*)\\)$', '\\1')"
-    if mode == "plain":
-        body = f"try_cast({text} AS DOUBLE)"
-    elif mode == "dot":
+    if mode == "dot":
         body = f"try_cast(replace({clean}, ',', '') AS DOUBLE)"
     else:
         body = f"try_cast(replace(replace({clean}, '.', ''), ',', '.') AS DOUBLE)"
-    if mode != "plain":
-        body = f"(CASE WHEN {neg} THEN -1 ELSE 1 END) * {body}"
-    return f"(CASE WHEN isfinite({body}) THEN {body} END)"
+    return f"((CASE WHEN {neg} THEN -1 ELSE 1 END) * {body})"
 
 
-def _value_exprs(cols: ColumnMap, types: dict[str, str], modes: dict[str, str]) -> tuple[str, str | None]:
+def _bad_number(expr: str) -> str:
+    return f"NOT coalesce(isfinite({expr}), false)"
+
+
+def _value_exprs(cols: ColumnMap, types: dict[str, str], modes: dict[str, str]) -> dict[str, str]:
+    """SQL for amount and margin, and whether each is blank in the source (allowed on deal rows)."""
     if cols.amount:
         amount = _number_expr(cols.amount, types[cols.amount], modes["amount"])
+        amount_blank = f"({_text(cols.amount)} IS NULL)"
     else:
         amount = (f"({_number_expr(cols.quantity, types[cols.quantity], modes['quantity'])}"
                   f" * {_number_expr(cols.unit_price, types[cols.unit_price], modes['unit_price'])})")
-    margin = _number_expr(cols.margin, types[cols.margin], modes["margin"]) if cols.margin else None
-    return amount, margin
+        amount_blank = f"({_text(cols.quantity)} IS NULL OR {_text(cols.unit_price)} IS NULL)"
+    if cols.margin:
+        margin = _number_expr(cols.margin, types[cols.margin], modes["margin"])
+        margin_blank = f"({_text(cols.margin)} IS NULL)"
+    else:
+        margin, margin_blank = "NULL::DOUBLE", "false"
+    return {"amount": amount, "amount_blank": amount_blank, "margin": margin, "margin_blank": margin_blank}
 
 
 def _deal_expr(cols: ColumnMap) -> str:
     if not cols.status:
-        return "NULL"
-    key = f"regexp_replace(lower({_text(cols.status)}), '[^a-z]', '', 'g')"
+        return "NULL::VARCHAR"
+    key = f"lower(replace(replace(replace({_text(cols.status)}, ' ', ''), '_', ''), '-', ''))"
     declined = ", ".join(_quote_str(s) for s in sorted(DECLINED))
     postponed = ", ".join(_quote_str(s) for s in sorted(POSTPONED))
     return (f"(CASE WHEN {key} IN ({declined}) THEN 'declined'"
@@ -369,54 +381,68 @@ def _sample(src: _Source, col: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _candidates(src: _Source, col: str, options: tuple[str, ...], expr) -> list[str]:
-    """The options under which every sampled value parses, in preference order (all options
-    when none does, so that the full check names the bad rows)."""
+def _candidates(src: _Source, col: str, options: tuple[str, ...], bad) -> list[str]:
+    """The options under which every sampled value reads, in preference order (the least bad
+    one when none does, so that the full check names the bad rows). bad(column, type, option)
+    is the SQL condition of a value that does not read."""
     sample = _sample(src, col)
     if not sample:
         return list(options[:1])
     src.con.execute("CREATE OR REPLACE TEMP TABLE sample_values AS SELECT unnest(?::VARCHAR[]) AS v", [sample])
-    checks = ", ".join(
-        f"count(*) FILTER (WHERE {expr('v', 'VARCHAR', o)} IS NULL)" for o in options
-    )
+    checks = ", ".join(f"count(*) FILTER (WHERE {bad('v', 'VARCHAR', o)})" for o in options)
     failures = src.con.execute(f"SELECT {checks} FROM sample_values").fetchone()
     good = [o for o, n in zip(options, failures) if n == 0]
     return good or [options[int(min(range(len(options)), key=lambda i: failures[i]))]]
 
 
+def _bad_date(col: str, col_type: str, fmt: str) -> str:
+    return f"{_date_expr(col, col_type, fmt)} IS NULL"
+
+
+def _bad_amount(col: str, col_type: str, mode: str) -> str:
+    return _bad_number(_number_expr(col, col_type, mode))
+
+
 def _amount_modes(src: _Source, col: str) -> list[str]:
-    modes = _candidates(src, col, AMOUNT_MODES, _number_expr)
+    modes = _candidates(src, col, AMOUNT_MODES, _bad_amount)
     # "1,250" reads in both separator modes: a decimal comma is assumed only when some value
     # ends in a comma and one or two digits.
     if "dot" in modes and "comma" in modes and "plain" not in modes:
-        sample = _sample(src, col)
-        decimal_comma = any(re.search(r",\d{1,2}\)?\s*$", v) for v in sample)
+        decimal_comma = any(re.search(r",\d{1,2}\)?\s*$", v) for v in _sample(src, col))
         modes.remove("dot" if decimal_comma else "comma")
     return modes
 
 
-def _choose(src: _Source, cols: ColumnMap, deal: str) -> tuple[str, dict[str, str]]:
-    """The date format and number modes, checked over the whole file in one scan. Raises one
-    CustomerDataError naming every column with values that do not read, and its first bad rows."""
-    date_type = src.types[cols.date]
-    date_options = _candidates(src, cols.date, DATE_FORMATS, _date_expr) if date_type.upper() == "VARCHAR" else ["native"]
-    if date_type.upper() in ("BIGINT", "INTEGER", "UBIGINT", "UINTEGER"):
+def _detect(src: _Source, cols: ColumnMap) -> tuple[list[str], dict[str, list[str]]]:
+    """Date formats and number modes that read a sample of each column, best first."""
+    date_type = src.types[cols.date].upper()
+    if date_type in ("BIGINT", "INTEGER", "UBIGINT", "UINTEGER"):
         date_options = ["%Y%m%d"]
+    elif date_type == "VARCHAR":
+        date_options = _candidates(src, cols.date, DATE_FORMATS, _bad_date)
+    else:
+        date_options = ["native"]
     number_options = {
         role: (_amount_modes(src, col) if src.types[col].upper() == "VARCHAR" else ["native"])
         for role, col in _numeric_columns(cols).items()
     }
+    return date_options, number_options
+
+
+def _choose(src: _Source, cols: ColumnMap, deal: str, date_options: list[str],
+            number_options: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
+    """The first date format and number modes that read every row (one scan over the file for
+    all candidates). Raises one CustomerDataError naming every column with values that do not
+    read, and its first bad rows."""
     has_customer = f"{_text(cols.customer)} IS NOT NULL"
     checks: list[tuple[str, str, str]] = []  # (role, option, failure condition)
     for fmt in date_options:
-        checks.append(("date", fmt, f"{_date_expr(cols.date, date_type, fmt)} IS NULL"))
+        checks.append(("date", fmt, _bad_date(cols.date, src.types[cols.date], fmt)))
     for role, options in number_options.items():
         col = getattr(cols, role)
-        for mode in options:
-            bad = f"{_number_expr(col, src.types[col], mode)} IS NULL"
-            if role in ("amount", "quantity", "unit_price"):  # a declined deal may carry no amount
-                bad = f"({bad} AND NOT ({deal} IS NOT NULL AND {_text(col)} IS NULL))"
-            checks.append((role, mode, bad))
+        for mode in options:  # a declined or postponed deal may carry no amount
+            checks.append((role, mode, f"({_bad_amount(col, src.types[col], mode)}"
+                                       f" AND NOT ({deal} IS NOT NULL AND {_text(col)} IS NULL))"))
     sql = ", ".join(f"count(*) FILTER (WHERE {has_customer} AND {cond})" for _, _, cond in checks)
     counts = src.con.execute(f"SELECT {sql} FROM src").fetchone()
     chosen: dict[str, str] = {}
@@ -435,11 +461,9 @@ def _choose(src: _Source, cols: ColumnMap, deal: str) -> tuple[str, dict[str, st
 
 
 def _bad_rows_message(src: _Source, cols: ColumnMap, failing: dict[str, str], has_customer: str) -> str:
-    """'date column "Day": 3 values do not read as dates, first at line 4 ("31/02/2024"), ...'"""
+    """'date column "Day": 3 values do not read as dates; first at line 4 ('31/02/2024'), ...'"""
     src.con.execute("SET threads = 1")  # row_number() OVER () follows the file order on one thread
     parts = []
-    what = {"date": "dates", "amount": "numbers", "margin": "numbers", "quantity": "numbers",
-            "unit_price": "numbers"}
     for role, cond in failing.items():
         col = getattr(cols, role)
         total = src.con.execute(f"SELECT count(*) FROM src WHERE {has_customer} AND {cond}").fetchone()[0]
@@ -449,43 +473,68 @@ def _bad_rows_message(src: _Source, cols: ColumnMap, failing: dict[str, str], ha
         ).fetchall()
         shown = ", ".join(f"{src.where} {n - 1 + src.first_row} ({'empty' if v is None else repr(v)})" for n, v in rows)
         parts.append(f"{role} column {col!r}: {total} value{'s' if total != 1 else ''} "
-                     f"{'does' if total == 1 else 'do'} not read as {what[role]}; first at {shown}")
+                     f"{'does' if total == 1 else 'do'} not read as {'dates' if role == 'date' else 'numbers'}; "
+                     f"first at {shown}")
     src.con.execute("RESET threads")
     return f"{src.path.name}: nothing imported. " + "; ".join(parts)
 
 
 # --- the import ----------------------------------------------------------------------------------
 
+# One scan of the source: parse every row, group by customer and day, then everything else
+# works on those groups. Rows that do not parse are counted (`g`) rather than filtered, so a
+# clean file needs no separate validation pass; a file with bad rows falls back to `_choose`.
 _SUMMARY_SQL = """
-WITH t AS (
-    SELECT {customer} AS customer_id, {date} AS day, {amount} AS amount, {margin} AS margin,
-           {status} AS status, {deal} AS deal, {name} AS name, {contact} AS contact
-    FROM src WHERE {customer} IS NOT NULL
+WITH t0 AS (
+    SELECT {customer} AS customer_id, {date} AS day, {amount} AS amount, {amount_blank} AS amount_blank,
+           {margin} AS margin, {margin_blank} AS margin_blank, {status} AS status, {deal} AS deal,
+           {name} AS name, {contact} AS contact
+    FROM src
+),
+t AS NOT MATERIALIZED (
+    SELECT customer_id, day, status, deal, name, contact,
+           CASE WHEN isfinite(amount) THEN amount WHEN amount_blank AND deal IS NOT NULL THEN 0 END AS amount,
+           CASE WHEN isfinite(margin) THEN margin WHEN margin_blank AND deal IS NOT NULL THEN 0 END AS margin
+    FROM t0
 ),
 cd AS MATERIALIZED (
-    SELECT customer_id, day,
+    SELECT customer_id, day, count(*) AS nrows,
+           count(*) FILTER (WHERE day IS NULL) AS bad_date,
+           count(*) FILTER (WHERE amount IS NULL) AS bad_amount,
+           count(*) FILTER (WHERE {has_margin} AND margin IS NULL) AS bad_margin,
            sum(coalesce(amount, 0)) AS amt, sum(coalesce(margin, 0)) AS mar,
            count(*) FILTER (WHERE amount <> 0) AS n, count(*) FILTER (WHERE amount < 0) AS nret,
-           coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS vret,
-           bool_or(amount > 0) AS bought,
-           max(status) AS status, max(deal) AS deal, max(name) AS name, max(contact) AS contact
+           coalesce(sum(amount) FILTER (WHERE amount < 0), 0) AS vret, bool_or(amount > 0) AS bought
     FROM t GROUP BY customer_id, day
 ),
-bounds AS (SELECT min(day) AS lo, max(day) AS hi FROM cd WHERE n > 0),
-nm AS (SELECT coalesce(datediff('month', lo, hi) + 1, 0) AS months FROM bounds),
+g AS (
+    SELECT sum(nrows) AS nrows, coalesce(sum(nrows) FILTER (WHERE customer_id IS NULL), 0) AS no_customer,
+           coalesce(sum(bad_date) FILTER (WHERE customer_id IS NOT NULL), 0) AS bad_date,
+           coalesce(sum(bad_amount) FILTER (WHERE customer_id IS NOT NULL), 0) AS bad_amount,
+           coalesce(sum(bad_margin) FILTER (WHERE customer_id IS NOT NULL), 0) AS bad_margin,
+           min(day) FILTER (WHERE customer_id IS NOT NULL AND n > 0) AS lo,
+           max(day) FILTER (WHERE customer_id IS NOT NULL AND n > 0) AS hi
+    FROM cd
+),
+nm AS (SELECT coalesce(datediff('month', lo, hi) + 1, 0) AS months FROM g),
 c AS (
     SELECT customer_id, sum(amt) AS revenue, sum(mar) AS margin, sum(n) AS transactions,
            sum(nret) AS returns, sum(vret) AS return_value, count(*) FILTER (WHERE bought) AS purchase_days,
-           min(day) FILTER (WHERE bought) AS first_purchase, max(day) FILTER (WHERE bought) AS last_purchase,
-           arg_max(status, day) FILTER (WHERE status IS NOT NULL) AS status,
+           min(day) FILTER (WHERE bought) AS first_purchase, max(day) FILTER (WHERE bought) AS last_purchase
+    FROM cd WHERE customer_id IS NOT NULL GROUP BY customer_id
+),
+-- The latest status, name and contact per customer: a second, cheap pass over the source
+-- (customer groups only); carrying these strings through the customer-day groups costs more.
+labels AS (
+    SELECT customer_id, arg_max(status, day) FILTER (WHERE status IS NOT NULL) AS status,
            arg_max(deal, day) FILTER (WHERE status IS NOT NULL) AS deal,
            arg_max(name, day) FILTER (WHERE name IS NOT NULL) AS name,
            arg_max(contact, day) FILTER (WHERE contact IS NOT NULL) AS contact
-    FROM cd GROUP BY customer_id
+    FROM t WHERE customer_id IS NOT NULL AND {has_labels} GROUP BY customer_id
 ),
 cm AS (
     SELECT customer_id, date_trunc('month', day) AS month, sum(amt) AS rv, sum(mar) AS mv
-    FROM cd WHERE n > 0 GROUP BY ALL
+    FROM cd WHERE customer_id IS NOT NULL AND day IS NOT NULL AND n > 0 GROUP BY ALL
 ),
 -- Population variance of value per calendar month over the whole window: the months without
 -- transactions count as zero, so the squared deviations of the active months plus
@@ -497,13 +546,15 @@ cv AS (
     FROM cm JOIN c USING (customer_id) CROSS JOIN nm
     GROUP BY cm.customer_id, c.revenue, c.margin, nm.months
 )
-SELECT c.customer_id, c.name, c.contact, c.status, c.deal, c.revenue, c.margin, c.transactions,
+SELECT c.customer_id, l.name, l.contact, l.status, l.deal, c.revenue, c.margin, c.transactions,
        c.returns, c.return_value, c.purchase_days, CAST(c.first_purchase AS VARCHAR),
        CAST(c.last_purchase AS VARCHAR), coalesce(cv.active, 0),
        CASE WHEN c.revenue > 0 THEN sqrt(greatest(cv.ssr, 0) / nm.months) / (c.revenue / nm.months) END,
        CASE WHEN c.margin > 0 THEN sqrt(greatest(cv.ssm, 0) / nm.months) / (c.margin / nm.months) END,
-       CAST(b.lo AS VARCHAR), CAST(b.hi AS VARCHAR), nm.months
-FROM c LEFT JOIN cv USING (customer_id) CROSS JOIN nm CROSS JOIN bounds b
+       g.nrows, g.no_customer, g.bad_date + g.bad_amount + g.bad_margin,
+       CAST(g.lo AS VARCHAR), CAST(g.hi AS VARCHAR), nm.months
+FROM g CROSS JOIN nm
+LEFT JOIN (c LEFT JOIN cv USING (customer_id) LEFT JOIN labels l USING (customer_id)) ON TRUE
 ORDER BY c.customer_id
 """
 
@@ -532,25 +583,31 @@ def read_transactions(path: str | Path, columns: dict[str, str | None] | None = 
             src.con.close()
 
 
-def _summarise(src: _Source, cols: ColumnMap, started: float) -> tuple[list[CustomerSummary], ImportReport]:
-    deal = _deal_expr(cols)
-    date_format, modes = _choose(src, cols, deal)
-    amount, margin = _value_exprs(cols, src.types, modes)
-    if deal != "NULL":  # a declined or postponed deal without an amount counts as 0
-        amount = f"(CASE WHEN {deal} IS NOT NULL THEN coalesce({amount}, 0) ELSE {amount} END)"
+def _summary_rows(src: _Source, cols: ColumnMap, deal: str, date_format: str, modes: dict[str, str]) -> list[tuple]:
     sql = _SUMMARY_SQL.format(
         customer=_text(cols.customer), date=_date_expr(cols.date, src.types[cols.date], date_format),
-        amount=amount, margin=margin or "NULL::DOUBLE", deal=deal,
+        deal=deal, has_margin="true" if cols.margin else "false",
+        has_labels="true" if (cols.status or cols.name or cols.contact) else "false",
         status=_text(cols.status) if cols.status else "NULL::VARCHAR",
         name=_text(cols.name) if cols.name else "NULL::VARCHAR",
         contact=_text(cols.contact) if cols.contact else "NULL::VARCHAR",
+        **_value_exprs(cols, src.types, modes),
     )
-    rows = src.con.execute(sql).fetchall()
+    return src.con.execute(sql).fetchall()
+
+
+def _summarise(src: _Source, cols: ColumnMap, started: float) -> tuple[list[CustomerSummary], ImportReport]:
+    deal = _deal_expr(cols)
+    date_options, number_options = _detect(src, cols)
+    date_format, modes = date_options[0], {role: options[0] for role, options in number_options.items()}
+    rows = _summary_rows(src, cols, deal, date_format, modes)
+    if rows[0][18]:  # some rows do not read with the sampled formats: check every candidate
+        date_format, modes = _choose(src, cols, deal, date_options, number_options)
+        rows = _summary_rows(src, cols, deal, date_format, modes)
+    total_rows, no_customer, _, lo, hi, months = rows[0][16:22]
+    rows = [r for r in rows if r[0] is not None]
     if not rows:
         raise CustomerDataError(f"{src.path.name}: no rows with a customer id in column {cols.customer!r}")
-    total_rows, no_customer = src.con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE {_text(cols.customer)} IS NULL) FROM src"
-    ).fetchone()
     summaries = [
         CustomerSummary(
             customer_id=r[0], name=r[1], contact=r[2], status=r[3], deal=r[4], revenue=float(r[5]),
@@ -560,13 +617,12 @@ def _summarise(src: _Source, cols: ColumnMap, started: float) -> tuple[list[Cust
         )
         for r in rows
     ]
-    lo, hi, months = rows[0][16], rows[0][17], int(rows[0][18])
     window = (lo, hi) if lo else None
     report = ImportReport(
         file_name=src.path.name, rows=int(total_rows), transactions=sum(s.transactions for s in summaries),
         customers=len(summaries), buyers=sum(1 for s in summaries if s.purchase_days > 0),
         skipped_no_customer=int(no_customer), returns=sum(s.returns for s in summaries),
-        return_value=round(sum(s.return_value for s in summaries), 2), window=window, months=months,
+        return_value=round(sum(s.return_value for s in summaries), 2), window=window, months=int(months),
         columns=cols, date_format=date_format, has_margin=bool(cols.margin),
         has_deals=any(s.deal for s in summaries), notes=_notes(cols, date_format, modes, src, int(no_customer)),
         seconds=round(time.perf_counter() - started, 3),
