@@ -212,10 +212,16 @@ class _Source:
         self.where = "row" if self.kind in ("excel", "parquet") else "line"
         self.first_row = 1 if self.kind == "parquet" else 2  # the header is line/row 1
         try:
-            self._open()
+            try:
+                self._open()
+                described = self.con.execute("DESCRIBE src").fetchall()
+            except duckdb.Error as e:
+                if not self.retry_latin1(e):
+                    raise
+                described = self.con.execute("DESCRIBE src").fetchall()
         except duckdb.Error as e:
             raise CustomerDataError(f"{path.name}: cannot be read ({_first_line(e)})") from None
-        self.types = {r[0]: r[1] for r in self.con.execute("DESCRIBE src").fetchall()}
+        self.types = {r[0]: r[1] for r in described}
         self.columns = list(self.types)
 
     def _open(self) -> None:

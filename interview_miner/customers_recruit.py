@@ -14,6 +14,7 @@ interviewed.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,11 +192,16 @@ def recruit_csv_rows(result: RecruitList) -> list[list[str]]:
     return rows
 
 
+def recruit_csv_text(result: RecruitList) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(recruit_csv_rows(result))
+    return out.getvalue()
+
+
 def write_recruit_csv(result: RecruitList, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(recruit_csv_rows(result))
+    path.write_text(recruit_csv_text(result), encoding="utf-8", newline="")
     return path
 
 
