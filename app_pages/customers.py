@@ -110,18 +110,17 @@ with right, st.container(border=True):
         df = pd.DataFrame([{"abc": cell[0], "xyz": cell[1], "customers": n, "value": summary["matrix_value"][cell],
                             "share": summary["matrix_value"][cell] / total if total > 0 else 0.0}
                            for cell, n in summary["matrix"].items()])
-        df["label"] = [f"{n:,} · {s:.0%}" for n, s in zip(df["customers"], df["share"])]
+        df["label"] = [f"{n:,} · {s:.0%}" if n else "–" for n, s in zip(df["customers"], df["share"])]
         base = alt.Chart(df).encode(
             x=alt.X("xyz:N", title="XYZ: regularity (X steady … Z irregular)", axis=alt.Axis(labelAngle=0, orient="top")),
             y=alt.Y("abc:N", title="ABC: value (A most)"))
         heat = base.mark_rect(cornerRadius=4, stroke="white", strokeWidth=2).encode(
-            color=alt.Color("share:Q", title=f"Share of {basis}", scale=alt.Scale(scheme="purples"),
-                            legend=alt.Legend(format="%", orient="bottom")),
+            color=alt.Color("share:Q", scale=alt.Scale(scheme="purples", domain=[0, 1]), legend=None),
             tooltip=["abc", "xyz", "customers", alt.Tooltip("value:Q", format=",.0f"),
                      alt.Tooltip("share:Q", format=".1%")])
         text = base.mark_text(fontSize=14).encode(
             text="label:N", color=alt.condition(alt.datum.share > 0.4, alt.value("white"), alt.value("#1e1b4b")))
-        st.altair_chart((heat + text).properties(height=230))
+        st.altair_chart((heat + text).properties(height=260))
         st.caption(f"Each cell: customers · share of {basis}. A: the customers who bring the first "
                    f"{options.a:.0%}; X: monthly {basis} varies by at most {options.x:.0%} (coefficient of variation).")
 
@@ -154,6 +153,7 @@ with st.container(border=True):
         "interview": c.interview_status + (f" (#{', #'.join(map(str, c.interview_ids))})" if c.interview_ids else ""),
         "why": c.reason,
     } for c in result.candidates])
+    table = table.drop(columns=[c for c in ("name", "contact") if c in table and not table[c].any()])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"value": st.column_config.NumberColumn(format="%.0f"),
                                 "why": st.column_config.TextColumn(width="large")})

@@ -68,11 +68,13 @@ if values:  # personas weighed by the customers behind their interviews (Custome
         st.subheader("Personas by customer value", anchor=False)
         df = pd.DataFrame([{"persona": v.persona, "share": v.share or 0.0, "customers": v.customers,
                             "ABC": " · ".join(f"{n} {k}" for k, n in v.abc.items() if n)} for v in values])
-        st.altair_chart(alt.Chart(df).mark_bar(cornerRadiusEnd=4, color="#4f46e5").encode(
+        df["label"] = [f"{s:.1%} · {abc}" for s, abc in zip(df["share"], df["ABC"])]
+        bars = alt.Chart(df).mark_bar(cornerRadiusEnd=4, color="#4f46e5").encode(
             x=alt.X("share:Q", title=f"Share of {values[0].by}", axis=alt.Axis(format="%")),
             y=alt.Y("persona:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
-            tooltip=["persona", alt.Tooltip("share:Q", format=".1%"), "customers", "ABC"],
-        ).properties(height=max(120, 40 * len(df))))
+            tooltip=["persona", alt.Tooltip("share:Q", format=".1%"), "customers", "ABC"])
+        text = bars.mark_text(align="left", dx=6, color="#1e1b4b").encode(text="label:N")
+        st.altair_chart((bars + text).properties(height=max(140, 56 * len(df))))
         st.caption("Share of the customer base's value held by the customers interviewed for each persona "
                    "(linked by the interview detail `customer_id`).")
 

@@ -636,13 +636,21 @@ def _summarise(src: _Source, cols: ColumnMap, started: float) -> tuple[list[Cust
     return summaries, report
 
 
+def _readable(date_format: str) -> str:
+    """'%d.%m.%Y %H:%M' -> 'DD.MM.YYYY hh:mm'."""
+    for code, text in (("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%H", "hh"), ("%M", "mm"),
+                       ("%S", "ss"), ("%b", "Mon"), ("%B", "Month")):
+        date_format = date_format.replace(code, text)
+    return date_format
+
+
 def _notes(cols: ColumnMap, date_format: str, modes: dict[str, str], src: _Source, no_customer: int) -> list[str]:
     """What the import assumed, in words, so a surprising result can be traced."""
     notes = []
     if not cols.amount:
         notes.append(f"value = {cols.quantity!r} x {cols.unit_price!r} (no amount column)")
     if date_format not in ("ISO", "native"):
-        notes.append(f"dates in {cols.date!r} read as {date_format}")
+        notes.append(f"dates in {cols.date!r} read as {_readable(date_format)}")
         ambiguous = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%y": "%d/%m/%y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M"}
         if date_format in ambiguous:
             notes.append("month/day order assumed: every date also reads day/month; ISO dates avoid the doubt")
