@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from interview_miner import customers, customers_recruit, ui
-from interview_miner.customers_import import SOURCE_KINDS, CustomerDataError
+from interview_miner.customers_source import SOURCE_KINDS, CustomerDataError
 
 INDIGO, LIGHT = "#4f46e5", "#a5b4fc"
 COLUMN_ROLES = (("customer", "Customer id"), ("date", "Date"), ("amount", "Amount"), ("margin", "Margin"),

@@ -29,17 +29,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InterviewMinerError
-
-MEMORY_LIMIT = "1GB"
-EXCEL_BATCH_ROWS = 50_000
-SAMPLE_ROWS = 5_000
-SHOW_BAD_ROWS = 5
-
-SOURCE_KINDS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv",
-    ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet", ".pq": "parquet",
-}
+from .customers_source import (
+    DATE_FORMATS, SHOW_BAD_ROWS, CustomerDataError, Source, amount_modes, bad_amount_sql, bad_date_sql,
+    candidates, date_sql, first_line, number_sql, quote_str, text_sql,
+)
 
 # Header names (lower case, only letters and digits kept) that each role is guessed from,
 # most specific first.
@@ -61,19 +54,6 @@ ROLE_GUESSES: dict[str, tuple[str, ...]] = {
 DECLINED = {"lost", "declined", "decline", "rejected", "refused", "churned", "cancelled",
             "canceled", "closedlost", "no"}
 POSTPONED = {"postponed", "delayed", "onhold", "hold", "later", "deferred", "paused", "stalled"}
-
-DATE_FORMATS = (
-    "ISO", "%Y%m%d", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y",
-    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y",
-    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y",
-    "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y",
-)
-AMOUNT_MODES = ("plain", "dot", "comma")
-
-
-class CustomerDataError(InterviewMinerError):
-    """A transaction file that cannot be imported as given; the message says what to fix."""
-
 
 @dataclass
 class ColumnMap:
@@ -142,14 +122,6 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _quote_str(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def guess_columns(columns: list[str], given: dict[str, str | None] | None = None) -> ColumnMap:
     """The column for each role: `given` (role -> column, case-insensitive) wins, else the first
     header in ROLE_GUESSES order. Raises CustomerDataError naming the missing role and the
@@ -192,171 +164,18 @@ def guess_columns(columns: list[str], given: dict[str, str | None] | None = None
     return ColumnMap(**{k: chosen.get(k) for k in ColumnMap.__dataclass_fields__})
 
 
-class _Source:
-    """A DuckDB connection with the file visible as the relation `src`."""
-
-    def __init__(self, path: Path, spill_dir: str):
-        import duckdb
-
-        self.path = path
-        self.kind = SOURCE_KINDS.get(path.suffix.lower())
-        if path.suffix.lower() == ".xls":
-            raise CustomerDataError(f"{path.name}: old .xls workbooks are not read; save it as .xlsx or CSV")
-        if self.kind is None:
-            raise CustomerDataError(f"{path.name}: unsupported file type; use CSV, TSV, Excel (.xlsx) or Parquet")
-        if not path.is_file():
-            raise CustomerDataError(f"{path}: no such file")
-        self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill_dir})
-        self.con.execute("SET enable_progress_bar = false")
-        self.encoding = "utf-8"
-        self.where = "row" if self.kind in ("excel", "parquet") else "line"
-        self.first_row = 1 if self.kind == "parquet" else 2  # the header is line/row 1
-        try:
-            try:
-                self._open()
-                described = self.con.execute("DESCRIBE src").fetchall()
-            except duckdb.Error as e:
-                if not self.retry_latin1(e):
-                    raise
-                described = self.con.execute("DESCRIBE src").fetchall()
-        except duckdb.Error as e:
-            raise CustomerDataError(f"{path.name}: cannot be read ({_first_line(e)})") from None
-        self.types = {r[0]: r[1] for r in described}
-        self.columns = list(self.types)
-
-    def _open(self) -> None:
-        if self.kind in ("csv", "tsv"):
-            self.con.execute("DROP VIEW IF EXISTS src")
-            delim = ", delim='\\t'" if self.kind == "tsv" else ""
-            self.con.execute(
-                f"CREATE VIEW src AS SELECT * FROM read_csv({_quote_str(str(self.path))}, header=true,"
-                f" all_varchar=true, encoding={_quote_str(self.encoding)}{delim})"
-            )
-        elif self.kind == "parquet":
-            self.con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({_quote_str(str(self.path))})")
-        else:
-            _load_excel(self.con, self.path)
-
-    def retry_latin1(self, error: Exception) -> bool:
-        """CSV exports from older tools are often Latin-1: retry once when UTF-8 fails."""
-        if self.kind in ("csv", "tsv") and self.encoding == "utf-8" and "utf-8" in str(error).lower():
-            self.encoding = "latin-1"
-            self._open()
-            return True
-        return False
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _excel_cell(value: Any) -> str | None:
-    if value is None:
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
-    return str(value)
-
-
-def _load_excel(con, path: Path) -> None:
-    """The first worksheet into table `src` (all text), streamed in batches: the header is the
-    first non-empty row."""
-    import openpyxl
-    import pyarrow as pa
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises zipfile/KeyError/InvalidFileException for bad files
-        raise CustomerDataError(f"{path.name}: not a readable .xlsx workbook ({e})") from None
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header: list[str] | None = None
-        for row in rows:
-            if any(v not in (None, "") for v in row):
-                header = [str(v).strip() if v not in (None, "") else f"column{i + 1}" for i, v in enumerate(row)]
-                break
-        if header is None:
-            raise CustomerDataError(f"{path.name}: the first worksheet is empty")
-        cols = ", ".join(f"{_quote_ident(h)} VARCHAR" for h in header)
-        con.execute(f"CREATE TABLE src ({cols})")
-        batch: list[list[str | None]] = []
-
-        def flush() -> None:
-            if not batch:
-                return
-            table = pa.table({f"c{i}": pa.array([r[i] for r in batch], pa.string()) for i in range(len(header))})
-            con.register("excel_batch", table)
-            con.execute("INSERT INTO src SELECT * FROM excel_batch")
-            con.unregister("excel_batch")
-            batch.clear()
-
-        for row in rows:
-            cells = [_excel_cell(v) for v in row[: len(header)]]
-            if not any(c not in (None, "") for c in cells):
-                continue  # blank line inside the sheet
-            batch.append(cells + [None] * (len(header) - len(cells)))
-            if len(batch) >= EXCEL_BATCH_ROWS:
-                flush()
-        flush()
-    finally:
-        wb.close()
-
-
-# --- parsing expressions -------------------------------------------------------------------------
-
-
-def _text(col: str) -> str:
-    return f"nullif(trim(CAST({_quote_ident(col)} AS VARCHAR)), '')"
-
-
-def _date_expr(col: str, col_type: str, fmt: str) -> str:
-    t = col_type.upper()
-    if t.startswith(("DATE", "TIMESTAMP")):
-        return f"CAST({_quote_ident(col)} AS DATE)"
-    text = _text(col)
-    if fmt == "ISO":
-        return f"CAST(try_cast({text} AS TIMESTAMP) AS DATE)"
-    return f"CAST(try_strptime({text}, {_quote_str(fmt)}) AS DATE)"
-
-
-def _number_expr(col: str, col_type: str, mode: str) -> str:
-    """A DOUBLE; NULL (or NaN/infinity, see `_bad_number`) when the text is not a number in
-    this mode."""
-    t = col_type.upper()
-    if t in ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
-             "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT") or t.startswith("DECIMAL"):
-        return f"CAST({_quote_ident(col)} AS DOUBLE)"
-    text = _text(col)
-    if mode == "plain":
-        return f"try_cast({text} AS DOUBLE)"
-    # Currency signs and codes, spaces (also non-breaking) and apostrophes (Swiss thousands)
-    # carry no value; (12.00) is a negative amount.
-    clean = f"regexp_replace({text}, '[\\s\\x{{00A0}}$€£¥₽₹''’]|^[A-Z]{{3}}|[A-Z]{{3}}$', '', 'g')"
-    neg = f"(regexp_matches({text}, '^\\(.*\\)$'))"
-    clean = f"regexp_replace({clean}, '^\\((.*)\\)$', '\\1')"
-    if mode == "dot":
-        body = f"try_cast(replace({clean}, ',', '') AS DOUBLE)"
-    else:
-        body = f"try_cast(replace(replace({clean}, '.', ''), ',', '.') AS DOUBLE)"
-    return f"((CASE WHEN {neg} THEN -1 ELSE 1 END) * {body})"
-
-
-def _bad_number(expr: str) -> str:
-    return f"NOT coalesce(isfinite({expr}), false)"
-
-
 def _value_exprs(cols: ColumnMap, types: dict[str, str], modes: dict[str, str]) -> dict[str, str]:
     """SQL for amount and margin, and whether each is blank in the source (allowed on deal rows)."""
     if cols.amount:
-        amount = _number_expr(cols.amount, types[cols.amount], modes["amount"])
-        amount_blank = f"({_text(cols.amount)} IS NULL)"
+        amount = number_sql(cols.amount, types[cols.amount], modes["amount"])
+        amount_blank = f"({text_sql(cols.amount)} IS NULL)"
     else:
-        amount = (f"({_number_expr(cols.quantity, types[cols.quantity], modes['quantity'])}"
-                  f" * {_number_expr(cols.unit_price, types[cols.unit_price], modes['unit_price'])})")
-        amount_blank = f"({_text(cols.quantity)} IS NULL OR {_text(cols.unit_price)} IS NULL)"
+        amount = (f"({number_sql(cols.quantity, types[cols.quantity], modes['quantity'])}"
+                  f" * {number_sql(cols.unit_price, types[cols.unit_price], modes['unit_price'])})")
+        amount_blank = f"({text_sql(cols.quantity)} IS NULL OR {text_sql(cols.unit_price)} IS NULL)"
     if cols.margin:
-        margin = _number_expr(cols.margin, types[cols.margin], modes["margin"])
-        margin_blank = f"({_text(cols.margin)} IS NULL)"
+        margin = number_sql(cols.margin, types[cols.margin], modes["margin"])
+        margin_blank = f"({text_sql(cols.margin)} IS NULL)"
     else:
         margin, margin_blank = "NULL::DOUBLE", "false"
     return {"amount": amount, "amount_blank": amount_blank, "margin": margin, "margin_blank": margin_blank}
@@ -365,9 +184,9 @@ def _value_exprs(cols: ColumnMap, types: dict[str, str], modes: dict[str, str]) 
 def _deal_expr(cols: ColumnMap) -> str:
     if not cols.status:
         return "NULL::VARCHAR"
-    key = f"lower(replace(replace(replace({_text(cols.status)}, ' ', ''), '_', ''), '-', ''))"
-    declined = ", ".join(_quote_str(s) for s in sorted(DECLINED))
-    postponed = ", ".join(_quote_str(s) for s in sorted(POSTPONED))
+    key = f"lower(replace(replace(replace({text_sql(cols.status)}, ' ', ''), '_', ''), '-', ''))"
+    declined = ", ".join(quote_str(s) for s in sorted(DECLINED))
+    postponed = ", ".join(quote_str(s) for s in sorted(POSTPONED))
     return (f"(CASE WHEN {key} IN ({declined}) THEN 'declined'"
             f" WHEN {key} IN ({postponed}) THEN 'postponed' END)")
 
@@ -380,75 +199,36 @@ def _numeric_columns(cols: ColumnMap) -> dict[str, str]:
 # --- detection and validation ----------------------------------------------------------------------
 
 
-def _sample(src: _Source, col: str) -> list[str]:
-    rows = src.con.execute(
-        f"SELECT v FROM (SELECT {_text(col)} AS v FROM src) WHERE v IS NOT NULL LIMIT {SAMPLE_ROWS}"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _candidates(src: _Source, col: str, options: tuple[str, ...], bad) -> list[str]:
-    """The options under which every sampled value reads, in preference order (the least bad
-    one when none does, so that the full check names the bad rows). bad(column, type, option)
-    is the SQL condition of a value that does not read."""
-    sample = _sample(src, col)
-    if not sample:
-        return list(options[:1])
-    src.con.execute("CREATE OR REPLACE TEMP TABLE sample_values AS SELECT unnest(?::VARCHAR[]) AS v", [sample])
-    checks = ", ".join(f"count(*) FILTER (WHERE {bad('v', 'VARCHAR', o)})" for o in options)
-    failures = src.con.execute(f"SELECT {checks} FROM sample_values").fetchone()
-    good = [o for o, n in zip(options, failures) if n == 0]
-    return good or [options[int(min(range(len(options)), key=lambda i: failures[i]))]]
-
-
-def _bad_date(col: str, col_type: str, fmt: str) -> str:
-    return f"{_date_expr(col, col_type, fmt)} IS NULL"
-
-
-def _bad_amount(col: str, col_type: str, mode: str) -> str:
-    return _bad_number(_number_expr(col, col_type, mode))
-
-
-def _amount_modes(src: _Source, col: str) -> list[str]:
-    modes = _candidates(src, col, AMOUNT_MODES, _bad_amount)
-    # "1,250" reads in both separator modes: a decimal comma is assumed only when some value
-    # ends in a comma and one or two digits.
-    if "dot" in modes and "comma" in modes and "plain" not in modes:
-        decimal_comma = any(re.search(r",\d{1,2}\)?\s*$", v) for v in _sample(src, col))
-        modes.remove("dot" if decimal_comma else "comma")
-    return modes
-
-
-def _detect(src: _Source, cols: ColumnMap) -> tuple[list[str], dict[str, list[str]]]:
+def _detect(src: Source, cols: ColumnMap) -> tuple[list[str], dict[str, list[str]]]:
     """Date formats and number modes that read a sample of each column, best first."""
     date_type = src.types[cols.date].upper()
     if date_type in ("BIGINT", "INTEGER", "UBIGINT", "UINTEGER"):
         date_options = ["%Y%m%d"]
     elif date_type == "VARCHAR":
-        date_options = _candidates(src, cols.date, DATE_FORMATS, _bad_date)
+        date_options = candidates(src, cols.date, DATE_FORMATS, bad_date_sql)
     else:
         date_options = ["native"]
     number_options = {
-        role: (_amount_modes(src, col) if src.types[col].upper() == "VARCHAR" else ["native"])
+        role: (amount_modes(src, col) if src.types[col].upper() == "VARCHAR" else ["native"])
         for role, col in _numeric_columns(cols).items()
     }
     return date_options, number_options
 
 
-def _choose(src: _Source, cols: ColumnMap, deal: str, date_options: list[str],
+def _choose(src: Source, cols: ColumnMap, deal: str, date_options: list[str],
             number_options: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
     """The first date format and number modes that read every row (one scan over the file for
     all candidates). Raises one CustomerDataError naming every column with values that do not
     read, and its first bad rows."""
-    has_customer = f"{_text(cols.customer)} IS NOT NULL"
+    has_customer = f"{text_sql(cols.customer)} IS NOT NULL"
     checks: list[tuple[str, str, str]] = []  # (role, option, failure condition)
     for fmt in date_options:
-        checks.append(("date", fmt, _bad_date(cols.date, src.types[cols.date], fmt)))
+        checks.append(("date", fmt, bad_date_sql(cols.date, src.types[cols.date], fmt)))
     for role, options in number_options.items():
         col = getattr(cols, role)
         for mode in options:  # a declined or postponed deal may carry no amount
-            checks.append((role, mode, f"({_bad_amount(col, src.types[col], mode)}"
-                                       f" AND NOT ({deal} IS NOT NULL AND {_text(col)} IS NULL))"))
+            checks.append((role, mode, f"({bad_amount_sql(col, src.types[col], mode)}"
+                                       f" AND NOT ({deal} IS NOT NULL AND {text_sql(col)} IS NULL))"))
     sql = ", ".join(f"count(*) FILTER (WHERE {has_customer} AND {cond})" for _, _, cond in checks)
     counts = src.con.execute(f"SELECT {sql} FROM src").fetchone()
     chosen: dict[str, str] = {}
@@ -466,7 +246,7 @@ def _choose(src: _Source, cols: ColumnMap, deal: str, date_options: list[str],
     return chosen["date"], {r: chosen[r] for r in number_options}
 
 
-def _bad_rows_message(src: _Source, cols: ColumnMap, failing: dict[str, str], has_customer: str) -> str:
+def _bad_rows_message(src: Source, cols: ColumnMap, failing: dict[str, str], has_customer: str) -> str:
     """'date column "Day": 3 values do not read as dates; first at line 4 ('31/02/2024'), ...'"""
     src.con.execute("SET threads = 1")  # row_number() OVER () follows the file order on one thread
     parts = []
@@ -474,7 +254,7 @@ def _bad_rows_message(src: _Source, cols: ColumnMap, failing: dict[str, str], ha
         col = getattr(cols, role)
         total = src.con.execute(f"SELECT count(*) FROM src WHERE {has_customer} AND {cond}").fetchone()[0]
         rows = src.con.execute(
-            f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {_text(col)} AS v,"
+            f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {text_sql(col)} AS v,"
             f" ({has_customer} AND {cond}) AS bad FROM src) WHERE bad ORDER BY n LIMIT {SHOW_BAD_ROWS}"
         ).fetchall()
         shown = ", ".join(f"{src.where} {n - 1 + src.first_row} ({'empty' if v is None else repr(v)})" for n, v in rows)
@@ -574,7 +354,7 @@ def read_transactions(path: str | Path, columns: dict[str, str | None] | None = 
     path = Path(path)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="im-duckdb-") as spill:
-        src = _Source(path, spill)
+        src = Source(path, spill)
         try:
             cols = guess_columns(src.columns, columns)
             try:
@@ -584,25 +364,25 @@ def read_transactions(path: str | Path, columns: dict[str, str | None] | None = 
                     raise
                 return _summarise(src, cols, started)
         except duckdb.Error as e:
-            raise CustomerDataError(f"{path.name}: cannot be read ({_first_line(e)})") from None
+            raise CustomerDataError(f"{path.name}: cannot be read ({first_line(e)})") from None
         finally:
             src.con.close()
 
 
-def _summary_rows(src: _Source, cols: ColumnMap, deal: str, date_format: str, modes: dict[str, str]) -> list[tuple]:
+def _summary_rows(src: Source, cols: ColumnMap, deal: str, date_format: str, modes: dict[str, str]) -> list[tuple]:
     sql = _SUMMARY_SQL.format(
-        customer=_text(cols.customer), date=_date_expr(cols.date, src.types[cols.date], date_format),
+        customer=text_sql(cols.customer), date=date_sql(cols.date, src.types[cols.date], date_format),
         deal=deal, has_margin="true" if cols.margin else "false",
         has_labels="true" if (cols.status or cols.name or cols.contact) else "false",
-        status=_text(cols.status) if cols.status else "NULL::VARCHAR",
-        name=_text(cols.name) if cols.name else "NULL::VARCHAR",
-        contact=_text(cols.contact) if cols.contact else "NULL::VARCHAR",
+        status=text_sql(cols.status) if cols.status else "NULL::VARCHAR",
+        name=text_sql(cols.name) if cols.name else "NULL::VARCHAR",
+        contact=text_sql(cols.contact) if cols.contact else "NULL::VARCHAR",
         **_value_exprs(cols, src.types, modes),
     )
     return src.con.execute(sql).fetchall()
 
 
-def _summarise(src: _Source, cols: ColumnMap, started: float) -> tuple[list[CustomerSummary], ImportReport]:
+def _summarise(src: Source, cols: ColumnMap, started: float) -> tuple[list[CustomerSummary], ImportReport]:
     deal = _deal_expr(cols)
     date_options, number_options = _detect(src, cols)
     date_format, modes = date_options[0], {role: options[0] for role, options in number_options.items()}
@@ -644,7 +424,7 @@ def _readable(date_format: str) -> str:
     return date_format
 
 
-def _notes(cols: ColumnMap, date_format: str, modes: dict[str, str], src: _Source, no_customer: int) -> list[str]:
+def _notes(cols: ColumnMap, date_format: str, modes: dict[str, str], src: Source, no_customer: int) -> list[str]:
     """What the import assumed, in words, so a surprising result can be traced."""
     notes = []
     if not cols.amount:
