@@ -5,6 +5,10 @@
     python bench/customers_bench.py --rows 1000000 --format parquet
     python bench/customers_bench.py --real CDNOW_master.txt   # the CDNOW set shipped in `lifetimes`
 
+The machine may be shared: wall time then depends on the load, so the CPU seconds (user +
+system, all threads) are printed too; on an idle 2-core machine wall time is about half of them
+or a little more.
+
 Data: DuckDB writes N rows of (customer_id, date over 3 years, amount, margin, status, name,
 email); customers are drawn with a skew (a few buy very often, most rarely) so the Pareto
 shares look like a real base; 3% of rows are returns, 0.5% declined or postponed deals. Each
@@ -63,12 +67,17 @@ sys.path.insert(0, {str(REPO)!r})
 from interview_miner import customers
 from interview_miner.store import Store
 store = Store({str(path.with_suffix('.db'))!r})
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+c0 = cpu()
 t0 = time.perf_counter()
 report, _ = customers.import_file(store, {str(path)!r})
 t1 = time.perf_counter()
 analysis = customers.analyze(store)
 t2 = time.perf_counter()
 print(json.dumps({{"import_s": round(t1 - t0, 2), "analyze_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2),
+                  "cpu_s": round(cpu() - c0, 2),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                   "report": report.to_dict(), "summary": analysis.summary()}}))
 """
@@ -102,7 +111,7 @@ def main() -> int:
             r, s = result["report"], result["summary"]
             print(f"{rows:>11,} rows ({args.format}, {size_mb:,.0f} MB, generated in {gen:.1f} s): "
                   f"import {result['import_s']:.2f} s + analyze {result['analyze_s']:.2f} s = "
-                  f"{result['total_s']:.2f} s, peak RSS {result['peak_rss_mb']:,} MB; "
+                  f"{result['total_s']:.2f} s wall ({result['cpu_s']:.1f} CPU-s on 2 cores), peak RSS {result['peak_rss_mb']:,} MB; "
                   f"{r['customers']:,} customers, top20 {s['pareto']['top20_share']}, ABC {s['abc']}", flush=True)
             path.unlink()
             path.with_suffix(".db").unlink(missing_ok=True)

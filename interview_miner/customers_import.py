@@ -42,7 +42,7 @@ ROLE_GUESSES: dict[str, tuple[str, ...]] = {
     "date": ("date", "orderdate", "invoicedate", "purchasedate", "transactiondate", "saledate",
              "paymentdate", "closedate", "createdat", "timestamp", "datetime", "time", "day"),
     "amount": ("amount", "revenue", "total", "value", "sales", "netamount", "totalamount",
-               "linetotal", "ordervalue", "ordertotal", "gmv", "sum", "dollarvalue", "price"),
+               "linetotal", "ordervalue", "ordertotal", "gmv", "sum", "dollarvalue"),
     "margin": ("margin", "grossmargin", "profit", "grossprofit", "contribution"),
     "status": ("status", "dealstatus", "stage", "dealstage", "outcome", "result"),
     "name": ("name", "customername", "clientname", "company", "companyname", "accountname"),
@@ -155,6 +155,8 @@ def guess_columns(columns: list[str], given: dict[str, str | None] | None = None
     for role, flag in (("customer", "--customer"), ("date", "--date")):
         if not chosen.get(role):
             raise CustomerDataError(f"no {role} column found among {listing}: name it with {flag} COLUMN")
+    if not chosen.get("amount") and not chosen.get("quantity") and chosen.get("unit_price"):
+        chosen["amount"] = chosen.pop("unit_price")  # a lone "price" column is the amount
     if not chosen.get("amount") and not (chosen.get("quantity") and chosen.get("unit_price")):
         raise CustomerDataError(f"no amount column found among {listing}: name it with --amount COLUMN")
     if not chosen.get("amount"):

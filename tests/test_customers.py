@@ -254,6 +254,9 @@ def test_column_guesses_prefer_specific_names():
     cols = guess_columns(["Date", "Customer", "Customer ID", "Total", "Profit", "E-mail"])
     assert (cols.customer, cols.date, cols.amount, cols.margin, cols.contact) == (
         "Customer ID", "Date", "Total", "Profit", "E-mail")
+    retail = guess_columns(["Invoice", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"])
+    assert (retail.amount, retail.quantity, retail.unit_price) == (None, "Quantity", "Price")
+    assert guess_columns(["client", "day", "price"]).amount == "price"
 
 
 # --- CLI contract ----------------------------------------------------------------------------------
