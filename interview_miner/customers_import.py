@@ -2,8 +2,9 @@
 
 Why this shape (issue 13, "decide on the numbers"):
 - The heavy work is one DuckDB query over the source file: DuckDB reads CSV/TSV/Parquet itself,
-  in parallel and streaming, so 1M rows take about a second and 10M rows never become a Python
-  or pandas copy (DuckDB spills to a temporary folder past `MEMORY_LIMIT`). Excel has no
+  in parallel and streaming, so 1M CSV rows cost about 3 CPU-seconds (bench/customers_bench.py)
+  and 10M rows never become a Python or pandas copy (DuckDB's memory is capped at
+  `MEMORY_LIMIT` and spills to a temporary folder past it). Excel has no
   offline DuckDB reader (its extension downloads at run time), so openpyxl streams the sheet
   (read-only mode) into a DuckDB table in batches; Excel stops at 1,048,576 rows anyway.
 - The study keeps what the app, `analyze`, `recruit` and the personas need: one row per
