@@ -107,6 +107,8 @@ def _excel_cell(value: Any) -> str | None:
         return None
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel keeps every number as a float: customer 17850, not 17850.0
     return str(value)
 
 

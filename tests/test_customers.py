@@ -190,8 +190,19 @@ def test_every_format_reads_the_same(tmp_path, sales, fmt):
                     f" \"Status\", \"Company\", \"Email\" FROM read_csv('{sales}', all_varchar=true))"
                     f" TO '{path}' (FORMAT parquet)")
     got, report = read_transactions(path)
-    assert got == expected
+    assert got == expected  # in Excel too: ids stay C1, amounts typed as numbers read alike
     assert report.customers == 9 and report.skipped_no_customer == 1
+
+
+def test_excel_numeric_customer_ids_stay_whole(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["CustomerID", "InvoiceDate", "Amount"])
+    wb.active.append([17850.0, "2010-12-01", 15.3])
+    wb.save(tmp_path / "ids.xlsx")
+    summaries, _ = read_transactions(tmp_path / "ids.xlsx")
+    assert [(s.customer_id, s.revenue) for s in summaries] == [("17850", 15.3)]
 
 
 def test_quantity_times_price_and_latin1(tmp_path):
