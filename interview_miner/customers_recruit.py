@@ -77,6 +77,11 @@ class PersonaValue:
     abc: dict[str, int]
     by: str
 
+    def to_dict(self) -> dict:
+        """The persona's `customer_value` in the JSON export."""
+        return {"by": self.by, "share": self.share, "value": self.value, "customers": self.customers,
+                "linked_interviews": self.linked_interviews, "abc": self.abc}
+
 
 def interview_links(store: Store, interviews: list[Interview] | None = None) -> dict[str, list[int]]:
     """customer id -> ids of the interviews whose metadata names it."""

@@ -366,6 +366,19 @@ def test_persona_value_shares(imported):
     assert customers_recruit.persona_value_shares(imported)[0].share == round(400 / 1150, 4)
 
 
+def test_json_export_carries_each_personas_customer_value(imported):
+    from interview_miner import export
+
+    i = imported.add_interview(Interview(id=None, content_hash="h", file_name="c3.txt", kind="transcript",
+                                         metadata={"customer_id": "C3"}))
+    imported.save_personas([Persona(id="p1", name="Big", interview_ids=[i.id]), Persona(id="p2", name="None")])
+    doc = json.loads(export.render_study(export.load_study(imported), "json"))
+    values = {p["id"]: p["customer_value"] for p in doc["personas"]}
+    assert values["p1"] == {"by": "revenue", "share": round(1000 / 3100, 4), "value": 1000.0, "customers": 1,
+                            "linked_interviews": 1, "abc": {"A": 1, "B": 0, "C": 0}}
+    assert values["p2"]["customers"] == 0 and values["p2"]["share"] == 0.0
+
+
 def test_no_customer_data_is_a_clear_error(store):
     with pytest.raises(CustomerDataError, match="customers import FILE"):
         customers.analyze(store)

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..models import CATEGORIES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from ..customers_recruit import persona_value_shares
 from ..personas import FIELD_TITLES, nps_breakdown, participant_key, participant_name
 
 GENERATED_BY = f"interview-miner {__version__}"
@@ -46,6 +47,8 @@ class Study:
     themes: list[Theme]
     nps: dict[int, dict[str, Any]]
     personas: list[Persona]
+    # persona id -> the value of the customers behind its interviews (empty without customer data)
+    persona_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     quote_by_id: dict[str, Quote] = field(init=False)
     theme_by_id: dict[str, Theme] = field(init=False)
     interview_by_id: dict[int, Interview] = field(init=False)
@@ -85,6 +88,7 @@ def load_study(store, title: str | None = None) -> Study:
         themes=store.themes(quotes),
         nps=store.nps(),
         personas=store.personas(),
+        persona_values={v.persona_id: v.to_dict() for v in persona_value_shares(store)},
     )
 
 
