@@ -1,4 +1,5 @@
 """Customers: import sales transactions, see who brings the value, pick whom to interview."""
+import json
 import tempfile
 from pathlib import Path
 
@@ -8,10 +9,23 @@ import streamlit as st
 
 from interview_miner import customers, customers_recruit, ui
 from interview_miner.customers_source import SOURCE_KINDS, CustomerDataError
+from interview_miner.store import Store
 
 INDIGO, LIGHT = "#4f46e5", "#a5b4fc"
 COLUMN_ROLES = (("customer", "Customer id"), ("date", "Date"), ("amount", "Amount"), ("margin", "Margin"),
                 ("status", "Deal status"), ("name", "Name"), ("contact", "Contact"))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def recruiting_list(db_path: str, analysis_stamp: str, size: int, links: tuple) -> customers_recruit.RecruitList:
+    """The list only changes with the import, the analysis, the size or the interview links:
+    cached so a rerun of this page does not re-read every customer."""
+    study = Store(db_path)
+    try:
+        return customers_recruit.recruit(study, size)
+    finally:
+        study.close()
+
 
 store = ui.get_store()
 ui.show_flash()
@@ -142,7 +156,9 @@ with st.container(border=True):
                "linked to a customer by its detail `customer_id=…` on the Study page.")
     size = st.number_input("Names on the list", min_value=1, max_value=500, value=customers_recruit.DEFAULT_SIZE,
                            step=5, key="customers_recruit_size")
-    result = customers_recruit.recruit(store, int(size))
+    links = tuple(sorted((k, tuple(v)) for k, v in customers_recruit.interview_links(store).items()))
+    stamp = json.dumps([info["imported_at"], summary], sort_keys=True)
+    result = recruiting_list(store.path, stamp, int(size), links)
     done = result.interviewed
     st.markdown(f"**{len(result.candidates)}** names · "
                 + " · ".join(f"{n} {g}" for g, n in result.groups.items() if n)

@@ -280,8 +280,9 @@ def _analysis_record(analysis: Analysis) -> dict[str, Any]:
     return {"options": asdict(analysis.options), "summary": analysis.summary(), "curve": analysis.curve}
 
 
-def load_customers(store: Store) -> list[Customer]:
-    return [Customer(*row) for row in store.customer_rows()]
+def load_customers(store: Store, ids: list[str] | None = None) -> list[Customer]:
+    """All customers of the study, or only those with these ids."""
+    return [Customer(*row) for row in store.customer_rows(ids)]
 
 
 def current_import(store: Store) -> dict[str, Any] | None:

@@ -216,11 +216,12 @@ def persona_value_shares(store: Store) -> list[PersonaValue]:
     when the study has no customer data."""
     if store.customer_import() is None:
         return []
-    options, _, _ = last_analysis(store)
-    customers = {c.customer_id: c for c in load_customers(store)}
-    total = sum(c.value(options.by) for c in customers.values() if c.is_buyer)
+    options, summary, _ = last_analysis(store)
+    total = float(summary.get("total_value") or 0.0)
     interviews = store.list_interviews()
     customer_of = {i.id: str((i.metadata or {}).get(CUSTOMER_KEY) or "").strip() for i in interviews}
+    # only the linked customers are read: the Overview calls this on every rerun
+    customers = {c.customer_id: c for c in load_customers(store, [c for c in customer_of.values() if c])}
     out = []
     for p in store.personas():
         linked = [customer_of.get(int(i)) for i in p.interview_ids]

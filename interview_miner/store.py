@@ -700,10 +700,17 @@ class Store:
             db.execute("UPDATE customer_imports SET analysis = ? WHERE id = 1",
                        [json.dumps(analysis, sort_keys=True)])
 
-    def customer_rows(self) -> list[tuple]:
-        """Every customer as a tuple in CUSTOMER_COLUMNS order, by id."""
-        sql = f"SELECT {', '.join(self.CUSTOMER_COLUMNS)} FROM customers ORDER BY customer_id"
-        return self.db.execute(sql).fetchall()
+    def customer_rows(self, ids: Iterable[str] | None = None) -> list[tuple]:
+        """Customers as tuples in CUSTOMER_COLUMNS order, by id: all of them, or those in `ids`."""
+        sql = f"SELECT {', '.join(self.CUSTOMER_COLUMNS)} FROM customers"
+        if ids is None:
+            return self.db.execute(sql + " ORDER BY customer_id").fetchall()
+        wanted = sorted(set(map(str, ids)))
+        rows: list[tuple] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows += self.db.execute(f"{sql} WHERE customer_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return sorted(rows)
 
     def customer_import(self) -> dict[str, Any] | None:
         """The current import: file_name, imported_at, report and analysis (dicts); None before any."""
