@@ -33,6 +33,7 @@ def generate(path: Path, rows: int, fmt: str, seed: float = 0.42) -> None:
     customers = max(10, rows // 20)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET threads = 1")  # random() repeats its draws after setseed only on one thread
     con.execute(f"SELECT setseed({seed})")
     query = f"""
         SELECT 'C' || lpad(CAST(cust AS VARCHAR), 8, '0') AS customer_id,
