@@ -3,7 +3,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from interview_miner import overview, review, ui
+from interview_miner import customers_recruit, overview, review, ui
 
 store = ui.get_store()
 st.title("Overview")
@@ -61,6 +61,22 @@ with right, st.container(border=True):
         st.caption(" · ".join(f"{c[k]} {k}{'s' if c[k] != 1 else ''}" for k in ("promoter", "passive", "detractor")))
     else:
         st.caption("No NPS scores found in the interviews.")
+
+values = [v for v in customers_recruit.persona_value_shares(store) if v.customers]
+if values:  # personas weighed by the customers behind their interviews (Customers page)
+    with st.container(border=True):
+        st.subheader("Personas by customer value", anchor=False)
+        df = pd.DataFrame([{"persona": v.persona, "share": v.share or 0.0, "customers": v.customers,
+                            "ABC": " · ".join(f"{n} {k}" for k, n in v.abc.items() if n)} for v in values])
+        df["label"] = [f"{s:.1%} · {abc}" for s, abc in zip(df["share"], df["ABC"])]
+        bars = alt.Chart(df).mark_bar(cornerRadiusEnd=4, color="#4f46e5").encode(
+            x=alt.X("share:Q", title=f"Share of {values[0].by}", axis=alt.Axis(format="%")),
+            y=alt.Y("persona:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+            tooltip=["persona", alt.Tooltip("share:Q", format=".1%"), "customers", "ABC"])
+        text = bars.mark_text(align="left", dx=6, color="#1e1b4b").encode(text="label:N")
+        st.altair_chart((bars + text).properties(height=max(140, 56 * len(df))))
+        st.caption("Share of the customer base's value held by the customers interviewed for each persona "
+                   "(linked by the interview detail `customer_id`).")
 
 with st.container(border=True):
     st.subheader("Themes per category", anchor=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import export as exporting
 from . import persona_review, personas, pipeline, review, transcribe
+from . import customers_cli
 from .errors import InterviewMinerError, describe, hints
 from .schemas import versioned
 from .store import Store, default_db_path
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_mining_commands(sub, common)
     _add_persona_commands(sub, common)
+    customers_cli.add_commands(sub, common)
 
     p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
     p.add_argument("id", nargs="?", type=int, help="interview id")

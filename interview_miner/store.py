@@ -189,6 +189,27 @@ def m002_mining(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_customers(db: sqlite_utils.Database) -> None:
+    """Customer base (issue 13): one summary row per customer, written by `customers import`
+    (interview_miner.customers_import) and re-classified by `customers analyze`; the raw
+    transactions stay in the source file. `customer_imports` holds the one current import
+    (id 1): its report and the options of the last analysis, as JSON."""
+    db["customers"].create(
+        {
+            "customer_id": str, "name": str, "contact": str, "status": str, "deal": str,
+            "revenue": float, "margin": float, "transactions": int, "returns": int,
+            "return_value": float, "purchase_days": int, "first_purchase": str, "last_purchase": str,
+            "active_months": int, "cv_revenue": float, "cv_margin": float, "recency_days": int,
+            "abc": str, "xyz": str, "r": int, "f": int, "m": int, "segment": str,
+        },
+        pk="customer_id",
+    )
+    db["customer_imports"].create(
+        {"id": int, "file_name": str, "imported_at": str, "report": str, "analysis": str}, pk="id"
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -582,6 +603,68 @@ class Store:
         """Personas with researcher edits applied (see `overlay.apply_persona_edits`)."""
         machine = [_persona_from_row(r) for r in self.db["personas"].rows_where(order_by="id")]
         return overlay.apply_persona_edits(machine, self.current_edits("persona"))
+
+
+    # -----------------------------------------------------------------------------------------
+    # Customers (issue 13): per-customer summaries of an imported transaction file.
+    # -----------------------------------------------------------------------------------------
+
+    CUSTOMER_COLUMNS = (
+        "customer_id", "name", "contact", "status", "deal", "revenue", "margin", "transactions",
+        "returns", "return_value", "purchase_days", "first_purchase", "last_purchase",
+        "active_months", "cv_revenue", "cv_margin", "recency_days", "abc", "xyz", "r", "f", "m",
+        "segment",
+    )
+
+    def replace_customers(
+        self, rows: Iterable[tuple], file_name: str, report: dict[str, Any], analysis: dict[str, Any]
+    ) -> None:
+        """Replace the whole customer base in one transaction (rows: tuples in CUSTOMER_COLUMNS
+        order), so a failed import leaves the previous one intact."""
+        cols = self.CUSTOMER_COLUMNS
+        sql = f"INSERT INTO customers ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        with self.transaction() as db:
+            db.execute("DELETE FROM customers")
+            db.conn.executemany(sql, rows)
+            db.execute("DELETE FROM customer_imports")
+            db.execute(
+                "INSERT INTO customer_imports (id, file_name, imported_at, report, analysis)"
+                " VALUES (1, ?, ?, ?, ?)",
+                [file_name, now(), json.dumps(report, sort_keys=True), json.dumps(analysis, sort_keys=True)],
+            )
+
+    def save_customer_classes(self, rows: Iterable[tuple], analysis: dict[str, Any]) -> None:
+        """rows: (recency_days, abc, xyz, r, f, m, segment, customer_id) from a new analysis."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                "UPDATE customers SET recency_days = ?, abc = ?, xyz = ?, r = ?, f = ?, m = ?,"
+                " segment = ? WHERE customer_id = ?",
+                rows,
+            )
+            db.execute("UPDATE customer_imports SET analysis = ? WHERE id = 1",
+                       [json.dumps(analysis, sort_keys=True)])
+
+    def customer_rows(self, ids: Iterable[str] | None = None) -> list[tuple]:
+        """Customers as tuples in CUSTOMER_COLUMNS order, by id: all of them, or those in `ids`."""
+        sql = f"SELECT {', '.join(self.CUSTOMER_COLUMNS)} FROM customers"
+        if ids is None:
+            return self.db.execute(sql + " ORDER BY customer_id").fetchall()
+        wanted = sorted(set(map(str, ids)))
+        rows: list[tuple] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows += self.db.execute(f"{sql} WHERE customer_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return sorted(rows)
+
+    def customer_import(self) -> dict[str, Any] | None:
+        """The current import: file_name, imported_at, report and analysis (dicts); None before any."""
+        row = self.db.execute(
+            "SELECT file_name, imported_at, report, analysis FROM customer_imports WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return {"file_name": row[0], "imported_at": row[1], "report": json.loads(row[2] or "{}"),
+                "analysis": json.loads(row[3] or "{}")}
 
 
 

@@ -58,7 +58,7 @@ def study_dict(study: Study) -> dict[str, Any]:
         "quotes": quotes,
         "themes": themes,
         "nps": {"summary": nps_breakdown(scores), "responses": nps_rows},
-        "personas": [persona_dict(p) for p in study.personas],
+        "personas": [dict(persona_dict(p), customer_value=study.persona_values.get(p.id)) for p in study.personas],
     }
 
 

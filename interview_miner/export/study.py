@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
+from ..customers_recruit import persona_value_shares
 from ..models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
 from ..personas import FIELD_TITLES
 from ..vocab import category_rank, category_title, clock, nps_breakdown, participant_key, participant_name
@@ -35,6 +36,8 @@ class Study:
     themes: list[Theme]
     nps: dict[int, dict[str, Any]]
     personas: list[Persona]
+    # persona id -> the value of the customers behind its interviews (empty without customer data)
+    persona_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     quote_by_id: dict[str, Quote] = field(init=False)
     theme_by_id: dict[str, Theme] = field(init=False)
     interview_by_id: dict[int, Interview] = field(init=False)
@@ -74,6 +77,7 @@ def load_study(store, title: str | None = None) -> Study:
         themes=store.themes(quotes),
         nps=store.nps(),
         personas=store.personas(),
+        persona_values={v.persona_id: v.to_dict() for v in persona_value_shares(store)},
     )
 
 
