@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import export as exporting
-from . import persona_review, personas, pipeline, review, transcribe
+from . import intake, persona_review, personas, pipeline, review, transcribe
 from .errors import InterviewMinerError
 from .models import INTERVIEWER, PARTICIPANT
 from .store import Store, default_db_path
@@ -432,13 +432,10 @@ def _size(text: str) -> int:
 
 
 def _parse_meta(items: list[str]) -> dict[str, str]:
-    meta = {}
-    for item in items:
-        if "=" not in item:
-            raise InterviewMinerError(f"--meta {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        meta[key.strip()] = value.strip()
-    return meta
+    try:
+        return intake.parse_metadata(items)
+    except intake.MetadataError as e:
+        raise InterviewMinerError(f"--meta must be KEY=VALUE: {', '.join(e.bad)}") from None
 
 
 def _store(args) -> Store:

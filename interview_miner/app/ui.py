@@ -14,9 +14,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from .errors import InterviewMinerError
-from .models import INTERVIEWER, PARTICIPANT
-from .store import Store, default_db_path
+from ..errors import InterviewMinerError
+from ..models import INTERVIEWER, PARTICIPANT
+from ..store import Store, default_db_path
 
 CATEGORY_ORDER = ("trigger", "criteria", "fear", "objection", "nps_reason", "channel", "alternatives",
                   "outcome", "usage", "nps_score", "other")
@@ -194,7 +194,7 @@ def play_button(interview, start: float, key: str, label: str = "") -> None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _excerpt_wav(path: str, start: float, seconds: float) -> bytes:
-    from .capture import SAMPLE_RATE, read_audio
+    from ..capture import SAMPLE_RATE, read_audio
 
     audio = read_audio(path, start, start + seconds)
     pcm = (audio.clip(-1, 1) * 32767).astype("<i2").tobytes()

@@ -1,0 +1,39 @@
+"""The researcher app (Streamlit): `interview-miner app`, `make app` or `streamlit run app.py`.
+
+It lives inside the package so an installed copy (a wheel, pipx) carries it: `streamlit_app.py` is
+the entry script (navigation and sidebar), `app_pages/` the pages, `ui.py` the Streamlit helpers
+they share. The core modules never import this subpackage; importing it does not import Streamlit.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+MAIN_SCRIPT = Path(__file__).resolve().with_name("streamlit_app.py")
+PAGES_DIR = MAIN_SCRIPT.parent / "app_pages"
+
+
+def streamlit_command(port: int | None = None, headless: bool = False) -> list[str]:
+    """The command that serves the app: this interpreter's Streamlit on MAIN_SCRIPT.
+
+    >>> streamlit_command(port=8600)[-4:]
+    ['--server.port', '8600', '--browser.gatherUsageStats', 'false']
+    """
+    cmd = [sys.executable, "-m", "streamlit", "run", str(MAIN_SCRIPT)]
+    if headless:
+        cmd += ["--server.headless", "true"]
+    if port is not None:
+        cmd += ["--server.port", str(port)]
+    return cmd + ["--browser.gatherUsageStats", "false"]
+
+
+def app_environment(db: str | os.PathLike | None = None) -> dict[str, str]:
+    """The environment the app runs in: offline models, and the study to open when `db` is given
+    (the app reads $INTERVIEW_MINER_DB, like the CLI)."""
+    env = {**os.environ}
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if db is not None:
+        env["INTERVIEW_MINER_DB"] = str(Path(db).resolve())
+    return env
