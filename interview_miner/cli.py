@@ -1,14 +1,17 @@
-"""Command line: argument parsing only. Every command calls the same functions the app uses."""
+"""Command line: argument parsing only. Every command calls the same functions the app uses.
+
+How it talks (logging levels, --json, exit statuses) lives in `console`.
+"""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 from . import export as exporting
 from . import intake, persona_review, personas, pipeline, review, transcribe
+from .console import log, output, run_command, setup_logging, show_progress
 from .errors import InterviewMinerError
 from .models import INTERVIEWER, PARTICIPANT
 from .store import Store, default_db_path
@@ -17,18 +20,36 @@ from .store import Store, default_db_path
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    os.environ.setdefault("HF_HUB_OFFLINE", "1") if args.offline else None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1") if getattr(args, "offline", True) else None
+
+    def command() -> int | None:
+        with output.human_to_stderr(enabled=bool(getattr(args, "json", False))):
+            return args.func(args)
+
+    return run_command(command)
+
+
+def _version() -> str:
+    """The installed distribution's version (the package's own constant in a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        return args.func(args) or 0
-    except InterviewMinerError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyError as e:
-        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
-        return 1
+        return version("interview-miner")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def _verbosity_options(p: argparse.ArgumentParser, default) -> None:
+    p.add_argument("-q", "--quiet", action="count", default=default,
+                   help="only warnings and errors: no progress bars or progress lines")
+    p.add_argument("-v", "--verbose", action="count", default=default,
+                   help="debug detail and tracebacks (-vv: other libraries' debug logs too)")
 
 
 def _db_parent() -> argparse.ArgumentParser:
@@ -36,7 +57,39 @@ def _db_parent() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="study database (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
     p.add_argument("--offline", action=argparse.BooleanOptionalAction, default=True,
                    help="never reach a model hub for embedding/NLP models (default: on)")
+    # also accepted after the command (`transcribe -v`); SUPPRESS keeps one given before it
+    _verbosity_options(p, argparse.SUPPRESS)
     return p
+
+
+def _json_option(p: argparse.ArgumentParser, what: str = "machine-readable output") -> None:
+    p.add_argument("--json", action="store_true", help=f"{what} (one JSON document on standard output)")
+
+
+EPILOG = """\
+examples:
+  interview-miner add calls/ --meta segment=clinics     add a folder of recordings
+  interview-miner transcribe                            transcribe what is not done yet
+  interview-miner mine && interview-miner personas --suggest
+  interview-miner export --format html --out report.html
+  interview-miner run calls/ --out report/              the whole job in one go
+  interview-miner app                                   the researcher app in a browser
+
+environment:
+  INTERVIEW_MINER_DB          study database when --db is not given (default ./interview_miner.db)
+  INTERVIEW_MINER_RECORDINGS  folder recordings are copied to (default: recordings/ beside the study)
+  INTERVIEW_MINER_MAX_BYTES   largest file `add` accepts, in bytes (default 2 GiB; --max-size wins)
+  INTERVIEW_MINER_WINDOW_S    seconds of audio transcribed per window on long files (default 600)
+  INTERVIEW_MINER_CACHE       cache folder, e.g. for the joined multilingual base model
+                              (default ~/.cache/interview-miner)
+  HF_HUB_OFFLINE=1            set by default (--offline): bundled models only, no downloads
+
+exit status: 0 done, 1 an error (one line on standard error), 2 bad usage, 130 interrupted.
+"""
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,24 +97,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interview-miner",
         description="Turn recorded customer interviews into evidence-backed buyer personas.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _verbosity_options(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("add", parents=[common], help="add audio/video recordings or transcripts (txt, vtt, srt)")
+    p = sub.add_parser("app", help="start the researcher app in the browser (Streamlit)",
+                       description="Serve the researcher app on http://localhost:PORT; Ctrl-C stops it.",
+                       epilog=_examples("interview-miner app --db studies/clinics.db --port 8600"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", default=None, help="study to open (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
+    p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default 8501)")
+    p.add_argument("--headless", action="store_true", help="do not open a browser window")
+    _verbosity_options(p, argparse.SUPPRESS)
+    p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("add", parents=[common], help="add audio/video recordings or transcripts (txt, vtt, srt)",
+                       epilog=_examples("interview-miner add calls/ --meta segment=clinics --meta region=EU",
+                                        "interview-miner add priya.m4a --participant 'Priya Shah' --max-size 4G"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--participant", help="participant name for these files")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata, repeatable")
     p.add_argument("--max-size", type=_size, default=None, metavar="BYTES",
-                   help="refuse files larger than this (e.g. 500M, 2G; default 2G)")
+                   help="refuse files larger than this (e.g. 500M, 2G; default 2G or $INTERVIEW_MINER_MAX_BYTES)")
+    _json_option(p)
     p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("transcribe", parents=[common], help="transcribe audio interviews and label speakers")
+    p = sub.add_parser("transcribe", parents=[common], help="transcribe audio interviews and label speakers",
+                       epilog=_examples("interview-miner transcribe", "interview-miner transcribe 3 4 --vocab 'ClinicFlow, HIPAA'",
+                                        "interview-miner transcribe --model base --language de"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="interview ids (default: all not yet done)")
     _transcribe_options(p)
+    _json_option(p)
     p.set_defaults(func=cmd_transcribe)
 
     p = sub.add_parser("list", parents=[common], help="list interviews with status, duration, language")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _json_option(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("transcript", parents=[common], help="print or write one interview's transcript")
@@ -84,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
     p.add_argument("id", nargs="?", type=int, help="interview id")
     p.add_argument("score", nargs="?", type=int, help="0-10; kept across re-mining")
+    _json_option(p)
     p.set_defaults(func=cmd_nps)
 
     p = sub.add_parser("run", parents=[common],
@@ -94,8 +169,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
     _transcribe_options(p)
+    _json_option(p, "a summary of what was done")
     p.set_defaults(func=cmd_run)
+    p.epilog = _examples("interview-miner run calls/ --out report/ --meta segment=clinics")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def cmd_app(args) -> int:
+    """Serve the app with this interpreter's Streamlit until Ctrl-C (then exit 130)."""
+    import subprocess
+
+    from . import app
+
+    if not app.MAIN_SCRIPT.exists():
+        raise InterviewMinerError(f"the app is missing from this installation ({app.MAIN_SCRIPT})")
+    import streamlit  # noqa: F401  a missing Streamlit is one line (console), not the child's traceback
+
+    proc = subprocess.Popen(app.streamlit_command(args.port, args.headless), env=app.app_environment(args.db))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.wait()  # Streamlit got the same Ctrl-C and shuts down by itself
+        raise
 
 
 def cmd_nps(args) -> int:
@@ -108,13 +204,19 @@ def cmd_nps(args) -> int:
         except ValueError as e:
             raise InterviewMinerError(str(e)) from None
         print(f"interview {args.id}: NPS {args.score}")
+        if args.json:
+            output.json({"id": args.id, "score": args.score})
         return 0
     scores = store.nps()
+    rows = []
     for i in store.list_interviews():
         row = scores.get(i.id) or {}
-        score = row.get("score")
-        print(f"{i.id:>4}  {'-' if score is None else score:>2}  {row.get('klass') or 'not found':<10} "
-              f"{i.participant or i.file_name}")
+        rows.append({"id": i.id, "participant": i.participant, "file_name": i.file_name,
+                     "score": row.get("score"), "class": row.get("klass")})
+        print(f"{i.id:>4}  {'-' if row.get('score') is None else row['score']:>2}  "
+              f"{row.get('klass') or 'not found':<10} {i.participant or i.file_name}")
+    if args.json:
+        output.json(rows)
     return 0
 
 
@@ -128,12 +230,12 @@ def cmd_run(args) -> int:
     print(f"transcribed {len(transcribed.done)}")
     errors = added.errors + transcribed.errors
     for e in errors:
-        print(f"error: {e}", file=sys.stderr)
+        log.error("%s", e)
     bar, update = _mine_progress()
     with bar:
         mined = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
     for m in mined.messages:
-        print(f"note: {m}", file=sys.stderr)
+        log.warning("%s", m)
     print(f"mined {mined.quotes} quotes into {mined.themes} themes "
           f"({mined.unthemed_share:.0%} unthemed)")
     found = persona_review.suggest_and_save(store)
@@ -144,6 +246,9 @@ def cmd_run(args) -> int:
                       ("json", "study.json"), ("csv", "quotes.csv"), ("transcripts", "transcripts")):
         exporting.export_study(store, fmt, out / name)
     print(f"wrote report.md, report.html, report.pdf, study.json, quotes.csv and transcripts/ to {out}")
+    if args.json:
+        output.json({"added": len(added.added), "existing": len(added.existing), "transcribed": len(transcribed.done),
+                     "mining": mined.summary(), "personas": len(found), "out": str(out), "errors": errors})
     return 1 if errors else 0
 
 
@@ -157,7 +262,7 @@ def _add_mining_commands(sub, common) -> None:
                                    "researcher edits (corrections, renames, moves) and theme ids.")
     p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH",
                    help="sentence-transformers model name or local folder (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _json_option(p, "the report as JSON")
     p.set_defaults(func=cmd_mine)
 
     p = sub.add_parser("eval", parents=[common], help="score the whole pipeline on a labelled corpus",
@@ -165,7 +270,9 @@ def _add_mining_commands(sub, common) -> None:
                                    "truth) in a temporary study and prints WER, speaker, category, theme and "
                                    "NPS scores. --db is ignored.")
     p.add_argument("corpus", metavar="CORPUS_DIR")
-    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    _json_option(p, "the scores as JSON")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when a target is missed (a CI gate); the targets are printed with the scores")
     p.add_argument("--model", default=None, help="Whisper model (default: bundled tiny.en)")
     p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH", help="sentence-transformers model")
     p.add_argument("--reference-transcripts", action="store_true",
@@ -180,13 +287,14 @@ def _add_mining_commands(sub, common) -> None:
     p.add_argument("quote_id", metavar="QUOTE_ID")
     p.add_argument("category", metavar="CATEGORY", choices=CATEGORIES)
     p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
+    _json_option(p)
     p.set_defaults(func=cmd_categorize)
 
 
 def _mine_progress():
     from tqdm import tqdm
 
-    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not sys.stderr.isatty(),
+    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not (sys.stderr.isatty() and show_progress()),
                bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}<{remaining}] {postfix}")
 
     def update(fraction: float, message: str) -> None:
@@ -202,10 +310,10 @@ def cmd_mine(args) -> int:
     with bar:
         report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
     if args.json:
-        print(json.dumps(report.summary(), indent=2))
+        output.json(report.summary())
         return 0
     for m in report.messages:
-        print(f"note: {m}", file=sys.stderr)
+        log.warning("%s", m)
     if not report.quotes:
         return 1
     print(f"mined {report.quotes} quotes from {report.interviews} interviews "
@@ -230,8 +338,8 @@ def cmd_eval(args) -> int:
             args.corpus, reference=args.reference_transcripts, model=args.model,
             embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
         )
-    print(json.dumps(result, indent=2) if args.json else evaluate.format_report(result))
-    return 0
+    output.json(result) if args.json else print(evaluate.format_report(result))
+    return 1 if args.check and evaluate.missed_targets(result) else 0
 
 
 def cmd_categorize(args) -> int:
@@ -242,6 +350,8 @@ def cmd_categorize(args) -> int:
     before = known[args.quote_id].category
     store.add_edit("quote", args.quote_id, "category", args.category)
     print(f"{args.quote_id}: {before or '-'} -> {args.category}")
+    if args.json:
+        output.json({"quote_id": args.quote_id, "before": before, "category": args.category})
     if args.mine:
         report = pipeline.mine(store)
         print(f"re-mined: {report.corrections} corrections applied to {report.quotes} quotes")
@@ -337,13 +447,13 @@ def cmd_personas(args) -> int:
     store = _store(args)
     if args.suggest:
         if not store.quotes():
-            print("no quotes yet: run `interview-miner mine` first", file=sys.stderr)
+            log.error("no quotes yet: run `interview-miner mine` first")
             return 1
         found = persona_review.suggest_and_save(store, max_groups=args.max_groups)
     else:
         found = persona_review.list_personas(store)
     if args.json:
-        print(json.dumps([personas.persona_dict(p) for p in found], indent=2, sort_keys=True, ensure_ascii=False))
+        output.json([personas.persona_dict(p) for p in found])
         return 0
     if not found:
         print("no personas yet: run `interview-miner personas --suggest` after mining")
@@ -356,7 +466,7 @@ def cmd_personas(args) -> int:
 def cmd_personas_show(args) -> int:
     p = persona_review.get_persona(_store(args), args.id)
     if args.json:
-        print(json.dumps(personas.persona_dict(p), indent=2, sort_keys=True, ensure_ascii=False))
+        output.json(personas.persona_dict(p))
     else:
         _print_persona(p, full=True)
     return 0
@@ -450,9 +560,12 @@ def cmd_add(args) -> int:
     for i in report.existing:
         print(f"already added {i.id}: {i.file_name} (same content)")
     for e in report.errors:
-        print(f"error: {e}", file=sys.stderr)
+        log.error("%s", e)
+    if args.json:
+        output.json({"added": [i.summary() for i in report.added],
+                     "existing": [i.summary() for i in report.existing], "errors": list(report.errors)})
     if not (report.added or report.existing or report.errors):
-        print("error: no supported files found", file=sys.stderr)
+        log.error("no supported files found")
         return 1
     return 0 if report.ok else 1
 
@@ -466,21 +579,24 @@ def _options_from(args) -> transcribe.TranscribeOptions:
 def cmd_transcribe(args) -> int:
     store = _store(args)
     report = pipeline.transcribe_interviews(
-        store, args.ids or None, _options_from(args), n_speakers=args.speakers, show_progress=True
+        store, args.ids or None, _options_from(args), n_speakers=args.speakers, show_progress=show_progress()
     )
-    for i in report.done:
-        print(f"transcribed {i.id}: {i.file_name} ({i.language}, {i.duration:.0f} s, {store.segment_count(i.id)} segments)")
+    done = [{**i.summary(), "segments": store.segment_count(i.id)} for i in report.done]
+    for i in done:
+        print(f"transcribed {i['id']}: {i['file_name']} ({i['language']}, {i['duration']:.0f} s, {i['segments']} segments)")
     for e in report.errors:
-        print(f"error: {e}", file=sys.stderr)
+        log.error("%s", e)
     if not report.done and not report.errors:
-        print("nothing to transcribe (every audio interview is done)")
+        log.info("nothing to transcribe (every audio interview is done)")
+    if args.json:
+        output.json({"transcribed": done, "errors": list(report.errors)})
     return 0 if report.ok else 1
 
 
 def cmd_list(args) -> int:
     interviews = _store(args).list_interviews()
     if args.json:
-        print(json.dumps([i.summary() for i in interviews], indent=2))
+        output.json([i.summary() for i in interviews])
         return 0
     if not interviews:
         print("no interviews yet: add some with `interview-miner add PATH`")

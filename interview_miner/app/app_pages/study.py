@@ -131,6 +131,10 @@ def job_row(job: dict, latest: bool) -> None:
         if job.get("error") and latest:
             (st.error if state == "failed" else st.warning)(job["error"], icon=":material/error:")
             if state == "failed":
+                job_log = worker.read_log(store.path, job["id"])
+                if job_log:
+                    with st.expander("Worker log", icon=":material/article:"):
+                        st.code(job_log, language=None)
                 if st.button("Try again", key=f"retry_{job['id']}", icon=":material/replay:"):
                     worker.resume_job(store.path, job["id"])
                     st.rerun()
