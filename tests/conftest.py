@@ -1,4 +1,9 @@
-"""Shared fixtures: real temporary SQLite studies and the shared data folder (skipped if absent)."""
+"""Shared fixtures: real temporary SQLite studies, the real speech clips shipped in tests/data, and
+the shared data folder beside the repository (tests that need it skip when it is absent).
+
+Quick loop: `pytest -m "not slow"`. `INTERVIEW_MINER_SHARED_DATA=/nowhere pytest ...` runs the
+suite as a clone without ../shared would (see tests/data/README.md for what ships).
+"""
 from __future__ import annotations
 
 import os
@@ -10,11 +15,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = REPO / "tests" / "data"
+SHARED_DATA = Path(os.environ.get("INTERVIEW_MINER_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 def shared_path(*parts: str) -> Path:
-    """A file under ../shared/data, or skip the test with the reason when it is absent."""
+    """A data file: the copy shipped under tests/data (same relative path) when there is one, so a
+    clone runs the real-speech tests; else the file under ../shared/data, or skip the test with
+    the reason. Folders (the labelled corpus) always come from ../shared/data: only a few files
+    of them ship."""
+    shipped = TEST_DATA.joinpath(*parts)
+    if shipped.is_file():
+        return shipped
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"shared data not available: {path} (clone has no ../shared/data)")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import TEST_DATA
 from corpus_fixture import load_corpus
 from interview_miner.store import Store
 
@@ -42,7 +42,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def corpus():
-    return shared_path("corpus", "dev")
+    """Five labelled dev-corpus interviews and dev03.m4a, shipped in tests/data/browser-study."""
+    return TEST_DATA / "browser-study"
 
 
 @pytest.fixture
