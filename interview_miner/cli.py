@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import export as exporting
@@ -18,6 +19,8 @@ from .store import Store, default_db_path
 
 
 def main(argv: list[str] | None = None) -> int:
+    # webrtcvad (resemblyzer's VAD) imports pkg_resources, which warns on every run; not the user's concern
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))

@@ -7,12 +7,12 @@ of the same theme never overwrite each other: the newest write per field wins.
 
 The Streamlit pages call these and nothing else to change a study; a script can call them too:
 
-    >>> from interview_miner.store import Store
-    >>> from interview_miner import review
-    >>> store = Store("study.db")
-    >>> review.rename_theme(store, "fear-3", "Staff won't adopt it")
-    >>> new_id = review.split_theme(store, "fear-3", ["q1", "q7"], "Patients won't book online")
-    >>> review.star_quote(store, "q7")
+    from interview_miner.store import Store
+    from interview_miner import review
+    store = Store("study.db")
+    review.rename_theme(store, "fear-3", "Staff won't adopt it")
+    new_id = review.split_theme(store, "fear-3", ["q1", "q7"], "Patients won't book online")
+    review.star_quote(store, "q7")
 """
 from __future__ import annotations
 
