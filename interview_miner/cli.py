@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import export as exporting
 from . import intake, persona_review, personas, pipeline, review, transcribe
-from .console import log, output, run_command, setup_logging, show_progress
+from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
+                      package_version, run_command, setup_logging, show_progress)
 from .errors import InterviewMinerError
 from .models import INTERVIEWER, PARTICIPANT
 from .store import Store, default_db_path
@@ -36,63 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(command)
 
 
-def _version() -> str:
-    """The installed distribution's version (the package's own constant in a bare checkout)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("interview-miner")
-    except PackageNotFoundError:
-        from . import __version__
-
-        return __version__
-
-
-def _verbosity_options(p: argparse.ArgumentParser, default) -> None:
-    p.add_argument("-q", "--quiet", action="count", default=default,
-                   help="only warnings and errors: no progress bars or progress lines")
-    p.add_argument("-v", "--verbose", action="count", default=default,
-                   help="debug detail and tracebacks (-vv: other libraries' debug logs too)")
-
-
 def _db_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--db", default=None, help="study database (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
     p.add_argument("--offline", action=argparse.BooleanOptionalAction, default=True,
                    help="never reach a model hub for embedding/NLP models (default: on)")
     # also accepted after the command (`transcribe -v`); SUPPRESS keeps one given before it
-    _verbosity_options(p, argparse.SUPPRESS)
+    add_verbosity_options(p, argparse.SUPPRESS)
     return p
-
-
-def _json_option(p: argparse.ArgumentParser, what: str = "machine-readable output") -> None:
-    p.add_argument("--json", action="store_true", help=f"{what} (one JSON document on standard output)")
-
-
-EPILOG = """\
-examples:
-  interview-miner add calls/ --meta segment=clinics     add a folder of recordings
-  interview-miner transcribe                            transcribe what is not done yet
-  interview-miner mine && interview-miner personas --suggest
-  interview-miner export --format html --out report.html
-  interview-miner run calls/ --out report/              the whole job in one go
-  interview-miner app                                   the researcher app in a browser
-
-environment:
-  INTERVIEW_MINER_DB          study database when --db is not given (default ./interview_miner.db)
-  INTERVIEW_MINER_RECORDINGS  folder recordings are copied to (default: recordings/ beside the study)
-  INTERVIEW_MINER_MAX_BYTES   largest file `add` accepts, in bytes (default 2 GiB; --max-size wins)
-  INTERVIEW_MINER_WINDOW_S    seconds of audio transcribed per window on long files (default 600)
-  INTERVIEW_MINER_CACHE       cache folder, e.g. for the joined multilingual base model
-                              (default ~/.cache/interview-miner)
-  HF_HUB_OFFLINE=1            set by default (--offline): bundled models only, no downloads
-
-exit status: 0 done, 1 an error (one line on standard error), 2 bad usage, 130 interrupted.
-"""
-
-
-def _examples(*lines: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,24 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interview-miner",
         description="Turn recorded customer interviews into evidence-backed buyer personas.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    _verbosity_options(parser, 0)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    add_verbosity_options(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("app", help="start the researcher app in the browser (Streamlit)",
                        description="Serve the researcher app on http://localhost:PORT; Ctrl-C stops it.",
-                       epilog=_examples("interview-miner app --db studies/clinics.db --port 8600"),
+                       epilog=examples("interview-miner app --db studies/clinics.db --port 8600"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", default=None, help="study to open (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default 8501)")
     p.add_argument("--headless", action="store_true", help="do not open a browser window")
-    _verbosity_options(p, argparse.SUPPRESS)
+    add_verbosity_options(p, argparse.SUPPRESS)
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("add", parents=[common], help="add audio/video recordings or transcripts (txt, vtt, srt)",
-                       epilog=_examples("interview-miner add calls/ --meta segment=clinics --meta region=EU",
+                       epilog=examples("interview-miner add calls/ --meta segment=clinics --meta region=EU",
                                         "interview-miner add priya.m4a --participant 'Priya Shah' --max-size 4G"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
@@ -125,20 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata, repeatable")
     p.add_argument("--max-size", type=_size, default=None, metavar="BYTES",
                    help="refuse files larger than this (e.g. 500M, 2G; default 2G or $INTERVIEW_MINER_MAX_BYTES)")
-    _json_option(p)
+    add_json_option(p)
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("transcribe", parents=[common], help="transcribe audio interviews and label speakers",
-                       epilog=_examples("interview-miner transcribe", "interview-miner transcribe 3 4 --vocab 'ClinicFlow, HIPAA'",
+                       epilog=examples("interview-miner transcribe", "interview-miner transcribe 3 4 --vocab 'ClinicFlow, HIPAA'",
                                         "interview-miner transcribe --model base --language de"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="interview ids (default: all not yet done)")
     _transcribe_options(p)
-    _json_option(p)
+    add_json_option(p)
     p.set_defaults(func=cmd_transcribe)
 
     p = sub.add_parser("list", parents=[common], help="list interviews with status, duration, language")
-    _json_option(p)
+    add_json_option(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("transcript", parents=[common], help="print or write one interview's transcript")
@@ -161,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
     p.add_argument("id", nargs="?", type=int, help="interview id")
     p.add_argument("score", nargs="?", type=int, help="0-10; kept across re-mining")
-    _json_option(p)
+    add_json_option(p)
     p.set_defaults(func=cmd_nps)
 
     p = sub.add_parser("run", parents=[common],
@@ -172,29 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
     _transcribe_options(p)
-    _json_option(p, "a summary of what was done")
+    add_json_option(p, "a summary of what was done")
     p.set_defaults(func=cmd_run)
-    p.epilog = _examples("interview-miner run calls/ --out report/ --meta segment=clinics")
+    p.epilog = examples("interview-miner run calls/ --out report/ --meta segment=clinics")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
 def cmd_app(args) -> int:
-    """Serve the app with this interpreter's Streamlit until Ctrl-C (then exit 130)."""
-    import subprocess
-
     from . import app
 
-    if not app.MAIN_SCRIPT.exists():
-        raise InterviewMinerError(f"the app is missing from this installation ({app.MAIN_SCRIPT})")
-    import streamlit  # noqa: F401  a missing Streamlit is one line (console), not the child's traceback
-
-    proc = subprocess.Popen(app.streamlit_command(args.port, args.headless), env=app.app_environment(args.db))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.wait()  # Streamlit got the same Ctrl-C and shuts down by itself
-        raise
+    return app.serve(args.db, args.port, args.headless)
 
 
 def cmd_nps(args) -> int:
@@ -265,7 +205,7 @@ def _add_mining_commands(sub, common) -> None:
                                    "researcher edits (corrections, renames, moves) and theme ids.")
     p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH",
                    help="sentence-transformers model name or local folder (default: bundled all-MiniLM-L6-v2)")
-    _json_option(p, "the report as JSON")
+    add_json_option(p, "the report as JSON")
     p.set_defaults(func=cmd_mine)
 
     p = sub.add_parser("eval", parents=[common], help="score the whole pipeline on a labelled corpus",
@@ -273,7 +213,7 @@ def _add_mining_commands(sub, common) -> None:
                                    "truth) in a temporary study and prints WER, speaker, category, theme and "
                                    "NPS scores. --db is ignored.")
     p.add_argument("corpus", metavar="CORPUS_DIR")
-    _json_option(p, "the scores as JSON")
+    add_json_option(p, "the scores as JSON")
     p.add_argument("--check", action="store_true",
                    help="exit 1 when a target is missed (a CI gate); the targets are printed with the scores")
     p.add_argument("--model", default=None, help="Whisper model (default: bundled tiny.en)")
@@ -290,7 +230,7 @@ def _add_mining_commands(sub, common) -> None:
     p.add_argument("quote_id", metavar="QUOTE_ID")
     p.add_argument("category", metavar="CATEGORY", choices=CATEGORIES)
     p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
-    _json_option(p)
+    add_json_option(p)
     p.set_defaults(func=cmd_categorize)
 
 

@@ -6,9 +6,12 @@
   and errors only, `-v` adds debug detail (and tracebacks), `-vv` also other libraries' debug logs.
 - Exit status: 0 done, 1 an error the user can act on (one line, no traceback), 2 bad usage
   (argparse), 130 interrupted by Ctrl-C.
+- The options every command shares (-q/-v, --json), --version, and the examples and environment
+  variables that `--help` shows.
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -94,3 +97,55 @@ def run_command(func: Callable[[], int | None]) -> int:
     except OSError as e:
         log.error("%s", e, exc_info=True)
     return EXIT_ERROR
+
+
+# --- what --help and every command share --------------------------------------------------
+
+
+def package_version() -> str:
+    """The installed distribution's version (the package's own constant in a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("interview-miner")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def add_verbosity_options(p: argparse.ArgumentParser, default) -> None:
+    p.add_argument("-q", "--quiet", action="count", default=default,
+                   help="only warnings and errors: no progress bars or progress lines")
+    p.add_argument("-v", "--verbose", action="count", default=default,
+                   help="debug detail and tracebacks (-vv: other libraries' debug logs too)")
+
+
+def add_json_option(p: argparse.ArgumentParser, what: str = "machine-readable output") -> None:
+    p.add_argument("--json", action="store_true", help=f"{what} (one JSON document on standard output)")
+
+
+HELP_EPILOG = """\
+examples:
+  interview-miner add calls/ --meta segment=clinics     add a folder of recordings
+  interview-miner transcribe                            transcribe what is not done yet
+  interview-miner mine && interview-miner personas --suggest
+  interview-miner export --format html --out report.html
+  interview-miner run calls/ --out report/              the whole job in one go
+  interview-miner app                                   the researcher app in a browser
+
+environment:
+  INTERVIEW_MINER_DB          study database when --db is not given (default ./interview_miner.db)
+  INTERVIEW_MINER_RECORDINGS  folder recordings are copied to (default: recordings/ beside the study)
+  INTERVIEW_MINER_MAX_BYTES   largest file `add` accepts, in bytes (default 2 GiB; --max-size wins)
+  INTERVIEW_MINER_WINDOW_S    seconds of audio transcribed per window on long files (default 600)
+  INTERVIEW_MINER_CACHE       cache folder, e.g. for the joined multilingual base model
+                              (default ~/.cache/interview-miner)
+  HF_HUB_OFFLINE=1            set by default (--offline): bundled models only, no downloads
+
+exit status: 0 done, 1 an error (one line on standard error), 2 bad usage, 130 interrupted.
+"""
+
+
+def examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)

@@ -7,6 +7,10 @@ suite as a clone without ../shared would (see tests/data/README.md for what ship
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,6 +35,28 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not available: {path} (clone has no ../shared/data)")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_streamlit(port: int, proc: subprocess.Popen, log: Path, timeout: float = 90) -> str:
+    """Wait until the Streamlit server `proc` answers its health check; returns its URL. Fails the
+    test with the end of `log` when the server exits or does not answer in time."""
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"streamlit did not start: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.3)
 
 
 @pytest.fixture

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from conftest import free_port, wait_for_streamlit
 from interview_miner import cli, console, evaluate, worker
 from interview_miner.store import Store
 
@@ -125,31 +124,19 @@ def test_help_has_examples_and_the_environment():
     assert "interview-miner add calls/ --meta" in add_help
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_app_command_serves_the_study_and_ctrl_c_exits_130(tmp_path):
     db = tmp_path / "elsewhere" / "clinics.db"
     db.parent.mkdir()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interview_miner", "app", "--db", str(db), "--port", str(port), "--headless"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    log = tmp_path / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "interview_miner", "app", "--db", str(db), "--port", str(port), "--headless"],
+            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()[-2000:]
-            time.sleep(0.3)
+        wait_for_streamlit(port, proc, log)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
         assert proc.wait(timeout=30) == 130
     finally:

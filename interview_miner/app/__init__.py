@@ -37,3 +37,18 @@ def app_environment(db: str | os.PathLike | None = None) -> dict[str, str]:
     if db is not None:
         env["INTERVIEW_MINER_DB"] = str(Path(db).resolve())
     return env
+
+
+def serve(db: str | os.PathLike | None = None, port: int | None = None, headless: bool = False) -> int:
+    """Serve the app with this interpreter's Streamlit until it stops; Ctrl-C reaches Streamlit too
+    (same process group), which shuts down by itself, and then propagates as KeyboardInterrupt."""
+    import subprocess
+
+    import streamlit  # noqa: F401  a missing Streamlit is one line from the CLI, not the child's traceback
+
+    proc = subprocess.Popen(streamlit_command(port, headless), env=app_environment(db))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.wait()
+        raise
