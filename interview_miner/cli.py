@@ -396,7 +396,7 @@ def cmd_personas(args) -> int:
     else:
         found = persona_review.list_personas(store)
     if args.json:
-        output.json([personas.persona_dict(p) for p in found])
+        output.json([personas.persona_dict(p) for p in found], sort_keys=True)
         return 0
     if not found:
         print("no personas yet: run `interview-miner personas --suggest` after mining")
@@ -409,7 +409,7 @@ def cmd_personas(args) -> int:
 def cmd_personas_show(args) -> int:
     p = persona_review.get_persona(_store(args), args.id)
     if args.json:
-        output.json(personas.persona_dict(p))
+        output.json(personas.persona_dict(p), sort_keys=True)
     else:
         _print_persona(p, full=True)
     return 0
@@ -530,7 +530,7 @@ def cmd_transcribe(args) -> int:
     for e in report.errors:
         log.error("%s", e)
     if not report.done and not report.errors:
-        log.info("nothing to transcribe (every audio interview is done)")
+        print("nothing to transcribe (every audio interview is done)")
     if args.json:
         output.json({"transcribed": done, "errors": list(report.errors)})
     return 0 if report.ok else 1

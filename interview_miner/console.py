@@ -61,8 +61,8 @@ class Output:
     def __init__(self) -> None:
         self.data = sys.stdout
 
-    def json(self, value: Any) -> None:
-        self.data.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    def json(self, value: Any, sort_keys: bool = False) -> None:
+        self.data.write(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=sort_keys, default=str) + "\n")
         self.data.flush()
 
     @contextlib.contextmanager

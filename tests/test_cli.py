@@ -22,6 +22,7 @@ from interview_miner.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "interview-anna.txt"
+JFK = REPO / "tests" / "data" / "speech" / "jfk.flac"
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -74,15 +75,29 @@ def test_bad_metadata_is_one_line_and_adds_nothing(tmp_path, capsys):
     assert Store(db).list_interviews() == []
 
 
-def test_quiet_hides_progress_lines_and_keeps_errors(tmp_path, capsys):
+def test_quiet_keeps_errors_and_turns_progress_off(tmp_path, capsys):
     db = tmp_path / "study.db"
     run(capsys, "add", SAMPLE, "--db", db)
-    _, _, err = run(capsys, "transcribe", "--db", db)
-    assert "nothing to transcribe" in err
-    _, _, err = run(capsys, "transcribe", "--db", db, "-q")
-    assert err == ""
-    code, _, err = run(capsys, "-q", "transcribe", "7", "--db", db)
+    code, out, err = run(capsys, "-q", "transcribe", "7", "--db", db)
     assert code == 1 and "interview 7" in err
+    assert not console.show_progress()
+    run(capsys, "list", "--db", db)
+    assert console.show_progress()
+
+
+@pytest.mark.slow
+def test_quiet_transcription_shows_no_progress_bar(tmp_path):
+    def transcribe(*flags):
+        db = tmp_path / f"study{len(flags)}.db"
+        subprocess.run([sys.executable, "-m", "interview_miner", "add", str(JFK), "--db", str(db)], check=True,
+                       capture_output=True)
+        return subprocess.run([sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db), *flags],
+                              capture_output=True, text=True, timeout=600)
+
+    loud, quiet = transcribe(), transcribe("-q")
+    assert loud.returncode == quiet.returncode == 0
+    assert "s audio" in loud.stderr  # the progress bar
+    assert "s audio" not in quiet.stderr and "transcribed 1: jfk.flac" in quiet.stdout
 
 
 def test_a_file_that_is_not_a_study_is_one_line_not_a_traceback(tmp_path, capsys):
