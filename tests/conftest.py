@@ -23,6 +23,40 @@ TEST_DATA = REPO / "tests" / "data"
 SHARED_DATA = Path(os.environ.get("INTERVIEW_MINER_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
+# Tests that run real models or subprocesses for more than a few seconds, measured with
+# `pytest --durations=0 -m "not slow"` (2 shared cores; see tests/test_docs.py for the check that
+# every name here is a real test). Marked here rather than with a decorator at each test because
+# several people edit these files at once; a new slow test may use `@pytest.mark.slow` directly.
+# The first test to load MiniLM or spaCy pays a few seconds of loading: that stays in the quick loop.
+SLOW_TESTS = {
+    "test_capture.py": {"test_list_json_contract", "test_db_from_environment_variable"},
+    "test_eval.py": {"test_heldout_reference_transcripts_meet_category_and_nps_targets", "test_eval_cli_json",
+                     "test_mine_and_categorize_cli"},
+    "test_export.py": {"test_exports_are_byte_identical_for_the_same_study"},
+    "test_mining.py": {"test_theme_ids_and_edits_survive_a_new_interview", "test_themes_are_deterministic",
+                       "test_themes_group_the_same_idea_across_interviews", "test_unthemed_share_is_bounded",
+                       "test_near_identical_vectors_do_not_break_clustering", "test_thousands_of_identical_quotes",
+                       "test_categories_on_realistic_question_answer_pairs", "test_single_interview_single_quote",
+                       "test_question_is_strongest_but_quote_decides_probes",
+                       "test_corrections_are_kept_and_move_similar_quotes"},
+    "test_personas.py": {"test_cli_personas_workflow"},
+    "test_review.py": {"test_researcher_nps_score_wins_over_mining_and_is_validated"},
+    "test_speakers.py": {"test_interviewer_profile_decides_roles_where_text_misleads",
+                         "test_stereo_channels_put_words_on_their_side", "test_one_voice_is_not_split_in_two",
+                         "test_three_voices_with_n_speakers_3", "test_merged_turns_are_split_at_word_times"},
+    "test_transcribe.py": {"test_unknown_interview_id_is_reported", "test_vocabulary_hints_spell_product_names",
+                           "test_missing_model_path_is_a_clear_error"},
+    "test_worker.py": {"test_start_job_runs_a_detached_worker_and_resume_reruns_the_same_row"},
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects by mark
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if getattr(item, "originalname", item.name) in SLOW_TESTS.get(item.path.name, ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def shared_path(*parts: str) -> Path:
     """A data file: the copy shipped under tests/data (same relative path) when there is one, so a
     clone runs the real-speech tests; else the file under ../shared/data, or skip the test with

@@ -1,15 +1,18 @@
 """Docs that cannot drift: the README's command table against the real parser (as sqlite-utils
 checks its docs against --help), and every environment variable the package reads against the
-README and `--help`. Adding a command, an option or a variable without documenting it fails here.
+README and `--help`. Adding a command, an option or a variable without documenting it fails here;
+so does a name in conftest's SLOW_TESTS that is no longer a test.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
+from conftest import SLOW_TESTS
 from interview_miner import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,3 +91,10 @@ def test_every_environment_variable_the_package_reads_is_documented():
     for name in sorted(read):
         assert f"`{name}`" in README, f"{name} is read by the package but not in the README"
         assert name in help_text, f"{name} is read by the package but not in `interview-miner --help`"
+
+
+@pytest.mark.parametrize("file_name", sorted(SLOW_TESTS))
+def test_every_test_marked_slow_in_conftest_exists(file_name):
+    tree = ast.parse((REPO / "tests" / file_name).read_text(encoding="utf-8"))
+    defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    assert SLOW_TESTS[file_name] <= defined, f"{file_name} has no {sorted(SLOW_TESTS[file_name] - defined)}"
