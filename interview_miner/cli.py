@@ -64,7 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", default=None, help="study to open (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
     p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default 8501)")
-    p.add_argument("--headless", action="store_true", help="do not open a browser window")
     add_verbosity_options(p, argparse.SUPPRESS)
     p.set_defaults(func=cmd_app)
 
@@ -134,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_app(args) -> int:
     from . import app
 
-    return app.serve(args.db, args.port, args.headless)
+    return app.serve(args.db, args.port)
 
 
 def cmd_nps(args) -> int:

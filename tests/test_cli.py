@@ -147,7 +147,7 @@ def test_app_command_serves_the_study_and_ctrl_c_exits_130(tmp_path):
     log = tmp_path / "app.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "interview_miner", "app", "--db", str(db), "--port", str(port), "--headless"],
+            [sys.executable, "-m", "interview_miner", "app", "--db", str(db), "--port", str(port)],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:

@@ -14,18 +14,16 @@ MAIN_SCRIPT = Path(__file__).resolve().with_name("streamlit_app.py")
 PAGES_DIR = MAIN_SCRIPT.parent / "app_pages"
 
 
-def streamlit_command(port: int | None = None, headless: bool = False) -> list[str]:
-    """The command that serves the app: this interpreter's Streamlit on MAIN_SCRIPT.
+def streamlit_command(port: int | None = None) -> list[str]:
+    """The command that serves the app: this interpreter's Streamlit on MAIN_SCRIPT. Streamlit
+    reads the app's settings (upload limit, theme, no file watcher) from `.streamlit/config.toml`
+    beside MAIN_SCRIPT, wherever it is run from.
 
-    >>> streamlit_command(port=8600)[-4:]
-    ['--server.port', '8600', '--browser.gatherUsageStats', 'false']
+    >>> streamlit_command(port=8600)[-2:]
+    ['--server.port', '8600']
     """
     cmd = [sys.executable, "-m", "streamlit", "run", str(MAIN_SCRIPT)]
-    if headless:
-        cmd += ["--server.headless", "true"]
-    if port is not None:
-        cmd += ["--server.port", str(port)]
-    return cmd + ["--browser.gatherUsageStats", "false"]
+    return cmd + (["--server.port", str(port)] if port is not None else [])
 
 
 def app_environment(db: str | os.PathLike | None = None) -> dict[str, str]:
@@ -39,14 +37,14 @@ def app_environment(db: str | os.PathLike | None = None) -> dict[str, str]:
     return env
 
 
-def serve(db: str | os.PathLike | None = None, port: int | None = None, headless: bool = False) -> int:
+def serve(db: str | os.PathLike | None = None, port: int | None = None) -> int:
     """Serve the app with this interpreter's Streamlit until it stops; Ctrl-C reaches Streamlit too
     (same process group), which shuts down by itself, and then propagates as KeyboardInterrupt."""
     import subprocess
 
     import streamlit  # noqa: F401  a missing Streamlit is one line from the CLI, not the child's traceback
 
-    proc = subprocess.Popen(streamlit_command(port, headless), env=app_environment(db))
+    proc = subprocess.Popen(streamlit_command(port), env=app_environment(db))
     try:
         return proc.wait()
     except KeyboardInterrupt:
