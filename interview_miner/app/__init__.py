@@ -46,7 +46,8 @@ def serve(db: str | os.PathLike | None = None, port: int | None = None) -> int:
 
     proc = subprocess.Popen(streamlit_command(port), env=app_environment(db))
     try:
-        return proc.wait()
+        code = proc.wait()
+        return 128 - code if code < 0 else code  # killed by signal N: exit 128 + N, as a shell reports it
     except KeyboardInterrupt:
         proc.wait()
         raise
