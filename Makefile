@@ -4,7 +4,7 @@
 .PHONY: app test setup setup-test demo eval bench
 
 app: setup
-	HF_HUB_OFFLINE=1 .venv/bin/streamlit run app.py
+	.venv/bin/interview-miner app
 
 test: setup-test
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m pytest -q

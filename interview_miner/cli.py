@@ -1,32 +1,40 @@
-"""Command line: argument parsing only. Every command calls the same functions the app uses."""
+"""Command line: argument parsing only. Every command calls the same functions the app uses.
+
+How it talks (logging levels, --json, exit statuses) lives in `console`.
+"""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import export as exporting
-from . import persona_review, personas, pipeline, review, transcribe
-from . import customers_cli
-from .errors import InterviewMinerError, describe, hints
+from . import customers_cli, intake, persona_review, personas, pipeline, review, transcribe
+from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
+                      package_version, run_command, setup_logging, show_progress)
+from .errors import InterviewMinerError, hints
 from .schemas import versioned
 from .store import Store, default_db_path
 
 
 def main(argv: list[str] | None = None) -> int:
+    # webrtcvad (resemblyzer's VAD) imports pkg_resources, which warns on every run; not the user's concern
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    os.environ.setdefault("HF_HUB_OFFLINE", "1") if args.offline else None
-    try:
-        return args.func(args) or 0
-    except (InterviewMinerError, KeyError) as e:  # worded for the terminal in one place
-        print(f"error: {describe(e, 'cli')}", file=sys.stderr)
-        return 1
+    os.environ.setdefault("HF_HUB_OFFLINE", "1") if getattr(args, "offline", True) else None
+
+    def command() -> int | None:
+        with output.human_to_stderr(enabled=bool(getattr(args, "json", False))):
+            return args.func(args)
+
+    return run_command(command)
 
 
 def _db_parent() -> argparse.ArgumentParser:
@@ -34,6 +42,8 @@ def _db_parent() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="study database (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
     p.add_argument("--offline", action=argparse.BooleanOptionalAction, default=True,
                    help="never reach a model hub for embedding/NLP models (default: on)")
+    # also accepted after the command (`transcribe -v`); SUPPRESS keeps one given before it
+    add_verbosity_options(p, argparse.SUPPRESS)
     return p
 
 
@@ -42,25 +52,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interview-miner",
         description="Turn recorded customer interviews into evidence-backed buyer personas.",
+        epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    add_verbosity_options(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    p = sub.add_parser("app", help="start the researcher app in the browser (Streamlit)",
+                       description="Serve the researcher app on http://localhost:PORT; Ctrl-C stops it.",
+                       epilog=examples("interview-miner app --db studies/clinics.db --port 8600"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", default=None, help="study to open (default: $INTERVIEW_MINER_DB or ./interview_miner.db)")
+    p.add_argument("--port", type=int, default=None, metavar="N", help="port to serve on (default 8501)")
+    add_verbosity_options(p, argparse.SUPPRESS)
+    p.set_defaults(func=cmd_app)
+
     p = sub.add_parser("add", parents=[common],
-                       help="add audio/video recordings, transcripts (txt, vtt, srt) or a REFI-QDA project (qdpx)")
+                       help="add audio/video recordings, transcripts (txt, vtt, srt) or a REFI-QDA project (qdpx)",
+                       epilog=examples("interview-miner add calls/ --meta segment=clinics --meta region=EU",
+                                        "interview-miner add priya.m4a --participant 'Priya Shah' --max-size 4G",
+                                        "interview-miner add study.qdpx"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--participant", help="participant name for these files")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata, repeatable")
     p.add_argument("--max-size", type=_size, default=None, metavar="BYTES",
-                   help="refuse files larger than this (e.g. 500M, 2G; default 2G)")
+                   help="refuse files larger than this (e.g. 500M, 2G; default 2G or $INTERVIEW_MINER_MAX_BYTES)")
+    add_json_option(p)
     p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("transcribe", parents=[common], help="transcribe audio interviews and label speakers")
+    p = sub.add_parser("transcribe", parents=[common], help="transcribe audio interviews and label speakers",
+                       epilog=examples("interview-miner transcribe", "interview-miner transcribe 3 4 --vocab 'ClinicFlow, HIPAA'",
+                                        "interview-miner transcribe --model base --language de"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="interview ids (default: all not yet done)")
     _transcribe_options(p)
+    add_json_option(p)
     p.set_defaults(func=cmd_transcribe)
 
     p = sub.add_parser("list", parents=[common], help="list interviews with status, duration, language")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("transcript", parents=[common], help="print or write one interview's transcript")
@@ -84,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
     p.add_argument("id", nargs="?", type=int, help="interview id")
     p.add_argument("score", nargs="?", type=int, help="0-10; kept across re-mining")
+    add_json_option(p)
     p.set_defaults(func=cmd_nps)
 
     p = sub.add_parser("run", parents=[common],
@@ -94,8 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
     _transcribe_options(p)
+    add_json_option(p, "a summary of what was done")
     p.set_defaults(func=cmd_run)
+    p.epilog = examples("interview-miner run calls/ --out report/ --meta segment=clinics")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def cmd_app(args) -> int:
+    from . import app
+
+    return app.serve(args.db, args.port)
 
 
 def cmd_nps(args) -> int:
@@ -108,13 +149,19 @@ def cmd_nps(args) -> int:
         except ValueError as e:
             raise InterviewMinerError(str(e)) from None
         print(f"interview {args.id}: NPS {args.score}")
+        if args.json:
+            output.json(versioned({"id": args.id, "score": args.score}))
         return 0
     scores = store.nps()
+    rows = []
     for i in store.list_interviews():
         row = scores.get(i.id) or {}
-        score = row.get("score")
-        print(f"{i.id:>4}  {'-' if score is None else score:>2}  {row.get('klass') or 'not found':<10} "
-              f"{i.participant or i.file_name}")
+        rows.append({"id": i.id, "participant": i.participant, "file_name": i.file_name,
+                     "score": row.get("score"), "class": row.get("klass")})
+        print(f"{i.id:>4}  {'-' if row.get('score') is None else row['score']:>2}  "
+              f"{row.get('klass') or 'not found':<10} {i.participant or i.file_name}")
+    if args.json:
+        output.json(versioned({"nps": rows}))
     return 0
 
 
@@ -125,7 +172,7 @@ def cmd_run(args) -> int:
     request = pipeline.ProcessRequest(
         paths=args.paths, participant=args.participant, metadata=_parse_meta(args.meta),
         options=_options_from(args), n_speakers=args.speakers, embed_model=args.embed_model,
-        export_dir=Path(args.out), show_progress=True,
+        export_dir=Path(args.out), show_progress=show_progress(),
     )
     bar = update = None  # the mining progress bar, opened when mining starts (transcription has its own)
 
@@ -142,12 +189,12 @@ def cmd_run(args) -> int:
         elif step == "transcribe":
             print(f"transcribed {len(result.transcribed.done)}")
             for e in result.errors:
-                print(f"error: {e}", file=sys.stderr)
+                log.error("%s", e)
         elif step == "mine":
             if bar is not None:
                 bar.close()
             for m in result.mined.messages:
-                print(f"note: {m}", file=sys.stderr)
+                log.warning("%s", m)
             print(f"mined {result.mined.quotes} quotes into {result.mined.themes} themes "
                   f"({result.mined.unthemed_share:.0%} unthemed)")
         elif step == "personas":
@@ -161,6 +208,15 @@ def cmd_run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if args.json:
+        mined = result.mined
+        output.json(versioned({
+            "added": len(result.added.added) if result.added else 0,
+            "existing": len(result.added.existing) if result.added else 0,
+            "transcribed": len(result.transcribed.done) if result.transcribed else 0,
+            "mining": mined.summary() if mined else None, "personas": len(result.personas or []),
+            "out": str(request.export_dir), "exported": [str(p) for p in result.exported], "errors": result.errors,
+        }))
     return 1 if result.errors else 0
 
 
@@ -174,7 +230,7 @@ def _add_mining_commands(sub, common) -> None:
                                    "researcher edits (corrections, renames, moves) and theme ids.")
     p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH",
                    help="sentence-transformers model name or local folder (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_json_option(p, "the report as JSON")
     p.set_defaults(func=cmd_mine)
 
     p = sub.add_parser("eval", parents=[common], help="score the whole pipeline on a labelled corpus",
@@ -182,7 +238,9 @@ def _add_mining_commands(sub, common) -> None:
                                    "truth) in a temporary study and prints WER, speaker, category, theme and "
                                    "NPS scores. --db is ignored.")
     p.add_argument("corpus", metavar="CORPUS_DIR")
-    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    add_json_option(p, "the scores as JSON")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when a target is missed (a CI gate); the targets are printed with the scores")
     p.add_argument("--model", default=None, help="Whisper model (default: bundled tiny.en)")
     p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH", help="sentence-transformers model")
     p.add_argument("--reference-transcripts", action="store_true",
@@ -197,13 +255,14 @@ def _add_mining_commands(sub, common) -> None:
     p.add_argument("quote_id", metavar="QUOTE_ID")
     p.add_argument("category", metavar="CATEGORY", choices=CATEGORIES)
     p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
+    add_json_option(p)
     p.set_defaults(func=cmd_categorize)
 
 
 def _mine_progress():
     from tqdm import tqdm
 
-    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not sys.stderr.isatty(),
+    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not (sys.stderr.isatty() and show_progress()),
                bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}<{remaining}] {postfix}")
 
     def update(fraction: float, message: str) -> None:
@@ -219,10 +278,10 @@ def cmd_mine(args) -> int:
     with bar:
         report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
     if args.json:
-        print(json.dumps(versioned(report.summary()), indent=2, ensure_ascii=False))
+        output.json(versioned(report.summary()))
         return 0
     for m in report.messages:
-        print(f"note: {m}", file=sys.stderr)
+        log.warning("%s", m)
     if not report.quotes:
         return 1
     print(f"mined {report.quotes} quotes from {report.interviews} interviews "
@@ -247,8 +306,8 @@ def cmd_eval(args) -> int:
             args.corpus, reference=args.reference_transcripts, model=args.model,
             embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
         )
-    print(json.dumps(versioned(result), indent=2, ensure_ascii=False) if args.json else evaluate.format_report(result))
-    return 0
+    output.json(versioned(result)) if args.json else print(evaluate.format_report(result))
+    return 1 if args.check and evaluate.missed_targets(result) else 0
 
 
 def cmd_categorize(args) -> int:
@@ -259,6 +318,8 @@ def cmd_categorize(args) -> int:
     before = known[args.quote_id].category
     review.set_quote_category(store, args.quote_id, args.category)
     print(f"{args.quote_id}: {before or '-'} -> {args.category}")
+    if args.json:
+        output.json(versioned({"quote_id": args.quote_id, "before": before, "category": args.category}))
     if args.mine:
         report = pipeline.mine(store)
         print(f"re-mined: {report.corrections} corrections applied to {report.quotes} quotes")
@@ -359,14 +420,13 @@ def cmd_personas(args) -> int:
     store = _store(args)
     if args.suggest:
         if not store.quotes():
-            print("no quotes yet: run `interview-miner mine` first", file=sys.stderr)
+            log.error("no quotes yet: run `interview-miner mine` first")
             return 1
         found = persona_review.suggest_and_save(store, max_groups=args.max_groups)
     else:
         found = persona_review.list_personas(store)
     if args.json:
-        print(json.dumps(versioned({"personas": [personas.persona_dict(p) for p in found]}), indent=2,
-                         sort_keys=True, ensure_ascii=False))
+        output.json(versioned({"personas": [personas.persona_dict(p) for p in found]}), sort_keys=True)
         return 0
     if not found:
         print("no personas yet: run `interview-miner personas --suggest` after mining")
@@ -379,7 +439,7 @@ def cmd_personas(args) -> int:
 def cmd_personas_show(args) -> int:
     p = persona_review.get_persona(_store(args), args.id)
     if args.json:
-        print(json.dumps(versioned(personas.persona_dict(p)), indent=2, sort_keys=True, ensure_ascii=False))
+        output.json(versioned(personas.persona_dict(p)), sort_keys=True)
     else:
         _print_persona(p, full=True)
     return 0
@@ -455,21 +515,18 @@ def _size(text: str) -> int:
 
 
 def _parse_meta(items: list[str]) -> dict[str, str]:
-    meta = {}
-    for item in items:
-        if "=" not in item:
-            raise InterviewMinerError(f"--meta {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        meta[key.strip()] = value.strip()
-    return meta
+    try:
+        return intake.parse_metadata(items)
+    except intake.MetadataError as e:
+        raise InterviewMinerError(f"--meta must be KEY=VALUE: {', '.join(e.bad)}") from None
 
 
 def _print_errors(report: pipeline.Report) -> None:
     """One `error:` line per failed file, then each distinct piece of advice once."""
     for e in report.errors:
-        print(f"error: {e}", file=sys.stderr)
+        log.error("%s", e)
     for h in hints(report.failures, "cli"):
-        print(f"hint: {h}", file=sys.stderr)
+        log.warning("hint: %s", h)
 
 
 def _store(args) -> Store:
@@ -484,8 +541,11 @@ def cmd_add(args) -> int:
     for i in report.existing:
         print(f"already added {i.id}: {i.file_name} (same content)")
     _print_errors(report)
+    if args.json:
+        output.json(versioned({"added": [i.summary() for i in report.added],
+                               "existing": [i.summary() for i in report.existing], "errors": list(report.errors)}))
     if not (report.added or report.existing or report.errors):
-        print("error: no supported files found", file=sys.stderr)
+        log.error("no supported files found")
         return 1
     return 0 if report.ok else 1
 
@@ -499,20 +559,23 @@ def _options_from(args) -> transcribe.TranscribeOptions:
 def cmd_transcribe(args) -> int:
     store = _store(args)
     report = pipeline.transcribe_interviews(
-        store, args.ids or None, _options_from(args), n_speakers=args.speakers, show_progress=True
+        store, args.ids or None, _options_from(args), n_speakers=args.speakers, show_progress=show_progress()
     )
-    for i in report.done:
-        print(f"transcribed {i.id}: {i.file_name} ({i.language}, {i.duration:.0f} s, {store.segment_count(i.id)} segments)")
+    done = [{**i.summary(), "segments": store.segment_count(i.id)} for i in report.done]
+    for i in done:
+        print(f"transcribed {i['id']}: {i['file_name']} ({i['language']}, {i['duration']:.0f} s, {i['segments']} segments)")
     _print_errors(report)
     if not report.done and not report.errors:
         print("nothing to transcribe (every audio interview is done)")
+    if args.json:
+        output.json(versioned({"transcribed": done, "errors": list(report.errors)}))
     return 0 if report.ok else 1
 
 
 def cmd_list(args) -> int:
     interviews = _store(args).list_interviews()
     if args.json:
-        print(json.dumps(versioned({"interviews": [i.summary() for i in interviews]}), indent=2, ensure_ascii=False))
+        output.json(versioned({"interviews": [i.summary() for i in interviews]}))
         return 0
     if not interviews:
         print("no interviews yet: add some with `interview-miner add PATH`")

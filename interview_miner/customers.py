@@ -1,10 +1,9 @@
 """Customer-base analysis: who brings the value (ABC), who buys steadily (XYZ), who is still
 active (RFM), and how concentrated the value is (Pareto) — to choose whom to interview.
 
-    >>> from interview_miner import customers
-    >>> report, analysis = customers.import_file(store, "sales.csv")
-    >>> analysis.summary()["pareto"]
-    {'top20_share': 0.81, 'top4_share': 0.55}
+    from interview_miner import customers
+    report, analysis = customers.import_file(store, "sales.csv")
+    analysis.summary()["pareto"]   # {'top20_share': 0.81, 'top4_share': 0.55}
 
 `customers_import` turns the transaction file into one summary per customer (DuckDB; see its
 docstring for why the study stores summaries and not transactions); this module classifies

@@ -6,12 +6,13 @@ Kept out of cli.py so the command group travels as one piece; cli.build_parser c
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from . import customers, customers_recruit
+from .console import output
 from .customers_import import ColumnMap, ImportReport
 from .errors import InterviewMinerError
+from .schemas import versioned
 from .store import Store, default_db_path
 
 
@@ -88,7 +89,7 @@ def cmd_import(args) -> int:
     columns = {role: getattr(args, role) for role in ColumnMap.__dataclass_fields__}
     report, analysis = customers.import_file(_store(args), args.file, columns, _options(args))
     if args.json:
-        print(json.dumps({"import": report.to_dict(), "analysis": analysis.summary()}, indent=2))
+        output.json(versioned({"import": report.to_dict(), "analysis": analysis.summary()}))
         return 0
     _print_report(report)
     print()
@@ -99,7 +100,7 @@ def cmd_import(args) -> int:
 def cmd_analyze(args) -> int:
     summary = customers.analyze(_store(args), _options(args)).summary()
     if args.json:
-        print(json.dumps(summary, indent=2))
+        output.json(versioned(summary))
     else:
         _print_analysis(summary)
     return 0
@@ -114,9 +115,9 @@ def cmd_recruit(args) -> int:
     path = customers_recruit.write_recruit_csv(result, args.out)
     if args.json:
         rows = customers_recruit.recruit_csv_rows(result)
-        print(json.dumps({"out": str(path), "groups": result.groups, "interviewed": result.interviewed,
-                          "interviewed_elsewhere": result.interviewed_elsewhere, "notes": result.notes,
-                          "candidates": [dict(zip(rows[0], r)) for r in rows[1:]]}, indent=2))
+        output.json(versioned({"out": str(path), "groups": result.groups, "interviewed": result.interviewed,
+                               "interviewed_elsewhere": result.interviewed_elsewhere, "notes": result.notes,
+                               "candidates": [dict(zip(rows[0], r)) for r in rows[1:]]}))
         return 0
     groups = ", ".join(f"{n} {g}" for g, n in result.groups.items() if n)
     print(f"wrote {len(result.candidates)} candidates to {path} ({groups}); "

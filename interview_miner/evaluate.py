@@ -298,6 +298,21 @@ def evaluate(
     return result
 
 
+def _meets(key: str, value: float) -> bool:
+    """Shares of unthemed text are targets from above; every other score from below."""
+    return value <= TARGETS[key] if key.startswith("unthemed") else value >= TARGETS[key]
+
+
+def missed_targets(r: dict[str, Any]) -> list[str]:
+    """The TARGETS keys this result misses (a score that was not measured is not a miss):
+    `eval --check` exits non-zero when this is not empty.
+
+    >>> missed_targets({"theme_ari": 0.7, "nps_accuracy": 0.5, "unthemed_sentence_share": 0.1})
+    ['nps_accuracy']
+    """
+    return [key for key in TARGETS if r.get(key) is not None and not _meets(key, r[key])]
+
+
 def format_report(r: dict[str, Any]) -> str:
     def fmt(v):
         return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
@@ -305,9 +320,8 @@ def format_report(r: dict[str, Any]) -> str:
     def target(key: str) -> str:
         if key not in TARGETS or r.get(key) is None:
             return ""
-        goal = TARGETS[key]
-        ok = r[key] <= goal if key.startswith("unthemed") else r[key] >= goal
-        return f"   (target {'<=' if key.startswith('unthemed') else '>='} {goal:g}: {'met' if ok else 'MISSED'})"
+        ok = _meets(key, r[key])
+        return f"   (target {'<=' if key.startswith('unthemed') else '>='} {TARGETS[key]:g}: {'met' if ok else 'MISSED'})"
 
     lines = [f"evaluation on {r['interviews']} interviews ({r['mode']})"]
     rows = [
@@ -330,4 +344,4 @@ def format_report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["evaluate", "score_store", "format_report", "load_truths", "import_reference", "TARGETS"]
+__all__ = ["evaluate", "score_store", "format_report", "missed_targets", "load_truths", "import_reference", "TARGETS"]

@@ -3,9 +3,8 @@
 Plain reads over the store (researcher edits applied), returning dicts and lists ready to print
 or chart. No SQL here and no Streamlit.
 
-    >>> from interview_miner import overview
-    >>> overview.nps_summary(Store("study.db"))["score"]
-    20
+    from interview_miner import overview
+    overview.nps_summary(Store("study.db"))["score"]   # e.g. 20
 """
 from __future__ import annotations
 

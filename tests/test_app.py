@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from corpus_fixture import load_literal_study
 from interview_miner import persona_review, pipeline, worker
+from interview_miner.app import MAIN_SCRIPT
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment
 from interview_miner.store import Store
 
@@ -38,9 +39,9 @@ def study(db):
     s.close()
 
 
-def app(page: str | None = None) -> AppTest:
+def app(page: str | None = None, script: Path = MAIN_SCRIPT) -> AppTest:
     """The whole app (navigation + sidebar), on `page` (a file under app_pages/) if given."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(script), default_timeout=TIMEOUT).run()
     if page:
         at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.message for e in at.exception]
@@ -72,6 +73,13 @@ def test_study_page_empty_state(db):
     assert "No interviews yet — upload recordings or transcripts above." in texts(at, "info")
     assert {m.label: m.value for m in at.metric}["Interviews"] == "0"
     assert "up to 2 GB each" in texts(at, "caption")
+
+
+def test_root_app_py_of_a_clone_runs_the_packaged_app(db):
+    """`streamlit run app.py` (a clone) and `interview-miner app` (an install) show the same app."""
+    at = app(script=REPO / "app.py")
+    assert at.title[0].value == "Study"
+    assert "No interviews yet — upload recordings or transcripts above." in texts(at, "info")
 
 
 def test_study_page_lists_interviews_with_metrics(study):

@@ -11,16 +11,14 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import TEST_DATA, free_port, wait_for_streamlit
 from corpus_fixture import load_corpus
 from interview_miner.store import Store
 
@@ -34,15 +32,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PROCESS_TIMEOUT_MS = 240_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def corpus():
-    return shared_path("corpus", "dev")
+    """Five labelled dev-corpus interviews and dev03.m4a, shipped in tests/data/browser-study."""
+    return TEST_DATA / "browser-study"
 
 
 @pytest.fixture
@@ -63,18 +56,8 @@ def server(tmp_path, corpus):
          "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+        url = wait_for_streamlit(port, proc, tmp_path / "streamlit.log", timeout=60)
         yield url, db
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

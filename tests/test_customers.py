@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from interview_miner import cli, customers, customers_recruit
+from interview_miner.app import MAIN_SCRIPT
 from interview_miner.customers_import import CustomerDataError, guess_columns, read_transactions
 from interview_miner.models import Interview, Persona
 from interview_miner.store import Store
@@ -389,7 +390,7 @@ def test_no_customer_data_is_a_clear_error(store):
 
 
 def page(db: Path) -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(MAIN_SCRIPT), default_timeout=30).run()
     at.switch_page("app_pages/customers.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -445,7 +446,7 @@ def test_overview_ranks_personas_by_customer_value(tmp_path, monkeypatch, sales)
         s.update_interview(i.id, metadata={**i.metadata, "customer_id": cid})
     s.save_personas([Persona(id="p1", name="Owners", interview_ids=[interviews[0].id, interviews[1].id]),
                      Persona(id="p2", name="Managers", interview_ids=[interviews[2].id, interviews[3].id])])
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(MAIN_SCRIPT), default_timeout=30).run()
     at.switch_page("app_pages/overview.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert "Personas by customer value" in [h.value for h in at.subheader]

@@ -22,7 +22,7 @@ def test_every_category_has_one_title_and_a_description():
 
 
 def test_app_and_report_show_the_same_category_titles(store):
-    from interview_miner import ui  # the app's helpers (imports Streamlit)
+    from interview_miner.app import ui  # the app's helpers (imports Streamlit)
 
     assert [ui.category(c) for c in CATEGORIES] == [category_title(c) for c in CATEGORIES]
     load_literal_study(store)

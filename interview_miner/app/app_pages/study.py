@@ -1,12 +1,9 @@
 """Study: open a study, add recordings or transcripts, run transcription and mining as jobs."""
-import shutil
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from interview_miner import capture, errors, overview, pipeline, ui, worker
+from interview_miner import capture, errors, intake, overview, worker
+from interview_miner.app import PAGES_DIR, ui
 from interview_miner.models import Job
 
 store = ui.get_store()
@@ -55,28 +52,12 @@ with st.container(border=True):
     meta_text = right.text_area("Details (key=value, one per line)", key=f"meta_{nonce}", height=68,
                                 placeholder="role=Practice manager\ncompany_size=12")
     if st.button("Add to study", type="primary", icon=":material/upload:", disabled=not files):
-        meta, bad = {}, []
-        for line in meta_text.replace(",", "\n").splitlines():
-            if line.strip():
-                key, sep, value = line.partition("=")
-                (meta.__setitem__(key.strip(), value.strip()) if sep and key.strip() else bad.append(line.strip()))
-        if bad:
-            st.error(f"Details must be key=value: {', '.join(bad)}")
+        try:
+            meta = intake.parse_metadata(meta_text)
+        except intake.MetadataError as e:
+            st.error(f"Details must be key=value: {', '.join(e.bad)}")
         else:
-            tmp = Path(tempfile.mkdtemp(prefix="im-upload-"))
-            try:
-                paths, names = [], {}
-                for n, f in enumerate(files):
-                    dest = tmp / str(n) / Path(f.name).name
-                    dest.parent.mkdir()
-                    with open(dest, "wb") as out:
-                        shutil.copyfileobj(f, out)
-                    paths.append(str(dest))
-                    names[str(dest)] = f.name
-                report = pipeline.add_files(store, paths, participant.strip() or None, meta,
-                                            display_names=names)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+            report = intake.add_uploads(store, [intake.Upload(f.name, f) for f in files], participant, meta)
             for i in report.added:
                 ui.flash(f"Added {i.file_name}")
             for i in report.existing:
@@ -146,10 +127,14 @@ def job_row(job: Job, state: str, latest: bool) -> None:
         elif state == "done" and latest:
             st.caption(f":material/check: {job.message}")
             if job.kind in ("mine", "process"):
-                st.page_link("app_pages/themes.py", label="Review the themes", icon=":material/arrow_forward:")
+                st.page_link(str(PAGES_DIR / "themes.py"), label="Review the themes", icon=":material/arrow_forward:")
         if job.error and latest:
             (st.error if state == "failed" else st.warning)(job.error, icon=":material/error:")
             if state == "failed":
+                job_log = worker.read_log(store.path, job.id)
+                if job_log:
+                    with st.expander("Worker log", icon=":material/article:"):
+                        st.code(job_log, language=None)
                 if st.button("Try again", key=f"retry_{job.id}", icon=":material/replay:"):
                     worker.resume_job(store.path, job.id)
                     st.rerun()

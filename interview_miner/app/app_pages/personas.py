@@ -3,7 +3,8 @@ import streamlit as st
 
 from interview_miner import persona_review
 from interview_miner import personas as P
-from interview_miner import review, ui
+from interview_miner import review
+from interview_miner.app import ui
 from interview_miner.models import PERSONA_FIELDS, PersonaField
 
 store = ui.get_store()

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from .errors import InterviewMinerError, describe
-from .store import Store, default_db_path
-from .vocab import CATEGORIES as CATEGORY_ORDER  # noqa: F401  (pages sort categories by it)
-from .vocab import category_title as category  # noqa: F401
-from .vocab import clock, duration, hours  # noqa: F401  (re-exported for the pages)
-from .vocab import speaker_title as speaker  # noqa: F401
+from ..errors import InterviewMinerError, describe
+from ..store import Store, default_db_path
+from ..vocab import CATEGORIES as CATEGORY_ORDER  # noqa: F401  (pages sort categories by it)
+from ..vocab import category_title as category  # noqa: F401
+from ..vocab import clock, duration, hours  # noqa: F401  (re-exported for the pages)
+from ..vocab import speaker_title as speaker  # noqa: F401
 
 MIME = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
         ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
@@ -154,7 +154,7 @@ def play_button(interview, start: float, key: str, label: str = "") -> None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _excerpt_wav(path: str, start: float, seconds: float) -> bytes:
-    from .capture import SAMPLE_RATE, read_audio
+    from ..capture import SAMPLE_RATE, read_audio
 
     audio = read_audio(path, start, start + seconds)
     pcm = (audio.clip(-1, 1) * 32767).astype("<i2").tobytes()

@@ -3,7 +3,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from interview_miner import customers_recruit, overview, review, ui
+from interview_miner import customers_recruit, overview, review
+from interview_miner.app import ui
 
 store = ui.get_store()
 st.title("Overview")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from interview_miner import export as exporting
-from interview_miner import ui
+from interview_miner.app import ui
 from interview_miner.errors import describe
 
 FORMATS = {  # label: (format id, file extension, mime type)

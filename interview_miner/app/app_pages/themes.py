@@ -1,7 +1,8 @@
 """Themes board: per category, themes with their quotes; rename, merge, split, delete, move, tag, star."""
 import streamlit as st
 
-from interview_miner import review, ui
+from interview_miner import review
+from interview_miner.app import ui
 from interview_miner.models import CATEGORIES
 
 UNTHEMED = "__unthemed__"

@@ -7,7 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from interview_miner import customers, customers_recruit, ui
+from interview_miner import customers, customers_recruit
+from interview_miner.app import ui
 from interview_miner.customers_source import SOURCE_KINDS, CustomerDataError
 from interview_miner.store import Store
 

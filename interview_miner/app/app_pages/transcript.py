@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from interview_miner import review, ui
+from interview_miner import review
+from interview_miner.app import ui
 from interview_miner.models import INTERVIEWER, PARTICIPANT
 
 PAGE_SIZE = 60
