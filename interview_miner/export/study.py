@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..models import CATEGORIES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from ..overlay import metadata_key_renames
 from ..personas import FIELD_TITLES, nps_breakdown, participant_key, participant_name
 
 GENERATED_BY = f"interview-miner {__version__}"
@@ -46,6 +47,8 @@ class Study:
     themes: list[Theme]
     nps: dict[int, dict[str, Any]]
     personas: list[Persona]
+    metadata_keys: dict[str, str] = field(default_factory=dict)  # study's key -> canvas fact (canvas.py)
+    version: str | None = None  # the saved persona version this study was read from (versions.py)
     quote_by_id: dict[str, Quote] = field(init=False)
     theme_by_id: dict[str, Theme] = field(init=False)
     interview_by_id: dict[int, Interview] = field(init=False)
@@ -85,6 +88,7 @@ def load_study(store, title: str | None = None) -> Study:
         themes=store.themes(quotes),
         nps=store.nps(),
         personas=store.personas(),
+        metadata_keys=metadata_key_renames(store.current_edits("study")),
     )
 
 
