@@ -68,10 +68,21 @@ def _safe_stem(name: str) -> str:
     return keep[:80]
 
 
-def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None) -> list[Path]:
-    """Write the study in `fmt` to `out` (a file; a folder for `transcripts`); returns the paths
-    written. Same store, same bytes: nothing depends on the clock or on the machine's locale."""
-    study = load_study(store, title)
+def study_of(store: Store, title: str | None = None, version: str | None = None) -> Study:
+    """The live study, or the one saved as persona version `version` (versions.py)."""
+    if version is None:
+        return load_study(store, title)
+    from ..versions import load_version
+
+    return load_version(store, version, title)
+
+
+def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None,
+                 version: str | None = None) -> list[Path]:
+    """Write the study (or saved persona version `version`) in `fmt` to `out` (a file; a folder
+    for `transcripts`); returns the paths written. Same store, same bytes: nothing depends on the
+    clock or on the machine's locale."""
+    study = study_of(store, title, version)
     out = Path(out)
     if fmt == "transcripts":
         out.mkdir(parents=True, exist_ok=True)
