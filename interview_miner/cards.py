@@ -274,7 +274,7 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
                 pdf.rect(bx, qy + 1, 1.2, box_h, style="F")
                 pdf.text_box(bx + 4, qy + 1.5, box_w - 5, f"“{q.text}”", 10, "I", INK, max_lines=lines, lh=4.9)
                 pdf.text_box(bx + 4, qy + box_h - 4.5, box_w - 5,
-                             f"{q.participant} · {q.timestamp} · {q.file_name}", 7.8, "", MUTED, lh=4)
+                             f"{q.timestamp} · {q.participant} · {q.file_name}", 7.8, "", MUTED, lh=4)
             qy += box_h + 5
     pdf.text_box(MARGIN, footer_y, inner, f"Persona card · {study_title + ' · ' if study_title else ''}"
                  f"{GENERATED_BY} · every claim backed by the participants' own words", 7, "", MUTED, lh=4,
@@ -331,7 +331,7 @@ def cards_pdf(canvases: Sequence[Canvas], study_title: str = "") -> bytes:
 
 
 def pdf_page_png(pdf_bytes: bytes, page: int = 0, dpi: int = PNG_DPI) -> bytes:
-    """One PDF page as PNG bytes (A4 at 150 dpi: 1240 x 1754 pixels)."""
+    """One PDF page as PNG bytes (A4 at 150 dpi: 1241 x 1754 pixels)."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(pdf_bytes)
