@@ -256,7 +256,7 @@ def comparison_lines(c: Comparison, quotes_per_change: int = 1) -> list[str]:
         name = p.name_b if p.name_a == p.name_b else f"{p.name_a} -> {p.name_b}"
         lines.append(f"~ {name}: {p.members_a} -> {p.members_b} participants "
                      f"({pct(p.share_a)} -> {pct(p.share_b)} of the study)"
-                     + (f", NPS {_signed(p.nps_a)} -> {_signed(p.nps_b)}" if p.nps_a != p.nps_b else ""))
+                     + (f", NPS {signed_nps(p.nps_a)} -> {signed_nps(p.nps_b)}" if p.nps_a != p.nps_b else ""))
         for sign, items in (("+", p.gained), ("-", p.lost), ("~", p.moved)):
             for ch in items:
                 shares = (f"{ch.k_b} of {ch.n_b}" if sign == "+" else f"{ch.k_a} of {ch.n_a}" if sign == "-"
@@ -269,5 +269,5 @@ def comparison_lines(c: Comparison, quotes_per_change: int = 1) -> list[str]:
     return lines
 
 
-def _signed(x: int | None) -> str:
+def signed_nps(x: int | None) -> str:
     return "none" if x is None else f"{x:+d}"
