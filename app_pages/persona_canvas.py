@@ -7,6 +7,7 @@ import streamlit as st
 from interview_miner import cards, canvas, ui, versions
 from interview_miner.models import DECISION_ROLES
 
+MAIN_TEAM_FIELDS = ("goals", "fears", "objections")  # "how we help", "how we address this fear/objection"
 SOURCE_NOTE = {"researcher": "set by you", "metadata": "from interview details", "": "not known yet"}
 
 
@@ -53,13 +54,22 @@ def canvas_panel(store, c: canvas.Canvas) -> None:
         if cov.saturation:
             st.bar_chart({"New themes": [s["new_themes"] for s in cov.saturation]}, height=140,
                          x_label="Interviews, in the order added", y_label="New themes")
-    for claim in c.claims:
-        if not (claim.themes or claim.text or claim.team_text) or not claim.team_prompt:
-            continue
-        key = ui.key_of("team", c.persona_id, claim.field, claim.team_text)
-        st.text_area(f"{claim.title}: {claim.team_prompt}", value=claim.team_text, key=key, height=68,
-                     placeholder="The team's answer (kept across re-mining)",
-                     on_change=ui.callback(canvas.set_team_text, store, c.persona_id, claim.field, key=key))
+    shown = [cl for cl in c.claims if cl.team_prompt and (cl.themes or cl.text or cl.team_text)]
+    main = [cl for cl in shown if cl.field in MAIN_TEAM_FIELDS or cl.team_text]
+    for claim in main:
+        team_text(store, c, claim)
+    more = [cl for cl in shown if cl not in main]
+    if more:
+        with st.expander(f"The team's answers to the other claims ({len(more)})"):
+            for claim in more:
+                team_text(store, c, claim)
+
+
+def team_text(store, c: canvas.Canvas, claim: canvas.Claim) -> None:
+    key = ui.key_of("team", c.persona_id, claim.field, claim.team_text)
+    st.text_area(f"{claim.title}: {claim.team_prompt}", value=claim.team_text, key=key, height=68,
+                 placeholder="The team's answer (kept across re-mining)",
+                 on_change=ui.callback(canvas.set_team_text, store, c.persona_id, claim.field, key=key))
 
 
 def versions_panel(store) -> None:

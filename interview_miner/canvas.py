@@ -168,13 +168,18 @@ def persona_facts(study: Study, persona: Persona, renames: dict[str, str] | None
     return facts
 
 
-def facts_headline(facts: Sequence[Fact], n_members: int) -> str:
-    """'Practice manager, 5-20 staff, 4 of 5': the most common role, company size and how many
-    members share that role (or have any fact at all when no role is known)."""
+def facts_headline(facts: Sequence[Fact], n_members: int, role_hint: str = "") -> str:
+    """'Practice manager, 5-20 staff, 4 of 5': the members' role, company size or industry, and
+    how many members have that role. When no single role is held by most members, the persona's
+    own role (`role_hint`, e.g. the words their roles share: "Owner") is used and counted by the
+    members whose role contains it."""
     by_name = {f.name: f for f in facts}
     parts, k = [], 0
     if "role" in by_name:
         role, k = by_name["role"].values[0]
+        if k * 2 <= n_members and role_hint.strip():
+            role = role_hint.strip()
+            k = sum(c for v, c in by_name["role"].values if role.casefold() in v.casefold())
         parts.append(role)
     for name in ("company_size", "industry"):
         if name in by_name:
@@ -359,7 +364,7 @@ def build_canvas(study: Study, persona: Persona, renames: dict[str, str] | None 
         decision_role_source=role_source, story=one_line_story(persona.description),
         description=persona.description, demographics=persona.demographics, avatar=persona.avatar,
         n_members=n, participants=sorted({study.participant(i) for i in members}, key=str.casefold),
-        headline=facts_headline(facts, n), facts=facts, claims=claims, nps=nps,
+        headline=facts_headline(facts, n, persona.role), facts=facts, claims=claims, nps=nps,
         coverage=persona_coverage(study, members),
     )
 
@@ -437,7 +442,7 @@ def set_team_text(store, persona_id: str, claim_field: str, text: str) -> Person
     _persona(store, persona_id)
     if claim_field not in PERSONA_FIELDS:
         raise EditError(f"unknown claim {claim_field!r}: use one of {', '.join(PERSONA_FIELDS)}")
-    store.save_edit(Edit.persona(persona_id, f"team.{claim_field}", " ".join(str(text).split(" ")).strip()))
+    store.save_edit(Edit.persona(persona_id, f"team.{claim_field}", str(text).strip()))
     return _persona(store, persona_id)
 
 

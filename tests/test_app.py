@@ -462,3 +462,14 @@ def test_save_and_compare_persona_versions(study):
     at.run()
     changed = texts(at)
     assert ":orange-badge[changed]" in changed and "2 → 1 participants" in changed
+
+
+def test_two_tabs_editing_different_canvas_fields_keep_both(study):
+    pid = next(p.id for p in persona_review.suggest_and_save(study) if p.name.startswith("Clinic owner"))
+    tab_a, tab_b = app("personas"), app("personas")
+    next(t for t in tab_a.text_area if t.key and t.key.startswith(f"team_{pid}_fears_")).input("We audit yearly").run()
+    # Tab B never saw that text; it sets the decision role.
+    next(s for s in tab_b.selectbox if s.key and s.key.startswith(f"decision_role_{pid}_")).set_value("influencer").run()
+    p = persona_review.get_persona(study, pid)
+    assert (p.team, p.decision_role) == ({"fears": "We audit yearly"}, "influencer")
+    assert [e["field"] for e in study.edit_history("persona")] == ["team.fears", "decision_role"]

@@ -216,6 +216,17 @@ def test_card_pdf_page_count_and_png_size(study):
     assert Image.open(io.BytesIO(png)).size == (1241, 1754)  # A4 at 150 dpi
 
 
+def test_a_card_shows_the_uploaded_photo(study):
+    pid = owner(study).id
+    canvas.set_photo(study, pid, _png(400, 400), "me.png")
+    [c] = cards.persona_canvases(load_study(study), [pid])
+    page = pdfium.PdfDocument(cards.cards_pdf([c]))[0]
+    assert any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects())
+    plain = cards.persona_canvases(load_study(study), [p.id for p in study.personas() if p.id != pid])
+    page = pdfium.PdfDocument(cards.cards_pdf(plain))[0]
+    assert not any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects())  # generated avatar
+
+
 def test_avatar_colour_and_initials_are_stable():
     assert cards.avatar_colour("p_1") == cards.avatar_colour("p_1") != cards.avatar_colour("p_2")
     assert cards.initials("Time-poor practice manager") == "TP" and cards.initials("") == "?"
@@ -304,3 +315,10 @@ def test_cli_versions_and_export_of_a_version(study, tmp_path, capsys):
     assert "Clinic owner driven by no shows" in md and "Owner-clinician" not in md
     assert cli.main(["export", "--format", "json", "--version", "nope", "--db", db]) == 1
     assert "no persona version named 'nope'" in capsys.readouterr().err
+
+
+def test_headline_uses_the_shared_role_when_no_role_holds_a_majority():
+    roles = aggregate_fact(FACT_BY_NAME["role"], ["Owner and dentist", "Owner and chiropractor", "Manager"], 3)
+    size = aggregate_fact(FACT_BY_NAME["company_size"], ["1", "7"], 3)
+    assert canvas.facts_headline([roles, size], 3) == "Manager, 1-7 staff, 1 of 3"  # no hint: the first value
+    assert canvas.facts_headline([roles, size], 3, "Owner") == "Owner, 1-7 staff, 2 of 3"
