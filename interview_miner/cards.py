@@ -30,8 +30,10 @@ ELLIPSIS = "…"
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 14.0
 PNG_DPI = 150
-MAX_CLAIMS = 6
+MAX_CLAIMS = 8
 MAX_QUOTES = 4
+RIGHT_COLUMN_END = 215.0  # mm: below this the key quotes need the full width
+FOOTER_Y = PAGE_H - 12
 CLAIM_FIELDS_SKIPPED = ("frustrations",)  # summarises triggers + objections: its themes repeat
 BAND_COLORS = {"promoters": NPS_COLORS["promoters"], "passives": NPS_COLORS["passives"],
                "detractors": NPS_COLORS["detractors"]}
@@ -42,6 +44,7 @@ class DrawnLine:
     text: str
     box_width: float  # mm available
     width: float  # mm the text takes in its font
+    bottom: float = 0.0  # mm from the top of the page where the line ends
 
 
 class CardPDF(_Report):
@@ -103,7 +106,7 @@ class CardPDF(_Report):
         lh = lh or size * 0.45
         room = w - 2 * self.c_margin  # a cell pads its text by c_margin on each side
         for line in self.fit(text, room, max_lines):
-            self.drawn.append(DrawnLine(line, room, self.get_string_width(line)))
+            self.drawn.append(DrawnLine(line, room, self.get_string_width(line), y + lh))
             self.set_xy(x, y)
             self.cell(w, lh, line, align=align)
             y += lh
@@ -238,14 +241,17 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
     if not facts:
         ry = pdf.text_box(rx, ry + 1, rw, "No interview details yet (add them with the interview, "
                           "e.g. company size, industry).", 8.5, "I", MUTED, max_lines=3, lh=4.4)
-    for f in facts[:6]:
+    for f in facts:
+        if ry > RIGHT_COLUMN_END - 60:  # keep room for the team's text and the evidence
+            break
         ry = pdf.text_box(rx, ry + 0.8, rw, f.title, 7.5, "B", MUTED, lh=3.8)
         ry = pdf.text_box(rx, ry, rw, f"{f.text} ({f.n_known} of {f.n_members})", 9.5, "", INK,
-                          max_lines=2, lh=4.6)
+                          max_lines=3, lh=4.6)
     help_text = next((cl.team_text for cl in c.claims if cl.field == "goals" and cl.team_text), "")
     if help_text:
         ry = pdf.section_title(rx, ry + 4, rw, "How we help")
-        ry = pdf.text_box(rx, ry + 0.5, rw, help_text, 9.5, "", INK, max_lines=5, lh=4.6)
+        room = int((RIGHT_COLUMN_END - 20 - ry) // 4.6)
+        ry = pdf.text_box(rx, ry + 0.5, rw, help_text, 9.5, "", INK, max_lines=max(2, min(5, room)), lh=4.6)
     ry = pdf.section_title(rx, ry + 4, rw, "Evidence")
     cov = c.coverage
     need = (f"{cov.more_needed} more needed" if cov.more_needed else "enough for the method")
@@ -253,13 +259,18 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
                       f"(method: {cov.wanted[0]}-{cov.wanted[1]}), {need}", 9, "", INK, max_lines=2, lh=4.6)
     # --- bottom: key quotes -------------------------------------------------------------------
     qy = max(y, ry) + 8
+    footer_y = FOOTER_Y
     quotes = key_quotes(c)
+    cols, one_line_row = 2, 4.9 + 8 + 5
+    fit_rows = int((footer_y - 3 - (qy + 7)) // one_line_row)  # rows of at least one line that fit
+    quotes = quotes[: max(0, fit_rows) * cols]
+    if not quotes and fit_rows <= 0:  # no room left: leave the quotes to the report, never overflow
+        _footer(pdf, study_title, inner, footer_y)
+        return
     qy = pdf.section_title(MARGIN, qy, inner, "In their words")
-    footer_y = PAGE_H - 12
     if not quotes:
         pdf.text_box(MARGIN, qy + 1, inner, "No quotes behind this persona yet.", 9.5, "I", MUTED, lh=5)
     else:
-        cols = 2
         box_w = (inner - 6) / cols
         rows = (len(quotes) + cols - 1) // cols
         most_lines = max(1, int(((footer_y - 4 - qy) / rows - 4 - 11) // 4.9))
@@ -276,7 +287,11 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
                 pdf.text_box(bx + 4, qy + box_h - 4.5, box_w - 5,
                              f"{q.timestamp} · {q.participant} · {q.file_name}", 7.8, "", MUTED, lh=4)
             qy += box_h + 5
-    pdf.text_box(MARGIN, footer_y, inner, f"Persona card · {study_title + ' · ' if study_title else ''}"
+    _footer(pdf, study_title, inner, footer_y)
+
+
+def _footer(pdf: CardPDF, study_title: str, inner: float, y: float) -> None:
+    pdf.text_box(MARGIN, y, inner, f"Persona card · {study_title + ' · ' if study_title else ''}"
                  f"{GENERATED_BY} · every claim backed by the participants' own words", 7, "", MUTED, lh=4,
                  align="C")
 

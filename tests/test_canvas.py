@@ -170,7 +170,9 @@ def long_study(store) -> None:
     """One persona with every text far longer than its box, one with nothing at all."""
     i = store.add_interview(Interview(id=None, content_hash="long", file_name="a-very-long-file-name-" * 4 + ".wav",
                                       kind="transcript", participant="Maximiliana " * 6, status="transcribed",
-                                      metadata={"role": LONG, "company_size": "5-20", "industry": LONG}))
+                                      metadata={"role": LONG, "company_size": "5-20", "industry": LONG,
+                                                **{k: LONG for k in ("company_type", "stage", "revenue", "location",
+                                                                     "income", "education", "family")}}))
     quotes = [Quote(f"q{k}", i.id, 60.0 * k + 3, 60.0 * k + 9, f"{k} " + LONG + "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3)
               for k in range(8)]
     store.save_quotes(quotes)
@@ -198,11 +200,14 @@ def test_cards_fit_every_text_in_its_box(store):
     assert pdf.drawn, "the card recorded what it drew"
     for line in pdf.drawn:  # measured with fpdf's own string widths, against the box
         assert line.width <= line.box_width + 1e-6, line
+        assert line.bottom <= cards.PAGE_H - 8, line  # nothing runs off the page
     texts = [d.text for d in pdf.drawn]
     assert any(t.endswith("…") for t in texts), "long texts are shortened with an ellipsis"
     cut = [t for t in texts if t.endswith("…")]
     assert all(not t[:-1].endswith(" ") for t in cut)
     assert any(t.startswith("· Influencer") for t in texts), "the decision role is never cut off"
+    above_footer = [d for d in pdf.drawn if not d.text.startswith("Persona card")]
+    assert all(d.bottom <= cards.FOOTER_Y for d in above_footer), "the card never runs into its footer"
     page2 = " ".join(texts[next(i for i, t in enumerate(texts) if t == "E"):])  # the empty persona
     assert "No themed claims yet: mine the interviews and suggest personas." in page2
     assert "No quotes behind this persona yet." in page2 and "No NPS scores yet" in page2
