@@ -34,7 +34,7 @@ if not personas:
 quotes = store.quotes()
 by_quote = {q.id: q for q in quotes}
 interviews = {i.id: i for i in store.list_interviews()}
-study = load_study(store)
+study = load_study(store, with_segments=False)
 canvases = {c.persona_id: c for c in canvas.study_canvases(study)}
 
 

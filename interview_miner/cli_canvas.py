@@ -82,7 +82,7 @@ def _store(args) -> Store:
 
 def cmd_canvas(args) -> int:
     store = _store(args)
-    study = load_study(store)
+    study = load_study(store, with_segments=False)
     [c] = cards.persona_canvases(study, [args.id])
     if args.json:
         print(json.dumps(canvas.canvas_dict(c), indent=2, sort_keys=True, ensure_ascii=False))
@@ -126,7 +126,7 @@ def cmd_map_key(args) -> int:
 
 def cmd_card(args) -> int:
     store = _store(args)
-    study = versions.load_version(store, args.version) if args.version else load_study(store)
+    study = versions.load_version(store, args.version) if args.version else load_study(store, with_segments=False)
     found = cards.persona_canvases(study, None if args.all else [args.id])
     if not found:
         raise InterviewMinerError("no personas yet: run `interview-miner personas --suggest` first")

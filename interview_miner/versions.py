@@ -87,7 +87,7 @@ def save_version(store, name: str) -> VersionInfo:
         raise VersionError(f"version name too long ({len(name)} characters, at most {MAX_NAME})")
     if name.casefold() == CURRENT:
         raise VersionError(f"{CURRENT!r} means the live study; choose another version name")
-    study = load_study(store)
+    study = load_study(store, with_segments=False)
     if not study.personas:
         raise VersionError("no personas to save yet: suggest or create personas first")
     try:
@@ -104,7 +104,7 @@ def list_versions(store) -> list[VersionInfo]:
 def load_version(store, name: str, title: str | None = None) -> Study:
     """The study as saved in version `name` (`CURRENT`: the live study)."""
     if name == CURRENT:
-        return load_study(store, title)
+        return load_study(store, title, with_segments=False)
     try:
         data = store.persona_version(name)
     except KeyError:

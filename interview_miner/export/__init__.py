@@ -70,9 +70,10 @@ def _safe_stem(name: str) -> str:
 
 def study_of(store: Store, title: str | None = None, version: str | None = None) -> Study:
     """The live study, or the one saved as persona version `version` (versions.py)."""
-    if version is None:
+    from ..versions import CURRENT, load_version
+
+    if version is None or version == CURRENT:
         return load_study(store, title)
-    from ..versions import load_version
 
     return load_version(store, version, title)
 

@@ -75,15 +75,16 @@ class Study:
         return None if not row or row.get("score") is None else int(row["score"])
 
 
-def load_study(store, title: str | None = None) -> Study:
+def load_study(store, title: str | None = None, with_segments: bool = True) -> Study:
     """Assemble the study once from the store: interviews, segments, quotes (with edits),
-    themes, NPS and personas."""
+    themes, NPS and personas. `with_segments=False` skips the transcripts (the persona canvas,
+    cards and versions never read them)."""
     interviews = store.list_interviews()
     quotes = store.quotes()
     return Study(
         title=title or DEFAULT_TITLE,
         interviews=interviews,
-        segments={i.id: store.segments(i.id) for i in interviews},
+        segments={i.id: store.segments(i.id) for i in interviews} if with_segments else {},
         quotes=quotes,
         themes=store.themes(quotes),
         nps=store.nps(),
