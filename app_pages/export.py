@@ -2,7 +2,7 @@
 import streamlit as st
 
 from interview_miner import export as exporting
-from interview_miner import ui
+from interview_miner import ui, versions
 
 FORMATS = {  # label: (format id, file extension, mime type)
     "Markdown": ("md", "md", "text/markdown"),
@@ -27,8 +27,11 @@ with st.container(border=True):
                        "suggest personas on the Personas page first.")
         label = st.segmented_control("Format", list(FORMATS), default="Markdown", key="export_format") or "Markdown"
         fmt, ext, mime = FORMATS[label]
-        try:  # the CLI's own path: render_study(load_study(store)) == `interview-miner export`
-            data = exporting.render_study(exporting.load_study(store), fmt)
+        saved = [v.name for v in versions.list_versions(store)]
+        version = st.selectbox("Personas as of", [None, *saved], key="export_version",
+                               format_func=lambda v: "Now" if v is None else f"Version “{v}”") if saved else None
+        try:  # the CLI's own path: render_study(study_of(store)) == `interview-miner export [--version]`
+            data = exporting.render_study(exporting.study_of(store, None, version), fmt)
         except ui.USER_ERRORS as e:
             st.error(f"{label} export failed: {e}")
         else:

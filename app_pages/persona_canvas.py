@@ -21,6 +21,13 @@ def card_downloads(study, c: canvas.Canvas) -> None:
                        key=f"card_png_{c.persona_id}", icon=":material/image:")
 
 
+def deck_download(study, canvases: list[canvas.Canvas]) -> None:
+    """Every persona's card in one PDF (one page each), to print for the whole team."""
+    st.download_button("All cards (PDF)", lambda: cards.cards_pdf(canvases, study.title), "persona-cards.pdf",
+                       "application/pdf", key="card_deck", icon=":material/library_books:",
+                       help="One A4 page per persona", disabled=not canvases)
+
+
 def canvas_panel(store, c: canvas.Canvas) -> None:
     """Who they are (facts from interview details), decision role, the team's answers next to
     each claim, and whether there are enough interviews behind the persona."""

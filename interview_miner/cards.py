@@ -353,7 +353,7 @@ def pdf_page_png(pdf_bytes: bytes, page: int = 0, dpi: int = PNG_DPI) -> bytes:
     try:
         bitmap = doc[page].render(scale=dpi / 72)
         buf = io.BytesIO()
-        bitmap.to_pil().save(buf, format="PNG", optimize=True)
+        bitmap.to_pil().save(buf, format="PNG")
         return buf.getvalue()
     finally:
         doc.close()

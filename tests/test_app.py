@@ -437,7 +437,7 @@ def test_persona_canvas_decision_role_team_text_and_card_downloads(study):
     assert (p.decision_role, p.team) == ("buyer", {"goals": "Reminders that fill every gap"})
     assert "Decision role: **buyer** (set by you)" in texts(at, "caption")
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels.count("Card (PDF)") == 2 and labels.count("Card (PNG)") == 2
+    assert labels.count("Card (PDF)") == 2 and labels.count("Card (PNG)") == 2 and "All cards (PDF)" in labels
     assert canvas.TEAM_PROMPTS["fears"] in [t.label.split(": ", 1)[1] for t in at.text_area if t.label.startswith("Fears")]
 
 
@@ -462,6 +462,14 @@ def test_save_and_compare_persona_versions(study):
     at.run()
     changed = texts(at)
     assert ":orange-badge[changed]" in changed and "2 → 1 participants" in changed
+    # the Export page can export the personas as saved in that version
+    from interview_miner import export, versions
+
+    ex = app("export")
+    ex.selectbox(key="export_version").set_value("2026-Q4 round").run()
+    assert not ex.exception, [e.message for e in ex.exception]
+    saved = export.render_study(versions.load_version(study, "2026-Q4 round"), "md")
+    assert texts(ex).strip() in saved and saved != export.render_study(export.load_study(study), "md")
 
 
 def test_two_tabs_editing_different_canvas_fields_keep_both(study):
