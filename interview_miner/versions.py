@@ -13,7 +13,7 @@ rewrite it, and every export and the persona cards can be rendered from it (`loa
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .canvas import Canvas, build_canvas
@@ -62,20 +62,27 @@ def study_from_snapshot(data: dict[str, Any], version: str | None = None, title:
     """The `Study` a snapshot was taken of (segments left out: a version holds no transcripts)."""
     personas = []
     for p in data["personas"]:
-        p = dict(p)
-        p["fields"] = {k: PersonaField(**v) for k, v in p.get("fields", {}).items()}
+        p = _known(Persona, p)
+        p["fields"] = {k: PersonaField(**_known(PersonaField, v)) for k, v in p.get("fields", {}).items()}
         personas.append(Persona(**p))
     return Study(
         title=title or data.get("title") or "",
-        interviews=[Interview(**i) for i in data["interviews"]],
+        interviews=[Interview(**_known(Interview, i)) for i in data["interviews"]],
         segments={},
-        quotes=[Quote(**q) for q in data["quotes"]],
-        themes=[Theme(**t) for t in data["themes"]],
+        quotes=[Quote(**_known(Quote, q)) for q in data["quotes"]],
+        themes=[Theme(**_known(Theme, t)) for t in data["themes"]],
         nps={int(r["interview_id"]): r for r in data["nps"]},
         personas=personas,
         metadata_keys=dict(data.get("metadata_keys", {})),
         version=version,
     )
+
+
+def _known(cls, row: dict[str, Any]) -> dict[str, Any]:
+    """The keys of `row` that `cls` has: a version saved by a newer or older release still opens
+    (fields added since take their defaults, fields removed since are dropped)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in row.items() if k in names}
 
 
 def save_version(store, name: str) -> VersionInfo:

@@ -327,3 +327,15 @@ def test_headline_uses_the_shared_role_when_no_role_holds_a_majority():
     size = aggregate_fact(FACT_BY_NAME["company_size"], ["1", "7"], 3)
     assert canvas.facts_headline([roles, size], 3) == "Manager, 1-7 staff, 1 of 3"  # no hint: the first value
     assert canvas.facts_headline([roles, size], 3, "Owner") == "Owner, 1-7 staff, 2 of 3"
+
+
+def test_a_version_saved_by_another_release_still_opens(study):
+    versions.save_version(study, "old")
+    data = study.persona_version("old")
+    for p in data["personas"]:
+        p.pop("team"), p.pop("decision_role")  # saved before the canvas existed
+        p["mood"] = "added by a later release"
+    data["quotes"][0]["sentiment"] = 0.5
+    study.save_persona_version("edited", data)
+    old = versions.load_version(study, "edited")
+    assert [p.team for p in old.personas] == [{}, {}] and old.version == "edited"
