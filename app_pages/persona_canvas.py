@@ -51,6 +51,13 @@ def canvas_panel(store, c: canvas.Canvas) -> None:
                       "Known for": [f"{f.n_known} of {f.n_members}" for f in c.facts]})
         else:
             ui.empty("No interview details yet: add role, company size, industry, … with each interview.")
+        why = next(cl for cl in c.claims if cl.field == canvas.WHY_US)
+        st.markdown("**Why they choose us** (reasons of the promoters)")
+        for t in why.themes:
+            quote = f" — “{ui.escape_md(t.quotes[0].text)}”" if t.quotes else ""
+            st.markdown(f"- {ui.escape_md(t.label)} · {t.k} of {t.n} participants{quote}")
+        if not why.themes:
+            st.caption("No promoter gave a reason that fits a theme yet.")
     with right:
         cov = c.coverage
         st.metric("Interviews behind this persona", cov.n_interviews,

@@ -222,6 +222,8 @@ TEAM_PROMPTS: dict[str, str] = {
 }
 """The team's question next to each mined claim (team text is keyed by the claim's field)."""
 MAX_QUOTES_PER_THEME = 3
+WHY_US = "why_us"
+"""A claim only the canvas has: the reasons promoters give for recommending us."""
 
 
 @dataclass
@@ -347,6 +349,7 @@ def build_canvas(study: Study, persona: Persona, renames: dict[str, str] | None 
         quotes = [_quote_ref(study, study.quote_by_id[q]) for q in f.quote_ids if q in study.quote_by_id]
         claims.append(Claim(name, FIELD_TITLES.get(name, name.title()), f.text, f.n_participants, n, themes,
                             quotes, TEAM_PROMPTS.get(name, ""), persona.team.get(name, "")))
+    claims.append(_why_us(study, member_quotes, n))
     facts = persona_facts(study, persona, renames)
     role_source, decision = "", persona.decision_role
     if decision:
@@ -367,6 +370,25 @@ def build_canvas(study: Study, persona: Persona, renames: dict[str, str] | None 
         headline=facts_headline(facts, n, persona.role), facts=facts, claims=claims, nps=nps,
         coverage=persona_coverage(study, members),
     )
+
+
+def _why_us(study: Study, member_quotes: list[Quote], n: int) -> Claim:
+    """Why they choose us: the NPS reasons given by the members who recommend us (promoters,
+    9-10), mined like any claim (themes, k of n, quotes). A passive's reason is as often a
+    complaint as praise, so it stays under NPS with the detractors' reasons."""
+    keen = {q.interview_id for q in member_quotes if (study.nps_score(q.interview_id) or 0) >= 9}
+    by_theme: dict[str, list[Quote]] = {}
+    for q in member_quotes:
+        t = study.theme_by_id.get(q.theme_id or "")
+        if q.interview_id in keen and t is not None and t.category == "nps_reason":
+            by_theme.setdefault(t.id, []).append(q)
+    themes = [ClaimTheme(tid, study.theme_by_id[tid].label, len({study.participant_key(q.interview_id) for q in qs}),
+                         n, [_quote_ref(study, q) for q in sorted(qs, key=lambda q: (not q.starred, -len(q.text), q.id))
+                             [:MAX_QUOTES_PER_THEME]]) for tid, qs in by_theme.items()]
+    themes.sort(key=lambda t: (-t.k, t.label.casefold()))
+    voiced = len({study.participant_key(q.interview_id) for qs in by_theme.values() for q in qs})
+    text = "; ".join(f"{t.label} ({t.k} of {n})" for t in themes)
+    return Claim(WHY_US, "Why they choose us", text, voiced, n, themes)
 
 
 def nps_band(breakdown: dict[str, Any]) -> str:

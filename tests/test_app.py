@@ -426,6 +426,7 @@ def test_persona_canvas_decision_role_team_text_and_card_downloads(study):
     pid = next(p.id for p in persona_review.suggest_and_save(study) if p.name.startswith("Clinic owner"))
     at = app("personas")
     assert "Clinic owner, small, 2 of 2" in texts(at)  # facts from the interview details
+    assert "- Support · 2 of 2 participants — “Their support team is great\\.”" in texts(at)  # why they choose us
     assert any(m.label == "Interviews behind this persona" and m.value == "2" for m in at.metric)
     role = next(s for s in at.selectbox if s.key and s.key.startswith(f"decision_role_{pid}_"))
     role.set_value("buyer").run()

@@ -339,3 +339,13 @@ def test_a_version_saved_by_another_release_still_opens(study):
     study.save_persona_version("edited", data)
     old = versions.load_version(study, "edited")
     assert [p.team for p in old.personas] == [{}, {}] and old.version == "edited"
+
+
+def test_why_they_choose_us_is_mined_from_the_reasons_of_those_who_recommend(study):
+    manager = next(p for p in study.personas() if p.name.startswith("Front desk"))
+    claims = {c.field: c for c in build_canvas(load_study(study), manager).claims}
+    why = claims[canvas.WHY_US]
+    assert [(t.label, t.k, t.n) for t in why.themes] == [("Support", 2, 2)]  # both scored 9-10
+    assert why.themes[0].quotes[0].text == "Their support team is great." and why.team_prompt == ""
+    owners = {c.field: c for c in build_canvas(load_study(study), owner(study)).claims}
+    assert owners[canvas.WHY_US].themes == []  # a 6 and a 7: Bob's 7 came with a price complaint
