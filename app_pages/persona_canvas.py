@@ -66,8 +66,16 @@ def canvas_panel(store, c: canvas.Canvas) -> None:
                   help=f"The method asks {cov.wanted[0]}-{cov.wanted[1]} interviews per persona")
         st.caption(cov.reading)
         if cov.saturation:
-            st.bar_chart({"New themes": [s["new_themes"] for s in cov.saturation]}, height=140,
-                         x_label="Interviews, in the order added", y_label="New themes")
+            import altair as alt
+            import pandas as pd
+
+            df = pd.DataFrame([{"interview": f"{n}. {x['participant']}", "new themes": x["new_themes"]}
+                               for n, x in enumerate(cov.saturation, 1)])
+            st.altair_chart(alt.Chart(df).mark_bar(cornerRadiusEnd=3, color="#4f46e5").encode(
+                x=alt.X("interview:N", title="Interviews, in the order added", sort=None,
+                        axis=alt.Axis(labelAngle=0, labelLimit=120)),
+                y=alt.Y("new themes:Q", title="New themes", axis=alt.Axis(tickMinStep=1)),
+            ).properties(height=160))
     shown = [cl for cl in c.claims if cl.team_prompt and (cl.themes or cl.text or cl.team_text)]
     main = [cl for cl in shown if cl.field in MAIN_TEAM_FIELDS or cl.team_text]
     for claim in main:
