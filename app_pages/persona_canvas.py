@@ -94,6 +94,22 @@ def team_text(store, c: canvas.Canvas, claim: canvas.Claim) -> None:
                  on_change=ui.callback(canvas.set_team_text, store, c.persona_id, claim.field, key=key))
 
 
+def key_mapping(store, study_keys: list[str]) -> None:
+    """Let the study say which of its own detail keys is which fact ("practice size" is the
+    company size): one mapping for the whole study, kept in the edits."""
+    with st.popover("Read a detail as…", icon=":material/swap_horiz:"):
+        st.caption("Interview details are free-form: tell the canvas what your own keys mean.")
+        key = st.selectbox("Detail key", study_keys, key="map_key", placeholder="No details yet")
+        facts = [None, *canvas.FACT_BY_NAME]
+        current = canvas.fact_name(key, canvas.metadata_keys(store)) if key else None
+        fact = st.selectbox("Is the fact", facts, key=f"map_fact_{key}", index=facts.index(current),
+                            format_func=lambda f: "— nothing (or the default) —" if f is None else
+                            canvas.FACT_BY_NAME[f].title)
+        if st.button("Apply to the study", key="map_apply", disabled=not key):
+            ui.act(canvas.map_metadata_key, store, key, fact, done=f"“{key}” is read as "
+                   f"{canvas.FACT_BY_NAME[fact].title.lower() if fact else 'nothing special'}")
+
+
 def versions_panel(store) -> None:
     """Save the personas as a named version; compare any two (or one with now)."""
     saved = versions.list_versions(store)

@@ -1,7 +1,7 @@
 """Personas: suggested from the themes, every field editable, every claim backed by chosen quotes."""
 import streamlit as st
 
-from app_pages.persona_canvas import canvas_panel, card_downloads, deck_download, versions_panel
+from app_pages.persona_canvas import canvas_panel, card_downloads, deck_download, key_mapping, versions_panel
 from interview_miner import canvas, persona_review
 from interview_miner import personas as P
 from interview_miner import review, ui
@@ -36,8 +36,11 @@ by_quote = {q.id: q for q in quotes}
 interviews = {i.id: i for i in store.list_interviews()}
 study = load_study(store, with_segments=False)
 canvases = {c.persona_id: c for c in canvas.study_canvases(study)}
+study_keys = sorted({k for i in study.interviews for k in (i.metadata or {}) if k.casefold() not in P.TECHNICAL_META},
+                    key=str.casefold)
 with top:
     deck_download(study, list(canvases.values()))
+    key_mapping(store, study_keys)
 
 
 def who(iid: int) -> str:

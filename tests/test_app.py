@@ -482,3 +482,16 @@ def test_two_tabs_editing_different_canvas_fields_keep_both(study):
     p = persona_review.get_persona(study, pid)
     assert (p.team, p.decision_role) == ({"fears": "We audit yearly"}, "influencer")
     assert [e["field"] for e in study.edit_history("persona")] == ["team.fears", "decision_role"]
+
+
+def test_the_study_maps_its_own_detail_key_to_a_canvas_fact(study):
+    from interview_miner import canvas
+
+    persona_review.suggest_and_save(study)
+    at = app("personas")
+    at.selectbox(key="map_key").set_value("company_size").run()
+    at.selectbox(key="map_fact_company_size").set_value("industry").run()
+    at.button(key="map_apply").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert canvas.metadata_keys(study) == {"company_size": "industry"}
+    assert "Industry" in [str(row) for row in at.table[0].value["Fact"]]
