@@ -380,6 +380,9 @@ def _add_persona_commands(sub, common) -> None:
     a = acts.add_parser("delete", parents=[late], help="delete a persona (re-suggesting will not bring it back)")
     a.add_argument("id")
     a.set_defaults(func=cmd_personas_delete)
+    from .cli_canvas import add_canvas_actions  # canvas, team, decision-role, map-key, card, version
+
+    add_canvas_actions(acts, late)
 
     p = sub.add_parser("export", parents=[common], help="export the study: report, data or transcripts")
     p.add_argument("--format", choices=STUDY_FORMATS, default="md",
@@ -392,6 +395,8 @@ def _add_persona_commands(sub, common) -> None:
     p.add_argument("--bom", action=argparse.BooleanOptionalAction, default=True,
                    help="start a CSV file with a UTF-8 byte-order mark so Excel reads accents right "
                         "(default: on; standard output never has one)")
+    p.add_argument("--persona-version", default=None, metavar="NAME",
+                   help="export a saved persona version (see `personas version`)")
     p.set_defaults(func=cmd_export)
 
 
@@ -486,9 +491,10 @@ def cmd_export(args) -> int:
     if not args.out:
         if args.format in exporting.BINARY_FORMATS + ("transcripts",):
             raise InterviewMinerError(f"--format {args.format} needs --out PATH")
-        sys.stdout.write(exporting.render_study(exporting.load_study(store, args.title), args.format))
+        sys.stdout.write(exporting.render_study(exporting.study_of(store, args.title, args.persona_version), args.format))
         return 0
-    written = exporting.export_study(store, args.format, args.out, title=args.title, csv_bom=args.bom)
+    written = exporting.export_study(store, args.format, args.out, title=args.title, csv_bom=args.bom,
+                                     version=args.persona_version)
     if args.format == "transcripts":
         print(f"wrote {len(written)} files to {args.out}")
     else:

@@ -125,6 +125,11 @@ PERSONA_FIELDS = (
 )
 
 
+DECISION_ROLES = ("buyer", "decision-maker", "end user", "influencer")
+"""Who a persona is in the purchase: in B2B the one who pays, decides and uses are often three
+people (see canvas.py)."""
+
+
 @dataclass
 class Persona:
     id: str
@@ -135,6 +140,9 @@ class Persona:
     interview_ids: list[int] = field(default_factory=list)
     fields: dict[str, PersonaField] = field(default_factory=dict)
     avatar: str | None = None  # data URI or path of an uploaded image
+    # Set by the researcher only (edits), never by mining: see canvas.py.
+    decision_role: str = ""  # one of DECISION_ROLES, or "" (then read from interview metadata)
+    team: dict[str, str] = field(default_factory=dict)  # PERSONA_FIELDS name -> the team's answer
 
 
 @dataclass

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InterviewMinerError
-from .models import CATEGORIES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from .models import CATEGORIES, DECISION_ROLES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
 
 FieldEdits = Mapping[str, Any]
 """One entity's newest value per edited field, e.g. {"label": "Pricing", "tags": ["ux"]}."""
@@ -111,6 +111,12 @@ def _new_persona(value: Any) -> dict[str, str]:
     return {"name": _text(value["name"])} if "name" in value else {}
 
 
+def _decision_role(value: Any) -> str:
+    if value not in DECISION_ROLES + ("",):
+        raise _Expected(f"one of {', '.join(DECISION_ROLES)} (or empty: read it from metadata)")
+    return value
+
+
 def _json_scalar(value: Any) -> Any:
     if value is not None and not isinstance(value, (str, int, float, bool)):
         raise _Expected("text, a number, true/false or empty")
@@ -172,6 +178,8 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("interview_ids", _id_list),
         FieldSpec("fields.<field>.text", _text, PERSONA_FIELDS),
         FieldSpec("fields.<field>.quote_ids", _text_list, PERSONA_FIELDS),
+        FieldSpec("decision_role", _decision_role),  # the canvas's decision role, set by hand
+        FieldSpec("team.<field>", _text, PERSONA_FIELDS),  # the team's answer ("how we help")
         FieldSpec("created", _new_persona),  # a researcher-made persona: {"name"}
         FieldSpec("deleted", _flag),
     ),
@@ -182,7 +190,13 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "nps": (
         FieldSpec("score", _nps_score),  # entity id: the interview id
     ),
+    "study": (  # entity id: STUDY_ID (one study per file)
+        # a free-form metadata key read as a canvas fact ("practice size" -> "company_size");
+        # None undoes it. Which fact names exist is canvas.py's business (checked there).
+        FieldSpec("metadata_key.<key>", _optional_text),
+    ),
 }
+STUDY_ID = "study"
 
 PERSONA_ATTRIBUTES = ("name", "role", "demographics", "description", "avatar")
 """Persona fields that are plain attributes of `Persona` (set as they are)."""
@@ -255,6 +269,10 @@ class Edit:
     @classmethod
     def nps(cls, interview_id: int, field: str, value: Any) -> Edit:
         return cls("nps", interview_id, field, value)
+
+    @classmethod
+    def study(cls, field: str, value: Any) -> Edit:
+        return cls("study", STUDY_ID, field, value)
 
 
 def persona_field_key(name: str, part: str = "text") -> str:
@@ -417,6 +435,10 @@ def apply_persona_edits(machine: Iterable[Persona], persona_edits: EditsById) ->
                 setattr(p, key, value)
             elif key == "interview_ids":
                 p.interview_ids = [int(v) for v in value]
+            elif key == "decision_role":
+                p.decision_role = value
+            elif key.startswith("team."):
+                p.team[key.split(".", 1)[1]] = value
             elif key.startswith("fields."):
                 _, name, part = key.split(".", 2)
                 setattr(p.fields.setdefault(name, PersonaField()), part, value)
@@ -446,6 +468,16 @@ def researcher_theme_ids(theme_edits: EditsById, quote_edits: EditsById) -> set[
     ['t1', 't2']
     """
     return set(theme_edits) | {str(e["theme_id"]) for e in quote_edits.values() if e.get("theme_id")}
+
+
+def metadata_key_renames(study_edits: EditsById) -> dict[str, str]:
+    """{metadata key as written: canvas fact name} the researcher chose for this study.
+
+    >>> metadata_key_renames({"study": {"metadata_key.practice size": "company_size", "metadata_key.x": None}})
+    {'practice size': 'company_size'}
+    """
+    edits = study_edits.get(STUDY_ID, {})
+    return {k.split(".", 1)[1]: v for k, v in sorted(edits.items()) if k.startswith("metadata_key.") and v}
 
 
 def speaker_corrected_segments(segment_edits: EditsById) -> set[int]:

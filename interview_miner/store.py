@@ -210,6 +210,15 @@ def m003_customers(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_persona_versions(db: sqlite_utils.Database) -> None:
+    # A named snapshot of the study's personas and the evidence behind them (versions.py): JSON,
+    # written once, never touched by mining.
+    db["persona_versions"].create(
+        {"name": str, "created_at": str, "n_personas": int, "snapshot": str}, pk="name",
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -603,6 +612,28 @@ class Store:
         """Personas with researcher edits applied (see `overlay.apply_persona_edits`)."""
         machine = [_persona_from_row(r) for r in self.db["personas"].rows_where(order_by="id")]
         return overlay.apply_persona_edits(machine, self.current_edits("persona"))
+
+    # -----------------------------------------------------------------------------------------
+    # Persona versions (versions.py): saved once, read many times, never rewritten.
+    # -----------------------------------------------------------------------------------------
+
+    def save_persona_version(self, name: str, snapshot: dict[str, Any]) -> None:
+        """Store a new version; a name already taken raises ValueError (versions are immutable)."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM persona_versions WHERE name = ?", [name]).fetchone():
+                raise ValueError(f"a persona version named {name!r} already exists")
+            db["persona_versions"].insert({"name": name, "created_at": now(), "snapshot": json.dumps(snapshot),
+                                           "n_personas": len(snapshot.get("personas", []))})
+
+    def persona_versions(self) -> list[dict[str, Any]]:
+        """[{name, created_at, n_personas}], oldest first."""
+        return list(self.db.query("SELECT name, created_at, n_personas FROM persona_versions ORDER BY rowid"))
+
+    def persona_version(self, name: str) -> dict[str, Any]:
+        row = self.db.execute("SELECT snapshot FROM persona_versions WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise KeyError(f"no persona version named {name!r}")
+        return json.loads(row[0])
 
 
     # -----------------------------------------------------------------------------------------

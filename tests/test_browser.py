@@ -3,7 +3,8 @@
 Starts `streamlit run app.py` on a free port with a temporary study that already holds five
 interviews of the labelled dev corpus (as a study in progress would), uploads the sixth as audio
 (dev03.m4a, 145 s), processes it (transcription + mining + personas in the worker), renames a
-theme, edits a persona, plays a line, and downloads the Markdown export. A screenshot of every
+theme, edits a persona and downloads its one-page card, plays a line, and downloads the Markdown
+export. A screenshot of every
 page goes to test-artifacts/.
 """
 from __future__ import annotations
@@ -211,6 +212,14 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
     expect(page.get_by_role("tab", name="Front desk firefighter")).to_be_visible()
     assert next(p for p in store.personas() if p.id == persona.id).name == "Front desk firefighter"
     shot(page, "06-personas")
+    # The persona's one-page card, as a team would print it.
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Card \(PDF\)")).first.click()
+    card = tmp_path / "card.pdf"
+    download.value.save_as(card)
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(str(card))
+    assert len(doc) == 1 and "Front desk firefighter" in doc[0].get_textpage().get_text_range()
 
     go(page, "Overview")
     expect(page.get_by_text("Saturation:")).to_be_visible()

@@ -29,13 +29,15 @@ def test_every_entity_accepts_its_fields():
         Edit.persona("p1", "interview_ids", [1, 2]), Edit.persona("p1", "fields.fears.text", "Audits"),
         Edit.persona("p1", "fields.fears.quote_ids", ["q1"]), Edit.persona("u_1", "created", {"name": "New"}),
         Edit.persona("p1", "deleted", False),
+        Edit.persona("p1", "decision_role", "buyer"), Edit.persona("p1", "team.fears", "We audit yearly"),
+        Edit.study("metadata_key.practice size", "company_size"),
         Edit.interview(3, "participant", "Ana"), Edit.interview(3, "metadata.role", "Owner"),
         Edit.nps(3, "score", 0), Edit.nps(3, "score", 10),
     ]
     tags = next(e for e in accepted if (e.entity, e.field) == ("quote", "tags"))
     assert tags.value == ["a", "b"]  # a tuple is stored as a JSON list
     assert {e.entity_id for e in accepted if e.entity in ("segment", "interview", "nps")} == {"7", "3"}
-    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps"}
+    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "study"}
 
 
 @pytest.mark.parametrize("entity, field", [

@@ -247,21 +247,11 @@ def _reason(e: Exception) -> str:
 
 
 def image_data_uri(data: bytes, max_px: int = 320) -> str:
-    """An uploaded photo as a small JPEG/PNG data URI (what persona `avatar` stores)."""
-    import base64
+    """An uploaded photo as a small JPEG/PNG data URI (what persona `avatar` stores); a file that
+    is not an image or is too large raises `canvas.PhotoError` naming why."""
+    from interview_miner.canvas import photo_data_uri
 
-    from PIL import Image, ImageOps
-
-    img = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-    img.thumbnail((max_px, max_px))
-    buf = io.BytesIO()
-    if img.mode in ("RGBA", "LA", "P"):
-        img.save(buf, format="PNG", optimize=True)
-        mime = "image/png"
-    else:
-        img.convert("RGB").save(buf, format="JPEG", quality=85)
-        mime = "image/jpeg"
-    return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode()}"
+    return photo_data_uri(data, max_px=max_px)
 
 
 def data_uri_bytes(uri: str | None) -> bytes | None:

@@ -105,11 +105,21 @@ def file_content(study: Study, fmt: str, csv_bom: bool = True) -> bytes:
     return codecs.BOM_UTF8 + data if fmt == "csv" and csv_bom else data
 
 
+def study_of(store: Store, title: str | None = None, version: str | None = None) -> Study:
+    """The live study, or the one saved as persona version `version` (versions.py)."""
+    from ..versions import CURRENT, load_version
+
+    if version is None or version == CURRENT:
+        return load_study(store, title)
+    return load_version(store, version, title)
+
+
 def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None,
-                 csv_bom: bool = True) -> list[Path]:
-    """Write the study in `fmt` to `out` (a file; a folder for `transcripts`); returns the paths
-    written. Same store, same bytes: nothing depends on the clock or on the machine's locale."""
-    study = load_study(store, title)
+                 csv_bom: bool = True, version: str | None = None) -> list[Path]:
+    """Write the study (or saved persona version `version`) in `fmt` to `out` (a file; a folder
+    for `transcripts`); returns the paths written. Same store, same bytes: nothing depends on the
+    clock or on the machine's locale."""
+    study = study_of(store, title, version)
     out = Path(out)
     if fmt == "transcripts":
         out.mkdir(parents=True, exist_ok=True)

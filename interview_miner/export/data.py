@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+from ..canvas import build_canvas, canvas_dict
 from ..models import PERSONA_FIELDS
 from ..personas import persona_dict
 from ..vocab import clock, nps_breakdown
@@ -53,12 +54,14 @@ def study_dict(study: Study) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_by": GENERATED_BY,
-        "study": {"title": study.title, "persona_fields": list(PERSONA_FIELDS)},
+        "study": {"title": study.title, "persona_fields": list(PERSONA_FIELDS), "version": study.version},
         "interviews": interviews,
         "quotes": quotes,
         "themes": themes,
         "nps": {"summary": nps_breakdown(scores), "responses": nps_rows},
-        "personas": [dict(persona_dict(p), customer_value=study.persona_values.get(p.id)) for p in study.personas],
+        "personas": [{**persona_dict(p), "customer_value": study.persona_values.get(p.id),
+                      "canvas": canvas_dict(build_canvas(study, p, study.metadata_keys))}
+                     for p in study.personas],
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from .. import __version__
 from ..customers_recruit import persona_value_shares
 from ..models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from ..overlay import metadata_key_renames
 from ..personas import FIELD_TITLES
 from ..vocab import category_rank, category_title, clock, nps_breakdown, participant_key, participant_name
 
@@ -38,6 +39,8 @@ class Study:
     personas: list[Persona]
     # persona id -> the value of the customers behind its interviews (empty without customer data)
     persona_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metadata_keys: dict[str, str] = field(default_factory=dict)  # study's key -> canvas fact (canvas.py)
+    version: str | None = None  # the saved persona version this study was read from (versions.py)
     quote_by_id: dict[str, Quote] = field(init=False)
     theme_by_id: dict[str, Theme] = field(init=False)
     interview_by_id: dict[int, Interview] = field(init=False)
@@ -64,20 +67,22 @@ class Study:
         return None if not row or row.get("score") is None else int(row["score"])
 
 
-def load_study(store, title: str | None = None) -> Study:
+def load_study(store, title: str | None = None, with_segments: bool = True) -> Study:
     """Assemble the study once from the store: interviews, segments, quotes (with edits),
-    themes, NPS and personas."""
+    themes, NPS and personas. `with_segments=False` skips the transcripts (the persona canvas,
+    cards and versions never read them)."""
     interviews = store.list_interviews()
     quotes = store.quotes()
     return Study(
         title=title or DEFAULT_TITLE,
         interviews=interviews,
-        segments={i.id: store.segments(i.id) for i in interviews},
+        segments={i.id: store.segments(i.id) for i in interviews} if with_segments else {},
         quotes=quotes,
         themes=store.themes(quotes),
         nps=store.nps(),
         personas=store.personas(),
         persona_values={v.persona_id: v.to_dict() for v in persona_value_shares(store)},
+        metadata_keys=metadata_key_renames(store.current_edits("study")),
     )
 
 

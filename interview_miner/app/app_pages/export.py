@@ -2,6 +2,7 @@
 import streamlit as st
 
 from interview_miner import export as exporting
+from interview_miner import versions
 from interview_miner.app import ui
 from interview_miner.errors import describe
 
@@ -31,8 +32,11 @@ with st.container(border=True):
                        "suggest personas on the Personas page first.")
         label = st.segmented_control("Format", list(FORMATS), default="Markdown", key="export_format") or "Markdown"
         fmt, ext, mime = FORMATS[label]
-        try:  # the CLI's own path: render_study(load_study(store)) == `interview-miner export`
-            data = exporting.file_content(exporting.load_study(store), fmt)  # CSV with Excel's BOM
+        saved = [v.name for v in versions.list_versions(store)]
+        version = st.selectbox("Personas as of", [None, *saved], key="export_version",
+                               format_func=lambda v: "Now" if v is None else f"Version “{v}”") if saved else None
+        try:  # the CLI's own path: file_content(study_of(store)) == `interview-miner export [--persona-version]`
+            data = exporting.file_content(exporting.study_of(store, None, version), fmt)  # CSV with Excel's BOM
         except ui.USER_ERRORS as e:
             st.error(f"{label} export failed: {describe(e, 'app')}")
         else:

@@ -1,10 +1,12 @@
 """Personas: suggested from the themes, every field editable, every claim backed by chosen quotes."""
 import streamlit as st
 
-from interview_miner import persona_review
+from interview_miner.app.persona_canvas import canvas_panel, card_downloads, deck_download, key_mapping, versions_panel
+from interview_miner import canvas, persona_review
 from interview_miner import personas as P
 from interview_miner import review
 from interview_miner.app import ui
+from interview_miner.export import load_study
 from interview_miner.models import PERSONA_FIELDS, PersonaField
 
 store = ui.get_store()
@@ -24,6 +26,7 @@ with top:
         if st.button("Create", type="primary", disabled=not name.strip()):
             ui.act(persona_review.create_persona, store, name, done=f"Created “{name.strip()}”")
 
+versions_panel(store)
 personas = store.personas()
 if not personas:
     ui.empty("No personas yet — mine themes on the Study page, then press *Suggest personas again*.")
@@ -32,6 +35,13 @@ if not personas:
 quotes = store.quotes()
 by_quote = {q.id: q for q in quotes}
 interviews = {i.id: i for i in store.list_interviews()}
+study = load_study(store, with_segments=False)
+canvases = {c.persona_id: c for c in canvas.study_canvases(study)}
+study_keys = sorted({k for i in study.interviews for k in (i.metadata or {}) if k.casefold() not in P.TECHNICAL_META},
+                    key=str.casefold)
+with top:
+    deck_download(study, list(canvases.values()))
+    key_mapping(store, study_keys)
 
 
 def who(iid: int) -> str:
@@ -43,9 +53,9 @@ def set_avatar(pid: str, key: str) -> None:
     upload = st.session_state.get(key)
     if upload is not None:
         try:
-            persona_review.set_field(store, pid, "avatar", ui.image_data_uri(upload.getvalue()))
-        except (OSError, ValueError) as e:  # not an image PIL can read
-            ui.flash(f"{upload.name}: not a photo this app can read ({e})", "error")
+            canvas.set_photo(store, pid, upload.getvalue(), upload.name)
+        except canvas.PhotoError as e:  # not an image, or too large: the persona stays as it was
+            ui.flash(str(e), "error")
         else:
             ui.flash("Photo saved")
 
@@ -95,6 +105,7 @@ def persona(p) -> None:
         st.file_uploader("Photo", type=["png", "jpg", "jpeg", "webp"], key=key, max_upload_size=5,
                          on_change=set_avatar, args=(p.id, key), help="Shown on the persona card and in exports")
         st.metric("Interviews", len(p.interview_ids))
+        card_downloads(study, canvases[p.id])
         with st.popover("Delete persona", icon=":material/delete:"):
             st.caption("Removes the persona; the interviews and quotes stay in the study.")
             if st.button("Delete", key=f"del_{p.id}", type="primary"):
@@ -111,6 +122,7 @@ def persona(p) -> None:
         st.multiselect("Interviews behind this persona", sorted(interviews), default=sorted(
             i for i in p.interview_ids if i in interviews), key=key, format_func=who,
             on_change=ui.callback(persona_review.set_members, store, p.id, key=key))
+    canvas_panel(store, canvases[p.id])
     st.subheader("Claims and evidence", anchor=False)
     grid = st.columns(2, gap="medium")
     for n, field in enumerate(PERSONA_FIELDS):
