@@ -22,6 +22,7 @@ pages = {
         st.Page("app_pages/themes.py", title="Themes", icon=":material/view_kanban:"),
         st.Page("app_pages/personas.py", title="Personas", icon=":material/groups:"),
         st.Page("app_pages/overview.py", title="Overview", icon=":material/monitoring:"),
+        st.Page("app_pages/journey.py", title="Journey map", icon=":material/route:"),
     ],
     "Share": [
         st.Page("app_pages/export.py", title="Export", icon=":material/download:"),

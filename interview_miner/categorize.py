@@ -1,7 +1,9 @@
 """Categorize: each quote gets one of `CATEGORIES` with a confidence, and learns from corrections.
 
 Public API:
-- `Categorizer(encode)`: holds the category prototypes, embedded once with `encode(texts)`.
+- `Categorizer(encode, priors=None)`: holds the category prototypes, embedded once with
+  `encode(texts)`; `priors` (one `CategoryPrior` per category of a study's codebook: its guide
+  questions, description and example quotes) replace the default categories.
 - `Categorizer.score(quotes, quote_vecs, question_vecs) -> np.ndarray` (n, n_categories) of
   zero-shot probabilities.
 - `categorize(quotes, quote_vecs, question_vecs, encode, corrections) -> list[(category, conf)]`:
@@ -113,6 +115,13 @@ QUESTION_PROTOTYPES: dict[str, list[str]] = {
         "Which features do you use the most?",
         "Tell me how you use it now.",
     ],
+    "adjacent_purchase": [
+        "What did you buy before you bought this product?",
+        "What else did you buy at the same time?",
+        "What did you buy after you started using it?",
+        "Which other products or services did you purchase around then?",
+        "What other services did you sign up for afterwards?",
+    ],
     "nps_score": [
         "How likely are you to recommend it to a colleague, on a scale from zero to ten?",
         "On a scale of 0 to 10, how likely would you be to recommend us to a friend?",
@@ -190,6 +199,12 @@ QUOTE_PROTOTYPES: dict[str, list[str]] = {
         "Customers now book themselves online.",
         "The automatic reminders do most of the work.",
     ],
+    "adjacent_purchase": [
+        "Around the same time we also bought new laptops for the office.",
+        "Before that we had signed up for an accounting service.",
+        "Afterwards we subscribed to an email marketing tool as well.",
+        "We bought a card reader along with it.",
+    ],
     "nps_score": [
         "I'd give it a nine out of ten.",
         "Probably an eight.",
@@ -242,6 +257,9 @@ QUESTION_CUES: dict[str, str] = {
              r"\buse it (now|today|on)\b|\bhow you use\b|\bwalk me through (a|your) (typical|normal)|\bworkflow\b|\broutine\b|"
              r"\bmorning with it\b|\bfeatures? (do )?you use\b|\b(week|day|month) with it\b|\bhow (do|does) .{1,30}\buse it\b|"
              r"\bwhen do you (open|use|check)\b",
+    "adjacent_purchase": r"\bwhat (else |other \w+ )?did you (buy|purchase|sign up for|subscribe to)\b|"
+                         r"\b(buy|bought|purchase|purchased) (before|after|alongside|around the same time|at the same time)\b|"
+                         r"\b(also|else) (buy|bought|purchase)\b",
     "nps_score": r"\brecommend\b.*\b(zero|0|one|1) to (ten|10)\b|\b(zero|0|one|1) to (ten|10)\b.*\brecommend|\bhow likely\b.*\brecommend|"
                  r"\bscale\b.*\brecommend|\brecommend\b.*\bscale\b",
     "nps_reason": r"\bwhy (a|an|that) (score|number|rating|zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b|"
@@ -285,6 +303,8 @@ QUOTE_CUES: dict[str, str] = {
     "criteria": r"\bhad to (be|have|work|talk|plug|pull|integrate|support)\b|\bmust[- ]have\b|\bnon[- ]negotiable\b|\bmust\b|"
                 r"\bdeal[- ]?breaker\b|\bcame first\b|\bthe big one\b",
     "outcome": r"\bi (wanted|hoped|expected)\b|\bhoping (to|for|that)\b|\bwould pay for itself\b|\bfewer\b|\bless\b",
+    "adjacent_purchase": r"\b(also|then) (bought|purchased|signed up for|subscribed to)\b|\bbought .{1,40}\b(along with|at the same time)\b|"
+                         r"\b(afterwards|after that|since then),? (we|i) (bought|got|added|signed up|subscribed)\b",
     "usage": r"\bevery (day|morning|evening|week)\b|\b(first thing|day view|each morning|in the morning|at lunch)\b|"
              r"\bi (check|open|glance|look at|go through)\b|\bon my phone\b",
 }
@@ -339,42 +359,78 @@ def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _max_sim(vecs: np.ndarray, protos: dict[str, np.ndarray]) -> np.ndarray:
-    """(n, n_categories): best cosine similarity of each row to each category's prototypes."""
-    out = np.zeros((len(vecs), len(CATEGORIES)), dtype=np.float32)
+def _max_sim(vecs: np.ndarray, protos: dict[str, np.ndarray], index: dict[str, int] = CAT_INDEX) -> np.ndarray:
+    """(n, n_categories): best cosine similarity of each row to each category's prototypes
+    (0 for a category without any)."""
+    out = np.zeros((len(vecs), len(index)), dtype=np.float32)
     for c, pv in protos.items():
+        if c not in index or not len(pv):
+            continue
         sims = vecs @ pv.T
         top = np.sort(sims, axis=1)[:, -2:]  # mean of the best two: one lucky prototype is not enough
-        out[:, CAT_INDEX[c]] = top.mean(axis=1) if top.shape[1] > 1 else top[:, 0]
+        out[:, index[c]] = top.mean(axis=1) if top.shape[1] > 1 else top[:, 0]
     return out
 
 
+# Categories every codebook keeps: the recommendation question is structural (score, then
+# reasons), and "other" is where quotes of a removed category go.
+REQUIRED_CATEGORIES = ("nps_score", "nps_reason", "other")
+
+
+@dataclass(frozen=True)
+class CategoryPrior:
+    """What a study tells the categorizer about one of its categories (see codebook.py).
+
+    `questions`: the study's own wording of the questions that collect it (its interview guide),
+    added to the built-in prototype questions, so a researcher's phrasing is recognised.
+    `statements`: the category's description and example quotes, added to the prototype
+    statements; a category the package does not know works zero-shot from these alone."""
+
+    key: str
+    questions: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+
+
 class Categorizer:
-    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS):
+    """The zero-shot model over a set of categories: the defaults (`CATEGORIES`), or a study's
+    codebook given as `priors` (its columns follow their order)."""
+
+    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS,
+                 priors: Sequence[CategoryPrior] | None = None):
         self.options = options
+        priors = list(priors) if priors is not None else [CategoryPrior(c) for c in CATEGORIES]
+        self.keys: tuple[str, ...] = tuple(p.key for p in priors)
+        missing = [c for c in REQUIRED_CATEGORIES if c not in self.keys]
+        if missing or len(set(self.keys)) != len(self.keys):
+            raise ValueError(f"categories must be distinct and include {', '.join(REQUIRED_CATEGORIES)}")
+        self.index = {c: i for i, c in enumerate(self.keys)}
+        questions = {p.key: QUESTION_PROTOTYPES.get(p.key, []) + list(p.questions) for p in priors}
+        statements = {p.key: QUOTE_PROTOTYPES.get(p.key, []) + list(p.statements) for p in priors}
         # One encode call for every prototype (batched; cached by the caller's encode).
-        texts = [t for ps in QUESTION_PROTOTYPES.values() for t in ps] + [t for ps in QUOTE_PROTOTYPES.values() for t in ps]
-        vecs = np.asarray(encode(texts), dtype=np.float32)
+        texts = [t for ps in questions.values() for t in ps] + [t for ps in statements.values() for t in ps]
+        vecs = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
         self.q_protos, self.t_protos, pos = {}, {}, 0
-        for target, source in ((self.q_protos, QUESTION_PROTOTYPES), (self.t_protos, QUOTE_PROTOTYPES)):
+        for target, source in ((self.q_protos, questions), (self.t_protos, statements)):
             for c, ps in source.items():
                 target[c] = vecs[pos : pos + len(ps)]
                 pos += len(ps)
+        self.q_cues = {c: rx for c, rx in _Q_CUES.items() if c in self.index}
+        self.t_cues = {c: rx for c, rx in _T_CUES.items() if c in self.index}
 
     # -- question ----------------------------------------------------------------------------
 
     def question_logits(self, questions: list[str | None], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per distinct question: (logits (n, C), own-topic strength (n,))."""
-        sims = _max_sim(vecs, self.q_protos) if len(vecs) else np.zeros((0, len(CATEGORIES)))
+        sims = _max_sim(vecs, self.q_protos, self.index) if len(vecs) else np.zeros((0, len(self.keys)))
         o = self.options
         logits = o.question_similarity * sims
         for i, q in enumerate(questions):
             text = q or ""
-            for c, rx in _Q_CUES.items():
+            for c, rx in self.q_cues.items():
                 if rx.search(text):
-                    logits[i, CAT_INDEX[c]] += o.question_cue
+                    logits[i, self.index[c]] += o.question_cue
             if nps_mod.is_nps_question(text) and re.search(r"\brecommend|\blikely\b", text, re.I):
-                logits[i, CAT_INDEX["nps_score"]] += o.question_cue
+                logits[i, self.index["nps_score"]] += o.question_cue
         strength = sims.max(axis=1) if len(sims) else np.zeros(0)
         return logits, strength
 
@@ -383,7 +439,7 @@ class Categorizer:
     def score(self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray]) -> np.ndarray:
         o = self.options
         n = len(quotes)
-        C = len(CATEGORIES)
+        C = len(self.keys)
         if n == 0:
             return np.zeros((0, C), dtype=np.float32)
         order = sorted(range(n), key=lambda i: (quotes[i].interview_id, quotes[i].start, quotes[i].index))
@@ -412,8 +468,8 @@ class Categorizer:
             text = qtexts[k] or ""
             own = _softmax(q_logits[k])
             is_score_q = bool(_RECOMMEND.search(text)) or (
-                int(own.argmax()) == CAT_INDEX["nps_score"] and own.max() > 0.5)
-            has_cue = any(rx.search(text) for rx in _Q_CUES.values())
+                int(own.argmax()) == self.index["nps_score"] and own.max() > 0.5)
+            has_cue = any(rx.search(text) for rx in self.q_cues.values())
             probe = is_probe(text) or not text.strip()
             weak = strength[k] < o.weak_question and not has_cue
             if prev_probs is not None and not is_score_q and probe and not (has_cue and not is_probe(text)):
@@ -424,19 +480,19 @@ class Categorizer:
                 probs = own
             top = int(probs.argmax())
             fam = is_score_q or nps_mod.is_score_followup(text) or (
-                prev_nps and (probe or weak or top in (CAT_INDEX["nps_score"], CAT_INDEX["nps_reason"])))
+                prev_nps and (probe or weak or top in (self.index["nps_score"], self.index["nps_reason"])))
             q_probs[k] = probs
             nps_family[k] = fam
             score_question[k] = is_score_q
             prev_probs, prev_nps, prev_iid = probs, fam, iid
 
         # Quote evidence.
-        t_sims = _max_sim(quote_vecs, self.t_protos)
+        t_sims = _max_sim(quote_vecs, self.t_protos, self.index)
         t_logits = o.quote_similarity * (t_sims - t_sims.mean(axis=1, keepdims=True))
         for i, q in enumerate(quotes):
-            for c, rx in _T_CUES.items():
+            for c, rx in self.t_cues.items():
                 if rx.search(q.text):
-                    t_logits[i, CAT_INDEX[c]] += o.quote_cue
+                    t_logits[i, self.index[c]] += o.quote_cue
 
         logits = np.zeros((n, C), dtype=np.float64)
         for k, a in enumerate(answers):
@@ -455,7 +511,7 @@ class Categorizer:
         probs = _softmax(smoothed)
 
         # The recommendation question: score first, then reasons.
-        ns, nr = CAT_INDEX["nps_score"], CAT_INDEX["nps_reason"]
+        ns, nr = self.index["nps_score"], self.index["nps_reason"]
         for k, a in enumerate(answers):
             if not nps_family[k]:
                 # A stated score in answer to nothing NPS-like stays whatever it is.
@@ -498,7 +554,7 @@ def correction_similarity(quote_vecs: np.ndarray, question_vecs: np.ndarray, idx
 
 def rescore_with_corrections(
     probs: np.ndarray, quote_vecs: np.ndarray, question_vecs: np.ndarray, corrected: dict[int, str],
-    options: CategorizerOptions = DEFAULT_OPTIONS,
+    options: CategorizerOptions = DEFAULT_OPTIONS, index: dict[str, int] = CAT_INDEX,
 ) -> np.ndarray:
     """Blend zero-shot probabilities with classifiers trained on the corrected quotes.
 
@@ -508,14 +564,15 @@ def rescore_with_corrections(
     2. With enough corrections (`options.lr_min_corrections` in two or more categories), a logistic
        regression on (quote, question) embeddings adds a global view, multiplied in (log-linear)
        with weight n / (n + `options.lr_half_weight`).
-    Corrected quotes get their category with probability 1.
+    Corrected quotes get their category with probability 1. `index` maps category -> column
+    (the categorizer's own when it follows a study's codebook).
     """
     o = options
     out = probs.copy()
     if not corrected:
         return out
     idx = np.array(sorted(corrected), dtype=int)
-    labels = np.array([CAT_INDEX[corrected[i]] for i in idx])
+    labels = np.array([index[corrected[i]] for i in idx])
     sims = correction_similarity(quote_vecs, question_vecs, idx, o.quote_weight)
     C = probs.shape[1]
     k = min(o.knn_k, len(idx))
@@ -552,7 +609,7 @@ def rescore_with_corrections(
             out[rest] = _softmax(mixed)
     for i, c in corrected.items():
         out[i] = 0.0
-        out[i, CAT_INDEX[c]] = 1.0
+        out[i, index[c]] = 1.0
     return out
 
 
@@ -572,11 +629,14 @@ def categorize(
     model = categorizer or Categorizer(encode, options or DEFAULT_OPTIONS)
     options = options or model.options
     probs = model.score(quotes, quote_vecs, question_vecs)
+    # A correction to a category the codebook no longer has says nothing (the quote goes by the
+    # model, i.e. to "other" or wherever it fits); the edit itself is kept, so restoring the
+    # category restores the correction.
     corrected = {i: corrections[q.id] for i, q in enumerate(quotes)
-                 if corrections and corrections.get(q.id) in CAT_INDEX}
+                 if corrections and corrections.get(q.id) in model.index}
     if corrected:
         dim = quote_vecs.shape[1]
         qv = np.stack([question_vecs.get(q.question or "", np.zeros(dim, np.float32)) for q in quotes])
-        probs = rescore_with_corrections(probs, quote_vecs, qv, corrected, options)
+        probs = rescore_with_corrections(probs, quote_vecs, qv, corrected, options, model.index)
     best = probs.argmax(axis=1)
-    return [(CATEGORIES[b], float(probs[i, b])) for i, b in enumerate(best)]
+    return [(model.keys[b], float(probs[i, b])) for i, b in enumerate(best)]

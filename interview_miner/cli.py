@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import export as exporting
-from . import persona_review, personas, pipeline, review, transcribe
+from . import method_cli, persona_review, personas, pipeline, review, transcribe
 from .errors import InterviewMinerError, describe, hints
 from .store import Store, default_db_path
 
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_mining_commands(sub, common)
     _add_persona_commands(sub, common)
+    method_cli.add_commands(sub, common)  # guide, codebook, journey (the buyer-persona method)
 
     p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
     p.add_argument("id", nargs="?", type=int, help="interview id")
@@ -189,9 +190,10 @@ def _add_mining_commands(sub, common) -> None:
 
     p = sub.add_parser("categorize", parents=[common], help="correct one quote's category (kept across re-mining)",
                        description="Stores the correction as an edit; the next `mine` keeps it and uses all "
-                                   f"corrections to re-score similar quotes. CATEGORY: {', '.join(CATEGORIES)}")
+                                   "corrections to re-score similar quotes. CATEGORY: a key of the study's codebook "
+                                   f"(`interview-miner codebook`; by default {', '.join(CATEGORIES)})")
     p.add_argument("quote_id", metavar="QUOTE_ID")
-    p.add_argument("category", metavar="CATEGORY", choices=CATEGORIES)
+    p.add_argument("category", metavar="CATEGORY")
     p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
     p.set_defaults(func=cmd_categorize)
 

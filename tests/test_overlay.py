@@ -31,11 +31,15 @@ def test_every_entity_accepts_its_fields():
         Edit.persona("p1", "deleted", False),
         Edit.interview(3, "participant", "Ana"), Edit.interview(3, "metadata.role", "Owner"),
         Edit.nps(3, "score", 0), Edit.nps(3, "score", 10),
+        Edit("category", "pricing", "created", {"title": "Pricing"}), Edit("category", "fear", "title", "Risks"),
+        Edit("category", "pricing", "examples", ["Too dear"]), Edit("category", "pricing", "deleted", True),
+        Edit("stage", "onboarding", "created", {"title": "Onboarding"}),
+        Edit("stage", "onboarding", "categories", ["usage", "pricing"]),
     ]
     tags = next(e for e in accepted if (e.entity, e.field) == ("quote", "tags"))
     assert tags.value == ["a", "b"]  # a tuple is stored as a JSON list
     assert {e.entity_id for e in accepted if e.entity in ("segment", "interview", "nps")} == {"7", "3"}
-    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps"}
+    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "category", "stage"}
 
 
 @pytest.mark.parametrize("entity, field", [
