@@ -234,6 +234,11 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(4)
     shot(page, "07-overview")
 
+    # The journey map: the method's summary table, one row per stage.
+    go(page, "Journey map")
+    expect(page.get_by_role("heading", name="Deciding")).to_be_visible()
+    shot(page, "07b-journey")
+
     # Export: the same Markdown the CLI writes, with the edits in it.
     go(page, "Export")
     with page.expect_download() as download:
