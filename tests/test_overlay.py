@@ -57,7 +57,7 @@ def test_unknown_entity_and_malformed_values_are_refused():
     with pytest.raises(EditError, match="unknown edit entity 'codebook'"):
         Edit("codebook", "c1", "label", "x")
     bad = [
-        ("quote", "category", "not_a_category"), ("quote", "starred", "yes"), ("quote", "tags", "a,b"),
+        ("quote", "category", "Not a category!"), ("quote", "starred", "yes"), ("quote", "tags", "a,b"),
         ("theme", "created", {"label": "no category"}), ("theme", "label", None),
         ("persona", "interview_ids", ["1"]), ("persona", "created", {"title": "x"}),
         ("nps", "score", 11), ("nps", "score", True), ("interview", "metadata.role", ["a"]),
