@@ -37,7 +37,7 @@ import numpy as np
 
 from . import nps as nps_mod
 from .models import Quote
-from .vocab import CATEGORIES
+from .vocab import CATEGORIES, FILLER_WORDS, STOP_WORDS
 
 Encode = Callable[[list[str]], np.ndarray]
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
@@ -391,6 +391,21 @@ class CategoryPrior:
     statements: tuple[str, ...] = ()
 
 
+def _content_words(text: str) -> frozenset[str]:
+    """Lower-cased words that carry the topic (no function words or fillers; a plural 's' dropped)."""
+    words = (w.strip("'").removesuffix("'s") for w in re.findall(r"[a-z0-9']+", text.lower()))
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                     for w in words if w and w not in STOP_WORDS and w not in FILLER_WORDS)
+
+
+def _word_overlap(asked: frozenset[str], guide: frozenset[str]) -> float:
+    """How much of the shorter question the other repeats (overlap coefficient); 0 unless at least
+    two topic words are shared, so one common word is not a match. This is how a researcher's own
+    wording of a guide question is recognised even when its embedding is far from the wording."""
+    shared = len(asked & guide)
+    return shared / min(len(asked), len(guide)) if shared >= 2 else 0.0
+
+
 class Categorizer:
     """The zero-shot model over a set of categories: the defaults (`CATEGORIES`), or a study's
     codebook given as `priors` (its columns follow their order)."""
@@ -414,6 +429,11 @@ class Categorizer:
             for c, ps in source.items():
                 target[c] = vecs[pos : pos + len(ps)]
                 pos += len(ps)
+        # The study's own questions (guide wording) also count one by one: an interview question
+        # close to one of them is evidence by itself, not averaged with the generic prototypes.
+        self.guide_protos = {p.key: self.q_protos[p.key][len(questions[p.key]) - len(p.questions):]
+                             for p in priors if p.questions}
+        self.guide_words = {p.key: [_content_words(q) for q in p.questions] for p in priors if p.questions}
         self.q_cues = {c: rx for c, rx in _Q_CUES.items() if c in self.index}
         self.t_cues = {c: rx for c, rx in _T_CUES.items() if c in self.index}
 
@@ -422,10 +442,16 @@ class Categorizer:
     def question_logits(self, questions: list[str | None], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per distinct question: (logits (n, C), own-topic strength (n,))."""
         sims = _max_sim(vecs, self.q_protos, self.index) if len(vecs) else np.zeros((0, len(self.keys)))
+        for c, gv in self.guide_protos.items():
+            if len(vecs):
+                sims[:, self.index[c]] = np.maximum(sims[:, self.index[c]], (vecs @ gv.T).max(axis=1))
         o = self.options
         logits = o.question_similarity * sims
         for i, q in enumerate(questions):
             text = q or ""
+            asked = _content_words(text)
+            for c, guide_word_sets in self.guide_words.items():
+                logits[i, self.index[c]] += o.question_cue * max(_word_overlap(asked, g) for g in guide_word_sets)
             for c, rx in self.q_cues.items():
                 if rx.search(text):
                     logits[i, self.index[c]] += o.question_cue

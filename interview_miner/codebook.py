@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .categorize import QUOTE_PROTOTYPES, REQUIRED_CATEGORIES, CategoryPrior
+from .categorize import QUESTION_PROTOTYPES, QUOTE_PROTOTYPES, REQUIRED_CATEGORIES, CategoryPrior
 from .errors import InterviewMinerError
 from .models import CodebookEntry
 from .overlay import CATEGORY_KEY, Edit, EditError, apply_category_edits
@@ -97,9 +97,14 @@ class Codebook:
         out = []
         for e in self.entries:
             statements = list(e.examples)
+            questions = list(asked.get(e.key, ()))
             if e.description and (e.key not in QUOTE_PROTOTYPES or e.description != _DEFAULT_DESCRIPTION.get(e.key)):
                 statements.insert(0, e.description)
-            out.append(CategoryPrior(e.key, tuple(asked.get(e.key, ())), tuple(statements)))
+            if e.description and e.key not in QUESTION_PROTOTYPES:
+                # A new category has no prototype questions: its description ("How they first
+                # heard of the product") is the best statement of what is asked to collect it.
+                questions.append(e.description)
+            out.append(CategoryPrior(e.key, tuple(questions), tuple(statements)))
         return out
 
     def is_default(self) -> bool:
