@@ -48,7 +48,7 @@ _PRAISE = re.compile(r"\b(great|love|loved|easy|easier|save[sd]?|saving|helpful|
                      r"friendly|responsive|nice|good)\b", re.I)
 _COMPLAINT = re.compile(r"\b(but|however|expensive|pricey|price|cost|slow|bug(gy|s)?|missing|lack(s|ing)?|wish|"
                         r"annoy\w*|frustrat\w*|clunky|confusing|hard|difficult|never|problem|issue|crash\w*|"
-                        r"hate|worse|broken|complicated|if only|would be higher|not|n't)\b", re.I)
+                        r"hate|worse|broken|break|breaks|broke|complicated|if only|would be higher|not|n't)\b", re.I)
 
 
 def band_of(score: int, bands: Iterable[NpsBand]) -> NpsBand | None:

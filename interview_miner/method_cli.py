@@ -130,7 +130,8 @@ def cmd_journey(args) -> int:
         print(f"Journey of persona {j.persona}")
     for s in j.stages:
         flag = "" if s.coverage == "ok" else "  [thin: interview more]"
-        print(f"\n{s.title} ({s.n_participants} participants, {len(s.quotes)} quotes){flag}")
+        people = f"{s.n_participants} participant{'' if s.n_participants == 1 else 's'}"
+        print(f"\n{s.title} ({people}, {len(s.quotes)} quote{'' if len(s.quotes) == 1 else 's'}){flag}")
         for t in s.themes[:5]:
             print(f"  - {t.label} ({t.n_participants})")
         for q in s.quotes:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from .study import Study
 
 
+def _people(n: int) -> str:
+    return f"{n} participant{'' if n == 1 else 's'}"
+
+
 def _quote(study: Study, q: Any) -> dict[str, Any]:
     return {"text": q.text, "participant": study.participant(q.interview_id), "timestamp": clock(q.start)}
 
@@ -49,7 +53,7 @@ def write_pdf_sections(pdf: _Report, method: dict[str, Any]) -> None:
     def table(headings: tuple[str, ...], widths: tuple[int, ...], rows: list[tuple[str, ...]]) -> None:
         pdf.font(8.5)
         pdf.set_draw_color(*LINE)
-        with pdf.table(col_widths=widths, headings_style=_heading_style(pdf), line_height=4.4,
+        with pdf.table(col_widths=widths, headings_style=_heading_style(pdf), line_height=4.4, v_align="TOP",
                        cell_fill_color=SOFT, cell_fill_mode="ROWS", text_align="LEFT") as t:
             head = t.row()
             for h in headings:
@@ -67,13 +71,13 @@ def write_pdf_sections(pdf: _Report, method: dict[str, Any]) -> None:
     pdf.para("Per stage: themes by participants, the strongest quotes from different participants; "
              "'thin' marks a stage with fewer than 6 quotes or 3 participants (interview more).", 8.5, color=MUTED)
     table(("Stage", "Themes", "Quotes"), (22, 38, 118), [
-        (f"{s['title']}\n{s['n_participants']} participants" + ("\nTHIN: interview more" if s["coverage"] == "thin" else ""),
+        (f"{s['title']}\n{_people(s['n_participants'])}" + ("\nTHIN: interview more" if s["coverage"] == "thin" else ""),
          "\n".join(f"{t['label']} ({t['n_participants']})" for t in s["themes"]) or "-",
          "\n".join(said(q) for q in s["quotes"]) or "-") for s in method["journey"]])
     if method["nps_bands"]:
         pdf.heading("NPS reasons by band")
         table(("Band", "Earns points", "Loses points"), (30, 74, 74), [
-            (f"{b['label']}\n{b['n_participants']} participants",
+            (f"{b['label']}\n{_people(b['n_participants'])}",
              f"{b['n_earns']} reasons\n" + "\n".join(said(q) for q in b["earns"]),
              f"{b['n_loses']} reasons\n" + "\n".join(said(q) for q in b["loses"])) for b in method["nps_bands"]])
     if method["fish_pond"]:
