@@ -41,8 +41,9 @@ with tabs[0]:
     for s in j.stages:
         with st.container(border=True):
             head, flag = st.columns([5, 2])
-            head.subheader(s.title, anchor=False)
-            head.caption(" · ".join(cb.title(c) for c in s.categories) + f" — {s.n_participants} participants")
+            head.subheader(ui.escape_md(s.title), anchor=False)
+            head.caption(ui.escape_md(" · ".join(cb.title(c) for c in s.categories))
+                         + f" — {s.n_participants} participant{'s' if s.n_participants != 1 else ''}")
             if s.coverage == "thin":
                 flag.warning("Thin: interview more", icon=":material/warning:")
             else:
