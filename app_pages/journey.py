@@ -128,6 +128,9 @@ with tabs[4]:
     d1.download_button("Markdown", guide.to_markdown(current, titles), "guide.md", icon=":material/download:")
     d2.download_button("PDF", guide.to_pdf(current, titles), "guide.pdf", icon=":material/download:")
     d3.download_button("YAML file", guide.to_yaml(current), "guide.yaml", icon=":material/download:")
+    upload = st.file_uploader("Import a guide file (YAML or JSON)", type=["yaml", "yml", "json"], key="guide_upload")
+    if upload is not None and st.button("Import guide", icon=":material/upload:"):
+        ui.act(guide.save_text, store, upload.getvalue().decode("utf-8", "replace"), done="Guide imported")
 
 with tabs[5]:
     st.caption("The categories quotes are sorted into. A new category is recognised from its description "
@@ -155,6 +158,10 @@ with tabs[5]:
         if st.form_submit_button("Add category"):
             ui.act(codebook.add_category, store, title, desc, [x for x in ex.splitlines() if x.strip()],
                    done=f"Added {title}; re-mine to sort quotes into it")
+    st.download_button("Codebook file (YAML)", codebook.to_yaml(cb), "codebook.yaml", icon=":material/download:")
+    upload = st.file_uploader("Import a codebook file", type=["yaml", "yml", "json"], key="codebook_upload")
+    if upload is not None and st.button("Import codebook", icon=":material/upload:"):
+        ui.act(codebook.import_yaml, store, upload.getvalue().decode("utf-8", "replace"), done="Codebook imported")
     for key in codebook.removed_categories(store):
         if st.button(f"Restore {key}", key=f"cb_restore_{key}"):
             ui.act(codebook.restore_category, store, key, done=f"Restored {key}")
