@@ -23,7 +23,7 @@ The codebook also travels as a plain YAML file (`to_yaml` / `import_yaml`): a li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,9 +106,6 @@ class Codebook:
                 questions.append(e.description)
             out.append(CategoryPrior(e.key, tuple(questions), tuple(statements)))
         return out
-
-    def is_default(self) -> bool:
-        return self.entries == Codebook.default().entries
 
 
 def load(store: Store) -> Codebook:
@@ -270,7 +267,3 @@ def import_yaml(store: Store, text: str) -> list[str]:
             store.save_edit(edit)
     return changes
 
-
-def titles(codebook: Codebook, keys: Iterable[str]) -> dict[str, str]:
-    """{key: title} for these keys, in codebook order."""
-    return {k: codebook.title(k) for k in sorted(set(keys), key=lambda k: (codebook.rank(k), k))}

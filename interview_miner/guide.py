@@ -234,9 +234,6 @@ def save_text(store: Store, text: str) -> Guide:
     return guide
 
 
-def save(store: Store, guide: Guide) -> Guide:
-    return save_text(store, to_yaml(guide))
-
 
 # ---------------------------------------------------------------------------------------------
 # Printable

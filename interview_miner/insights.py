@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,10 +48,6 @@ _PRAISE = re.compile(r"\b(great|love|loved|easy|easier|save[sd]?|saving|helpful|
 _COMPLAINT = re.compile(r"\b(but|however|expensive|pricey|price|cost|slow|bug(gy|s)?|missing|lack(s|ing)?|wish|"
                         r"annoy\w*|frustrat\w*|clunky|confusing|hard|difficult|never|problem|issue|crash\w*|"
                         r"hate|worse|broken|break|breaks|broke|complicated|if only|would be higher|not|n't)\b", re.I)
-
-
-def band_of(score: int, bands: Iterable[NpsBand]) -> NpsBand | None:
-    return next((b for b in bands if b.low <= score <= b.high), None)
 
 
 def reason_side(quote: Quote, band: str | None) -> str:
