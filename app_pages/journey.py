@@ -135,7 +135,11 @@ with tabs[4]:
 with tabs[5]:
     st.caption("The categories quotes are sorted into. A new category is recognised from its description "
                "and examples, and learns from your corrections; re-mine after changing the codebook.")
+    asked: dict[str, list[str]] = {}
+    for question in current.all_questions():  # the guide's questions that collect each category
+        asked.setdefault(question.category, []).append(question.text)
     st.dataframe(pd.DataFrame([{"Key": e.key, "Title": e.title, "Description": e.description,
+                                "Guide questions": " | ".join(asked.get(e.key, [])),
                                 "Examples": len(e.examples)} for e in cb.entries]), hide_index=True)
     pick = st.selectbox("Edit a category", list(cb.keys), format_func=cb.title, key="codebook_pick")
     entry = cb.get(pick)
