@@ -1,14 +1,17 @@
 """Categorize: each quote gets one of `CATEGORIES` with a confidence, and learns from corrections.
 
 Public API:
-- `Categorizer(encode)`: holds the category prototypes, embedded once with `encode(texts)`.
+- `Categorizer(encode, priors=None)`: holds the category prototypes, embedded once with
+  `encode(texts)`; `priors` (one `CategoryPrior` per category of a study's codebook: its guide
+  questions, description and example quotes) replace the default categories.
 - `Categorizer.score(quotes, quote_vecs, question_vecs) -> np.ndarray` (n, n_categories) of
   zero-shot probabilities.
 - `categorize(quotes, quote_vecs, question_vecs, encode, corrections) -> list[(category, conf)]`:
   the stage: zero-shot scores, re-scored by a classifier trained on researcher corrections;
   corrected quotes keep their corrected category (confidence 1.0).
 
-Signals, strongest first (nothing here is specific to one product or market):
+Signals, strongest first (nothing here is specific to one product or market; the prototype
+sentences and cue patterns live in category_prototypes.py):
 1. The interviewer's question. Customer-discovery and buyer-persona guides ask a small set of
    question types (trigger, channel, alternatives, criteria, fears, objections, hoped-for outcomes,
    usage, the 0-10 recommendation question and its "why"); each category has cue patterns and
@@ -34,263 +37,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import nps as nps_mod
+from .category_prototypes import (  # noqa: F401  (re-exported: the prototypes are part of this stage's API)
+    FOLLOW_UP, MAX_PROBE_WORDS, QUESTION_CUE_PATTERNS, QUESTION_CUES, QUESTION_PROTOTYPES, QUOTE_CUE_PATTERNS,
+    QUOTE_CUES, QUOTE_PROTOTYPES, is_probe,
+)
 from .models import Quote
-from .vocab import CATEGORIES
+from .vocab import CATEGORIES, FILLER_WORDS, STOP_WORDS
 
 Encode = Callable[[list[str]], np.ndarray]
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
+_Q_CUES, _T_CUES = QUESTION_CUE_PATTERNS, QUOTE_CUE_PATTERNS
 
-# ---------------------------------------------------------------------------------------------
-# Prototypes: generic interview-guide questions and typical answer statements per category.
-# ---------------------------------------------------------------------------------------------
-
-QUESTION_PROTOTYPES: dict[str, list[str]] = {
-    "channel": [
-        "How did you first hear about the product?",
-        "Where did you find out about it?",
-        "How did you come across this tool?",
-        "Who told you about it?",
-        "How did it come onto your radar?",
-        "How did you discover the company?",
-        "What put this product in front of you?",
-    ],
-    "trigger": [
-        "What made you start looking for a new solution?",
-        "What was going on at the time you started looking?",
-        "What prompted you to search for something new?",
-        "Why did you start looking at that point?",
-        "What problem pushed you to look for a new tool?",
-        "Take me back to when you first decided you needed to change something.",
-        "What was the last straw with the old way of doing things?",
-        "When did you realise the old system wasn't working anymore?",
-    ],
-    "alternatives": [
-        "What other options did you consider?",
-        "What were you using before?",
-        "Which other products or vendors did you look at?",
-        "How were you handling this before you switched?",
-        "What alternatives did you evaluate?",
-        "What else were you weighing up?",
-    ],
-    "criteria": [
-        "What mattered most when you were choosing?",
-        "What were your must-have requirements?",
-        "How did you decide between the options?",
-        "What were your top criteria for the decision?",
-        "What was most important to you when comparing products?",
-        "What did you care about most when evaluating?",
-    ],
-    "fear": [
-        "What worried you about switching?",
-        "What were you afraid might go wrong?",
-        "What concerns did you have about moving to a new system?",
-        "Were you nervous about anything?",
-        "What risks did you see in making the change?",
-        "What kept you up at night about the change?",
-    ],
-    "objection": [
-        "What almost stopped you from buying?",
-        "What made you hesitate before signing?",
-        "Was there anything that nearly made you walk away?",
-        "Were there reasons you almost didn't go ahead?",
-        "What pushback or objections came up before the purchase?",
-        "What was the sticking point in the deal?",
-        "Did anything make you think twice about buying?",
-    ],
-    "outcome": [
-        "What were you hoping to achieve?",
-        "What results did you expect?",
-        "What did success look like for you?",
-        "What did you hope would change afterwards?",
-        "What outcomes were you hoping for?",
-        "What did you expect to get out of it?",
-    ],
-    "usage": [
-        "How do you use it day to day?",
-        "Walk me through a typical day using it.",
-        "How does your team use the product now?",
-        "Describe a normal morning with it.",
-        "Which features do you use the most?",
-        "Tell me how you use it now.",
-    ],
-    "nps_score": [
-        "How likely are you to recommend it to a colleague, on a scale from zero to ten?",
-        "On a scale of 0 to 10, how likely would you be to recommend us to a friend?",
-    ],
-    "nps_reason": [
-        "Why did you give that score?",
-        "What is the main reason for your score?",
-        "What would make it a ten?",
-        "What's behind that number?",
-    ],
-    "other": [
-        "Tell me a bit about yourself and your role.",
-        "What do you do at your company?",
-        "Could you describe your organisation?",
-        "Is there anything else you'd like to add?",
-        "Is there anything you wish it did better?",
-        "What would you change about the product?",
-        "Anything we haven't covered?",
-    ],
-}
-
-QUOTE_PROTOTYPES: dict[str, list[str]] = {
-    "channel": [
-        "I heard about it from a friend who uses it.",
-        "I found it by searching online and reading reviews.",
-        "A colleague recommended it to me.",
-        "I saw their booth at a conference.",
-        "It was listed in the integrations marketplace of software we already use.",
-        "Someone mentioned it in an online community I belong to.",
-    ],
-    "trigger": [
-        "The problem was costing us money every week.",
-        "Things got so bad that we had to find a new way of working.",
-        "That was the moment I said we need a proper system.",
-        "We were growing and the old way just wasn't going to work anymore.",
-        "Customers kept asking us for it.",
-        "Our key person left and nobody knew how things worked.",
-    ],
-    "alternatives": [
-        "Before, we used spreadsheets and paper.",
-        "We looked at a competitor, but it was too expensive.",
-        "We thought about hiring someone to do it by hand instead.",
-        "We tried a free app first, but it didn't fit our needs.",
-        "Our existing software had a basic built-in module.",
-    ],
-    "criteria": [
-        "It had to integrate with the systems we already use.",
-        "It had to be easy enough to learn in a day.",
-        "The price per user was the big factor.",
-        "Good customer support was a must-have.",
-        "Security and compliance came first.",
-    ],
-    "fear": [
-        "I was worried we would lose data in the migration.",
-        "I was afraid the team would refuse to use it.",
-        "I was nervous about getting locked in to a vendor.",
-        "My biggest concern was a security breach.",
-    ],
-    "objection": [
-        "The monthly price put me off.",
-        "I didn't want to commit to an annual contract.",
-        "The timing was bad, it was our busiest period.",
-        "I needed my boss to approve the purchase.",
-        "It was missing a feature we really needed.",
-    ],
-    "outcome": [
-        "I wanted to save time for the team.",
-        "We hoped to grow revenue.",
-        "I expected fewer mistakes and less stress.",
-        "Success would mean fewer phone calls and a calmer office.",
-    ],
-    "usage": [
-        "I check it on my phone every morning.",
-        "The team uses it all day to see what's next.",
-        "Customers now book themselves online.",
-        "The automatic reminders do most of the work.",
-    ],
-    "nps_score": [
-        "I'd give it a nine out of ten.",
-        "Probably an eight.",
-    ],
-    "nps_reason": [
-        "It saves us so much time that I'd recommend it.",
-        "The support team has been great.",
-        "The price keeps going up, which is why it's not higher.",
-        "It would get a higher score if they fixed a few gaps.",
-    ],
-    "other": [
-        "I'm the manager at a small company with ten employees.",
-        "I've been in this role for about five years.",
-        "I'd love to see a new report in a future version.",
-        "No, I think that's everything.",
-    ],
-}
-
-# Cue patterns on the question: strong, generic wording of each question type.
-QUESTION_CUES: dict[str, str] = {
-    "channel": r"\b(hear|heard) (about|of)\b|\bfind (out about|us|it|them)\b|\bfound (out about|us|it|them)\b|"
-               r"\bcome (across|onto|on to)\b|\bcame across\b|\bradar\b|\bdiscover|\bwho (told|referred)|\bhow did you find\b|"
-               r"\bwhere did you (first )?(see|learn|hear|come)|\bin front of you\b|\bhow did you (first )?(learn|hear|find)|"
-               r"\bintroduced (you|to)\b|\bpoint(ed)? you (to|towards)\b",
-    "trigger": r"\bstart(ed)? looking\b|\bget (you )?looking\b|\bgot you looking\b|\bwhat (was )?going on\b|\bset (that|it|this) off\b|"
-               r"\bprompt(ed)?\b|\btrigger|\bpushed you\b|\bmade you (start|look|decide|want)|\bwhat was happening\b|"
-               r"\bwhy now\b|\bin the first place\b|\bwhat led you\b|\blook(ing)? for (something|a) new\b|"
-               r"\bstart(ed|ing)? (searching|shopping|to look|to search|evaluating)\b|\blast straw\b|\bstraw that\b|"
-               r"\btipping point\b|\bwhat changed\b|\bwhat was broken\b|\bbreaking point\b|"
-               r"\bmoment (you|when you) (decided|realised|realized|knew)\b|\b(wasn't|was not|stopped) (cutting it|working)\b|"
-               r"\bwhat was going wrong\b",
-    "alternatives": r"\balternative|\bother (options|products|tools|vendors|solutions)|\belse (did|were) you (consider|try|look|weigh|evaluat)|"
-                    r"\busing before\b|\bbefore you (chose|switched|picked|bought)|\bweighing( up)?\b|\bcompetitor|\binstead\b|"
-                    r"\bwhat else did you (try|consider|look)|\bon the table\b|\blook(ed)? at (anything|any|other|something) else\b|"
-                    r"\bcompar(e|ing|ed) (it|them|this) (against|to|with)\b|\bconsider(ed)? (anything|any|other)\b|\bshortlist",
-    "criteria": r"\bmattered( most)?\b|\bmust[- ]haves?\b|\bcriteri|\brequirement|\bmost important\b|\bcare(d)? about most\b|"
-                r"\bhow did you (decide|choose|pick|compare)|\bdeal[- ]?breaker|\bwhen (you were )?(comparing|choosing|evaluating)|"
-                r"\blook(ing|ed)? for in\b|\bnon[- ]negotiable|\bwhy did you (choose|pick|go with)\b|\bend up (picking|choosing|going with)\b|"
-                r"\bwhat made you (choose|pick|go with)\b|\bwhat sealed\b|\btipped it\b",
-    "fear": r"\bworr|\bafraid\b|\bnervous\b|\bconcern|\bfear|\brisk|\banxious\b|\bgo wrong\b|\bscared\b|"
-            r"\b(keep|kept|keeping) you up at night\b|\blose sleep\b|\bapprehensi|\buneasy\b",
-    "objection": r"\bhesitat|\balmost (stopped|didn't|did not|walked|made)|\bnearly (made|stopped|walked|didn't)|\bwalk away\b|"
-                 r"\bstop(ped)? you from\b|\bsticking point\b|\bobjection|\bpush ?back\b|\balmost didn't\b|\breservations?\b|"
-                 r"\bholding you back\b|\bwhat held you back\b|\bdidn't (go ahead|buy)\b|\balmost not\b|"
-                 r"\bpull(ed)? the plug\b|\bthink twice\b|\bsecond thoughts\b|\bcold feet\b|\bdeal[- ]?breaker|\bblocker",
-    "outcome": r"\bhop(e|ed|ing) (to|for|would|it would)|\bhoping\b|\bexpect|\bachieve|\boutcomes?\b|\bresults?\b|\bsuccess\b|"
-               r"\bwould change\b|\bbe different\b|\bget out of it\b|\bwanted to (get|gain)\b|\bgoals?\b|"
-               r"\bwould be true\b|\bfast forward\b|\bwhat would (good|great) look like\b",
-    "usage": r"\bday[- ]to[- ]day\b|\btypical (day|morning|week)\b|\bnormal (day|morning|week)\b|\bhow (do|does) (you|the team|your team|they) use\b|"
-             r"\buse it (now|today|on)\b|\bhow you use\b|\bwalk me through (a|your) (typical|normal)|\bworkflow\b|\broutine\b|"
-             r"\bmorning with it\b|\bfeatures? (do )?you use\b|\b(week|day|month) with it\b|\bhow (do|does) .{1,30}\buse it\b|"
-             r"\bwhen do you (open|use|check)\b",
-    "nps_score": r"\brecommend\b.*\b(zero|0|one|1) to (ten|10)\b|\b(zero|0|one|1) to (ten|10)\b.*\brecommend|\bhow likely\b.*\brecommend|"
-                 r"\bscale\b.*\brecommend|\brecommend\b.*\bscale\b",
-    "nps_reason": r"\bwhy (a|an|that) (score|number|rating|zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b|"
-                  r"\bbehind (that|the|your) (score|number|rating|zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b|"
-                  r"\b(that|your|the) (score|rating)\b|\bmake it a (ten|10|nine|9)\b|\b(get|getting) (it )?to a (ten|10|nine|9)\b|"
-                  r"\bwhat would it take\b|\bwhy not (a )?(ten|10|higher)\b",
-    "other": r"\babout yourself\b|\byour (role|job|background|business|company|clinic|practice|organi[sz]ation|team)\b\?|"
-             r"\btell me (a (bit|little) )?about your\b|\bwhat do you do\b|\bpicture of your\b|\bintroduce yourself\b|"
-             r"\banything else (you'd|you would|to) (like to )?add\b|\bhaven't covered\b|\bwish it did\b|\byou('d| would) change\b|"
-             r"\bdo better\b|\bimprove\b|\bmagic wand\b|\bmissing from\b|\bto add\b",
-}
-
-# Probes that carry the previous question's topic forward (short, no topic of their own).
-FOLLOW_UP = re.compile(
-    r"^\W*(?:(?:and|so|okay|ok|right|great|got it|interesting|mm-hmm)\W+)*"
-    r"(why\W*$|why (is|was) that|why not|how so|how come|say more|tell me more|can you (say|tell me) more|"
-    r"could you (say|tell me) more|what do you mean|in what way|go on|such as|for example|like what|"
-    r"what happened( next| then)?|tell me how (that|it) went|how did (that|it) go|what was that like|"
-    r"anything else\W*$|(was there|is there) anything else\b(?! (you'd|you would|to) (like to )?add)|"
-    r"what'?s the main reason|what'?s the reason|and then\b|so that was|that's interesting)",
-    re.I,
-)
-MAX_PROBE_WORDS = 12
-
-
-def is_probe(text: str | None) -> bool:
-    return bool(text) and len(text.split()) <= MAX_PROBE_WORDS and bool(FOLLOW_UP.search(text))
-
-
-# Cue patterns on the quote (weaker than the question; they fire on explicit wording).
-QUOTE_CUES: dict[str, str] = {
-    "channel": r"\b(heard|hear) (about|of) (it|them|you)\b|\bfound (it|them|you) (through|via|on|in|by)\b|\bgoogled\b|"
-               r"\b(searched|search) (for|online)\b|\brecommended (it|them)\b|\bswore by\b|\bcame up (in|near|on)\b|"
-               r"\bshowed up (on|in)\b|\blisted (in|on)\b|\b(saw|noticed) (it|them|their)\b.*\b(at|on|in)\b|\bword of mouth\b|\bforum\b|"
-               r"\bonline group\b|\bpodcast\b|\b(newsletter|linkedin|webinar|conference|trade show|booth|stand)\b",
-    "fear": r"\b(worried|worry|afraid|nervous|scared|anxious|fear(ed)?|terrified|visions of)\b|\bbeen burned\b|\bdisaster\b|\blocked in\b|\bstuck with\b",
-    "objection": r"\btoo expensive\b|\bput (me|us) off\b|\bsign(ed)? off\b|\bapprov|\bcontract\b|\bwasn't sure it was worth\b|"
-                 r"\bbad timing\b|\btiming was\b|\bcouldn't justify\b|\bpushed back\b",
-    "alternatives": r"\b(spreadsheet|whiteboard|paper|excel)\b|\bwe (also )?(tried|looked at|considered|trialled|trialed)\b|"
-                    r"\bbefore(,| that| this)? (it was|we used|we had)\b|\binstead\b|\bcompetitor\b",
-    "criteria": r"\bhad to (be|have|work|talk|plug|pull|integrate|support)\b|\bmust[- ]have\b|\bnon[- ]negotiable\b|\bmust\b|"
-                r"\bdeal[- ]?breaker\b|\bcame first\b|\bthe big one\b",
-    "outcome": r"\bi (wanted|hoped|expected)\b|\bhoping (to|for|that)\b|\bwould pay for itself\b|\bfewer\b|\bless\b",
-    "usage": r"\bevery (day|morning|evening|week)\b|\b(first thing|day view|each morning|in the morning|at lunch)\b|"
-             r"\bi (check|open|glance|look at|go through)\b|\bon my phone\b",
-}
-
-_Q_CUES = {c: re.compile(p, re.I) for c, p in QUESTION_CUES.items()}
-_T_CUES = {c: re.compile(p, re.I) for c, p in QUOTE_CUES.items()}
 
 _RECOMMEND = re.compile(
     r"\brecommend\b.*\b(scale|likely|zero|0|one|1|ten|10)\b|\b(how likely|likelihood|scale)\b.*\brecommend", re.I)
@@ -339,42 +96,104 @@ def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _max_sim(vecs: np.ndarray, protos: dict[str, np.ndarray]) -> np.ndarray:
-    """(n, n_categories): best cosine similarity of each row to each category's prototypes."""
-    out = np.zeros((len(vecs), len(CATEGORIES)), dtype=np.float32)
+def _max_sim(vecs: np.ndarray, protos: dict[str, np.ndarray], index: dict[str, int] = CAT_INDEX) -> np.ndarray:
+    """(n, n_categories): best cosine similarity of each row to each category's prototypes
+    (0 for a category without any)."""
+    out = np.zeros((len(vecs), len(index)), dtype=np.float32)
     for c, pv in protos.items():
+        if c not in index or not len(pv):
+            continue
         sims = vecs @ pv.T
         top = np.sort(sims, axis=1)[:, -2:]  # mean of the best two: one lucky prototype is not enough
-        out[:, CAT_INDEX[c]] = top.mean(axis=1) if top.shape[1] > 1 else top[:, 0]
+        out[:, index[c]] = top.mean(axis=1) if top.shape[1] > 1 else top[:, 0]
     return out
 
 
+# Categories every codebook keeps: the recommendation question is structural (score, then
+# reasons), and "other" is where quotes of a removed category go.
+REQUIRED_CATEGORIES = ("nps_score", "nps_reason", "other")
+
+
+@dataclass(frozen=True)
+class CategoryPrior:
+    """What a study tells the categorizer about one of its categories (see codebook.py).
+
+    `questions`: the study's own wording of the questions that collect it (its interview guide),
+    added to the built-in prototype questions, so a researcher's phrasing is recognised.
+    `statements`: the category's description and example quotes, added to the prototype
+    statements; a category the package does not know works zero-shot from these alone."""
+
+    key: str
+    questions: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+
+
+def _content_words(text: str) -> frozenset[str]:
+    """Lower-cased words that carry the topic (no function words or fillers; a plural 's' dropped)."""
+    words = (w.strip("'").removesuffix("'s") for w in re.findall(r"[a-z0-9']+", text.lower()))
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                     for w in words if w and w not in STOP_WORDS and w not in FILLER_WORDS)
+
+
+def _word_overlap(asked: frozenset[str], guide: frozenset[str]) -> float:
+    """How much of the shorter question the other repeats (overlap coefficient); 0 unless at least
+    two topic words are shared, so one common word is not a match. This is how a researcher's own
+    wording of a guide question is recognised even when its embedding is far from the wording."""
+    shared = len(asked & guide)
+    return shared / min(len(asked), len(guide)) if shared >= 2 else 0.0
+
+
 class Categorizer:
-    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS):
+    """The zero-shot model over a set of categories: the defaults (`CATEGORIES`), or a study's
+    codebook given as `priors` (its columns follow their order)."""
+
+    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS,
+                 priors: Sequence[CategoryPrior] | None = None):
         self.options = options
+        priors = list(priors) if priors is not None else [CategoryPrior(c) for c in CATEGORIES]
+        self.keys: tuple[str, ...] = tuple(p.key for p in priors)
+        missing = [c for c in REQUIRED_CATEGORIES if c not in self.keys]
+        if missing or len(set(self.keys)) != len(self.keys):
+            raise ValueError(f"categories must be distinct and include {', '.join(REQUIRED_CATEGORIES)}")
+        self.index = {c: i for i, c in enumerate(self.keys)}
+        questions = {p.key: QUESTION_PROTOTYPES.get(p.key, []) + list(p.questions) for p in priors}
+        statements = {p.key: QUOTE_PROTOTYPES.get(p.key, []) + list(p.statements) for p in priors}
         # One encode call for every prototype (batched; cached by the caller's encode).
-        texts = [t for ps in QUESTION_PROTOTYPES.values() for t in ps] + [t for ps in QUOTE_PROTOTYPES.values() for t in ps]
-        vecs = np.asarray(encode(texts), dtype=np.float32)
+        texts = [t for ps in questions.values() for t in ps] + [t for ps in statements.values() for t in ps]
+        vecs = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
         self.q_protos, self.t_protos, pos = {}, {}, 0
-        for target, source in ((self.q_protos, QUESTION_PROTOTYPES), (self.t_protos, QUOTE_PROTOTYPES)):
+        for target, source in ((self.q_protos, questions), (self.t_protos, statements)):
             for c, ps in source.items():
                 target[c] = vecs[pos : pos + len(ps)]
                 pos += len(ps)
+        # The study's own questions (guide wording) also count one by one: an interview question
+        # close to one of them is evidence by itself, not averaged with the generic prototypes.
+        self.guide_protos = {p.key: self.q_protos[p.key][len(questions[p.key]) - len(p.questions):]
+                             for p in priors if p.questions}
+        self.guide_words = {p.key: [_content_words(q) for q in p.questions] for p in priors if p.questions}
+        self.q_cues = {c: rx for c, rx in _Q_CUES.items() if c in self.index}
+        self.t_cues = {c: rx for c, rx in _T_CUES.items() if c in self.index}
 
     # -- question ----------------------------------------------------------------------------
 
     def question_logits(self, questions: list[str | None], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per distinct question: (logits (n, C), own-topic strength (n,))."""
-        sims = _max_sim(vecs, self.q_protos) if len(vecs) else np.zeros((0, len(CATEGORIES)))
+        sims = _max_sim(vecs, self.q_protos, self.index) if len(vecs) else np.zeros((0, len(self.keys)))
+        for c, gv in self.guide_protos.items():
+            if len(vecs):
+                sims[:, self.index[c]] = np.maximum(sims[:, self.index[c]], (vecs @ gv.T).max(axis=1))
         o = self.options
         logits = o.question_similarity * sims
         for i, q in enumerate(questions):
             text = q or ""
-            for c, rx in _Q_CUES.items():
+            asked = _content_words(text)
+            for c, guide_word_sets in self.guide_words.items():
+                logits[i, self.index[c]] += o.question_cue * max(_word_overlap(asked, g) for g in guide_word_sets)
+            for c, rx in self.q_cues.items():
                 if rx.search(text):
-                    logits[i, CAT_INDEX[c]] += o.question_cue
+                    logits[i, self.index[c]] += o.question_cue
             if nps_mod.is_nps_question(text) and re.search(r"\brecommend|\blikely\b", text, re.I):
-                logits[i, CAT_INDEX["nps_score"]] += o.question_cue
+                logits[i, self.index["nps_score"]] += o.question_cue
         strength = sims.max(axis=1) if len(sims) else np.zeros(0)
         return logits, strength
 
@@ -383,7 +202,7 @@ class Categorizer:
     def score(self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray]) -> np.ndarray:
         o = self.options
         n = len(quotes)
-        C = len(CATEGORIES)
+        C = len(self.keys)
         if n == 0:
             return np.zeros((0, C), dtype=np.float32)
         order = sorted(range(n), key=lambda i: (quotes[i].interview_id, quotes[i].start, quotes[i].index))
@@ -412,8 +231,8 @@ class Categorizer:
             text = qtexts[k] or ""
             own = _softmax(q_logits[k])
             is_score_q = bool(_RECOMMEND.search(text)) or (
-                int(own.argmax()) == CAT_INDEX["nps_score"] and own.max() > 0.5)
-            has_cue = any(rx.search(text) for rx in _Q_CUES.values())
+                int(own.argmax()) == self.index["nps_score"] and own.max() > 0.5)
+            has_cue = any(rx.search(text) for rx in self.q_cues.values())
             probe = is_probe(text) or not text.strip()
             weak = strength[k] < o.weak_question and not has_cue
             if prev_probs is not None and not is_score_q and probe and not (has_cue and not is_probe(text)):
@@ -424,19 +243,19 @@ class Categorizer:
                 probs = own
             top = int(probs.argmax())
             fam = is_score_q or nps_mod.is_score_followup(text) or (
-                prev_nps and (probe or weak or top in (CAT_INDEX["nps_score"], CAT_INDEX["nps_reason"])))
+                prev_nps and (probe or weak or top in (self.index["nps_score"], self.index["nps_reason"])))
             q_probs[k] = probs
             nps_family[k] = fam
             score_question[k] = is_score_q
             prev_probs, prev_nps, prev_iid = probs, fam, iid
 
         # Quote evidence.
-        t_sims = _max_sim(quote_vecs, self.t_protos)
+        t_sims = _max_sim(quote_vecs, self.t_protos, self.index)
         t_logits = o.quote_similarity * (t_sims - t_sims.mean(axis=1, keepdims=True))
         for i, q in enumerate(quotes):
-            for c, rx in _T_CUES.items():
+            for c, rx in self.t_cues.items():
                 if rx.search(q.text):
-                    t_logits[i, CAT_INDEX[c]] += o.quote_cue
+                    t_logits[i, self.index[c]] += o.quote_cue
 
         logits = np.zeros((n, C), dtype=np.float64)
         for k, a in enumerate(answers):
@@ -455,7 +274,7 @@ class Categorizer:
         probs = _softmax(smoothed)
 
         # The recommendation question: score first, then reasons.
-        ns, nr = CAT_INDEX["nps_score"], CAT_INDEX["nps_reason"]
+        ns, nr = self.index["nps_score"], self.index["nps_reason"]
         for k, a in enumerate(answers):
             if not nps_family[k]:
                 # A stated score in answer to nothing NPS-like stays whatever it is.
@@ -498,7 +317,7 @@ def correction_similarity(quote_vecs: np.ndarray, question_vecs: np.ndarray, idx
 
 def rescore_with_corrections(
     probs: np.ndarray, quote_vecs: np.ndarray, question_vecs: np.ndarray, corrected: dict[int, str],
-    options: CategorizerOptions = DEFAULT_OPTIONS,
+    options: CategorizerOptions = DEFAULT_OPTIONS, index: dict[str, int] = CAT_INDEX,
 ) -> np.ndarray:
     """Blend zero-shot probabilities with classifiers trained on the corrected quotes.
 
@@ -508,14 +327,15 @@ def rescore_with_corrections(
     2. With enough corrections (`options.lr_min_corrections` in two or more categories), a logistic
        regression on (quote, question) embeddings adds a global view, multiplied in (log-linear)
        with weight n / (n + `options.lr_half_weight`).
-    Corrected quotes get their category with probability 1.
+    Corrected quotes get their category with probability 1. `index` maps category -> column
+    (the categorizer's own when it follows a study's codebook).
     """
     o = options
     out = probs.copy()
     if not corrected:
         return out
     idx = np.array(sorted(corrected), dtype=int)
-    labels = np.array([CAT_INDEX[corrected[i]] for i in idx])
+    labels = np.array([index[corrected[i]] for i in idx])
     sims = correction_similarity(quote_vecs, question_vecs, idx, o.quote_weight)
     C = probs.shape[1]
     k = min(o.knn_k, len(idx))
@@ -552,7 +372,7 @@ def rescore_with_corrections(
             out[rest] = _softmax(mixed)
     for i, c in corrected.items():
         out[i] = 0.0
-        out[i, CAT_INDEX[c]] = 1.0
+        out[i, index[c]] = 1.0
     return out
 
 
@@ -572,11 +392,14 @@ def categorize(
     model = categorizer or Categorizer(encode, options or DEFAULT_OPTIONS)
     options = options or model.options
     probs = model.score(quotes, quote_vecs, question_vecs)
+    # A correction to a category the codebook no longer has says nothing (the quote goes by the
+    # model, i.e. to "other" or wherever it fits); the edit itself is kept, so restoring the
+    # category restores the correction.
     corrected = {i: corrections[q.id] for i, q in enumerate(quotes)
-                 if corrections and corrections.get(q.id) in CAT_INDEX}
+                 if corrections and corrections.get(q.id) in model.index}
     if corrected:
         dim = quote_vecs.shape[1]
         qv = np.stack([question_vecs.get(q.question or "", np.zeros(dim, np.float32)) for q in quotes])
-        probs = rescore_with_corrections(probs, quote_vecs, qv, corrected, options)
+        probs = rescore_with_corrections(probs, quote_vecs, qv, corrected, options, model.index)
     best = probs.argmax(axis=1)
-    return [(CATEGORIES[b], float(probs[i, b])) for i, b in enumerate(best)]
+    return [(model.keys[b], float(probs[i, b])) for i, b in enumerate(best)]

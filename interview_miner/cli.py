@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 from . import export as exporting
-from . import customers_cli, intake, persona_review, personas, pipeline, review, transcribe
+from . import customers_cli, intake, method_cli, persona_review, personas, pipeline, review, transcribe
 from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
                       package_version, run_command, setup_logging, show_progress)
 from .errors import InterviewMinerError, hints
@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_mining_commands(sub, common)
     _add_persona_commands(sub, common)
     customers_cli.add_commands(sub, common)
+    method_cli.add_commands(sub, common)  # guide, codebook, journey (the buyer-persona method)
 
     p = sub.add_parser("nps", parents=[common], help="list NPS scores, or set one after listening")
     p.add_argument("id", nargs="?", type=int, help="interview id")
@@ -251,9 +252,10 @@ def _add_mining_commands(sub, common) -> None:
 
     p = sub.add_parser("categorize", parents=[common], help="correct one quote's category (kept across re-mining)",
                        description="Stores the correction as an edit; the next `mine` keeps it and uses all "
-                                   f"corrections to re-score similar quotes. CATEGORY: {', '.join(CATEGORIES)}")
+                                   "corrections to re-score similar quotes. CATEGORY: a key of the study's codebook "
+                                   f"(`interview-miner codebook`; by default {', '.join(CATEGORIES)})")
     p.add_argument("quote_id", metavar="QUOTE_ID")
-    p.add_argument("category", metavar="CATEGORY", choices=CATEGORIES)
+    p.add_argument("category", metavar="CATEGORY")
     p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
     add_json_option(p)
     p.set_defaults(func=cmd_categorize)

@@ -12,12 +12,13 @@ Argument parsing and printing only; the work is in canvas.py, cards.py and versi
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
 from . import canvas, cards, versions
+from .console import output
 from .errors import InterviewMinerError
+from .schemas import versioned
 from .export import load_study
 from .models import DECISION_ROLES, PERSONA_FIELDS
 from .store import Store, default_db_path
@@ -85,7 +86,7 @@ def cmd_canvas(args) -> int:
     study = load_study(store, with_segments=False)
     [c] = cards.persona_canvases(study, [args.id])
     if args.json:
-        print(json.dumps(canvas.canvas_dict(c), indent=2, sort_keys=True, ensure_ascii=False))
+        output.json(versioned(canvas.canvas_dict(c)), sort_keys=True)
         return 0
     print(f"{c.persona_id}  {c.name}")
     role = " · ".join(x for x in (c.role, c.decision_role and f"{c.decision_role} ({c.decision_role_source})") if x)
@@ -162,7 +163,7 @@ def cmd_version_save(args) -> int:
 def cmd_version_list(args) -> int:
     found = versions.list_versions(_store(args))
     if args.json:
-        print(json.dumps([v.__dict__ for v in found], indent=2, ensure_ascii=False))
+        output.json(versioned({"versions": [v.__dict__ for v in found]}))
     elif not found:
         print("no persona versions yet: `interview-miner personas version save NAME`")
     for v in found if not args.json else ():
@@ -173,7 +174,7 @@ def cmd_version_list(args) -> int:
 def cmd_version_compare(args) -> int:
     result = versions.compare(_store(args), args.a, args.b)
     if args.json:
-        print(json.dumps(versions.comparison_dict(result), indent=2, sort_keys=True, ensure_ascii=False))
+        output.json(versioned(versions.comparison_dict(result)), sort_keys=True)
     else:
         print("\n".join(versions.comparison_lines(result)))
     return 0

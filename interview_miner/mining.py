@@ -112,19 +112,38 @@ class VectorCache:
 class ZeroShotCategorizer:
     """The default categorizer stage: `categorize.Categorizer` (question and quote prototypes,
     cue words) plus re-scoring from researcher corrections. The prototype vectors are embedded on
-    the first call and kept, so a long-lived Miner pays for them once."""
+    the first call and kept, so a long-lived Miner pays for them once.
 
-    def __init__(self) -> None:
-        self.model: categorize_mod.Categorizer | None = None
+    `with_priors(priors)` gives the same stage over a study's codebook (its categories, guide
+    questions, descriptions and example quotes: `codebook.Codebook.priors`); the model of each
+    codebook is kept too (the few most recent), so re-mining a study embeds nothing new."""
+
+    KEEP_MODELS = 4
+
+    def __init__(self, priors: tuple[categorize_mod.CategoryPrior, ...] | None = None,
+                 models: dict[Any, categorize_mod.Categorizer] | None = None) -> None:
+        self.priors = priors
+        self._models = models if models is not None else {}
+
+    @property
+    def model(self) -> categorize_mod.Categorizer | None:
+        return self._models.get(self.priors)
+
+    def with_priors(self, priors: Sequence[categorize_mod.CategoryPrior]) -> ZeroShotCategorizer:
+        return ZeroShotCategorizer(tuple(priors), self._models)
 
     def __call__(
         self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray],
         encode: Encode, corrections: dict[str, str],
     ) -> list[tuple[str, float]]:
-        if self.model is None:
-            self.model = categorize_mod.Categorizer(encode)
+        model = self._models.get(self.priors)
+        if model is None:
+            model = categorize_mod.Categorizer(encode, priors=self.priors)
+            while len(self._models) >= self.KEEP_MODELS:
+                self._models.pop(next(iter(self._models)))
+            self._models[self.priors] = model
         return categorize_mod.categorize(
-            quotes, quote_vecs, question_vecs, encode, corrections, categorizer=self.model
+            quotes, quote_vecs, question_vecs, encode, corrections, categorizer=model
         )
 
 
@@ -233,18 +252,21 @@ class Miner:
         on_progress: Progress | None = None,
         show_progress: bool = False,
         cache: VectorCache | None = None,
+        priors: Sequence[categorize_mod.CategoryPrior] | None = None,
     ) -> MiningResult:
         """Mine every transcribed interview that has segments (`segments[interview.id]`).
 
         `corrections`: {quote id: category} set by a researcher (ids of quotes not produced this
         run are ignored). `protected`: theme ids a researcher touched; they keep their id while
         any of their quotes is still together. `cache` overrides the Miner's vector cache for
-        this call (the pipeline passes the study's). Raises ModelNotFoundError when the
-        embedding model cannot be found.
+        this call (the pipeline passes the study's). `priors`: the study's codebook as the
+        categorizer sees it (`codebook.Codebook.priors(guide)`), used by a categorizer stage
+        that offers `with_priors` (the default does); None: the default categories. Raises
+        ModelNotFoundError when the embedding model cannot be found.
         """
-        return _Run(self, cache or self.cache, on_progress, show_progress).mine(
-            interviews, segments, previous_themes, dict(corrections or {}), set(protected)
-        )
+        run = _Run(self, cache or self.cache, on_progress, show_progress)
+        run.priors = tuple(priors) if priors is not None else None
+        return run.mine(interviews, segments, previous_themes, dict(corrections or {}), set(protected))
 
     def suggest_personas(
         self, interviews: Sequence[Interview], quotes: Sequence[Quote], themes: Sequence[Theme],
@@ -270,6 +292,7 @@ class _Run:
         self.on_progress, self.show_progress = on_progress, show_progress
         self.report = MineReport()
         self.clock = time.perf_counter()
+        self.priors: tuple[categorize_mod.CategoryPrior, ...] | None = None
 
     def progress(self, fraction: float, message: str) -> None:
         if self.on_progress:
@@ -404,9 +427,13 @@ class _Run:
         """Set each quote's category and confidence; researcher corrections are kept and re-score
         similar quotes."""
         quote_ids = {q.id for q in quotes}
-        kept = {qid: c for qid, c in corrections.items() if qid in quote_ids and c in categorize_mod.CAT_INDEX}
+        stage = self.miner.categorizer
+        known: Iterable[str] = categorize_mod.CAT_INDEX
+        if self.priors is not None and hasattr(stage, "with_priors"):
+            stage, known = stage.with_priors(self.priors), {p.key for p in self.priors}
+        kept = {qid: c for qid, c in corrections.items() if qid in quote_ids and c in known}
         self.report.corrections = len(kept)
-        cats = self.miner.categorizer(
+        cats = stage(
             quotes, quote_vecs, question_vecs, lambda texts: self.encode(embedder, texts), kept
         )
         for q, (c, conf) in zip(quotes, cats):

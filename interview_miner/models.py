@@ -178,3 +178,26 @@ class Job:
     pid: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
+
+
+@dataclass
+class CodebookEntry:
+    """One category of a study's codebook (codebook.py): `key` is stored with every quote;
+    `title`/`description` are what a researcher reads and what a new category is recognised by,
+    with `examples` (example quotes). `builtin`: one of the package's default categories."""
+
+    key: str
+    title: str
+    description: str
+    examples: list[str] = field(default_factory=list)
+    builtin: bool = False
+
+
+@dataclass
+class JourneyStage:
+    """One stage of the study's journey map (journey.py): the codebook categories whose quotes
+    tell it."""
+
+    key: str
+    title: str
+    categories: list[str] = field(default_factory=list)

@@ -29,12 +29,16 @@ table stores any (entity, id, field, JSON value).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InterviewMinerError
-from .models import CATEGORIES, DECISION_ROLES, PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
+from .models import (
+    CATEGORIES, DECISION_ROLES, PERSONA_FIELDS, CodebookEntry, Interview, JourneyStage, Persona, PersonaField,
+    Quote, Segment, Theme,
+)
 
 FieldEdits = Mapping[str, Any]
 """One entity's newest value per edited field, e.g. {"label": "Pricing", "tags": ["ux"]}."""
@@ -84,10 +88,28 @@ def _id_list(value: Any) -> list[int]:
     return list(value)
 
 
+CATEGORY_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+"""What a category key looks like. Categories are study data (the codebook), so an edit checks
+the shape here and the review operation checks the key is in the study's codebook."""
+
+
 def _category(value: Any) -> str:
-    if value not in CATEGORIES:
-        raise _Expected(f"one of {', '.join(CATEGORIES)}")
+    if not isinstance(value, str) or not CATEGORY_KEY.match(value):
+        raise _Expected("a category key (lowercase letters, digits and _, e.g. "
+                        f"{', '.join(CATEGORIES[:3])})")
     return value
+
+
+def _category_list(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        raise _Expected("a list of category keys")
+    return [_category(v) for v in value]
+
+
+def _new_titled(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or set(value) != {"title"}:
+        raise _Expected('{"title": ...}')
+    return {"title": _text(value["title"])}
 
 
 def _nps_score(value: Any) -> int:
@@ -194,6 +216,19 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         # a free-form metadata key read as a canvas fact ("practice size" -> "company_size");
         # None undoes it. Which fact names exist is canvas.py's business (checked there).
         FieldSpec("metadata_key.<key>", _optional_text),
+    ),
+    "category": (  # the study's codebook; entity id: the category key
+        FieldSpec("title", _text),
+        FieldSpec("description", _text),
+        FieldSpec("examples", _text_list),
+        FieldSpec("created", _new_titled),  # a researcher-made category: {"title"}
+        FieldSpec("deleted", _flag),  # its quotes read as "other" until it is restored
+    ),
+    "stage": (  # the study's journey map; entity id: the stage key
+        FieldSpec("title", _text),
+        FieldSpec("categories", _category_list),
+        FieldSpec("created", _new_titled),
+        FieldSpec("deleted", _flag),
     ),
 }
 STUDY_ID = "study"
@@ -446,18 +481,58 @@ def apply_persona_edits(machine: Iterable[Persona], persona_edits: EditsById) ->
     return out
 
 
+def _apply_listed_edits(defaults: Iterable[Any], edits: EditsById, make: Callable[[str, str], Any],
+                        attributes: tuple[str, ...]) -> list[Any]:
+    """Codebook entries or journey stages as the researcher sees them: defaults in their order,
+    then researcher-made ones (by key), edited attributes set, deleted ones dropped."""
+    items = {item.key: item for item in defaults}
+    for key in sorted(edits):
+        if key not in items and "created" in edits[key]:
+            items[key] = make(key, edits[key]["created"]["title"])
+    out = []
+    for key, item in items.items():
+        e = edits.get(key, {})
+        if e.get("deleted"):
+            continue
+        for name in attributes:
+            if name in e:
+                setattr(item, name, list(e[name]) if isinstance(e[name], list) else e[name])
+        out.append(item)
+    return out
+
+
+def apply_category_edits(defaults: Iterable[CodebookEntry], category_edits: EditsById) -> list[CodebookEntry]:
+    """The study's codebook: the default categories with renames, new descriptions and example
+    quotes, researcher-made categories added and deleted ones dropped (their quotes' edits stay
+    stored, so restoring a category restores them).
+
+    >>> cb = apply_category_edits([CodebookEntry("fear", "Fears", "Worries")],
+    ...     {"pricing": {"created": {"title": "Pricing"}, "description": "Price talk"}, "fear": {"title": "Risks"}})
+    >>> [(c.key, c.title, c.description) for c in cb]
+    [('fear', 'Risks', 'Worries'), ('pricing', 'Pricing', 'Price talk')]
+    """
+    return _apply_listed_edits(defaults, category_edits, lambda k, t: CodebookEntry(k, t, ""),
+                               ("title", "description", "examples"))
+
+
+def apply_stage_edits(defaults: Iterable[JourneyStage], stage_edits: EditsById) -> list[JourneyStage]:
+    """The study's journey stages: renamed, re-mapped to categories, added or deleted."""
+    return _apply_listed_edits(defaults, stage_edits, lambda k, t: JourneyStage(k, t, []), ("title", "categories"))
+
+
 # ---------------------------------------------------------------------------------------------
 # What mining needs to know about the researcher's edits (so the protocol stays in this module).
 # ---------------------------------------------------------------------------------------------
 
 
-def category_corrections(quote_edits: EditsById) -> dict[str, str]:
-    """{quote_id: category} a researcher set or confirmed: what the categorizer learns from.
+def category_corrections(quote_edits: EditsById, known: Collection[str] = CATEGORIES) -> dict[str, str]:
+    """{quote_id: category} a researcher set or confirmed, for categories in `known` (the study's
+    codebook): what the categorizer learns from.
 
     >>> category_corrections({"q1": {"category": "fear"}, "q2": {"starred": True}, "q3": {"category": "gone"}})
     {'q1': 'fear'}
     """
-    return {qid: e["category"] for qid, e in quote_edits.items() if e.get("category") in CATEGORIES}
+    return {qid: e["category"] for qid, e in quote_edits.items() if e.get("category") in known}
 
 
 def researcher_theme_ids(theme_edits: EditsById, quote_edits: EditsById) -> set[str]:

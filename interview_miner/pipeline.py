@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import capture, overlay, persona_review, speakers, transcribe
+from . import capture, codebook, guide, overlay, persona_review, speakers, transcribe
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
 from .mining import MineReport, Miner, MiningResult, VectorCache
 from .models import Interview, PARTICIPANT, Persona
@@ -339,14 +339,16 @@ def mine(
         raise ValueError("pass embed_model/theme_options to the Miner, not next to it")
     interviews = store.list_interviews()
     quote_edits = store.current_edits("quote")
+    study_codebook = codebook.load(store)
     result = miner.mine(
         interviews,
         {i.id: store.segments(i.id) for i in interviews if i.status == "transcribed"},
         previous_themes=store.machine_themes(),
-        corrections=overlay.category_corrections(quote_edits),
+        corrections=overlay.category_corrections(quote_edits, study_codebook.keys),
         protected=overlay.researcher_theme_ids(store.current_edits("theme"), quote_edits),
         on_progress=on_progress, show_progress=show_progress,
         cache=VectorCache(store.get_embeddings, store.save_embeddings),
+        priors=study_codebook.priors(guide.load(store)),
     )
     started = time.perf_counter()
     save_mining(store, result)

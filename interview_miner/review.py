@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import CATEGORIES, INTERVIEWER, PARTICIPANT, Quote, Theme
+from . import codebook
+from .models import INTERVIEWER, PARTICIPANT, Quote, Theme
 from .overlay import Edit, EditError
 from .store import Store
 from .vocab import FILLER_WORDS, STOP_WORDS, participant_key
@@ -128,7 +129,7 @@ def split_theme(store: Store, theme_id: str, quote_ids: list[str], new_label: st
 
 def create_theme(store: Store, category: str, label: str, quote_ids: list[str] = ()) -> str:
     """A researcher-made theme in `category`, optionally taking these quotes; returns its id."""
-    _check_category(category)
+    _check_category(store, category)
     label = clean_text(label, "theme label")
     by_id = {q.id: q for q in store.quotes()}
     missing = [q for q in quote_ids if q not in by_id]
@@ -177,7 +178,7 @@ def move_quote(store: Store, quote_id: str, theme_id: str | None = None, categor
             raise EditError(f"theme {theme_id!r} is in {theme.category!r}, not {category!r}")
         category = theme.category
     elif category is not None:
-        _check_category(category)
+        _check_category(store, category)
     with store.transaction():
         if category is not None and category != quote.category:
             store.save_edit(Edit.quote(quote_id, "category", category))
@@ -190,7 +191,7 @@ def set_quote_category(store: Store, quote_id: str, category: str) -> None:
     theme (that belongs to the old category), and re-mining may put it in one of the new
     category's themes. To take it out of its theme for good, use `move_quote`."""
     get_quote(store, quote_id)
-    _check_category(category)
+    _check_category(store, category)
     store.save_edit(Edit.quote(quote_id, "category", category))
 
 
@@ -547,7 +548,9 @@ def clean_text(text: str, what: str) -> str:
     return text
 
 
-def _check_category(category: str) -> None:
-    if category not in CATEGORIES:
-        raise EditError(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
+def _check_category(store: Store, category: str) -> None:
+    """A category must be in the study's codebook (codebook.py), not merely well-formed."""
+    keys = codebook.load(store).keys
+    if category not in keys:
+        raise EditError(f"unknown category {category!r} (one of: {', '.join(keys)})")
 

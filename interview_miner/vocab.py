@@ -6,8 +6,8 @@ page as in the report.
 
 - Categories: `Category(key, title, description)` and `DEFAULT_CATEGORIES`, in the order a
   researcher reads them (why they looked, what they weighed, what worried them, ... background
-  last). `CATEGORIES` is the tuple of their keys (the categorizer's columns follow it). A later
-  codebook makes categories study data; until then these are the defaults every study uses.
+  last; `adjacent_purchase` holds the fish-pond answers). `CATEGORIES` is the tuple of their keys (the categorizer's columns follow it). A study's
+  codebook (codebook.py) starts from these and may rename, add or remove categories.
 - NPS bands: `nps_band(score)` -> promoter (9-10) / passive (7-8) / detractor (0-6), and
   `nps_breakdown(scores)` for the counts and the net score.
 - Participants: `participant_key(interview)` (who is the same person: the participant's name,
@@ -56,6 +56,9 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
              "What else they used or weighed: competitors, spreadsheets, doing it by hand, doing nothing."),
     Category("outcome", "Outcomes", "What they hoped to achieve: the results that would make it a success."),
     Category("usage", "Usage", "How they use it now, day to day."),
+    Category("adjacent_purchase", "Bought before, with and after",
+             "Other products and services they bought before ours, at the same time or after it: "
+             "where our customers gather (partners for joint marketing)."),
     Category("nps_score", "NPS scores", "The 0-10 answer to \"how likely are you to recommend it?\"."),
     Category("other", "Other", "Background about the person and everything that fits no other category."),
 )

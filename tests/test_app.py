@@ -369,7 +369,7 @@ def test_overview_metrics_and_saturation_line(study):
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Participants"], metrics["Themes"], metrics["Personas"], metrics["NPS"]) == ("4", "8", "2", "+25")
     assert "Last 3 interviews added 4 new themes" in texts(at, "info")
-    assert len(at.get("vega_lite_chart")) == 4
+    assert len(at.get("vega_lite_chart")) == 5  # with NPS reasons by band (earns vs loses)
 
 
 def test_overview_empty_state(db):

@@ -223,8 +223,13 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
 
     go(page, "Overview")
     expect(page.get_by_text("Saturation:")).to_be_visible()
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(4)
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(5)  # + NPS reasons by band
     shot(page, "07-overview")
+
+    # The journey map: the method's summary table, one row per stage.
+    go(page, "Journey map")
+    expect(page.get_by_role("heading", name="Deciding")).to_be_visible()
+    shot(page, "07b-journey")
 
     # Export: the same Markdown the CLI writes, with the edits in it.
     go(page, "Export")

@@ -33,11 +33,15 @@ def test_every_entity_accepts_its_fields():
         Edit.study("metadata_key.practice size", "company_size"),
         Edit.interview(3, "participant", "Ana"), Edit.interview(3, "metadata.role", "Owner"),
         Edit.nps(3, "score", 0), Edit.nps(3, "score", 10),
+        Edit("category", "pricing", "created", {"title": "Pricing"}), Edit("category", "fear", "title", "Risks"),
+        Edit("category", "pricing", "examples", ["Too dear"]), Edit("category", "pricing", "deleted", True),
+        Edit("stage", "onboarding", "created", {"title": "Onboarding"}),
+        Edit("stage", "onboarding", "categories", ["usage", "pricing"]),
     ]
     tags = next(e for e in accepted if (e.entity, e.field) == ("quote", "tags"))
     assert tags.value == ["a", "b"]  # a tuple is stored as a JSON list
     assert {e.entity_id for e in accepted if e.entity in ("segment", "interview", "nps")} == {"7", "3"}
-    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "study"}
+    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "study", "category", "stage"}
 
 
 @pytest.mark.parametrize("entity, field", [
@@ -55,7 +59,7 @@ def test_unknown_entity_and_malformed_values_are_refused():
     with pytest.raises(EditError, match="unknown edit entity 'codebook'"):
         Edit("codebook", "c1", "label", "x")
     bad = [
-        ("quote", "category", "not_a_category"), ("quote", "starred", "yes"), ("quote", "tags", "a,b"),
+        ("quote", "category", "Not a category!"), ("quote", "starred", "yes"), ("quote", "tags", "a,b"),
         ("theme", "created", {"label": "no category"}), ("theme", "label", None),
         ("persona", "interview_ids", ["1"]), ("persona", "created", {"title": "x"}),
         ("nps", "score", 11), ("nps", "score", True), ("interview", "metadata.role", ["a"]),

@@ -23,6 +23,7 @@ pages = {
         st.Page(PAGES_DIR / "themes.py", title="Themes", icon=":material/view_kanban:"),
         st.Page(PAGES_DIR / "personas.py", title="Personas", icon=":material/groups:"),
         st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/monitoring:"),
+        st.Page(PAGES_DIR / "journey.py", title="Journey map", icon=":material/route:"),
         st.Page(PAGES_DIR / "customers.py", title="Customers", icon=":material/leaderboard:"),
     ],
     "Share": [

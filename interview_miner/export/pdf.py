@@ -23,6 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.prefs import ViewerPreferences
 
+from .method import write_pdf_sections
 from .study import Study, report_context
 
 FIXED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -199,6 +200,8 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
                 _theme(pdf, t)
     else:
         pdf.para("No NPS scores found.", 10, "I", MUTED)
+
+    write_pdf_sections(pdf, ctx["method"])
 
     pdf.heading("Themes by category")
     if not ctx["categories"]:

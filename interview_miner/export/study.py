@@ -17,7 +17,14 @@ from ..customers_recruit import persona_value_shares
 from ..models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
 from ..overlay import metadata_key_renames
 from ..personas import FIELD_TITLES
-from ..vocab import category_rank, category_title, clock, nps_breakdown, participant_key, participant_name
+from .. import codebook as codebook_mod
+from .. import guide as guide_mod
+from .. import journey as journey_mod
+from ..codebook import Codebook
+from ..guide import Guide
+from ..models import JourneyStage
+from ..vocab import clock, nps_breakdown, participant_key, participant_name
+from .method import method_context
 
 GENERATED_BY = f"interview-miner {__version__}"
 DEFAULT_TITLE = "Customer interview study"
@@ -41,6 +48,10 @@ class Study:
     persona_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     metadata_keys: dict[str, str] = field(default_factory=dict)  # study's key -> canvas fact (canvas.py)
     version: str | None = None  # the saved persona version this study was read from (versions.py)
+    # The method's study data (codebook.py, journey.py, guide.py); defaults when not given.
+    codebook: Codebook = field(default_factory=Codebook.default)
+    stages: list[JourneyStage] = field(default_factory=journey_mod.default_stages)
+    guide: Guide | None = None
     quote_by_id: dict[str, Quote] = field(init=False)
     theme_by_id: dict[str, Theme] = field(init=False)
     interview_by_id: dict[int, Interview] = field(init=False)
@@ -48,7 +59,7 @@ class Study:
     def __post_init__(self) -> None:
         self.interviews = sorted(self.interviews, key=lambda i: i.id or 0)
         self.quotes = sorted(self.quotes, key=lambda q: (q.interview_id, q.index, q.start, q.id))
-        self.themes = sorted(self.themes, key=lambda t: (category_rank(t.category), t.id))
+        self.themes = sorted(self.themes, key=lambda t: (self.codebook.rank(t.category), t.id))
         self.personas = sorted(self.personas, key=lambda p: (-len(p.interview_ids), p.name.casefold(), p.id))
         self.quote_by_id = {q.id: q for q in self.quotes}
         self.theme_by_id = {t.id: t for t in self.themes}
@@ -83,7 +94,19 @@ def load_study(store, title: str | None = None, with_segments: bool = True) -> S
         personas=store.personas(),
         persona_values={v.persona_id: v.to_dict() for v in persona_value_shares(store)},
         metadata_keys=metadata_key_renames(store.current_edits("study")),
+        codebook=codebook_mod.load(store),
+        stages=journey_mod.load_stages(store),
+        guide=_study_guide(store),
     )
+
+
+def _study_guide(store) -> Guide | None:
+    """The study's guide; None when its file was hand-edited into something that does not parse
+    (the report still renders; the Journey map page and `interview-miner guide` name the line)."""
+    try:
+        return guide_mod.load(store)
+    except codebook_mod.CodebookFileError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,7 +164,7 @@ def theme_views(study: Study, interview_ids: set[int] | None = None) -> list[dic
             "n_participants": len(people), "n_quotes": len(qs),
             "quotes": [quote_view(study, q) for q in ordered[:QUOTES_PER_THEME_IN_REPORT]],
         })
-    out.sort(key=lambda t: (category_rank(t["category"]), -t["n_participants"], -t["n_quotes"],
+    out.sort(key=lambda t: (study.codebook.rank(t["category"]), -t["n_participants"], -t["n_quotes"],
                             t["label"].casefold(), t["id"]))
     return out
 
@@ -248,9 +271,9 @@ def report_context(study: Study) -> dict[str, Any]:
         quotes_per_cat[cat] += 1
         if not q.theme_id or q.theme_id not in study.theme_by_id:
             unthemed_per_cat[cat] += 1
-    cats = sorted(set(quotes_per_cat) | set(by_cat), key=lambda c: (category_rank(c), c))
+    cats = sorted(set(quotes_per_cat) | set(by_cat), key=lambda c: (study.codebook.rank(c), c))
     categories = [{
-        "key": c, "title": category_title(c),
+        "key": c, "title": study.codebook.title(c),
         "n_quotes": quotes_per_cat.get(c, 0), "n_unthemed": unthemed_per_cat.get(c, 0),
         "themes": by_cat.get(c, []),
     } for c in cats]
@@ -278,4 +301,5 @@ def report_context(study: Study) -> dict[str, Any]:
         "nps": nps_view(study),
         "categories": categories,
         "interviews": interviews,
+        "method": method_context(study),
     }

@@ -3,8 +3,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from interview_miner import customers_recruit, overview, review
+from interview_miner import codebook, customers_recruit, insights, overview, review
 from interview_miner.app import ui
+from interview_miner.export.study import load_study
 
 store = ui.get_store()
 st.title("Overview")
@@ -60,6 +61,20 @@ with right, st.container(border=True):
         )
         c = nps["counts"]
         st.caption(" · ".join(f"{c[k]} {k}{'s' if c[k] != 1 else ''}" for k in ("promoter", "passive", "detractor")))
+        # Reasons per band: what earns points and what loses them (the method's NPS follow-ups).
+        bands = insights.nps_by_band(load_study(store), codebook.load(store))
+        df = pd.DataFrame([{"band": b.label, "side": side, "reasons": len(qs)}
+                           for b in bands for side, qs in (("earns points", b.earns), ("loses points", b.loses))])
+        if df["reasons"].sum():
+            st.altair_chart(
+                alt.Chart(df).mark_bar(cornerRadiusEnd=3).encode(
+                    y=alt.Y("band:N", title=None, sort=[b.label for b in bands]),
+                    x=alt.X("reasons:Q", title="Reasons", axis=alt.Axis(tickMinStep=1, format="d")),
+                    color=alt.Color("side:N", title=None, legend=alt.Legend(orient="top"),
+                                    scale=alt.Scale(domain=["earns points", "loses points"], range=["#3fa36b", "#e05d5d"])),
+                    tooltip=["band", "side", "reasons"],
+                ).properties(height=130),
+            )
     else:
         st.caption("No NPS scores found in the interviews.")
 

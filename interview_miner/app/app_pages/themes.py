@@ -1,9 +1,8 @@
 """Themes board: per category, themes with their quotes; rename, merge, split, delete, move, tag, star."""
 import streamlit as st
 
-from interview_miner import review
+from interview_miner import codebook, review
 from interview_miner.app import ui
-from interview_miner.models import CATEGORIES
 
 UNTHEMED = "__unthemed__"
 
@@ -17,6 +16,9 @@ quotes = store.quotes()
 if not quotes:
     ui.empty("No themes yet — add interviews on the Study page and press *Process everything*.")
     st.stop()
+cb = codebook.load(store)  # the study's categories: board order and titles
+for q in quotes:
+    q.category = cb.effective(q.category)  # a removed category's quotes show under Other
 themes = store.themes(quotes)
 interviews = {i.id: i for i in store.list_interviews()}
 by_quote = {q.id: q for q in quotes}
@@ -31,16 +33,15 @@ m[2].metric("Unthemed quotes", len(unthemed))
 m[3].metric("Key quotes", sum(q.starred for q in quotes), help="Starred quotes")
 
 # Where a quote can be moved: any theme, or any category as unthemed.
-TARGETS = [f"theme:{t.id}" for t in sorted(themes, key=lambda t: (ui.CATEGORY_ORDER.index(t.category)
-                                                                  if t.category in ui.CATEGORY_ORDER else 99, t.label))]
-TARGETS += [f"cat:{c}" for c in ui.CATEGORY_ORDER if c in CATEGORIES]
+TARGETS = [f"theme:{t.id}" for t in sorted(themes, key=lambda t: (cb.rank(t.category), t.label))]
+TARGETS += [f"cat:{c}" for c in cb.keys]
 
 
 def target_label(target: str) -> str:
     kind, _, value = target.partition(":")
     if kind == "theme":
-        return f"{ui.category(visible[value].category)} › {visible[value].label}"
-    return f"{ui.category(value)} › (no theme)"
+        return f"{cb.title(visible[value].category)} › {visible[value].label}"
+    return f"{cb.title(value)} › (no theme)"
 
 
 def who(q) -> str:
@@ -98,7 +99,7 @@ def theme_card(t, selected: str | None, cat: str) -> None:
 def theme_detail(t, siblings: list) -> None:
     st.subheader(t.label, anchor=False)
     keywords = f" · keywords: {', '.join(t.keywords[:6])}" if t.keywords else ""
-    st.caption(f"{ui.category(t.category)} · {t.n_participants} participants · {len(t.quote_ids)} quotes{keywords}")
+    st.caption(f"{cb.title(t.category)} · {t.n_participants} participants · {len(t.quote_ids)} quotes{keywords}")
     with st.container(horizontal=True):
         with st.popover("Rename", icon=":material/edit:"):
             label = st.text_input("Theme name", value=t.label, key=ui.key_of("rename", t.id, t.label))
@@ -170,8 +171,8 @@ def board(cat: str) -> None:
             theme_detail(visible[selected], [t for t in cat_themes if t.id != selected])
 
 
-cats = [c for c in ui.CATEGORY_ORDER if any(t.category == c for t in themes) or any(q.category == c for q in quotes)]
-tabs = st.tabs([ui.category(c) for c in cats], key="category", on_change="rerun", bind="query-params")
+cats = [c for c in cb.keys if any(t.category == c for t in themes) or any(q.category == c for q in quotes)]
+tabs = st.tabs([cb.title(c) for c in cats], key="category", on_change="rerun", bind="query-params")
 for cat, tab in zip(cats, tabs):
     if tab.open is False:
         continue
