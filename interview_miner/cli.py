@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import export as exporting
 from . import persona_review, personas, pipeline, review, transcribe
-from . import customers_cli
+from . import customers_cli, privacy_cli
 from .errors import InterviewMinerError, describe, hints
 from .schemas import versioned
 from .store import Store, default_db_path
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
     _transcribe_options(p)
     p.set_defaults(func=cmd_run)
+    privacy_cli.add_commands(sub, common)  # consent, pii, forget; privacy options on add/run/export/transcript
     return parser
 
 
