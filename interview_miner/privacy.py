@@ -63,8 +63,8 @@ _STREET_SUFFIXES = ("straße", "strasse", "str", "gade", "vej", "weg", "gasse", 
 class PiiUnavailableError(InterviewMinerError):
     """Presidio or its spaCy model is not installed."""
 
-    hint_cli = "install the privacy extra: pip install 'interview-miner[privacy]'"
-    hint_app = "ask whoever installed interview-miner to add its privacy extra (pip install 'interview-miner[privacy]')"
+    hint_cli = "reinstall interview-miner (pip install -e .): presidio-analyzer is one of its dependencies"
+    hint_app = "ask whoever installed interview-miner to reinstall it: presidio-analyzer is one of its dependencies"
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,13 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_forget)
 
+    p = sub.add_parser("encrypt", parents=[common], help="write an encrypted copy of the study (SQLCipher)",
+                       description="Copies the study into a new file encrypted with the passphrase in "
+                                   "INTERVIEW_MINER_PASSPHRASE (asked for when unset). Open it later with that "
+                                   "variable set. Needs the encryption extra (sqlcipher3).")
+    p.add_argument("--out", required=True, metavar="FILE", help="the encrypted study to write (must not exist)")
+    p.set_defaults(func=cmd_encrypt)
+
     _extend(sub, "add", _consent_on_add)
     _extend(sub, "run", _consent_on_add)
     _extend(sub, "export", _redact_options)
@@ -222,4 +229,26 @@ def cmd_forget(args) -> int:
             return 1
     report = forget_mod.forget(store, [i.id for i in targets])
     print(report.summary())
+    return 0
+
+
+def cmd_encrypt(args) -> int:
+    import getpass
+    import os
+
+    from . import encryption
+
+    source = getattr(args, "db", None) or default_db_path()
+    if not os.path.exists(source):
+        raise InterviewMinerError(f"{source}: no such study")
+    key = encryption.passphrase()
+    if key is None:
+        if not sys.stdin.isatty():
+            raise InterviewMinerError(f"set {encryption.PASSPHRASE_ENV} to the passphrase for the encrypted copy")
+        key = getpass.getpass("Passphrase: ")
+        if getpass.getpass("Again: ") != key:
+            raise InterviewMinerError("the passphrases differ: nothing written")
+    encryption.encrypt_study(source, args.out, key)
+    print(f"wrote {args.out} (encrypted); open it with {encryption.PASSPHRASE_ENV} set. "
+          f"Erase the plain {source} once you have checked the copy.")
     return 0

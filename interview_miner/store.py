@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -25,7 +24,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from . import overlay
+from . import encryption, overlay
 from .models import Interview, Job, Persona, PersonaField, Quote, Segment, Theme, TranscriptionState, Word
 from .overlay import Edit
 from .vocab import nps_band, participant_key
@@ -234,7 +233,8 @@ class Store:
         self.path = str(path or default_db_path())
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        # plain sqlite3, or SQLCipher when INTERVIEW_MINER_PASSPHRASE is set (encryption.py)
+        conn = encryption.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
         if self.path != ":memory:":
             self.db.enable_wal()

@@ -31,11 +31,13 @@ def test_every_entity_accepts_its_fields():
         Edit.persona("p1", "deleted", False),
         Edit.interview(3, "participant", "Ana"), Edit.interview(3, "metadata.role", "Owner"),
         Edit.nps(3, "score", 0), Edit.nps(3, "score", 10),
+        Edit.interview(3, "consent.scope", "quotes"), Edit.interview(3, "consent.date", "2026-01-31"),
+        Edit.interview(3, "consent.retention_until", None), Edit("pii", "PERSON:ann", "status", "dismissed"),
     ]
     tags = next(e for e in accepted if (e.entity, e.field) == ("quote", "tags"))
     assert tags.value == ["a", "b"]  # a tuple is stored as a JSON list
     assert {e.entity_id for e in accepted if e.entity in ("segment", "interview", "nps")} == {"7", "3"}
-    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps"}
+    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "pii"}
 
 
 @pytest.mark.parametrize("entity, field", [

@@ -394,3 +394,32 @@ def test_forget_refuses_while_a_job_runs_on_the_interview(study, capsys):
         forget.forget(study, [peter])  # a job on someone else does not block
     finally:
         sleeper.kill()
+
+
+# ---------------------------------------------------------------------------------------------
+# Encryption at rest (optional extra)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_encrypted_copy_opens_only_with_the_passphrase(study, tmp_path, monkeypatch):
+    pytest.importorskip("sqlcipher3", reason="the encryption extra is not installed")
+    from interview_miner.encryption import StudyLockedError
+    from interview_miner.store import Store
+
+    out = tmp_path / "locked.db"
+    monkeypatch.setenv("INTERVIEW_MINER_PASSPHRASE", "correct horse")
+    assert main(["encrypt", "--db", study.path, "--out", str(out)]) == 0
+    raw = out.read_bytes()
+    assert b"SQLite format 3" not in raw and b"zyxelbrook" not in raw
+    locked = Store(out)
+    assert len(locked.quotes()) == len(study.quotes())
+    locked.add_edit("quote", locked.quotes()[0].id, "starred", True)  # writes go through the cipher too
+    locked.close()
+    assert b"zyxelbrook" not in out.read_bytes() + (Path(str(out) + "-wal").read_bytes()
+                                                    if Path(str(out) + "-wal").exists() else b"")
+    monkeypatch.setenv("INTERVIEW_MINER_PASSPHRASE", "wrong")
+    with pytest.raises(StudyLockedError, match="passphrase does not open it"):
+        Store(out)
+    monkeypatch.delenv("INTERVIEW_MINER_PASSPHRASE")
+    with pytest.raises(StudyLockedError, match="encrypted"):
+        Store(out)
