@@ -26,6 +26,7 @@ pages = {
     ],
     "Share": [
         st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
+        st.Page("app_pages/privacy.py", title="Privacy", icon=":material/shield_person:"),
     ],
 }
 page = st.navigation(pages)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from interview_miner import export as exporting
-from interview_miner import ui
+from interview_miner import redact, ui
 from interview_miner.errors import describe
 
 FORMATS = {  # label: (format id, file extension, mime type)
@@ -31,8 +31,11 @@ with st.container(border=True):
                        "suggest personas on the Personas page first.")
         label = st.segmented_control("Format", list(FORMATS), default="Markdown", key="export_format") or "Markdown"
         fmt, ext, mime = FORMATS[label]
+        hide = st.toggle("Redact personal data", value=redact.redact_by_default(store, fmt), key=f"redact_{fmt}",
+                         help="Participants become P1, P2…; names, e-mails, phone numbers… become [PERSON], [EMAIL]…")
         try:  # the CLI's own path: render_study(load_study(store)) == `interview-miner export`
-            data = exporting.file_content(exporting.load_study(store), fmt)  # CSV with Excel's BOM
+            study = exporting.load_study(store, fmt=fmt, privacy=redact.ExportPrivacy(redact=hide))
+            data = exporting.file_content(study, fmt)  # CSV with Excel's BOM
         except ui.USER_ERRORS as e:
             st.error(f"{label} export failed: {describe(e, 'app')}")
         else:

@@ -17,7 +17,7 @@ from . import consent as consent_mod
 from . import forget as forget_mod
 from . import redact
 from .errors import InterviewMinerError
-from .overlay import CONSENT_SCOPES, Edit
+from .overlay import CONSENT_SCOPES
 from .store import Store, default_db_path
 
 SCOPE_HELP = "; ".join(f"{k}: {v}" for k, v in consent_mod.SCOPE_TITLES.items())
@@ -161,21 +161,17 @@ def cmd_consent(args) -> int:
 
 def cmd_pii_scan(args) -> int:
     store = _store(args)
-    interviews = [store.get_interview(args.id)] if args.id is not None else store.list_interviews()
-    detector = redact.detector_for(store)
-    decisions = store.current_edits("pii")
-    found = []
-    for i in interviews:
-        for s in store.segments(i.id):
-            for span in detector.find(s.text):
-                found.append({"interview_id": i.id, "segment": s.index, "start": round(s.start, 2), "kind": span.kind,
-                              "text": span.text, "key": span.key, "score": span.score,
-                              "status": decisions.get(span.key, {}).get("status", "found")})
+    if args.id is not None:
+        store.get_interview(args.id)  # KeyError naming it when unknown
+    found = redact.findings(store, None if args.id is None else [args.id])
     if args.json:
-        print(json.dumps({"findings": found}, indent=2, ensure_ascii=False))
+        print(json.dumps({"findings": [{"interview_id": f.interview_id, "segment": f.segment_index,
+                                        "start": round(f.start, 2), "kind": f.span.kind, "text": f.span.text,
+                                        "key": f.span.key, "score": f.span.score, "status": f.status}
+                                       for f in found]}, indent=2, ensure_ascii=False))
         return 0
     for f in found:
-        print(f"{f['interview_id']:>4}  #{f['segment']:<4} {f['kind']:<15} {f['status']:<9} {f['text']!r}  ({f['key']})")
+        print(f"{f.interview_id:>4}  #{f.segment_index:<4} {f.span.kind:<15} {f.status:<9} {f.span.text!r}  ({f.span.key})")
     print(f"{len(found)} finding(s); dismissed ones are left out" if found else "nothing found")
     return 0
 
@@ -190,7 +186,7 @@ def cmd_pii_decide(args) -> int:
     if kind not in PII_KINDS:
         raise InterviewMinerError(f"unknown kind {kind!r} (one of: {', '.join(PII_KINDS)})")
     key = span_key(kind, words)
-    store.save_edit(Edit("pii", key, "status", args.status))
+    redact.decide(store, key, args.status)
     print(f"{key}: {args.status}")
     return 0
 

@@ -95,6 +95,42 @@ def detector_for(store, interviews=None) -> PiiDetector:
                        dismissed_keys(store))
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One detected span in one transcript line, with the researcher's decision about it."""
+
+    interview_id: int
+    segment_id: int
+    segment_index: int
+    start: float
+    span: PiiSpan
+    status: str  # found | confirmed (dismissed ones are not findings)
+
+
+def findings(store, interview_ids: Iterable[int] | None = None) -> list[Finding]:
+    """What the detector finds in these interviews' transcripts (edits applied), in order."""
+    interviews = store.list_interviews()
+    detector = detector_for(store, interviews)
+    decisions = store.current_edits("pii")
+    wanted = None if interview_ids is None else set(interview_ids)
+    out = []
+    for i in interviews:
+        if wanted is not None and i.id not in wanted:
+            continue
+        for s in store.segments(i.id):
+            for span in detector.find(s.text):
+                out.append(Finding(i.id, s.id, s.index, s.start, span,
+                                   decisions.get(span.key, {}).get("status", "found")))
+    return out
+
+
+def decide(store, key: str, status: str) -> None:
+    """Confirm or dismiss a finding for the whole study (an overlay edit on entity 'pii')."""
+    from .overlay import Edit
+
+    store.save_edit(Edit("pii", key, "status", status))
+
+
 # ---------------------------------------------------------------------------------------------
 # Pseudonyms
 # ---------------------------------------------------------------------------------------------

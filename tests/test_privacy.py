@@ -423,3 +423,44 @@ def test_encrypted_copy_opens_only_with_the_passphrase(study, tmp_path, monkeypa
     monkeypatch.delenv("INTERVIEW_MINER_PASSPHRASE")
     with pytest.raises(StudyLockedError, match="encrypted"):
         Store(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# App
+# ---------------------------------------------------------------------------------------------
+
+
+def _app(db_path, monkeypatch, page: str):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("INTERVIEW_MINER_DB", str(db_path))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120).run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_transcript_page_shows_findings_and_dismisses_one(study, monkeypatch):
+    at = _app(study.path, monkeypatch, "transcript")
+    next(t for t in at.toggle if t.label == "Show personal data").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = "\n".join(str(m.value) for m in at.markdown).replace("\\", "")
+    assert "**maria.schulz@example.com**" in shown  # highlighted in the transcript
+    at.button(key=f"pii_no_{_finding_index(at, 'Henrik Vestergaard')}").click().run()
+    assert study.current_edits("pii")["PERSON:henrik vestergaard"] == {"status": "dismissed"}
+    findings = [str(m.value) for m in at.markdown if str(m.value).startswith("`[")]
+    assert findings and not any("Henrik Vestergaard" in f for f in findings)
+
+
+def _finding_index(at, words: str) -> int:
+    """Position of a finding in the page's list (its buttons are keyed by it)."""
+    findings = [str(m.value) for m in at.markdown if str(m.value).startswith("`[")]
+    return next(n for n, text in enumerate(findings) if words in text)
+
+
+def test_privacy_page_shows_consent_and_expired_retention(study, monkeypatch):
+    maria = next(i.id for i in study.list_interviews() if i.participant == MARIA)
+    consent.set_consent(study, maria, "analysis", "2024-01-01", "2025-01-01")
+    at = _app(study.path, monkeypatch, "privacy")
+    assert any("Retention expired for 1 interview" in str(w.value) and MARIA in str(w.value) for w in at.warning)
+    assert any("without a consent record" in str(c.value) for c in at.caption)
