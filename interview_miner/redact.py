@@ -117,8 +117,9 @@ def findings(store, interview_ids: Iterable[int] | None = None) -> list[Finding]
     for i in interviews:
         if wanted is not None and i.id not in wanted:
             continue
-        for s in store.segments(i.id):
-            for span in detector.find(s.text):
+        segments = store.segments(i.id)
+        for s, spans in zip(segments, detector.find_many([s.text for s in segments])):
+            for span in spans:
                 out.append(Finding(i.id, s.id, s.index, s.start, span,
                                    decisions.get(span.key, {}).get("status", "found")))
     return out
@@ -205,20 +206,15 @@ def redact_study(study, store, audio: str = "silence", workdir: Path | None = No
     detector = detector_for(store, out.interviews)
     labels = pseudonyms(store, out.interviews)
     aliases = _alias_map(out.interviews, labels)
-    cache: dict[str, str] = {}
+    spans_of = _all_findings(out, detector)
 
     def clean(text: str | None) -> str | None:
-        if not text:
-            return text
-        if text not in cache:
-            cache[text] = replace_spans(text, detector.find(text), aliases)
-        return cache[text]
+        return replace_spans(text, spans_of[text], aliases) if text else text
 
     for iid, segments in out.segments.items():
         for s in segments:
-            spans = detector.find(s.text)
-            s.words = _redacted_words(s, spans)
-            s.text = replace_spans(s.text, spans, aliases)
+            s.words = _redacted_words(s, spans_of[s.text])
+            s.text = clean(s.text)
     for q in out.quotes:
         q.text, q.question = clean(q.text), clean(q.question)
     for row in out.nps.values():
@@ -241,10 +237,28 @@ def redact_study(study, store, audio: str = "silence", workdir: Path | None = No
         i.file_name = f"{labels[i.id]}-interview-{i.id}{Path(i.file_name).suffix.lower()}"
         if i.stored_path and i.kind == "audio" and Path(i.stored_path).exists():
             folder = workdir or Path(tempfile.mkdtemp(prefix="interview-miner-redacted-"))
-            spans = redacted_times(study.segments.get(i.id, []), detector)
+            spans = redacted_times(study.segments.get(i.id, []), detector, spans_of)
             i.stored_path = str(redact_recording(original.stored_path, spans, folder / f"{i.id:03d}.wav", audio))
     out.redacted = True  # export_study then leaves out speaker names kept at import
     return out
+
+
+def _all_findings(study, detector: PiiDetector) -> dict[str, list[PiiSpan]]:
+    """{text: findings} for every text a redacted export shows, analysed in one batch."""
+    texts: list[str] = []
+    for segments in study.segments.values():
+        texts += [s.text for s in segments]
+    for q in study.quotes:
+        texts += [q.text, q.question or ""]
+    texts += [row.get("text") or "" for row in study.nps.values()]
+    for t in study.themes:
+        texts += [t.label, *t.keywords]
+    for p in study.personas:
+        texts += [p.name, p.role, p.demographics, p.description, *(f.text for f in p.fields.values())]
+    for i in study.interviews:
+        texts += [v for v in (i.metadata or {}).values() if isinstance(v, str)]
+    unique = list(dict.fromkeys(t for t in texts if t))
+    return dict(zip(unique, detector.find_many(unique)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,12 +302,18 @@ def _redacted_words(segment: Segment, spans: list[PiiSpan]):
     return words
 
 
-def redacted_times(segments: list[Segment], detector: PiiDetector) -> list[tuple[float, float]]:
+def redacted_times(segments: list[Segment], detector: PiiDetector,
+                   known: dict[str, list[PiiSpan]] | None = None) -> list[tuple[float, float]]:
     """(start, end) seconds to blank in a recording: the words of every finding; the whole
-    segment when a finding's words cannot be found among its word timestamps."""
+    segment when a finding's words cannot be found among its word timestamps. `known`: findings
+    per text already made."""
+    known = known if known is not None else dict(zip([s.text for s in segments],
+                                                      detector.find_many([s.text for s in segments])))
     out = []
     for s in segments:
-        spans = detector.find(s.text)
+        spans = known.get(s.text)
+        if spans is None:
+            spans = detector.find(s.text)
         if not spans:
             continue
         offsets = _word_offsets(s)
