@@ -213,7 +213,7 @@ def redact_study(study, store, audio: str = "silence", workdir: Path | None = No
 
     for iid, segments in out.segments.items():
         for s in segments:
-            s.words = _redacted_words(s, spans_of[s.text])
+            s.words = _redacted_words(s, spans_of[s.text], aliases)
             s.text = clean(s.text)
     for q in out.quotes:
         q.text, q.question = clean(q.text), clean(q.question)
@@ -285,20 +285,26 @@ def _overlaps(a: tuple[int, int], span: PiiSpan) -> bool:
     return a[0] < span.end and span.start < a[1]
 
 
-def _redacted_words(segment: Segment, spans: list[PiiSpan]):
-    """The segment's words with those inside a finding replaced by its placeholder (once per
-    finding); a word the text no longer has is replaced too when the segment has findings."""
+def _redacted_words(segment: Segment, spans: list[PiiSpan], aliases: dict[str, str]):
+    """The segment's words with the words of each finding replaced by one word, what the text
+    now says there (placeholder or pseudonym), timed from the first to the last of them; a word
+    the text no longer has is replaced too when the segment has findings."""
     if not spans or not segment.words:
         return segment.words
-    words, used = [], set()
+    words, placed = [], {}
     for w, off in zip(segment.words, _word_offsets(segment)):
         hit = None if off is None else next((s for s in spans if _overlaps(off, s)), None)
         if off is not None and hit is None:
             words.append(w)
-        elif hit is None or (hit.start, hit.end) not in used:
-            words.append(type(w)(w.start, w.end, " " + (hit.placeholder if hit else "[REDACTED]"), w.probability))
-            if hit is not None:
-                used.add((hit.start, hit.end))
+        elif hit is None:
+            words.append(type(w)(w.start, w.end, " [REDACTED]", w.probability))
+        elif (hit.start, hit.end) in placed:
+            first = placed[(hit.start, hit.end)]
+            first.end = w.end
+        else:
+            said = replace_spans(hit.text, [PiiSpan(0, len(hit.text), hit.kind, hit.text, hit.score)], aliases)
+            placed[(hit.start, hit.end)] = type(w)(w.start, w.end, " " + said, w.probability)
+            words.append(placed[(hit.start, hit.end)])
     return words
 
 

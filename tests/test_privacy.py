@@ -212,6 +212,11 @@ def test_single_transcript_redacted(study, tmp_path, capsys):
     assert main(["transcript", "--db", study.path, str(iid), "--redact"]) == 0
     out = capsys.readouterr().out
     assert "[EMAIL]" in out and "maria.schulz@example.com" not in out and MARIA not in out
+    assert main(["transcript", "--db", study.path, str(iid), "--format", "json", "--redact"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    words = " ".join(w["word"] for s in doc["segments"] for w in s["words"])
+    assert [p for p in list(PII) + ["Maria", "Schulz"] if p in words] == []
+    assert " P1 " in words + " " and "[PHONE]" in words  # the words say what the text says
 
 
 # ---------------------------------------------------------------------------------------------
