@@ -283,8 +283,10 @@ def test_consent_scope_filters_exports(study, tmp_path):
     assert len(data["quotes"]) == len(study.quotes())
     md = _export_text(study, "md", tmp_path / "md")
     assert "dental practice" not in md and "missed appointments" in md
-    files = _export_text(study, "transcripts", tmp_path / "t")
-    assert "dental practice" not in files and "missed appointments" in files
+    for fmt in E.STUDY_FORMATS:  # every format renders the withheld study, none shows her words
+        text = _normalised(_export_text(study, fmt, tmp_path / f"all-{fmt}"))
+        assert "dental practice" not in text and "zyxelbrook spreadsheet" not in text, fmt
+        assert fmt == "qdc" or "missed appointments" in text, fmt
 
 
 def test_consent_without_audio_scope_leaves_recording_out(store, tmp_path):
