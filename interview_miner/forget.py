@@ -139,7 +139,8 @@ def forget(store, interview_ids: list[int] | None = None, participant: str | Non
             edit_keys.add(("pii", key))
     report.edits = sum(store.db.execute("SELECT count(*) FROM edits WHERE entity = ? AND entity_id = ?", k).fetchone()[0]
                        for k in edit_keys)
-    rewrites = _persona_edit_rewrites(store, ids, set(quote_ids))
+    leaks = _their_words(store, targets)
+    rewrites = _persona_edit_rewrites(store, ids, set(quote_ids), leaks)
 
     jobs = [j for j in store.list_jobs(limit=100_000) if j.status not in worker.ACTIVE
             and (not j.params.get("ids") or ids & {int(x) for x in j.params["ids"]})]
@@ -152,7 +153,7 @@ def forget(store, interview_ids: list[int] | None = None, participant: str | Non
         store.erase_interviews(sorted(ids), hashes, edit_keys, [j.id for j in jobs], pseudonym_hashes)
         db.conn.executemany("UPDATE edits SET value = ? WHERE id = ?", rewrites)
         report.themes_dropped = _prune_themes(store)
-        report.personas_updated = _prune_personas(store, ids, set(quote_ids))
+        report.personas_updated = _prune_personas(store, ids, set(quote_ids), leaks)
 
     for i in targets:
         if i.stored_path and Path(i.stored_path).exists() and not _shared_recording(store, i.stored_path):
@@ -168,9 +169,26 @@ def _shared_recording(store, path: str) -> bool:
     return store.db.execute("SELECT count(*) FROM interviews WHERE stored_path = ?", [path]).fetchone()[0] > 0
 
 
-def _persona_edit_rewrites(store, ids: set[int], quote_ids: set[str]) -> list[tuple[str, int]]:
+def _their_words(store, targets: list[Interview]) -> list[str]:
+    """Their name and the details only they gave (metadata values no remaining interview has),
+    longest first: what persona texts built from their metadata must not keep."""
+    gone = {i.id for i in targets}
+    def values(interviews):
+        return {v.strip() for i in interviews for v in [i.participant, *(i.metadata or {}).values()]
+                if isinstance(v, str) and len(v.strip()) >= 3}
+    theirs = values(targets) - values([i for i in store.list_interviews() if i.id not in gone])
+    return sorted(theirs, key=lambda v: (-len(v), v))
+
+
+def _scrub(text: str, leaks: list[str]) -> str:
+    for leak in leaks:
+        text = text.replace(leak, "[erased]")
+    return text
+
+
+def _persona_edit_rewrites(store, ids: set[int], quote_ids: set[str], leaks: list[str]) -> list[tuple[str, int]]:
     """(new JSON value, edit row id) for every persona edit, in its whole history, that lists an
-    erased interview or quote."""
+    erased interview or quote, or whose text names them."""
     out = []
     for row in store.edit_history("persona"):
         value = json.loads(row["value"])
@@ -178,6 +196,8 @@ def _persona_edit_rewrites(store, ids: set[int], quote_ids: set[str]) -> list[tu
             out.append((json.dumps([v for v in value if v not in ids]), row["id"]))
         elif row["field"].endswith(".quote_ids") and isinstance(value, list) and quote_ids & set(value):
             out.append((json.dumps([v for v in value if v not in quote_ids]), row["id"]))
+        elif isinstance(value, str) and _scrub(value, leaks) != value:
+            out.append((json.dumps(_scrub(value, leaks)), row["id"]))
     return out
 
 
@@ -202,8 +222,9 @@ def _prune_themes(store) -> int:
     return len(themes) - len(kept)
 
 
-def _prune_personas(store, ids: set[int], quote_ids: set[str]) -> int:
-    """Machine personas without the erased interviews and quotes; section counts recounted."""
+def _prune_personas(store, ids: set[int], quote_ids: set[str], leaks: list[str]) -> int:
+    """Machine personas without the erased interviews and quotes; section counts recounted; their
+    name and the details only they gave (demographics are built from metadata) replaced."""
     from .store import _persona_from_row
 
     personas = [_persona_from_row(r) for r in store.db["personas"].rows_where(order_by="id")]
@@ -217,6 +238,13 @@ def _prune_personas(store, ids: set[int], quote_ids: set[str]) -> int:
                 touched = True
                 f.quote_ids = [q for q in f.quote_ids if q not in quote_ids]
                 f.n_participants = len({participant_of[q] for q in f.quote_ids if q in participant_of})
+        for attr in ("name", "role", "demographics", "description"):
+            if _scrub(getattr(p, attr) or "", leaks) != (getattr(p, attr) or ""):
+                setattr(p, attr, _scrub(getattr(p, attr), leaks))
+                touched = True
+        for f in p.fields.values():
+            if _scrub(f.text, leaks) != f.text:
+                f.text, touched = _scrub(f.text, leaks), True
         changed += touched
     if changed:
         store.save_personas(personas)

@@ -88,11 +88,22 @@ def redact_by_default(store, fmt: str) -> bool:
     return bool(store.privacy_setting("redact_shareable", False)) and fmt in SHAREABLE_FORMATS
 
 
+IDENTIFYING_KEYS = ("employer", "company", "company_name", "organisation", "organization", "customer",
+                    "customer_id", "email", "phone", "name", "website")
+"""Interview metadata keys whose values identify someone: found in transcripts like study terms."""
+
+
+def identifying_values(interviews) -> list[str]:
+    return [v.strip() for i in interviews for k, v in (i.metadata or {}).items()
+            if k.casefold() in IDENTIFYING_KEYS and isinstance(v, str) and len(v.strip()) >= 3]
+
+
 def detector_for(store, interviews=None) -> PiiDetector:
-    """A detector that knows the study's terms, its participants' names and the dismissals."""
+    """A detector that knows the study's terms (and identifying metadata values, such as each
+    participant's employer), its participants' names and the dismissals."""
     interviews = store.list_interviews() if interviews is None else interviews
-    return PiiDetector(study_terms(store), [i.participant for i in interviews if i.participant],
-                       dismissed_keys(store))
+    return PiiDetector(study_terms(store) + identifying_values(interviews),
+                       [i.participant for i in interviews if i.participant], dismissed_keys(store))
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def build_study(store, audio: dict[str, Path] | None = None) -> dict[str, int]:
         i = store.add_interview(Interview(
             id=None, content_hash=f"pii-{n}", file_name=f"{name.replace(' ', '_').lower()}_call.{'wav' if path else 'txt'}",
             kind="audio" if path else "transcript", stored_path=str(path) if path else None, participant=name,
-            metadata={"employer": "Brightsmile Clinics" if n == 0 else "Small clinic"}, duration=60.0,
+            metadata={"employer": "Quillfeather Dental" if n == 0 else "Nordlys Klinik", "role": "Owner"}, duration=60.0,
             status="transcribed"))
         ids[name] = i.id
         segments, t = [], 0.0
@@ -170,7 +170,7 @@ def _normalised(text: str) -> str:
 def test_every_export_format_in_redact_mode_has_no_pii(study, tmp_path, fmt):
     plain = _normalised(_export_text(study, fmt, tmp_path / "plain"))
     redacted = _normalised(_export_text(study, fmt, tmp_path / "redacted", "--redact"))
-    leaked = [s for s in list(PII) + list(NAMES) if s in redacted]
+    leaked = [s for s in list(PII) + list(NAMES) + ["Quillfeather Dental"] if s in redacted]
     assert not leaked, leaked
     if fmt != "qdc":  # the codebook carries no quotes: nothing to compare
         assert any(s in plain for s in PII)
@@ -349,14 +349,16 @@ def test_forget_leaves_no_bytes_behind(store, tmp_path):
     store.save_embeddings("m", {text_hash(q.text): b"\x01" * 8 for q in store.quotes(maria)}, 2)
     pid = store.personas()[0].id
     persona_review.set_members(store, pid, [maria, ids[PETER]])
+    persona_review.set_field(store, pid, "goals", "Grow like Maria Schulz did")
     job = store.create_job("mine", {"ids": [maria]})
     store.update_job(job, status="done", message="mined maria_schulz_call.wav")
     redact.pseudonyms(store, store.list_interviews())
     store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     before = _raw_bytes(store.path)
     secrets = [b"zyxelbrook", b"quixotic", "Maria Schulz".encode(), b"maria.schulz@example.com",
-               "Nørrebrogade".encode(), b"DE89370400440532013000", b"maria_schulz"]
+               "Nørrebrogade".encode(), b"DE89370400440532013000", b"maria_schulz", b"Quillfeather"]
     assert all(s in before for s in secrets)
+    assert any("Quillfeather Dental" in p.demographics for p in store.personas())  # built from her metadata
 
     assert main(["forget", "--db", store.path, "--participant", "maria schulz", "--yes"]) == 0
 
