@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 from . import export as exporting
-from . import customers_cli, intake, method_cli, persona_review, personas, pipeline, review, transcribe
+from . import customers_cli, intake, method_cli, persona_review, personas, pipeline, privacy_cli, review, transcribe
 from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
                       package_version, run_command, setup_logging, show_progress)
 from .errors import InterviewMinerError, hints
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p.epilog = examples("interview-miner run calls/ --out report/ --meta segment=clinics")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
+    privacy_cli.add_commands(sub, common)  # consent, pii, forget; privacy options on add/run/export/transcript
     return parser
 
 
@@ -493,7 +494,8 @@ def cmd_export(args) -> int:
     if not args.out:
         if args.format in exporting.BINARY_FORMATS + ("transcripts",):
             raise InterviewMinerError(f"--format {args.format} needs --out PATH")
-        sys.stdout.write(exporting.render_study(exporting.study_of(store, args.title, args.persona_version), args.format))
+        sys.stdout.write(exporting.render_study(exporting.load_study(store, args.title, version=args.persona_version),
+                                                 args.format))
         return 0
     written = exporting.export_study(store, args.format, args.out, title=args.title, csv_bom=args.bom,
                                      version=args.persona_version)

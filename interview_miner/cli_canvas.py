@@ -127,7 +127,8 @@ def cmd_map_key(args) -> int:
 
 def cmd_card(args) -> int:
     store = _store(args)
-    study = versions.load_version(store, args.persona_version) if args.persona_version else load_study(store, with_segments=False)
+    # the cards are shared on walls: consent and the study's redaction default apply, as to every export
+    study = load_study(store, fmt="cards", version=args.persona_version, with_segments=False)
     found = cards.persona_canvases(study, None if args.all else [args.id])
     if not found:
         raise InterviewMinerError("no personas yet: run `interview-miner personas --suggest` first")

@@ -139,6 +139,29 @@ def _decision_role(value: Any) -> str:
     return value
 
 
+def _iso_date(value: Any) -> str | None:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(_text(value)).isoformat()
+    except ValueError:
+        raise _Expected("a date YYYY-MM-DD or empty") from None
+
+
+def _consent_scope(value: Any) -> str | None:
+    if value is not None and value not in CONSENT_SCOPES:
+        raise _Expected(f"one of {', '.join(CONSENT_SCOPES)} or empty")
+    return value
+
+
+def _pii_status(value: Any) -> str:
+    if value not in ("confirmed", "dismissed"):
+        raise _Expected("confirmed or dismissed")
+    return value
+
+
 def _json_scalar(value: Any) -> Any:
     if value is not None and not isinstance(value, (str, int, float, bool)):
         raise _Expected("text, a number, true/false or empty")
@@ -208,6 +231,13 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "interview": (
         FieldSpec("participant", _optional_text),
         FieldSpec("metadata.<key>", _json_scalar),
+        # Consent (privacy.py/consent.py): read from the interview's metadata keys CONSENT_KEYS.
+        FieldSpec("consent.scope", _consent_scope),
+        FieldSpec("consent.date", _iso_date),
+        FieldSpec("consent.retention_until", _iso_date),
+    ),
+    "pii": (  # entity id: privacy.span_key(kind, words), e.g. "PERSON:maria schulz"
+        FieldSpec("status", _pii_status),
     ),
     "nps": (
         FieldSpec("score", _nps_score),  # entity id: the interview id
@@ -232,6 +262,13 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
 }
 STUDY_ID = "study"
+
+CONSENT_SCOPES = ("none", "analysis", "quotes", "audio")
+"""Consent scopes, each covering the ones before it: none (not given), analysis only, verbatim
+quotes in internal reports, audio clips may be shared."""
+CONSENT_KEYS = {"consent.scope": "consent", "consent.date": "consent_date",
+                "consent.retention_until": "retention_until"}
+"""Consent edit field -> the interview metadata key it sets (`add --meta consent=quotes` sets it too)."""
 
 PERSONA_ATTRIBUTES = ("name", "role", "demographics", "description", "avatar")
 """Persona fields that are plain attributes of `Persona` (set as they are)."""
@@ -419,7 +456,8 @@ def apply_segment_edits(segments: list[Segment], segment_edits: EditsById) -> li
 
 
 def apply_interview_edits(interviews: list[Interview], interview_edits: EditsById) -> list[Interview]:
-    """Who was interviewed (`participant`) and metadata values (`metadata.<key>`)."""
+    """Who was interviewed (`participant`), metadata values (`metadata.<key>`) and consent
+    (`consent.*`, kept under the metadata keys in CONSENT_KEYS, where `add --meta` puts it)."""
     for interview in interviews:
         e = interview_edits.get(str(interview.id), {})
         if "participant" in e:
@@ -427,6 +465,8 @@ def apply_interview_edits(interviews: list[Interview], interview_edits: EditsByI
         for key, value in e.items():
             if key.startswith("metadata."):
                 interview.metadata[key.split(".", 1)[1]] = value
+            elif key in CONSENT_KEYS:
+                interview.metadata[CONSENT_KEYS[key]] = value
     return interviews
 
 

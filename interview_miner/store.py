@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -25,7 +24,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from . import overlay
+from . import encryption, overlay
 from .models import Interview, Job, Persona, PersonaField, Quote, Segment, Theme, TranscriptionState, Word
 from .overlay import Edit
 from .vocab import nps_band, participant_key
@@ -219,6 +218,15 @@ def m004_persona_versions(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_privacy(db: sqlite_utils.Database) -> None:
+    """Privacy (issue 18): study-level settings (custom PII terms, redact-by-default) as JSON
+    values, and the stable pseudonym of each participant ("P3"), keyed by a salted hash of who
+    they are so the table itself names nobody (interview_miner.pseudonyms)."""
+    db["privacy_settings"].create({"key": str, "value": str}, pk="key")
+    db["pseudonyms"].create({"participant_hash": str, "label": str, "number": int}, pk="participant_hash")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -234,7 +242,8 @@ class Store:
         self.path = str(path or default_db_path())
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        # plain sqlite3, or SQLCipher when INTERVIEW_MINER_PASSPHRASE is set (encryption.py)
+        conn = encryption.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
         if self.path != ":memory:":
             self.db.enable_wal()
@@ -696,6 +705,71 @@ class Store:
             return None
         return {"file_name": row[0], "imported_at": row[1], "report": json.loads(row[2] or "{}"),
                 "analysis": json.loads(row[3] or "{}")}
+
+    # -----------------------------------------------------------------------------------------
+    # Privacy (issue 18): settings, pseudonyms, and erasing one interview without a trace.
+    # -----------------------------------------------------------------------------------------
+
+    def privacy_setting(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM privacy_settings WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_privacy_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db["privacy_settings"].upsert({"key": key, "value": json.dumps(value, sort_keys=True)}, pk="key")
+
+    def pseudonym_rows(self) -> dict[str, str]:
+        """{participant_hash: label}."""
+        return {h: label for h, label in self.db.execute("SELECT participant_hash, label FROM pseudonyms")}
+
+    def add_pseudonyms(self, hashes: Iterable[str], prefix: str = "P") -> None:
+        """Number new participants after every number ever given (kept in privacy_settings), so
+        an erased participant's number is never reused for someone else."""
+        with self.transaction() as db:
+            known = self.pseudonym_rows()
+            counter = self.privacy_setting("pseudonym_counter", 0)
+            for h in hashes:
+                if h in known:
+                    continue
+                counter += 1
+                db["pseudonyms"].insert({"participant_hash": h, "label": f"{prefix}{counter}", "number": counter})
+                known[h] = f"{prefix}{counter}"
+            db["privacy_settings"].upsert({"key": "pseudonym_counter", "value": json.dumps(counter)}, pk="key")
+
+    def erase_interviews(self, interview_ids: list[int], text_hashes: Iterable[str], edit_keys: Iterable[tuple[str, str]],
+                         job_ids: Iterable[int], pseudonym_hashes: Iterable[str]) -> None:
+        """Delete every row about these interviews in one transaction: segments, quotes and their
+        categories/theme links, NPS, transcription progress, the interview rows, the embeddings of
+        their texts (`text_hashes`), the edits in `edit_keys` ((entity, entity_id): those about
+        them), their jobs and pseudonyms. `forget.py` decides what belongs to them."""
+        ids = [int(i) for i in interview_ids]
+        marks = ",".join("?" * len(ids))
+        self.db.execute("PRAGMA secure_delete = ON")  # freed cells are zeroed, not left in pages
+        with self.transaction() as db:
+            quote_ids = [r[0] for r in db.execute(f"SELECT id FROM quotes WHERE interview_id IN ({marks})", ids)]
+            for table in ("quote_categories", "theme_quotes"):
+                for i in range(0, len(quote_ids), 500):
+                    chunk = quote_ids[i:i + 500]
+                    db.execute(f"DELETE FROM {table} WHERE quote_id IN ({','.join('?' * len(chunk))})", chunk)
+            for table, column in (("quotes", "interview_id"), ("nps", "interview_id"), ("segments", "interview_id"),
+                                  ("transcriptions", "interview_id"), ("interviews", "id")):
+                db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", ids)
+            db.conn.executemany("DELETE FROM embeddings WHERE text_hash = ?", [(h,) for h in set(text_hashes)])
+            db.conn.executemany("DELETE FROM edits WHERE entity = ? AND entity_id = ?", list(set(edit_keys)))
+            db.conn.executemany("DELETE FROM jobs WHERE id = ?", [(j,) for j in set(job_ids)])
+            db.conn.executemany("DELETE FROM pseudonyms WHERE participant_hash = ?", [(h,) for h in set(pseudonym_hashes)])
+
+    def scrub_free_pages(self) -> None:
+        """Make deleted rows unrecoverable from the files: secure_delete zeroes freed content,
+        the WAL is checkpointed into the database and truncated, and VACUUM rewrites the file
+        without free pages (then the WAL it wrote is truncated as well)."""
+        if self.path == ":memory:":
+            return
+        self.db.execute("PRAGMA secure_delete = ON")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
 
 
 

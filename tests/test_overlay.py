@@ -37,11 +37,14 @@ def test_every_entity_accepts_its_fields():
         Edit("category", "pricing", "examples", ["Too dear"]), Edit("category", "pricing", "deleted", True),
         Edit("stage", "onboarding", "created", {"title": "Onboarding"}),
         Edit("stage", "onboarding", "categories", ["usage", "pricing"]),
+        Edit.interview(3, "consent.scope", "quotes"), Edit.interview(3, "consent.date", "2026-01-31"),
+        Edit.interview(3, "consent.retention_until", None), Edit("pii", "PERSON:ann", "status", "dismissed"),
     ]
     tags = next(e for e in accepted if (e.entity, e.field) == ("quote", "tags"))
     assert tags.value == ["a", "b"]  # a tuple is stored as a JSON list
     assert {e.entity_id for e in accepted if e.entity in ("segment", "interview", "nps")} == {"7", "3"}
-    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "study", "category", "stage"}
+    assert set(overlay.FIELDS) == {"theme", "quote", "segment", "persona", "interview", "nps", "study", "category",
+                                   "stage", "pii"}
 
 
 @pytest.mark.parametrize("entity, field", [

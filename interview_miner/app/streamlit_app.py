@@ -28,6 +28,7 @@ pages = {
     ],
     "Share": [
         st.Page(PAGES_DIR / "export.py", title="Export", icon=":material/download:"),
+        st.Page(PAGES_DIR / "privacy.py", title="Privacy", icon=":material/shield_person:"),
     ],
 }
 page = st.navigation(pages)

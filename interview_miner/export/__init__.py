@@ -8,11 +8,15 @@ from . import transcripts
 
 def transcript_text(store: Store, interview_id: int, fmt: str = "txt") -> str:
     """One interview's transcript, speaker-labelled and timed, with researcher edits applied."""
+    from ..redact import private_transcript
+
     interview = store.get_interview(interview_id)
-    segments = store.segments(interview_id)
+    private = private_transcript(store, interview)  # consent and redaction, as for study exports
+    segments = private[1] if private else store.segments(interview_id)
     if fmt == "json":
-        return transcripts.to_json(interview, segments)
-    names = speaker_names_for(store, interview)
+        return transcripts.to_json(private[0] if private else interview, segments)
+    names = speaker_names(private[0]) if private else speaker_names_for(store, interview)
+    interview = private[0] if private else interview
     if fmt == "srt":
         return transcripts.to_srt(segments, names)
     if fmt == "vtt":
@@ -36,7 +40,26 @@ def speaker_names_for(store: Store, interview) -> dict[str, str]:
 import codecs  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from .study import DEFAULT_TITLE, Study, load_study, report_context  # noqa: E402,F401
+from . import study as _study  # noqa: E402
+from .study import DEFAULT_TITLE, Study, report_context  # noqa: E402,F401
+
+
+def load_study(store: Store, title: str | None = None, fmt: str | None = None, privacy=None,
+               workdir: Path | None = None, version: str | None = None, with_segments: bool = True) -> Study:
+    """The study as every export shows it, the one place exporters get it from: read once (the
+    live study, or the saved persona version `version`, see versions.py), then what participants
+    consented to and, in redact mode, pseudonyms and placeholders applied
+    (`redact.prepare_study`). `privacy` (a `redact.ExportPrivacy`) and `fmt` default to those of
+    an enclosing `redact.export_privacy` block; the store keeps the originals. `with_segments`
+    off skips the transcripts (canvas, cards and versions need only quotes and themes)."""
+    from ..redact import current_export_privacy, prepare_study
+    from ..versions import CURRENT, load_version
+
+    around, around_fmt = current_export_privacy()
+    base = (_study.load_study(store, title, with_segments=with_segments) if version in (None, CURRENT)
+            else load_version(store, version, title))
+    return prepare_study(base, store, privacy or around, fmt or around_fmt, workdir)
+
 
 STUDY_FORMATS = ("md", "html", "json", "csv", "pdf", "transcripts", "xlsx", "qdpx", "qdc")
 _SUFFIX = {"md": ".md", "html": ".html", "json": ".json", "csv": ".csv", "pdf": ".pdf", "xlsx": ".xlsx",
@@ -105,26 +128,24 @@ def file_content(study: Study, fmt: str, csv_bom: bool = True) -> bytes:
     return codecs.BOM_UTF8 + data if fmt == "csv" and csv_bom else data
 
 
-def study_of(store: Store, title: str | None = None, version: str | None = None) -> Study:
-    """The live study, or the one saved as persona version `version` (versions.py)."""
-    from ..versions import CURRENT, load_version
-
-    if version is None or version == CURRENT:
-        return load_study(store, title)
-    return load_version(store, version, title)
-
-
 def export_study(store: Store, fmt: str, out: str | Path, title: str | None = None,
-                 csv_bom: bool = True, version: str | None = None) -> list[Path]:
+                 csv_bom: bool = True, privacy=None, version: str | None = None) -> list[Path]:
     """Write the study (or saved persona version `version`) in `fmt` to `out` (a file; a folder
     for `transcripts`); returns the paths written. Same store, same bytes: nothing depends on the
-    clock or on the machine's locale."""
-    study = study_of(store, title, version)
-    out = Path(out)
+    clock or on the machine's locale. `privacy`: a `redact.ExportPrivacy` (default: the study's
+    setting for `fmt`)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="interview-miner-export-") as workdir:
+        study = load_study(store, title, fmt, privacy, Path(workdir), version=version)
+        return _export_study(study, store, fmt, Path(out), csv_bom)
+
+
+def _export_study(study: Study, store: Store, fmt: str, out: Path, csv_bom: bool) -> list[Path]:
     if fmt == "transcripts":
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        names = {i.id: speaker_names_for(store, i) for i in study.interviews}
+        names = None if getattr(study, "redacted", False) else {i.id: speaker_names_for(store, i) for i in study.interviews}
         for name, text in sorted(transcript_files(study, names).items()):
             (out / name).write_text(text, encoding="utf-8", newline="")
             written.append(out / name)

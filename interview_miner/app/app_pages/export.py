@@ -2,7 +2,7 @@
 import streamlit as st
 
 from interview_miner import export as exporting
-from interview_miner import versions
+from interview_miner import redact, versions
 from interview_miner.app import ui
 from interview_miner.errors import describe
 
@@ -35,8 +35,11 @@ with st.container(border=True):
         saved = [v.name for v in versions.list_versions(store)]
         version = st.selectbox("Personas as of", [None, *saved], key="export_version",
                                format_func=lambda v: "Now" if v is None else f"Version “{v}”") if saved else None
-        try:  # the CLI's own path: file_content(study_of(store)) == `interview-miner export [--persona-version]`
-            data = exporting.file_content(exporting.study_of(store, None, version), fmt)  # CSV with Excel's BOM
+        hide = st.toggle("Redact personal data", value=redact.redact_by_default(store, fmt), key=f"redact_{fmt}",
+                         help="Participants become P1, P2…; names, e-mails, phone numbers… become [PERSON], [EMAIL]…")
+        try:  # the CLI's own path: `interview-miner export [--persona-version] [--redact]`
+            study = exporting.load_study(store, fmt=fmt, privacy=redact.ExportPrivacy(redact=hide), version=version)
+            data = exporting.file_content(study, fmt)  # CSV with Excel's BOM
         except ui.USER_ERRORS as e:
             st.error(f"{label} export failed: {describe(e, 'app')}")
         else:

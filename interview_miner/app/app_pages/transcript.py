@@ -56,6 +56,23 @@ with st.expander(f"Likelihood to recommend: {nps_row.get('score', 'not found')}"
         review.set_nps_score(store, iid, int(new_score))
         st.toast("NPS score saved")
         st.rerun()
+pii = {}  # segment id -> findings, once the researcher asks for them (loading the detector takes seconds)
+if st.toggle("Show personal data", key=f"pii_{iid}", help="Names, e-mails, phone numbers, addresses, account "
+             "numbers and URLs, found offline. Confirm or dismiss each; redacted exports replace what stays."):
+    from interview_miner import redact
+
+    with st.spinner("Looking for personal data…"):
+        for f in redact.findings(store, [iid]):
+            pii.setdefault(f.segment_id, []).append(f)
+    with st.expander(f"{sum(map(len, pii.values()))} finding(s) in this interview", icon=":material/shield_person:"):
+        for n, f in enumerate(sorted({f.span.key: f for fs in pii.values() for f in fs}.values(), key=lambda f: f.start)):
+            c = st.columns([5, 1.2, 1.2], vertical_alignment="center")
+            c[0].markdown(f"`{f.span.placeholder}` {ui.escape_md(f.span.text)} · {ui.clock(f.start)}"
+                          + (" · :green[confirmed]" if f.status == "confirmed" else ""))
+            c[1].button("Confirm", key=f"pii_ok_{n}", on_click=redact.decide, args=(store, f.span.key, "confirmed"),
+                        disabled=f.status == "confirmed", type="tertiary", icon=":material/check:")
+            c[2].button("Dismiss", key=f"pii_no_{n}", on_click=redact.decide, args=(store, f.span.key, "dismissed"),
+                        type="tertiary", icon=":material/close:", help="Not personal data: never redacted in this study")
 read_tab, fix_tab, similar_tab = st.tabs([":material/menu_book: Read & play", ":material/edit: Fix transcript",
                                           ":material/join_inner: Similar quotes"])
 
@@ -70,7 +87,7 @@ with read_tab:
         who = ui.speaker(s.speaker)
         c[2].markdown(f":blue[**{who}**]" if s.speaker == INTERVIEWER else f"**{who}**")
         flags = f"  \n:orange[:material/warning: {', '.join(s.flags)}]" if s.flags else ""
-        c[3].markdown(ui.escape_md(s.text) + flags)
+        c[3].markdown(ui.highlight(s.text, [f.span.text for f in pii.get(s.id, [])]) + flags)
 
 
 def save_fixes(key: str, ids: list) -> None:
