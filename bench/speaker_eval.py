@@ -39,6 +39,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from interview_miner import capture, speakers, transcribe  # noqa: E402
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word  # noqa: E402
 
@@ -174,6 +176,68 @@ def real_speech(speech_dir: Path = SPEECH) -> None:
                   f"label {side_label}; segments: " + " | ".join(f"[{s.speaker}] {s.text}" for s in out))
 
 
+AMI = SPEECH / "ami"
+
+
+def ami_reference(ami_dir: Path = AMI) -> dict[str, list[tuple[str, float, float]]]:
+    """{file: [(speaker, start, end)]} from the AMI excerpts' RTTM files (all 30 s annotated, per
+    their UEM files)."""
+    turns: dict[str, list[tuple[str, float, float]]] = {}
+    for rttm in sorted(ami_dir.glob("debug.*.rttm")):
+        for line in rttm.read_text().splitlines():
+            f = line.split()
+            if f and f[0] == "SPEAKER":
+                turns.setdefault(f[1], []).append((f[7], float(f[3]), float(f[3]) + float(f[4])))
+    return turns
+
+
+def speaker_time_accuracy(turns: list[tuple[str, float, float]], hyp: list[Segment]) -> float:
+    """Share of reference speech time (each speaker's turns; overlapped speech counts once per
+    speaker) covered by hypothesis segments of the right speaker, under the best one-to-one mapping
+    of hypothesis labels to reference speakers (permutation-invariant, as the AMI README says)."""
+    from itertools import permutations
+
+    names = sorted({t[0] for t in turns})
+    labels = sorted({s.speaker for s in hyp}) + [None] * len(names)
+    total = sum(b - a for _, a, b in turns)
+    covered = {(n, lab): sum(overlap(a, b, s.start, s.end) for who, a, b in turns if who == n for s in hyp if s.speaker == lab)
+               for n in names for lab in set(labels) if lab is not None}
+    best = max(sum(covered.get((n, lab), 0.0) for n, lab in zip(names, perm)) for perm in permutations(labels, len(names)))
+    return best / total if total else 0.0
+
+
+def ami_eval(cache: dict, cache_path: Path, files: list[str] | None = None, auto: bool = False) -> list[dict]:
+    """Speaker-time accuracy per AMI excerpt, with `n_speakers` the reference count (or "auto")."""
+    if not AMI.exists():
+        print(f"AMI excerpts not found: {AMI}", file=sys.stderr)
+        return []
+    reference, rows = ami_reference(), []
+    print(f"\nAMI excerpts (real meetings; n_speakers = {'auto' if auto else 'the reference count'})")
+    print(f"{'file':6} {'spk':>3} {'got':>3} {'acc':>6} {'ovl_segs':>8} {'stage_s':>7} {'rtf':>6}")
+    for wav in sorted(AMI.glob("*.wav")):
+        if wav.stem not in reference or (files and wav.stem not in files):
+            continue
+        turns = reference[wav.stem]
+        n = len({t[0] for t in turns})
+        segs, fresh = load_segments(wav, cache, False)
+        if fresh:
+            cache_path.write_text(json.dumps(cache))
+        t0 = time.perf_counter()
+        out = speakers.assign_speakers(str(wav), segs, n_speakers=None if auto else n)
+        secs = time.perf_counter() - t0
+        acc = speaker_time_accuracy(turns, out)
+        got = len({s.speaker for s in out})
+        flagged = sum("overlap" in s.flags for s in out)
+        rows.append({"file": wav.stem, "speakers": n, "labels": got, "accuracy": acc, "seconds": secs})
+        print(f"{wav.stem:6} {n:3d} {got:3d} {acc:6.3f} {flagged:8d} {secs:7.2f} {secs / 30:6.3f}")
+    two = [r["accuracy"] for r in rows if r["speakers"] == 2]
+    many = [r["accuracy"] for r in rows if r["speakers"] >= 3]
+    if two or many:
+        print(f"two-speaker files: {' '.join(f'{a:.3f}' for a in two)} (target >= 0.85 each); "
+              f"3-4 speaker files: mean {np.mean(many) if many else float('nan'):.3f} (target >= 0.70)")
+    return rows
+
+
 def load_segments(path: Path, cache: dict, refresh: bool) -> tuple[list[Segment], bool]:
     key = f"{path.name}:{path.stat().st_size}"
     if refresh or key not in cache:
@@ -242,13 +306,22 @@ def main(argv: list[str] | None = None) -> int:
                     help="label interview ID first, take its interviewer's voice profile and use it "
                     "(interviewer_profile) for every file: the study-level signal")
     ap.add_argument("--no-real", action="store_true", help="skip the real-speech checks")
+    ap.add_argument("--sets", nargs="*", choices=("corpus", "ami", "real"), default=["corpus", "ami", "real"],
+                    help="which evaluations to run (default all)")
+    ap.add_argument("--auto", action="store_true", help="AMI: --speakers auto instead of the reference count")
     ap.add_argument("--oracle", action="store_true",
                     help="label words from the ground truth instead: the ceiling the transcript's timing allows")
     args = ap.parse_args(argv)
+    cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
+    if "ami" in args.sets:
+        ami_eval(cache, args.cache, args.files, args.auto)
+    if "corpus" not in args.sets:
+        if "real" in args.sets and not args.no_real:
+            real_speech()
+        return 0
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
-    cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     truths = sorted(args.corpus.glob("dev*.json"))
     if args.files:
         truths = [t for t in truths if t.stem in args.files]
@@ -299,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"speakers stage: {total_secs / max(total_audio, 1e-9):.4f} x real time "
           f"({total_secs / max(len(truths), 1):.2f} s wall, {total_cpu / max(len(truths), 1):.2f} s CPU per file; "
           f"the first file includes loading torch and the encoder)")
-    if not args.no_real and not args.oracle:
+    if "real" in args.sets and not args.no_real and not args.oracle:
         real_speech()
     return 0
 

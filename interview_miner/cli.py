@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import export as exporting
-from . import persona_review, personas, pipeline, review, transcribe
+from . import persona_review, personas, pipeline, review, speakers, transcribe
 from .errors import InterviewMinerError
 from .models import INTERVIEWER, PARTICIPANT
 from .store import Store, default_db_path
@@ -417,7 +417,8 @@ def _transcribe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=transcribe.DEFAULT_MODEL,
                    help="Whisper model: 'default' (bundled tiny.en), a size (small, large-v3) or a local CTranslate2 folder")
     p.add_argument("--language", default=None, help="language code (default: detect; 'en' for English-only models)")
-    p.add_argument("--speakers", type=int, default=2, metavar="N", help="number of voices (default 2)")
+    p.add_argument("--speakers", type=speakers.parse_speakers, default=speakers.DEFAULT_SPEAKERS, metavar="N|auto",
+                   help=f"number of voices, or 'auto' to estimate it (default {speakers.DEFAULT_SPEAKERS})")
     p.add_argument("--beam-size", type=int, default=5)
     p.add_argument("--vocab", default=None, metavar="WORDS",
                    help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords)")

@@ -186,7 +186,7 @@ def transcribe_interview(
     interview: Interview,
     model,
     options: transcribe.TranscribeOptions,
-    n_speakers: int = 2,
+    n_speakers: int | None = speakers.DEFAULT_SPEAKERS,
     show_progress: bool = False,
     on_progress: Callable[[float, str], None] | None = None,
     voice_profile: Callable[[], Any] | None = None,
@@ -207,6 +207,8 @@ def transcribe_interview(
             settings=repr(options), committed_until=0.0, completed=0, speakers_done=0,
         )
         state = store.get_transcription(interview.id)
+    if not state["speakers_done"] and n_speakers != 1:
+        speakers.preload_models()  # the voice models load while Whisper decodes (once per process)
     if not state["completed"]:
         store.update_interview(interview.id, status="transcribing", error=None)
         _transcribe_audio(store, interview, model, options, state["committed_until"] or 0.0, show_progress, on_progress)
