@@ -238,6 +238,46 @@ def ami_eval(cache: dict, cache_path: Path, files: list[str] | None = None, auto
     return rows
 
 
+BARE = """
+import sys
+from faster_whisper import WhisperModel
+from interview_miner import transcribe
+model = WhisperModel(transcribe.resolve_model("default"), device="cpu", compute_type="int8")
+segments, _ = model.transcribe(sys.argv[1], language="en", beam_size=5, vad_filter=True, word_timestamps=True)
+print(len(list(segments)))
+"""
+
+
+def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
+    """`interview-miner transcribe` (speakers included) against a bare faster-whisper call with the
+    same model and settings, each a fresh process timed from start to exit (start-up costs count),
+    run alternately back to back; the first `seconds` of `audio`. Also the CLI's peak memory."""
+    import resource
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = capture.write_wav(Path(tmp) / "clip.wav", capture.read_audio(audio, 0.0, seconds))
+        times: dict[str, list[float]] = {"bare": [], "ours": []}
+        peak = 0.0
+        for r in range(repeat):
+            db = Path(tmp) / f"study{r}.db"
+            subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)], env=env,
+                           check=True, capture_output=True)
+            for mode in ("bare", "ours"):
+                cmd = ([sys.executable, "-c", BARE, str(clip)] if mode == "bare"
+                       else [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db)])
+                t0 = time.perf_counter()
+                subprocess.run(cmd, env=env, check=True, capture_output=True)
+                times[mode].append(time.perf_counter() - t0)
+                if mode == "ours":
+                    peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    bare, ours = np.median(times["bare"]), np.median(times["ours"])
+    print(f"\ntranscribe with speakers vs bare faster-whisper, {seconds:.0f} s of {audio.name}, {repeat} runs each, "
+          f"alternating: bare {' '.join(f'{t:.1f}' for t in times['bare'])} s; ours {' '.join(f'{t:.1f}' for t in times['ours'])} s; "
+          f"ratio {ours / bare:.2f}x (target <= 1.10); peak memory of the largest child process {peak:.0f} MB")
+
+
 def load_segments(path: Path, cache: dict, refresh: bool) -> tuple[list[Segment], bool]:
     key = f"{path.name}:{path.stat().st_size}"
     if refresh or key not in cache:
@@ -308,10 +348,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-real", action="store_true", help="skip the real-speech checks")
     ap.add_argument("--sets", nargs="*", choices=("corpus", "ami", "real"), default=["corpus", "ami", "real"],
                     help="which evaluations to run (default all)")
+    ap.add_argument("--overhead", type=Path, metavar="AUDIO",
+                    help="only time `interview-miner transcribe` against bare faster-whisper on 2 minutes of AUDIO")
     ap.add_argument("--auto", action="store_true", help="AMI: --speakers auto instead of the reference count")
     ap.add_argument("--oracle", action="store_true",
                     help="label words from the ground truth instead: the ceiling the transcript's timing allows")
     args = ap.parse_args(argv)
+    if args.overhead:
+        overhead(args.overhead)
+        return 0
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     if "ami" in args.sets:
         ami_eval(cache, args.cache, args.files, args.auto)

@@ -22,6 +22,8 @@ MIN_PIECE_S = 0.5  # shorter solo stretches get no embedding; their frames follo
 PIECE_GAP_S = 0.5  # a piece never spans a pause this long (another person may have spoken in it)
 AUTO_VOICE_DIST = 0.6  # with the count unknown: clusters closer than this are one voice
 SAME_LOCAL_FACTOR = 0.6  # pieces of one local voice: distance scaled by this (see _piece_distances)
+REFINE = 3  # then this many k-means steps: each piece to its closest voice centre
+LINKAGE = "ward"  # ward: two big voices rather than one voice and a stray sound
 HEARD_S = 0.25  # a piece with less than this near a transcribed word does not teach a voice
 
 
@@ -33,12 +35,21 @@ class Diarization:
     activity: np.ndarray  # (voices, frames)
     step: float
     centroids: np.ndarray  # (voices, 192)
+    overlap: np.ndarray  # (frames,) share of the chunks hearing the frame that hear two voices in it
+
+    def mean_overlap(self, start: float, end: float) -> float:
+        """Share of [start, end] in which two voices speak at once (whoever they are)."""
+        a, b = self._frames(start, end)
+        return float(self.overlap[a:b].mean())
 
     def mean_activity(self, start: float, end: float) -> np.ndarray:
         """Each voice's mean activity over [start, end] (at least the one frame nearest it)."""
-        a = int(np.clip(np.floor(start / self.step), 0, self.activity.shape[1] - 1))
-        b = int(np.clip(np.ceil(end / self.step), a + 1, self.activity.shape[1]))
+        a, b = self._frames(start, end)
         return self.activity[:, a:b].mean(1)
+
+    def _frames(self, start: float, end: float) -> tuple[int, int]:
+        a = int(np.clip(np.floor(start / self.step), 0, self.activity.shape[1] - 1))
+        return a, int(np.clip(np.ceil(end / self.step), a + 1, self.activity.shape[1]))
 
 
 def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[float, float]] | None = None) -> Diarization:
@@ -53,16 +64,19 @@ def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[f
         pieces = [p for p in pieces if _near(p, speech) >= HEARD_S] or pieces
     frames = int(np.ceil(seg.duration / seg.step)) + 1
     if not pieces:
-        return Diarization(np.zeros((1, frames), np.float32), seg.step, np.zeros((1, voices.EMBED_DIM), np.float32))
+        return Diarization(np.zeros((1, frames), np.float32), seg.step, np.zeros((1, voices.EMBED_DIM), np.float32),
+                           np.zeros(frames, np.float32))
     emb = voices.embed([_piece_audio(audio, seg, p) for p in pieces])
     labels = _cluster(emb, *count_voices(pieces, n_voices), _piece_distances(emb, pieces))
     centroids = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
     total, count = np.zeros((len(centroids), frames), np.float32), np.zeros(frames, np.float32)
+    both = np.zeros(frames, np.float32)
     n_frames = seg.activity.shape[1]
     for c, start in enumerate(seg.starts):
         first = int(round((start + seg.frame_start) / seg.step))
         idx = np.arange(first, min(first + n_frames, frames))
         count[idx] += 1
+        both[idx] += seg.activity[c, : len(idx)].sum(-1) >= 2
         for s in range(seg.activity.shape[2]):
             mine = [i for i, p in enumerate(pieces) if p.chunk == c and p.voice == s]
             if not mine:
@@ -71,7 +85,7 @@ def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[f
             nearest = np.abs(np.arange(len(idx))[:, None] - centres[None, :]).argmin(1)
             voice_of_frame = labels[np.array(mine)][nearest]
             np.add.at(total, (voice_of_frame, idx), seg.activity[c, : len(idx), s])
-    return Diarization(total / np.maximum(count, 1), seg.step, centroids)
+    return Diarization(total / np.maximum(count, 1), seg.step, centroids, both / np.maximum(count, 1))
 
 
 @dataclass
@@ -161,14 +175,21 @@ def _cluster(emb: np.ndarray, n: int | None, floor: int = 1, dist: np.ndarray | 
     from scipy.spatial.distance import squareform
 
     dist = np.clip(1 - emb @ emb.T, 0, 2) if dist is None else dist
-    tree = linkage(squareform(dist, checks=False), method="average")
+    tree = linkage(squareform(dist, checks=False), method=LINKAGE)
     if n is None:
         labels = fcluster(tree, AUTO_VOICE_DIST, criterion="distance")
         if len(set(labels)) < floor:
             labels = fcluster(tree, floor, criterion="maxclust")
     else:
         labels = fcluster(tree, n, criterion="maxclust")
-    return np.unique(labels, return_inverse=True)[1]
+    labels = np.unique(labels, return_inverse=True)[1]
+    for _ in range(REFINE):  # k-means steps: each piece to its closest voice centre
+        cents = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
+        moved = (emb @ cents.T).argmax(1)
+        if len(set(moved)) < len(cents):
+            break
+        labels = moved
+    return labels
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

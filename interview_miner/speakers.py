@@ -223,9 +223,10 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 def _timeline_scores(items: list[Word], timeline: diarize.Diarization) -> tuple[np.ndarray, np.ndarray]:
     """Each word's share of time each voice speaks over it (words the segmentation heard no one
-    in stay neutral, 0, and follow their neighbours), and whether two voices spoke over it."""
+    in stay neutral, 0, and follow their neighbours), and whether two voices spoke over most of it
+    (whoever the second is: it may be too brief to have a voice of its own)."""
     scores = np.stack([timeline.mean_activity(w.start, w.end) for w in items])
-    return scores, (scores >= ACTIVE).sum(1) >= 2
+    return scores, np.array([timeline.mean_overlap(w.start, w.end) >= ACTIVE for w in items])
 
 
 def _widen(segments: list[Segment], timeline: diarize.Diarization, role_of_voice: list[str | None]) -> None:
