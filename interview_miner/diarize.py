@@ -20,7 +20,8 @@ from . import voices
 PIECE_S = 1.5  # one embedding per this much of a voice heard alone (CAM++ is steady from ~1 s)
 MIN_PIECE_S = 0.5  # shorter solo stretches get no embedding; their frames follow the nearest piece
 PIECE_GAP_S = 0.5  # a piece never spans a pause this long (another person may have spoken in it)
-AUTO_VOICE_DIST = 0.6  # with the count unknown: clusters closer than this are one voice
+AUTO_VOICE_DIST = 0.5  # with the count unknown: voices whose centres are closer than this are one
+MAX_AUTO_VOICES = 8
 SAME_LOCAL_FACTOR = 0.6  # pieces of one local voice: distance scaled by this (see _piece_distances)
 REFINE = 3  # then this many k-means steps: each piece to its closest voice centre
 LINKAGE = "ward"  # ward: two big voices rather than one voice and a stray sound
@@ -167,24 +168,37 @@ def _piece_distances(emb: np.ndarray, pieces: list[_Piece]) -> np.ndarray:
 
 
 def _cluster(emb: np.ndarray, n: int | None, floor: int = 1, dist: np.ndarray | None = None) -> np.ndarray:
-    """Cluster labels 0..k-1 of the pieces: average linkage on `dist` (cosine by default), cut
-    into `n` clusters, or with `n` None at AUTO_VOICE_DIST (at least `floor` clusters)."""
+    """Cluster labels 0..k-1 of the pieces: Ward linkage on `dist` (cosine by default; Ward keeps
+    voices whole where average linkage gives one stray sound a voice of its own), cut into `n`
+    clusters, then REFINE k-means steps. With `n` None: the most clusters (from `floor`) whose
+    centres are all at least AUTO_VOICE_DIST apart."""
     if len(emb) < 2:
         return np.zeros(len(emb), dtype=int)
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
     dist = np.clip(1 - emb @ emb.T, 0, 2) if dist is None else dist
     tree = linkage(squareform(dist, checks=False), method=LINKAGE)
-    if n is None:
-        labels = fcluster(tree, AUTO_VOICE_DIST, criterion="distance")
-        if len(set(labels)) < floor:
-            labels = fcluster(tree, floor, criterion="maxclust")
-    else:
-        labels = fcluster(tree, n, criterion="maxclust")
-    labels = np.unique(labels, return_inverse=True)[1]
-    for _ in range(REFINE):  # k-means steps: each piece to its closest voice centre
-        cents = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
+    if n is not None:
+        return _cut(tree, emb, n)
+    labels = _cut(tree, emb, floor)
+    for k in range(floor + 1, min(MAX_AUTO_VOICES, len(emb)) + 1):
+        more = _cut(tree, emb, k)
+        cents = _unit(np.stack([emb[more == c].mean(0) for c in range(more.max() + 1)]))
+        if (1 - (cents @ cents.T - 2 * np.eye(len(cents)))).min() < AUTO_VOICE_DIST or more.max() + 1 < k:
+            break
+        labels = more
+    return labels
+
+
+def _cut(tree: np.ndarray, emb: np.ndarray, k: int) -> np.ndarray:
+    """The tree cut into (at most) k clusters, then REFINE k-means steps (each piece to its closest
+    voice centre; a step that would empty a voice is not taken)."""
+    from scipy.cluster.hierarchy import fcluster
+
+    labels = np.unique(fcluster(tree, k, criterion="maxclust"), return_inverse=True)[1]
+    for _ in range(REFINE):
+        cents = _unit(np.stack([emb[labels == c].mean(0) for c in range(labels.max() + 1)]))
         moved = (emb @ cents.T).argmax(1)
         if len(set(moved)) < len(cents):
             break

@@ -240,7 +240,7 @@ def _widen(segments: list[Segment], timeline: diarize.Diarization, role_of_voice
             continue
         lo = segments[n - 1].end if n else 0.0
         hi = segments[n + 1].start if n + 1 < len(segments) else timeline.activity.shape[1] * timeline.step
-        a, b = int(s.start / timeline.step), int(np.ceil(s.end / timeline.step))
+        a, b = (min(int(t), active.shape[1]) for t in (s.start / timeline.step, np.ceil(s.end / timeline.step)))
         stop = max(int(np.ceil(lo / timeline.step)), a - int(TURN_EXTEND_S / timeline.step), 0)
         while a > stop and active[k, a - 1]:
             a -= 1
