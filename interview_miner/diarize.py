@@ -67,7 +67,7 @@ def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[f
     if not pieces:
         return Diarization(np.zeros((1, frames), np.float32), seg.step, np.zeros((1, voices.EMBED_DIM), np.float32),
                            np.zeros(frames, np.float32))
-    emb = voices.embed([_piece_audio(audio, seg, p) for p in pieces])
+    emb = _embed_pieces(audio, seg, pieces)
     labels = _cluster(emb, *count_voices(pieces, n_voices), _piece_distances(emb, pieces))
     centroids = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
     total, count = np.zeros((len(centroids), frames), np.float32), np.zeros(frames, np.float32)
@@ -125,6 +125,24 @@ def _near(piece: _Piece, speech: list[tuple[float, float]], pad: float = 0.25) -
     """Seconds of the piece within `pad` of a transcribed word."""
     return sum(max(0.0, min(piece.end, b + pad) - max(piece.start, a - pad)) for a, b in speech
                if a - pad < piece.end and b + pad > piece.start)
+
+
+def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Piece]) -> np.ndarray:
+    """Embeddings of the pieces, the main cost of the stage. Overlapping chunks hear the same audio
+    twice, so a piece that shares at least half of itself with a piece of an earlier chunk borrows
+    that piece's embedding instead of computing its own: about half the work, the same voices."""
+    source = np.arange(len(pieces))
+    lo, hi = np.array([p.start for p in pieces]), np.array([p.end for p in pieces])
+    chunk = np.array([p.chunk for p in pieces])
+    for i in range(len(pieces)):
+        earlier = np.flatnonzero((chunk < chunk[i]) & (source == np.arange(len(pieces))))
+        if len(earlier):
+            shared = np.maximum(0, np.minimum(hi[i], hi[earlier]) - np.maximum(lo[i], lo[earlier]))
+            if shared.max() >= 0.5 * (hi[i] - lo[i]):
+                source[i] = earlier[shared.argmax()]
+    own = np.flatnonzero(source == np.arange(len(pieces)))
+    emb = voices.embed([_piece_audio(audio, seg, pieces[i]) for i in own])
+    return emb[np.searchsorted(own, source)]
 
 
 def _piece_audio(audio: np.ndarray, seg: voices.Segmentation, piece: _Piece) -> np.ndarray:
