@@ -1,4 +1,4 @@
-"""Speaker attribution on the labelled dev corpus: participant-time and overall time accuracy.
+"""Speaker attribution: the labelled dev corpus, real speech, AMI meetings, and the stage's cost.
 
 Transcribes each corpus file with the real engine (bundled tiny.en, default options), caches the
 segments to a temp JSON file (transcription is ~20 s a file; the speakers stage is what we iterate
@@ -20,8 +20,16 @@ Then real speech (../shared/data/speech, real voices, not synthetic):
   words of the transcript that belong to only one side's reference text must land on that side;
   then the same clip mixed down to mono (voice clustering only).
 
-Usage: python bench/speaker_eval.py [--corpus DIR] [--cache FILE] [--refresh] [--files dev01 dev03]
-       [--merge N] [--oracle] [--fill-pauses S] [--no-real]
+Then the AMI meeting excerpts (../shared/data/speech/ami, real far-field meetings, RTTM references):
+speaker-time accuracy per file under the best one-to-one label mapping, with `n_speakers` the
+reference count (or `--auto`), overlap-flagged segments, and the stage's seconds and real-time factor.
+
+`--overhead AUDIO` instead times `interview-miner transcribe` (speakers included, fresh process)
+against a bare faster-whisper call on 2 minutes of AUDIO, alternating, and reports peak memory.
+
+Usage: python bench/speaker_eval.py [--sets corpus ami real] [--auto] [--corpus DIR] [--cache FILE]
+       [--refresh] [--files dev01 dev03] [--merge N] [--oracle] [--fill-pauses S] [--no-real]
+       [--overhead AUDIO]
 """
 from __future__ import annotations
 
@@ -416,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'overall':8} {total_audio:6.1f} {'':5} {'':5} {part:8.3f} {inter:8.3f} {both:8.3f} {wrong:7.3f} {total_secs:6.2f} {total_cpu:6.2f}")
     print(f"speakers stage: {total_secs / max(total_audio, 1e-9):.4f} x real time "
           f"({total_secs / max(len(truths), 1):.2f} s wall, {total_cpu / max(len(truths), 1):.2f} s CPU per file; "
-          f"the first file includes loading torch and the encoder)")
+          f"the first file includes loading torch and the voice models)")
     if "real" in args.sets and not args.no_real and not args.oracle:
         real_speech()
     return 0
