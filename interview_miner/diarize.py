@@ -1,13 +1,15 @@
 """Who speaks when, from audio alone: segmentation-3.0 activity per chunk, linked across chunks by
 CAM++ voice embeddings into a timeline of global voices (overlap included).
 
-The recipe is pyannote's, made small: (1) segmentation finds up to three local voices in each 10 s
-chunk, frame by frame; (2) each local voice is embedded from the frames where it speaks alone;
-(3) those embeddings are clustered into the interview's voices (exactly `n` when given, unless two
-clusters are plainly one voice; estimated when not); (4) within a chunk two local voices are two
-people, so local voices are matched to voices one-to-one (Hungarian); (5) the chunks' activities
-are averaged onto one timeline. The words of the transcript are labelled from that timeline in
-`speakers`.
+The recipe follows pyannote's, made small: (1) segmentation finds up to three local voices in each
+10 s chunk (chunks every 5 s), frame by frame; (2) each local voice's solo stretches are cut into
+~1.5 s pieces and embedded (per piece, because segmentation now and then gives two people who
+follow each other one local voice; a piece heard twice by overlapping chunks is embedded once);
+(3) the pieces are clustered (Ward, then k-means steps) into the interview's voices, with what
+segmentation knows folded into the distances (two local voices of one chunk are two people), into
+exactly `n` voices when given (one, if no chunk ever holds two voices), estimated when not; (4) each
+chunk's local activity goes to the voice of its nearest piece, averaged over chunks onto one
+timeline, plus where any two voices overlap. `speakers` labels the transcript's words from it.
 """
 from __future__ import annotations
 
