@@ -1,4 +1,4 @@
-"""Speaker attribution on the labelled dev corpus: participant-time and overall time accuracy.
+"""Speaker attribution: the labelled dev corpus, real speech, AMI meetings, and the stage's cost.
 
 Transcribes each corpus file with the real engine (bundled tiny.en, default options), caches the
 segments to a temp JSON file (transcription is ~20 s a file; the speakers stage is what we iterate
@@ -20,8 +20,16 @@ Then real speech (../shared/data/speech, real voices, not synthetic):
   words of the transcript that belong to only one side's reference text must land on that side;
   then the same clip mixed down to mono (voice clustering only).
 
-Usage: python bench/speaker_eval.py [--corpus DIR] [--cache FILE] [--refresh] [--files dev01 dev03]
-       [--merge N] [--oracle] [--fill-pauses S] [--no-real]
+Then the AMI meeting excerpts (../shared/data/speech/ami, real far-field meetings, RTTM references):
+speaker-time accuracy per file under the best one-to-one label mapping, with `n_speakers` the
+reference count (or `--auto`), overlap-flagged segments, and the stage's seconds and real-time factor.
+
+`--overhead AUDIO` instead times `interview-miner transcribe` (speakers included, fresh process)
+against a bare faster-whisper call on 2 minutes of AUDIO, alternating, and reports peak memory.
+
+Usage: python bench/speaker_eval.py [--sets corpus ami real] [--auto] [--corpus DIR] [--cache FILE]
+       [--refresh] [--files dev01 dev03] [--merge N] [--oracle] [--fill-pauses S] [--no-real]
+       [--overhead AUDIO]
 """
 from __future__ import annotations
 
@@ -38,6 +46,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
 
 from interview_miner import capture, speakers, transcribe  # noqa: E402
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word  # noqa: E402
@@ -174,6 +184,108 @@ def real_speech(speech_dir: Path = SPEECH) -> None:
                   f"label {side_label}; segments: " + " | ".join(f"[{s.speaker}] {s.text}" for s in out))
 
 
+AMI = SPEECH / "ami"
+
+
+def ami_reference(ami_dir: Path = AMI) -> dict[str, list[tuple[str, float, float]]]:
+    """{file: [(speaker, start, end)]} from the AMI excerpts' RTTM files (all 30 s annotated, per
+    their UEM files)."""
+    turns: dict[str, list[tuple[str, float, float]]] = {}
+    for rttm in sorted(ami_dir.glob("debug.*.rttm")):
+        for line in rttm.read_text().splitlines():
+            f = line.split()
+            if f and f[0] == "SPEAKER":
+                turns.setdefault(f[1], []).append((f[7], float(f[3]), float(f[3]) + float(f[4])))
+    return turns
+
+
+def speaker_time_accuracy(turns: list[tuple[str, float, float]], hyp: list[Segment]) -> float:
+    """Share of reference speech time (each speaker's turns; overlapped speech counts once per
+    speaker) covered by hypothesis segments of the right speaker, under the best one-to-one mapping
+    of hypothesis labels to reference speakers (permutation-invariant, as the AMI README says)."""
+    from itertools import permutations
+
+    names = sorted({t[0] for t in turns})
+    labels = sorted({s.speaker for s in hyp}) + [None] * len(names)
+    total = sum(b - a for _, a, b in turns)
+    covered = {(n, lab): sum(overlap(a, b, s.start, s.end) for who, a, b in turns if who == n for s in hyp if s.speaker == lab)
+               for n in names for lab in set(labels) if lab is not None}
+    best = max(sum(covered.get((n, lab), 0.0) for n, lab in zip(names, perm)) for perm in permutations(labels, len(names)))
+    return best / total if total else 0.0
+
+
+def ami_eval(cache: dict, cache_path: Path, files: list[str] | None = None, auto: bool = False) -> list[dict]:
+    """Speaker-time accuracy per AMI excerpt, with `n_speakers` the reference count (or "auto")."""
+    if not AMI.exists():
+        print(f"AMI excerpts not found: {AMI}", file=sys.stderr)
+        return []
+    reference, rows = ami_reference(), []
+    print(f"\nAMI excerpts (real meetings; n_speakers = {'auto' if auto else 'the reference count'})")
+    print(f"{'file':6} {'spk':>3} {'got':>3} {'acc':>6} {'ovl_segs':>8} {'stage_s':>7} {'rtf':>6}")
+    for wav in sorted(AMI.glob("*.wav")):
+        if wav.stem not in reference or (files and wav.stem not in files):
+            continue
+        turns = reference[wav.stem]
+        n = len({t[0] for t in turns})
+        segs, fresh = load_segments(wav, cache, False)
+        if fresh:
+            cache_path.write_text(json.dumps(cache))
+        t0 = time.perf_counter()
+        out = speakers.assign_speakers(str(wav), segs, n_speakers=None if auto else n)
+        secs = time.perf_counter() - t0
+        acc = speaker_time_accuracy(turns, out)
+        got = len({s.speaker for s in out})
+        flagged = sum("overlap" in s.flags for s in out)
+        rows.append({"file": wav.stem, "speakers": n, "labels": got, "accuracy": acc, "seconds": secs})
+        print(f"{wav.stem:6} {n:3d} {got:3d} {acc:6.3f} {flagged:8d} {secs:7.2f} {secs / 30:6.3f}")
+    two = [r["accuracy"] for r in rows if r["speakers"] == 2]
+    many = [r["accuracy"] for r in rows if r["speakers"] >= 3]
+    if two or many:
+        print(f"two-speaker files: {' '.join(f'{a:.3f}' for a in two)} (target >= 0.85 each); "
+              f"3-4 speaker files: mean {np.mean(many) if many else float('nan'):.3f} (target >= 0.70)")
+    return rows
+
+
+BARE = """
+import sys
+from faster_whisper import WhisperModel
+from interview_miner import transcribe
+model = WhisperModel(transcribe.resolve_model("default"), device="cpu", compute_type="int8")
+segments, _ = model.transcribe(sys.argv[1], language="en", beam_size=5, vad_filter=True, word_timestamps=True)
+print(len(list(segments)))
+"""
+
+
+def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
+    """`interview-miner transcribe` (speakers included) against a bare faster-whisper call with the
+    same model and settings, each a fresh process timed from start to exit (start-up costs count),
+    run alternately back to back; the first `seconds` of `audio`. Also the CLI's peak memory."""
+    import resource
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = capture.write_wav(Path(tmp) / "clip.wav", capture.read_audio(audio, 0.0, seconds))
+        times: dict[str, list[float]] = {"bare": [], "ours": []}
+        peak = 0.0
+        for r in range(repeat):
+            db = Path(tmp) / f"study{r}.db"
+            subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)], env=env,
+                           check=True, capture_output=True)
+            for mode in ("bare", "ours"):
+                cmd = ([sys.executable, "-c", BARE, str(clip)] if mode == "bare"
+                       else [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db)])
+                t0 = time.perf_counter()
+                subprocess.run(cmd, env=env, check=True, capture_output=True)
+                times[mode].append(time.perf_counter() - t0)
+                if mode == "ours":
+                    peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    bare, ours = np.median(times["bare"]), np.median(times["ours"])
+    print(f"\ntranscribe with speakers vs bare faster-whisper, {seconds:.0f} s of {audio.name}, {repeat} runs each, "
+          f"alternating: bare {' '.join(f'{t:.1f}' for t in times['bare'])} s; ours {' '.join(f'{t:.1f}' for t in times['ours'])} s; "
+          f"ratio {ours / bare:.2f}x (target <= 1.10); peak memory of the largest child process {peak:.0f} MB")
+
+
 def load_segments(path: Path, cache: dict, refresh: bool) -> tuple[list[Segment], bool]:
     key = f"{path.name}:{path.stat().st_size}"
     if refresh or key not in cache:
@@ -242,13 +354,27 @@ def main(argv: list[str] | None = None) -> int:
                     help="label interview ID first, take its interviewer's voice profile and use it "
                     "(interviewer_profile) for every file: the study-level signal")
     ap.add_argument("--no-real", action="store_true", help="skip the real-speech checks")
+    ap.add_argument("--sets", nargs="*", choices=("corpus", "ami", "real"), default=["corpus", "ami", "real"],
+                    help="which evaluations to run (default all)")
+    ap.add_argument("--overhead", type=Path, metavar="AUDIO",
+                    help="only time `interview-miner transcribe` against bare faster-whisper on 2 minutes of AUDIO")
+    ap.add_argument("--auto", action="store_true", help="AMI: --speakers auto instead of the reference count")
     ap.add_argument("--oracle", action="store_true",
                     help="label words from the ground truth instead: the ceiling the transcript's timing allows")
     args = ap.parse_args(argv)
+    if args.overhead:
+        overhead(args.overhead)
+        return 0
+    cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
+    if "ami" in args.sets:
+        ami_eval(cache, args.cache, args.files, args.auto)
+    if "corpus" not in args.sets:
+        if "real" in args.sets and not args.no_real:
+            real_speech()
+        return 0
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
-    cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     truths = sorted(args.corpus.glob("dev*.json"))
     if args.files:
         truths = [t for t in truths if t.stem in args.files]
@@ -298,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'overall':8} {total_audio:6.1f} {'':5} {'':5} {part:8.3f} {inter:8.3f} {both:8.3f} {wrong:7.3f} {total_secs:6.2f} {total_cpu:6.2f}")
     print(f"speakers stage: {total_secs / max(total_audio, 1e-9):.4f} x real time "
           f"({total_secs / max(len(truths), 1):.2f} s wall, {total_cpu / max(len(truths), 1):.2f} s CPU per file; "
-          f"the first file includes loading torch and the encoder)")
-    if not args.no_real and not args.oracle:
+          f"the first file includes loading torch and the voice models)")
+    if "real" in args.sets and not args.no_real and not args.oracle:
         real_speech()
     return 0
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from . import export as exporting
-from . import customers_cli, intake, method_cli, persona_review, personas, pipeline, privacy_cli, review, transcribe
+from . import customers_cli, intake, method_cli, persona_review, personas, pipeline, privacy_cli, review, speakers, transcribe
 from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
                       package_version, run_command, setup_logging, show_progress)
 from .errors import InterviewMinerError, hints
@@ -20,8 +19,6 @@ from .store import Store, default_db_path
 
 
 def main(argv: list[str] | None = None) -> int:
-    # webrtcvad (resemblyzer's VAD) imports pkg_resources, which warns on every run; not the user's concern
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
@@ -510,7 +507,8 @@ def _transcribe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=transcribe.DEFAULT_MODEL,
                    help="Whisper model: 'default' (bundled tiny.en), a size (small, large-v3) or a local CTranslate2 folder")
     p.add_argument("--language", default=None, help="language code (default: detect; 'en' for English-only models)")
-    p.add_argument("--speakers", type=int, default=2, metavar="N", help="number of voices (default 2)")
+    p.add_argument("--speakers", type=speakers.parse_speakers, default=speakers.DEFAULT_SPEAKERS, metavar="N|auto",
+                   help=f"number of voices, or 'auto' to estimate it (default {speakers.DEFAULT_SPEAKERS})")
     p.add_argument("--beam-size", type=int, default=5)
     p.add_argument("--vocab", default=None, metavar="WORDS",
                    help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords)")

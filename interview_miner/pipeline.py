@@ -155,7 +155,7 @@ def transcribe_interviews(
     store: Store,
     ids: list[int] | None = None,
     options: transcribe.TranscribeOptions | None = None,
-    n_speakers: int = 2,
+    n_speakers: int | None = speakers.DEFAULT_SPEAKERS,
     show_progress: bool = False,
     on_progress: Progress | None = None,
 ) -> Report:
@@ -203,7 +203,7 @@ def transcribe_interview(
     interview: Interview,
     model,
     options: transcribe.TranscribeOptions,
-    n_speakers: int = 2,
+    n_speakers: int | None = speakers.DEFAULT_SPEAKERS,
     show_progress: bool = False,
     on_progress: Callable[[float, str], None] | None = None,
     voice_profile: Callable[[], Any] | None = None,
@@ -224,6 +224,8 @@ def transcribe_interview(
             settings=repr(options), committed_until=0.0, completed=0, speakers_done=0,
         )
         state = store.get_transcription(interview.id)
+    if not state.speakers_done and n_speakers != 1:
+        speakers.preload_models()  # the voice models load while Whisper decodes (once per process)
     if not state.completed:
         store.update_interview(interview.id, status="transcribing", error=None)
         _transcribe_audio(store, interview, model, options, state.committed_until, show_progress, on_progress)
@@ -395,7 +397,7 @@ class ProcessRequest:
     metadata: dict[str, Any] = field(default_factory=dict)
     ids: list[int] | None = None  # transcribe: these interviews (None: every one not done yet)
     options: transcribe.TranscribeOptions | None = None
-    n_speakers: int = 2
+    n_speakers: int | None = speakers.DEFAULT_SPEAKERS
     embed_model: str | None = None  # mine: ignored when a Miner is passed to `process`
     export_dir: Path | None = None
     strict: bool = False  # raise after a step that reported per-file errors (evaluate)

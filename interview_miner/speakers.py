@@ -1,8 +1,10 @@
 """Speakers: who said what — interviewer vs participant (or speaker_N beyond two voices).
 
-Public API (used by pipeline, tests and the app):
-- `assign_speakers(audio_path, segments, n_speakers=2, interviewer_profile=None, fill_pauses=1.0)`:
-  label (and split) the segments of an audio interview.
+Public API (used by pipeline, cli, tests and the app):
+- `assign_speakers(audio_path, segments, n_speakers=DEFAULT_SPEAKERS, interviewer_profile=None,
+  fill_pauses=1.0)`: label (and split) the segments of an audio interview; `n_speakers` None: auto.
+- `parse_speakers("3" | "auto")`: the `--speakers` value; `DEFAULT_SPEAKERS`: the one default.
+- `preload_models()` / `load_models()`: load the voice models in the background / now.
 - `roles_from_text(texts_by_speaker) -> {speaker: role}`: which voice is the interviewer, from what
   each says (questions, share of talk); also used for imported transcripts with real names.
 - `voice_profile(audio_path, segments, speaker)`: a voice embedding, e.g. the study's interviewer.
@@ -10,23 +12,26 @@ Public API (used by pipeline, tests and the app):
 How audio is labelled, and why:
 1. Whisper merges quick hand-overs into one segment, so labels are decided per *word*.
 2. Stereo calls with one side per channel: per-word channel energy decides (the strongest signal).
-   Otherwise voices: resemblyzer embeddings of 1.2 s windows, each inside one "unit" (words with
-   no pause or segment boundary between them) so it hears one voice, clustered per interview.
+   Otherwise `diarize` gives a timeline of who speaks when (segmentation-3.0 turns and overlap,
+   voices told apart by CAM++ embeddings); each word scores each voice by how much of its time
+   that voice speaks.
 3. A Viterbi pass over the words smooths labels: a voice change costs a lot mid-sentence and
-   little at a pause, sentence end or segment boundary, where people actually hand over.
-4. Segments are split where labels change; roles come from what each voice says (or a study's
-   interviewer voice profile); a turn runs on across its own short pauses.
+   little at a pause, sentence end or segment boundary, where people actually hand over; a
+   back-channel between pauses ("right.") gets its own speaker.
+4. Segments are split where labels change; a part over which two voices spoke is flagged
+   `overlap` (its words go to the voice that spoke most over each); roles come from what each
+   voice says (or a study's interviewer voice profile); a turn's edges widen to where the
+   timeline still hears its speaker, and a turn runs on across its own short pauses.
 """
 from __future__ import annotations
 
 import re
-import threading
-import warnings
 from dataclasses import replace
 from itertools import groupby
 
 import numpy as np
 
+from . import capture, diarize, voices
 from .models import INTERVIEWER, PARTICIPANT, Segment, Word
 
 _QUESTION_WORDS = re.compile(
@@ -98,56 +103,85 @@ def label_imported(segments: list[Segment]) -> tuple[list[Segment], dict[str, st
 # ---------------------------------------------------------------------------------------------
 
 SR = 16000
-WINDOW_S, HOP_S = 1.2, 0.6  # long enough for a stable embedding, short enough to see a hand-over
+DEFAULT_SPEAKERS = 2  # voices per recording unless told (`--speakers N|auto`): an interview
+WINDOW_S = 1.5  # voice-profile windows: CAM++ is steady from ~1 s
 UNIT_GAP_S = 0.3  # a pause this long between words may be a hand-over: windows never span it
-SAME_VOICE = 0.95  # centroid cosine above this: one voice, not two (don't invent a speaker)
-CLOSE_VOICES, COHERENT = 0.9, 0.95  # between CLOSE_VOICES and SAME_VOICE: two only if coherent
-FEW_UNITS_APART = 0.8  # with too few units to judge coherence (short audio), voices must be this apart
-EXTRA_VOICE_WINDOWS = 10  # a third voice or more: heard at least this often (one person's phrases vary)
-MIN_VOICE_WINDOWS = 4  # a "voice" heard in fewer windows than this (or 5% of them) is an outlier
 FILL_PAUSE_S = 1.0  # a speaker's turn runs on across their own pauses up to this long
-PROFILE_MATCH = 0.9  # cosine to the interviewer profile that makes a voice the interviewer
+TURN_EXTEND_S = 1.5  # a turn's edges move out to where segmentation still hears its speaker, this far at most
+ACTIVE = 0.5  # a voice's timeline activity from which it counts as speaking
+OVERLAP_FLAG = "overlap"  # segment flag: someone else spoke at the same time in this segment
+PROFILE_MATCH = 0.6  # cosine to the interviewer profile that makes a voice the interviewer ...
+PROFILE_MARGIN = 0.1  # ... when it is this much closer to it than any other voice
 STEREO_DB = 6.0  # channels hold different voices when most sound is this much louder on one side
 
-_encoder = None
-_encoder_lock = threading.Lock()
+
+def parse_speakers(value: str | int | None) -> int | None:
+    """`--speakers` value: a count (1 or more), or "auto" (None: estimate how many voices).
+    Raises `argparse.ArgumentTypeError` (the CLI shows its message as is) on anything else."""
+    from argparse import ArgumentTypeError
+
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise ArgumentTypeError(f"speakers must be a number or 'auto', not {value!r}") from None
+    if n < 1:
+        raise ArgumentTypeError(f"speakers must be 1 or more (or 'auto'), not {n}")
+    return n
+
+
+def load_models() -> None:
+    """Load the voice models now (once per process); `preload_models` does it in the background."""
+    voices.preload().join()
+
+
+def preload_models():
+    """Start loading the voice models in a background thread, e.g. while Whisper decodes, so the
+    speaker stage pays no start-up cost of its own; returns the thread."""
+    return voices.preload()
 
 
 def assign_speakers(
     audio_path: str,
     segments: list[Segment],
-    n_speakers: int = 2,
+    n_speakers: int | None = DEFAULT_SPEAKERS,
     interviewer_profile: np.ndarray | None = None,
     fill_pauses: float = FILL_PAUSE_S,
 ) -> list[Segment]:
     """Label every segment of an audio interview; split segments that hold two voices.
 
-    Returns new segments (split parts keep their words, Whisper's quality signals and flags).
-    `n_speakers`: the most voices to find (fewer when the audio shows fewer). `interviewer_profile`:
-    the study's interviewer voice (`voice_profile`); a voice that clearly matches it is the
-    interviewer whatever it says. `fill_pauses`: a turn runs on across its own pauses up to this
-    many seconds (0: segment times from the words only).
+    Returns new segments (split parts keep their words, Whisper's quality signals and flags; a part
+    where another voice spoke at the same time gets the flag `overlap`). `n_speakers`: how many
+    voices (honoured whenever the audio holds more than one; None: estimated). Stereo recordings
+    with one side per channel are labelled by channel. `interviewer_profile`: the study's
+    interviewer voice (`voice_profile`); a voice that clearly matches it is the interviewer
+    whatever it says. `fill_pauses`: a turn runs on across its own pauses up to this many seconds
+    (0: segment times from the words only, no widening to the voice timeline either).
     """
     if not segments:
         return []
-    if n_speakers <= 1:
+    if n_speakers is not None and n_speakers <= 1:
         return [replace(s, speaker=PARTICIPANT) for s in segments]
     items, owner, first = _items(segments)
-    scores = _stereo_scores(audio_path, items) if n_speakers == 2 else None
-    centroids = None
+    scores = _stereo_scores(audio_path, items) if n_speakers in (None, 2) else None
+    timeline = overlapped = None
     if scores is None:
-        units = _units(items, first)
-        centers, bounds, unit_of = _windows(items, units)
-        emb, heard = _embed_windows(audio_path, centers, bounds)
-        centers, unit_of = centers[heard], unit_of[heard]
-        centroids = _cluster(emb, n_speakers, unit_of)
-        scores = _word_scores(items, units, centers, unit_of, emb @ centroids.T)
+        timeline = diarize.diarize(_mono_audio(audio_path), n_speakers, [(w.start, w.end) for w in items])
+        scores, overlapped = _timeline_scores(items, timeline)
     labels = _viterbi(scores, _switch_costs(items, first)) if scores.shape[1] > 1 else np.zeros(len(items), int)
-    out = _split(segments, items, owner, labels)
-    roles = _roles(out, centroids, interviewer_profile)
+    out = _split(segments, items, owner, labels, overlapped)
+    roles = _roles(out, None if timeline is None else timeline.centroids, interviewer_profile)
     for s in out:
         s.speaker = roles[s.speaker]
+    if timeline is not None and fill_pauses > 0:
+        _widen(out, timeline, [roles.get(str(k)) for k in range(len(timeline.centroids))])
     return _fill(out, fill_pauses)
+
+
+def _mono_audio(audio_path: str) -> np.ndarray:
+    """The recording as 16 kHz mono float32: the one place this stage decodes audio."""
+    return capture.read_audio(audio_path)
 
 
 def voice_profile(audio_path: str, segments: list[Segment], speaker: str = INTERVIEWER) -> np.ndarray | None:
@@ -157,9 +191,15 @@ def voice_profile(audio_path: str, segments: list[Segment], speaker: str = INTER
     items, _, first = _items([s for s in segments if s.speaker == speaker])
     if not items:
         return None
-    centers, bounds, _ = _windows(items, _units(items, first))
-    emb, _ = _embed_windows(audio_path, centers, bounds)
-    return _unit(emb.mean(0)) if len(emb) else None
+    audio = _mono_audio(audio_path)
+    clips = []
+    for i, j in _units(items, first):
+        a, b = int(max(0.0, items[i].start - 0.1) * SR), int((items[j - 1].end + 0.1) * SR)
+        for lo in range(a, max(a + 1, b - int(WINDOW_S * SR) + 1), int(WINDOW_S * SR)):
+            clip = audio[lo : min(b, lo + int(WINDOW_S * SR))]
+            if len(clip) >= SR // 2 and np.sqrt(np.mean(clip**2)) > 1e-4:
+                clips.append(np.resize(clip, int(WINDOW_S * SR)))
+    return _unit(voices.embed(clips).mean(0)) if clips else None
 
 
 def _items(segments: list[Segment]) -> tuple[list[Word], list[int], list[bool]]:
@@ -170,185 +210,44 @@ def _items(segments: list[Segment]) -> tuple[list[Word], list[int], list[bool]]:
     return items, owner, [n == 0 or owner[n] != owner[n - 1] for n in range(len(items))]
 
 
-def _voice_encoder():
-    """One resemblyzer encoder per process, imported lazily (torch is slow to import)."""
-    global _encoder
-    with _encoder_lock:
-        if _encoder is None:
-            with warnings.catch_warnings():  # resemblyzer imports a deprecated scipy path
-                warnings.simplefilter("ignore", DeprecationWarning)
-                from resemblyzer import VoiceEncoder
-            _encoder = VoiceEncoder("cpu", verbose=False)
-        return _encoder
-
-
-def _mel_filters(n_fft: int = 400, n_mels: int = 40) -> np.ndarray:
-    """Slaney mel filterbank as librosa builds it for resemblyzer (librosa's first call costs seconds)."""
-    step = np.log(6.4) / 27  # mel scale: linear below 1 kHz, logarithmic above
-    mels = np.linspace(0, 15 + np.log(SR / 2 / 1000) / step, n_mels + 2)
-    mel_f = np.where(mels >= 15, 1000 * np.exp(step * (mels - 15)), mels * 200 / 3)
-    ramps, fdiff = mel_f[:, None] - np.linspace(0, SR / 2, 1 + n_fft // 2)[None, :], np.diff(mel_f)
-    weights = np.maximum(0, np.minimum(-ramps[:-2] / fdiff[:-1, None], ramps[2:] / fdiff[1:, None]))
-    return (weights * (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]).astype(np.float32)
-
-
-_FILTERS = _mel_filters()
-_HANN = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(400) / 400)).astype(np.float32)
-
-
-def _mels(wavs: np.ndarray) -> np.ndarray:
-    """(n, samples) -> (n, frames, 40): resemblyzer's mel frames (25 ms window, 10 ms hop)."""
-    frames = np.lib.stride_tricks.sliding_window_view(np.pad(wavs, ((0, 0), (200, 200))), 400, axis=1)[:, ::160]
-    spec = np.fft.rfft(frames * _HANN, axis=-1)
-    power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    mel = power.reshape(-1, power.shape[-1]) @ _FILTERS.T
-    return mel.reshape(len(wavs), -1, _FILTERS.shape[0])[:, : wavs.shape[1] // 160 + 1]
-
-
 def _units(items: list[Word], first: list[bool]) -> list[tuple[int, int]]:
-    """Word ranges [i, j) with no pause or segment boundary inside: almost always one voice. Voice
-    windows stay inside a unit, so a turn's first words are not heard through the last speaker's."""
+    """Word ranges [i, j) with no pause or segment boundary inside: almost always one voice."""
     cuts = [n for n in range(1, len(items)) if first[n] or items[n].start - items[n - 1].end >= UNIT_GAP_S]
     bounds = [0, *cuts, len(items)]
     return list(zip(bounds, bounds[1:]))
-
-
-def _windows(items: list[Word], units: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Window centers, the (start, end) of audio each may hear, and the unit each belongs to."""
-    centers, bounds, unit_of = [], [], []
-    for u, (i, j) in enumerate(units):
-        a, b = items[i].start - 0.1, items[j - 1].end + 0.1
-        n = int(np.ceil((b - a - WINDOW_S) / HOP_S)) + 1
-        cs = np.linspace(a + WINDOW_S / 2, b - WINDOW_S / 2, n) if b - a > WINDOW_S else [(a + b) / 2]
-        centers += list(cs)
-        bounds += [(a, b)] * len(cs)
-        unit_of += [u] * len(cs)
-    return np.array(centers), np.array(bounds).reshape(-1, 2), np.array(unit_of, dtype=int)
-
-
-def _embed_windows(audio_path: str, centers: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Embeddings of the windows that hold sound, and which those are (Whisper's word times often
-    reach into silence, which the encoder would happily call a voice of its own). Streamed and
-    batched, so memory stays flat on long files. A window hears only audio inside its `bounds`;
-    a unit shorter than the window is repeated to fill it (steadier than padding with silence)."""
-    import torch
-
-    from . import capture
-
-    size, order = int(WINDOW_S * SR), np.argsort(centers, kind="stable")
-    starts = np.round((centers - WINDOW_S / 2) * SR).astype(int)
-    emb, rms = np.zeros((len(centers), 256), dtype=np.float32), np.zeros(len(centers))
-    buf, buf_start, i, batch = np.zeros(0, dtype=np.float32), 0, 0, {}
-
-    def flush() -> None:
-        if batch:
-            with torch.no_grad():
-                emb[list(batch)] = _voice_encoder()(torch.from_numpy(_mels(np.stack(list(batch.values()))))).numpy()
-            batch.clear()
-
-    def take(j: int) -> None:
-        lo = max(starts[j], int(bounds[j, 0] * SR), buf_start)
-        hi = min(starts[j] + size, int(bounds[j, 1] * SR), buf_start + len(buf))
-        batch[j] = np.resize(buf[lo - buf_start : hi - buf_start], size) if hi > lo else np.zeros(size, np.float32)
-        rms[j] = np.sqrt(np.mean(batch[j] ** 2))
-        if len(batch) == 128:
-            flush()
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a small batched LSTM: one thread is as fast, and far faster under load
-    try:
-        for _, chunk in capture.read_audio_windows(audio_path, 0.0, 60.0):
-            level = float(np.sqrt(np.mean(chunk**2))) if len(chunk) else 0.0
-            gain = max(1.0, 10 ** (-30 / 20) / level) if level > 0 else 1.0  # resemblyzer's -30 dBFS, raise only
-            drop = min(len(buf), max(0, starts[order[i]] - buf_start)) if i < len(order) else len(buf)
-            buf, buf_start = np.concatenate([buf[drop:], chunk * gain]), buf_start + drop
-            while i < len(order) and starts[order[i]] + size <= buf_start + len(buf):
-                take(order[i])
-                i += 1
-            if i == len(order):
-                break
-        for j in order[i:]:  # windows running past the end of the file
-            take(j)
-        flush()
-    finally:
-        torch.set_num_threads(threads)
-    heard = rms > max(1e-4, 0.1 * float(np.median(rms)) if len(rms) else 0.0)
-    return emb[heard], heard
-
-
-def _cluster(emb: np.ndarray, k: int, unit_of: np.ndarray) -> np.ndarray:
-    """Voice centroids (unit vectors): the most voices, up to k, that the windows really show.
-
-    Clustered on means of a few consecutive windows of one unit (far less noisy than single
-    windows, and one voice), then refined on all windows. Two voices are kept if clearly apart
-    (cosine < CLOSE_VOICES), or apart and respecting units (< SAME_VOICE, labels agreeing within
-    units): one voice split along its own variation (prosody, sentence ends) flickers inside
-    units; two people rarely share one. Merging two people costs more, so doubt goes to two."""
-    groups = [g for idx in _by_unit(unit_of) for g in np.array_split(idx, int(np.ceil(len(idx) / 6)))]  # ~4 s
-    pts = _unit(np.stack([emb[g].mean(0) for g in groups])) if len(emb) else emb
-    weight = np.array([len(g) for g in groups], dtype=float)
-    while k > 1 and len(pts) >= 2 * k:
-        cents = _kmeans(pts, k, weight)
-        for _ in range(10):  # refine on all windows; a handful of odd windows is not a voice
-            labels = (emb @ cents.T).argmax(1)
-            cents = cents[np.bincount(labels, minlength=len(cents)) >= max(MIN_VOICE_WINDOWS, 0.05 * len(emb))]
-            labels = (emb @ cents.T).argmax(1) if len(cents) else labels * 0
-            cents = _unit(np.stack([emb[labels == c].mean(0) for c in range(max(1, len(cents)))]))
-        closest = (cents @ cents.T - 2 * np.eye(len(cents))).max() if len(cents) > 1 else 1.0
-        coherence = _coherence(labels, unit_of)  # None: too few units to tell
-        coherent = coherence is not None and coherence >= COHERENT
-        if len(cents) > 2:  # a third voice must be apart, coherent, and heard for a while
-            if closest < CLOSE_VOICES and coherent and np.bincount(labels).min() >= EXTRA_VOICE_WINDOWS:
-                return cents
-        elif len(cents) == 2 and (closest < (FEW_UNITS_APART if coherence is None else CLOSE_VOICES)
-                                  or closest < SAME_VOICE and coherent):
-            return cents
-        k = min(k, len(cents)) - 1
-    return _unit(emb.mean(0, keepdims=True)) if len(emb) else np.full((1, 256), 1 / 16, dtype=np.float32)
-
-
-def _coherence(labels: np.ndarray, unit_of: np.ndarray) -> float | None:
-    """Mean share of a unit's windows on its majority voice (None: too few units to tell)."""
-    shares = [np.bincount(labels[idx]).max() / len(idx) for idx in _by_unit(unit_of) if len(idx) >= 2]
-    return float(np.mean(shares)) if len(shares) >= 5 else None
-
-
-def _kmeans(x: np.ndarray, k: int, weight: np.ndarray, restarts: int = 8) -> np.ndarray:
-    """Weighted spherical k-means, k-means++ starts, seeded: a file always gets the same answer."""
-    rng, best, best_fit = np.random.default_rng(0), x[:k], -np.inf
-    for _ in range(restarts):
-        cents = x[[rng.choice(len(x), p=weight / weight.sum())]]
-        while len(cents) < k:
-            far = np.maximum(1e-9, 1 - (x @ cents.T).max(1)) * weight
-            cents = np.vstack([cents, x[rng.choice(len(x), p=far / far.sum())]])
-        for _ in range(30):
-            labels = (x @ cents.T).argmax(1)
-            cents = _unit(np.stack([weight[labels == c] @ x[labels == c] if (labels == c).any() else cents[c] for c in range(k)]))
-        fit = ((x @ cents.T).max(1) * weight).sum()
-        if fit > best_fit:
-            best, best_fit = cents, fit
-    return best
-
-
-def _by_unit(unit_of: np.ndarray) -> list[np.ndarray]:
-    """Window indices of each unit (windows come unit by unit)."""
-    return np.split(np.arange(len(unit_of)), np.flatnonzero(np.diff(unit_of)) + 1) if len(unit_of) else []
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
 
 
-def _word_scores(items: list[Word], units, centers: np.ndarray, unit_of: np.ndarray, win_scores: np.ndarray) -> np.ndarray:
-    """Each word's score per voice: its unit's windows, weighted by how close each is to the word
-    (a unit with no sound in it stays neutral, 0, and follows its neighbours)."""
-    out = np.zeros((len(items), win_scores.shape[1]))
-    for u, (i, j) in enumerate(units):
-        idx = np.arange(*np.searchsorted(unit_of, [u, u + 1]))  # windows come unit by unit
-        for n in range(i, j if len(idx) else i):
-            wt = np.maximum(1e-3, 1 - np.abs(centers[idx] - (items[n].start + items[n].end) / 2) / (WINDOW_S / 2))
-            out[n] = wt @ win_scores[idx] / wt.sum()
-    return out
+def _timeline_scores(items: list[Word], timeline: diarize.Diarization) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's share of time each voice speaks over it (words the segmentation heard no one
+    in stay neutral, 0, and follow their neighbours), and whether two voices spoke over most of it
+    (whoever the second is: it may be too brief to have a voice of its own)."""
+    scores = np.stack([timeline.mean_activity(w.start, w.end) for w in items])
+    return scores, np.array([timeline.mean_overlap(w.start, w.end) >= ACTIVE for w in items])
+
+
+def _widen(segments: list[Segment], timeline: diarize.Diarization, role_of_voice: list[str | None]) -> None:
+    """Move each segment's edges out to where the timeline still hears its speaker (up to
+    TURN_EXTEND_S, never into a neighbour): Whisper's word times clip the start and end of turns."""
+    active = timeline.activity >= ACTIVE
+    voice = {r: k for k, r in enumerate(role_of_voice) if r is not None}
+    for n, s in enumerate(segments):
+        k = voice.get(s.speaker)
+        if k is None or not s.words:
+            continue
+        lo = segments[n - 1].end if n else 0.0
+        hi = segments[n + 1].start if n + 1 < len(segments) else timeline.activity.shape[1] * timeline.step
+        a, b = (min(int(t), active.shape[1]) for t in (s.start / timeline.step, np.ceil(s.end / timeline.step)))
+        stop = max(int(np.ceil(lo / timeline.step)), a - int(TURN_EXTEND_S / timeline.step), 0)
+        while a > stop and active[k, a - 1]:
+            a -= 1
+        stop = min(int(hi / timeline.step), b + int(TURN_EXTEND_S / timeline.step), active.shape[1])
+        while b < stop and active[k, b]:
+            b += 1
+        s.start, s.end = min(s.start, round(a * timeline.step, 3)), max(s.end, round(b * timeline.step, 3))
 
 
 def _switch_costs(items: list[Word], first: list[bool], base: float = 0.5) -> np.ndarray:
@@ -415,20 +314,25 @@ def _stereo_scores(audio_path: str, items: list[Word]) -> np.ndarray | None:
     return out
 
 
-def _split(segments: list[Segment], items: list[Word], owner: list[int], labels) -> list[Segment]:
-    """Split segments where the word labels change; each part keeps its words and Whisper's signals."""
+def _split(segments: list[Segment], items: list[Word], owner: list[int], labels, overlapped=None) -> list[Segment]:
+    """Split segments where the word labels change; each part keeps its words and Whisper's signals
+    (and gets the `overlap` flag where `overlapped` marks one of its words)."""
     out: list[Segment] = []
     edges = np.searchsorted(owner, np.arange(len(segments) + 1))  # each segment's items: owner is sorted
     for si, seg in enumerate(segments):
         runs = [list(run) for _, run in groupby(range(edges[si], edges[si + 1]), key=lambda n: labels[n])]
+        def flags(run: list[int]) -> list[str]:
+            hit = overlapped is not None and any(overlapped[n] for n in run) and OVERLAP_FLAG not in seg.flags
+            return [*seg.flags, OVERLAP_FLAG] if hit else list(seg.flags)
+
         if len(runs) == 1 or not seg.words:
-            out.append(replace(seg, speaker=str(labels[runs[0][0]]), words=list(seg.words), flags=list(seg.flags)))
+            out.append(replace(seg, speaker=str(labels[runs[0][0]]), words=list(seg.words), flags=flags(runs[0])))
             continue
         for run in runs:
             ws = [items[n] for n in run]
             out.append(replace(
                 seg, start=ws[0].start, end=ws[-1].end, text="".join(w.word for w in ws).strip(),
-                speaker=str(labels[run[0]]), words=ws, flags=list(seg.flags), id=None, index=None,
+                speaker=str(labels[run[0]]), words=ws, flags=flags(run), id=None, index=None,
             ))
     return out
 
@@ -441,7 +345,7 @@ def _roles(segments: list[Segment], centroids: np.ndarray | None, profile: np.nd
     if profile is not None and centroids is not None and len(texts) > 1:
         p = _unit(np.asarray(profile, dtype=np.float32))
         sims = sorted(((float(centroids[int(v)] @ p), v) for v in texts), reverse=True)
-        if sims[0][0] >= PROFILE_MATCH and sims[0][0] - sims[1][0] >= 0.03:
+        if sims[0][0] >= PROFILE_MATCH and sims[0][0] - sims[1][0] >= PROFILE_MARGIN:
             key[sims[0][1]] = INTERVIEWER  # an explicit role name wins in roles_from_text
     roles = roles_from_text({key[v]: t for v, t in texts.items()})
     return {v: roles[key[v]] for v in texts}

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from . import pipeline, transcribe
+from . import pipeline, speakers, transcribe
 from .errors import InterviewMinerError, describe
 from .mining import Miner
 from .models import Job
@@ -262,7 +262,7 @@ def process_request(kind: str, params: dict[str, Any]) -> pipeline.ProcessReques
     options = transcribe.TranscribeOptions(**{k: v for k, v in params.items() if k in known and v is not None})
     return pipeline.ProcessRequest(
         steps=KIND_STEPS[kind], ids=params.get("ids") or None, options=options,
-        n_speakers=int(params.get("n_speakers") or 2), embed_model=params.get("embed_model"),
+        n_speakers=speakers.parse_speakers(params.get("n_speakers") or speakers.DEFAULT_SPEAKERS), embed_model=params.get("embed_model"),
     )
 
 

