@@ -134,6 +134,13 @@ def _write_wav(path: Path, audio) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def cpu_s() -> float:
+    """This process's CPU seconds (user + system, all threads): less disturbed than wall time by
+    other work on a shared CPU."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -164,7 +171,7 @@ def child_transcribe(mode: str, files: list[str], batch_size: int, model_name: s
     out = {}
     for f in files:
         duration = capture.probe_audio(f).duration
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         if mode == "bare-seq":
             segments, _ = model.transcribe(f, language="en", beam_size=5, vad_filter=True, word_timestamps=True)
         else:
@@ -173,7 +180,7 @@ def child_transcribe(mode: str, files: list[str], batch_size: int, model_name: s
             segments, _ = BatchedInferencePipeline(model).transcribe(
                 f, language="en", beam_size=5, word_timestamps=True, batch_size=batch_size)
         hyp = " ".join(s.text for s in segments)
-        out[f] = {"seconds": time.perf_counter() - t0, "duration": duration, "hyp": hyp}
+        out[f] = {"seconds": time.perf_counter() - t0, "cpu_s": cpu_s() - c0, "duration": duration, "hyp": hyp}
     return out
 
 
@@ -181,9 +188,16 @@ def _ours(files: list[str], model_name: str, batch_size: int | None, n_speakers:
     """bench/transcribe_bench.py's run: `pipeline.transcribe_interview`, speakers included."""
     from transcribe_bench import run_ours
 
+    from interview_miner import transcribe
+
+    # Whisper loading is excluded, as for the bare modes; the speakers stage's start-up is not.
+    transcribe.load_model(model_name)
+    c0 = cpu_s()
     out = run_ours(files, model_name, batch_size, n_speakers)
+    share = (cpu_s() - c0) / max(1e-9, sum(r["seconds"] + r["speakers_seconds"] for r in out.values()))
     for r in out.values():
         r["seconds"] += r["speakers_seconds"]  # ours is timed with its speakers stage
+        r["cpu_s"] = r["seconds"] * share  # the run's CPU time, spread over files by wall time
     return out
 
 
@@ -247,8 +261,9 @@ def child_job(audio: str, batch_size: int | None) -> dict:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         seconds = time.perf_counter() - t0
-        child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-        return {"seconds": seconds, "rc": proc.returncode, "stderr_tail": proc.stderr[-800:],
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        child_peak = children.ru_maxrss / 1024.0
+        return {"seconds": seconds, "cpu_s": children.ru_utime + children.ru_stime, "rc": proc.returncode, "stderr_tail": proc.stderr[-800:],
                 "child_peak_rss_mb": round(child_peak), "outputs": sorted(p.name for p in (Path(tmp) / "out").glob("*"))}
 
 
@@ -295,15 +310,20 @@ def bench_transcribe(files: list[str], reference: str | None, batch_size: int, m
     for mode, data in res.items():
         r = data["result"]
         seconds = sum(v["seconds"] for v in r.values())
+        cpu = sum(v["cpu_s"] for v in r.values())
         hyps = [r[f]["hyp"] for f in files]
         if reference is not None:  # the long file: its reference may run past the trimmed end
             hyps, refs_list = [" ".join(hyps)], [_cut_reference(reference, " ".join(hyps))]
         else:
             refs_list = [refs[f] for f in files]
-        out[mode] = {"seconds": round(seconds, 1), "rtf": round(seconds / audio, 4), "wer": wer(refs_list, hyps),
+        out[mode] = {"seconds": round(seconds, 1), "rtf": round(seconds / audio, 4), "cpu_s": round(cpu, 1),
+                     "cpu_rtf_2cores": round(cpu / 2 / audio, 4), "wer": wer(refs_list, hyps),
                      "peak_rss_mb": data["peak_rss_mb"]}
         if mode.startswith("ours"):
             out[mode]["speakers_s"] = round(sum(v["speakers_seconds"] for v in r.values()), 1)
+    for a, b in (("ours", "bare-seq"), ("bare-batched", "bare-seq"), ("ours-batched", "bare-seq"),
+                 ("ours-batched", "bare-batched")):
+        out[f"cpu_ratio_{a}_vs_{b}"] = round(out[a]["cpu_s"] / out[b]["cpu_s"], 3)
     out["ratio_ours_vs_bare_seq"] = round(out["ours"]["seconds"] / out["bare-seq"]["seconds"], 3)
     out["ratio_bare_batched_vs_bare_seq"] = round(out["bare-batched"]["seconds"] / out["bare-seq"]["seconds"], 3)
     out["ratio_ours_vs_bare_batched"] = round(out["ours"]["seconds"] / out["bare-batched"]["seconds"], 3)

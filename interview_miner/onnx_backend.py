@@ -150,9 +150,15 @@ def _export(st_model, folder: Path, quantize: bool) -> None:
                 "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": tokenizer.pad_token or "[PAD]",
                 "quantized": quantize, "format": FORMAT_VERSION}
         (tmp / "meta.json").write_text(json.dumps(meta))
+        if (folder / "meta.json").exists():
+            return  # another process (the worker, a second CLI) finished the same export first
         if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+            shutil.rmtree(folder)  # never complete (only finished exports are renamed into place)
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (folder / "meta.json").exists():
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
