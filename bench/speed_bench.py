@@ -374,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="our transcribe's --batch-size (default: the product default)")
     ap.add_argument("--model", default="default")
     ap.add_argument("--long", action="store_true", help="transcribe: also the 60-minute file (slow)")
+    ap.add_argument("--corpus-files", type=int, default=None, metavar="K",
+                    help="transcribe: only the first K corpus interviews (a busy machine)")
     ap.add_argument("--sizes", nargs="*", type=int, default=[10000])
     ap.add_argument("--backends", nargs="*", default=["torch", "onnx", "onnx-int8"])
     ap.add_argument("--json", action="store_true")
@@ -388,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         if what == "wer":
             report["wer"] = bench_wer(a.batch_size, a.model)
         elif what == "transcribe":
-            report["transcribe_corpus"] = bench_transcribe([str(f) for f in corpus_files()], None, a.batch_size,
+            report["transcribe_corpus"] = bench_transcribe([str(f) for f in corpus_files()[: a.corpus_files]], None,
+                                                           a.batch_size,
                                                            a.model, a.ours_batch_size)
             if a.long or a.what == "all":
                 path, ref = long_file()
