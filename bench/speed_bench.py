@@ -353,7 +353,7 @@ def bench_mining(sizes: list[int], backends: list[str]) -> dict:
     out: dict = {}
     for backend in backends:
         data = run_child(["mining", backend, "--sizes", *map(str, sizes)])
-        out[backend] = {n: {"cold_s": r["cold_s"], "embed_s": r["stages_cold_s"].get("embed"),
+        out[backend] = {n: {"cold_s": r["cold_s"], "cold_cpu_s": r["cold_cpu_s"], "embed_s": r["stages_cold_s"].get("embed"),
                             "s_per_10k": round(r["cold_s"] / r["quotes"] * 10000, 1), "themes": r["themes"],
                             "peak_rss_mb": data["peak_rss_mb"]} for n, r in data["result"].items()}
     base = backends[0]  # ratios against the first backend (torch, the reference)
