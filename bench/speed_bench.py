@@ -296,16 +296,20 @@ def bench_wer(batch_size: int, model: str) -> dict:
     return out
 
 
-def bench_transcribe(files: list[str], reference: str | None, batch_size: int, model: str, ours_batch: int | None) -> dict:
+TRANSCRIBE_MODES = ("bare-seq", "bare-batched", "ours", "ours-batched")
+
+
+def bench_transcribe(files: list[str], reference: str | None, batch_size: int, model: str, ours_batch: int | None,
+                     modes: tuple[str, ...] = TRANSCRIBE_MODES) -> dict:
     """ours (speakers included) vs bare sequential vs bare batched, back to back, as ratios."""
     refs = {f: (corpus_reference(Path(f)) if reference is None else reference) for f in files}
     res = {}
-    for mode in ("bare-seq", "bare-batched", "ours", "ours-batched"):
+    for mode in modes:
         bs = ours_batch if mode == "ours" else batch_size
         extra = ["--batch-size", str(-1 if bs is None else bs)]
         res[mode] = run_child(["transcribe", mode.replace("ours-batched", "ours"), "--files", *files, *extra,
                                "--model", model])
-    audio = sum(v["duration"] for v in res["bare-seq"]["result"].values())
+    audio = sum(v["duration"] for v in next(iter(res.values()))["result"].values())
     out: dict = {"files": [Path(f).name for f in files], "audio_s": round(audio, 1)}
     for mode, data in res.items():
         r = data["result"]
@@ -321,15 +325,12 @@ def bench_transcribe(files: list[str], reference: str | None, batch_size: int, m
                      "peak_rss_mb": data["peak_rss_mb"]}
         if mode.startswith("ours"):
             out[mode]["speakers_s"] = round(sum(v["speakers_seconds"] for v in r.values()), 1)
-    for a, b in (("ours", "bare-seq"), ("bare-batched", "bare-seq"), ("ours-batched", "bare-seq"),
-                 ("ours-batched", "bare-batched")):
-        out[f"cpu_ratio_{a}_vs_{b}"] = round(out[a]["cpu_s"] / out[b]["cpu_s"], 3)
-    out["ratio_ours_vs_bare_seq"] = round(out["ours"]["seconds"] / out["bare-seq"]["seconds"], 3)
-    out["ratio_bare_batched_vs_bare_seq"] = round(out["bare-batched"]["seconds"] / out["bare-seq"]["seconds"], 3)
-    out["ratio_ours_vs_bare_batched"] = round(out["ours"]["seconds"] / out["bare-batched"]["seconds"], 3)
-    out["ratio_ours_batched_vs_bare_seq"] = round(out["ours-batched"]["seconds"] / out["bare-seq"]["seconds"], 3)
-    out["ratio_ours_batched_vs_bare_batched"] = round(
-        out["ours-batched"]["seconds"] / out["bare-batched"]["seconds"], 3)
+    pairs = (("ours", "bare-seq"), ("bare-batched", "bare-seq"), ("ours-batched", "bare-seq"),
+             ("ours", "bare-batched"), ("ours-batched", "bare-batched"))
+    for a, b in pairs:
+        if a in out and b in out:
+            out[f"ratio_{a}_vs_{b}"] = round(out[a]["seconds"] / out[b]["seconds"], 3)
+            out[f"cpu_ratio_{a}_vs_{b}"] = round(out[a]["cpu_s"] / out[b]["cpu_s"], 3)
     return out
 
 
@@ -374,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="our transcribe's --batch-size (default: the product default)")
     ap.add_argument("--model", default="default")
     ap.add_argument("--long", action="store_true", help="transcribe: also the 60-minute file (slow)")
+    ap.add_argument("--modes", nargs="*", default=list(TRANSCRIBE_MODES), choices=TRANSCRIBE_MODES,
+                    help="transcribe: the modes to run (default: all four)")
     ap.add_argument("--corpus-files", type=int, default=None, metavar="K",
                     help="transcribe: only the first K corpus interviews (a busy machine)")
     ap.add_argument("--sizes", nargs="*", type=int, default=[10000])
@@ -391,11 +394,12 @@ def main(argv: list[str] | None = None) -> int:
             report["wer"] = bench_wer(a.batch_size, a.model)
         elif what == "transcribe":
             report["transcribe_corpus"] = bench_transcribe([str(f) for f in corpus_files()[: a.corpus_files]], None,
-                                                           a.batch_size,
-                                                           a.model, a.ours_batch_size)
+                                                           a.batch_size, a.model, a.ours_batch_size,
+                                                           tuple(a.modes))
             if a.long or a.what == "all":
                 path, ref = long_file()
-                report["transcribe_60min"] = bench_transcribe([str(path)], ref, a.batch_size, a.model, a.ours_batch_size)
+                report["transcribe_60min"] = bench_transcribe([str(path)], ref, a.batch_size, a.model, a.ours_batch_size,
+                                                              tuple(a.modes))
         elif what == "mining":
             report["mining"] = bench_mining(a.sizes, a.backends)
         elif what == "job":
