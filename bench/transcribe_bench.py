@@ -39,11 +39,12 @@ def run_bare(files: list[str], model_name: str) -> dict:
     return out
 
 
-def run_ours(files: list[str], model_name: str) -> dict:
+def run_ours(files: list[str], model_name: str, batch_size: int | None = None, n_speakers: int = 2) -> dict:
+    """Per file: transcription seconds, speakers seconds, and the transcript (`hyp`)."""
     from interview_miner import pipeline, transcribe
     from interview_miner.store import Store
 
-    options = transcribe.TranscribeOptions(model=model_name, language="en")
+    options = transcribe.for_hardware(transcribe.TranscribeOptions(model=model_name, language="en", batch_size=batch_size))
     model = transcribe.load_model(model_name)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,7 +59,7 @@ def run_ours(files: list[str], model_name: str) -> dict:
                     marks["speakers"] = time.perf_counter()
 
             t0 = time.perf_counter()
-            pipeline.transcribe_interview(store, interview, model, options, 2, False,
+            pipeline.transcribe_interview(store, interview, model, options, n_speakers, False,
                                           lambda s, m: progress(0, m))
             t1 = time.perf_counter()
             t_speak = marks.get("speakers", t1)
@@ -67,6 +68,7 @@ def run_ours(files: list[str], model_name: str) -> dict:
                 "speakers_seconds": t1 - t_speak,
                 "duration": interview.duration,
                 "segments": store.segment_count(interview.id),
+                "hyp": " ".join(s.text for s in store.segments(interview.id)),
             }
     return out
 

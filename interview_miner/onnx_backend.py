@@ -1,0 +1,164 @@
+"""Sentence embeddings on ONNX Runtime: the same weights as the torch backend, exported once.
+
+Why: mining spends most of its time in sentence embeddings, and eager PyTorch BERT on a 2-core
+laptop is slow. ONNX Runtime (already installed: faster-whisper runs its VAD on it) on a
+dynamically int8-quantised graph is several times faster with vectors that agree with PyTorch's to
+cosine >= 0.99 (tests/test_embed_backends.py; speed and category/theme scores in
+docs/performance.md). sentence-transformers' own ONNX backend needs Optimum, whose releases pin
+transformers < 5, so the export is done here with `torch.onnx` instead.
+
+The export (a few seconds, once per model and weights) is cached as a folder holding model.onnx,
+the model's tokenizer.json and meta.json, written to a temporary folder and renamed into place so
+an interrupted export never leaves a half-written model. At run time only onnxruntime and
+tokenizers are imported, never torch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+class UnsupportedModel(Exception):
+    """The model cannot run on this backend (the caller falls back to torch)."""
+
+
+FORMAT_VERSION = 2  # bump when the export changes, so old cached exports are rebuilt
+OPSET = 17
+
+
+@dataclass
+class OnnxEmbedder:
+    """Same contract as embed.Embedder: `encode(texts) -> (n, dim)` float32 unit vectors."""
+
+    name: str
+    session: object  # onnxruntime.InferenceSession
+    tokenizer: object  # tokenizers.Tokenizer, truncating at the model's max_seq_length
+    dim: int
+
+    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        names = {i.name for i in self.session.get_inputs()}
+        out = []
+        for i in range(0, len(texts), batch_size):
+            enc = self.tokenizer.encode_batch(list(texts[i : i + batch_size]))
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in names:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feed)[0]
+            # Mean pooling over real tokens, then unit length: what the sentence-transformers
+            # Pooling(mean) + Normalize modules do.
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("INTERVIEW_MINER_CACHE", Path.home() / ".cache" / "interview-miner")) / "onnx"
+
+
+def load(identity: str, target: str, quantize: bool, load_torch: Callable[[str], object]) -> OnnxEmbedder:
+    """The ONNX embedder for `target` (exporting it first when not cached). `load_torch(target)`
+    returns the SentenceTransformer the export starts from."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    folder = cache_root() / _folder_name(identity, target, quantize)
+    if not (folder / "meta.json").exists():
+        _export(load_torch(target), folder, quantize)
+    meta = json.loads((folder / "meta.json").read_text())
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(meta["max_seq_length"])
+    tokenizer.enable_padding(pad_id=meta["pad_id"], pad_token=meta["pad_token"])
+    return OnnxEmbedder(identity, session, tokenizer, int(meta["dim"]))
+
+
+def _folder_name(identity: str, target: str, quantize: bool) -> str:
+    """Cache folder per (model, its weights' size and time, int8 or not, export format)."""
+    stamp = ""
+    local = Path(target)
+    if local.is_dir():
+        stamp = ";".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
+                         for p in sorted(local.iterdir()) if p.suffix in (".safetensors", ".bin"))
+    digest = hashlib.sha256(f"{identity}|{target}|{stamp}|{quantize}|{FORMAT_VERSION}".encode()).hexdigest()[:12]
+    base = identity.split("@")[0]
+    return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', base)[-60:]}-{'int8' if quantize else 'fp32'}-{digest}"
+
+
+def _export(st_model, folder: Path, quantize: bool) -> None:
+    """Export the transformer of a mean-pooling sentence-transformers model to ONNX (and int8)."""
+    import torch
+
+    modules = list(st_model)
+    pooling = getattr(modules[1], "pooling_mode", None) if len(modules) > 1 else None
+    if type(modules[0]).__name__ != "Transformer" or pooling != "mean":
+        raise UnsupportedModel(
+            f"the ONNX embedding backends support transformer models with mean pooling; this one has "
+            f"{[type(m).__name__ for m in modules]} (pooling {pooling})")
+    transformer = modules[0]
+    tokenizer = transformer.tokenizer
+    auto_model = transformer.auto_model.eval()
+
+    class Encoder(torch.nn.Module):  # a plain (ids, mask, types) -> last_hidden_state graph
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    try:
+        sample = tokenizer(["An example sentence to trace.", "Short one."], padding=True, return_tensors="pt")
+        types = sample.get("token_type_ids", torch.zeros_like(sample["input_ids"]))
+        dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+                   "token_type_ids": {0: "batch", 1: "tokens"}, "last_hidden_state": {0: "batch", 1: "tokens"}}
+        fp32 = tmp / ("model.fp32.onnx" if quantize else "model.onnx")
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about shapes: the axes are declared dynamic
+            torch.onnx.export(
+                Encoder(auto_model), (sample["input_ids"], sample["attention_mask"], types), str(fp32),
+                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+                dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
+            )
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            # Per-channel scales: per-tensor int8 drifts to cosine ~0.95 on MiniLM, per-channel ~0.99.
+            quantize_dynamic(str(fp32), str(tmp / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+            fp32.unlink()
+        tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
+        get_dim = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension
+        meta = {"dim": int(get_dim()), "max_seq_length": int(st_model.max_seq_length),
+                "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": tokenizer.pad_token or "[PAD]",
+                "quantized": quantize, "format": FORMAT_VERSION}
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        if (folder / "meta.json").exists():
+            return  # another process (the worker, a second CLI) finished the same export first
+        if folder.exists():
+            shutil.rmtree(folder)  # never complete (only finished exports are renamed into place)
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (folder / "meta.json").exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

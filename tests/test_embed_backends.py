@@ -1,0 +1,86 @@
+"""Embedding backends: ONNX Runtime gives the torch backend's vectors, and caches never mix them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from interview_miner import embed, pipeline
+from interview_miner.errors import ModelNotFoundError
+from interview_miner.models import INTERVIEWER, PARTICIPANT
+
+from test_mining import add_interview
+
+# Interview-like sentences of many lengths and registers (fillers, numbers, product names, one word).
+SAMPLE = [
+    "Take me back to when you first started looking for a new scheduling tool.",
+    "We were double-booking rooms every Monday, which drove me mad.",
+    "Honestly, the onboarding call sold us: the rep actually knew how a clinic runs.",
+    "Price mattered, but not as much as getting the reminders right.",
+    "I was worried we'd lose two years of patient notes in the move.",
+    "Nine.",
+    "Um, yeah, I think so?",
+    "Our accountant found out about it from another practice in town.",
+    "The front desk answers the same three questions forty times a day.",
+    "If it hadn't synced with Xero we wouldn't have even trialled it.",
+    "ClinicFlow, HIPAA, SMS reminders, two-factor login, and an API for our billing system.",
+    "What almost stopped you from buying?",
+    "We looked at Jane and Cliniko, and a spreadsheet my business partner built in 2019 that "
+    "honestly worked better than either of them until we opened the second site and everything "
+    "started falling apart because nobody could see the schedule from home.",
+    "No-shows dropped from about eight a week to two.",
+    "I'd recommend it, yes, but only to clinics with more than three practitioners.",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return embed.load_embedder(None, "torch").encode(SAMPLE)
+
+
+@pytest.mark.slow
+def test_onnx_backend_gives_the_torch_vectors(torch_vectors):
+    onnx = embed.load_embedder(None, "onnx")
+    vectors = onnx.encode(SAMPLE, batch_size=4)  # several batches of different padded lengths
+    assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosine = (vectors * torch_vectors).sum(axis=1)
+    assert cosine.min() >= 0.99, cosine
+    assert onnx.encode([SAMPLE[3]])[0] @ vectors[3] > 0.9999  # no dependence on batch padding
+
+
+@pytest.mark.slow
+def test_int8_backend_is_close_but_not_the_default(torch_vectors):
+    """Dynamic int8 quantisation is ~2x faster again but drifts (cosine 0.96-1.0 per sentence),
+    which is why the default is the exact fp32 ONNX graph; it must still rank like torch."""
+    vectors = embed.load_embedder(None, "onnx-int8").encode(SAMPLE)
+    cosine = (vectors * torch_vectors).sum(axis=1)
+    assert cosine.mean() >= 0.97
+    nearest = lambda v: np.argsort(-(v @ v.T), axis=1)[:, 1]  # noqa: E731
+    assert (nearest(vectors) == nearest(torch_vectors)).mean() >= 0.8
+    assert embed.DEFAULT_BACKEND == "onnx"
+
+
+def test_backend_is_part_of_the_cache_name(monkeypatch):
+    assert embed.resolve_model(None, "torch")[0] == "all-MiniLM-L6-v2"  # caches written before backends
+    names = {embed.resolve_model(None, b)[0] for b in embed.BACKENDS}
+    assert len(names) == len(embed.BACKENDS)
+    monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "torch")
+    assert embed.LazyEmbedder().name == "all-MiniLM-L6-v2"
+    monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "tensorflow")
+    with pytest.raises(ModelNotFoundError, match="tensorflow"):
+        embed.LazyEmbedder()
+
+
+@pytest.mark.slow
+def test_vectors_from_one_backend_are_never_read_by_another(store, monkeypatch):
+    add_interview(store, [(INTERVIEWER, "What worried you about switching?"),
+                          (PARTICIPANT, "Losing our data in the move. And the staff hating it.")], "b1")
+    monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "torch")
+    first = pipeline.mine(store)
+    assert first.embedded > 0
+    monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "onnx")
+    second = pipeline.mine(store)
+    assert second.cached == 0 and second.embedded >= second.quotes > 0  # computed anew, not torch's
+    assert pipeline.mine(store).embedded == 0  # and then cached under its own name
+    monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "torch")
+    assert pipeline.mine(store).embedded == 0  # torch's vectors are still there, untouched
