@@ -314,6 +314,7 @@ class MineReport:
     themed_quotes: int = 0
     reused_theme_ids: int = 0
     nps: dict[int, int] = field(default_factory=dict)
+    nps_listen: list[Any] = field(default_factory=list)  # nps.AudioScore: answers to listen to
     seconds: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
@@ -486,11 +487,18 @@ def mine(
     report.nps = {r.interview_id: r.score for r in results}
     answered = {q.interview_id for q in all_quotes if nps_mod.is_nps_question(q.question)}
     missing_nps = sorted(answered - set(report.nps))
+    if missing_nps:  # no readable score: listen again to that answer, biased towards 0-10
+        heard, attempts = nps_mod.scores_from_audio(all_quotes, _recordings(interviews, missing_nps), _score_models)
+        results += heard
+        report.nps.update({r.interview_id: r.score for r in heard})
+        missing_nps = sorted(answered - set(report.nps))
+        report.nps_listen = [a for a in attempts if a.needs_listening]
     if missing_nps:
         names = {i.id: i.file_name for i in interviews}
+        at = {a.interview_id: f" (listen to confirm at {int(a.start // 60)}:{int(a.start % 60):02d})" for a in report.nps_listen}
         report.messages.append(
             "recommendation question asked but no 0-10 score found in: "
-            + ", ".join(names.get(i, str(i)) for i in missing_nps)
+            + ", ".join(names.get(i, str(i)) + at.get(i, "") for i in missing_nps)
         )
 
     # 5. Themes (ids matched to the previous run's)
@@ -503,7 +511,7 @@ def mine(
     participants = {i.id: (i.participant or i.file_name) for i in interviews}
     theme_list = themes_mod.build_themes(
         all_quotes, quote_vecs, previous=previous, nps_scores=report.nps, participants=participants,
-        options=theme_options, protected=protected,
+        options=theme_options, protected=protected, encode=cached_encode,
     )
     prev_ids = {t.id for t in previous}
     report.themes = len(theme_list)
@@ -521,6 +529,21 @@ def mine(
         report.messages.append(f"{report.unthemed} of {report.quotes} quotes ({report.unthemed_share:.0%}) fit no theme")
     step("write", 1.0, f"mined {report.quotes} quotes into {report.themes} themes")
     return report
+
+
+def _recordings(interviews: list[Interview], ids: list[int]) -> dict[int, str]:
+    """Interview id -> stored recording, for those of `ids` that have one on disk."""
+    return {i.id: i.stored_path for i in interviews
+            if i.id in ids and i.kind == "audio" and i.stored_path and Path(i.stored_path).exists()}
+
+
+def _score_models() -> list:
+    """Whisper models that re-score a recommendation answer: the bundled tiny.en and, when
+    installed, the bundled base model (two models mishear differently)."""
+    models = [transcribe.load_model(None)]
+    if transcribe.bundled_base_path() is not None:
+        models.append(transcribe.load_model("base"))
+    return models
 
 
 def _count(items) -> dict[str, int]:
