@@ -96,8 +96,13 @@ def _clean_span(tokens) -> str | None:
             toks[-1].lower_ in _DANGLING or toks[-1].is_punct
             or toks[-1].pos_ in {"ADP", "DET", "CCONJ", "SCONJ", "AUX", "PRON", "PART"}):
         toks = toks[:-1]
+    while toks and toks[0].pos_ == "ADV" and toks[0].lower_ not in {"not", "never", "no"}:
+        toks = toks[1:]  # "Later a manager ...", "Then I kept seeing ...": the adverb is narration
     if not toks or any(t.is_punct and t.text not in {"-", "'"} for t in toks):
         return None
+    last = toks[-1]
+    if last.pos_ == "VERB" and any(c.dep_ in {"dobj", "ccomp", "xcomp", "prep"} and c.i > last.i for c in last.children):
+        return None  # "seen other contractors using": the verb's object was cut off
     if all(t.lower_ in _PRONOUNS or t.is_stop for t in toks):
         return None
     text = "".join(t.text_with_ws for t in toks).strip()

@@ -133,7 +133,7 @@ SCORE_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 MIN_AUDIO_SCORE_CONFIDENCE = 0.8  # posterior of the best score among the eleven needed to accept it
 # The number reading must be at least this likely relative to what was decoded (log-probability
 # ratio), or the answer probably holds no number at all ("I'd rather not say").
-MIN_NUMBER_PLAUSIBILITY = math.log(1e-3)  # per model
+MIN_NUMBER_PLAUSIBILITY = math.log(1e-2)  # per model: a wrong score is worse than "listen to confirm"
 _PAD_S = 0.4  # audio kept either side of the answer window (word times are approximate)
 
 
@@ -216,14 +216,24 @@ def score_readings(models, audio, text: str) -> list[tuple[str, float]]:
     if not words or not models:
         return []
     scorers = [_reading_scorer(m, audio) for m in models]
-    total, per_word = scorers[0](words)
+    _, per_word = scorers[0](words)
     if len(words) <= MAX_WORDS_ALL_POSITIONS:
         suspects = list(range(len(words)))
     else:
         suspects = sorted(range(len(words)), key=lambda k: (per_word[k], k))[:N_SUSPECTS]
-    readings = list(dict.fromkeys(r for j in sorted(suspects) for r in _replacements(words, j)))
-    total += sum(sc(words)[0] for sc in scorers[1:])
-    return [(" ".join(words), total)] + [(r, sum(sc(r.split())[0] for sc in scorers)) for r in readings]
+    # What the other models hear on their own competes too: a garbled transcript is a weak
+    # alternative, a clean free decode ("It depends on the day") a strong one.
+    decodes = [" ".join(words)] + [_free_decode(m, audio) for m in models[1:]]
+    readings = [r for j in sorted(suspects) for r in _replacements(words, j)]
+    unique = list(dict.fromkeys(d for d in decodes + readings if d.split()))
+    return [(r, sum(sc(r.split())[0] for sc in scorers)) for r in unique]
+
+
+def _free_decode(model, audio) -> str:
+    multilingual = model.model.is_multilingual
+    segments, _ = model.transcribe(np.asarray(audio, dtype=np.float32), language="en" if multilingual else None,
+                                   beam_size=5, vad_filter=False, condition_on_previous_text=False)
+    return " ".join(s.text.strip() for s in segments).strip()
 
 
 def score_from_audio(
@@ -236,12 +246,13 @@ def score_from_audio(
     readings = score_readings(models, audio, text)
     if not readings:
         return AudioScore(interview_id, start, end, None, 0.0, "")
-    decoded = readings[0][1]
     by_score: dict[int, list[tuple[float, str]]] = {}
-    for reading, logp in readings[1:]:
+    for reading, logp in readings:
         score = parse_score(reading)
         if score is not None:
             by_score.setdefault(score, []).append((logp, reading))
+    # The strongest reading that states no score: the null hypothesis "there is no number here".
+    decoded = max((lp for r, lp in readings if parse_score(r) is None), default=-math.inf)
     if not by_score:
         return AudioScore(interview_id, start, end, None, 0.0, "")
     # Each score's probability is the sum over the readings that state it (where in the answer
