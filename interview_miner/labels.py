@@ -57,7 +57,7 @@ _PRONOUNS = frozenset("i me my mine we us our ours you your yours he him his she
 _LEAD_TRIM = frozenset("a an the my our your their his her its this that these those some any all every each "
                        "and but so or then also just really actually basically honestly well".split())
 _LIGHT_VERBS = frozenset("be have do say think mean guess know get go".split())
-_VERB_KIDS = frozenset({"dobj", "prt", "prep", "acomp", "xcomp", "advmod", "attr", "dative", "ccomp", "oprd"})
+_VERB_KIDS = frozenset({"dobj", "prt", "prep", "acomp", "xcomp", "advmod", "attr", "dative", "ccomp", "oprd", "npadvmod"})
 _GENERIC = frozenset("thing things stuff lot bit way time kind sort something anything everything one people guy guys "
                      "it them this that".split())
 

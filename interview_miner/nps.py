@@ -163,9 +163,9 @@ MAX_WORDS_ALL_POSITIONS = 6  # answers this short: every word is tried
 
 
 def _replacements(words: list[str], j: int) -> list[str]:
-    """`words` with word j replaced by a score ("seven"), or with words j-1..j / j..j+1 replaced
-    by "a seven" (mishearings turn a number into one word, "sermon", or two, "on it" for "an
-    eight")."""
+    """`words` with word j replaced by a score ("seven"), or words j-1..j / j..j+1 replaced by
+    "seven" or "a seven" (mishearings turn a number into one word, "sermon", or two, "fan run"
+    for "seven", "on it" for "an eight")."""
     out = []
     for a, b in ((j, j + 1), (j - 1, j + 1), (j, j + 2)):
         if a < 0 or b > len(words):
@@ -173,9 +173,9 @@ def _replacements(words: list[str], j: int) -> list[str]:
         last = words[b - 1]
         tail = last[len(last.rstrip(",.;:!?")):]  # keep the punctuation after the replaced words
         for n in SCORE_WORDS:
-            said = n if b - a == 1 else ("an " if n == "eight" else "a ") + n
-            reading = " ".join([*words[:a], said + tail, *words[b:]])
-            out.append(reading[:1].upper() + reading[1:])
+            for said in ([n] if b - a == 1 else [n, ("an " if n == "eight" else "a ") + n]):
+                reading = " ".join([*words[:a], said + tail, *words[b:]])
+                out.append(reading[:1].upper() + reading[1:])
     return out
 
 
