@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -215,16 +216,12 @@ def test_a_misheard_quote_never_names_a_theme():
 
 
 def _study(groups, metadata=None, label=lambda tid: tid.split("_", 1)[1].replace("-", " ").capitalize()):
-    interviews, quotes, theme_map = [], [], {}
-    for i, theme_ids in enumerate(groups, 1):
-        interviews.append(Interview(id=i, content_hash=str(i), file_name=f"i{i}.txt", kind="transcript",
-                                    participant=f"P{i}", metadata=(metadata or {}).get(i, {})))
-        for k, tid in enumerate(theme_ids):
-            cat = tid.split("_")[0]
-            quotes.append(Quote(id=f"q{i}_{k}", interview_id=i, start=k, end=k + 1, index=k, category=cat,
-                                theme_id=tid, text=f"What participant {i} said about {tid} in full."))
-            theme_map.setdefault(tid, Theme(id=tid, category=cat, label=label(tid)))
-    return interviews, quotes, list(theme_map.values())
+    """test_personas' literal study, with whole-sentence quotes and readable theme labels."""
+    from test_personas import _study as literal_study
+
+    interviews, quotes, theme_list = literal_study(groups, metadata)
+    quotes = [replace(q, text=f"What participant {q.interview_id} said about {q.theme_id} in full.") for q in quotes]
+    return interviews, quotes, [replace(t, label=label(t.id)) for t in theme_list]
 
 
 def test_persona_names_come_from_role_and_distinctive_theme_never_a_letter_or_a_quote():
@@ -260,7 +257,7 @@ def test_persona_claims_are_sentences_with_label_count_and_quotes():
 
 def test_no_claim_is_built_from_unthemed_quotes():
     interviews, quotes, theme_list = _study([["outcome_grow"], ["outcome_grow"], ["fear_x"]])
-    quotes = [q if q.category != "fear" else Quote(**{**q.__dict__, "theme_id": None}) for q in quotes]
+    quotes = [q if q.category != "fear" else replace(q, theme_id=None) for q in quotes]
     (p,) = P.suggest_personas(interviews, [*quotes], [t for t in theme_list if t.category != "fear"], {})
     fears = p.fields["fears"]
     assert fears.quote_ids == [] and "unthemed" not in fears.text and "theme" in fears.text
