@@ -62,7 +62,7 @@ class ThemeOptions:
     selection: str = "leaf"  # HDBSCAN cluster_selection_method: "leaf" gives the finest clusters
     max_top_themes: int = 20  # top-level themes per category at most, whatever the corpus size
     merge_quantile: float = 0.1  # of within-cluster similarities: how close two groups must be to merge
-    assign_quantile: float = 0.05  # of within-cluster similarities: how close an outlier must be to join
+    assign_quantile: float = 0.01  # of within-cluster similarities: how close an outlier must be to join
     context_weight: float = 0.5  # how far a fully uncertain quote leans on the rest of its answer
     pca_above: int = 1500  # reduce dimensions when a category has more quotes than this
     pca_dims: int = 32
