@@ -198,7 +198,7 @@ def test_the_label_checks_reject_keyword_lists_and_fragments():
 
 def test_label_candidates_are_whole_phrases_from_the_quote():
     found = labels.candidate_phrases("I was chasing late invoices by hand every Friday.")
-    assert "chasing late invoices by hand" in found
+    assert any(p.startswith("chasing late invoices by hand") for p in found), found
     assert all(labels.is_complete_phrase(p) for p in found)
 
 
