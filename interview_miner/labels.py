@@ -32,6 +32,7 @@ import numpy as np
 
 MIN_WORDS, MAX_WORDS = 3, 8
 N_SOURCE_QUOTES = 4  # central quotes the candidates are taken from
+N_EMBEDDED = 5  # candidates per theme ranked by embedding similarity (the rest by support only)
 # Leads that turn a bare noun phrase into a label of the category's kind.
 CATEGORY_LEADS = {
     "trigger": "Triggered by", "fear": "Worried about", "objection": "Put off by", "outcome": "Hoping for",
@@ -110,8 +111,9 @@ def _clean_span(tokens) -> str | None:
     return text if len(text.split()) <= MAX_WORDS else None
 
 
-def _phrases(doc) -> list[str]:
-    out: list[str] = []
+def _phrases(doc) -> list[tuple[str, bool]]:
+    """(phrase, is a noun phrase) pairs: only a noun phrase may take a category lead."""
+    out: list[tuple[str, bool]] = []
     for chunk in doc.noun_chunks:
         if chunk.root.lower_ in _GENERIC or chunk.root.pos_ == "PRON":
             continue
@@ -125,7 +127,7 @@ def _phrases(doc) -> list[str]:
         for span in ({(chunk.start, chunk.end), (chunk.start, end)}):
             p = _clean_span(doc[span[0]:span[1]])
             if p:
-                out.append(p)
+                out.append((p, True))
     for tok in doc:
         if tok.pos_ != "VERB" or tok.dep_ in {"aux", "auxpass", "amod"} or tok.lemma_ in _LIGHT_VERBS:
             continue
@@ -146,16 +148,18 @@ def _phrases(doc) -> list[str]:
         for a, b in spans:
             p = _clean_span(doc[a:b])
             if p and len(p.split()) >= 2:
-                out.append(p)
+                out.append((p, False))
     return out
 
 
 def candidate_phrases(text: str) -> list[str]:
     """Noun chunks and verb phrases of one quote, cleaned, in the order they occur (deduplicated)."""
+    return list(dict.fromkeys(p for p, _ in _candidates(text)))
+
+
+def _candidates(text: str) -> list[tuple[str, bool]]:
     nlp = _parser()
-    if nlp is None:
-        return []
-    return list(dict.fromkeys(_phrases(nlp(text))))
+    return _phrases(nlp(text)) if nlp is not None else []
 
 
 def is_complete_phrase(label: str) -> bool:
@@ -200,39 +204,48 @@ def _source_order(g: LabelInput) -> list[int]:
     return sorted(range(n), key=lambda i: (conf[i] < best - 0.15, i))[:N_SOURCE_QUOTES]
 
 
+def _cheap_score(phrase: str, labelled: str, rank: int, word_sets: list[set[str]]) -> float | None:
+    """Support across the theme's quotes, source rank and length; None for an unusable phrase."""
+    if not is_complete_phrase(labelled):
+        return None
+    words = _content(phrase)
+    if not words:
+        return None
+    support = sum(1 for s in word_sets if words & s) / max(1, len(word_sets))
+    n_words = len(labelled.split())
+    return 0.5 * support - 0.03 * rank - (0.15 if n_words < MIN_WORDS else 0.0) - 0.02 * max(0, n_words - 6)
+
+
 def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None) -> list[str]:
     """One label per group. `encode` embeds phrases in the centroids' space (unit vectors); without
-    it (or without centroids) candidates are ranked by support across the theme's quotes alone."""
-    cands: list[list[tuple[str, str, int]]] = []  # (phrase, labelled phrase, source rank)
+    it (or without centroids) candidates are ranked by support across the theme's quotes alone.
+    Only each theme's `N_EMBEDDED` best candidates by support are embedded, so labelling stays a
+    small share of mining time at 10,000s of quotes."""
+    shortlists: list[list[tuple[float, str]]] = []
     for g in groups:
-        found: list[tuple[str, str, int]] = []
+        word_sets = [_content(t) for t in g.texts]
+        scored: dict[str, float] = {}
         for rank, i in enumerate(_source_order(g)):
-            for p in candidate_phrases(g.texts[i]):
-                found.append((p, _with_lead(p, g.category), rank))
-        cands.append(found)
-    flat = sorted({lab for found in cands for _, lab, _ in found})
+            for p, is_noun in dict.fromkeys(_candidates(g.texts[i])):
+                labelled = _with_lead(p, g.category) if is_noun else p
+                sc = _cheap_score(p, labelled, rank, word_sets)
+                if sc is not None and sc > scored.get(labelled, -np.inf):
+                    scored[labelled] = sc
+        shortlists.append(sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))[:N_EMBEDDED])
+    flat = sorted({lab for short in shortlists for _, lab in short})
     vec_of: dict[str, np.ndarray] = {}
     if encode is not None and flat and any(g.centroid is not None for g in groups):
         vecs = np.asarray(encode(flat), dtype=np.float32)
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
         vec_of = dict(zip(flat, vecs))
     out = []
-    for g, found in zip(groups, cands):
-        word_sets = [_content(t) for t in g.texts]
+    for g, short in zip(groups, shortlists):
         best: tuple[float, str] | None = None
-        for phrase, labelled, rank in found:
-            if not is_complete_phrase(labelled):
-                continue
-            words = _content(phrase)
-            if not words:
-                continue
-            support = sum(1 for s in word_sets if words & s) / max(1, len(word_sets))
-            n_words = len(labelled.split())
-            score = 0.5 * support - 0.03 * rank - (0.15 if n_words < MIN_WORDS else 0.0) - 0.02 * max(0, n_words - 6)
+        for sc, labelled in short:
             if g.centroid is not None and labelled in vec_of:
-                score += float(vec_of[labelled] @ g.centroid)
-            if best is None or (score, -len(labelled)) > (best[0], -len(best[1])):
-                best = (score, labelled)
+                sc += float(vec_of[labelled] @ g.centroid)
+            if best is None or (sc, -len(labelled)) > (best[0], -len(best[1])):
+                best = (sc, labelled)
         if best is not None:
             out.append(_capitalised(best[1]))
         else:
