@@ -130,7 +130,7 @@ def extract(quotes: list[Quote]) -> list[NpsResult]:
 # ---------------------------------------------------------------------------------------------
 
 SCORE_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-MIN_AUDIO_SCORE_CONFIDENCE = 0.8  # posterior of the best score among the eleven needed to accept it
+MIN_AUDIO_SCORE_CONFIDENCE = 0.95  # posterior of the best score among the eleven needed to accept it
 # The number reading must be at least this likely relative to what was decoded (log-probability
 # ratio), or the answer probably holds no number at all ("I'd rather not say").
 MIN_NUMBER_PLAUSIBILITY = math.log(1e-2)  # per model: a wrong score is worse than "listen to confirm"
