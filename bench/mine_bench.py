@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -126,12 +127,14 @@ def bench_size(n: int, use_tracemalloc: bool) -> dict:
         t0, c0 = time.perf_counter(), cpu_s()
         warm = pipeline.mine(store)
         warm_s, warm_cpu = time.perf_counter() - t0, cpu_s() - c0
+        per_category = dict(sorted(Counter(t.category for t in store.machine_themes()).items()))
         store.close()
     return {
         "quotes": cold.quotes, "interviews": cold.interviews, "build_s": round(build_s, 1),
         "cold_s": round(cold_s, 1), "warm_s": round(warm_s, 1), "cold_cpu_s": round(cold_cpu, 1),
         "warm_cpu_s": round(warm_cpu, 1), "loadavg": round(os.getloadavg()[0], 1), "stages_cold_s": cold.seconds,
         "stages_warm_s": warm.seconds, "embedded": cold.embedded, "themes": cold.themes,
+        "themes_per_category": per_category,
         "unthemed_share": round(cold.unthemed_share, 3), "peak_rss_mb": round(peak_rss_mb()),
         "python_peak_mb": None if py_peak is None else round(py_peak),
     }

@@ -20,6 +20,7 @@ embeds its prototype sentences once, on first use, and is reused by every later 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from . import personas as personas_mod
 from . import quotes as quotes_mod
 from . import themes as themes_mod
 from .models import Interview, Persona, Quote, Segment, Theme
+from .vocab import clock, participant_key
 
 Progress = Callable[[float, str], None]
 Encode = Callable[[list[str]], np.ndarray]
@@ -77,11 +79,14 @@ class Themer(Protocol):
 
     def __call__(
         self, quotes: Sequence[Quote], vectors: np.ndarray, *, previous: Sequence[Theme],
-        nps_scores: dict[int, int], participants: dict[int, str], protected: set[str],
-    ) -> list[Theme]: ...
+        nps_scores: dict[int, int], participants: dict[int, str], protected: set[str], encode: Encode,
+    ) -> list[Theme]: ...  # `encode`: the cached sentence encoder (labels are ranked by meaning)
 
 
 NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
+"""Scores the recommendation answers of `missing` interviews from their recordings:
+(quotes, interviews, missing ids) -> (accepted results, every attempt as nps.AudioScore)."""
+NpsRescorer = Callable[[list[Quote], list[Interview], list[int]], tuple[list, list]]
 PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
 
 
@@ -166,6 +171,7 @@ class MineReport:
     themed_quotes: int = 0
     reused_theme_ids: int = 0
     nps: dict[int, int] = field(default_factory=dict)
+    nps_listen: list[Any] = field(default_factory=list)  # nps.AudioScore: answers to listen to again
     seconds: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
@@ -215,6 +221,7 @@ class Miner:
         categorizer: CategorizerStage | None = None,
         themer: Themer | None = None,
         nps_extractor: NpsExtractor | None = None,
+        nps_rescorer: NpsRescorer | None | bool = True,
         persona_grouper: PersonaGrouper | None = None,
         embed_model: str | None = None,
         theme_options: themes_mod.ThemeOptions | None = None,
@@ -232,6 +239,9 @@ class Miner:
         self.categorizer: CategorizerStage = categorizer or ZeroShotCategorizer()
         self.themer: Themer = themer or _default_themer(theme_options)
         self.nps_extractor: NpsExtractor = nps_extractor or nps_mod.extract
+        # re-scores a recommendation answer with no readable score from its audio (False: never)
+        self.nps_rescorer: NpsRescorer | None = (
+            _rescore_from_recordings if nps_rescorer is True else (nps_rescorer or None))
         self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
 
     @property
@@ -275,6 +285,24 @@ class Miner:
         """Group participants into personas with the persona stage (`max_groups`, `previous`, ...
         are passed through)."""
         return self.persona_grouper(interviews, quotes, themes, nps, **options)
+
+
+def _rescore_from_recordings(quotes: list[Quote], interviews: list[Interview], missing: list[int]):
+    """The default NPS re-scorer: the answer's audio window against the eleven possible scores,
+    with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
+    differently); see `nps.scores_from_audio`."""
+    from . import bundled, transcribe
+
+    recordings = {i.id: i.stored_path for i in interviews
+                  if i.id in missing and i.kind == "audio" and i.stored_path and Path(i.stored_path).exists()}
+
+    def models() -> list:
+        loaded = [transcribe.load_model(None)]
+        if bundled.whisper_base_path() is not None:
+            loaded.append(transcribe.load_model("base"))
+        return loaded
+
+    return nps_mod.scores_from_audio(quotes, recordings, models) if recordings else ([], [])
 
 
 def _default_themer(options: themes_mod.ThemeOptions | None) -> Themer:
@@ -340,16 +368,24 @@ class _Run:
         report.nps = {r.interview_id: r.score for r in nps_results}
         answered = {q.interview_id for q in quotes if nps_mod.is_nps_question(q.question)}
         missing_nps = sorted(answered - set(report.nps))
+        if missing_nps and self.miner.nps_rescorer:  # Whisper misheard the number: listen again
+            heard, attempts = self.miner.nps_rescorer(quotes, interviews, missing_nps)
+            nps_results += heard
+            report.nps.update({r.interview_id: r.score for r in heard})
+            missing_nps = sorted(answered - set(report.nps))
+            report.nps_listen = [a for a in attempts if a.needs_listening]
         if missing_nps:
             names = {i.id: i.file_name for i in interviews}
+            at = {a.interview_id: f" (listen to confirm at {clock(a.start)})" for a in report.nps_listen}
             report.messages.append(
                 "recommendation question asked but no 0-10 score found in: "
-                + ", ".join(names.get(i, str(i)) for i in missing_nps)
+                + ", ".join(names.get(i, str(i)) + at.get(i, "") for i in missing_nps)
             )
 
         theme_list = self.miner.themer(
             quotes, quote_vecs, previous=previous, nps_scores=report.nps,
-            participants={i.id: (i.participant or i.file_name) for i in interviews}, protected=protected,
+            participants={i.id: participant_key(i) for i in interviews}, protected=protected,
+            encode=lambda texts: self.encode(embedder, texts),
         )
         prev_ids = {t.id for t in previous}
         report.themes = len(theme_list)

@@ -89,6 +89,7 @@ class Quote:
     theme_id: str | None = None
     tags: list[str] = field(default_factory=list)
     starred: bool = False
+    asr_confidence: float | None = None  # mean word probability from the recogniser (1.0 for typed text)
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Theme:
     representative_quote_id: str | None = None
     n_participants: int = 0
     tags: list[str] = field(default_factory=list)
+    parent_id: str | None = None  # a sub-theme's top-level theme; None for a top-level theme
 
 
 @dataclass

@@ -7,11 +7,19 @@ Public API:
 - `extract(quotes) -> list[NpsResult]`: one result per interview that states a score, with the
   quote that states it and the ids of its reason quotes (category `nps_reason`).
 The band of a score (promoter / passive / detractor) is `vocab.nps_band`.
+- `scores_from_audio(quotes, missing, models) -> (results, attempts)`: when the answer to the
+  recommendation question has no readable score, its audio window is re-scored against the eleven
+  possible scores (`score_from_audio`); a score is accepted only above a confidence, otherwise the
+  attempt says where to listen ("listen to confirm").
 """
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .models import Quote
 from .vocab import NUMBER_WORDS, nps_band
@@ -110,3 +118,186 @@ def extract(quotes: list[Quote]) -> list[NpsResult]:
         reasons = [r.id for r in qs if r.category == "nps_reason"]
         out.append(NpsResult(iid, score, nps_band(score), q.id, q.text, reasons))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores from audio: when the transcript has no readable score
+# ---------------------------------------------------------------------------------------------
+
+SCORE_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+MIN_AUDIO_SCORE_CONFIDENCE = 0.95  # posterior of the best score among the eleven needed to accept it
+# The number reading must be at least this likely relative to what was decoded (log-probability
+# ratio), or the answer probably holds no number at all ("I'd rather not say").
+MIN_NUMBER_PLAUSIBILITY = math.log(1e-2)  # per model: a wrong score is worse than "listen to confirm"
+_PAD_S = 0.4  # audio kept either side of the answer window (word times are approximate)
+
+
+@dataclass
+class AudioScore:
+    """The outcome of re-listening to a recommendation answer.
+
+    `score` is set only when accepted; otherwise `needs_listening` is True and `start`/`end` say
+    where a researcher should listen. `confidence` is the posterior of the best score among 0..10
+    (the eleven readings' probabilities normalised), `heard` the most likely number reading."""
+
+    interview_id: int
+    start: float
+    end: float
+    score: int | None
+    confidence: float
+    heard: str
+    plausibility: float = 0.0  # log-probability of the number reading vs the transcript's, per model
+
+    @property
+    def needs_listening(self) -> bool:
+        return self.score is None
+
+
+N_SUSPECTS = 3  # least likely words of a long answer tried as the misheard number
+MAX_WORDS_ALL_POSITIONS = 6  # answers this short: every word is tried
+
+
+def _replacements(words: list[str], j: int) -> list[str]:
+    """`words` with word j replaced by a score ("seven"), or words j-1..j / j..j+1 replaced by
+    "seven" or "a seven" (mishearings turn a number into one word, "sermon", or two, "fan run"
+    for "seven", "on it" for "an eight")."""
+    out = []
+    for a, b in ((j, j + 1), (j - 1, j + 1), (j, j + 2)):
+        if a < 0 or b > len(words):
+            continue
+        last = words[b - 1]
+        tail = last[len(last.rstrip(",.;:!?")):]  # keep the punctuation after the replaced words
+        for n in SCORE_WORDS:
+            for said in ([n] if b - a == 1 else [n, ("an " if n == "eight" else "a ") + n]):
+                reading = " ".join([*words[:a], said + tail, *words[b:]])
+                out.append(reading[:1].upper() + reading[1:])
+    return out
+
+
+def _reading_scorer(model, audio):
+    """A function scoring a reading (list of words) under `model` given `audio`: the total
+    log-probability (end of text included: a reading must cover the audio) and each word's share."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+
+    fe = model.feature_extractor
+    features = fe(np.asarray(audio, dtype=np.float32))
+    num_frames = min(features.shape[-1], fe.nb_max_frames)
+    encoder_output = model.encode(pad_or_trim(features[:, :fe.nb_max_frames]))
+    multilingual = model.model.is_multilingual
+    tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None)
+
+    def score(words: list[str]) -> tuple[float, list[float]]:
+        pieces = [tokenizer.encode(" " + w) for w in words]
+        tokens = [t for p in pieces for t in p] + [tokenizer.eot]
+        (r,) = model.model.align(encoder_output, tokenizer.sot_sequence, [tokens], num_frames)
+        logp = np.log(np.clip(np.asarray(r.text_token_probs, dtype=np.float64), 1e-12, 1.0))
+        bounds = np.cumsum([0] + [len(p) for p in pieces])
+        return float(logp.sum()), [float(logp[bounds[k]:bounds[k + 1]].sum()) for k in range(len(words))]
+
+    return score
+
+
+def score_readings(models, audio, text: str) -> list[tuple[str, float]]:
+    """Readings of `text` in which a number zero..ten replaces words the recogniser may have
+    misheard (every word of a short answer, else the `N_SUSPECTS` least likely ones), each with
+    its log-probability given `audio`, summed over `models` (a product of experts: tiny.en and the
+    bundled base model mishear differently); `text` itself comes first.
+
+    Constrained decoding, in effect: instead of asking Whisper what it heard, each model is asked
+    how likely each possible score is (teacher-forced through the decoder, the alignment pass
+    faster-whisper uses for word timestamps), which is robust where "seven" decodes as "sermon"."""
+    words = text.split()
+    if not words or not models:
+        return []
+    scorers = [_reading_scorer(m, audio) for m in models]
+    _, per_word = scorers[0](words)
+    if len(words) <= MAX_WORDS_ALL_POSITIONS:
+        suspects = list(range(len(words)))
+    else:
+        suspects = sorted(range(len(words)), key=lambda k: (per_word[k], k))[:N_SUSPECTS]
+    # What the other models hear on their own competes too: a garbled transcript is a weak
+    # alternative, a clean free decode ("It depends on the day") a strong one.
+    decodes = [" ".join(words)] + [_free_decode(m, audio) for m in models[1:]]
+    readings = [r for j in sorted(suspects) for r in _replacements(words, j)]
+    unique = list(dict.fromkeys(d for d in decodes + readings if d.split()))
+    return [(r, sum(sc(r.split())[0] for sc in scorers)) for r in unique]
+
+
+def _free_decode(model, audio) -> str:
+    multilingual = model.model.is_multilingual
+    segments, _ = model.transcribe(np.asarray(audio, dtype=np.float32), language="en" if multilingual else None,
+                                   beam_size=5, vad_filter=False, condition_on_previous_text=False)
+    return " ".join(s.text.strip() for s in segments).strip()
+
+
+def score_from_audio(
+    models: Sequence, audio, interview_id: int, start: float, end: float, text: str,
+    min_confidence: float = MIN_AUDIO_SCORE_CONFIDENCE,
+) -> AudioScore:
+    """Re-score one answer's audio (16 kHz mono, the window [start, end] of the recording; `text`
+    is what the transcript says there) against the eleven possible scores and accept the best
+    only when its posterior reaches `min_confidence` and a number reading is plausible at all."""
+    readings = score_readings(models, audio, text)
+    if not readings:
+        return AudioScore(interview_id, start, end, None, 0.0, "")
+    by_score: dict[int, list[tuple[float, str]]] = {}
+    for reading, logp in readings:
+        score = parse_score(reading)
+        if score is not None:
+            by_score.setdefault(score, []).append((logp, reading))
+    # The strongest reading that states no score: the null hypothesis "there is no number here".
+    decoded = max((lp for r, lp in readings if parse_score(r) is None), default=-math.inf)
+    if not by_score:
+        return AudioScore(interview_id, start, end, None, 0.0, "")
+    # Each score's probability is the sum over the readings that state it (where in the answer
+    # the number was said is a nuisance variable); the posterior normalises over the scores.
+    scores = sorted(by_score)
+    marginal = np.array([np.logaddexp.reduce([lp for lp, _ in by_score[sc]]) for sc in scores])
+    top = int(np.argmax(marginal))
+    posterior = float(np.exp(marginal[top] - np.logaddexp.reduce(marginal)))
+    best_logp, heard = max(by_score[scores[top]])
+    plausibility = (best_logp - max(decoded, best_logp)) / len(models)
+    accepted = posterior >= min_confidence and plausibility >= MIN_NUMBER_PLAUSIBILITY
+    return AudioScore(interview_id, start, end, scores[top] if accepted else None, round(posterior, 3), heard,
+                      round(plausibility, 2))
+
+
+def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float, str] | None:
+    """Where the interview answers the recommendation question: (start, end, quote id) of its
+    `nps_score` quote, else of its first answer to a recommendation question; None if neither."""
+    qs = sorted((q for q in quotes if q.interview_id == interview_id), key=lambda q: (q.start, q.index))
+    pick = next((q for q in qs if q.category == "nps_score"), None)
+    pick = pick or next((q for q in qs if is_nps_question(q.question)), None)
+    return (max(0.0, pick.start - _PAD_S), pick.end + _PAD_S, pick.id) if pick else None
+
+
+def scores_from_audio(
+    quotes: list[Quote], missing: dict[int, str], models: Sequence | Callable[[], Sequence],
+) -> tuple[list[NpsResult], list[AudioScore]]:
+    """For interviews whose recommendation answer has no readable score (`missing`: interview id ->
+    path of its recording), re-score that answer's audio (`score_from_audio`). `models` are the
+    Whisper models, or a function loading them (called only when there is an answer to score).
+    Returns the accepted results (to add to `extract`'s) and every attempt (the rejected ones are
+    the "listen to confirm" list, with where to listen)."""
+    from .capture import read_audio
+
+    results, attempts = [], []
+    loaded: Sequence | None = None if callable(models) else models
+    for iid, path in sorted(missing.items()):
+        window = answer_window(quotes, iid)
+        if window is None or not path:
+            continue
+        start, end, qid = window
+        audio = read_audio(path, start, end)
+        if len(audio) == 0:
+            continue
+        if loaded is None:
+            loaded = models()
+        text = next(q.text for q in quotes if q.id == qid)
+        attempt = score_from_audio(loaded, audio, iid, start, end, text)
+        attempts.append(attempt)
+        if attempt.score is not None:
+            reasons = [q.id for q in quotes if q.interview_id == iid and q.category == "nps_reason"]
+            results.append(NpsResult(iid, attempt.score, nps_class(attempt.score), qid, text, reasons))
+    return results, attempts

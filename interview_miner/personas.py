@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .labels import CATEGORY_LEADS
 from .models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Theme
 from .vocab import STOP_WORDS, nps_breakdown, participant_key, participant_name
 
@@ -392,18 +393,15 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
         order = sorted(by_theme, key=lambda t: (-counts[t], -(counts[t] / n - share_out(t)),
                                                 ctx.themes[t].label.casefold(), t))
         ranked[fname] = [(t, counts[t]) for t in order]
-        quote_ids = [qid for t in order for qid in _spread(by_theme[t], ctx.owner, QUOTES_PER_THEME)]
-        quote_ids += _spread(unthemed, ctx.owner, QUOTES_PER_THEME)
-        voicing = {ctx.owner[q.interview_id] for q in fq}
-        parts = [f"{ctx.themes[t].label} ({counts[t]} of {n})" for t in order[:MAX_TEXT_THEMES]]
+        strongest = {t: _strongest(by_theme[t], ctx.themes[t], ctx.owner, QUOTES_PER_THEME) for t in order}
+        quote_ids = [q.id for t in order for q in strongest[t]]
+        voicing = {ctx.owner[q.interview_id] for t in order for q in by_theme[t]}
+        claims = [_claim(ctx.themes[t].label, counts[t], n, strongest[t]) for t in order[:MAX_TEXT_THEMES]]
         if len(order) > MAX_TEXT_THEMES:
-            parts.append(f"+{len(order) - MAX_TEXT_THEMES} more")
-        if unthemed and not order:
-            who = len({ctx.owner[q.interview_id] for q in unthemed})
-            parts.append(f"{_plural(len(unthemed), 'unthemed quote')} from {who} of {n}")
-        text = "; ".join(parts)
+            claims.append(f"{_plural(len(order) - MAX_TEXT_THEMES, 'more theme')} in this field.")
+        text = " ".join(claims) if claims else _no_claim(fname, bool(fq or unthemed))
         if fname == "nps":
-            text, score_qids, voicing = _nps_summary(ctx, members, parts)
+            text, score_qids, voicing = _nps_summary(ctx, members, claims)
             quote_ids = score_qids + quote_ids
         fields[fname] = PersonaField(text=text, quote_ids=quote_ids, theme_ids=list(order),
                                      n_participants=len(voicing))
@@ -416,18 +414,43 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
     )
 
 
-def _spread(quotes: list[Quote], owner: dict[int, str], limit: int) -> list[str]:
-    """Up to `limit` quote ids, one per participant first (so evidence is not one voice)."""
-    by_person: dict[str, list[Quote]] = defaultdict(list)
-    for q in sorted(quotes, key=lambda q: (q.interview_id, q.index, q.id)):
-        by_person[owner[q.interview_id]].append(q)
-    out: list[str] = []
-    rnd = 0
-    while len(out) < limit and any(len(v) > rnd for v in by_person.values()):
-        for person in by_person:
-            if len(by_person[person]) > rnd and len(out) < limit:
-                out.append(by_person[person][rnd].id)
-        rnd += 1
+def _claim(label: str, k: int, n: int, quotes: list[Quote]) -> str:
+    """One evidence sentence: the theme, how many of the group voiced it, and its strongest quotes."""
+    said = "; ".join(f"“{_one_line(q.text)}”" for q in quotes)
+    return f"{_sentence_start(label)} ({k} of {_plural(n, 'participant')}): {said}." if said else \
+        f"{_sentence_start(label)} ({k} of {_plural(n, 'participant')})."
+
+
+def _no_claim(fname: str, spoke: bool) -> str:
+    """What an empty field says: plainly, without inventing a claim from unthemed quotes."""
+    title = FIELD_TITLES[fname].lower()
+    if spoke:
+        return f"No {title} theme yet: what this group said about it is not shared by a theme."
+    return f"Nobody in this group spoke about {title}."
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).rstrip(".")
+
+
+def _sentence_start(label: str) -> str:
+    label = label.strip()
+    return label[:1].upper() + label[1:]
+
+
+def _strongest(quotes: list[Quote], theme: Theme, owner: dict[int, str], limit: int) -> list[Quote]:
+    """Up to `limit` quotes backing a theme: its representative quote first when this group said
+    it, then the most confidently categorised quote of each further participant (one voice does
+    not make the evidence), then the rest by confidence."""
+    ranked = sorted(quotes, key=lambda q: (q.id != theme.representative_quote_id, -(q.confidence or 0.0),
+                                           q.interview_id, q.index, q.id))
+    out: list[Quote] = []
+    seen: set[str] = set()
+    for q in ranked:  # one per participant first
+        if owner[q.interview_id] not in seen and len(out) < limit:
+            out.append(q)
+            seen.add(owner[q.interview_id])
+    out += [q for q in ranked if q not in out][: max(0, limit - len(out))]
     return out
 
 
@@ -441,13 +464,14 @@ def _nps_summary(ctx: _Context, members: list[Participant], reason_parts: list[s
             if rows[-1].get("quote_id") in ctx.quote_by_id:
                 qids.append(rows[-1]["quote_id"])
     if not scores:
-        text = "No scores" + (f". Reasons: {'; '.join(reason_parts)}" if reason_parts else "")
+        text = "No scores" + (f". Reasons: {' '.join(reason_parts)}" if reason_parts else ".")
         return text, qids, voicing
     b = nps_breakdown(scores)
     text = (f"Promoters {b['promoters']}, passives {b['passives']}, detractors {b['detractors']} "
             f"(NPS {b['nps']:+d}, mean {b['mean']:.1f}, {len(scores)} of {len(members)} scored)")
+    text += "."
     if reason_parts:
-        text += ". Reasons: " + "; ".join(reason_parts)
+        text += " Reasons: " + " ".join(reason_parts)
     return text, qids, voicing
 
 
@@ -476,9 +500,12 @@ def _role_phrase(members: list[Participant]) -> str:
 
 
 def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
-    """Role words + the theme that sets this group apart. Among themes at least half as
-    distinctive (share inside minus share outside) as the most distinctive one, the most telling
-    category wins: a trigger or fear says more about a buyer than the channel they came from."""
+    """Who they are + the theme that sets this group apart ("Practice manager worried about
+    losing patient data"). Who: the role most members share, else the segment words they share
+    (company size, industry), else "Customer" - never "Persona A" nor a quote. The theme: among
+    themes at least half as distinctive (share inside minus share outside) as the most
+    distinctive one, the most telling category wins: a trigger or fear says more about a buyer
+    than the channel they came from."""
     n = len(members)
     others = ctx.n_total - n
     scored = []
@@ -489,14 +516,18 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
             continue
         outside = len(who - keys) / others if others else 0.0
         scored.append((inside - outside, inside, t))
-    subject = role if role and len(role) <= 40 else f"Persona {letter}"
+    segment = " ".join(_role_words(members, SEGMENT_KEYS))
+    subject = role if role and len(role) <= 40 else (segment.capitalize() if segment and len(segment) <= 40 else "Customer")
     best_d = max((d for d, _, _ in scored), default=0.0)
     pool = [x for x in scored if x[0] > 0 and x[0] >= best_d / 2] or ([] if best_d > 0 else scored)
     if not pool:
         return subject
     _, _, t = min(pool, key=lambda x: (_NAME_CATEGORIES.index(x[2].category), -x[0], -x[1],
                                        x[2].label.casefold(), x[2].id))
-    return f"{subject} {_CONNECTORS[t.category]} {_in_sentence(t.label)}"
+    label = _in_sentence(t.label)
+    if any(label.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
+        return f"{subject} {label}"  # the label already says how it relates ("worried about ...")
+    return f"{subject} {_CONNECTORS[t.category]} {label}"
 
 
 def _in_sentence(label: str) -> str:
@@ -532,16 +563,18 @@ def _demographics(members: list[Participant]) -> str:
 
 
 def _description(ctx, members, ranked, fields) -> str:
+    """A few lines a stakeholder reads first: the top themes of the telling fields with their
+    "k of n", then the NPS summary."""
+    n = len(members)
     out = []
-    for fname, lead in (("triggers", "Started looking because of"), ("criteria", "Weighs"),
-                        ("fears", "Worried about"), ("objections", "Objects to"), ("goals", "Wants")):
-        top = [ctx.themes[t].label for t, c in ranked[fname][:2]]
+    for fname in ("triggers", "criteria", "fears", "objections", "goals"):
+        top = [f"{_lower_first(ctx.themes[t].label)} ({c} of {n})" for t, c in ranked[fname][:2]]
         if top:
-            out.append(f"{lead} {' and '.join(_in_sentence(x) for x in top)}.")
+            out.append(f"{FIELD_TITLES[fname]}: {'; '.join(top)}.")
     nps_text = fields["nps"].text
     if nps_text and not nps_text.startswith("No scores"):
-        out.append(nps_text.split(". Reasons")[0] + ".")
-    return " ".join(out) or f"{_plural(len(members), 'participant')}; no themes yet."
+        out.append(nps_text.split(" Reasons:")[0])
+    return " ".join(out) or f"{_plural(n, 'participant')}; no themes yet."
 
 
 def _plural(n: int, word: str) -> str:

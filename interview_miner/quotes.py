@@ -23,6 +23,7 @@ How a transcript becomes quotes:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -130,6 +131,7 @@ class _Sentence:
     start: float
     end: float
     turn: int
+    confidence: float = 1.0  # mean recogniser probability of its words
 
 
 @dataclass
@@ -167,7 +169,10 @@ def _segment_words(seg: Segment) -> list[Word]:
     if not tokens:
         return []
     step = (seg.end - seg.start) / len(tokens)
-    return [Word(seg.start + i * step, seg.start + (i + 1) * step, " " + t) for i, t in enumerate(tokens)]
+    # No usable word timings: each word inherits the segment's own confidence (exp of its mean
+    # token log-probability) so the quote still says how sure the recogniser was.
+    prob = float(math.exp(seg.avg_logprob)) if seg.avg_logprob is not None else 1.0
+    return [Word(seg.start + i * step, seg.start + (i + 1) * step, " " + t, prob) for i, t in enumerate(tokens)]
 
 
 def _turn_text_and_words(turn: _Turn) -> tuple[str, list[tuple[int, int, Word]]]:
@@ -217,7 +222,8 @@ def _sentences(doc, text: str, spans: list[tuple[int, int, Word]], turn_no: int)
         covered = [w for (ws, we, w) in spans if we > a and ws < b]
         if not covered:
             continue
-        out.append(_Sentence(s_text, covered[0].start, max(w.end for w in covered), turn_no))
+        conf = sum(w.probability for w in covered) / len(covered)
+        out.append(_Sentence(s_text, covered[0].start, max(w.end for w in covered), turn_no, conf))
     return out
 
 
@@ -237,14 +243,20 @@ def _merge_fragments(sentences: list[_Sentence], min_content: int = 3) -> list[_
         nxt = out[i + 1] if i + 1 < len(out) and out[i + 1].turn == s.turn else None
         prv = out[i - 1] if i > 0 and out[i - 1].turn == s.turn else None
         if nxt is not None and not _is_score_fragment(nxt.text):
-            out[i + 1] = _Sentence(f"{s.text} {nxt.text}", s.start, nxt.end, s.turn)
+            out[i + 1] = _Sentence(f"{s.text} {nxt.text}", s.start, nxt.end, s.turn, _joint_confidence(s, nxt))
             del out[i]
         elif prv is not None and not _is_score_fragment(prv.text):
-            out[i - 1] = _Sentence(f"{prv.text} {s.text}", prv.start, s.end, s.turn)
+            out[i - 1] = _Sentence(f"{prv.text} {s.text}", prv.start, s.end, s.turn, _joint_confidence(prv, s))
             del out[i]
         else:
             i += 1
     return out
+
+
+def _joint_confidence(a: _Sentence, b: _Sentence) -> float:
+    """Confidence of two joined sentences, weighted by their word counts."""
+    na, nb = max(1, len(a.text.split())), max(1, len(b.text.split()))
+    return (a.confidence * na + b.confidence * nb) / (na + nb)
 
 
 def _question_text(text: str) -> str:
@@ -300,5 +312,6 @@ def split_quotes(interview: Interview, segments: list[Segment], nlp=None) -> lis
             quotes.append(Quote(
                 id=qid, interview_id=interview.id, start=round(s.start, 3), end=round(s.end, 3),
                 text=s.text, question=question, speaker=turn.speaker, index=len(quotes),
+                asr_confidence=round(s.confidence, 4),
             ))
     return quotes

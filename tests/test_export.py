@@ -277,7 +277,8 @@ def test_study_without_themes_or_personas(store):
     persona_review.suggest_and_save(store)  # roles and NPS classes still tell the two groups apart
     md = E.render_study(E.load_study(store), "md")
     assert "0 themes, 2 personas" in md
-    assert "2 unthemed quotes from 2 of 2" in md and "- **Unthemed quotes**" in md
+    # no claim is built from unthemed quotes: an empty field says so plainly (they stay listed)
+    assert "No goals theme yet" in md and "2 unthemed quotes from 2 of 2" not in md and "- **Unthemed quotes**" in md
 
 
 def test_corpus_export(store, tmp_path):

@@ -207,7 +207,7 @@ def test_stages_passed_to_the_miner_are_the_ones_used(store):
         calls.append(dict(corrections))
         return [(corrections.get(q.id, "usage"), 0.5) for q in quotes]
 
-    def one_theme_per_category(quotes, vectors, *, previous, nps_scores, participants, protected):
+    def one_theme_per_category(quotes, vectors, *, previous, nps_scores, participants, protected, encode):
         by_category = {}
         for q in quotes:
             by_category.setdefault(q.category, []).append(q.id)

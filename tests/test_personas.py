@@ -46,7 +46,9 @@ def test_corpus_themes_alone_recover_the_personas(store):
     ids = load_corpus(store, corpus_dir, with_metadata=False)
     personas = persona_review.suggest_and_save(store)
     assert P.grouping_scores(personas, corpus_truth(corpus_dir, ids))["ari"] == 1.0
-    assert all(p.name.startswith("Persona ") for p in personas)  # no role to name them by
+    # No role to name them by: named after what sets them apart, never "Persona A".
+    assert all(p.name.startswith("Customer ") and "Persona" not in p.name for p in personas)
+    assert len({p.name for p in personas}) == len(personas)
 
 
 def test_corpus_recovery_survives_theme_noise(corpus):
@@ -82,7 +84,8 @@ def test_corpus_persona_fields_are_backed_by_member_quotes(corpus):
             cats = P.FIELD_CATEGORIES[name]
             assert all(themes[t].category in cats for t in f.theme_ids)
             assert all(quotes[q].category in cats for q in f.quote_ids)
-        assert re.fullmatch(r"[A-Z][\w ]+ \([123] of 3\)(; [A-Z][\w ]+ \([123] of 3\))*", p.fields["goals"].text)
+        claim = r"[A-Z][^()]* \([123] of 3 participants\): “[^”]+”(; “[^”]+”)*\."
+        assert re.fullmatch(rf"{claim}( {claim})*", p.fields["goals"].text), p.fields["goals"].text
         assert p.description and p.demographics.startswith("Role: ")
 
 
@@ -146,9 +149,11 @@ def test_no_themes_gives_one_persona_with_category_evidence():
     personas = P.suggest_personas(interviews, quotes, [], {})
     assert len(personas) == 1
     fears = personas[0].fields["fears"]
-    assert fears.theme_ids == [] and fears.n_participants == 2
-    assert fears.text == "2 unthemed quotes from 2 of 4" and len(fears.quote_ids) == 2
-    assert personas[0].fields["goals"].text == ""
+    assert fears.theme_ids == [] and fears.n_participants == 0  # counts back claims; there are none
+    # No claim is made from unthemed quotes; the field says so plainly.
+    assert fears.text == "No fears theme yet: what this group said about it is not shared by a theme."
+    assert fears.quote_ids == []
+    assert personas[0].fields["goals"].text == "Nobody in this group spoke about goals."
 
 
 def test_fifteen_interviews_three_groups():

