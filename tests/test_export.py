@@ -278,8 +278,8 @@ def test_study_without_themes_or_personas(store):
     md = E.render_study(E.load_study(store), "md")
     assert "0 themes, 2 personas" in md
     # no claim is built from unthemed quotes: an empty field says so plainly (they stay listed)
-    assert "No goals theme yet" in md
-    assert "2 unthemed quotes from 2 of 2" in md and "- **Unthemed quotes**" in md  # still listed, as unthemed
+    assert "No goals theme yet" in md and "unthemed quotes from" not in md  # no claim from unthemed quotes
+    assert "20 quotes (0 themed, 20 unthemed)" in md  # they stay counted and listed as unthemed
 
 
 def test_corpus_export(store, tmp_path):
