@@ -349,14 +349,33 @@ def _max_sim(vecs: np.ndarray, protos: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+def question_prototypes(localised: bool = False) -> dict[str, list[str]]:
+    """The prototype questions per category; with `localised`, also the default guide's
+    questions in other languages (`languages.localised_guide_questions`), for a multilingual
+    embedder."""
+    if not localised:
+        return QUESTION_PROTOTYPES
+    from .languages import localised_guide_questions
+
+    merged = {c: list(qs) for c, qs in QUESTION_PROTOTYPES.items()}
+    for per_category in localised_guide_questions().values():
+        for c, qs in per_category.items():
+            if c in merged:
+                merged[c] += qs
+    return merged
+
+
 class Categorizer:
-    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS):
+    def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS, localised: bool = False):
+        """`localised`: add the guide's questions in other languages to the prototypes (for a
+        multilingual embedder, where they sit in the same vector space as the quotes)."""
         self.options = options
+        questions = question_prototypes(localised)
         # One encode call for every prototype (batched; cached by the caller's encode).
-        texts = [t for ps in QUESTION_PROTOTYPES.values() for t in ps] + [t for ps in QUOTE_PROTOTYPES.values() for t in ps]
+        texts = [t for ps in questions.values() for t in ps] + [t for ps in QUOTE_PROTOTYPES.values() for t in ps]
         vecs = np.asarray(encode(texts), dtype=np.float32)
         self.q_protos, self.t_protos, pos = {}, {}, 0
-        for target, source in ((self.q_protos, QUESTION_PROTOTYPES), (self.t_protos, QUOTE_PROTOTYPES)):
+        for target, source in ((self.q_protos, questions), (self.t_protos, QUOTE_PROTOTYPES)):
             for c, ps in source.items():
                 target[c] = vecs[pos : pos + len(ps)]
                 pos += len(ps)

