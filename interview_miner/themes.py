@@ -164,7 +164,7 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
 
     stop = sorted(ENGLISH_STOP_WORDS | _STOP_EXTRA)
     try:
-        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b", lowercase=True)
+        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[^\W\d_][\w\-']+\b", lowercase=True)
         tf = cv.fit_transform(docs).tocsr().astype(np.float64)
     except ValueError:  # nothing but stop words
         return [[] for _ in docs]
@@ -191,7 +191,7 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
     return out
 
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z\-']*")
+_TOKEN = re.compile(r"[^\W\d_][\w\-']*")  # letters of any script
 
 
 def _label(keywords: list[str], central_texts: list[str], max_words: int = 6) -> str:

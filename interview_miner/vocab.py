@@ -180,6 +180,18 @@ NUMBER_WORDS: dict[str, int] = {
     "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
 
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai): a regex character
+# class body. Text in them is counted, spread over time and joined character by character.
+UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_SPREAD_TOKEN = re.compile(f"[{UNSPACED_CHARS}][^\\s{UNSPACED_CHARS}]*|[^\\s{UNSPACED_CHARS}]+")
+
+
+def spoken_tokens(text: str) -> list[str]:
+    """`text` as the units a speaker says one after another: words, and single characters of
+    scripts without spaces (punctuation stays on the token before it). For spreading a
+    transcript's words over its time when it has no word times."""
+    return _SPREAD_TOKEN.findall(text)
+
 
 def base_language(language: str | None) -> str:
     """The ISO 639-1 part of a language tag ('da-DK' -> 'da', 'zh_Hans' -> 'zh'); 'en' when
