@@ -383,9 +383,9 @@ def _parse_txt(text: str) -> list[ImportedTurn]:
 
 def _plausible_name(name: str) -> bool:
     """A speaker name, not a clause before a colon: in scripts without spaces ("我的意思是：...")
-    the four-word limit does not apply, so a name there is at most six characters."""
+    the four-word limit does not apply, so a name there is at most four characters."""
     unspaced = len(re.findall(f"[{UNSPACED_CHARS}]", name))
-    return unspaced == 0 or len(name) <= 6
+    return unspaced == 0 or len(name) <= 4
 
 
 WORDS_PER_SECOND = 2.5  # conversational speech; used only when a transcript has no times
