@@ -365,6 +365,21 @@ def question_prototypes(localised: bool = False) -> dict[str, list[str]]:
     return merged
 
 
+# How cosine similarities between prototype questions of different categories spread under the
+# model the options were set with (all-MiniLM-L6-v2): mean and standard deviation. Other models
+# crowd their cosines differently (multilingual-e5: mean 0.84, sd 0.026), so their similarities
+# are mapped onto this scale before the options' weights and thresholds apply.
+REFERENCE_SIMILARITY = (0.221, 0.119)
+
+
+def similarity_scale(vecs: np.ndarray, labels: Sequence[str]) -> tuple[float, float]:
+    """(mean, sd) of the cosines between prototypes of different categories under this model."""
+    sims = vecs @ vecs.T
+    lab = np.asarray(labels)
+    between = sims[lab[:, None] != lab[None, :]]
+    return float(between.mean()), max(float(between.std()), 1e-3)
+
+
 class Categorizer:
     def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS, localised: bool = False):
         """`localised`: add the guide's questions in other languages to the prototypes (for a
@@ -379,12 +394,20 @@ class Categorizer:
             for c, ps in source.items():
                 target[c] = vecs[pos : pos + len(ps)]
                 pos += len(ps)
+        english = [(c, v) for c in QUESTION_PROTOTYPES for v in self.q_protos[c][: len(QUESTION_PROTOTYPES[c])]]
+        self.model_similarity = similarity_scale(np.stack([v for _, v in english]), [c for c, _ in english])
+
+    def calibrated(self, sims: np.ndarray) -> np.ndarray:
+        """Cosines of this model on the reference model's scale (identity for MiniLM)."""
+        mean, sd = self.model_similarity
+        ref_mean, ref_sd = REFERENCE_SIMILARITY
+        return ref_mean + (sims - mean) * (ref_sd / sd)
 
     # -- question ----------------------------------------------------------------------------
 
     def question_logits(self, questions: list[str | None], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per distinct question: (logits (n, C), own-topic strength (n,))."""
-        sims = _max_sim(vecs, self.q_protos) if len(vecs) else np.zeros((0, len(CATEGORIES)))
+        sims = self.calibrated(_max_sim(vecs, self.q_protos)) if len(vecs) else np.zeros((0, len(CATEGORIES)))
         o = self.options
         logits = o.question_similarity * sims
         for i, q in enumerate(questions):
@@ -450,7 +473,7 @@ class Categorizer:
             prev_probs, prev_nps, prev_iid = probs, fam, iid
 
         # Quote evidence.
-        t_sims = _max_sim(quote_vecs, self.t_protos)
+        t_sims = self.calibrated(_max_sim(quote_vecs, self.t_protos))
         t_logits = o.quote_similarity * (t_sims - t_sims.mean(axis=1, keepdims=True))
         for i, q in enumerate(quotes):
             for c, rx in _T_CUES.items():

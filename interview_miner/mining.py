@@ -334,7 +334,7 @@ class _Run:
         self.step("categorize", 0.75, "categorized quotes")
 
         # NPS before themes: nps_score themes are grouped by class.
-        nps_results = self.miner.nps_extractor(quotes)
+        nps_results = _in_digits(self.miner.nps_extractor, quotes, {i.id: i.language for i in interviews})
         report.nps = {r.interview_id: r.score for r in nps_results}
         answered = {q.interview_id for q in quotes if nps_mod.is_nps_question(q.question)}
         missing_nps = sorted(answered - set(report.nps))
@@ -435,6 +435,27 @@ class _Run:
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
+
+
+def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, str | None]) -> list[nps_mod.NpsResult]:
+    """Run the NPS stage on quotes whose spoken numbers in their interview's language are
+    written as digits ("Ti, helt klart." -> "10, helt klart."), so one score reader serves every
+    language; the results carry the quotes' own words again (quotes are never rewritten)."""
+    from dataclasses import replace
+
+    from .vocab import base_language, digits_for_number_words
+
+    shown = {}
+    readable = []
+    for q in quotes:
+        lang = language.get(q.interview_id)
+        text = q.text if base_language(lang) == "en" else digits_for_number_words(q.text, lang)
+        shown[q.id] = q.text
+        readable.append(q if text == q.text else replace(q, text=text))
+    results = extract(readable)
+    for r in results:
+        r.text = shown.get(r.quote_id, r.text)
+    return results
 
 
 def _some(names: list[str], n: int = 5) -> str:
