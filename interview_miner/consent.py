@@ -207,10 +207,23 @@ def apply_consent_scope(study, require_consent: bool = False):
     for i in out.interviews:
         if i.id in no_audio:
             i.stored_path = None
+    withheld: set[str] = set()
     for q in out.quotes:
         if q.interview_id in no_quotes:
+            withheld |= {q.text.strip(), q.text.strip().rstrip(".!?…")}  # claims drop the full stop
             q.text = WITHHELD
             q.question = None
+    # persona claims quote the participants' own words: those quotes are withheld there too
+    withheld = sorted((t for t in withheld if len(t) >= 3), key=len, reverse=True)
+    for p in out.personas:
+        for f in p.fields.values():
+            for text in withheld:
+                f.text = f.text.replace(text, WITHHELD)
+        for attr in ("description",):
+            value = getattr(p, attr) or ""
+            for text in withheld:
+                value = value.replace(text, WITHHELD)
+            setattr(p, attr, value)
     for iid in no_quotes:
         out.segments[iid] = []
         if iid in out.nps and out.nps[iid].get("text"):

@@ -139,7 +139,10 @@ def forget(store, interview_ids: list[int] | None = None, participant: str | Non
             edit_keys.add(("pii", key))
     report.edits = sum(store.db.execute("SELECT count(*) FROM edits WHERE entity = ? AND entity_id = ?", k).fetchone()[0]
                        for k in edit_keys)
-    leaks = _their_words(store, targets)
+    # what persona texts must not keep: their name, the details only they gave, and their quotes
+    # (persona claims quote the participants' own words)
+    said = {v for q in quotes for v in (q.text.strip(), q.text.strip().rstrip(".!?…"))}  # claims drop the full stop
+    leaks = sorted(set(_their_words(store, targets)) | {v for v in said if len(v) >= 3}, key=lambda v: (-len(v), v))
     rewrites = _persona_edit_rewrites(store, ids, set(quote_ids), leaks)
 
     jobs = [j for j in store.list_jobs(limit=100_000) if j.status not in worker.ACTIVE

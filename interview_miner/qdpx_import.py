@@ -35,8 +35,8 @@ from lxml import etree
 
 from . import capture, review, speakers
 from .errors import InterviewMinerError
-from .export.qdpx import (CATEGORY_MARK, DEMOGRAPHICS_LINE, ROLE_LINE, STARRED_CODE, TAGS_CODE, VAR_LANGUAGE,
-                          VAR_NPS, VAR_PERSONA)
+from .export.qdpx import (CATEGORY_MARK, DEMOGRAPHICS_LINE, DESCRIPTION_LINE, ROLE_LINE, STARRED_CODE, TAGS_CODE,
+                          VAR_LANGUAGE, VAR_NPS, VAR_PERSONA)
 from .models import CATEGORIES, INTERVIEWER, PARTICIPANT, Interview, Persona, PersonaField, Quote, Segment, Theme
 from .personas import FIELD_TITLES
 from .quotes import quote_id as content_quote_id
@@ -579,6 +579,8 @@ def _personas(sets: list[CodeSet], interview_of: dict[str, int]) -> list[Persona
                 p.role = line[len(ROLE_LINE):]
             elif line.startswith(DEMOGRAPHICS_LINE) and not p.demographics:
                 p.demographics = line[len(DEMOGRAPHICS_LINE):]
+            elif line.startswith(DESCRIPTION_LINE):
+                description.append(line[len(DESCRIPTION_LINE):])
             elif rest and title.casefold() in by_title:
                 p.fields[by_title[title.casefold()]] = PersonaField(text=rest)
             else:

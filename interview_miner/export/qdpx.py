@@ -44,7 +44,7 @@ STARRED_CODE = "Starred"
 # Marker in a category code's description: how a re-import recognises the category key.
 CATEGORY_MARK = "interview-miner category: "
 # Persona sets: the description carries role/demographics/fields as "Title: text" lines.
-ROLE_LINE, DEMOGRAPHICS_LINE = "Role: ", "Demographics: "
+ROLE_LINE, DEMOGRAPHICS_LINE, DESCRIPTION_LINE = "Role: ", "Demographics: ", "Description: "
 # Case variables this tool writes besides the interview's own metadata.
 VAR_LANGUAGE, VAR_NPS, VAR_PERSONA = "Language", "NPS score", "Persona"
 # Distinct, readable code colours per category (QDA tools colour highlights by code).
@@ -381,8 +381,8 @@ def persona_description(p) -> str:
         lines.append(ROLE_LINE + " ".join(p.role.split()))
     if p.demographics:
         lines.append(DEMOGRAPHICS_LINE + " ".join(p.demographics.split()))
-    if p.description:
-        lines += ["", p.description.strip()]
+    if p.description:  # labelled: a description may itself start like a field ("Triggers: ...")
+        lines += ["", DESCRIPTION_LINE + " ".join(p.description.split())]
     texts = [(FIELD_TITLES.get(f, f), p.fields[f].text) for f in PERSONA_FIELDS if f in p.fields and p.fields[f].text]
     if texts:
         lines.append("")
