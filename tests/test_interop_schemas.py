@@ -16,7 +16,7 @@ from interview_miner.schemas import NAMES, load_schema
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
 
-def check(name: str, doc) -> None:
+def assert_matches_schema(name: str, doc) -> None:
     validator = Draft202012Validator(load_schema(name))
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
@@ -35,11 +35,11 @@ def test_each_schema_is_a_valid_versioned_json_schema(name):
 def test_study_export_matches_its_schema(store, hostile):
     load_literal_study(store, hostile=hostile)
     persona_review.suggest_and_save(store)
-    check("study", json.loads(E.render_study(E.load_study(store), "json")))
+    assert_matches_schema("study", json.loads(E.render_study(E.load_study(store), "json")))
 
 
 def test_empty_study_export_matches_its_schema(store):
-    check("study", json.loads(E.render_study(E.load_study(store), "json")))
+    assert_matches_schema("study", json.loads(E.render_study(E.load_study(store), "json")))
 
 
 def test_a_document_that_breaks_the_contract_is_rejected(store):
@@ -56,23 +56,23 @@ def test_cli_json_outputs_match_their_schemas(store, capsys):
     db = ["--db", store.path]
     assert main(["list", "--json", *db]) == 0
     listed = json.loads(capsys.readouterr().out)
-    check("list", listed)
+    assert_matches_schema("list", listed)
     assert len(listed["interviews"]) == 4
     assert main(["transcript", "1", "--format", "json", *db]) == 0
     doc = json.loads(capsys.readouterr().out)
-    check("transcript", doc)
+    assert_matches_schema("transcript", doc)
     assert doc["interview"] == listed["interviews"][0]
     assert main(["personas", "--suggest", "--json", *db]) == 0
     personas = json.loads(capsys.readouterr().out)
-    check("personas", personas)
+    assert_matches_schema("personas", personas)
     assert main(["personas", "show", personas["personas"][0]["id"], "--json", *db]) == 0
-    check("persona", json.loads(capsys.readouterr().out))
+    assert_matches_schema("persona", json.loads(capsys.readouterr().out))
 
 
 @pytest.mark.slow
 def test_mine_and_eval_json_match_their_schemas(store, capsys):
     load_literal_study(store)
     assert main(["mine", "--json", "--db", store.path]) == 0
-    check("mine", json.loads(capsys.readouterr().out))
+    assert_matches_schema("mine", json.loads(capsys.readouterr().out))
     assert main(["eval", str(HELDOUT), "--reference-transcripts", "--json"]) == 0
-    check("eval", json.loads(capsys.readouterr().out))
+    assert_matches_schema("eval", json.loads(capsys.readouterr().out))
