@@ -299,5 +299,5 @@ def scores_from_audio(
         attempts.append(attempt)
         if attempt.score is not None:
             reasons = [q.id for q in quotes if q.interview_id == iid and q.category == "nps_reason"]
-            results.append(NpsResult(iid, attempt.score, nps_class(attempt.score), qid, text, reasons))
+            results.append(NpsResult(iid, attempt.score, nps_band(attempt.score), qid, text, reasons))
     return results, attempts
