@@ -13,7 +13,7 @@ import time
 import jiwer
 import pytest
 
-from interview_miner import bundled, capture, pipeline, transcribe
+from interview_miner import bundled, capture, pipeline, transcribe, voices
 from interview_miner.models import Segment
 from interview_miner.store import Store
 
@@ -248,7 +248,7 @@ def test_researcher_correction_gives_the_study_an_interviewer_voice_profile(stor
     interviewer_seg = next(s for s in segments if s.speaker == "interviewer")
     store.add_edit("segment", interviewer_seg.id, "speaker", "interviewer")  # researcher confirms
     profile = pipeline.interviewer_profile(store)
-    assert profile is not None and profile.shape == (256,)
+    assert profile is not None and profile.shape == (voices.EMBED_DIM,)  # CAM++: 192-dim
 
     second = pipeline.add_files(store, [str(shared_path("corpus", "dev", "dev05.mp3"))]).added[0]
     pipeline.transcribe_interviews(store, [second.id])
