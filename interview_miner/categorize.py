@@ -143,12 +143,45 @@ def _word_overlap(asked: frozenset[str], guide: frozenset[str]) -> float:
     return shared / min(len(asked), len(guide)) if shared >= 2 else 0.0
 
 
+def question_prototypes(localised: bool = False) -> dict[str, list[str]]:
+    """The prototype questions per category; with `localised`, also the default guide's
+    questions in other languages (`languages.localised_guide_questions`), for a multilingual
+    embedder."""
+    if not localised:
+        return QUESTION_PROTOTYPES
+    from .languages import localised_guide_questions
+
+    merged = {c: list(qs) for c, qs in QUESTION_PROTOTYPES.items()}
+    for per_category in localised_guide_questions().values():
+        for c, qs in per_category.items():
+            if c in merged:
+                merged[c] += qs
+    return merged
+
+
+# How cosine similarities between prototype questions of different categories spread under the
+# model the options were set with (all-MiniLM-L6-v2): mean and standard deviation. Other models
+# crowd their cosines differently (multilingual-e5: mean 0.84, sd 0.026), so their similarities
+# are mapped onto this scale before the options' weights and thresholds apply.
+REFERENCE_SIMILARITY = (0.221, 0.119)
+
+
+def similarity_scale(vecs: np.ndarray, labels: Sequence[str]) -> tuple[float, float]:
+    """(mean, sd) of the cosines between prototypes of different categories under this model."""
+    sims = vecs @ vecs.T
+    lab = np.asarray(labels)
+    between = sims[lab[:, None] != lab[None, :]]
+    return float(between.mean()), max(float(between.std()), 1e-3)
+
+
 class Categorizer:
     """The zero-shot model over a set of categories: the defaults (`CATEGORIES`), or a study's
-    codebook given as `priors` (its columns follow their order)."""
+    codebook given as `priors` (its columns follow their order). `localised`: add the guide's
+    questions in other languages to the prototypes (for a multilingual embedder, where they sit in
+    the same vector space as the quotes)."""
 
     def __init__(self, encode: Encode, options: CategorizerOptions = DEFAULT_OPTIONS,
-                 priors: Sequence[CategoryPrior] | None = None):
+                 priors: Sequence[CategoryPrior] | None = None, localised: bool = False):
         self.options = options
         priors = list(priors) if priors is not None else [CategoryPrior(c) for c in CATEGORIES]
         self.keys: tuple[str, ...] = tuple(p.key for p in priors)
@@ -156,7 +189,8 @@ class Categorizer:
         if missing or len(set(self.keys)) != len(self.keys):
             raise ValueError(f"categories must be distinct and include {', '.join(REQUIRED_CATEGORIES)}")
         self.index = {c: i for i, c in enumerate(self.keys)}
-        questions = {p.key: QUESTION_PROTOTYPES.get(p.key, []) + list(p.questions) for p in priors}
+        builtin = question_prototypes(localised)
+        questions = {p.key: list(builtin.get(p.key, [])) + list(p.questions) for p in priors}
         statements = {p.key: QUOTE_PROTOTYPES.get(p.key, []) + list(p.statements) for p in priors}
         # One encode call for every prototype (batched; cached by the caller's encode).
         texts = [t for ps in questions.values() for t in ps] + [t for ps in statements.values() for t in ps]
@@ -173,15 +207,25 @@ class Categorizer:
         self.guide_words = {p.key: [_content_words(q) for q in p.questions] for p in priors if p.questions}
         self.q_cues = {c: rx for c, rx in _Q_CUES.items() if c in self.index}
         self.t_cues = {c: rx for c, rx in _T_CUES.items() if c in self.index}
+        # This model's similarity scale, from the English built-in prototype questions.
+        english = [(c, v) for c in QUESTION_PROTOTYPES if c in self.q_protos
+                   for v in self.q_protos[c][: len(QUESTION_PROTOTYPES[c])]]
+        self.model_similarity = similarity_scale(np.stack([v for _, v in english]), [c for c, _ in english])
+
+    def calibrated(self, sims: np.ndarray) -> np.ndarray:
+        """Cosines of this model on the reference model's scale (identity for MiniLM)."""
+        mean, sd = self.model_similarity
+        ref_mean, ref_sd = REFERENCE_SIMILARITY
+        return ref_mean + (sims - mean) * (ref_sd / sd)
 
     # -- question ----------------------------------------------------------------------------
 
     def question_logits(self, questions: list[str | None], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per distinct question: (logits (n, C), own-topic strength (n,))."""
-        sims = _max_sim(vecs, self.q_protos, self.index) if len(vecs) else np.zeros((0, len(self.keys)))
+        sims = self.calibrated(_max_sim(vecs, self.q_protos, self.index)) if len(vecs) else np.zeros((0, len(self.keys)))
         for c, gv in self.guide_protos.items():
             if len(vecs):
-                sims[:, self.index[c]] = np.maximum(sims[:, self.index[c]], (vecs @ gv.T).max(axis=1))
+                sims[:, self.index[c]] = np.maximum(sims[:, self.index[c]], self.calibrated((vecs @ gv.T).max(axis=1)))
         o = self.options
         logits = o.question_similarity * sims
         for i, q in enumerate(questions):
@@ -250,7 +294,7 @@ class Categorizer:
             prev_probs, prev_nps, prev_iid = probs, fam, iid
 
         # Quote evidence.
-        t_sims = _max_sim(quote_vecs, self.t_protos, self.index)
+        t_sims = self.calibrated(_max_sim(quote_vecs, self.t_protos, self.index))
         t_logits = o.quote_similarity * (t_sims - t_sims.mean(axis=1, keepdims=True))
         for i, q in enumerate(quotes):
             for c, rx in self.t_cues.items():

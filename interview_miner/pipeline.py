@@ -15,11 +15,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import capture, codebook, guide, overlay, persona_review, speakers, transcribe
+from . import bundled, capture, codebook, guide, languages, overlay, persona_review, speakers, transcribe
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
 from .mining import MineReport, Miner, MiningResult, VectorCache
 from .models import Interview, PARTICIPANT, Persona
@@ -112,13 +112,14 @@ def add_file(
     if existing:
         return existing, False
     file_name = file_name or path.name
+    metadata, language = languages.split_language(metadata)  # `--meta language=da`: this interview's language
     if kind == "audio":
         info = capture.probe_audio(path)
         stored = capture.store_recording(path, content_hash, recordings_dir_for(store))
         meta = {**metadata, "channels": info.channels, "codec": info.codec}
         interview = Interview(
             id=None, content_hash=content_hash, file_name=file_name, kind="audio",
-            stored_path=str(stored), participant=participant, metadata=meta,
+            stored_path=str(stored), participant=participant, metadata=meta, language=language,
             duration=round(info.duration, 3), status="added",
         )
         return store.add_interview(interview), True
@@ -129,9 +130,12 @@ def add_file(
     meta = {**metadata, "speaker_names": roles}
     if estimated:
         meta["times_estimated"] = True
+    guessed = None if language else languages.guess_text_language(" ".join(s.text for s in segments))
     interview = Interview(
         id=None, content_hash=content_hash, file_name=file_name, kind="transcript",
         participant=participant or _personal_name(names.get(PARTICIPANT)), metadata=meta,
+        language=language or (guessed.language if guessed else None),
+        language_probability=guessed.probability if guessed else None,
         duration=round(max(s.end for s in segments), 3), status="transcribed",
     )
     with store.transaction():
@@ -173,7 +177,6 @@ def transcribe_interviews(
     todo = [i for i in interviews if ids or not _is_done(store, i, options)]
     if not todo:
         return report
-    model = transcribe.load_model(options.model, options.compute_type)
     profile = functools.cache(lambda: interviewer_profile(store))  # once per batch, only if needed
     total = sum(i.duration or 0 for i in todo) or 1.0
     done_s = 0.0
@@ -182,7 +185,9 @@ def transcribe_interviews(
             if on_progress:
                 on_progress(min(1.0, (base + seconds) / total), f"{name}: {msg}")
         try:
-            transcribe_interview(store, interview, model, options, n_speakers, show_progress, file_progress,
+            own = interview_options(interview, options)
+            model = transcribe.load_model(own.model, own.compute_type)  # loaded once per process
+            transcribe_interview(store, interview, model, own, n_speakers, show_progress, file_progress,
                                  voice_profile=profile)
             report.done.append(store.get_interview(interview.id))
         except InterviewMinerError as e:
@@ -195,7 +200,35 @@ def transcribe_interviews(
 
 def _is_done(store: Store, interview: Interview, options: transcribe.TranscribeOptions) -> bool:
     t = store.get_transcription(interview.id)
-    return bool(t and t.run_key == options.key(interview.content_hash) and t.completed and t.speakers_done)
+    if not (t and t.completed and t.speakers_done):
+        return False
+    # A finished transcript made with the model this interview's language called for is done
+    # (without listening to the recording again to decide which model that was).
+    own = replace(options, language=chosen_language(interview, options))
+    either = (own, replace(own, model=transcribe.MULTILINGUAL_MODEL) if own.model == transcribe.DEFAULT_MODEL else own)
+    return t.run_key in {o.key(interview.content_hash) for o in either}
+
+
+def chosen_language(interview: Interview, options: transcribe.TranscribeOptions) -> str | None:
+    """The language an interview is transcribed in when someone said which: the interview's own
+    (set when it was added; a detected one carries a probability and is not a choice), else the
+    study's (`options.language`). None: detect it."""
+    own = interview.language if interview.language and interview.language_probability is None else None
+    return own or options.language
+
+
+def interview_options(interview: Interview, options: transcribe.TranscribeOptions) -> transcribe.TranscribeOptions:
+    """The options this interview is transcribed with: its language (chosen, else the study's)
+    and the model that language needs (`transcribe.options_for`); with neither language known
+    nor a model chosen, a few stretches of the recording are listened to first."""
+    language = chosen_language(interview, options)
+    own = replace(options, language=language)
+    if language is None and transcribe.model_identity(options.model) == bundled.WHISPER_DEFAULT \
+            and interview.stored_path and Path(interview.stored_path).exists():
+        probe = transcribe.load_model(transcribe.MULTILINGUAL_MODEL, options.compute_type)
+        heard = transcribe.sample_languages(probe, interview.stored_path, interview.duration or 0.0)
+        return transcribe.options_for(own, None, heard)
+    return transcribe.options_for(own, language)
 
 
 def transcribe_interview(
@@ -274,7 +307,8 @@ def _transcribe_audio(
     from tqdm import tqdm
 
     duration = interview.duration or capture.decoded_duration(interview.stored_path)
-    language = interview.language or options.language
+    language = chosen_language(interview, options)  # None: detected per window (multilingual models)
+    detected = False
     recent = store.segments(interview.id, apply_edits=False)[-2:]
     bar = tqdm(
         total=round(duration, 1), initial=round(start, 1), unit="s", desc=interview.file_name[:30],
@@ -289,8 +323,8 @@ def _transcribe_audio(
             if len(audio) == 0:
                 break
             segments, info = transcribe.transcribe_window(model, audio, pos, options, language)
-            if language is None:
-                language = info.language
+            if language is None and not detected:
+                detected = True
                 store.update_interview(
                     interview.id, language=info.language,
                     language_probability=round(float(info.language_probability), 3),

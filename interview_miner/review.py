@@ -37,7 +37,7 @@ from . import codebook
 from .models import INTERVIEWER, PARTICIPANT, Quote, Theme
 from .overlay import Edit, EditError
 from .store import Store
-from .vocab import FILLER_WORDS, STOP_WORDS, participant_key
+from .vocab import FILLER_WORDS, STOP_WORDS, UNSPACED_CHARS, participant_key
 from .vocab import participant_name as participant_label
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +339,8 @@ def _match_score(text: str, terms: list[str]) -> float:
         n = low.count(t)
         if n == 0:
             return 0.0
-        whole = len(re.findall(r"\b%s\b" % re.escape(t), low))
+        # Whole words rank higher; Chinese has no word boundaries, so every match there is whole.
+        whole = n if re.search(f"[{UNSPACED_CHARS}]", t) else len(re.findall(r"\b%s\b" % re.escape(t), low))
         score += n + whole  # whole-word matches rank above matches inside longer words
     return score
 
@@ -417,6 +418,11 @@ def similar_quotes(store: Store, quote_id: str, k: int = 8, model: str | None = 
     if not others:
         return []
     hashes = {q.id: text_hash(machine_text[q.id]) for q in quotes}
+    if model is None:  # the model mining chose for this study's language (MiniLM for English)
+        from .embed import model_for_language
+        from .languages import study_language
+
+        model = model_for_language(study_language(i.language for i in store.list_interviews()))
     vectors = store.get_embeddings(embedding_model_name(model), hashes.values())
     if hashes[quote_id] not in vectors:
         return _similar_by_words(quotes, quote_id, k)
@@ -442,7 +448,11 @@ _STOP = STOP_WORDS | FILLER_WORDS
 
 
 def _words(text: str) -> Counter:
-    return Counter(w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP and len(w) > 2)
+    """Content words in any script; in Chinese/Japanese (no spaces) character pairs stand in."""
+    low = text.casefold()
+    words = [w for w in re.findall(r"[^\W_]+(?:'[^\W_]+)*", low) if not re.search(f"[{UNSPACED_CHARS}]", w)]
+    pairs = [a + b for run in re.findall(f"[{UNSPACED_CHARS}]+", low) for a, b in zip(run, run[1:])]
+    return Counter([w for w in words if w not in _STOP and len(w) > 2] + pairs)
 
 
 def _similar_by_words(quotes: list[Quote], quote_id: str, k: int) -> list[Similar]:

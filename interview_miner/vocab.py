@@ -14,7 +14,8 @@ page as in the report.
   case-insensitive, else the interview itself) and `participant_name(interview)` (what to call
   them); `speaker_title(label)` for a segment's speaker.
 - Words: `STOP_WORDS` (English function words), `FILLER_WORDS` (spoken fillers and hedges),
-  `NUMBER_WORDS` (spoken 0-10).
+  `NUMBER_WORDS` (spoken 0-10), and per language: `stop_words(lang)` (stopwords-iso lists),
+  `number_words(lang)` (spoken 0-10) and `digits_for_number_words(text, lang)` (text2num).
 - Times: `clock` (mm:ss, what quotes are cited with), `timecode` (subtitle hh:mm:ss.mmm),
   `duration` and `hours` (lengths in words).
 
@@ -23,8 +24,10 @@ page as in the report.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 # ---------------------------------------------------------------------------------------------
@@ -179,6 +182,87 @@ NUMBER_WORDS: dict[str, int] = {
     "zero": 0, "nought": 0, "nil": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
     "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
+
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai): a regex character
+# class body. Text in them is counted, spread over time and joined character by character.
+UNSPACED_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_SPREAD_TOKEN = re.compile(f"[{UNSPACED_CHARS}][^\\s{UNSPACED_CHARS}]*|[^\\s{UNSPACED_CHARS}]+")
+
+
+def spoken_tokens(text: str) -> list[str]:
+    """`text` as the units a speaker says one after another: words, and single characters of
+    scripts without spaces (punctuation stays on the token before it). For spreading a
+    transcript's words over its time when it has no word times."""
+    return _SPREAD_TOKEN.findall(text)
+
+
+def base_language(language: str | None) -> str:
+    """The ISO 639-1 part of a language tag ('da-DK' -> 'da', 'zh_Hans' -> 'zh'); 'en' when
+    unknown, since the tool's own words and the bundled English models are the fallback."""
+    code = re.split(r"[-_]", (language or "").strip().lower())[0]
+    return code or "en"
+
+
+@lru_cache(maxsize=64)
+def stop_words(language: str | None) -> frozenset[str]:
+    """Function words of `language`, lower-case: the English list above for English; for other
+    languages the stopwords-iso collection (hundreds of languages) joined with the English list
+    (interviews in any language borrow English product words and fillers). Unknown languages get
+    the English list alone."""
+    lang = base_language(language)
+    if lang == "en":
+        return STOP_WORDS
+    try:
+        import stopwordsiso
+    except ImportError:  # an install without the optional list still mines, with English stop words
+        return STOP_WORDS
+    own = stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else set()
+    return frozenset(w.casefold() for w in own) | STOP_WORDS
+
+
+# Spoken 0-10 per language (text2num, where it has the language, reads longer numbers too).
+_NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
+    "en": NUMBER_WORDS,
+    # Words that are also articles or English words ("en", "et", "to", "eine") are left out: a
+    # score of 1 or 2 spoken as a word is rare, an article read as a score is not.
+    "da": {"nul": 0, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7,
+           "otte": 8, "ni": 9, "ti": 10},
+    "de": {"null": 0, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6,
+           "sieben": 7, "acht": 8, "neun": 9, "zehn": 10},
+    "fi": {"nolla": 0, "yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "viisi": 5, "kuusi": 6,
+           "seitsemän": 7, "kahdeksan": 8, "yhdeksän": 9, "kymmenen": 10, "kympin": 10, "kymppi": 10},
+    "zh": {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+           "九": 9, "十": 10},
+}
+_TEXT2NUM_LANGUAGES = {"en": "en", "da": "da", "de": "de", "es": "es", "fr": "fr", "it": "it", "nl": "nl", "pt": "pt"}
+
+
+def number_words(language: str | None) -> dict[str, int]:
+    """Spoken 0-10 in `language` (English included, since scores are often said in English);
+    the English words alone for a language not listed."""
+    return {**NUMBER_WORDS, **_NUMBER_WORDS_BY_LANGUAGE.get(base_language(language), {})}
+
+
+def digits_for_number_words(text: str, language: str | None) -> str:
+    """`text` with spoken numbers written as digits ("otte ud af ti" -> "8 ud af 10"), through
+    text2num where it has the language, else the 0-10 table above (whole words, or characters for
+    Chinese, which has no spaces). The text is unchanged when nothing is a number."""
+    lang = base_language(language)
+    if lang in _TEXT2NUM_LANGUAGES:
+        try:
+            from text_to_num import alpha2digit
+
+            return alpha2digit(text, _TEXT2NUM_LANGUAGES[lang])
+        except (ImportError, ValueError):
+            pass
+    table = _NUMBER_WORDS_BY_LANGUAGE.get(lang)
+    if not table:
+        return text
+    if lang == "zh":  # 十 alone is 10; 九十 would be 90 and never a 0-10 score
+        return re.sub(r"(?<![零一二两三四五六七八九十])([零一二两三四五六七八九十])(?![零一二两三四五六七八九十])",
+                      lambda m: str(table[m.group(1)]), text)
+    words = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
+    return re.sub(rf"(?<!\w)({words})(?!\w)", lambda m: str(table[m.group(1).casefold()]), text, flags=re.I)
 
 # ---------------------------------------------------------------------------------------------
 # Times

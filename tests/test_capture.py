@@ -286,7 +286,7 @@ def test_list_json_contract(tmp_path):
     assert doc["schema_version"] == 1
     rows = doc["interviews"]
     assert rows == [{"id": 1, "file_name": "call.srt", "participant": None, "status": "transcribed",
-                     "duration": 7.8, "language": None}]
+                     "duration": 7.8, "language": "en"}]  # an imported transcript's language is recognised
 
 
 def test_db_from_environment_variable(tmp_path):

@@ -98,16 +98,19 @@ def test_star_is_visible_without_hover(study):
 
 
 def test_page_language_comes_from_the_interviews(study):
-    assert '<html lang="en">' in E.render_study(E.load_study(study), "html")  # unknown: English
+    assert '<html lang="en" dir="ltr">' in E.render_study(E.load_study(study), "html")  # unknown: English
     for iid, lang in ((1, "de"), (2, "de"), (3, "fr"), (4, None)):
         study.update_interview(iid, language=lang)
     html = E.render_study(E.load_study(study), "html")
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     # a quote in another language than the page says so, for screen readers
     assert re.search(r'<blockquote class="quote" lang="fr">', html)
     assert not re.search(r'<blockquote class="quote" lang="de">', html)
     study.update_interview(1, language="<script>")
-    assert '<html lang="de">' in E.render_study(E.load_study(study), "html")  # junk is not a language
+    assert '<html lang="de" dir="ltr">' in E.render_study(E.load_study(study), "html")  # junk is not a language
+    for iid in (1, 2, 3):
+        study.update_interview(iid, language="ar")
+    assert '<html lang="ar" dir="rtl">' in E.render_study(E.load_study(study), "html")  # right to left
 
 
 def test_pdf_has_language_title_and_bookmarks(study):

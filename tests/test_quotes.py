@@ -111,14 +111,15 @@ def test_no_participant_speech_gives_no_quotes():
     assert Q.split_quotes(INTERVIEW, segs) == []
 
 
-def test_language_without_model_uses_sentencizer():
+def test_other_languages_use_sentencex():
     german = Interview(id=1, content_hash="de" * 32, file_name="de.wav", kind="audio", language="de")
     segs = [seg(INTERVIEWER, "Wie haben Sie von uns erfahren?", 0, 2),
-            seg(PARTICIPANT, "Ein Kollege hat es mir empfohlen. Danach habe ich eine Demo gebucht.", 2, 7)]
-    nlp = Q.load_nlp("de")
-    assert "sentencizer" in nlp.pipe_names or "senter" in nlp.pipe_names or "parser" in nlp.pipe_names
+            seg(PARTICIPANT, "Ein Kollege aus der Praxis hat mir das Programm empfohlen. "
+                             "Danach habe ich eine Demo für unser Team gebucht.", 2, 7)]
+    assert isinstance(Q.load_nlp("de"), Q.SentencexSplitter)
     qs = Q.split_quotes(german, segs)
-    assert [q.text for q in qs] == ["Ein Kollege hat es mir empfohlen.", "Danach habe ich eine Demo gebucht."]
+    assert [q.text for q in qs] == ["Ein Kollege aus der Praxis hat mir das Programm empfohlen.",
+                                    "Danach habe ich eine Demo für unser Team gebucht."]
 
 
 @pytest.mark.parametrize("text,expected", [

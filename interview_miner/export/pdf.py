@@ -4,7 +4,9 @@ for A4 paper.
 Fonts: DejaVu Sans (full Unicode for Latin, Greek, Cyrillic...) when it can be found on this
 machine (system font folders, or the copy matplotlib bundles); otherwise the PDF core font
 Helvetica, with text reduced to Latin-1. Characters the chosen font has no glyph for are replaced
-by "?" rather than silently dropped. The creation date is fixed, so the same study gives the same
+by "?" rather than silently dropped. A report with Chinese, Japanese or Korean text adds Noto Sans
+CJK (from the `noto-cjk-sans-otc` package; face by the study's language: SC, TC, JP or KR) as a
+fallback font, so those characters are drawn instead of boxes. The creation date is fixed, so the same study gives the same
 bytes.
 """
 from __future__ import annotations
@@ -14,7 +16,9 @@ import binascii
 import datetime as dt
 import importlib.util
 import io
+import json
 import os
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -59,8 +63,27 @@ def find_unicode_font() -> dict[str, str] | None:
     return None
 
 
+_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Faces of NotoSansCJK-Regular.ttc: which one draws a language's glyph variants.
+_CJK_FACES = {"ja": 0, "ko": 1, "zh": 2, "zh-cn": 2, "zh-hans": 2, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}
+
+
+def find_cjk_font() -> str | None:
+    """Noto Sans CJK (regular, all five regional faces) from the noto-cjk-sans-otc package, or None."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:
+        return None
+    path = Path(str(FONT_PATH))
+    return str(path) if path.is_file() else None
+
+
+def needs_cjk(*texts: str) -> bool:
+    return any(_CJK.search(t or "") for t in texts)
+
+
 class _Report(FPDF):
-    def __init__(self, title: str, unicode_font: bool = True, lang: str = "en"):
+    def __init__(self, title: str, unicode_font: bool = True, lang: str = "en", cjk: bool = False):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.report_title = title
         # What fpdf2 offers for accessibility: the document language, the title shown instead of
@@ -81,6 +104,14 @@ class _Report(FPDF):
         else:
             self.family = "Helvetica"
         self.unicode = fonts is not None
+        self.fallback_cmaps: list[dict] = []
+        cjk_path = find_cjk_font() if (cjk and self.unicode) else None
+        if cjk_path:
+            face = _CJK_FACES.get(lang.lower(), _CJK_FACES.get(lang.lower().split("-")[0], 2))
+            for style in ("", "B"):  # the collection has no bold: the regular face stands in
+                self.add_font("CJK", style, cjk_path, collection_font_number=face)
+            self.set_fallback_fonts(["CJK"], exact_match=False)
+            self.fallback_cmaps.append(self.fonts["cjk"].cmap)
 
     # text that the current font can draw
     def clean(self, value: Any) -> str:
@@ -88,8 +119,8 @@ class _Report(FPDF):
         if not self.unicode:
             text = "".join(_ASCII.get(c, c) for c in unicodedata.normalize("NFC", text))
             return text.encode("latin-1", "replace").decode("latin-1")
-        cmap = getattr(self.current_font, "cmap", None) or {}
-        return "".join(c if ord(c) in cmap or c == " " else _ASCII.get(c, "?") for c in text)
+        cmaps = [getattr(self.current_font, "cmap", None) or {}, *self.fallback_cmaps]
+        return "".join(c if c == " " or any(ord(c) in m for m in cmaps) else _ASCII.get(c, "?") for c in text)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -153,7 +184,7 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
     """The report as PDF bytes. `unicode_font=False` forces the Latin-1 core font (what a machine
     without DejaVu Sans gets)."""
     ctx = report_context(study)
-    pdf = _Report(ctx["title"], unicode_font, ctx["lang"])
+    pdf = _Report(ctx["title"], unicode_font, ctx["lang"], cjk=needs_cjk(json.dumps(ctx, default=str, ensure_ascii=False)))
     pdf.add_page()
     s = ctx["summary"]
     pdf.para(ctx["title"], 22, "B", h=11)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..customers_recruit import persona_value_shares
+from ..languages import text_direction
 from ..models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Segment, Theme
 from ..overlay import metadata_key_renames
 from ..personas import FIELD_TITLES
@@ -120,6 +121,7 @@ def quote_view(study: Study, q: Quote) -> dict[str, Any]:
         "interview_id": q.interview_id, "timestamp": clock(q.start),
         "file_name": study.interview_by_id[q.interview_id].file_name if q.interview_id in study.interview_by_id else "",
         "starred": q.starred, "category": q.category or "", "lang": _lang_tag(_interview_language(study, q)),
+        "dir": text_direction(_interview_language(study, q)),
         "theme_id": q.theme_id if q.theme_id in study.theme_by_id else None,
     }
 
@@ -290,6 +292,7 @@ def report_context(study: Study) -> dict[str, Any]:
     return {
         "title": study.title,
         "lang": report_language(study),
+        "dir": text_direction(report_language(study)),  # rtl for Arabic, Hebrew, ...
         "generated_by": GENERATED_BY,
         "summary": {
             "n_interviews": len(study.interviews), "n_participants": len(participants),

