@@ -179,9 +179,11 @@ class MineReport:
     cached: int = 0
     categories: dict[str, int] = field(default_factory=dict)
     corrections: int = 0
-    themes: int = 0
+    themes: int = 0  # top-level themes
+    sub_themes: int = 0  # one level down (a top-level theme built from one fine cluster has none)
     themed_quotes: int = 0
-    reused_theme_ids: int = 0
+    reused_theme_ids: int = 0  # top-level themes whose id the last run already had
+    reused_sub_theme_ids: int = 0
     nps: dict[int, int] = field(default_factory=dict)
     nps_listen: list[Any] = field(default_factory=list)  # nps.AudioScore: answers to listen to again
     seconds: dict[str, float] = field(default_factory=dict)
@@ -200,15 +202,18 @@ class MineReport:
             "interviews": self.interviews, "quotes": self.quotes, "embedded": self.embedded,
             "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
             "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
-            "reused_theme_ids": self.reused_theme_ids, "nps": self.nps, "seconds": self.seconds,
+            "reused_theme_ids": self.reused_theme_ids, "sub_themes": self.sub_themes,
+            "reused_sub_theme_ids": self.reused_sub_theme_ids, "nps": self.nps, "seconds": self.seconds,
             "messages": self.messages,
         }
 
 
 @dataclass
 class MiningResult:
-    """Everything one `Miner.mine` produced: quotes (with category and confidence set), themes,
-    NPS per interview, and the report. Empty lists when there was nothing to mine."""
+    """Everything one `Miner.mine` produced: quotes (with category and confidence set), themes
+    (top level; a `themes.ThemeList` carries the sub-themes in `.sub_themes`, and `Store.save_themes`
+    persists both levels), NPS per interview, and the report. Empty lists when there was nothing
+    to mine."""
 
     quotes: list[Quote] = field(default_factory=list)
     themes: list[Theme] = field(default_factory=list)
@@ -411,10 +416,12 @@ class _Run:
             encode=lambda texts: self.encode(embedder, texts),
         )
         prev_ids = {t.id for t in previous}
-        report.themes = len(theme_list)
+        sub_themes = getattr(theme_list, "sub_themes", [])
+        report.themes, report.sub_themes = len(theme_list), len(sub_themes)
         report.reused_theme_ids = sum(1 for t in theme_list if t.id in prev_ids)
+        report.reused_sub_theme_ids = sum(1 for t in sub_themes if t.id in prev_ids)
         report.themed_quotes = sum(len(t.quote_ids) for t in theme_list)
-        self.step("themes", 0.95, f"{len(theme_list)} themes")
+        self.step("themes", 0.95, f"{len(theme_list)} themes, {len(sub_themes)} sub-themes")
         if report.unthemed_share > 0.15:
             report.messages.append(
                 f"{report.unthemed} of {report.quotes} quotes ({report.unthemed_share:.0%}) fit no theme"
