@@ -38,36 +38,42 @@ def all_levels(themes: Sequence[Theme]) -> list[Theme]:
 def save(db: sqlite_utils.Database, themes: Sequence[Theme]) -> None:
     """Replace the machine themes (both levels) and their quote links. Call inside a transaction.
 
-    Raises ValueError when a sub-theme's parent is not among `themes`, or a sub-theme holds a
-    quote its parent does not: a half-written hierarchy would lose quotes on the next read."""
+    A sub-theme's quotes are its parent's too, whether or not the parent lists them (an imported
+    REFI-QDA project codes a quote with the child code only). A deeper tree is flattened to two
+    levels: a sub-theme of a sub-theme is stored under the top-level theme above it. Raises
+    ValueError when a parent is not among `themes` (nothing is written then)."""
     rows = all_levels(themes)
     by_id = {t.id: t for t in rows}
+    top = {t.id: _root(t, by_id) for t in rows}
     link: dict[str, dict[str, str | None]] = {}
-    for t in rows:
-        if t.parent_id is None:
-            for q in t.quote_ids:
-                link[q] = {"quote_id": q, "theme_id": t.id, "sub_theme_id": None}
-    for t in rows:
-        if t.parent_id is None:
-            continue
-        parent = by_id.get(t.parent_id)
-        if parent is None or parent.parent_id is not None:
-            raise ValueError(f"sub-theme {t.id!r}: its parent {t.parent_id!r} is not a top-level theme being saved")
+    for t in sorted(rows, key=lambda t: t.parent_id is not None):  # top level first: sub-themes win
         for q in t.quote_ids:
-            if link.get(q, {}).get("theme_id") != t.parent_id:
-                raise ValueError(f"sub-theme {t.id!r} holds quote {q!r}, which its parent {t.parent_id!r} does not")
-            link[q]["sub_theme_id"] = t.id
+            link[q] = {"quote_id": q, "theme_id": top[t.id], "sub_theme_id": None if top[t.id] == t.id else t.id}
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     db["themes"].delete_where()
     db["theme_quotes"].delete_where()
     db["themes"].insert_all(
         {
             "id": t.id, "category": t.category, "label": t.label, "keywords": json.dumps(t.keywords),
-            "representative_quote_id": t.representative_quote_id, "created_at": created, "parent_id": t.parent_id,
+            "representative_quote_id": t.representative_quote_id, "created_at": created,
+            "parent_id": None if top[t.id] == t.id else top[t.id],
         }
         for t in rows
     )
     db["theme_quotes"].insert_all(link.values())
+
+
+def _root(t: Theme, by_id: dict[str, Theme]) -> str:
+    seen = {t.id}
+    while t.parent_id is not None:
+        parent = by_id.get(t.parent_id)
+        if parent is None:
+            raise ValueError(f"theme {t.id!r}: its parent {t.parent_id!r} is not among the themes being saved")
+        if parent.id in seen:
+            raise ValueError(f"theme {t.id!r}: its parents form a cycle")
+        seen.add(parent.id)
+        t = parent
+    return t.id
 
 
 def load(db: sqlite_utils.Database) -> list[Theme]:
