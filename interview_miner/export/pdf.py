@@ -345,11 +345,16 @@ def _avatar_bytes(uri: str | None) -> bytes | None:
         return None
 
 
+def _counts(t: dict[str, Any]) -> str:
+    """'1 participant, 3 quotes'."""
+    n, k = t["n_participants"], t["n_quotes"]
+    return f"{n} participant{'' if n == 1 else 's'}, {k} quote{'' if k == 1 else 's'}"
+
+
 def _theme(pdf: _Report, t: dict[str, Any]) -> None:
     if pdf.get_y() > pdf.h - 35:
         pdf.add_page()
-    pdf.para(f"{t['label']}  ({t['n_participants']} participants, {t['n_quotes']} quotes)", 10, "B", INK,
-             h=5.2, indent=2)
+    pdf.para(f"{t['label']}  ({_counts(t)})", 10, "B", INK, h=5.2, indent=2)
     if t["keywords"]:
         pdf.para(", ".join(t["keywords"]), 8, "", MUTED, h=4, indent=2)
     for q in t["quotes"]:
@@ -357,7 +362,6 @@ def _theme(pdf: _Report, t: dict[str, Any]) -> None:
     for s in t.get("sub_themes", []):  # one level down, indented under their theme
         if pdf.get_y() > pdf.h - 30:
             pdf.add_page()
-        pdf.para(f"› {s['label']}  ({s['n_participants']} participants, {s['n_quotes']} quotes)", 9.5, "B", INK,
-                 h=5, indent=8)
+        pdf.para(f"› {s['label']}  ({_counts(s)})", 9.5, "B", INK, h=5, indent=8)
         for q in s["quotes"]:
             pdf.quote(q, indent=12)

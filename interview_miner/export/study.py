@@ -174,9 +174,9 @@ def theme_views(study: Study, interview_ids: set[int] | None = None) -> list[dic
                                  for s in subs[t.id]) if v is not None]
         if sub_views:
             view["quotes"] = view["quotes"][:1]
-            shown = {q["id"] for q in view["quotes"]}
+            shown = {_words_key(q["text"]) for q in view["quotes"]}
             for v in sub_views:
-                v["quotes"] = [q for q in v["quotes"] if q["id"] not in shown][:QUOTES_PER_SUB_THEME_IN_REPORT]
+                v["quotes"] = [q for q in v["quotes"] if _words_key(q["text"]) not in shown][:QUOTES_PER_SUB_THEME_IN_REPORT]
             sub_views.sort(key=_most_voiced)
         view["sub_themes"] = sub_views
         out.append(view)
@@ -202,8 +202,26 @@ def _theme_view(study: Study, t: Theme, interview_ids: set[int] | None, n_quotes
     return {
         "id": t.id, "category": t.category, "label": t.label, "keywords": list(t.keywords),
         "parent_id": t.parent_id, "n_participants": len(people), "n_quotes": len(qs),
-        "quotes": [quote_view(study, q) for q in ordered[:n_quotes]],
+        "quotes": [quote_view(study, q) for q in _distinct_words(ordered)[:n_quotes]],
     }
+
+
+def _distinct_words(quotes: list[Quote], shown: set[str] | None = None) -> list[Quote]:
+    """Quotes whose words differ (case, spacing and end punctuation aside) from every one before
+    them and from `shown`: two participants saying "It wasn't the first time, either." is one
+    example in a report, not two."""
+    seen = set(shown or ())
+    out = []
+    for q in quotes:
+        key = _words_key(q.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(q)
+    return out
+
+
+def _words_key(text: str) -> str:
+    return " ".join(text.casefold().split()).rstrip(".!?…")
 
 
 def _one_per_person(study: Study, qs: list[Quote]) -> list[Quote]:

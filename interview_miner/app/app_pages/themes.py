@@ -107,6 +107,10 @@ def theme_card(t, selected: str | None, cat: str) -> None:
         rep = by_quote.get(t.representative_quote_id)
         if rep:
             st.caption(f"“{ui.escape_md(ui.short(rep.text, 120))}”")
+        if n_subs:  # the finer points at a glance, most voiced first
+            names = [ui.escape_md(ui.short(x.label, 48)) for x in subs_of[t.id][:3]]
+            more = f" · +{n_subs - 3} more" if n_subs > 3 else ""
+            st.caption(":material/subdirectory_arrow_right: " + " · ".join(names) + more)
 
 
 def theme_detail(t, siblings: list) -> None:
