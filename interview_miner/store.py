@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -28,6 +28,9 @@ from . import encryption, overlay, theme_store
 from .models import Interview, Job, Persona, PersonaField, Quote, Segment, Theme, TranscriptionState, Word
 from .overlay import Edit
 from .vocab import nps_band, participant_key
+
+if TYPE_CHECKING:
+    from .themes import ThemeList
 
 DEFAULT_DB = "interview_miner.db"
 migrations = Migrations("interview_miner")
