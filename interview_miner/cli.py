@@ -289,7 +289,7 @@ def cmd_mine(args) -> int:
     print("categories: " + ", ".join(f"{c} {n}" for c, n in report.categories.items()))
     if report.corrections:
         print(f"kept {report.corrections} researcher corrections and re-scored similar quotes")
-    print(f"themes: {report.themes} ({report.reused_theme_ids} kept their ids), "
+    print(f"themes: {report.themes} ({report.reused_theme_ids} kept their ids) with {report.sub_themes} sub-themes, "
           f"unthemed quotes: {report.unthemed} ({report.unthemed_share:.0%})")
     if report.nps:
         names = {i.id: i.file_name for i in store.list_interviews()}

@@ -179,9 +179,11 @@ class MineReport:
     cached: int = 0
     categories: dict[str, int] = field(default_factory=dict)
     corrections: int = 0
-    themes: int = 0
+    themes: int = 0  # top-level themes
+    sub_themes: int = 0  # one level down (a top-level theme built from one fine cluster has none)
     themed_quotes: int = 0
-    reused_theme_ids: int = 0
+    reused_theme_ids: int = 0  # top-level themes whose id the last run already had
+    reused_sub_theme_ids: int = 0
     nps: dict[int, int] = field(default_factory=dict)
     nps_listen: list[Any] = field(default_factory=list)  # nps.AudioScore: answers to listen to again
     seconds: dict[str, float] = field(default_factory=dict)
@@ -200,15 +202,18 @@ class MineReport:
             "interviews": self.interviews, "quotes": self.quotes, "embedded": self.embedded,
             "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
             "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
-            "reused_theme_ids": self.reused_theme_ids, "nps": self.nps, "seconds": self.seconds,
+            "reused_theme_ids": self.reused_theme_ids, "sub_themes": self.sub_themes,
+            "reused_sub_theme_ids": self.reused_sub_theme_ids, "nps": self.nps, "seconds": self.seconds,
             "messages": self.messages,
         }
 
 
 @dataclass
 class MiningResult:
-    """Everything one `Miner.mine` produced: quotes (with category and confidence set), themes,
-    NPS per interview, and the report. Empty lists when there was nothing to mine."""
+    """Everything one `Miner.mine` produced: quotes (with category and confidence set), themes
+    (top level; a `themes.ThemeList` carries the sub-themes in `.sub_themes`, and `Store.save_themes`
+    persists both levels), NPS per interview, and the report. Empty lists when there was nothing
+    to mine."""
 
     quotes: list[Quote] = field(default_factory=list)
     themes: list[Theme] = field(default_factory=list)
@@ -410,11 +415,17 @@ class _Run:
             participants={i.id: participant_key(i) for i in interviews}, protected=protected,
             encode=lambda texts: self.encode(embedder, texts),
         )
+        if hasattr(theme_list, "sub_themes"):
+            who = {i.id: participant_key(i) for i in interviews}
+            keep_researcher_sub_themes(theme_list, previous, protected,
+                                       {q.id: who.get(q.interview_id, str(q.interview_id)) for q in quotes})
         prev_ids = {t.id for t in previous}
-        report.themes = len(theme_list)
+        sub_themes = getattr(theme_list, "sub_themes", [])
+        report.themes, report.sub_themes = len(theme_list), len(sub_themes)
         report.reused_theme_ids = sum(1 for t in theme_list if t.id in prev_ids)
+        report.reused_sub_theme_ids = sum(1 for t in sub_themes if t.id in prev_ids)
         report.themed_quotes = sum(len(t.quote_ids) for t in theme_list)
-        self.step("themes", 0.95, f"{len(theme_list)} themes")
+        self.step("themes", 0.95, f"{len(theme_list)} themes, {len(sub_themes)} sub-themes")
         if report.unthemed_share > 0.15:
             report.messages.append(
                 f"{report.unthemed} of {report.quotes} quotes ({report.unthemed_share:.0%}) fit no theme"
@@ -500,6 +511,48 @@ class _Run:
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
+
+
+def keep_researcher_sub_themes(themes: themes_mod.ThemeList, previous: Sequence[Theme], protected: set[str],
+                               participant_of: Mapping[str, str], min_jaccard: float = 0.2) -> list[str]:
+    """Keep a sub-theme a researcher touched when re-mining lifted its quotes to the top level.
+
+    Why: ids are matched level by level (themes.py), so when new interviews pull a parent's
+    sub-themes apart (each now a top-level theme built from one fine cluster, with no sub-themes
+    of its own), a renamed sub-theme, or one quotes were moved into, would find no sub-theme to
+    match and its edits would go dormant. It is kept instead as the sub-theme of the new top-level
+    theme holding most of its quotes (Jaccard >= `min_jaccard`), with the quotes of its own that
+    are still there. Only top-level themes without sub-themes take one, so no quote changes its
+    top-level theme and no machine sub-theme is split. `participant_of`: quote id -> who said it.
+    Updates `themes` in place; returns the ids kept.
+    """
+    present = {t.id for t in themes.all()}
+    has_subs = {t.parent_id for t in themes.sub_themes}
+    kept = []
+    for old in previous:
+        if old.parent_id is None or old.id not in protected or old.id in present or not old.quote_ids:
+            continue
+        mine = set(old.quote_ids)
+        best, best_j = None, min_jaccard
+        for t in themes:
+            if t.category != old.category or t.id in has_subs:
+                continue
+            j = len(mine & set(t.quote_ids)) / len(mine | set(t.quote_ids))
+            if j >= best_j:
+                best, best_j = t, j
+        if best is None:
+            continue
+        quote_ids = [q for q in best.quote_ids if q in mine]
+        who = {participant_of.get(q, q) for q in quote_ids}
+        themes.sub_themes.append(Theme(
+            id=old.id, category=best.category, label=old.label, keywords=list(old.keywords), quote_ids=quote_ids,
+            representative_quote_id=old.representative_quote_id if old.representative_quote_id in quote_ids
+            else quote_ids[0], n_participants=len(who), parent_id=best.id,
+        ))
+        has_subs.add(best.id)
+        kept.append(old.id)
+    themes.sub_themes.sort(key=lambda t: t.id)
+    return kept
 
 
 def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, str | None]) -> list[nps_mod.NpsResult]:

@@ -86,10 +86,11 @@ class Quote:
     index: int = 0
     category: str | None = None
     confidence: float | None = None
-    theme_id: str | None = None
+    theme_id: str | None = None  # its top-level theme
     tags: list[str] = field(default_factory=list)
     starred: bool = False
     asr_confidence: float | None = None  # mean word probability from the recogniser (1.0 for typed text)
+    sub_theme_id: str | None = None  # the sub-theme of `theme_id` it sits in; None: directly in the theme
 
 
 @dataclass

@@ -25,7 +25,7 @@ table stores any (entity, id, field, JSON value).
     >>> Edit.theme("fear-3", "colour", "red")
     Traceback (most recent call last):
     ...
-    interview_miner.overlay.EditError: a theme has no editable field 'colour' (one of: label, tags, category, merged_into, deleted, created)
+    interview_miner.overlay.EditError: a theme has no editable field 'colour' (one of: label, tags, category, merged_into, deleted, created, parent_id)
 """
 from __future__ import annotations
 
@@ -37,7 +37,10 @@ from typing import Any
 from .errors import InterviewMinerError
 from .models import (
     CATEGORIES, DECISION_ROLES, PERSONA_FIELDS, CodebookEntry, Interview, JourneyStage, Persona, PersonaField,
-    Quote, Segment, Theme,
+    Quote, Segment,
+)
+from .theme_overlay import (  # noqa: F401 - the theme parts of the overlay live there (size)
+    apply_quote_placement, apply_theme_edits, parent_of, place_in_hierarchy, resolve_theme, sub_themes_of,
 )
 
 FieldEdits = Mapping[str, Any]
@@ -202,6 +205,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("merged_into", _optional_text),  # the surviving theme id; None undoes a merge
         FieldSpec("deleted", _flag),
         FieldSpec("created", _new_theme),  # a researcher-made theme: {"category", "label"}
+        FieldSpec("parent_id", _optional_text),  # nest under this top-level theme; None: top level
     ),
     "quote": (
         FieldSpec("category", _category),
@@ -359,89 +363,33 @@ def persona_field_key(name: str, part: str = "text") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def resolve_theme(theme_id: str | None, theme_edits: EditsById) -> str | None:
-    """Follow merges (A merged into B merged into C -> C); a deleted theme leaves quotes unthemed.
-
-    >>> resolve_theme("a", {"a": {"merged_into": "b"}, "b": {"merged_into": "c"}})
-    'c'
-    >>> resolve_theme("a", {"a": {"deleted": True}}) is None
-    True
-    """
-    seen = set()
-    while theme_id and theme_id not in seen:
-        seen.add(theme_id)
-        e = theme_edits.get(theme_id, {})
-        if e.get("merged_into"):
-            theme_id = e["merged_into"]
-        elif e.get("deleted"):
-            return None
-        else:
-            break
-    return theme_id
-
-
-def apply_quote_edits(quotes: list[Quote], quote_edits: EditsById, theme_edits: EditsById) -> list[Quote]:
+def apply_quote_edits(quotes: list[Quote], quote_edits: EditsById, theme_edits: EditsById,
+                      theme_parents: Mapping[str, str | None] | None = None) -> list[Quote]:
     """Category corrections (a researcher's category has confidence 1 and leaves the machine
-    theme, which belongs to the old category), theme moves, merges, tags, stars, text fixes.
+    theme, which belongs to the old category), theme moves, merges, nesting, tags, stars, text
+    fixes. `theme_parents` ({theme id: machine parent id}, `Store.theme_parents`) places each quote
+    at both levels: `theme_id` its top-level theme, `sub_theme_id` its sub-theme (theme_overlay.py).
 
     >>> q = Quote("q1", 1, 0.0, 2.0, "Too pricey", category="fear", confidence=0.6, theme_id="t1")
     >>> [q] = apply_quote_edits([q], {"q1": {"category": "objection", "starred": True}}, {})
     >>> (q.category, q.confidence, q.theme_id, q.starred)
     ('objection', 1.0, None, True)
     """
+    parents = theme_parents or {}
     for q in quotes:
         e = quote_edits.get(q.id, {})
+        assigned = q.sub_theme_id or q.theme_id
         if "category" in e and e["category"] != q.category:
             q.category, q.confidence = e["category"], 1.0
-            q.theme_id = None
+            assigned = None
         if "theme_id" in e:
-            q.theme_id = e["theme_id"]
-        q.theme_id = resolve_theme(q.theme_id, theme_edits)
+            assigned = e["theme_id"]
+        apply_quote_placement(q, assigned, theme_edits, parents)
         q.tags = list(e.get("tags", []))
         q.starred = bool(e.get("starred", False))
         if "text" in e:
             q.text = e["text"]
     return quotes
-
-
-def apply_theme_edits(
-    machine_themes: Iterable[Theme], theme_edits: EditsById, quotes: list[Quote],
-    participant_of: Mapping[int, str],
-) -> list[Theme]:
-    """Themes as the researcher sees them, sorted by id: researcher-made themes added, deleted and
-    merged ones dropped, labels/categories/tags edited, and each theme's quotes (and how many
-    different participants said them) recomputed from `quotes`, whose edits are already applied.
-    `participant_of` maps interview id -> who was interviewed.
-
-    >>> quotes = [Quote("q1", 1, 0, 1, "a", theme_id="t1"), Quote("q2", 2, 0, 1, "b", theme_id="t1")]
-    >>> [t] = apply_theme_edits([Theme("t1", "fear", "Leaks")], {"t1": {"label": "Data leaks"}},
-    ...                         quotes, {1: "Ana", 2: "Ben"})
-    >>> (t.label, t.quote_ids, t.n_participants, t.representative_quote_id)
-    ('Data leaks', ['q1', 'q2'], 2, 'q1')
-    """
-    by_id = {t.id: t for t in machine_themes}
-    for tid, e in theme_edits.items():
-        if tid not in by_id and "created" in e:
-            c = e["created"]
-            by_id[tid] = Theme(id=tid, category=c["category"], label=c.get("label", "New theme"))
-    members: dict[str, list[Quote]] = {}
-    for q in quotes:
-        members.setdefault(q.theme_id, []).append(q)
-    out = []
-    for tid, t in sorted(by_id.items()):
-        e = theme_edits.get(tid, {})
-        if e.get("deleted") or e.get("merged_into"):
-            continue
-        t.label = e.get("label", t.label)
-        t.category = e.get("category", t.category)
-        t.tags = list(e.get("tags", []))
-        mine = members.get(tid, [])
-        t.quote_ids = [q.id for q in mine]
-        t.n_participants = len({participant_of.get(q.interview_id, q.interview_id) for q in mine})
-        if t.representative_quote_id not in t.quote_ids:
-            t.representative_quote_id = t.quote_ids[0] if t.quote_ids else None
-        out.append(t)
-    return out
 
 
 def apply_segment_edits(segments: list[Segment], segment_edits: EditsById) -> list[Segment]:
@@ -576,13 +524,15 @@ def category_corrections(quote_edits: EditsById, known: Collection[str] = CATEGO
 
 
 def researcher_theme_ids(theme_edits: EditsById, quote_edits: EditsById) -> set[str]:
-    """Themes a researcher touched (any theme edit, or quotes moved into them): re-mining keeps
-    their ids whenever any of their quotes is still together, so the edits stay attached.
+    """Themes a researcher touched (any theme edit, quotes moved into them, themes nested or merged
+    into them): re-mining keeps their ids whenever any of their quotes is still together, so the
+    edits stay attached.
 
     >>> sorted(researcher_theme_ids({"t1": {"label": "x"}}, {"q1": {"theme_id": "t2"}, "q2": {"theme_id": None}}))
     ['t1', 't2']
     """
-    return set(theme_edits) | {str(e["theme_id"]) for e in quote_edits.values() if e.get("theme_id")}
+    nested_under = {str(e[k]) for e in theme_edits.values() for k in ("parent_id", "merged_into") if e.get(k)}
+    return set(theme_edits) | nested_under | {str(e["theme_id"]) for e in quote_edits.values() if e.get("theme_id")}
 
 
 def metadata_key_renames(study_edits: EditsById) -> dict[str, str]:

@@ -230,7 +230,7 @@ def redact_study(study, store, audio: str = "silence", workdir: Path | None = No
         q.text, q.question = clean(q.text), clean(q.question)
     for row in out.nps.values():
         row["text"] = clean(row.get("text"))
-    for t in out.themes:
+    for t in [*out.themes, *out.sub_themes]:  # sub-theme labels come from quotes too
         t.label = clean(t.label)
         t.keywords = [clean(k) for k in t.keywords]
     for p in out.personas:
@@ -262,7 +262,7 @@ def _all_findings(study, detector: PiiDetector) -> dict[str, list[PiiSpan]]:
     for q in study.quotes:
         texts += [q.text, q.question or ""]
     texts += [row.get("text") or "" for row in study.nps.values()]
-    for t in study.themes:
+    for t in [*study.themes, *study.sub_themes]:
         texts += [t.label, *t.keywords]
     for p in study.personas:
         texts += [p.name, p.role, p.demographics, p.description, *(f.text for f in p.fields.values())]

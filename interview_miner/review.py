@@ -46,8 +46,9 @@ from .vocab import participant_name as participant_label
 
 
 def get_theme(store: Store, theme_id: str, quotes: list[Quote] | None = None) -> Theme:
-    """The theme as the researcher sees it (edits applied); KeyError if absent or deleted."""
-    for t in store.themes(quotes):
+    """The theme (top-level or sub-theme) as the researcher sees it (edits applied); KeyError if
+    absent or deleted."""
+    for t in store.themes(quotes).all():
         if t.id == theme_id:
             return t
     raise KeyError(f"no theme {theme_id!r} (deleted, merged or never mined)")
@@ -107,6 +108,9 @@ def merge_themes(store: Store, theme_ids: list[str], into: str | None = None) ->
     if len({t.category for t in themes}) > 1:
         raise EditError("themes in different categories cannot be merged; move the quotes instead")
     target = into or max(themes, key=lambda t: (len(t.quote_ids), t.n_participants)).id
+    target_parent = next(t.parent_id for t in themes if t.id == target)
+    if target_parent in ids:
+        raise EditError("a theme cannot be merged into one of its own sub-themes; merge the sub-theme into it instead")
     with store.transaction():
         for t in themes:
             if t.id != target:
@@ -115,7 +119,8 @@ def merge_themes(store: Store, theme_ids: list[str], into: str | None = None) ->
 
 
 def split_theme(store: Store, theme_id: str, quote_ids: list[str], new_label: str) -> str:
-    """Move some of a theme's quotes into a new theme (same category); returns the new id."""
+    """Move some of a theme's quotes into a new theme (same category; a sub-theme's split is a new
+    sub-theme of the same parent); returns the new id."""
     quotes = store.quotes()
     theme = get_theme(store, theme_id, quotes)
     quote_ids = list(dict.fromkeys(quote_ids))
@@ -124,13 +129,17 @@ def split_theme(store: Store, theme_id: str, quote_ids: list[str], new_label: st
     strangers = set(quote_ids) - set(theme.quote_ids)
     if strangers:
         raise EditError(f"not in theme {theme_id!r}: {', '.join(sorted(strangers))}")
-    return create_theme(store, theme.category, new_label, quote_ids)
+    return create_theme(store, theme.category, new_label, quote_ids, parent_id=theme.parent_id)
 
 
-def create_theme(store: Store, category: str, label: str, quote_ids: list[str] = ()) -> str:
-    """A researcher-made theme in `category`, optionally taking these quotes; returns its id."""
+def create_theme(store: Store, category: str, label: str, quote_ids: list[str] = (),
+                 parent_id: str | None = None) -> str:
+    """A researcher-made theme in `category`, optionally taking these quotes, as a sub-theme of
+    the top-level theme `parent_id` when given; returns its id."""
     _check_category(store, category)
     label = clean_text(label, "theme label")
+    if parent_id is not None:
+        _check_parent(store, parent_id, category)
     by_id = {q.id: q for q in store.quotes()}
     missing = [q for q in quote_ids if q not in by_id]
     if missing:
@@ -138,6 +147,8 @@ def create_theme(store: Store, category: str, label: str, quote_ids: list[str] =
     tid = new_theme_id()
     with store.transaction():
         store.save_edit(Edit.theme(tid, "created", {"category": category, "label": label}))
+        if parent_id is not None:
+            store.save_edit(Edit.theme(tid, "parent_id", parent_id))
         for qid in quote_ids:
             if by_id[qid].category != category:
                 store.save_edit(Edit.quote(qid, "category", category))
@@ -145,8 +156,29 @@ def create_theme(store: Store, category: str, label: str, quote_ids: list[str] =
     return tid
 
 
+def nest_theme(store: Store, theme_id: str, parent_id: str | None) -> None:
+    """Make a theme a sub-theme of the top-level theme `parent_id` (same category), or with None
+    a top-level theme of its own. Only two levels exist: a theme nested with sub-themes of its
+    own hands them to the new parent."""
+    theme = get_theme(store, theme_id)
+    if parent_id is not None:
+        if parent_id == theme_id:
+            raise EditError("a theme cannot be its own sub-theme")
+        _check_parent(store, parent_id, theme.category)
+    store.save_edit(Edit.theme(theme_id, "parent_id", parent_id))
+
+
+def _check_parent(store: Store, parent_id: str, category: str) -> None:
+    parent = get_theme(store, parent_id)
+    if parent.parent_id is not None:
+        raise EditError(f"{parent.label!r} is a sub-theme; pick a top-level theme as the parent")
+    if parent.category != category:
+        raise EditError(f"theme {parent_id!r} is in {parent.category!r}, not {category!r}")
+
+
 def delete_theme(store: Store, theme_id: str) -> None:
-    """Hide a theme; its quotes become unthemed (and stay visible for reassignment)."""
+    """Hide a theme; its quotes become unthemed (and stay visible for reassignment). A deleted
+    sub-theme dissolves into its parent instead: its quotes stay there."""
     get_theme(store, theme_id)
     store.save_edit(Edit.theme(theme_id, "deleted", True))
 

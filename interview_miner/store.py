@@ -19,15 +19,18 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from . import encryption, overlay
+from . import encryption, overlay, theme_store
 from .models import Interview, Job, Persona, PersonaField, Quote, Segment, Theme, TranscriptionState, Word
 from .overlay import Edit
 from .vocab import nps_band, participant_key
+
+if TYPE_CHECKING:
+    from .themes import ThemeList
 
 DEFAULT_DB = "interview_miner.db"
 migrations = Migrations("interview_miner")
@@ -225,6 +228,12 @@ def m005_privacy(db: sqlite_utils.Database) -> None:
     they are so the table itself names nobody (interview_miner.pseudonyms)."""
     db["privacy_settings"].create({"key": str, "value": str}, pk="key")
     db["pseudonyms"].create({"participant_hash": str, "label": str, "number": int}, pk="participant_hash")
+
+
+@migrations()
+def m006_theme_hierarchy(db: sqlite_utils.Database) -> None:
+    """Hierarchical themes (issue 9): sub-themes one level below top-level themes (theme_store.py)."""
+    theme_store.migrate(db)
 
 
 SCHEMA_VERSION = len(migrations._migrations)
@@ -538,39 +547,20 @@ class Store:
             )
 
     def save_themes(self, themes: list[Theme]) -> None:
-        """Replace machine themes and their quote assignments."""
+        """Replace machine themes and their quote assignments: top-level themes, and sub-themes
+        (`parent_id` set) when `themes` is a `themes.ThemeList` or lists them too."""
         with self.transaction() as db:
-            db["themes"].delete_where()
-            db["theme_quotes"].delete_where()
-            db["themes"].insert_all(
-                {
-                    "id": t.id, "category": t.category, "label": t.label,
-                    "keywords": json.dumps(t.keywords), "representative_quote_id": t.representative_quote_id,
-                    "created_at": now(),
-                }
-                for t in themes
-            )
-            db["theme_quotes"].insert_all(
-                {"quote_id": q, "theme_id": t.id} for t in themes for q in t.quote_ids
-            )
+            theme_store.save(db, themes)
 
     def machine_themes(self) -> list[Theme]:
-        """Themes as the last `mine` wrote them (no edits): what new clusters are matched against."""
-        members: dict[str, list[str]] = {}
-        for qid, tid in self.db.execute("SELECT quote_id, theme_id FROM theme_quotes ORDER BY quote_id"):
-            members.setdefault(tid, []).append(qid)
-        return [
-            Theme(
-                id=r["id"], category=r["category"], label=r["label"], keywords=json.loads(r["keywords"] or "[]"),
-                representative_quote_id=r["representative_quote_id"], quote_ids=members.get(r["id"], []),
-            )
-            for r in self.db["themes"].rows_where(order_by="id")
-        ]
+        """Themes of both levels as the last `mine` wrote them (no edits): what new clusters are
+        matched against. Sub-themes have `parent_id` set."""
+        return theme_store.load(self.db)
 
     def quotes(self, interview_id: int | None = None, apply_edits: bool = True) -> list[Quote]:
         """Quotes with category, confidence and theme; researcher edits applied on top."""
         sql = (
-            "SELECT q.*, c.category, c.confidence, t.theme_id FROM quotes q"
+            "SELECT q.*, c.category, c.confidence, t.theme_id, t.sub_theme_id FROM quotes q"
             " LEFT JOIN quote_categories c ON c.quote_id = q.id"
             " LEFT JOIN theme_quotes t ON t.quote_id = q.id"
         )
@@ -587,15 +577,26 @@ class Store:
             quotes.append(Quote(
                 id=r["id"], interview_id=r["interview_id"], start=r["start"], end=r["end"], text=r["text"],
                 question=r["question"], speaker=r["speaker"], index=r["idx"], category=r["category"],
-                confidence=r["confidence"], theme_id=r["theme_id"],
+                confidence=r["confidence"], theme_id=r["theme_id"], sub_theme_id=r["sub_theme_id"],
             ))
         if not apply_edits:
             return quotes
-        return overlay.apply_quote_edits(quotes, self.current_edits("quote"), self.current_edits("theme"))
+        theme_edits = self.current_edits("theme")
+        return overlay.apply_quote_edits(quotes, self.current_edits("quote"), theme_edits,
+                                         self.theme_parents(theme_edits))
 
-    def themes(self, quotes: list[Quote] | None = None) -> list[Theme]:
-        """Themes as the researcher sees them: machine themes plus edits (rename, merge, delete,
-        split/new themes, moved quotes); quote lists and participant counts are recomputed."""
+    def theme_parents(self, theme_edits: overlay.EditsById | None = None) -> dict[str, str | None]:
+        """{theme id: its machine parent id (None: top level)} for mined and researcher-made
+        themes: where a quote assigned to a theme sits in the hierarchy (overlay.place_in_hierarchy)."""
+        parents: dict[str, str | None] = dict(self.db.execute("SELECT id, parent_id FROM themes").fetchall())
+        for tid in theme_edits if theme_edits is not None else self.current_edits("theme"):
+            parents.setdefault(tid, None)
+        return parents
+
+    def themes(self, quotes: list[Quote] | None = None) -> ThemeList:
+        """Top-level themes as the researcher sees them, with their sub-themes in `.sub_themes`:
+        machine themes plus edits (rename, merge, delete, split/new themes, moved quotes, nesting);
+        quote lists and participant counts are recomputed at both levels."""
         quotes = self.quotes() if quotes is None else quotes
         participants = {i.id: participant_key(i) for i in self.list_interviews()}
         return overlay.apply_theme_edits(self.machine_themes(), self.current_edits("theme"), quotes, participants)

@@ -52,6 +52,7 @@ def snapshot(study: Study) -> dict[str, Any]:
         "interviews": [asdict(i) for i in study.interviews],
         "quotes": [asdict(q) for q in study.quotes],
         "themes": [asdict(t) for t in study.themes],
+        "sub_themes": [asdict(t) for t in study.sub_themes],
         "nps": [dict(row, interview_id=iid) for iid, row in sorted(study.nps.items())],
         "personas": [asdict(p) for p in study.personas],
         "metadata_keys": dict(study.metadata_keys),
@@ -71,6 +72,7 @@ def study_from_snapshot(data: dict[str, Any], version: str | None = None, title:
         segments={},
         quotes=[Quote(**_known(Quote, q)) for q in data["quotes"]],
         themes=[Theme(**_known(Theme, t)) for t in data["themes"]],
+        sub_themes=[Theme(**_known(Theme, t)) for t in data.get("sub_themes", [])],  # none before issue 9
         nps={int(r["interview_id"]): r for r in data["nps"]},
         personas=personas,
         metadata_keys=dict(data.get("metadata_keys", {})),

@@ -324,12 +324,14 @@ def test_a_project_written_by_another_tool_imports(store, tmp_path, project_sche
     assert (memo.file_name, memo.participant, memo.metadata["Age"]) == ("marcus memo", None, 51)  # MAXQDA style
     assert [s.speaker for s in store.segments(helen.id)] == ["interviewer", "participant"] * 2
     quotes = {q.text: q for q in store.quotes()}
-    themes = {t.id: t for t in store.themes()}
+    themes = {t.id: t for t in store.themes().all()}
     fear = quotes["Data breaches, mostly."]
     assert (fear.category, fear.theme_id, fear.question) == ("fear", None, "What would make you hesitate?")
     double = quotes["And double bookings drive me mad."]
-    # another tool's code is a theme of `other`, labelled with its path; a second code stays as a tag
-    assert themes[double.theme_id].label == "Pain points › Double booking"
+    # another tool's code is a theme of `other`, labelled with its path; a second code stays as a tag;
+    # a child code is a sub-theme of its parent code's theme
+    assert themes[double.sub_theme_id].label == "Pain points › Double booking"
+    assert themes[double.theme_id].label == "Pain points"
     assert (double.category, double.tags) == ("other", [])
     phones = quotes["Phones were ringing off the hook."]
     assert themes[phones.theme_id].label == "Pain points" and phones.interview_id == memo.id

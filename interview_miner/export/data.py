@@ -20,6 +20,7 @@ SCHEMA_VERSION = 1
 CSV_COLUMNS = (
     "id", "interview_id", "participant", "file_name", "start", "end", "timestamp", "speaker",
     "category", "confidence", "theme_id", "theme_label", "tags", "starred", "question", "text",
+    "sub_theme_id", "sub_theme_label",  # new columns go last: spreadsheets reading by position keep working
 )
 # Cells a spreadsheet would run as a formula (CSV injection): prefixed with an apostrophe.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,13 +40,13 @@ def study_dict(study: Study) -> dict[str, Any]:
         "end": round(q.end, 3), "speaker": q.speaker, "text": q.text, "question": q.question,
         "category": q.category, "confidence": q.confidence,
         "theme_id": q.theme_id if q.theme_id in study.theme_by_id else None,
+        "sub_theme_id": q.sub_theme_id if q.sub_theme_id in study.sub_theme_by_id else None,
         "tags": sorted(q.tags), "starred": bool(q.starred),
     } for q in study.quotes]
-    themes = [{
-        "id": t.id, "category": t.category, "label": t.label, "keywords": list(t.keywords),
-        "quote_ids": list(t.quote_ids), "representative_quote_id": t.representative_quote_id,
-        "n_participants": t.n_participants, "tags": sorted(t.tags),
-    } for t in study.themes]
+    subs: dict[str, list[dict[str, Any]]] = {}
+    for t in study.sub_themes:
+        subs.setdefault(t.parent_id or "", []).append({**_theme_dict(t), "parent_id": t.parent_id})
+    themes = [{**_theme_dict(t), "sub_themes": subs.get(t.id, [])} for t in study.themes]
     scores = [s for s in (study.nps_score(i.id) for i in study.interviews) if s is not None]
     nps_rows = [{
         "interview_id": iid, "score": row.get("score"), "class": row.get("klass"),
@@ -65,6 +66,14 @@ def study_dict(study: Study) -> dict[str, Any]:
     }
 
 
+def _theme_dict(t) -> dict[str, Any]:
+    return {
+        "id": t.id, "category": t.category, "label": t.label, "keywords": list(t.keywords),
+        "quote_ids": list(t.quote_ids), "representative_quote_id": t.representative_quote_id,
+        "n_participants": t.n_participants, "tags": sorted(t.tags),
+    }
+
+
 def to_json(study: Study) -> str:
     return json.dumps(study_dict(study), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -80,6 +89,7 @@ def to_csv(study: Study) -> str:
     w.writerow(CSV_COLUMNS)
     for q in study.quotes:
         theme = study.theme_by_id.get(q.theme_id or "")
+        sub = study.sub_theme_by_id.get(q.sub_theme_id or "") if theme else None
         interview = study.interview_by_id.get(q.interview_id)
         w.writerow([
             q.id, q.interview_id, _cell(study.participant(q.interview_id)),
@@ -89,5 +99,6 @@ def to_csv(study: Study) -> str:
             theme.id if theme else "", _cell(theme.label if theme else ""),
             _cell(";".join(sorted(q.tags))), "true" if q.starred else "false",
             _cell(q.question or ""), _cell(q.text),
+            sub.id if sub else "", _cell(sub.label if sub else ""),
         ])
     return out.getvalue()

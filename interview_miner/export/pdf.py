@@ -192,7 +192,8 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
         f"{s['n_interviews']} interviews with {s['n_participants']} participants"
         + (f", {s['minutes']} minutes of conversation" if s["minutes"] else "")
         + f": {s['n_quotes']} quotes ({s['n_themed']} themed, {s['n_unthemed']} unthemed), "
-        f"{s['n_themes']} themes, {s['n_personas']} personas"
+        f"{s['n_themes']} themes" + (f" ({s['n_sub_themes']} sub-themes)" if s.get("n_sub_themes") else "")
+        + f", {s['n_personas']} personas"
         + (f", NPS {ctx['nps']['nps']:+d} ({ctx['nps']['n']} scored)" if ctx["nps"]["n"] else "") + ".",
         10.5, "", MUTED, h=5.5,
     )
@@ -344,12 +345,23 @@ def _avatar_bytes(uri: str | None) -> bytes | None:
         return None
 
 
+def _counts(t: dict[str, Any]) -> str:
+    """'1 participant, 3 quotes'."""
+    n, k = t["n_participants"], t["n_quotes"]
+    return f"{n} participant{'' if n == 1 else 's'}, {k} quote{'' if k == 1 else 's'}"
+
+
 def _theme(pdf: _Report, t: dict[str, Any]) -> None:
     if pdf.get_y() > pdf.h - 35:
         pdf.add_page()
-    pdf.para(f"{t['label']}  ({t['n_participants']} participants, {t['n_quotes']} quotes)", 10, "B", INK,
-             h=5.2, indent=2)
+    pdf.para(f"{t['label']}  ({_counts(t)})", 10, "B", INK, h=5.2, indent=2)
     if t["keywords"]:
         pdf.para(", ".join(t["keywords"]), 8, "", MUTED, h=4, indent=2)
     for q in t["quotes"]:
         pdf.quote(q)
+    for s in t.get("sub_themes", []):  # one level down, indented under their theme
+        if pdf.get_y() > pdf.h - 30:
+            pdf.add_page()
+        pdf.para(f"› {s['label']}  ({_counts(s)})", 9.5, "B", INK, h=5, indent=8)
+        for q in s["quotes"]:
+            pdf.quote(q, indent=12)

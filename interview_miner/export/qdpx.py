@@ -137,9 +137,16 @@ class Codebook:
     tags: list[str]
     has_starred: bool
 
+    def __post_init__(self) -> None:
+        self.sub_theme_ids = {t.id for t in self.themes if t.parent_id is not None}
+
     def quote_codes(self, q: Quote, theme_ids: set[str]) -> list[str]:
+        """A quote is coded with its finest theme: its sub-theme when it sits in one (the parent
+        code, one level up, holds it by aggregation, as QDA tools read a code tree)."""
         codes = []
-        if q.theme_id and q.theme_id in theme_ids:
+        if q.sub_theme_id in self.sub_theme_ids and q.theme_id in theme_ids:
+            codes.append(guid("theme", q.sub_theme_id))
+        elif q.theme_id and q.theme_id in theme_ids:
             codes.append(guid("theme", q.theme_id))
         elif q.category:
             codes.append(guid("category", q.category))
@@ -154,7 +161,7 @@ def codebook_of(study: Study) -> Codebook:
     order = list(CATEGORIES)
     categories = sorted(cats, key=lambda c: (order.index(c) if c in order else len(order), c))
     tags = sorted({t for q in study.quotes for t in q.tags})
-    return Codebook(categories, list(study.themes), tags, any(q.starred for q in study.quotes))
+    return Codebook(categories, [*study.themes, *study.sub_themes], tags, any(q.starred for q in study.quotes))
 
 
 def _codes(parent, book: Codebook, ns: str) -> None:
@@ -162,7 +169,7 @@ def _codes(parent, book: Codebook, ns: str) -> None:
     by_parent: dict[str | None, list[Theme]] = {}
     ids = {t.id for t in book.themes}
     for t in book.themes:
-        up = getattr(t, "parent_id", None)
+        up = t.parent_id
         by_parent.setdefault(up if up in ids else None, []).append(t)
 
     def theme_code(into, t: Theme, color: str) -> None:

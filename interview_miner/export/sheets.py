@@ -33,26 +33,34 @@ def _rows_quotes(study: Study) -> list[list[Any]]:
     rows = []
     for q in study.quotes:
         theme = study.theme_by_id.get(q.theme_id or "")
+        sub = study.sub_theme_by_id.get(q.sub_theme_id or "") if theme else None
         interview = study.interview_by_id.get(q.interview_id)
         rows.append([
             q.id, q.interview_id, study.participant(q.interview_id), interview.file_name if interview else "",
             round(q.start, 3), round(q.end, 3), clock(q.start), q.speaker, q.category or "",
             q.confidence, theme.id if theme else "", theme.label if theme else "", ";".join(sorted(q.tags)),
-            bool(q.starred), q.question or "", q.text,
+            bool(q.starred), q.question or "", q.text, sub.id if sub else "", sub.label if sub else "",
         ])
     return [list(CSV_COLUMNS)] + rows
 
 
 def _rows_themes(study: Study) -> list[list[Any]]:
+    """One row per theme, each followed by its sub-themes (`parent_id` names their theme)."""
     head = ["id", "category", "category_title", "label", "keywords", "n_participants", "n_quotes",
-            "representative_quote", "tags"]
+            "representative_quote", "tags", "parent_id"]
     rows = []
     views = {t["id"]: t for t in theme_views(study)}
+    views.update({s["id"]: s for t in list(views.values()) for s in t["sub_themes"]})
+    subs: dict[str, list] = {}
+    for s in study.sub_themes:
+        subs.setdefault(s.parent_id or "", []).append(s)
     for t in study.themes:
-        v = views.get(t.id, {})
-        rep = study.quote_by_id.get(t.representative_quote_id or "")
-        rows.append([t.id, t.category, category_title(t.category), t.label, ", ".join(t.keywords),
-                     v.get("n_participants", 0), v.get("n_quotes", 0), rep.text if rep else "", ";".join(sorted(t.tags))])
+        for x in [t, *subs.get(t.id, [])]:
+            v = views.get(x.id, {})
+            rep = study.quote_by_id.get(x.representative_quote_id or "")
+            rows.append([x.id, x.category, category_title(x.category), x.label, ", ".join(x.keywords),
+                         v.get("n_participants", 0), v.get("n_quotes", 0), rep.text if rep else "",
+                         ";".join(sorted(x.tags)), x.parent_id or ""])
     return [head] + rows
 
 

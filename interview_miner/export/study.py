@@ -30,6 +30,9 @@ from .method import method_context
 GENERATED_BY = f"interview-miner {__version__}"
 DEFAULT_TITLE = "Customer interview study"
 QUOTES_PER_THEME_IN_REPORT = 3
+# A theme with sub-themes shows its representative quote, then each sub-theme with its own few:
+# the finer points carry the evidence, and no quote is printed twice.
+QUOTES_PER_SUB_THEME_IN_REPORT = 2
 # Fields that summarise other fields (their evidence is shown under the specific field).
 SUMMARY_FIELDS = ("frustrations",)
 
@@ -42,9 +45,10 @@ class Study:
     interviews: list[Interview]
     segments: dict[int, list[Segment]]
     quotes: list[Quote]
-    themes: list[Theme]
+    themes: list[Theme]  # top level
     nps: dict[int, dict[str, Any]]
     personas: list[Persona]
+    sub_themes: list[Theme] = field(default_factory=list)  # one level down (`parent_id` set)
     # persona id -> the value of the customers behind its interviews (empty without customer data)
     persona_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     metadata_keys: dict[str, str] = field(default_factory=dict)  # study's key -> canvas fact (canvas.py)
@@ -54,7 +58,8 @@ class Study:
     stages: list[JourneyStage] = field(default_factory=journey_mod.default_stages)
     guide: Guide | None = None
     quote_by_id: dict[str, Quote] = field(init=False)
-    theme_by_id: dict[str, Theme] = field(init=False)
+    theme_by_id: dict[str, Theme] = field(init=False)  # top-level themes
+    sub_theme_by_id: dict[str, Theme] = field(init=False)
     interview_by_id: dict[int, Interview] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +69,8 @@ class Study:
         self.personas = sorted(self.personas, key=lambda p: (-len(p.interview_ids), p.name.casefold(), p.id))
         self.quote_by_id = {q.id: q for q in self.quotes}
         self.theme_by_id = {t.id: t for t in self.themes}
+        self.sub_themes = sorted((t for t in self.sub_themes if t.parent_id in self.theme_by_id), key=lambda t: t.id)
+        self.sub_theme_by_id = {t.id: t for t in self.sub_themes}
         self.interview_by_id = {i.id: i for i in self.interviews}
 
     def participant(self, interview_id: int) -> str:
@@ -85,12 +92,14 @@ def load_study(store, title: str | None = None, with_segments: bool = True) -> S
     cards and versions never read them)."""
     interviews = store.list_interviews()
     quotes = store.quotes()
+    themes = store.themes(quotes)
     return Study(
         title=title or DEFAULT_TITLE,
         interviews=interviews,
         segments={i.id: store.segments(i.id) for i in interviews} if with_segments else {},
         quotes=quotes,
-        themes=store.themes(quotes),
+        themes=list(themes),
+        sub_themes=list(themes.sub_themes),
         nps=store.nps(),
         personas=store.personas(),
         persona_values={v.persona_id: v.to_dict() for v in persona_value_shares(store)},
@@ -123,6 +132,7 @@ def quote_view(study: Study, q: Quote) -> dict[str, Any]:
         "starred": q.starred, "category": q.category or "", "lang": _lang_tag(_interview_language(study, q)),
         "dir": text_direction(_interview_language(study, q)),
         "theme_id": q.theme_id if q.theme_id in study.theme_by_id else None,
+        "sub_theme_id": q.sub_theme_id if q.sub_theme_id in study.sub_theme_by_id else None,
     }
 
 
@@ -149,26 +159,69 @@ def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, 
 
 
 def theme_views(study: Study, interview_ids: set[int] | None = None) -> list[dict[str, Any]]:
-    """Themes with participant/quote counts (within `interview_ids` when given), most voiced first
-    inside each category."""
+    """Top-level themes with participant/quote counts (within `interview_ids` when given), most
+    voiced first inside each category, each with its sub-themes (most voiced first) under
+    "sub_themes"."""
+    subs: dict[str, list[Theme]] = defaultdict(list)
+    for s in study.sub_themes:
+        subs[s.parent_id or ""].append(s)
     out = []
     for t in study.themes:
-        qs = [study.quote_by_id[qid] for qid in t.quote_ids if qid in study.quote_by_id]
-        if interview_ids is not None:
-            qs = [q for q in qs if q.interview_id in interview_ids]
-            if not qs:
-                continue
-        people = {study.participant_key(q.interview_id) for q in qs}
-        rep = study.quote_by_id.get(t.representative_quote_id or "")
-        ordered = ([rep] if rep in qs else []) + [q for q in _one_per_person(study, qs) if q is not rep]
-        out.append({
-            "id": t.id, "category": t.category, "label": t.label, "keywords": list(t.keywords),
-            "n_participants": len(people), "n_quotes": len(qs),
-            "quotes": [quote_view(study, q) for q in ordered[:QUOTES_PER_THEME_IN_REPORT]],
-        })
-    out.sort(key=lambda t: (study.codebook.rank(t["category"]), -t["n_participants"], -t["n_quotes"],
-                            t["label"].casefold(), t["id"]))
+        view = _theme_view(study, t, interview_ids, QUOTES_PER_THEME_IN_REPORT)
+        if view is None:
+            continue
+        sub_views = [v for v in (_theme_view(study, s, interview_ids, QUOTES_PER_SUB_THEME_IN_REPORT + 1)
+                                 for s in subs[t.id]) if v is not None]
+        if sub_views:
+            view["quotes"] = view["quotes"][:1]
+            shown = {_words_key(q["text"]) for q in view["quotes"]}
+            for v in sub_views:
+                v["quotes"] = [q for q in v["quotes"] if _words_key(q["text"]) not in shown][:QUOTES_PER_SUB_THEME_IN_REPORT]
+            sub_views.sort(key=_most_voiced)
+        view["sub_themes"] = sub_views
+        out.append(view)
+    out.sort(key=lambda t: (study.codebook.rank(t["category"]), *_most_voiced(t)))
     return out
+
+
+def _most_voiced(t: dict[str, Any]) -> tuple:
+    return -t["n_participants"], -t["n_quotes"], t["label"].casefold(), t["id"]
+
+
+def _theme_view(study: Study, t: Theme, interview_ids: set[int] | None, n_quotes: int) -> dict[str, Any] | None:
+    """One theme (either level) as the report shows it; None when none of its quotes is from
+    `interview_ids`."""
+    qs = [study.quote_by_id[qid] for qid in t.quote_ids if qid in study.quote_by_id]
+    if interview_ids is not None:
+        qs = [q for q in qs if q.interview_id in interview_ids]
+        if not qs:
+            return None
+    people = {study.participant_key(q.interview_id) for q in qs}
+    rep = study.quote_by_id.get(t.representative_quote_id or "")
+    ordered = ([rep] if rep in qs else []) + [q for q in _one_per_person(study, qs) if q is not rep]
+    return {
+        "id": t.id, "category": t.category, "label": t.label, "keywords": list(t.keywords),
+        "parent_id": t.parent_id, "n_participants": len(people), "n_quotes": len(qs),
+        "quotes": [quote_view(study, q) for q in _distinct_words(ordered)[:n_quotes]],
+    }
+
+
+def _distinct_words(quotes: list[Quote], shown: set[str] | None = None) -> list[Quote]:
+    """Quotes whose words differ (case, spacing and end punctuation aside) from every one before
+    them and from `shown`: two participants saying "It wasn't the first time, either." is one
+    example in a report, not two."""
+    seen = set(shown or ())
+    out = []
+    for q in quotes:
+        key = _words_key(q.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(q)
+    return out
+
+
+def _words_key(text: str) -> str:
+    return " ".join(text.casefold().split()).rstrip(".!?…")
 
 
 def _one_per_person(study: Study, qs: list[Quote]) -> list[Quote]:
@@ -297,7 +350,8 @@ def report_context(study: Study) -> dict[str, Any]:
         "summary": {
             "n_interviews": len(study.interviews), "n_participants": len(participants),
             "n_quotes": len(study.quotes), "n_themed": len(study.quotes) - n_unthemed,
-            "n_unthemed": n_unthemed, "n_themes": len(study.themes), "n_personas": len(study.personas),
+            "n_unthemed": n_unthemed, "n_themes": len(study.themes), "n_sub_themes": len(study.sub_themes),
+            "n_personas": len(study.personas),
             "minutes": round(sum(i.duration or 0 for i in study.interviews) / 60),
         },
         "personas": [persona_view(study, p) for p in study.personas],

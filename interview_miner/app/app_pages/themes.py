@@ -1,7 +1,8 @@
-"""Themes board: per category, themes with their quotes; rename, merge, split, delete, move, tag, star."""
+"""Themes board: per category, top-level themes with their sub-themes one level down (expandable)
+and their quotes; rename, merge, split, nest, delete, move, tag, star at both levels."""
 import streamlit as st
 
-from interview_miner import codebook, review
+from interview_miner import codebook, overlay, review
 from interview_miner.app import ui
 
 UNTHEMED = "__unthemed__"
@@ -19,29 +20,39 @@ if not quotes:
 cb = codebook.load(store)  # the study's categories: board order and titles
 for q in quotes:
     q.category = cb.effective(q.category)  # a removed category's quotes show under Other
-themes = store.themes(quotes)
+themes = store.themes(quotes)  # top level; sub-themes in themes.sub_themes
+subs_of = {t.id: overlay.sub_themes_of(themes.sub_themes, t.id) for t in themes}
 interviews = {i.id: i for i in store.list_interviews()}
 by_quote = {q.id: q for q in quotes}
-visible = {t.id: t for t in themes}
+visible = {t.id: t for t in themes.all()}
 unthemed = [q for q in quotes if q.theme_id not in visible]
 tags_in_use = review.all_tags(store)
 
-m = st.columns(4)
-m[0].metric("Themes", len(themes))
-m[1].metric("Quotes in themes", len(quotes) - len(unthemed))
-m[2].metric("Unthemed quotes", len(unthemed))
-m[3].metric("Key quotes", sum(q.starred for q in quotes), help="Starred quotes")
+m = st.columns(5)
+m[0].metric("Themes", len(themes), help="Top-level themes")
+m[1].metric("Sub-themes", len(themes.sub_themes), help="Finer points inside the themes, one level down")
+m[2].metric("Quotes in themes", len(quotes) - len(unthemed))
+m[3].metric("Unthemed quotes", len(unthemed))
+m[4].metric("Key quotes", sum(q.starred for q in quotes), help="Starred quotes")
 
-# Where a quote can be moved: any theme, or any category as unthemed.
-TARGETS = [f"theme:{t.id}" for t in sorted(themes, key=lambda t: (cb.rank(t.category), t.label))]
+# Where a quote can be moved: any theme or sub-theme (listed under its theme), or any category as unthemed.
+TARGETS = [f"theme:{x.id}" for t in sorted(themes, key=lambda t: (cb.rank(t.category), t.label)) for x in [t, *subs_of[t.id]]]
 TARGETS += [f"cat:{c}" for c in cb.keys]
 
 
 def target_label(target: str) -> str:
     kind, _, value = target.partition(":")
     if kind == "theme":
-        return f"{cb.title(visible[value].category)} › {visible[value].label}"
+        t = visible[value]
+        path = f"{visible[t.parent_id].label} › {t.label}" if t.parent_id in visible else t.label
+        return f"{cb.title(t.category)} › {path}"
     return f"{cb.title(value)} › (no theme)"
+
+
+def counts(t) -> str:
+    """'3 participants · 5 quotes': how widely a theme (or sub-theme) was heard."""
+    n, k = t.n_participants, len(t.quote_ids)
+    return f"{n} participant{'s' if n != 1 else ''} · {k} quote{'s' if k != 1 else ''}"
 
 
 def who(q) -> str:
@@ -71,7 +82,8 @@ def quote_row(q, where: str) -> None:
                       on_click=ui.callback(review.star_quote, store, q.id, not q.starred))
         with bar.popover("Move / tag", icon=":material/sell:", type="tertiary",
                          help="Move to another theme or category, or tag"):
-            here = f"theme:{q.theme_id}" if q.theme_id in visible else f"cat:{q.category}"
+            finest = q.sub_theme_id if q.sub_theme_id in visible else q.theme_id
+            here = f"theme:{finest}" if finest in visible else f"cat:{q.category}"
             options = TARGETS if here in TARGETS else [here, *TARGETS]
             dest = st.selectbox("Move to", options, index=options.index(here), format_func=target_label,
                                 key=f"dest_{where}_{q.id}")
@@ -86,20 +98,25 @@ def quote_row(q, where: str) -> None:
 def theme_card(t, selected: str | None, cat: str) -> None:
     with st.container(border=True):
         c = st.columns([6, 1], vertical_alignment="center")
-        c[0].markdown(f"**{ui.escape_md(t.label)}**  \n:gray[{t.n_participants} participant"
-                      f"{'s' if t.n_participants != 1 else ''} · {len(t.quote_ids)} quote{'s' if len(t.quote_ids) != 1 else ''}]")
+        n_subs = len(subs_of[t.id])
+        nested = f" · {n_subs} sub-themes" if n_subs else ""
+        c[0].markdown(f"**{ui.escape_md(t.label)}**  \n:gray[{counts(t)}{nested}]")
         c[1].button("", key=f"open_{t.id}", type="primary" if t.id == selected else "secondary",
                     icon=":material/chevron_right:", help="Open this theme",
                     on_click=st.session_state.__setitem__, args=(f"sel_{cat}", t.id))
         rep = by_quote.get(t.representative_quote_id)
         if rep:
             st.caption(f"“{ui.escape_md(ui.short(rep.text, 120))}”")
+        if n_subs:  # the finer points at a glance, most voiced first
+            names = [ui.escape_md(ui.short(x.label, 48)) for x in subs_of[t.id][:3]]
+            more = f" · +{n_subs - 3} more" if n_subs > 3 else ""
+            st.caption(":material/subdirectory_arrow_right: " + " · ".join(names) + more)
 
 
 def theme_detail(t, siblings: list) -> None:
     st.subheader(t.label, anchor=False)
     keywords = f" · keywords: {', '.join(t.keywords[:6])}" if t.keywords else ""
-    st.caption(f"{cb.title(t.category)} · {t.n_participants} participants · {len(t.quote_ids)} quotes{keywords}")
+    st.caption(f"{cb.title(t.category)} · {counts(t)}{keywords}")
     with st.container(horizontal=True):
         with st.popover("Rename", icon=":material/edit:"):
             label = st.text_input("Theme name", value=t.label, key=ui.key_of("rename", t.id, t.label))
@@ -108,8 +125,15 @@ def theme_detail(t, siblings: list) -> None:
         with st.popover("Merge", icon=":material/merge:", disabled=not siblings):
             pick = st.multiselect("Merge these themes into this one", [s.id for s in siblings], key=f"merge_{t.id}",
                                   format_func=lambda i: visible[i].label)
+            st.caption("Their sub-themes come along as sub-themes of this one.")
             if st.button("Merge", key=f"merge_go_{t.id}", type="primary", disabled=not pick):
                 ui.act(review.merge_themes, store, pick, into=t.id, done=f"Merged {len(pick)} into “{t.label}”")
+        with st.popover("Nest", icon=":material/subdirectory_arrow_right:", disabled=not siblings,
+                        help="Make this theme a sub-theme of another theme"):
+            parent = st.selectbox("Sub-theme of", [s.id for s in siblings], key=f"nest_{t.id}",
+                                  format_func=lambda i: visible[i].label)
+            if st.button("Nest", key=f"nest_go_{t.id}", type="primary", disabled=parent is None):
+                ui.act(review.nest_theme, store, t.id, parent, done=f"“{t.label}” is now a sub-theme")
         with st.popover("Split", icon=":material/call_split:", disabled=len(t.quote_ids) < 2):
             pick = st.multiselect("Quotes for the new theme", t.quote_ids, key=f"split_{t.id}",
                                   format_func=lambda q: ui.short(by_quote[q].text, 80))
@@ -117,7 +141,7 @@ def theme_detail(t, siblings: list) -> None:
             if st.button("Split off", key=f"split_go_{t.id}", type="primary", disabled=not (pick and label.strip())):
                 ui.act(review.split_theme, store, t.id, pick, label, done=f"New theme “{label.strip()}”")
         with st.popover("Delete", icon=":material/delete:"):
-            st.caption("The theme disappears; its quotes stay in the study as unthemed quotes.")
+            st.caption("The theme and its sub-themes disappear; their quotes stay in the study as unthemed quotes.")
             if st.button("Delete theme", key=f"delete_go_{t.id}", type="primary"):
                 st.session_state.pop(f"sel_{t.category}", None)
                 ui.act(review.delete_theme, store, t.id, done=f"Deleted “{t.label}”")
@@ -125,8 +149,48 @@ def theme_detail(t, siblings: list) -> None:
     st.multiselect("Theme tags", sorted(set(tags_in_use) | set(t.tags)), default=t.tags, key=key,
                    accept_new_options=True, placeholder="Add a tag",
                    on_change=ui.callback(review.tag_theme, store, t.id, key=key))
-    for qid in t.quote_ids:
-        quote_row(by_quote[qid], t.id)
+    subs = subs_of[t.id]
+    if not subs:
+        for qid in t.quote_ids:
+            quote_row(by_quote[qid], t.id)
+        return
+    st.markdown(f"**Sub-themes** :gray[— {len(subs)} finer points inside this theme; open one to see its quotes]")
+    for sub in subs:
+        with st.expander(f"{ui.escape_md(sub.label)} · :gray[{counts(sub)}]", key=f"exp_{sub.id}"):
+            sub_theme_tools(sub, t, [s for s in subs if s.id != sub.id])
+            for qid in sub.quote_ids:
+                quote_row(by_quote[qid], sub.id)
+    direct = [qid for qid in t.quote_ids if by_quote[qid].sub_theme_id not in visible]
+    if direct:
+        with st.expander(f"In no sub-theme · :gray[{len(direct)} quote{'s' if len(direct) != 1 else ''}]",
+                         key=f"exp_direct_{t.id}"):
+            for qid in direct:
+                quote_row(by_quote[qid], f"d_{t.id}")
+
+
+def sub_theme_tools(sub, parent, siblings: list) -> None:
+    """Rename, merge into a sibling, move under another theme (or lift to the top level), dissolve."""
+    with st.container(horizontal=True):
+        with st.popover("Rename", icon=":material/edit:", type="tertiary"):
+            label = st.text_input("Sub-theme name", value=sub.label, key=ui.key_of("rename", sub.id, sub.label))
+            if st.button("Save name", key=f"rename_go_{sub.id}", type="primary"):
+                ui.act(review.rename_theme, store, sub.id, label, done="Sub-theme renamed")
+        with st.popover("Merge", icon=":material/merge:", type="tertiary", disabled=not siblings):
+            into = st.selectbox("Merge into", [s.id for s in siblings], key=f"merge_into_{sub.id}",
+                                format_func=lambda i: visible[i].label)
+            if st.button("Merge", key=f"merge_go_{sub.id}", type="primary", disabled=into is None):
+                ui.act(review.merge_themes, store, [sub.id], into=into, done=f"Merged “{sub.label}”")
+        with st.popover("Move", icon=":material/drive_file_move:", type="tertiary",
+                        help="Put this sub-theme under another theme, or make it a theme of its own"):
+            options = [None] + [x.id for x in themes if x.category == parent.category and x.id != parent.id]
+            dest = st.selectbox("Sub-theme of", options, key=f"nest_{sub.id}",
+                                format_func=lambda i: "(none: a theme of its own)" if i is None else visible[i].label)
+            if st.button("Move", key=f"nest_go_{sub.id}", type="primary"):
+                ui.act(review.nest_theme, store, sub.id, dest, done=f"Moved “{sub.label}”")
+        with st.popover("Dissolve", icon=":material/delete:", type="tertiary"):
+            st.caption(f"The sub-theme disappears; its quotes stay in “{parent.label}”.")
+            if st.button("Dissolve sub-theme", key=f"delete_go_{sub.id}", type="primary"):
+                ui.act(review.delete_theme, store, sub.id, done=f"Dissolved “{sub.label}” into “{parent.label}”")
 
 
 def unthemed_detail(cat: str, loose: list) -> None:
