@@ -207,7 +207,11 @@ def with_study_vocabulary(store: Store, options: transcribe.TranscribeOptions,
     are stored with the transcription settings. Recomputed per interview: a batch learns as it goes."""
     from .hotwords import study_vocabulary
 
-    found = study_vocabulary(store)
+    try:
+        found = study_vocabulary(store)
+    except codebook.CodebookFileError as e:  # a hand-broken guide must not stop transcription
+        log.warning("%s: no study vocabulary (%s)", interview.file_name, e)
+        found = ""
     if found:
         log.info("%s: hotwords %s", interview.file_name, " ".join(filter(None, (options.hotwords, found))))
     return replace(options, vocabulary=found or None)

@@ -68,3 +68,12 @@ def test_a_name_from_the_guide_is_spelled_right_on_real_audio(store, caplog):
     assert "ComfyUI" in " ".join(s.text for s in store.segments(interview.id))
     assert "ComfyUI" in store.get_transcription(interview.id).settings  # stored with the settings
     assert any("hotwords ComfyUI" in r.getMessage() for r in caplog.records)  # and shown to the researcher
+
+
+def test_a_broken_guide_file_does_not_stop_transcription(store, caplog):
+    interview = pipeline.add_files(store, [str(shared_path("speech", "jfk.flac"))]).added[0]
+    guide.guide_path(store).write_text("title: t\nsections: [\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="interview_miner"):
+        options = pipeline.with_study_vocabulary(store, transcribe.TranscribeOptions(hotwords="HIPAA"), interview)
+    assert options.vocabulary is None and options.all_hotwords == "HIPAA"
+    assert any("no study vocabulary" in r.getMessage() and "line" in r.getMessage() for r in caplog.records)
