@@ -73,6 +73,9 @@ class Guide:
     title: str
     sections: list[GuideSection]
     nps_bands: str = "standard"
+    # The product, competitor and brand names the interviews will mention ("ClinicFlow", "Jane
+    # App"): handed to Whisper as hotwords so each is spelled one way everywhere.
+    names: list[str] = field(default_factory=list)
 
     def all_questions(self) -> Iterator[AskedQuestion]:
         """Every question and follow-up with the category it collects (band follow-ups collect
@@ -139,6 +142,9 @@ def parse_guide(text: str, known_categories: set[str] | None = None) -> Guide:
     bands = data.get("nps_bands", "standard")
     if bands not in NPS_BAND_CHOICES:
         raise _fail(data, f"'nps_bands' must be one of {', '.join(NPS_BAND_CHOICES)}")
+    names = data.get("names") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _fail(data, "'names' must be a list of product, competitor or brand names")
     sections, seen = [], set()
     for srow in data["sections"]:
         if not isinstance(srow, Mapping) or not isinstance(srow.get("questions", []), list):
@@ -172,7 +178,8 @@ def parse_guide(text: str, known_categories: set[str] | None = None) -> Guide:
             questions.append(GuideQuestion(qid, _text(qrow, "text"), _category(qrow, known_categories),
                                            follow_ups, band_follow_ups))
         sections.append(GuideSection(_text(srow, "title"), questions))
-    return Guide(str(data.get("title") or "Interview guide"), sections, bands)
+    return Guide(str(data.get("title") or "Interview guide"), sections, bands,
+                 list(dict.fromkeys(" ".join(n.split()) for n in names if n.strip())))
 
 
 def to_yaml(guide: Guide) -> str:
@@ -186,8 +193,10 @@ def to_yaml(guide: Guide) -> str:
             row["band_follow_ups"] = {b: list(t) for b, t in q.band_follow_ups.items()}
         return row
 
-    doc = {"title": guide.title, "nps_bands": guide.nps_bands,
-           "sections": [{"title": s.title, "questions": [question(q) for q in s.questions]} for s in guide.sections]}
+    doc: dict[str, Any] = {"title": guide.title, "nps_bands": guide.nps_bands}
+    if guide.names:
+        doc["names"] = list(guide.names)
+    doc |= {"sections": [{"title": s.title, "questions": [question(q) for q in s.questions]} for s in guide.sections]}
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 

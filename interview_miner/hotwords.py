@@ -8,6 +8,11 @@ Public API:
   string, the format faster-whisper's `hotwords` takes; "" when there is nothing.
 - `study_hotwords(store, extra=()) -> str`: the hook: the same over the interviewer turns of the
   study's transcribed interviews (transcripts imported as text count too).
+- `study_vocabulary(store) -> str`: what transcription hands Whisper for a study: the guide's
+  `names` (product, competitors, brands: always kept), then the names in the guide's questions
+  and in the interviewer's turns of the interviews transcribed so far. `pipeline` sets it as
+  `TranscribeOptions.vocabulary` before each interview (so a batch learns as it goes), logs it and
+  stores it with the transcription settings.
 - `with_hotwords(options, hotwords) -> TranscribeOptions`: transcription options carrying them.
 
 What counts as a name: a token the bundled spaCy model tags as a proper noun, or one written
@@ -17,6 +22,7 @@ competitors ("How did you first hear about ClinicFlow?"), and they are what Whis
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -52,6 +58,7 @@ def _names(texts: Iterable[str]) -> Counter[str]:
     return counts
 
 
+@functools.cache
 def _tagger():
     """The bundled English model with its tagger (proper nouns); None when unavailable."""
     import spacy
@@ -76,11 +83,23 @@ def auto_hotwords(texts: Iterable[str], extra: Sequence[str] = (), limit: int = 
 
 def study_hotwords(store, extra: Sequence[str] = ()) -> str:
     """`auto_hotwords` over the interviewer's turns of every transcribed interview in `store`."""
+    return auto_hotwords(_interviewer_turns(store), extra)
+
+
+def _interviewer_turns(store) -> list[str]:
     from .models import INTERVIEWER
 
-    texts = [s.text for i in store.list_interviews() if i.status == "transcribed"
-             for s in store.segments(i.id) if s.speaker == INTERVIEWER]
-    return auto_hotwords(texts, extra)
+    return [s.text for i in store.list_interviews() if i.status == "transcribed"
+            for s in store.segments(i.id) if s.speaker == INTERVIEWER]
+
+
+def study_vocabulary(store) -> str:
+    """The study's hotwords: the guide's names first, then names in its questions and in the
+    interviewer's turns of the interviews transcribed so far (`auto_hotwords`)."""
+    from . import guide as study_guide
+
+    g = study_guide.load(store)
+    return auto_hotwords([q.text for q in g.all_questions()] + _interviewer_turns(store), g.names)
 
 
 def with_hotwords(options, hotwords: str):

@@ -11,6 +11,7 @@ a page reload or a second tab loses nothing.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 import time
@@ -26,6 +27,7 @@ from .models import Interview, PARTICIPANT, Persona
 from .store import Store
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 
 # Audio is decoded and transcribed in windows of this many seconds, so memory stays bounded on
 # 1-3 hour files. Segments ending within GUARD_S of a window's end are re-done in the next window
@@ -185,7 +187,7 @@ def transcribe_interviews(
             if on_progress:
                 on_progress(min(1.0, (base + seconds) / total), f"{name}: {msg}")
         try:
-            own = interview_options(interview, options)
+            own = with_study_vocabulary(store, interview_options(interview, options), interview)
             model = transcribe.load_model(own.model, own.compute_type)  # loaded once per process
             transcribe_interview(store, interview, model, own, n_speakers, show_progress, file_progress,
                                  voice_profile=profile)
@@ -196,6 +198,23 @@ def transcribe_interviews(
             report.failures.append(e)
         done_s += interview.duration or 0
     return report
+
+
+def with_study_vocabulary(store: Store, options: transcribe.TranscribeOptions,
+                          interview: Interview) -> transcribe.TranscribeOptions:
+    """`options` with the study's names as Whisper hotwords (`hotwords.study_vocabulary`: the
+    guide's names, the interviewer's questions so far), logged so the researcher sees them; they
+    are stored with the transcription settings. Recomputed per interview: a batch learns as it goes."""
+    from .hotwords import study_vocabulary
+
+    try:
+        found = study_vocabulary(store)
+    except codebook.CodebookFileError as e:  # a hand-broken guide must not stop transcription
+        log.warning("%s: no study vocabulary (%s)", interview.file_name, e)
+        found = ""
+    if found:
+        log.info("%s: hotwords %s", interview.file_name, " ".join(filter(None, (options.hotwords, found))))
+    return replace(options, vocabulary=found or None)
 
 
 def _is_done(store: Store, interview: Interview, options: transcribe.TranscribeOptions) -> bool:

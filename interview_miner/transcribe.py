@@ -63,7 +63,12 @@ class TranscribeOptions:
     beam_size: int = 5
     compute_type: str = "int8"
     initial_prompt: str | None = None
-    hotwords: str | None = None
+    hotwords: str | None = None  # the researcher's own (`--vocab`): a new transcript when they change
+    # The study's names found automatically (`hotwords.study_vocabulary`: the guide's names, the
+    # interviewer's questions). Passed to Whisper with `hotwords` and stored with the settings, but
+    # NOT part of the key: it grows with every interview transcribed, and a finished transcript
+    # must not be redone because a later interview taught the study a new name.
+    vocabulary: str | None = None
     # VAD chunks decoded at once: None = the machine's default (see for_hardware), 0 or 1 = sequential.
     batch_size: int | None = None
 
@@ -74,6 +79,12 @@ class TranscribeOptions:
     @property
     def effective_batch_size(self) -> int:
         return BATCH_DEFAULT_CPU if self.batch_size is None else int(self.batch_size)
+
+    @property
+    def all_hotwords(self) -> str | None:
+        """What Whisper is given as `hotwords`: the researcher's, then the study's vocabulary."""
+        words = " ".join(w for w in (self.hotwords, self.vocabulary) if w and w.strip())
+        return words or None
 
     @property
     def batched(self) -> bool:
@@ -87,7 +98,7 @@ class TranscribeOptions:
         Sequential keys are the ones written before batching existed: those studies stay done.
         """
         settings = asdict(self)
-        del settings["batch_size"]
+        del settings["batch_size"], settings["vocabulary"]
         if self.batched:
             settings["decoding"] = "batched"
         payload = json.dumps({"audio": content_hash, **settings, "model": model_identity(self.model)}, sort_keys=True)
@@ -297,7 +308,7 @@ def _transcribe(model, audio: np.ndarray, offset: float, options: TranscribeOpti
         beam_size=options.beam_size,
         word_timestamps=options.word_timestamps,
         initial_prompt=options.initial_prompt,
-        hotwords=options.hotwords,
+        hotwords=options.all_hotwords,
     )
     if options.batched:
         segments, info = _transcribe_batched(model, audio, options, common)

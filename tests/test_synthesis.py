@@ -301,9 +301,6 @@ def _say(text: str, path: Path, voice: str = "en+m3") -> Path:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")), reason="needs espeak-ng and sox")
-@pytest.mark.xfail(strict=False, reason="issue 9 (open): since the acceptance bar rose to 0.95, the re-heard 'seven' "
-                   "(confidence 1.0) loses to the no-number reading's plausibility and is flagged 'listen to confirm' "
-                   "instead of recovered")
 def test_a_misheard_score_is_recovered_from_the_audio_and_a_missing_one_is_flagged(tmp_path):
     from interview_miner import capture, transcribe
 
