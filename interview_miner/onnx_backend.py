@@ -81,6 +81,10 @@ def load(identity: str, target: str, quantize: bool, load_torch: Callable[[str],
     meta = json.loads((folder / "meta.json").read_text())
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Worker threads sleep instead of spin-waiting between operators: on a laptop busy with
+    # Whisper or other work, spinning burns CPU for nothing (measured: same vectors, 7-34% less
+    # CPU per encode on a shared 2-core machine; docs/performance.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(meta["max_seq_length"])
