@@ -434,8 +434,11 @@ def _scored_other(g: LabelInput, lang: str) -> dict[str, float]:
             size = _length(p, lang)
             short = _too_short(p, lang)
             long_penalty = 0.02 * max(0, size - (12 if lang in UNSPACED else 6))
-            inner = sum(1 for a, b in _tokens(p, lang) if _is_function(p[a:b], lang))  # a dense label reads better
-            sc = 0.5 * support - 0.03 * rank - (0.15 if short else 0.0) - long_penalty + 0.03 * edges - 0.04 * inner
+            # A dense label reads better; in Chinese, one-character function words (的, 就, 能) are
+            # part of every phrase and its comma-separated clauses are the natural units.
+            inner = sum(1 for a, b in _tokens(p, lang) if _is_function(p[a:b], lang))
+            per_inner, per_edge = (0.02, 0.05) if lang in UNSPACED else (0.04, 0.03)
+            sc = 0.5 * support - 0.03 * rank - (0.15 if short else 0.0) - long_penalty + per_edge * edges - per_inner * inner
             if sc > scored.get(labelled, -np.inf):
                 scored[labelled] = sc
     return scored

@@ -405,7 +405,7 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
         claims = [_claim(ctx.ph, ctx.themes[t].label, counts[t], n, strongest[t]) for t in order[:MAX_TEXT_THEMES]]
         if len(order) > MAX_TEXT_THEMES:
             claims.append(ctx.ph.plural("more_themes", len(order) - MAX_TEXT_THEMES, m=len(order) - MAX_TEXT_THEMES))
-        text = " ".join(claims) if claims else _no_claim(ctx.ph, fname, bool(fq or unthemed))
+        text = ctx.ph.get("sentence_sep").join(claims) if claims else _no_claim(ctx.ph, fname, bool(fq or unthemed))
         if fname == "nps":
             text, score_qids, voicing = _nps_summary(ctx, members, claims)
             quote_ids = score_qids + quote_ids
@@ -468,9 +468,10 @@ def _nps_summary(ctx: _Context, members: list[Participant], reason_parts: list[s
             if rows[-1].get("quote_id") in ctx.quote_by_id:
                 qids.append(rows[-1]["quote_id"])
     ph = ctx.ph
-    reasons = f" {ph.get('reasons')} {' '.join(reason_parts)}" if reason_parts else ""
+    sep = ph.get("sentence_sep")
+    reasons = sep + ph.get("reasons") + sep.join(reason_parts) if reason_parts else ""
     if not scores:
-        return ph.get("no_scores") + ("." + reasons if reasons else "."), qids, voicing
+        return ph.get("no_scores") + ph.get("stop") + reasons, qids, voicing
     b = nps_breakdown(scores)
     text = ph.get("nps").format(promoters=b["promoters"], passives=b["passives"], detractors=b["detractors"],
                                 nps=f"{b['nps']:+d}", mean=f"{b['mean']:.1f}", k=len(scores), n=len(members))
@@ -575,13 +576,14 @@ def _description(ctx, members, ranked, fields) -> str:
     n, ph = len(members), ctx.ph
     out = []
     for fname in ("triggers", "criteria", "fears", "objections", "goals"):
-        top = [f"{_lower_first(ctx.themes[t].label) if ph.get('lower_titles') else ctx.themes[t].label} {ph.get('short_count').format(k=c, n=n)}" for t, c in ranked[fname][:2]]
+        top = [ph.get("item").format(label=_lower_first(ctx.themes[t].label) if ph.get("lower_titles") else ctx.themes[t].label,
+                                     k=c, n=n) for t, c in ranked[fname][:2]]
         if top:
             out.append(ph.get("field_line").format(title=ph.field_title(fname), items=ph.get("quote_sep").join(top)))
     nps_text = fields["nps"].text
     if nps_text and not nps_text.startswith(ph.get("no_scores")):
-        out.append(nps_text.split(" " + ph.get("reasons"))[0])
-    return " ".join(out) or ph.get("no_themes_yet").format(participants=ph.plural("participants", n))
+        out.append(nps_text.split(ph.get("sentence_sep") + ph.get("reasons"))[0])
+    return ph.get("sentence_sep").join(out) or ph.get("no_themes_yet").format(participants=ph.plural("participants", n))
 
 
 # ---------------------------------------------------------------------------------------------
