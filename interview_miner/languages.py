@@ -21,6 +21,8 @@ Everything after transcription used to assume English. The stages now ask this m
   claims "3 af 5 deltagere", empty-field notes, persona names, label prefixes) from the shipped
   table `data/phrases.json` (en, da, fi, de, zh; any other language gets English). Hand-written,
   never machine-translated at run time; quotes themselves are never translated.
+- `stop_words_of_texts(texts)`: the function words of every language the texts are written in
+  (for c-TF-IDF keywords, so a Finnish theme's keywords are not "että", "mutta").
 - `written_language(languages)`: the one language a study's generated text is written in: the
   study language setting when given, else the language the interviews share, else (a mix) the
   language most interviews are in.
@@ -198,3 +200,16 @@ def written_language(interview_languages: Iterable[str | None], setting: str | N
     if not counts:
         return "en"
     return min(counts, key=lambda lang: (-counts[lang], lang != "en", lang))
+
+
+def stop_words_of_texts(texts: Iterable[str], sample: int = 50) -> frozenset[str]:
+    """Function words (stopwords-iso) of the non-English languages these texts are in, guessed
+    per text (at most `sample` texts, spread over them): a mixed study's keywords drop the
+    function words of each of its languages. English texts add nothing (callers have their own
+    English list)."""
+    from .vocab import stop_words
+
+    texts = list(texts)
+    step = max(1, len(texts) // sample)
+    found = {g.language for t in texts[::step] if (g := guess_text_language(t)) is not None and g.language != "en"}
+    return frozenset().union(*(stop_words(lang) for lang in sorted(found))) if found else frozenset()
