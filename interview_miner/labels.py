@@ -7,6 +7,8 @@ Public API:
 - `LabelInput`: what a label is chosen from.
 - `candidate_phrases(text) -> list[str]`: the phrases one quote offers (spaCy noun chunks and
   verb phrases); `is_complete_phrase(label)`: the checks every label passes.
+- Other languages: `group_language(g)` (the language a theme's label is written in),
+  `bounded_phrases(text, lang)` (a quote's candidate phrases), `is_complete_in(label, lang)`.
 
 Method (KeyBERT's idea over spaCy phrases instead of n-grams):
 1. Candidates come from the clearest quotes only: the most central ones, re-ranked by ASR

@@ -53,18 +53,8 @@ FIELD_CATEGORIES: dict[str, tuple[str, ...]] = {
     "usage": ("usage",),
     "nps": ("nps_score", "nps_reason"),
 }
-FIELD_TITLES: dict[str, str] = {
-    "goals": "Goals",
-    "frustrations": "Frustrations",
-    "triggers": "Triggers",
-    "criteria": "Buying criteria",
-    "fears": "Fears",
-    "objections": "Objections",
-    "alternatives": "Alternatives considered",
-    "channels": "Channels",
-    "usage": "Usage",
-    "nps": "NPS",
-}
+# The app's and reports' field headings (English, the app's language; claims use `languages.phrases`).
+FIELD_TITLES: dict[str, str] = dict(phrases("en").get("field_titles"))
 # Top-level persona attributes a researcher can set (besides the PERSONA_FIELDS texts).
 PERSONA_ATTRIBUTES = ("name", "role", "demographics", "description", "avatar")
 
