@@ -7,6 +7,8 @@ Public API:
 - `LabelInput`: what a label is chosen from.
 - `candidate_phrases(text) -> list[str]`: the phrases one quote offers (spaCy noun chunks and
   verb phrases); `is_complete_phrase(label)`: the checks every label passes.
+- Other languages: `group_language(g)` (the language a theme's label is written in),
+  `bounded_phrases(text, lang)` (a quote's candidate phrases), `is_complete_in(label, lang)`.
 
 Method (KeyBERT's idea over spaCy phrases instead of n-grams):
 1. Candidates come from the clearest quotes only: the most central ones, re-ranked by ASR
@@ -20,6 +22,19 @@ Method (KeyBERT's idea over spaCy phrases instead of n-grams):
    label is chosen, not a keyword set.
 3. A phrase shorter than three words gets the lead its category implies ("Worried about data
    loss"); with no usable phrase at all, the category's title plus the theme's strongest noun.
+
+Other languages (no dependency parser ships for them): a theme's language is its quotes' own
+(`LabelInput.language`, else guessed from the quotes by `languages.guess_text_language`), and its
+label is a phrase of that language's quotes, never a translation. Candidates are RAKE-style
+stop-word-bounded chunks: a stretch of one clause that starts and ends on a content word
+(stopwords-iso's list for the language), may hold function words inside ("mistede seks eller syv
+aftaler"), and begins at a clause start or after a function word and ends at a clause end or
+before one, so it follows the sentence's own seams. Chinese has no spaces: jieba (its shipped
+dictionary) cuts words first, the label is the original characters from one word boundary to
+another, 2-16 characters. A short phrase is led by the category's topic word in that language
+("Bekymring: patientdata"; `languages.phrases`). Scoring is the same as for English, with support
+counted on word stems (the first six letters: Danish and Finnish inflect) or jieba words, and
+a phrase that reaches its clause's edges, with few function words inside, is preferred.
 """
 from __future__ import annotations
 
@@ -72,6 +87,7 @@ class LabelInput:
     confidences: list[float] = field(default_factory=list)  # recogniser confidence per text (1.0 = typed)
     centroid: np.ndarray | None = None  # unit vector of the theme, in the encoder's space
     keywords: list[str] = field(default_factory=list)  # c-TF-IDF words, most distinctive first
+    language: str | None = None  # the quotes' language (ISO 639-1); None: guessed from the texts
 
 
 @lru_cache(maxsize=1)
@@ -216,21 +232,28 @@ def _cheap_score(phrase: str, labelled: str, rank: int, word_sets: list[set[str]
     return 0.5 * support - 0.03 * rank - (0.15 if n_words < MIN_WORDS else 0.0) - 0.02 * max(0, n_words - 6)
 
 
+def _scored_english(g: LabelInput) -> dict[str, float]:
+    """{label: cheap score} from spaCy's noun chunks and verb phrases of the clearest central quotes."""
+    word_sets = [_content(t) for t in g.texts]
+    scored: dict[str, float] = {}
+    for rank, i in enumerate(_source_order(g)):
+        for p, is_noun in dict.fromkeys(_candidates(g.texts[i])):
+            labelled = _with_lead(p, g.category) if is_noun else p
+            sc = _cheap_score(p, labelled, rank, word_sets)
+            if sc is not None and sc > scored.get(labelled, -np.inf):
+                scored[labelled] = sc
+    return scored
+
+
 def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None) -> list[str]:
     """One label per group. `encode` embeds phrases in the centroids' space (unit vectors); without
     it (or without centroids) candidates are ranked by support across the theme's quotes alone.
     Only each theme's `N_EMBEDDED` best candidates by support are embedded, so labelling stays a
     small share of mining time at 10,000s of quotes."""
     shortlists: list[list[tuple[float, str]]] = []
-    for g in groups:
-        word_sets = [_content(t) for t in g.texts]
-        scored: dict[str, float] = {}
-        for rank, i in enumerate(_source_order(g)):
-            for p, is_noun in dict.fromkeys(_candidates(g.texts[i])):
-                labelled = _with_lead(p, g.category) if is_noun else p
-                sc = _cheap_score(p, labelled, rank, word_sets)
-                if sc is not None and sc > scored.get(labelled, -np.inf):
-                    scored[labelled] = sc
+    languages_of = [group_language(g) for g in groups]
+    for g, lang in zip(groups, languages_of):
+        scored = _scored_english(g) if lang == "en" else _scored_other(g, lang)
         shortlists.append(sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))[:N_EMBEDDED])
     flat = sorted({lab for short in shortlists for _, lab in short})
     vec_of: dict[str, np.ndarray] = {}
@@ -239,7 +262,7 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
         vec_of = dict(zip(flat, vecs))
     out = []
-    for g, short in zip(groups, shortlists):
+    for g, short, lang in zip(groups, shortlists, languages_of):
         best: tuple[float, str] | None = None
         for sc, labelled in short:
             if g.centroid is not None and labelled in vec_of:
@@ -248,8 +271,185 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
                 best = (sc, labelled)
         if best is not None:
             out.append(_capitalised(best[1]))
+        elif lang != "en":
+            out.append(_fallback_other(g, lang))
         else:
             noun = next((k for k in g.keywords if " " not in k), None)
             base = CATEGORY_FALLBACK.get(g.category, "Theme")
             out.append(f"{base} ({noun})" if noun else base)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Other languages: stop-word-bounded phrases of the quotes' own language
+# ---------------------------------------------------------------------------------------------
+
+UNSPACED = frozenset({"zh", "ja", "th", "lo", "km", "my"})  # scripts written without spaces between words
+MIN_CHARS, MAX_CHARS = 4, 16  # a label's length in characters where words have no spaces
+_CLAUSE_BREAK = re.compile(r"[,;:.!?…\"“”„»«()\[\]{}/|—–\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
+_SPACED_TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_STEM = 6  # support is counted on word beginnings: "udeblivelser" and "udeblivelserne" are one word
+
+
+def group_language(g: LabelInput) -> str:
+    """The language a theme's label is written in: its quotes' own, as given or as guessed from
+    them (English when the texts are too short to tell)."""
+    from . import languages
+    from .vocab import base_language
+
+    if g.language:
+        return base_language(g.language)
+    guess = languages.guess_text_language(" ".join(g.texts[:N_SOURCE_QUOTES + 2]))
+    return guess.language if guess is not None else "en"
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    """jieba with its shipped dictionary (MIT); loaded once, quietly (it logs its cache build and
+    imports the deprecated pkg_resources)."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import jieba
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _tokens(clause: str, lang: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of the words of one clause."""
+    if lang == "zh":
+        return [(a, b) for _, a, b in _jieba().tokenize(clause) if clause[a:b].strip()]
+    if lang in UNSPACED:  # no segmenter here: the clause is one unit
+        return [(0, len(clause))] if clause.strip() else []
+    return [m.span() for m in _SPACED_TOKEN.finditer(clause)]
+
+
+def _is_function(word: str, lang: str) -> bool:
+    from .vocab import stop_words
+
+    w = word.casefold()
+    return w in stop_words(lang) or (lang not in UNSPACED and len(w) < 2) or w.isdigit()
+
+
+def _length(phrase: str, lang: str) -> int:
+    """Words, or characters for a language written without spaces."""
+    if lang in UNSPACED:
+        return sum(1 for ch in phrase if ch.isalnum())
+    return len(phrase.split())
+
+
+def _too_short(phrase: str, lang: str) -> bool:
+    return _length(phrase, lang) < (MIN_CHARS if lang in UNSPACED else MIN_WORDS)
+
+
+def _too_long(phrase: str, lang: str) -> bool:
+    return _length(phrase, lang) > (MAX_CHARS if lang in UNSPACED else MAX_WORDS)
+
+
+def bounded_phrases(text: str, lang: str) -> list[str]:
+    """A quote's candidate phrases in its own language: within one clause, spans that start and
+    end on a content word, start at the clause start or after a function word and end at the
+    clause end or before one, at most MAX_WORDS words (MAX_CHARS characters unspaced). Each is
+    the quote's own text between those words (never re-spaced, never translated).
+
+    >>> bounded_phrases("Vi mistede seks eller syv aftaler om ugen.", "da")[:3]
+    ['mistede', 'mistede seks eller syv aftaler', 'mistede seks eller syv aftaler om ugen']
+    """
+    return list(dict.fromkeys(p for p, _ in _bounded(text, lang)))
+
+
+def _bounded(text: str, lang: str) -> list[tuple[str, int]]:
+    """`bounded_phrases` with how many clause edges each phrase reaches (0-2): a phrase from the
+    clause's first content word to its end follows the sentence's seams; one that stops before a
+    function word mid-clause more often leaves a word behind ("miste patientdata midt")."""
+    out: list[tuple[str, int]] = []
+    for clause in _CLAUSE_BREAK.split(text):
+        spans = _tokens(clause, lang)
+        words = [clause[a:b] for a, b in spans]
+        func = [_is_function(w, lang) for w in words]
+        n = len(words)
+        content = [k for k in range(n) if not func[k]]
+        for i in range(n):
+            if func[i] or (i > 0 and not func[i - 1]):
+                continue  # a phrase starts at the clause start or after a function word
+            for j in range(i, min(n, i + MAX_WORDS)):
+                if func[j] or (j + 1 < n and not func[j + 1]):
+                    continue  # ... and ends at the clause end or before a function word
+                phrase = clause[spans[i][0]:spans[j][1]]
+                if not _too_long(phrase, lang):
+                    out.append((phrase, int(i == content[0]) + int(j == content[-1])))
+    return out
+
+
+def _content_other(text: str, lang: str) -> set[str]:
+    """Content words of a text (stems for spaced languages), for support across a theme's quotes."""
+    found = set()
+    for clause in _CLAUSE_BREAK.split(text):
+        for a, b in _tokens(clause, lang):
+            w = clause[a:b].casefold()
+            if not _is_function(w, lang) and (lang not in UNSPACED or len(w) >= 2):
+                found.add(w if lang in UNSPACED else w[:_STEM])
+    return found
+
+
+def _with_topic(phrase: str, category: str, lang: str) -> str:
+    """A short phrase led by its category's topic word ("Bekymring: patientdata", "顾虑：数据")."""
+    from .languages import phrase_languages, phrases
+
+    if not _too_short(phrase, lang) or lang not in phrase_languages():
+        return phrase
+    colon = "：" if lang in UNSPACED else ": "
+    return f"{phrases(lang).topic(category)}{colon}{phrase}"
+
+
+def is_complete_in(label: str, lang: str) -> bool:
+    """`is_complete_phrase` for any language: within length, no list or cut-off punctuation after
+    the topic prefix, not ending on a function word of the language."""
+    if lang == "en":
+        return is_complete_phrase(label)
+    body = re.split(r"[:：]\s*", label, maxsplit=1)[-1]
+    if not body or _too_long(body, lang) or _CLAUSE_BREAK.search(body):
+        return False
+    last = _tokens(body, lang)[-1:]
+    return bool(last) and not _is_function(body[last[0][0]:last[0][1]], lang)
+
+
+def _scored_other(g: LabelInput, lang: str) -> dict[str, float]:
+    """{label: cheap score}: stop-word-bounded phrases of the clearest central quotes in the
+    theme's language (in a mixed theme, quotes in another language offer none)."""
+    from . import languages
+
+    word_sets = [_content_other(t, lang) for t in g.texts]
+    scored: dict[str, float] = {}
+    for rank, i in enumerate(_source_order(g)):
+        own = languages.guess_text_language(g.texts[i], min_words=3)
+        if own is not None and own.language != lang and own.probability >= 0.75:
+            continue  # clearly another language (a neighbour's near-tie, Danish/Norwegian, is not)
+        for p, edges in _bounded(g.texts[i], lang):
+            words = _content_other(p, lang)
+            labelled = _with_topic(p, g.category, lang)
+            if not words or not is_complete_in(labelled, lang):
+                continue
+            support = sum(1 for s in word_sets if words & s) / max(1, len(word_sets))
+            size = _length(p, lang)
+            short = _too_short(p, lang)
+            long_penalty = 0.02 * max(0, size - (12 if lang in UNSPACED else 6))
+            # A dense label reads better; in Chinese, one-character function words (的, 就, 能) are
+            # part of every phrase and its comma-separated clauses are the natural units.
+            inner = sum(1 for a, b in _tokens(p, lang) if _is_function(p[a:b], lang))
+            per_inner, per_edge = (0.02, 0.05) if lang in UNSPACED else (0.04, 0.03)
+            sc = 0.5 * support - 0.03 * rank - (0.15 if short else 0.0) - long_penalty + per_edge * edges - per_inner * inner
+            if sc > scored.get(labelled, -np.inf):
+                scored[labelled] = sc
+    return scored
+
+
+def _fallback_other(g: LabelInput, lang: str) -> str:
+    """No usable phrase: the category's topic word, with the theme's strongest content keyword."""
+    from .languages import phrases
+
+    topic = phrases(lang).topic(g.category) or "Theme"
+    noun = next((k for k in g.keywords if " " not in k and not _is_function(k, lang) and _length(k, lang) <= MAX_CHARS), None)
+    return f"{topic}（{noun}）" if noun and lang in UNSPACED else (f"{topic} ({noun})" if noun else topic)

@@ -17,6 +17,15 @@ Everything after transcription used to assume English. The stages now ask this m
   languages (package data `data/guide_questions.json`), added to the categorizer's prototypes
   when the embedder is multilingual, so a Danish question is recognised as Danish wording and
   not only through the cross-lingual match to the English one.
+- `phrases(lang) -> Phrases`: the fixed words written around participants' own words (persona
+  claims "3 af 5 deltagere", empty-field notes, persona names, label prefixes) from the shipped
+  table `data/phrases.json` (en, da, fi, de, zh; any other language gets English). Hand-written,
+  never machine-translated at run time; quotes themselves are never translated.
+- `stop_words_of_texts(texts)`: the function words of every language the texts are written in
+  (for c-TF-IDF keywords, so a Finnish theme's keywords are not "että", "mutta").
+- `written_language(languages)`: the one language a study's generated text is written in: the
+  study language setting when given, else the language the interviews share, else (a mix) the
+  language most interviews are in.
 """
 from __future__ import annotations
 
@@ -24,7 +33,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -127,3 +136,80 @@ def localised_guide_questions() -> dict[str, dict[str, list[str]]]:
     raw = resources.files("interview_miner").joinpath("data/guide_questions.json").read_text(encoding="utf-8")
     data = json.loads(raw)
     return {lang: {cat: list(qs) for cat, qs in cats.items()} for lang, cats in data["languages"].items()}
+
+
+@lru_cache(maxsize=1)
+def _phrase_table() -> dict[str, dict[str, Any]]:
+    raw = resources.files("interview_miner").joinpath("data/phrases.json").read_text(encoding="utf-8")
+    return json.loads(raw)["languages"]
+
+
+def phrase_languages() -> frozenset[str]:
+    """Languages the generated text (claims, names, label prefixes) is written in."""
+    return frozenset(_phrase_table())
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """The fixed wording of one language: every getter falls back to English for a missing key,
+    so a half-filled table still writes complete sentences."""
+
+    language: str
+    table: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    def get(self, key: str) -> Any:
+        if key in self.table:
+            return self.table[key]
+        return _phrase_table()["en"][key]
+
+    def plural(self, key: str, n: int, **values: Any) -> str:
+        forms = self.get(key)
+        return forms["one" if n == 1 else "other"].format(n=n, **values)
+
+    def quote(self, text: str) -> str:
+        return f"{self.get('quote_open')}{text}{self.get('quote_close')}"
+
+    def field_title(self, name: str) -> str:
+        return self.get("field_titles").get(name, name.replace("_", " ").capitalize())
+
+    def field_title_in_text(self, name: str) -> str:
+        """A field's title inside a sentence ("nobody spoke about fears"); German keeps its capital."""
+        title = self.field_title(name)
+        return title.lower() if self.get("lower_titles") else title
+
+    def topic(self, category: str) -> str:
+        """A category as a short noun ("Bekymring"): the prefix of a short label, the fallback label."""
+        topics = self.get("topics")
+        return topics.get(category) or topics.get("other", "")
+
+
+def phrases(language: str | None) -> Phrases:
+    """The wording table for `language` (English when it has none)."""
+    lang = base_language(language) if language else "en"
+    table = _phrase_table()
+    return Phrases(lang, table[lang]) if lang in table else Phrases("en", table["en"])
+
+
+def written_language(interview_languages: Iterable[str | None], setting: str | None = None) -> str:
+    """The language a study's generated text is written in: `setting` (the study's language) when
+    given; else the language all interviews share; for a mix, the one most interviews are in
+    (ties: English, then alphabetical); 'en' when none is known."""
+    if setting:
+        return base_language(setting)
+    counts = Counter(base_language(lang) for lang in interview_languages if lang)
+    if not counts:
+        return "en"
+    return min(counts, key=lambda lang: (-counts[lang], lang != "en", lang))
+
+
+def stop_words_of_texts(texts: Iterable[str], sample: int = 50) -> frozenset[str]:
+    """Function words (stopwords-iso) of the non-English languages these texts are in, guessed
+    per text (at most `sample` texts, spread over them): a mixed study's keywords drop the
+    function words of each of its languages. English texts add nothing (callers have their own
+    English list)."""
+    from .vocab import stop_words
+
+    texts = list(texts)
+    step = max(1, len(texts) // sample)
+    found = {g.language for t in texts[::step] if (g := guess_text_language(t)) is not None and g.language != "en"}
+    return frozenset().union(*(stop_words(lang) for lang in sorted(found))) if found else frozenset()

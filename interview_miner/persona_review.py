@@ -25,14 +25,17 @@ from .personas import MAX_GROUPS
 from .review import clean_text
 
 
-def suggest_and_save(store, max_groups: int = MAX_GROUPS, miner: Miner | None = None) -> list[Persona]:
+def suggest_and_save(store, max_groups: int = MAX_GROUPS, miner: Miner | None = None,
+                     language: str | None = None) -> list[Persona]:
     """Re-suggest personas from the store's quotes, themes and NPS (edits applied) with the
     miner's persona stage, save them as the machine personas, and return what the researcher now
-    sees (edits applied on top)."""
+    sees (edits applied on top). `language`: the study's language setting, which claims and names
+    are written in (None: the interviews' own, `languages.written_language`)."""
     quotes = store.quotes()
     suggested = (miner or Miner()).suggest_personas(
         store.list_interviews(), quotes, store.themes(quotes), store.nps(),
         max_groups=max_groups, previous=store.personas(),
+        **({"language": language} if language else {}),  # a custom persona stage need not take it
     )
     store.save_personas(suggested)
     return store.personas()

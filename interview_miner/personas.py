@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .labels import CATEGORY_LEADS
+from .languages import Phrases, phrases, written_language
 from .models import PERSONA_FIELDS, Interview, Persona, PersonaField, Quote, Theme
 from .vocab import STOP_WORDS, nps_breakdown, participant_key, participant_name
 
@@ -52,18 +53,8 @@ FIELD_CATEGORIES: dict[str, tuple[str, ...]] = {
     "usage": ("usage",),
     "nps": ("nps_score", "nps_reason"),
 }
-FIELD_TITLES: dict[str, str] = {
-    "goals": "Goals",
-    "frustrations": "Frustrations",
-    "triggers": "Triggers",
-    "criteria": "Buying criteria",
-    "fears": "Fears",
-    "objections": "Objections",
-    "alternatives": "Alternatives considered",
-    "channels": "Channels",
-    "usage": "Usage",
-    "nps": "NPS",
-}
+# The app's and reports' field headings (English, the app's language; claims use `languages.phrases`).
+FIELD_TITLES: dict[str, str] = dict(phrases("en").get("field_titles"))
 # Top-level persona attributes a researcher can set (besides the PERSONA_FIELDS texts).
 PERSONA_ATTRIBUTES = ("name", "role", "demographics", "description", "avatar")
 
@@ -291,13 +282,16 @@ def suggest_personas(
     max_groups: int = MAX_GROUPS,
     previous: Sequence[Persona] | None = None,
     meta_weight: float = META_WEIGHT,
+    language: str | None = None,
 ) -> list[Persona]:
     """Group participants into personas, each with every PERSONA_FIELDS field filled from the
     themes and quotes of its members. Deterministic.
 
     `previous`: personas already saved; a new group that overlaps an old machine persona
     (Jaccard >= 0.5 on interview ids) keeps its id, so researcher edits keyed by that id survive
-    re-suggesting after interviews are added or re-mined.
+    re-suggesting after interviews are added or re-mined. `language`: the study's language setting;
+    claims and names are written in it (`languages.written_language`: else the interviews' own),
+    around the participants' untranslated words.
 
     >>> suggest_personas([], [], [], {})
     []
@@ -311,7 +305,8 @@ def suggest_personas(
     groups: dict[int, list[Participant]] = defaultdict(list)
     for p, lab in zip(participants, labels):
         groups[lab].append(p)
-    ctx = _Context(participants, quotes, themes, nps)
+    ctx = _Context(participants, quotes, themes, nps,
+                   phrases(written_language((i.language for i in interviews), language)))
     personas = [_build_persona(ctx, groups[lab], letter=chr(ord("A") + lab)) for lab in sorted(groups)]
     _dedupe_names(personas)
     _assign_ids(personas, previous or [])
@@ -351,7 +346,8 @@ def _assign_ids(personas: list[Persona], previous: Sequence[Persona]) -> None:
 class _Context:
     """What every persona of one suggestion shares: lookups and study-wide theme shares."""
 
-    def __init__(self, participants, quotes, themes, nps):
+    def __init__(self, participants, quotes, themes, nps, ph: Phrases):
+        self.ph = ph  # the wording claims and names are written in
         self.participants = participants
         self.n_total = len(participants)
         self.owner = {iid: p.key for p in participants for iid in p.interview_ids}
@@ -396,10 +392,10 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
         strongest = {t: _strongest(by_theme[t], ctx.themes[t], ctx.owner, QUOTES_PER_THEME) for t in order}
         quote_ids = [q.id for t in order for q in strongest[t]]
         voicing = {ctx.owner[q.interview_id] for t in order for q in by_theme[t]}
-        claims = [_claim(ctx.themes[t].label, counts[t], n, strongest[t]) for t in order[:MAX_TEXT_THEMES]]
+        claims = [_claim(ctx.ph, ctx.themes[t].label, counts[t], n, strongest[t]) for t in order[:MAX_TEXT_THEMES]]
         if len(order) > MAX_TEXT_THEMES:
-            claims.append(f"{_plural(len(order) - MAX_TEXT_THEMES, 'more theme')} in this field.")
-        text = " ".join(claims) if claims else _no_claim(fname, bool(fq or unthemed))
+            claims.append(ctx.ph.plural("more_themes", len(order) - MAX_TEXT_THEMES, m=len(order) - MAX_TEXT_THEMES))
+        text = ctx.ph.get("sentence_sep").join(claims) if claims else _no_claim(ctx.ph, fname, bool(fq or unthemed))
         if fname == "nps":
             text, score_qids, voicing = _nps_summary(ctx, members, claims)
             quote_ids = score_qids + quote_ids
@@ -414,23 +410,21 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
     )
 
 
-def _claim(label: str, k: int, n: int, quotes: list[Quote]) -> str:
-    """One evidence sentence: the theme, how many of the group voiced it, and its strongest quotes."""
-    said = "; ".join(f"“{_one_line(q.text)}”" for q in quotes)
-    return f"{_sentence_start(label)} ({k} of {_plural(n, 'participant')}): {said}." if said else \
-        f"{_sentence_start(label)} ({k} of {_plural(n, 'participant')})."
+def _claim(ph: Phrases, label: str, k: int, n: int, quotes: list[Quote]) -> str:
+    """One evidence sentence in the study's language: the theme, how many of the group voiced it
+    ("3 af 5 deltagere"), and its strongest quotes in the participants' own words."""
+    said = ph.get("quote_sep").join(ph.quote(_one_line(q.text)) for q in quotes)
+    count = ph.plural("count", n, k=k)
+    return ph.get("claim" if said else "claim_no_quotes").format(label=_sentence_start(label), count=count, quotes=said)
 
 
-def _no_claim(fname: str, spoke: bool) -> str:
+def _no_claim(ph: Phrases, fname: str, spoke: bool) -> str:
     """What an empty field says: plainly, without inventing a claim from unthemed quotes."""
-    title = FIELD_TITLES[fname].lower()
-    if spoke:
-        return f"No {title} theme yet: what this group said about it is not shared by a theme."
-    return f"Nobody in this group spoke about {title}."
+    return ph.get("no_theme" if spoke else "nobody").format(title=ph.field_title_in_text(fname))
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()).rstrip(".")
+    return " ".join(text.split()).rstrip(".。")
 
 
 def _sentence_start(label: str) -> str:
@@ -463,16 +457,15 @@ def _nps_summary(ctx: _Context, members: list[Participant], reason_parts: list[s
             voicing.add(p.key)
             if rows[-1].get("quote_id") in ctx.quote_by_id:
                 qids.append(rows[-1]["quote_id"])
+    ph = ctx.ph
+    sep = ph.get("sentence_sep")
+    reasons = sep + ph.get("reasons") + sep.join(reason_parts) if reason_parts else ""
     if not scores:
-        text = "No scores" + (f". Reasons: {' '.join(reason_parts)}" if reason_parts else ".")
-        return text, qids, voicing
+        return ph.get("no_scores") + ph.get("stop") + reasons, qids, voicing
     b = nps_breakdown(scores)
-    text = (f"Promoters {b['promoters']}, passives {b['passives']}, detractors {b['detractors']} "
-            f"(NPS {b['nps']:+d}, mean {b['mean']:.1f}, {len(scores)} of {len(members)} scored)")
-    text += "."
-    if reason_parts:
-        text += " Reasons: " + " ".join(reason_parts)
-    return text, qids, voicing
+    text = ph.get("nps").format(promoters=b["promoters"], passives=b["passives"], detractors=b["detractors"],
+                                nps=f"{b['nps']:+d}", mean=f"{b['mean']:.1f}", k=len(scores), n=len(members))
+    return text + reasons, qids, voicing
 
 
 def _role_words(members: list[Participant], keys: Sequence[str]) -> list[str]:
@@ -517,13 +510,18 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
         outside = len(who - keys) / others if others else 0.0
         scored.append((inside - outside, inside, t))
     segment = " ".join(_role_words(members, SEGMENT_KEYS))
-    subject = role if role and len(role) <= 40 else (segment.capitalize() if segment and len(segment) <= 40 else "Customer")
+    subject = role if role and len(role) <= 40 else (segment.capitalize() if segment and len(segment) <= 40
+                                                      else ctx.ph.get("customer"))
     best_d = max((d for d, _, _ in scored), default=0.0)
     pool = [x for x in scored if x[0] > 0 and x[0] >= best_d / 2] or ([] if best_d > 0 else scored)
     if not pool:
         return subject
     _, _, t = min(pool, key=lambda x: (_NAME_CATEGORIES.index(x[2].category), -x[0], -x[1],
                                        x[2].label.casefold(), x[2].id))
+    if ctx.ph.language != "en":  # "Klinikejer – Bekymring: tab af patientdata" (no English connectors)
+        topic = ctx.ph.topic(t.category)
+        label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*", "", t.label.strip())  # a label already led by its topic
+        return ctx.ph.get("name").format(subject=subject, topic=topic, label=label)
     label = _in_sentence(t.label)
     if any(label.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
         return f"{subject} {label}"  # the label already says how it relates ("worried about ...")
@@ -565,20 +563,17 @@ def _demographics(members: list[Participant]) -> str:
 def _description(ctx, members, ranked, fields) -> str:
     """A few lines a stakeholder reads first: the top themes of the telling fields with their
     "k of n", then the NPS summary."""
-    n = len(members)
+    n, ph = len(members), ctx.ph
     out = []
     for fname in ("triggers", "criteria", "fears", "objections", "goals"):
-        top = [f"{_lower_first(ctx.themes[t].label)} ({c} of {n})" for t, c in ranked[fname][:2]]
+        top = [ph.get("item").format(label=_lower_first(ctx.themes[t].label) if ph.get("lower_titles") else ctx.themes[t].label,
+                                     k=c, n=n) for t, c in ranked[fname][:2]]
         if top:
-            out.append(f"{FIELD_TITLES[fname]}: {'; '.join(top)}.")
+            out.append(ph.get("field_line").format(title=ph.field_title(fname), items=ph.get("quote_sep").join(top)))
     nps_text = fields["nps"].text
-    if nps_text and not nps_text.startswith("No scores"):
-        out.append(nps_text.split(" Reasons:")[0])
-    return " ".join(out) or f"{_plural(n, 'participant')}; no themes yet."
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    if nps_text and not nps_text.startswith(ph.get("no_scores")):
+        out.append(nps_text.split(ph.get("sentence_sep") + ph.get("reasons"))[0])
+    return ph.get("sentence_sep").join(out) or ph.get("no_themes_yet").format(participants=ph.plural("participants", n))
 
 
 # ---------------------------------------------------------------------------------------------

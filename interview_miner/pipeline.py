@@ -551,7 +551,8 @@ def _run_step(store: Store, step: str, request: ProcessRequest, miner: Miner | N
         progress(1.0, "themes ready")
     elif step == "personas":
         progress(0.0, "grouping participants")
-        result.personas = persona_review.suggest_and_save(store, miner=miner)
+        language = request.options.language if request.options else None  # `run --language`: the study's
+        result.personas = persona_review.suggest_and_save(store, miner=miner, language=language)
         progress(1.0, _plural(len(result.personas), "persona"))
     elif step == "export":
         from . import export as exporting  # Jinja and the PDF writer: imported only when exporting

@@ -48,6 +48,7 @@ import numpy as np
 
 from . import labels as labels_mod
 from . import nps as nps_mod
+from .languages import stop_words_of_texts
 from .models import Quote, Theme
 from .vocab import FILLER_WORDS, NPS_BANDS, nps_band
 
@@ -287,7 +288,7 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
         return []
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    stop = sorted(ENGLISH_STOP_WORDS | _STOP_EXTRA)
+    stop = sorted(ENGLISH_STOP_WORDS | _STOP_EXTRA | stop_words_of_texts(docs))  # + the texts' own languages
     try:
         cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[^\W\d_][\w\-']+\b", lowercase=True)
         tf = cv.fit_transform(docs).tocsr().astype(np.float64)

