@@ -39,7 +39,7 @@ a phrase that reaches its clause's edges, with few function words inside, is pre
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -174,8 +174,18 @@ def candidate_phrases(text: str) -> list[str]:
 
 
 def _candidates(text: str) -> list[tuple[str, bool]]:
+    return _candidates_of([text]).get(text, [])
+
+
+def _candidates_of(texts: Iterable[str]) -> dict[str, list[tuple[str, bool]]]:
+    """{text: its candidates}, parsed in one `nlp.pipe` pass: at 10,000s of quotes one spaCy call
+    per quote was most of the labelling time (the same central quotes recur across a theme and its
+    sub-themes, so each distinct text is parsed once)."""
     nlp = _parser()
-    return _phrases(nlp(text)) if nlp is not None else []
+    unique = list(dict.fromkeys(texts))
+    if nlp is None or not unique:
+        return {}
+    return {t: _phrases(doc) for t, doc in zip(unique, nlp.pipe(unique, batch_size=64))}
 
 
 def is_complete_phrase(label: str) -> bool:
@@ -232,12 +242,12 @@ def _cheap_score(phrase: str, labelled: str, rank: int, word_sets: list[set[str]
     return 0.5 * support - 0.03 * rank - (0.15 if n_words < MIN_WORDS else 0.0) - 0.02 * max(0, n_words - 6)
 
 
-def _scored_english(g: LabelInput) -> dict[str, float]:
+def _scored_english(g: LabelInput, candidates_of: dict[str, list[tuple[str, bool]]]) -> dict[str, float]:
     """{label: cheap score} from spaCy's noun chunks and verb phrases of the clearest central quotes."""
     word_sets = [_content(t) for t in g.texts]
     scored: dict[str, float] = {}
     for rank, i in enumerate(_source_order(g)):
-        for p, is_noun in dict.fromkeys(_candidates(g.texts[i])):
+        for p, is_noun in dict.fromkeys(candidates_of.get(g.texts[i], [])):
             labelled = _with_lead(p, g.category) if is_noun else p
             sc = _cheap_score(p, labelled, rank, word_sets)
             if sc is not None and sc > scored.get(labelled, -np.inf):
@@ -245,15 +255,19 @@ def _scored_english(g: LabelInput) -> dict[str, float]:
     return scored
 
 
-def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None) -> list[str]:
+def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None,
+                 avoid: Sequence[Collection[str]] | None = None) -> list[str]:
     """One label per group. `encode` embeds phrases in the centroids' space (unit vectors); without
     it (or without centroids) candidates are ranked by support across the theme's quotes alone.
     Only each theme's `N_EMBEDDED` best candidates by support are embedded, so labelling stays a
-    small share of mining time at 10,000s of quotes."""
+    small share of mining time at 10,000s of quotes. `avoid[i]` holds labels group i should not
+    repeat (a sub-theme named exactly like its parent says nothing finer); they are passed over
+    while another candidate exists."""
     shortlists: list[list[tuple[float, str]]] = []
     languages_of = [group_language(g) for g in groups]
+    candidates_of = _candidates_of(t for g, lang in zip(groups, languages_of) if lang == "en" for t in g.texts)
     for g, lang in zip(groups, languages_of):
-        scored = _scored_english(g) if lang == "en" else _scored_other(g, lang)
+        scored = _scored_english(g, candidates_of) if lang == "en" else _scored_other(g, lang)
         shortlists.append(sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))[:N_EMBEDDED])
     flat = sorted({lab for short in shortlists for _, lab in short})
     vec_of: dict[str, np.ndarray] = {}
@@ -262,9 +276,11 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
         vec_of = dict(zip(flat, vecs))
     out = []
-    for g, short, lang in zip(groups, shortlists, languages_of):
+    for n, (g, short, lang) in enumerate(zip(groups, shortlists, languages_of)):
+        taken = {a.casefold() for a in (avoid[n] if avoid is not None else ())}
+        fresh = [(sc, lab) for sc, lab in short if _capitalised(lab).casefold() not in taken]
         best: tuple[float, str] | None = None
-        for sc, labelled in short:
+        for sc, labelled in fresh or short:
             if g.centroid is not None and labelled in vec_of:
                 sc += float(vec_of[labelled] @ g.centroid)
             if best is None or (sc, -len(labelled)) > (best[0], -len(best[1])):

@@ -521,9 +521,13 @@ def build_themes(
         )
         for g, (ranked, cent), kw in zip(groups, central, kws)
     ]
-    todo = [n for n, g in enumerate(groups) if g.category != "nps_score"]
-    texts = labels_mod.theme_labels([label_inputs[n] for n in todo], encode)
-    label_of = dict(zip(todo, texts))
+    # Top-level themes first; a sub-theme then passes over its parent's label, which would say
+    # nothing finer ("Chasing invoices > Chasing invoices").
+    label_of: dict[int, str] = {}
+    for level in (range(len(tops)), range(len(tops), len(groups))):
+        todo = [n for n in level if groups[n].category != "nps_score"]
+        avoid = [[label_of.get(groups[n].parent, "")] if groups[n].parent is not None else [] for n in todo]
+        label_of.update(zip(todo, labels_mod.theme_labels([label_inputs[n] for n in todo], encode, avoid)))
     out = []
     ids = top_ids + sub_ids
     for n, (g, (ranked, _), kw) in enumerate(zip(groups, central, kws)):

@@ -134,3 +134,22 @@ def test_completeness_per_language():
     assert not labels.is_complete_in("Miste patientdata, journaler", "da")  # a list, not a phrase
     assert labels.is_complete_in("丢失病人数据", "zh") and not labels.is_complete_in("丢失病人数据的", "zh")
     assert labels.is_complete_in("顾虑：病人数据", "zh")
+
+
+ENGLISH_INVOICES = [
+    "Every Friday I sit down and chase late invoices by hand, one email at a time.",
+    "Chasing late invoices takes most of my Friday afternoon.",
+    "I send reminder emails for overdue invoices myself because nothing does it for us.",
+]
+
+
+def test_a_sub_theme_is_not_named_like_its_parent():
+    group = labels.LabelInput(texts=ENGLISH_INVOICES, category="trigger", language="en")
+    parent, = labels.theme_labels([group])
+    sub, = labels.theme_labels([group], avoid=[[parent]])
+    assert sub and sub.casefold() != parent.casefold()
+    assert labels.is_complete_phrase(sub)
+    # with nothing else to say, the parent's label is kept rather than no label at all
+    lone = labels.LabelInput(texts=["Invoices."], category="trigger", language="en")
+    only, = labels.theme_labels([lone])
+    assert labels.theme_labels([lone], avoid=[[only]]) == [only]
