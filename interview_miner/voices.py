@@ -32,6 +32,7 @@ import numpy as np
 SR = 16000
 EMBED_DIM = 192
 SEGMENT_CHUNK_S = 10.0  # segmentation-3.0 was trained on 10 s chunks
+SEGMENT_BATCH = 4  # chunks per run: SincNet's first layer holds ~23 MB per chunk (16 chunks: +370 MB peak)
 SEGMENT_STEP_S = 5.0  # chunk hop: every moment is heard by four chunks (pyannote uses 1 s; 2.5 s is 2.5x cheaper)
 
 FORMAT_VERSION = 1  # bump when the ONNX export changes, so cached exports are rebuilt
@@ -272,7 +273,7 @@ def segment(audio: np.ndarray, step_s: float | None = None) -> Segmentation:
     n += int(len(audio) > size and (len(audio) - size) % hop > SR // 10)  # a last chunk for the tail
     starts = np.minimum(np.arange(n) * hop, max(0, len(audio) - size))
     padded = np.pad(audio.astype(np.float32), (0, max(0, size - len(audio))))
-    acts = [_powerset_to_voices(model.run(np.stack([padded[s : s + size] for s in starts[b : b + 16]])[:, None]))
-            for b in range(0, n, 16)]
+    acts = [_powerset_to_voices(model.run(np.stack([padded[s : s + size] for s in starts[b : b + SEGMENT_BATCH]])[:, None]))
+            for b in range(0, n, SEGMENT_BATCH)]
     step = model.meta["frame_step"]
     return Segmentation(np.concatenate(acts), starts / SR, step, model.meta["frame_duration"] / 2, len(audio) / SR)
