@@ -339,32 +339,39 @@ print(len(list(segments)))
 
 def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
     """`interview-miner transcribe` (speakers included) against a bare faster-whisper call with the
-    same model and settings, each a fresh process timed from start to exit (start-up costs count),
-    run alternately back to back; the first `seconds` of `audio`. Also the CLI's peak memory."""
-    import resource
+    same model and settings, and against the CLI with `--speakers 1` (no speaker stage: what the rest
+    of the CLI costs), each a fresh process timed from start to exit (start-up costs count), run in
+    turn back to back; the first `seconds` of `audio`. Wall and CPU seconds and peak memory per run
+    (os.wait4: each process's own figures)."""
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    modes = {"bare": "bare faster-whisper", "cli1": "transcribe --speakers 1", "ours": "transcribe (speakers)"}
+    runs: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         clip = capture.write_wav(Path(tmp) / "clip.wav", capture.read_audio(audio, 0.0, seconds))
-        times: dict[str, list[float]] = {"bare": [], "ours": []}
-        peak = 0.0
         for r in range(repeat):
-            db = Path(tmp) / f"study{r}.db"
-            subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)], env=env,
-                           check=True, capture_output=True)
-            for mode in ("bare", "ours"):
-                cmd = ([sys.executable, "-c", BARE, str(clip)] if mode == "bare"
-                       else [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db)])
+            for mode in modes:
+                cmd = [sys.executable, "-c", BARE, str(clip)]
+                if mode != "bare":
+                    db = Path(tmp) / f"study{r}{mode}.db"
+                    subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)], env=env,
+                                   check=True, capture_output=True)
+                    cmd = [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db),
+                           *(["--speakers", "1"] if mode == "cli1" else [])]
                 t0 = time.perf_counter()
-                subprocess.run(cmd, env=env, check=True, capture_output=True)
-                times[mode].append(time.perf_counter() - t0)
-                if mode == "ours":
-                    peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-    bare, ours = np.median(times["bare"]), np.median(times["ours"])
-    print(f"\ntranscribe with speakers vs bare faster-whisper, {seconds:.0f} s of {audio.name}, {repeat} runs each, "
-          f"alternating: bare {' '.join(f'{t:.1f}' for t in times['bare'])} s; ours {' '.join(f'{t:.1f}' for t in times['ours'])} s; "
-          f"ratio {ours / bare:.2f}x (target <= 1.10); peak memory of the largest child process {peak:.0f} MB")
+                proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                if status:
+                    raise RuntimeError(f"{' '.join(cmd)} failed ({status})")
+                runs[mode].append((time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
+    print(f"\n{seconds:.0f} s of {audio.name}, {repeat} runs each, in turn (fresh processes; the machine may be shared):")
+    med = {m: np.median(np.array(v), axis=0) for m, v in runs.items()}
+    for m, label in modes.items():
+        print(f"  {label:24} wall {' '.join(f'{w:.1f}' for w, _, _ in runs[m])} s, CPU {' '.join(f'{c:.1f}' for _, c, _ in runs[m])} s, "
+              f"peak {max(p for _, _, p in runs[m]):.0f} MB; median ratio to bare: wall {med[m][0] / med['bare'][0]:.2f}x, "
+              f"CPU {med[m][1] / med['bare'][1]:.2f}x")
+    print("  target: transcribe with speakers within 1.10x of bare faster-whisper")
 
 
 def load_segments(path: Path, cache: dict, refresh: bool) -> tuple[list[Segment], bool]:
