@@ -8,8 +8,10 @@ follow each other one local voice; a piece heard twice by overlapping chunks is 
 (3) the pieces are clustered (Ward, then k-means steps) into the interview's voices, with what
 segmentation knows folded into the distances (two local voices of one chunk are two people), into
 exactly `n` voices when given (one, if no chunk ever holds two voices), estimated when not; (4) each
-chunk's local activity goes to the voice of its nearest piece, averaged over chunks onto one
-timeline, plus where any two voices overlap. `speakers` labels the transcript's words from it.
+chunk's local activity goes to the voice of its nearest piece (a local voice with no piece, heard
+only over others or in a short back-channel, is embedded whole and goes to the closest voice not
+already speaking in its chunk), averaged over chunks onto one timeline, plus where any two voices
+overlap. `speakers` labels the transcript's words from it.
 """
 from __future__ import annotations
 
