@@ -228,14 +228,19 @@ def fbank(wavs: np.ndarray) -> np.ndarray:
 def embed(wavs: list[np.ndarray]) -> np.ndarray:
     """Unit CAM++ embeddings (n, 192) of 16 kHz mono clips; clips of equal length are batched
     (callers cut pieces to a few lengths, so a file's pieces run in a handful of batches)."""
+    from threadpoolctl import threadpool_limits
+
     model, out = _load("embedder"), np.zeros((len(wavs), EMBED_DIM), dtype=np.float32)
     by_len: dict[int, list[int]] = {}
     for i, w in enumerate(wavs):
         by_len.setdefault(max(len(w), 400), []).append(i)
-    for n, idx in by_len.items():
-        for b in range(0, len(idx), EMBED_BATCH):
-            part = idx[b : b + EMBED_BATCH]
-            out[part] = model.run(fbank(np.stack([np.resize(wavs[i], n).astype(np.float32) for i in part])))
+    # One BLAS thread for the filterbank products: they are small, and BLAS's spinning threads
+    # burnt a quarter more CPU for nothing (next to Whisper, on a shared machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        for n, idx in by_len.items():
+            for b in range(0, len(idx), EMBED_BATCH):
+                part = idx[b : b + EMBED_BATCH]
+                out[part] = model.run(fbank(np.stack([np.resize(wavs[i], n).astype(np.float32) for i in part])))
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
