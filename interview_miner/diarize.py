@@ -8,8 +8,10 @@ follow each other one local voice; a piece heard twice by overlapping chunks is 
 (3) the pieces are clustered (Ward, then k-means steps) into the interview's voices, with what
 segmentation knows folded into the distances (two local voices of one chunk are two people), into
 exactly `n` voices when given (one, if no chunk ever holds two voices), estimated when not; (4) each
-chunk's local activity goes to the voice of its nearest piece, averaged over chunks onto one
-timeline, plus where any two voices overlap. `speakers` labels the transcript's words from it.
+chunk's local activity goes to the voice of its nearest piece (a local voice with no piece, heard
+only over others or in a short back-channel, is embedded whole and goes to the closest voice not
+already speaking in its chunk), averaged over chunks onto one timeline, plus where any two voices
+overlap. `speakers` labels the transcript's words from it.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from . import voices
 
 PIECE_S = 1.5  # one embedding per this much of a voice heard alone (CAM++ is steady from ~1 s)
 MIN_PIECE_S = 0.5  # shorter solo stretches get no embedding; their frames follow the nearest piece
+MIN_UNPIECED_S = 0.2  # a local voice with no piece but this much speech is embedded whole and matched
 PIECE_GAP_S = 0.5  # a piece never spans a pause this long (another person may have spoken in it)
 AUTO_VOICE_DIST = 0.5  # with the count unknown: voices whose centres are closer than this are one
 MAX_AUTO_VOICES = 8
@@ -39,6 +42,10 @@ class Diarization:
     step: float
     centroids: np.ndarray  # (voices, 192)
     overlap: np.ndarray  # (frames,) share of the chunks hearing the frame that hear two voices in it
+
+    def speaking(self, active: float = 0.5) -> np.ndarray:
+        """(voices, frames) bool: who speaks when (activity of at least `active`)."""
+        return self.activity >= active
 
     def mean_overlap(self, start: float, end: float) -> float:
         """Share of [start, end] in which two voices speak at once (whoever they are)."""
@@ -72,6 +79,8 @@ def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[f
     emb = _embed_pieces(audio, seg, pieces)
     labels = _cluster(emb, *count_voices(pieces, n_voices), _piece_distances(emb, pieces))
     centroids = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
+    unheard = _unpieced_voices(seg, pieces)
+    extra = _assign_unpieced(audio, seg, unheard, pieces, labels, centroids)
     total, count = np.zeros((len(centroids), frames), np.float32), np.zeros(frames, np.float32)
     both = np.zeros(frames, np.float32)
     n_frames = seg.activity.shape[1]
@@ -82,13 +91,53 @@ def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[f
         both[idx] += seg.activity[c, : len(idx)].sum(-1) >= 2
         for s in range(seg.activity.shape[2]):
             mine = [i for i, p in enumerate(pieces) if p.chunk == c and p.voice == s]
-            if not mine:
+            if mine:
+                centres = np.array([pieces[i].frames.mean() for i in mine])  # frames of chunk c
+                nearest = np.abs(np.arange(len(idx))[:, None] - centres[None, :]).argmin(1)
+                voice_of_frame = labels[np.array(mine)][nearest]
+            elif (c, s) in extra:
+                voice_of_frame = np.full(len(idx), extra[(c, s)])
+            else:
                 continue
-            centres = np.array([pieces[i].frames.mean() for i in mine])  # frames of chunk c
-            nearest = np.abs(np.arange(len(idx))[:, None] - centres[None, :]).argmin(1)
-            voice_of_frame = labels[np.array(mine)][nearest]
             np.add.at(total, (voice_of_frame, idx), seg.activity[c, : len(idx), s])
-    return Diarization(total / np.maximum(count, 1), seg.step, centroids, both / np.maximum(count, 1))
+    norm = np.maximum(count, 1)
+    return Diarization(total / norm, seg.step, centroids, both / norm)
+
+
+def _unpieced_voices(seg: voices.Segmentation, pieces: list[_Piece]) -> list[tuple[int, int]]:
+    """(chunk, local voice) pairs heard for at least MIN_UNPIECED_S that got no piece: voices heard
+    only in overlap or in a short back-channel. Dropping them loses exactly the speech that
+    meetings are full of (a third voice over two others, "yeah" between turns)."""
+    have = {(p.chunk, p.voice) for p in pieces}
+    heard = seg.activity.sum(1) * seg.step  # (chunks, voices) seconds
+    return [(c, s) for c, s in zip(*np.nonzero(heard >= MIN_UNPIECED_S)) if (c, s) not in have]
+
+
+def _assign_unpieced(audio, seg, unheard, pieces, labels, centroids) -> dict[tuple[int, int], int]:
+    """Each piece-less local voice goes to the closest voice centre (its whole active stretch
+    embedded, overlap included) among those the other local voices of its chunk do not already
+    speak as: segmentation says they are different people."""
+    if not unheard or len(centroids) < 2:
+        return {key: 0 for key in unheard} if len(centroids) else {}
+    clips = []
+    for c, s in unheard:
+        f = np.flatnonzero(seg.activity[c, :, s] > 0)
+        at = seg.starts[c] + seg.frame_start
+        a, b = int(max(0.0, at + f[0] * seg.step - seg.step / 2) * voices.SR), int((at + (f[-1] + 1) * seg.step) * voices.SR)
+        keep = np.zeros(b - a, bool)
+        for t in f:  # only the frames where this voice speaks, not the gaps between its words
+            lo = int((at + t * seg.step - seg.step / 2) * voices.SR) - a
+            keep[max(0, lo) : lo + int(seg.step * voices.SR) + 1] = True
+        clip = audio[a:b][keep[: len(audio[a:b])]]
+        clips.append(np.resize(clip if len(clip) else np.zeros(400, np.float32), int(PIECE_S * voices.SR)))
+    sims = voices.embed(clips) @ centroids.T
+    out = {}
+    for n, (c, s) in enumerate(unheard):
+        taken = {int(labels[i]) for i, p in enumerate(pieces) if p.chunk == c and p.voice != s}
+        taken |= {k for (c2, s2), k in out.items() if c2 == c}
+        free = [k for k in np.argsort(-sims[n]) if int(k) not in taken]
+        out[(c, s)] = int(free[0] if free else sims[n].argmax())
+    return out
 
 
 @dataclass
