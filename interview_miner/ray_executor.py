@@ -1,0 +1,599 @@
+"""The `ray` executor: transcription, speaker labelling and sentence embeddings on a Ray cluster.
+
+Ray schedules; this module only says what a task is and commits what comes back. A pool of
+`Transcriber` actors (`ray.util.ActorPool`) loads Whisper, the voice models and the embedding
+model once per actor and keeps them. Each recording is a *plan* task (its options, its duration
+and where its windows are cut), then one task per window of audio, then a *speakers* task; the
+driver (this process) is the only writer of the study: results stream back as they finish and are
+committed at once, in audio order per recording (a window that finishes early waits in memory for
+the one before it).
+
+Guarantees (the same as the local executor's):
+- A worker killed mid-task: Ray restarts the actor (`max_restarts`) and runs the task again
+  (`max_task_retries`). A commit is keyed by (interview, window end) and happens only when the
+  stored resume point is that window's start, so a result that arrives twice is stored once.
+- The driver killed: everything committed stays; the next `transcribe` plans the same windows
+  (cuts depend only on the audio) and submits only those after the stored resume point.
+
+Windows: a long recording is cut near every `window_s` seconds, in the longest pause Silero VAD
+finds in the half-window before that point, so no word is cut and each window is independent (the
+local executor instead starts each window where the last one's kept segments ended, which is
+sequential by nature). A recording shorter than one window is one task and gives the local
+executor's transcript exactly.
+
+Recordings reach workers by content hash (`Recording`): when every actor sees the stored path with
+the right size (NFS, a mounted bucket, a single machine), only the path travels; otherwise the
+driver `ray.put`s the file's bytes once per recording and each node writes them to its temp folder
+(`<tmp>/interview-miner-ray/<sha256>`) on first use (sizes: docs/cluster.md).
+
+Hardware: the pool is one actor per GPU when the cluster has GPUs (`transcribe.for_hardware` on a
+worker: CUDA float16, batched decoding), else one per `cpus_per_worker` CPUs (int8); the pool is
+assumed to be of one kind, since the options (and so the transcript's content key) are chosen once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .executor import ClusterUnreachableError, ExecutorSettings, require_ray
+
+ray = require_ray()  # RayUnavailableError, with the install hint, when the extra is missing
+from ray.util import ActorPool  # noqa: E402
+
+from . import capture, embed as embed_mod, pipeline, speakers, transcribe  # noqa: E402
+from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError  # noqa: E402
+from .console import package_version  # noqa: E402
+from .mining import Embedder, Miner  # noqa: E402
+from .models import Interview, Segment  # noqa: E402
+from .store import Store  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+MAX_RESTARTS = 3  # an actor process that dies is started again this often ...
+MAX_TASK_RETRIES = 3  # ... and the task it was running is run again this often
+PAUSE_SEARCH_S = 30.0  # a window is cut in the longest pause within this many seconds before its end
+MIN_WINDOW_S = 1.0  # a cut closer than this to the resume point is skipped
+EMBED_MIN_BATCH = 64  # texts per embedding task at least (smaller batches cost more than they share)
+EPS = 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# What travels between the driver and the workers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording as a worker finds it: by `path` when every node sees it (shared storage), else
+    by `data`, an object reference to the file's bytes (put once by the driver)."""
+
+    content_hash: str
+    suffix: str
+    size: int
+    path: str | None = None
+    data: Any = None  # ray.ObjectRef of bytes; nested in a dataclass, so only fetched when needed
+
+    @property
+    def by_reference(self) -> bool:
+        return self.data is not None
+
+
+@dataclass
+class Plan:
+    """What a worker decided for one recording before any window is decoded."""
+
+    options: transcribe.TranscribeOptions
+    duration: float
+    cuts: list[float]
+
+
+@dataclass
+class WindowResult:
+    segments: list[Segment]
+    language: str | None
+    language_probability: float | None
+
+
+@dataclass
+class Outcome:
+    """One task's result: `value`, or `error` (a user-facing problem with this recording; bugs
+    are raised instead). `cpu_s`/`wall_s`: what the task cost on its worker."""
+
+    tag: tuple
+    value: Any = None
+    error: InterviewMinerError | None = None
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+
+def _portable(error: InterviewMinerError) -> InterviewMinerError:
+    """The error as a plain InterviewMinerError with the same message and advice: subclasses
+    with their own constructor arguments do not always survive pickling on the way back."""
+    out = InterviewMinerError(str(error))
+    out.hint_cli, out.hint_app = error.hint("cli"), error.hint("app")
+    return out
+
+
+def _run(tag: tuple, work: Callable[[], Any]) -> Outcome:
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        value, error = work(), None
+    except InterviewMinerError as e:
+        value, error = None, _portable(e)
+    return Outcome(tag, value, error, round(time.process_time() - cpu, 3), round(time.perf_counter() - wall, 3))
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows: cut in pauses, so every window can be decoded on its own
+# ---------------------------------------------------------------------------------------------
+
+
+def pause_near(path: str, at: float, search_s: float) -> float:
+    """The middle of the longest pause in the `search_s` seconds before `at` (the latest of equal
+    ones); `at` itself when that stretch has no speech or no pause."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    begin = max(0.0, at - search_s)
+    audio = capture.read_audio(path, begin, at)
+    chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300)) if len(audio) else []
+    if not chunks:
+        return round(at, 3)
+    edges = [0] + [x for c in chunks for x in (c["start"], c["end"])] + [len(audio)]
+    gaps = [(b - a, a, b) for a, b in zip(edges[::2], edges[1::2]) if b > a]
+    if not gaps:
+        return round(at, 3)
+    _, a, b = max(gaps)
+    return round(begin + (a + b) / 2 / transcribe.SAMPLE_RATE, 3)
+
+
+def window_cuts(path: str, duration: float, window_s: float) -> list[float]:
+    """Where a recording's windows meet: near every `window_s` seconds, in a pause (`pause_near`,
+    searching at most half a window back, so cuts only increase). Depends on the audio alone, so
+    a resumed run cuts where the killed one did."""
+    search = min(PAUSE_SEARCH_S, window_s / 2)
+    cuts: list[float] = []
+    k = 1
+    while k * window_s < duration - search:
+        cuts.append(pause_near(path, k * window_s, search))
+        k += 1
+    return cuts
+
+
+def windows_from(cuts: list[float], start: float) -> list[tuple[float, float | None]]:
+    """The windows still to decode from the resume point `start` (the last one runs to the end: None).
+
+    >>> windows_from([59.5, 118.2], 0.0)
+    [(0.0, 59.5), (59.5, 118.2), (118.2, None)]
+    >>> windows_from([59.5, 118.2], 59.5)
+    [(59.5, 118.2), (118.2, None)]
+    """
+    later = [c for c in cuts if c > start + MIN_WINDOW_S]
+    return list(zip([start] + later, later + [None]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker: one Ray actor, models loaded once per process
+# ---------------------------------------------------------------------------------------------
+
+
+class Transcriber:
+    """A pool member. Models load on first use and stay (`transcribe.load_model` and the voice
+    and embedding models are cached per process); recordings sent by reference are written once
+    per node under the temp folder, named by their content hash."""
+
+    def __init__(self, cpu_threads: int = 0):
+        self.cpu_threads = cpu_threads
+        self.folder = Path(tempfile.gettempdir()) / "interview-miner-ray"
+
+    def identity(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "node": ray.util.get_node_ip_address(), "version": package_version(),
+                "cuda": transcribe.cuda_device_count()}
+
+    def sees(self, files: list[tuple[str, int]]) -> list[bool]:
+        """For each (path, size): is that file here with that size?"""
+        return [os.path.isfile(p) and os.path.getsize(p) == size for p, size in files]
+
+    def for_hardware(self, options: transcribe.TranscribeOptions) -> transcribe.TranscribeOptions:
+        return transcribe.for_hardware(options)
+
+    def local_path(self, recording: Recording) -> str:
+        if recording.path and os.path.isfile(recording.path) and os.path.getsize(recording.path) == recording.size:
+            return recording.path
+        if recording.data is None:
+            raise InterviewMinerError(f"recording {recording.content_hash[:12]} is not at {recording.path} on node "
+                                      f"{ray.util.get_node_ip_address()} and was not sent (see docs/cluster.md)")
+        target = self.folder / f"{recording.content_hash}{recording.suffix}"
+        if not (target.is_file() and target.stat().st_size == recording.size):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+            partial.write_bytes(ray.get(recording.data))
+            os.replace(partial, target)  # atomic: actors on one node share the copy
+        return str(target)
+
+    def forget(self, content_hashes: list[str]) -> None:
+        """Remove the copies of these recordings from this node's temp folder."""
+        for h in content_hashes:
+            for f in self.folder.glob(f"{h}*"):
+                f.unlink(missing_ok=True)
+
+    def plan(self, tag: tuple, interview: Interview, recording: Recording, options: transcribe.TranscribeOptions,
+             window_s: float) -> Outcome:
+        def work() -> Plan:
+            here = replace(interview, stored_path=self.local_path(recording))
+            own = pipeline.interview_options(here, options)  # may listen for the language first
+            duration = interview.duration or capture.decoded_duration(here.stored_path)
+            return Plan(own, duration, window_cuts(here.stored_path, duration, window_s))
+
+        return _run(tag, work)
+
+    def window(self, tag: tuple, recording: Recording, options: transcribe.TranscribeOptions,
+               start: float, end: float | None, language: str | None) -> Outcome:
+        def work() -> WindowResult:
+            audio = capture.read_audio(self.local_path(recording), start, end)
+            if len(audio) == 0:
+                return WindowResult([], None, None)
+            model = transcribe.load_model(options.model, options.compute_type, cpu_threads=self.cpu_threads)
+            segments, info = transcribe.transcribe_window(model, audio, start, options, language)
+            kept = list(segments)
+            return WindowResult(kept, info.language, round(float(info.language_probability), 3))
+
+        return _run(tag, work)
+
+    def speakers(self, tag: tuple, recording: Recording, segments: list[Segment], n_speakers: int | None,
+                 profile: np.ndarray | None) -> Outcome:
+        return _run(tag, lambda: speakers.assign_speakers(self.local_path(recording), segments,
+                                                          n_speakers=n_speakers, interviewer_profile=profile))
+
+    def embed(self, spec: str | None, backend: str | None, texts: list[str]) -> tuple[str, np.ndarray]:
+        if (spec, backend) not in _embedders:
+            _embedders[spec, backend] = embed_mod.load_embedder(spec, backend)
+        model = _embedders[spec, backend]
+        return model.name, np.asarray(model.encode(texts), dtype=np.float32)
+
+
+_embedders: dict[tuple, Any] = {}  # per worker process, like transcribe.load_model's cache
+
+
+# ---------------------------------------------------------------------------------------------
+# The pool (one per process and settings)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pool:
+    actors: list
+    gpus_per_worker: float
+    workers: list[dict[str, Any]]
+
+    def pool(self) -> ActorPool:
+        return ActorPool(self.actors)
+
+    def all(self, call: Callable[[Any], Any]) -> list:
+        return ray.get([call(a) for a in self.actors])
+
+
+_pools: dict[ExecutorSettings, Pool] = {}
+
+
+def connect(settings: ExecutorSettings) -> None:
+    """Join the cluster at `settings.address` (None: RAY_ADDRESS, else start Ray on this machine)."""
+    if ray.is_initialized():
+        return
+    local = settings.address is None and not os.environ.get("RAY_ADDRESS")
+    try:
+        ray.init(address=settings.address, logging_level=logging.WARNING, log_to_driver=False,
+                 **({"include_dashboard": False} if local else {}))
+    except (ConnectionError, TimeoutError, RuntimeError) as e:
+        raise ClusterUnreachableError(f"could not reach the Ray cluster at {settings.address or os.environ.get('RAY_ADDRESS')}: {e}") from None
+
+
+def pool_for(settings: ExecutorSettings) -> Pool:
+    """The actor pool for these settings, created once per process: one actor per GPU when the
+    cluster has GPUs (unless `gpus_per_worker` says otherwise), else one per `cpus_per_worker`."""
+    if settings in _pools:
+        return _pools[settings]
+    connect(settings)
+    resources = ray.cluster_resources()
+    gpus = settings.gpus_per_worker if settings.gpus_per_worker is not None else (1.0 if resources.get("GPU") else 0.0)
+    if settings.workers:
+        n = int(settings.workers)
+    elif gpus:
+        n = max(1, int(resources.get("GPU", 0) / gpus))
+    else:
+        n = max(1, int(resources.get("CPU", 1) // settings.cpus_per_worker))
+    remote = ray.remote(Transcriber).options(
+        num_cpus=settings.cpus_per_worker, num_gpus=gpus, max_restarts=MAX_RESTARTS, max_task_retries=MAX_TASK_RETRIES)
+    actors = [remote.remote(max(1, int(settings.cpus_per_worker))) for _ in range(n)]
+    workers = ray.get([a.identity.remote() for a in actors])
+    mismatched = sorted({w["version"] for w in workers} - {package_version()})
+    if mismatched:
+        raise InterviewMinerError(f"the cluster's workers run interview-miner {', '.join(mismatched)}, this machine "
+                                  f"{package_version()}: install the same version on every node")
+    log.info("Ray pool: %d workers (%s CPUs, %s GPUs each) on %d node(s)", n, settings.cpus_per_worker, gpus,
+             len({w['node'] for w in workers}))
+    _pools[settings] = Pool(actors, gpus, workers)
+    return _pools[settings]
+
+
+# ---------------------------------------------------------------------------------------------
+# Transcription: the driver
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClusterReport(pipeline.Report):
+    """`pipeline.Report` plus what went to the cluster: per interview, the windows submitted and
+    how its recording travelled; per window, (audio seconds, worker CPU seconds, worker wall seconds)."""
+
+    windows: dict[int, list[tuple[float, float | None]]] = field(default_factory=dict)
+    sent: dict[int, str] = field(default_factory=dict)  # "path" or "object"
+    window_costs: list[tuple[float, float, float]] = field(default_factory=list)
+    driver_cpu_s: float = 0.0
+
+
+@dataclass
+class _Job:
+    """The driver's state of one recording in flight."""
+
+    interview: Interview
+    recording: Recording
+    plan: Plan | None = None
+    windows: list[tuple[float, float | None]] = field(default_factory=list)
+    arrived: dict[int, WindowResult] = field(default_factory=dict)
+    next: int = 0
+    recent: list[Segment] = field(default_factory=list)
+    detect_language: bool = False
+
+
+def transcribe_interviews(
+    store: Store,
+    ids: list[int] | None,
+    options: transcribe.TranscribeOptions | None,
+    n_speakers: int | None,
+    show_progress: bool,
+    on_progress: pipeline.Progress | None,
+    settings: ExecutorSettings,
+) -> ClusterReport:
+    """`pipeline.transcribe_interviews` on a Ray cluster (same selection, resume and errors)."""
+    cpu = time.process_time()
+    report = ClusterReport()
+    pool = pool_for(settings)
+    options = ray.get(pool.actors[0].for_hardware.remote(options or transcribe.TranscribeOptions()))
+    todo, report.errors = pipeline.transcription_todo(store, ids, options)
+    if todo:
+        _Driver(store, pool, settings, report, options, n_speakers, show_progress, on_progress).run(todo)
+    report.driver_cpu_s = round(time.process_time() - cpu, 3)
+    return report
+
+
+class _Driver:
+    def __init__(self, store: Store, pool: Pool, settings: ExecutorSettings, report: ClusterReport,
+                 options: transcribe.TranscribeOptions, n_speakers: int | None, show_progress: bool,
+                 on_progress: pipeline.Progress | None):
+        self.store, self.pool, self.settings, self.report = store, pool, settings, report
+        self.options, self.n_speakers, self.on_progress = options, n_speakers, on_progress
+        self.window_s = settings.window_s or pipeline.WINDOW_S
+        self.jobs: dict[int, _Job] = {}
+        self.actors = pool.pool()
+        self.done_s, self.total_s = 0.0, 1.0
+        self.show_progress = show_progress
+        self._profile: list = []
+
+    def submit(self, method: str, *args: Any) -> None:
+        self.actors.submit(lambda actor, a: getattr(actor, method).remote(*a), args)
+
+    def run(self, todo: list[Interview]) -> None:
+        from tqdm import tqdm
+
+        self.total_s = sum(i.duration or 0 for i in todo) or 1.0
+        self.bar = tqdm(total=round(self.total_s), unit="s", desc="transcribing on Ray", disable=not self.show_progress,
+                        file=sys.stderr)
+        sources = self.recordings(todo)
+        for interview in todo:
+            if interview.id in sources:
+                self.jobs[interview.id] = _Job(interview, sources[interview.id])
+                self.submit("plan", ("plan", interview.id), interview, sources[interview.id], self.options, self.window_s)
+        try:
+            while self.actors.has_next():
+                try:
+                    outcome = self.actors.get_next_unordered(timeout=self.settings.task_timeout_s)
+                except TimeoutError:
+                    raise InterviewMinerError(f"no result from the Ray cluster in {self.settings.task_timeout_s} s") from None
+                self.handle(outcome)
+        finally:
+            self.bar.close()
+            hashes = [j.recording.content_hash for j in self.jobs.values() if j.recording.by_reference]
+            if hashes:
+                self.pool.all(lambda a: a.forget.remote(hashes))
+
+    def recordings(self, todo: list[Interview]) -> dict[int, Recording]:
+        """How each recording reaches the workers: its path when every actor sees it, else its bytes."""
+        present = []
+        for i in todo:
+            if not i.stored_path or not Path(i.stored_path).exists():
+                self.fail(i, MissingRecordingError(i.file_name, i.stored_path))
+            else:
+                present.append(i)
+        files = [(str(Path(i.stored_path).resolve()), os.path.getsize(i.stored_path)) for i in present]
+        seen = self.pool.all(lambda a: a.sees.remote(files)) if files else []
+        out = {}
+        for n, (i, (path, size)) in enumerate(zip(present, files)):
+            shared = all(s[n] for s in seen)
+            data = None if shared else ray.put(Path(path).read_bytes())
+            out[i.id] = Recording(i.content_hash, Path(path).suffix, size, path, data)
+            self.report.sent[i.id] = "path" if shared else "object"
+        return out
+
+    def handle(self, outcome: Outcome) -> None:
+        kind, interview_id, *rest = outcome.tag
+        job = self.jobs[interview_id]
+        if outcome.error is not None:
+            self.fail(job.interview, outcome.error)
+            return
+        try:
+            if kind == "plan":
+                self.planned(job, outcome.value)
+            elif kind == "window":
+                self.report.window_costs.append(((rest[1] or job.plan.duration) - rest[0], outcome.cpu_s, outcome.wall_s))
+                job.arrived[rest[2]] = outcome.value
+                self.commit_ready(job)
+            else:
+                with self.store.transaction():
+                    self.store.replace_segments(interview_id, outcome.value)
+                    self.store.set_transcription(interview_id, speakers_done=1)
+                self.finished(job)
+        except InterviewMinerError as e:
+            self.fail(job.interview, e)
+
+    def planned(self, job: _Job, plan: Plan) -> None:
+        job.plan = plan
+        interview = job.interview
+        state = pipeline.start_transcription(self.store, interview, plan.options)
+        if state.completed:
+            self.label_speakers(job)
+            return
+        self.store.update_interview(interview.id, status="transcribing", error=None)
+        job.windows = windows_from(plan.cuts, state.committed_until)
+        job.recent = self.store.segments(interview.id, apply_edits=False)[-2:]
+        job.detect_language = pipeline.chosen_language(interview, plan.options) is None
+        self.report.windows[interview.id] = list(job.windows)
+        self.advance(state.committed_until)
+        if state.committed_until:
+            log.info("%s: resuming at %.1f s, %d window(s) to go", interview.file_name, state.committed_until, len(job.windows))
+        language = pipeline.chosen_language(interview, plan.options)
+        for n, (start, end) in enumerate(job.windows):
+            self.submit("window", ("window", interview.id, start, end, n), job.recording, plan.options, start, end, language)
+
+    def commit_ready(self, job: _Job) -> None:
+        """Commit the windows that are next in audio order (the others wait for their turn)."""
+        while job.next in job.arrived:
+            n = job.next
+            start, end = job.windows[n]
+            result = job.arrived.pop(n)
+            last = end is None
+            for seg in result.segments:
+                seg.flags = transcribe.quality_flags(seg, job.recent)
+                job.recent = (job.recent + [seg])[-2:]
+            if commit_window(self.store, job.interview.id, start, end if not last else job.plan.duration,
+                             result.segments, last) and job.detect_language and result.language:
+                job.detect_language = False
+                self.store.update_interview(job.interview.id, language=result.language,
+                                            language_probability=result.language_probability)
+            job.next += 1
+            self.advance((end or job.plan.duration) - start, f"{job.interview.file_name}: transcribed "
+                         f"{(end or job.plan.duration):.0f}/{job.plan.duration:.0f} s")
+        if job.next == len(job.windows):
+            self.label_speakers(job)
+
+    def label_speakers(self, job: _Job) -> None:
+        interview = job.interview
+        if self.store.segment_count(interview.id) == 0:
+            raise NoSpeechError(interview.file_name)
+        if self.store.get_transcription(interview.id).speakers_done:
+            self.finished(job)
+            return
+        segments = self.store.segments(interview.id, apply_edits=False)
+        self.submit("speakers", ("speakers", interview.id), job.recording, segments, self.n_speakers, self.profile())
+
+    def profile(self):
+        """The study's interviewer voice (`pipeline.interviewer_profile`), looked up once per run."""
+        if not self._profile:
+            self._profile.append(pipeline.interviewer_profile(self.store))
+        return self._profile[0]
+
+    def finished(self, job: _Job) -> None:
+        self.store.update_interview(job.interview.id, status="transcribed", error=None)
+        self.report.done.append(self.store.get_interview(job.interview.id))
+
+    def fail(self, interview: Interview, error: InterviewMinerError) -> None:
+        self.store.update_interview(interview.id, status="failed", error=str(error))
+        self.report.errors.append(str(error))
+        self.report.failures.append(error)
+
+    def advance(self, seconds: float, message: str = "") -> None:
+        self.done_s += seconds
+        self.bar.update(max(0.0, min(round(self.done_s), self.bar.total) - self.bar.n))
+        if self.on_progress and message:
+            self.on_progress(min(1.0, self.done_s / self.total_s), message)
+
+
+def commit_window(store: Store, interview_id: int, start: float, end: float, segments: list[Segment],
+                  last: bool) -> bool:
+    """Store one window's segments and move the resume point to `end`, in one transaction; only
+    when the stored resume point is `start` (keyed by interview and window: a result that arrives
+    twice, or after a resumed driver stored it, is not stored again). True when stored."""
+    with store.transaction():
+        state = store.get_transcription(interview_id)
+        if state is None or state.completed or state.committed_until >= end - EPS:
+            return False
+        if abs(state.committed_until - start) > EPS:
+            raise InterviewMinerError(f"interview {interview_id}: window {start:.1f}-{end:.1f} s does not follow "
+                                      f"the stored transcript (up to {state.committed_until:.1f} s)")
+        store.commit_transcribed(interview_id, segments, committed_until=end)
+        if last:
+            store.set_transcription(interview_id, completed=1)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentence embeddings for large corpora: the vectors on the cluster, the mining here
+# ---------------------------------------------------------------------------------------------
+
+
+class ClusterEmbedder:
+    """An `Embedder` whose `encode` spreads the texts over the pool in equal batches (at least
+    EMBED_MIN_BATCH each) and returns the vectors in order. Same model and name as the local
+    `embed.LazyEmbedder`, so vectors already cached in the study are reused."""
+
+    def __init__(self, pool: Pool, spec: str | None, backend: str | None, name: str):
+        self.pool, self.spec, self.backend, self.name = pool, spec, backend, name
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self.encode(["dimension"])
+        return self._dim
+
+    def encode(self, texts: list[str], batch_size: int = 0, show_progress: bool = False) -> np.ndarray:
+        size = max(EMBED_MIN_BATCH, -(-len(texts) // len(self.pool.actors)))
+        batches = [texts[i:i + size] for i in range(0, len(texts), size)]
+        results = list(self.pool.pool().map(lambda a, batch: a.embed.remote(self.spec, self.backend, batch), batches))
+        self.name = results[0][0] if results else self.name  # the worker's name if the ONNX backend fell back
+        vectors = np.vstack([v for _, v in results]) if results else np.zeros((0, self._dim or 0), np.float32)
+        self._dim = int(vectors.shape[1]) if len(vectors) else self._dim
+        return vectors
+
+
+class ClusterMiner(Miner):
+    """A `Miner` whose embedder (the one chosen per study language, or `embed_model`) computes on
+    the Ray pool; splitting, categorizing and themes stay in this process."""
+
+    def __init__(self, settings: ExecutorSettings, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.settings = settings
+        self._cluster: dict[str, ClusterEmbedder] = {}
+
+    def embedder_for(self, interviews) -> Embedder:
+        chosen = super().embedder_for(interviews)
+        if not isinstance(chosen, embed_mod.LazyEmbedder):
+            return chosen  # an embedder passed in runs where it was made
+        if chosen.name not in self._cluster:
+            self._cluster[chosen.name] = ClusterEmbedder(pool_for(self.settings), chosen.spec, chosen.backend, chosen.name)
+        return self._cluster[chosen.name]
+
+
+def process_cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (for the benchmark)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
