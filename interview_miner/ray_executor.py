@@ -338,6 +338,7 @@ class ClusterReport(pipeline.Report):
     windows: dict[int, list[tuple[float, float | None]]] = field(default_factory=dict)
     sent: dict[int, str] = field(default_factory=dict)  # "path" or "object"
     window_costs: list[tuple[float, float, float]] = field(default_factory=list)
+    worker_cpu_s: float = 0.0  # every task's CPU seconds on its worker (plans and speakers too)
     driver_cpu_s: float = 0.0
 
 
@@ -353,6 +354,8 @@ class _Job:
     next: int = 0
     recent: list[Segment] = field(default_factory=list)
     detect_language: bool = False
+    pending: int = 0  # tasks submitted whose outcome has not come back
+    over: bool = False  # transcribed, or failed
 
 
 def transcribe_interviews(
@@ -389,8 +392,9 @@ class _Driver:
         self.show_progress = show_progress
         self._profile: list = []
 
-    def submit(self, method: str, *args: Any) -> None:
-        self.actors.submit(lambda actor, a: getattr(actor, method).remote(*a), args)
+    def submit(self, method: str, tag: tuple, *args: Any) -> None:
+        self.jobs[tag[1]].pending += 1
+        self.actors.submit(lambda actor, a: getattr(actor, method).remote(*a), (tag, *args))
 
     def run(self, todo: list[Interview]) -> None:
         from tqdm import tqdm
@@ -398,26 +402,27 @@ class _Driver:
         self.total_s = sum(i.duration or 0 for i in todo) or 1.0
         self.bar = tqdm(total=round(self.total_s), unit="s", desc="transcribing on Ray", disable=not self.show_progress,
                         file=sys.stderr)
-        sources = self.recordings(todo)
-        for interview in todo:
-            if interview.id in sources:
-                self.jobs[interview.id] = _Job(interview, sources[interview.id])
-                self.submit("plan", ("plan", interview.id), interview, sources[interview.id], self.options, self.window_s)
+        self.waiting = self.reachable(todo)
+        sent: list[str] = []
         try:
+            self.admit()
             while self.actors.has_next():
                 try:
                     outcome = self.actors.get_next_unordered(timeout=self.settings.task_timeout_s)
                 except TimeoutError:
                     raise InterviewMinerError(f"no result from the Ray cluster in {self.settings.task_timeout_s} s") from None
                 self.handle(outcome)
+                sent += self.release()
+                self.admit()
         finally:
             self.bar.close()
-            hashes = [j.recording.content_hash for j in self.jobs.values() if j.recording.by_reference]
-            if hashes:
-                self.pool.all(lambda a: a.forget.remote(hashes))
+            sent += [j.recording.content_hash for j in self.jobs.values() if j.recording.by_reference]
+            if sent:
+                self.pool.all(lambda a: a.forget.remote(sent))
 
-    def recordings(self, todo: list[Interview]) -> dict[int, Recording]:
-        """How each recording reaches the workers: its path when every actor sees it, else its bytes."""
+    def reachable(self, todo: list[Interview]) -> list[tuple[Interview, str, int, bool]]:
+        """(interview, path, size, shared) for each recording this machine has; `shared` when every
+        actor sees the same file at that path (then only the path travels). Missing ones fail."""
         present = []
         for i in todo:
             if not i.stored_path or not Path(i.stored_path).exists():
@@ -426,17 +431,31 @@ class _Driver:
                 present.append(i)
         files = [(str(Path(i.stored_path).resolve()), os.path.getsize(i.stored_path)) for i in present]
         seen = self.pool.all(lambda a: a.sees.remote(files)) if files else []
-        out = {}
-        for n, (i, (path, size)) in enumerate(zip(present, files)):
-            shared = all(s[n] for s in seen)
-            data = None if shared else ray.put(Path(path).read_bytes())
-            out[i.id] = Recording(i.content_hash, Path(path).suffix, size, path, data)
-            self.report.sent[i.id] = "path" if shared else "object"
-        return out
+        return [(i, path, size, all(s[n] for s in seen)) for n, (i, (path, size)) in enumerate(zip(present, files))]
+
+    def admit(self) -> None:
+        """Start recordings while fewer than two per worker are in flight: only those have their
+        bytes in the object store (put here), so a 1,000-hour batch never holds more than a few."""
+        while self.waiting and len(self.jobs) < 2 * len(self.pool.actors):
+            interview, path, size, shared = self.waiting.pop(0)
+            recording = Recording(interview.content_hash, Path(path).suffix, size, path,
+                                  None if shared else ray.put(Path(path).read_bytes()))
+            self.report.sent[interview.id] = "path" if shared else "object"
+            self.jobs[interview.id] = _Job(interview, recording)
+            self.submit("plan", ("plan", interview.id), interview, recording, self.options, self.window_s)
+
+    def release(self) -> list[str]:
+        """Drop the recordings that are done (their object references with them); their hashes."""
+        over = [self.jobs.pop(i) for i, j in list(self.jobs.items()) if j.over and j.pending == 0]
+        return [j.recording.content_hash for j in over if j.recording.by_reference]
 
     def handle(self, outcome: Outcome) -> None:
         kind, interview_id, *rest = outcome.tag
         job = self.jobs[interview_id]
+        job.pending -= 1
+        self.report.worker_cpu_s += outcome.cpu_s
+        if job.over:
+            return  # a late window of a recording that failed
         if outcome.error is not None:
             self.fail(job.interview, outcome.error)
             return
@@ -512,10 +531,13 @@ class _Driver:
         return self._profile[0]
 
     def finished(self, job: _Job) -> None:
+        job.over = True
         self.store.update_interview(job.interview.id, status="transcribed", error=None)
         self.report.done.append(self.store.get_interview(job.interview.id))
 
     def fail(self, interview: Interview, error: InterviewMinerError) -> None:
+        if interview.id in self.jobs:
+            self.jobs[interview.id].over = True
         self.store.update_interview(interview.id, status="failed", error=str(error))
         self.report.errors.append(str(error))
         self.report.failures.append(error)
@@ -534,7 +556,11 @@ def commit_window(store: Store, interview_id: int, start: float, end: float, seg
     twice, or after a resumed driver stored it, is not stored again). True when stored."""
     with store.transaction():
         state = store.get_transcription(interview_id)
-        if state is None or state.completed or state.committed_until >= end - EPS:
+        if state is None or state.completed:
+            return False
+        if state.committed_until >= end - EPS:
+            if last:  # resumed right at the end: nothing was left to store
+                store.set_transcription(interview_id, completed=1)
             return False
         if abs(state.committed_until - start) > EPS:
             raise InterviewMinerError(f"interview {interview_id}: window {start:.1f}-{end:.1f} s does not follow "
@@ -597,3 +623,10 @@ def process_cpu_seconds() -> float:
     """CPU seconds of this process and its finished children (for the benchmark)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def shutdown() -> None:
+    """Forget the pools and leave the cluster (tests and benchmarks switch clusters in one process)."""
+    _pools.clear()
+    if ray.is_initialized():
+        ray.shutdown()
