@@ -204,7 +204,7 @@ def test_ray_transcripts_equal_the_local_executors(cluster, tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_windows_are_cut_in_pauses(reference, long_clip):
-    from interview_miner.ray_executor import window_cuts
+    from interview_miner.ray_tasks import window_cuts
 
     transcript, words = reference
     cuts = window_cuts(str(long_clip), 48.0, WINDOW_S)
@@ -226,27 +226,22 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(cluster, long_clip, 
     run = threading.Thread(target=lambda: result.update(report=pipeline.transcribe_interviews(
         Store(store.path), executor=settings)))
     run.start()
-    busy = []
+    watcher = Store(store.path)
 
-    def a_worker_is_decoding() -> bool:  # Ray titles a worker process by the method it runs
-        busy[:] = [w["pid"] for w in pool.workers if b"Transcriber.window" in _cmdline(w["pid"])]
-        return bool(busy)
+    def between_windows() -> bool:  # one window stored, three in flight or queued on both workers
+        state = watcher.get_transcription(1)
+        return bool(state and state.committed_until > 0 and not state.completed)
 
-    assert wait_for(a_worker_is_decoding, timeout=240, interval=0.05), "no worker ever decoded a window"
-    os.kill(busy[0], signal.SIGKILL)
+    assert wait_for(between_windows, timeout=300, interval=0.02), "no window was ever committed"
+    victim = pool.workers[0]["pid"]
+    os.kill(victim, signal.SIGKILL)
     run.join(timeout=400)
     assert not run.is_alive()
     report = result["report"]
     assert report.ok, report.errors
     assert _transcript(store, 1) == reference[0]
+    assert victim not in {w["pid"] for w in ray_executor.pool_for(settings).all(lambda a: a.identity.remote())}  # restarted
     assert [row[0] for row in reference[0]] == list(range(len(reference[0])))  # indices contiguous: nothing doubled
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 @pytest.mark.slow
