@@ -1,6 +1,6 @@
 """Ray executor benchmark: the same recordings transcribed locally and on a local Ray cluster.
 
-    python bench/ray_bench.py [AUDIO...] [--json] [--node-cpus 16] [--out bench/ray_results.json]
+    python bench/ray_bench.py [AUDIO...] [--seconds N] [--json] [--node-cpus 16] [--out bench/ray_results.json]
 
 Three runs over the same files (default: the six dev-corpus recordings, ../shared/data/corpus/dev),
 each into a fresh study, default settings (bundled tiny.en, int8, speakers labelled):
@@ -13,7 +13,9 @@ Reported per run: wall seconds, CPU seconds (this process, plus every task's CPU
 Ray), the ratios (ray-1 / local: Ray's overhead; ray-1 / ray-2: scaling), whether the transcripts
 equal the local ones, and the per-window costs (CPU seconds per audio second). The estimate for
 1,000 hours on N nodes of `--node-cpus` CPUs uses those per-window CPU costs, not the wall times:
-on a shared machine CPU seconds are disturbed far less than wall seconds.
+on a shared machine CPU seconds are disturbed far less than wall seconds. `--seconds N` takes the
+first N seconds of each recording (as 16 kHz WAV), for a quicker run on a busy machine; `--out`
+is rewritten after each run, so a run cut short still leaves what it measured.
 """
 from __future__ import annotations
 
@@ -30,6 +32,16 @@ CORPUS = REPO.parent / "shared" / "data" / "corpus" / "dev"
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYTHONPATH", str(REPO))  # the Ray workers import this checkout
+
+
+def _excerpt(path: str, seconds: float, folder: Path) -> str:
+    import soundfile
+
+    from interview_miner import capture, transcribe
+
+    out = folder / f"{Path(path).stem}-{seconds:.0f}s.wav"
+    soundfile.write(out, capture.read_audio(path, 0.0, seconds), transcribe.SAMPLE_RATE)
+    return str(out)
 
 
 def _study(folder: Path, files: list[str]):
@@ -97,22 +109,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", help="recordings (default: the dev corpus)")
     parser.add_argument("--node-cpus", type=int, default=16, help="CPUs per node in the estimate (default 16)")
     parser.add_argument("--out", default=None, help="also write the results (without transcripts) here as JSON")
+    parser.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each recording")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     files = args.files or sorted(str(p) for p in CORPUS.glob("dev0*") if p.suffix in {".wav", ".mp3", ".m4a"})
     from interview_miner import capture
 
-    audio_s = sum(capture.probe_audio(f).duration for f in files)
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
-        runs["local"] = run_local(files, Path(tmp) / "local")
-        runs["ray-1"] = run_ray(files, Path(tmp) / "ray1", 1)
-        runs["ray-2"] = run_ray(files, Path(tmp) / "ray2", 2)
+        if args.seconds:
+            files = [_excerpt(f, args.seconds, Path(tmp)) for f in files]
+        audio_s = sum(capture.probe_audio(f).duration for f in files)
+        for name, run in (("local", lambda: run_local(files, Path(tmp) / "local")),
+                          ("ray-1", lambda: run_ray(files, Path(tmp) / "ray1", 1)),
+                          ("ray-2", lambda: run_ray(files, Path(tmp) / "ray2", 2))):
+            runs[name] = run()
+            print(f"{name}: wall {runs[name]['wall_s']} s, CPU {runs[name]['cpu_s']} s", file=sys.stderr, flush=True)
+            if args.out:
+                partial = {k: {x: y for x, y in v.items() if x != "transcripts"} for k, v in runs.items()}
+                Path(args.out).write_text(json.dumps({"audio_s": round(audio_s, 1), "runs": partial}, indent=2) + "\n")
     reference = runs["local"]["transcripts"]
     for name, run in runs.items():
-        run["identical_to_local"] = sum(run.pop("transcripts")[f] == reference[f] for f in reference)
+        transcripts = run.pop("transcripts")
+        run["identical_to_local"] = sum(transcripts[f] == reference[f] for f in reference)
     result = {
-        "files": len(files), "audio_s": round(audio_s, 1), "cpus_here": os.cpu_count(),
+        "files": len(files), "seconds_each": args.seconds, "audio_s": round(audio_s, 1), "cpus_here": os.cpu_count(),
         "runs": runs,
         "ratios": {"ray1_over_local_wall": round(runs["ray-1"]["wall_s"] / runs["local"]["wall_s"], 3),
                    "ray1_over_local_cpu": round(runs["ray-1"]["cpu_s"] / runs["local"]["cpu_s"], 3),
