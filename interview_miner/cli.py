@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import export as exporting
-from . import customers_cli, intake, method_cli, persona_review, personas, pipeline, privacy_cli, review, speakers, transcribe
+from . import customers_cli, executor, intake, method_cli, persona_review, personas, pipeline, privacy_cli, review, speakers, transcribe
 from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
                       package_version, run_command, setup_logging, show_progress)
 from .errors import InterviewMinerError, hints
@@ -171,7 +171,7 @@ def cmd_run(args) -> int:
     request = pipeline.ProcessRequest(
         paths=args.paths, participant=args.participant, metadata=_parse_meta(args.meta),
         options=_options_from(args), n_speakers=args.speakers, embed_model=args.embed_model,
-        export_dir=Path(args.out), show_progress=show_progress(),
+        export_dir=Path(args.out), show_progress=show_progress(), executor=_executor_from(args),
     )
     bar = update = None  # the mining progress bar, opened when mining starts (transcription has its own)
 
@@ -515,6 +515,12 @@ def _transcribe_options(p: argparse.ArgumentParser) -> None:
                         "default: sequential on CPU, 16 on a CUDA GPU)")
     p.add_argument("--vocab", default=None, metavar="WORDS",
                    help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords)")
+    p.add_argument("--executor", choices=executor.EXECUTORS, default=None,
+                   help="where transcription (and sentence embedding) runs: local (this process) or ray "
+                        f"(a Ray cluster; pip install 'interview-miner[cluster]'); default ${executor.EXECUTOR_ENV} or local")
+    p.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                   help="the Ray cluster, e.g. 10.0.0.5:6379 or ray://head:10001 (default: $RAY_ADDRESS, "
+                        "else a Ray started on this machine)")
 
 
 def _size(text: str) -> int:
@@ -568,10 +574,20 @@ def _options_from(args) -> transcribe.TranscribeOptions:
     )
 
 
+def _executor_from(args) -> executor.ExecutorSettings:
+    settings = executor.ExecutorSettings(kind=args.executor or executor.default_kind(), address=args.ray_address)
+    if settings.is_ray:
+        executor.require_ray()  # say how to install it before any work
+    elif args.ray_address:
+        raise InterviewMinerError("--ray-address needs --executor ray")
+    return settings
+
+
 def cmd_transcribe(args) -> int:
     store = _store(args)
     report = pipeline.transcribe_interviews(
-        store, args.ids or None, _options_from(args), n_speakers=args.speakers, show_progress=show_progress()
+        store, args.ids or None, _options_from(args), n_speakers=args.speakers, show_progress=show_progress(),
+        executor=_executor_from(args),
     )
     done = [{**i.summary(), "segments": store.segment_count(i.id)} for i in report.done]
     for i in done:

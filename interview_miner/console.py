@@ -141,6 +141,8 @@ environment:
                               (default: the platform's user cache folder, via platformdirs)
   INTERVIEW_MINER_EMBED_BACKEND  sentence-embedding runtime: onnx (default), torch or onnx-int8
   INTERVIEW_MINER_PASSPHRASE  passphrase of an encrypted study (SQLCipher, `encrypt`)
+  INTERVIEW_MINER_EXECUTOR    where transcription runs when --executor is not given: local or ray
+                              (the app's background jobs too; RAY_ADDRESS names the cluster)
   HF_HUB_OFFLINE=1            set by default (--offline): bundled models only, no downloads
 
 exit status: 0 done, 1 an error (one line on standard error), 2 bad usage, 130 interrupted.

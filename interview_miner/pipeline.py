@@ -22,8 +22,9 @@ from typing import Any
 
 from . import bundled, capture, codebook, guide, languages, overlay, persona_review, speakers, transcribe
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
+from .executor import ExecutorSettings
 from .mining import MineReport, Miner, MiningResult, VectorCache
-from .models import Interview, PARTICIPANT, Persona
+from .models import Interview, PARTICIPANT, Persona, TranscriptionState
 from .store import Store
 
 Progress = Callable[[float, str], None]
@@ -164,19 +165,22 @@ def transcribe_interviews(
     n_speakers: int | None = speakers.DEFAULT_SPEAKERS,
     show_progress: bool = False,
     on_progress: Progress | None = None,
+    executor: ExecutorSettings | None = None,
 ) -> Report:
     """Transcribe and label speakers for every audio interview not yet done (or just `ids`).
 
     Resumable: segments are stored as they are produced, so a killed run continues where it
     stopped. A file that fails is recorded as failed with its reason; the rest still run.
+    `executor`: where the heavy work runs (None or `local`: this process; `ray`: a Ray cluster,
+    `ray_executor`, with this store still the only writer).
     """
+    if executor is not None and executor.is_ray:
+        from . import ray_executor  # imports Ray: only when asked for
+
+        return ray_executor.transcribe_interviews(store, ids, options, n_speakers, show_progress, on_progress, executor)
     options = transcribe.for_hardware(options or transcribe.TranscribeOptions())
     report = Report()
-    interviews = [i for i in store.list_interviews(ids) if i.kind == "audio"]
-    if ids:
-        missing = set(map(int, ids)) - {i.id for i in store.list_interviews(ids)}
-        report.errors += [f"interview {m}: no such interview" for m in sorted(missing)]
-    todo = [i for i in interviews if ids or not _is_done(store, i, options)]
+    todo, report.errors = transcription_todo(store, ids, options)
     if not todo:
         return report
     profile = functools.cache(lambda: interviewer_profile(store))  # once per batch, only if needed
@@ -215,6 +219,16 @@ def with_study_vocabulary(store: Store, options: transcribe.TranscribeOptions,
     if found:
         log.info("%s: hotwords %s", interview.file_name, " ".join(filter(None, (options.hotwords, found))))
     return replace(options, vocabulary=found or None)
+def transcription_todo(store: Store, ids: list[int] | None,
+                       options: transcribe.TranscribeOptions) -> tuple[list[Interview], list[str]]:
+    """The audio interviews to transcribe (every one not done with these options, or just `ids`)
+    and one error line per id that names no interview."""
+    interviews = [i for i in store.list_interviews(ids) if i.kind == "audio"]
+    errors = []
+    if ids:
+        missing = set(map(int, ids)) - {i.id for i in store.list_interviews(ids)}
+        errors = [f"interview {m}: no such interview" for m in sorted(missing)]
+    return [i for i in interviews if ids or not _is_done(store, i, options)], errors
 
 
 def _is_done(store: Store, interview: Interview, options: transcribe.TranscribeOptions) -> bool:
@@ -265,17 +279,7 @@ def transcribe_interview(
     path = interview.stored_path
     if not path or not Path(path).exists():
         raise MissingRecordingError(interview.file_name, path)
-    key = options.key(interview.content_hash)
-    state = store.get_transcription(interview.id)
-    if state and state.run_key != key:
-        store.reset_transcription(interview.id)  # new model or settings: a new transcript
-        state = None
-    if not state:
-        store.set_transcription(
-            interview.id, run_key=key, model=transcribe.model_identity(options.model),
-            settings=repr(options), committed_until=0.0, completed=0, speakers_done=0,
-        )
-        state = store.get_transcription(interview.id)
+    state = start_transcription(store, interview, options)
     if not state.speakers_done and n_speakers != 1:
         speakers.preload_models()  # the voice models load while Whisper decodes (once per process)
     if not state.completed:
@@ -295,6 +299,23 @@ def transcribe_interview(
             store.replace_segments(interview.id, labelled)
             store.set_transcription(interview.id, speakers_done=1)
     store.update_interview(interview.id, status="transcribed", error=None)
+
+
+def start_transcription(store: Store, interview: Interview, options: transcribe.TranscribeOptions) -> TranscriptionState:
+    """The interview's transcription state for these options: the stored one (a run to resume),
+    or a fresh one when there is none or it was made with another model or settings."""
+    key = options.key(interview.content_hash)
+    state = store.get_transcription(interview.id)
+    if state and state.run_key != key:
+        store.reset_transcription(interview.id)  # new model or settings: a new transcript
+        state = None
+    if not state:
+        store.set_transcription(
+            interview.id, run_key=key, model=transcribe.model_identity(options.model),
+            settings=repr(options), committed_until=0.0, completed=0, speakers_done=0,
+        )
+        state = store.get_transcription(interview.id)
+    return state
 
 
 def interviewer_profile(store: Store):
@@ -455,6 +476,7 @@ class ProcessRequest:
     export_dir: Path | None = None
     strict: bool = False  # raise after a step that reported per-file errors (evaluate)
     show_progress: bool = False  # terminal progress bars (transcription)
+    executor: ExecutorSettings | None = None  # transcribe (and embed) here or on a Ray cluster
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.steps if s not in STEPS]
@@ -514,7 +536,7 @@ def process(
     collected in `result.errors` (raised at once with `request.strict`).
     """
     if miner is None and {"mine", "personas"} & set(request.steps):
-        miner = Miner(embed_model=request.embed_model)
+        miner = (request.executor or ExecutorSettings()).miner(request.embed_model)
     result = ProcessResult()
     for step in (s for s in STEPS if s in request.steps):
         def progress(fraction: float, message: str, step: str = step) -> None:
@@ -542,6 +564,7 @@ def _run_step(store: Store, step: str, request: ProcessRequest, miner: Miner | N
         result.transcribed = transcribe_interviews(
             store, request.ids or None, request.options or transcribe.TranscribeOptions(),
             n_speakers=request.n_speakers, show_progress=request.show_progress, on_progress=progress,
+            executor=request.executor,
         )
         progress(1.0, f"{len(result.transcribed.done)} transcribed")
     elif step == "mine":

@@ -16,7 +16,9 @@ Each worker logs (stdlib `logging`, plus anything it prints and the traceback of
 `<study>.logs/job-N.log` beside the study database (`log_path`); the app shows it (`read_log`).
 
 Job params: `transcribe` and `process` take TranscribeOptions fields (`model`, `language`,
-`beam_size`, `hotwords`, ...) plus `ids` and `n_speakers`; `mine` takes `embed_model`.
+`beam_size`, `hotwords`, ...) plus `ids` and `n_speakers`; `mine` takes `embed_model`. Every kind
+takes `executor` (`local` or `ray`, default $INTERVIEW_MINER_EXECUTOR) and `ray_address`: with Ray
+the worker stays the study's only writer and the cluster does the decoding (`ray_executor`).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import Any, Callable
 
 from . import pipeline, speakers, transcribe
 from .errors import InterviewMinerError, describe
+from .executor import ExecutorSettings
 from .mining import Miner
 from .models import Job
 from .store import Store
@@ -263,6 +266,7 @@ def process_request(kind: str, params: dict[str, Any]) -> pipeline.ProcessReques
     return pipeline.ProcessRequest(
         steps=KIND_STEPS[kind], ids=params.get("ids") or None, options=options,
         n_speakers=speakers.parse_speakers(params.get("n_speakers") or speakers.DEFAULT_SPEAKERS), embed_model=params.get("embed_model"),
+        executor=ExecutorSettings.from_params(params),  # `executor`/`ray_address`, else $INTERVIEW_MINER_EXECUTOR
     )
 
 

