@@ -37,12 +37,29 @@ _STOCK = frozenset(
 _INNER_CAPS = re.compile(r"^[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+$|^[A-Z]{2,}[a-z]+[A-Za-z]*$")
 
 
+def _may_hold_a_name(text: str) -> bool:
+    """Cheap test before tagging: a capitalised word that does not open a sentence, or a word with
+    inner capitals. Most questions hold neither ("What made you start looking?"), and loading the
+    tagger costs seconds at the start of every transcription, so texts without one are skipped."""
+    words = text.split()
+    for k, raw in enumerate(words):
+        word = raw.strip(".,;:!?\"'()")
+        if len(word) < 2 or word.lower() in _STOCK:
+            continue
+        if _INNER_CAPS.match(word) or (k > 0 and word[:1].isupper() and not words[k - 1].endswith((".", "!", "?"))):
+            return True
+    return False
+
+
 def _names(texts: Iterable[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    candidates = [t for t in texts if t and t.strip() and _may_hold_a_name(t)]
+    if not candidates:
+        return counts
     from .quotes import load_nlp
 
     nlp = _tagger() or load_nlp("en")
-    counts: Counter[str] = Counter()
-    for doc in nlp.pipe((t for t in texts if t and t.strip()), batch_size=128):
+    for doc in nlp.pipe(candidates, batch_size=128):
         for sent in doc.sents if doc.has_annotation("SENT_START") else [doc]:
             run: list[str] = []
             for k, tok in enumerate([*sent, None]):

@@ -77,3 +77,13 @@ def test_a_broken_guide_file_does_not_stop_transcription(store, caplog):
         options = pipeline.with_study_vocabulary(store, transcribe.TranscribeOptions(hotwords="HIPAA"), interview)
     assert options.vocabulary is None and options.all_hotwords == "HIPAA"
     assert any("no study vocabulary" in r.getMessage() and "line" in r.getMessage() for r in caplog.records)
+
+
+def test_texts_without_a_possible_name_never_load_the_tagger():
+    from interview_miner import hotwords
+
+    hotwords._tagger.cache_clear()
+    plain = ["What made you start looking?", "Tell me about the last time that happened.", "I see. And then?"]
+    assert hotwords.auto_hotwords(plain) == ""
+    assert hotwords._tagger.cache_info().currsize == 0  # nothing was tagged: no model loaded
+    assert hotwords.auto_hotwords(plain + ["Did you compare it with HubSpot before?"]) == "HubSpot"
