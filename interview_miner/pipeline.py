@@ -348,6 +348,8 @@ def _transcribe_audio(
 
     duration = interview.duration or capture.decoded_duration(interview.stored_path)
     language = chosen_language(interview, options)  # None: detected per window (multilingual models)
+    if language is not None and not interview.language:
+        store.update_interview(interview.id, language=language)  # given, not heard: still recorded
     detected = False
     recent = store.segments(interview.id, apply_edits=False)[-2:]
     bar = tqdm(

@@ -254,3 +254,13 @@ def test_researcher_correction_gives_the_study_an_interviewer_voice_profile(stor
     pipeline.transcribe_interviews(store, [second.id])
     truth = json.loads(shared_path("corpus", "dev", "dev05.json").read_text())
     assert _participant_time_accuracy(store.segments(second.id), truth) >= 0.95
+
+
+@pytest.mark.slow
+def test_a_language_given_for_the_study_is_recorded_on_the_interview(store):
+    """`--language en` skips the language probe; the interview still says which language it is in
+    (exports, labels and persona wording read it)."""
+    interview = pipeline.add_files(store, [str(shared_path("speech", "jfk.flac"))]).added[0]
+    assert interview.language is None
+    report = pipeline.transcribe_interviews(store, options=transcribe.TranscribeOptions(language="en"), n_speakers=1)
+    assert report.ok and store.get_interview(interview.id).language == "en"
