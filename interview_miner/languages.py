@@ -169,6 +169,13 @@ class Phrases:
     def quote(self, text: str) -> str:
         return f"{self.get('quote_open')}{text}{self.get('quote_close')}"
 
+    def nps_band_label(self, key: str) -> str:
+        """'Ambassadører (9-10)': an NPS band's name in this language with its score range."""
+        from .vocab import NPS_BANDS
+
+        band = next(b for b in NPS_BANDS if b.key == key)
+        return f"{self.get('nps_bands').get(key, band.title)} ({band.low}-{band.high})"
+
     def field_title(self, name: str) -> str:
         return self.get("field_titles").get(name, name.replace("_", " ").capitalize())
 

@@ -46,13 +46,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import labels as labels_mod
+from . import labels as labels_mod, languages
 from . import nps as nps_mod
 from .languages import stop_words_of_texts
 from .models import Quote, Theme
-from .vocab import FILLER_WORDS, NPS_BANDS, nps_band
+from .vocab import FILLER_WORDS, nps_band
 
-NPS_LABELS = {b.key: b.label for b in NPS_BANDS}
 
 
 @dataclass
@@ -533,7 +532,8 @@ def build_themes(
     for n, (g, (ranked, _), kw) in enumerate(zip(groups, central, kws)):
         if g.category == "nps_score":
             klass = nps_band(_score_of(quotes[g.members[0]], nps_scores or {}))
-            label = NPS_LABELS.get(klass or "", "Scores")
+            wording = languages.phrases(labels_mod.group_language(label_inputs[n]))
+            label = wording.nps_band_label(klass) if klass else "Scores"
         else:
             label = label_of[n]
         # The representative quote: the clearest of the three most central ones.

@@ -153,3 +153,9 @@ def test_a_sub_theme_is_not_named_like_its_parent():
     lone = labels.LabelInput(texts=["Invoices."], category="trigger", language="en")
     only, = labels.theme_labels([lone])
     assert labels.theme_labels([lone], avoid=[[only]]) == [only]
+
+
+def test_nps_bands_are_named_in_the_interview_language():
+    assert languages.phrases("da").nps_band_label("promoter") == "Ambassadører (9-10)"
+    assert languages.phrases("zh-CN").nps_band_label("detractor") == "贬损者 (0-6)"
+    assert languages.phrases("xx").nps_band_label("passive") == "Passives (7-8)"  # no table: English

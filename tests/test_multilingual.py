@@ -289,6 +289,8 @@ def test_danish_interviews_through_run_give_a_persona_quoting_danish_in_danish_c
     assert persona["name"].startswith("Kunde") and "Customer" not in persona["name"]
     themed = [t["label"] for t in study["themes"] if t["category"] != "nps_score"]
     assert themed and all(labels.is_complete_in(lab, "da") for lab in themed), themed
+    bands = {t["label"] for t in study["themes"] if t["category"] == "nps_score"}
+    assert bands and bands <= {"Ambassadører (9-10)", "Passive (7-8)", "Kritikere (0-6)"}, bands
     assert all(any(_body(lab).casefold() in q.casefold() for q in by_id.values()) for lab in themed), themed
 
 
