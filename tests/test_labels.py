@@ -116,7 +116,9 @@ def test_chinese_candidates_never_cut_a_word():
 
 def test_mixed_theme_is_labelled_in_its_central_quotes_language(e5):
     texts = [DANISH_FEAR[1], DANISH_FEAR[0], "I was afraid we would lose patient data during the move.", DANISH_FEAR[2]]
-    [label] = labels.theme_labels([_group(texts, "fear", e5)], e5.encode)
+    group = _group(texts, "fear", e5)
+    assert labels.group_language(group) == "da"  # three of the four central quotes are Danish
+    [label] = labels.theme_labels([group], e5.encode)
     _spaced_label_is_a_phrase(label, DANISH_FEAR, "da")
 
 
