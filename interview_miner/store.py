@@ -11,7 +11,8 @@ Design rules (see README "Data model"):
 - Every stage writes inside `transaction()`, so a crash never leaves half-written rows.
 
 Where things are: `Store` (here) opens the file, runs transactions and applies the overlay on
-read; the SQL lives in one module per area, each called only from here:
+read; the SQL lives in one module per area, each called only from here (forget.py also counts
+a few rows itself):
   store_schema.py     the migrations (append only), the connection, the default study path
   interview_store.py  interviews, transcript segments, transcription progress
   job_store.py        background jobs and their progress
@@ -272,9 +273,13 @@ class Store:
         with self.transaction() as db:
             persona_store.save_personas(db, personas)
 
+    def machine_personas(self) -> list[Persona]:
+        """Personas as the last suggestion wrote them (no edits), by id: what erasure rewrites."""
+        return persona_store.personas(self.db)
+
     def personas(self) -> list[Persona]:
         """Personas with researcher edits applied (see `overlay.apply_persona_edits`)."""
-        return overlay.apply_persona_edits(persona_store.personas(self.db), self.current_edits("persona"))
+        return overlay.apply_persona_edits(self.machine_personas(), self.current_edits("persona"))
 
     # -----------------------------------------------------------------------------------------
     # Persona versions (versions.py): saved once, read many times, never rewritten.
