@@ -1,5 +1,14 @@
-"""Command line: argument parsing only. Every command calls the same functions the app uses.
+"""Command line: the parser core and the `interview-miner` entry point. Argument parsing only:
+every command calls the same functions the app uses.
 
+Here: `main`, the options every command shares (--db, --offline, -v/-q), and the commands that
+get interviews in and through transcription (app, add, transcribe, list, transcript, speakers,
+nps, run) with the transcription options `transcribe` and `run` share. Every other command group
+lives in its own module and registers itself through `add_commands(sub, common)`, called from
+`build_parser` in the order the help lists them: mining_cli (mine, eval, categorize),
+personas_cli (personas, export; cli_canvas.py adds the canvas, card and version actions),
+customers_cli, method_cli (guide, codebook, journey) and, last because it extends add, run,
+export and transcript with its options, privacy_cli (consent, pii, forget, encrypt).
 How it talks (logging levels, --json, exit statuses) lives in `console`.
 """
 from __future__ import annotations
@@ -10,7 +19,8 @@ import sys
 from pathlib import Path
 
 from . import export as exporting
-from . import customers_cli, executor, intake, method_cli, persona_review, personas, pipeline, privacy_cli, review, speakers, transcribe
+from . import (customers_cli, executor, intake, method_cli, mining_cli, personas_cli, pipeline, privacy_cli, review,
+               speakers, transcribe)
 from .console import (HELP_EPILOG, add_json_option, add_verbosity_options, examples, log, output,
                       package_version, run_command, setup_logging, show_progress)
 from .errors import InterviewMinerError, hints
@@ -105,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set one segment's speaker (index as shown by `transcript`)")
     p.set_defaults(func=cmd_speakers)
 
-    _add_mining_commands(sub, common)
-    _add_persona_commands(sub, common)
+    mining_cli.add_commands(sub, common)  # mine, eval, categorize
+    personas_cli.add_commands(sub, common)  # personas (and its actions), export
     customers_cli.add_commands(sub, common)
     method_cli.add_commands(sub, common)  # guide, codebook, journey (the buyer-persona method)
 
@@ -179,7 +189,7 @@ def cmd_run(args) -> int:
         nonlocal bar, update
         if step == "mine":
             if bar is None:
-                bar, update = _mine_progress()
+                bar, update = mining_cli.mine_progress()
             update(fraction, message)
 
     def on_step(step: str, result: pipeline.ProcessResult) -> None:
@@ -220,289 +230,6 @@ def cmd_run(args) -> int:
 
 
 # === mining commands: mine, eval, categorize (owned by the mining stage) ===
-def _add_mining_commands(sub, common) -> None:
-    from .models import CATEGORIES
-
-    p = sub.add_parser("mine", parents=[common], help="quotes, categories, themes and NPS from the transcripts",
-                       description="Split participant speech into quotes, embed them (cached), categorize, "
-                                   "cluster themes inside each category and read NPS scores. Re-running keeps "
-                                   "researcher edits (corrections, renames, moves) and theme ids.")
-    p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH",
-                   help="sentence-transformers model name or local folder (default: bundled all-MiniLM-L6-v2)")
-    add_json_option(p, "the report as JSON")
-    p.set_defaults(func=cmd_mine)
-
-    p = sub.add_parser("eval", parents=[common], help="score the whole pipeline on a labelled corpus",
-                       description="Runs add -> transcribe -> mine on CORPUS_DIR (audio + devNN.json ground "
-                                   "truth) in a temporary study and prints WER, speaker, category, theme and "
-                                   "NPS scores. --db is ignored.")
-    p.add_argument("corpus", metavar="CORPUS_DIR")
-    add_json_option(p, "the scores as JSON")
-    p.add_argument("--check", action="store_true",
-                   help="exit 1 when a target is missed (a CI gate); the targets are printed with the scores")
-    p.add_argument("--model", default=None, help="Whisper model (default: bundled tiny.en)")
-    p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH", help="sentence-transformers model")
-    p.add_argument("--reference-transcripts", action="store_true",
-                   help="mine the ground-truth turns (true text and times) instead of the audio: mining errors only")
-    p.add_argument("--cache", default=None, metavar="DIR",
-                   help="keep the transcribed study in DIR so later runs skip transcription")
-    p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("categorize", parents=[common], help="correct one quote's category (kept across re-mining)",
-                       description="Stores the correction as an edit; the next `mine` keeps it and uses all "
-                                   "corrections to re-score similar quotes. CATEGORY: a key of the study's codebook "
-                                   f"(`interview-miner codebook`; by default {', '.join(CATEGORIES)})")
-    p.add_argument("quote_id", metavar="QUOTE_ID")
-    p.add_argument("category", metavar="CATEGORY")
-    p.add_argument("--mine", action="store_true", help="re-mine now so other quotes learn from it")
-    add_json_option(p)
-    p.set_defaults(func=cmd_categorize)
-
-
-def _mine_progress():
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, unit="%", file=sys.stderr, disable=not (sys.stderr.isatty() and show_progress()),
-               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}<{remaining}] {postfix}")
-
-    def update(fraction: float, message: str) -> None:
-        bar.update(max(0.0, fraction * 100 - bar.n))
-        bar.set_postfix_str(message[:60], refresh=True)
-
-    return bar, update
-
-
-def cmd_mine(args) -> int:
-    store = _store(args)
-    bar, update = _mine_progress()
-    with bar:
-        report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
-    if args.json:
-        output.json(versioned(report.summary()))
-        return 0
-    for m in report.messages:
-        log.warning("%s", m)
-    if not report.quotes:
-        return 1
-    print(f"mined {report.quotes} quotes from {report.interviews} interviews "
-          f"({report.embedded} embedded, {report.cached} from cache)")
-    print("categories: " + ", ".join(f"{c} {n}" for c, n in report.categories.items()))
-    if report.corrections:
-        print(f"kept {report.corrections} researcher corrections and re-scored similar quotes")
-    print(f"themes: {report.themes} ({report.reused_theme_ids} kept their ids) with {report.sub_themes} sub-themes, "
-          f"unthemed quotes: {report.unthemed} ({report.unthemed_share:.0%})")
-    if report.nps:
-        names = {i.id: i.file_name for i in store.list_interviews()}
-        print("NPS: " + ", ".join(f"{names.get(i, i)} {s}" for i, s in sorted(report.nps.items())))
-    return 0
-
-
-def cmd_eval(args) -> int:
-    from . import evaluate
-
-    bar, update = _mine_progress()
-    with bar:
-        result = evaluate.evaluate(
-            args.corpus, reference=args.reference_transcripts, model=args.model,
-            embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
-        )
-    output.json(versioned(result)) if args.json else print(evaluate.format_report(result))
-    return 1 if args.check and evaluate.missed_targets(result) else 0
-
-
-def cmd_categorize(args) -> int:
-    store = _store(args)
-    known = {q.id: q for q in store.quotes()}
-    if args.quote_id not in known:
-        raise InterviewMinerError(f"no quote {args.quote_id} (quote ids are listed by `export --format csv`; run `mine` first)")
-    before = known[args.quote_id].category
-    review.set_quote_category(store, args.quote_id, args.category)
-    print(f"{args.quote_id}: {before or '-'} -> {args.category}")
-    if args.json:
-        output.json(versioned({"quote_id": args.quote_id, "before": before, "category": args.category}))
-    if args.mine:
-        report = pipeline.mine(store)
-        print(f"re-mined: {report.corrections} corrections applied to {report.quotes} quotes")
-    else:
-        print("run `interview-miner mine` to re-score similar quotes with this correction")
-    return 0
-
-
-# === persona and export commands: personas, export ===
-def _add_persona_commands(sub, common) -> None:
-    from .export import STUDY_FORMATS
-    from .models import PERSONA_FIELDS
-
-    # Options repeated on the sub-subcommands without defaults, so `personas --db X create N`
-    # and `personas create N --db X` both work (a subparser default would clobber the first).
-    late = argparse.ArgumentParser(add_help=False)
-    late.add_argument("--db", default=argparse.SUPPRESS, help="study database")
-    late.add_argument("--offline", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                      help="never reach a model hub (default: on)")
-
-    p = sub.add_parser("personas", parents=[common], help="list, suggest and edit personas",
-                       description="Without an action: list personas. Edits are kept apart from the "
-                                   "suggestions, so `--suggest` never loses them.")
-    p.add_argument("--suggest", action="store_true", help="re-suggest personas from the mined quotes and themes")
-    p.add_argument("--max-groups", type=int, default=6, metavar="N", help="most personas to suggest (default 6)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_personas, action=None)
-    acts = p.add_subparsers(dest="action", metavar="ACTION")
-    fields = ", ".join(("name", "role", "demographics", "description") + PERSONA_FIELDS)
-
-    a = acts.add_parser("show", parents=[late], help="one persona with every field and its quote ids")
-    a.add_argument("id")
-    a.add_argument("--json", action="store_true", help="machine-readable output")
-    a.set_defaults(func=cmd_personas_show)
-    a = acts.add_parser("create", parents=[late], help="create an empty persona")
-    a.add_argument("name")
-    a.add_argument("--interviews", nargs="*", type=int, default=[], metavar="ID", help="member interview ids")
-    a.set_defaults(func=cmd_personas_create)
-    a = acts.add_parser("rename", parents=[late], help="rename a persona")
-    a.add_argument("id")
-    a.add_argument("name")
-    a.set_defaults(func=cmd_personas_rename)
-    a = acts.add_parser("set", parents=[late], help="set one field's text", description=f"FIELD: {fields}")
-    a.add_argument("id")
-    a.add_argument("field", metavar="FIELD")
-    a.add_argument("text")
-    a.set_defaults(func=cmd_personas_set)
-    a = acts.add_parser("quotes", parents=[late], help="pick the supporting quotes of one field",
-                        description=f"FIELD: {', '.join(PERSONA_FIELDS)}. Quote ids: `export --format csv` or `personas show`.")
-    a.add_argument("id")
-    a.add_argument("field", metavar="FIELD")
-    a.add_argument("quote_ids", nargs="*", metavar="QUOTE_ID", help="none: the field has no quotes")
-    a.set_defaults(func=cmd_personas_quotes)
-    a = acts.add_parser("members", parents=[late], help="set which interviews belong to a persona")
-    a.add_argument("id")
-    a.add_argument("interview_ids", nargs="+", type=int, metavar="INTERVIEW_ID")
-    a.set_defaults(func=cmd_personas_members)
-    a = acts.add_parser("delete", parents=[late], help="delete a persona (re-suggesting will not bring it back)")
-    a.add_argument("id")
-    a.set_defaults(func=cmd_personas_delete)
-    from .cli_canvas import add_canvas_actions  # canvas, team, decision-role, map-key, card, version
-
-    add_canvas_actions(acts, late)
-
-    p = sub.add_parser("export", parents=[common], help="export the study: report, data or transcripts")
-    p.add_argument("--format", choices=STUDY_FORMATS, default="md",
-                   help="md/html/pdf report, json (everything), csv (quotes), xlsx (quotes, themes, personas, "
-                        "NPS, interviews), qdpx (REFI-QDA project), qdc (REFI-QDA codebook), "
-                        "transcripts (SRT+VTT folder)")
-    p.add_argument("--out", help="output file (folder for transcripts); md/html/json/csv print to "
-                                 "standard output without it")
-    p.add_argument("--title", help="report title (default: 'Customer interview study')")
-    p.add_argument("--bom", action=argparse.BooleanOptionalAction, default=True,
-                   help="start a CSV file with a UTF-8 byte-order mark so Excel reads accents right "
-                        "(default: on; standard output never has one)")
-    p.add_argument("--persona-version", default=None, metavar="NAME",
-                   help="export a saved persona version (see `personas version`)")
-    p.set_defaults(func=cmd_export)
-
-
-def _print_persona(p, full: bool = False) -> None:
-    from .models import PERSONA_FIELDS
-
-    members = ", ".join(str(i) for i in p.interview_ids) or "-"
-    print(f"{p.id}  {p.name}")
-    print(f"    interviews: {members}" + (f"   role: {p.role}" if p.role else ""))
-    if full and p.demographics:
-        print(f"    demographics: {p.demographics}")
-    if p.description:
-        print(f"    {p.description}")
-    if not full:
-        return
-    for name in PERSONA_FIELDS:
-        f = p.fields.get(name)
-        if f is None or not (f.text or f.quote_ids):
-            continue
-        print(f"    {name} ({f.n_participants} of {len(p.interview_ids)}): {f.text}")
-        if f.quote_ids:
-            print(f"        quotes: {' '.join(f.quote_ids)}")
-
-
-def cmd_personas(args) -> int:
-    store = _store(args)
-    if args.suggest:
-        if not store.quotes():
-            log.error("no quotes yet: run `interview-miner mine` first")
-            return 1
-        found = persona_review.suggest_and_save(store, max_groups=args.max_groups)
-    else:
-        found = persona_review.list_personas(store)
-    if args.json:
-        output.json(versioned({"personas": [personas.persona_dict(p) for p in found]}), sort_keys=True)
-        return 0
-    if not found:
-        print("no personas yet: run `interview-miner personas --suggest` after mining")
-        return 0
-    for p in found:
-        _print_persona(p)
-    return 0
-
-
-def cmd_personas_show(args) -> int:
-    p = persona_review.get_persona(_store(args), args.id)
-    if args.json:
-        output.json(versioned(personas.persona_dict(p)), sort_keys=True)
-    else:
-        _print_persona(p, full=True)
-    return 0
-
-
-def cmd_personas_create(args) -> int:
-    p = persona_review.create_persona(_store(args), args.name, args.interviews)
-    print(f"created {p.id}: {p.name}")
-    return 0
-
-
-def cmd_personas_rename(args) -> int:
-    p = persona_review.rename_persona(_store(args), args.id, args.name)
-    print(f"{p.id} is now {p.name!r}")
-    return 0
-
-
-def cmd_personas_set(args) -> int:
-    persona_review.set_field(_store(args), args.id, args.field, args.text)
-    print(f"{args.id}: set {args.field}")
-    return 0
-
-
-def cmd_personas_quotes(args) -> int:
-    persona_review.set_quotes(_store(args), args.id, args.field, args.quote_ids)
-    print(f"{args.id}: {args.field} has {len(args.quote_ids)} supporting quote(s)")
-    return 0
-
-
-def cmd_personas_members(args) -> int:
-    p = persona_review.set_members(_store(args), args.id, args.interview_ids)
-    print(f"{p.id}: interviews {', '.join(map(str, p.interview_ids))}")
-    return 0
-
-
-def cmd_personas_delete(args) -> int:
-    persona_review.delete_persona(_store(args), args.id)
-    print(f"deleted {args.id}")
-    return 0
-
-
-def cmd_export(args) -> int:
-    store = _store(args)
-    if not args.out:
-        if args.format in exporting.BINARY_FORMATS + ("transcripts",):
-            raise InterviewMinerError(f"--format {args.format} needs --out PATH")
-        sys.stdout.write(exporting.render_study(exporting.load_study(store, args.title, version=args.persona_version),
-                                                 args.format))
-        return 0
-    written = exporting.export_study(store, args.format, args.out, title=args.title, csv_bom=args.bom,
-                                     version=args.persona_version)
-    if args.format == "transcripts":
-        print(f"wrote {len(written)} files to {args.out}")
-    else:
-        print(f"wrote {args.out}")
-    return 0
-
-
 def _transcribe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=transcribe.DEFAULT_MODEL,
                    help="Whisper model: 'default' (bundled tiny.en), a size (small, large-v3) or a local CTranslate2 folder")

@@ -228,9 +228,7 @@ def _prune_themes(store) -> int:
 def _prune_personas(store, ids: set[int], quote_ids: set[str], leaks: list[str]) -> int:
     """Machine personas without the erased interviews and quotes; section counts recounted; their
     name and the details only they gave (demographics are built from metadata) replaced."""
-    from .store import _persona_from_row
-
-    personas = [_persona_from_row(r) for r in store.db["personas"].rows_where(order_by="id")]
+    personas = store.machine_personas()
     participant_of = {q.id: q.interview_id for q in store.quotes(apply_edits=False)}
     changed = 0
     for p in personas:

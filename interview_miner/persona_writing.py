@@ -1,0 +1,287 @@
+"""Writing personas: each group of participants becomes a `Persona` with every field filled from
+its members' themes and quotes ("3 of 5 participants ..." claims with their strongest quotes),
+a name that says who they are and what sets them apart, demographics and a description.
+
+Separate from the grouping (persona_grouping.py) because this half is words only: it never
+changes who belongs together, and its wording follows the study's language
+(`languages.phrases`). `personas.suggest_personas` groups first, then calls `write_personas`.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .labels import CATEGORY_LEADS
+from .languages import Phrases
+from .models import PERSONA_FIELDS, Persona, PersonaField, Quote, Theme
+from .persona_grouping import ROLE_KEYS, SEGMENT_KEYS, Participant, metadata_words
+from .vocab import nps_breakdown
+
+# Which quote categories feed which persona field.
+FIELD_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "goals": ("outcome",),
+    "frustrations": ("trigger", "objection"),
+    "triggers": ("trigger",),
+    "criteria": ("criteria",),
+    "fears": ("fear",),
+    "objections": ("objection",),
+    "alternatives": ("alternatives",),
+    "channels": ("channel",),
+    "usage": ("usage",),
+    "nps": ("nps_score", "nps_reason"),
+}
+MAX_TEXT_THEMES = 5  # themes named in a field's summary text
+QUOTES_PER_THEME = 3  # supporting quotes kept per theme in a field
+# Categories a persona's name may come from, most telling first.
+_NAME_CATEGORIES = ("trigger", "fear", "objection", "outcome", "criteria", "usage", "alternatives", "channel")
+_CONNECTORS = {
+    "trigger": "driven by", "fear": "worried about", "objection": "put off by",
+    "outcome": "wanting", "criteria": "who weighs", "nps_reason": "citing", "usage": "who relies on",
+    "alternatives": "comparing", "channel": "who came via",
+}
+
+
+def write_personas(groups: dict[int, list[Participant]], participants: Sequence[Participant],
+                   quotes: Sequence[Quote], themes: Sequence[Theme], nps: dict[int, dict[str, Any]],
+                   ph: Phrases) -> list[Persona]:
+    """One persona per group (by group label; lettered A, B, ... in that order), written in `ph`'s
+    language; duplicate names get their letter. Ids are left empty for the caller to assign."""
+    ctx = _Context(participants, quotes, themes, nps, ph)
+    personas = [_build_persona(ctx, groups[lab], letter=chr(ord("A") + lab)) for lab in sorted(groups)]
+    _dedupe_names(personas)
+    return personas
+
+
+class _Context:
+    """What every persona of one suggestion shares: lookups and study-wide theme shares."""
+
+    def __init__(self, participants, quotes, themes, nps, ph: Phrases):
+        self.ph = ph  # the wording claims and names are written in
+        self.participants = participants
+        self.n_total = len(participants)
+        self.owner = {iid: p.key for p in participants for iid in p.interview_ids}
+        self.quotes = [q for q in quotes if q.interview_id in self.owner]
+        self.quote_by_id = {q.id: q for q in self.quotes}
+        self.themes = {t.id: t for t in themes}
+        self.nps = nps
+        voiced: dict[str, set[str]] = defaultdict(set)
+        for q in self.quotes:
+            if q.theme_id in self.themes:
+                voiced[q.theme_id].add(self.owner[q.interview_id])
+        self.voiced = voiced  # theme id -> participant keys, study-wide
+
+
+def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Persona:
+    keys = {p.key for p in members}
+    n = len(members)
+    quotes = [q for q in ctx.quotes if ctx.owner[q.interview_id] in keys]
+    interview_ids = sorted(i for p in members for i in p.interview_ids)
+
+    def share_out(tid: str) -> float:
+        others = ctx.n_total - n
+        return len(ctx.voiced[tid] - keys) / others if others else 0.0
+
+    fields: dict[str, PersonaField] = {}
+    ranked: dict[str, list[tuple[str, int]]] = {}
+    for fname in PERSONA_FIELDS:
+        cats = FIELD_CATEGORIES[fname]
+        fq = [q for q in quotes if q.category in cats]
+        by_theme: dict[str, list[Quote]] = defaultdict(list)
+        unthemed: list[Quote] = []
+        for q in fq:
+            t = ctx.themes.get(q.theme_id) if q.theme_id else None
+            if t is not None and t.category in cats and t.category != "nps_score":
+                by_theme[t.id].append(q)
+            elif q.category != "nps_score":
+                unthemed.append(q)
+        counts = {tid: len({ctx.owner[q.interview_id] for q in qs}) for tid, qs in by_theme.items()}
+        order = sorted(by_theme, key=lambda t: (-counts[t], -(counts[t] / n - share_out(t)),
+                                                ctx.themes[t].label.casefold(), t))
+        ranked[fname] = [(t, counts[t]) for t in order]
+        strongest = {t: _strongest(by_theme[t], ctx.themes[t], ctx.owner, QUOTES_PER_THEME) for t in order}
+        quote_ids = [q.id for t in order for q in strongest[t]]
+        voicing = {ctx.owner[q.interview_id] for t in order for q in by_theme[t]}
+        claims = [_claim(ctx.ph, ctx.themes[t].label, counts[t], n, strongest[t]) for t in order[:MAX_TEXT_THEMES]]
+        if len(order) > MAX_TEXT_THEMES:
+            claims.append(ctx.ph.plural("more_themes", len(order) - MAX_TEXT_THEMES, m=len(order) - MAX_TEXT_THEMES))
+        text = ctx.ph.get("sentence_sep").join(claims) if claims else _no_claim(ctx.ph, fname, bool(fq or unthemed))
+        if fname == "nps":
+            text, score_qids, voicing = _nps_summary(ctx, members, claims)
+            quote_ids = score_qids + quote_ids
+        fields[fname] = PersonaField(text=text, quote_ids=quote_ids, theme_ids=list(order),
+                                     n_participants=len(voicing))
+
+    role = _role_phrase(members)
+    name = _persona_name(ctx, members, keys, role, letter)
+    return Persona(
+        id="", name=name, role=role, demographics=_demographics(members),
+        description=_description(ctx, members, ranked, fields), interview_ids=interview_ids, fields=fields,
+    )
+
+
+def _claim(ph: Phrases, label: str, k: int, n: int, quotes: list[Quote]) -> str:
+    """One evidence sentence in the study's language: the theme, how many of the group voiced it
+    ("3 af 5 deltagere"), and its strongest quotes in the participants' own words."""
+    said = ph.get("quote_sep").join(ph.quote(_one_line(q.text)) for q in quotes)
+    count = ph.plural("count", n, k=k)
+    return ph.get("claim" if said else "claim_no_quotes").format(label=_sentence_start(label), count=count, quotes=said)
+
+
+def _no_claim(ph: Phrases, fname: str, spoke: bool) -> str:
+    """What an empty field says: plainly, without inventing a claim from unthemed quotes."""
+    return ph.get("no_theme" if spoke else "nobody").format(title=ph.field_title_in_text(fname))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).rstrip(".。")
+
+
+def _sentence_start(label: str) -> str:
+    label = label.strip()
+    return label[:1].upper() + label[1:]
+
+
+def _strongest(quotes: list[Quote], theme: Theme, owner: dict[int, str], limit: int) -> list[Quote]:
+    """Up to `limit` quotes backing a theme: its representative quote first when this group said
+    it, then the most confidently categorised quote of each further participant (one voice does
+    not make the evidence), then the rest by confidence."""
+    ranked = sorted(quotes, key=lambda q: (q.id != theme.representative_quote_id, -(q.confidence or 0.0),
+                                           q.interview_id, q.index, q.id))
+    out: list[Quote] = []
+    seen: set[str] = set()
+    for q in ranked:  # one per participant first
+        if owner[q.interview_id] not in seen and len(out) < limit:
+            out.append(q)
+            seen.add(owner[q.interview_id])
+    out += [q for q in ranked if q not in out][: max(0, limit - len(out))]
+    return out
+
+
+def _nps_summary(ctx: _Context, members: list[Participant], reason_parts: list[str]):
+    scores, qids, voicing = [], [], set()
+    for p in members:
+        rows = [ctx.nps[i] for i in sorted(p.interview_ids) if i in ctx.nps and ctx.nps[i].get("score") is not None]
+        if rows:
+            scores.append(int(rows[-1]["score"]))
+            voicing.add(p.key)
+            if rows[-1].get("quote_id") in ctx.quote_by_id:
+                qids.append(rows[-1]["quote_id"])
+    ph = ctx.ph
+    sep = ph.get("sentence_sep")
+    reasons = sep + ph.get("reasons") + sep.join(reason_parts) if reason_parts else ""
+    if not scores:
+        return ph.get("no_scores") + ph.get("stop") + reasons, qids, voicing
+    b = nps_breakdown(scores)
+    text = ph.get("nps").format(promoters=b["promoters"], passives=b["passives"], detractors=b["detractors"],
+                                nps=f"{b['nps']:+d}", mean=f"{b['mean']:.1f}", k=len(scores), n=len(members))
+    return text + reasons, qids, voicing
+
+
+def _role_words(members: list[Participant], keys: Sequence[str]) -> list[str]:
+    """Words present in more than half of the members' values for these metadata keys."""
+    values = [next((str(p.metadata[k]) for k in p.metadata if k.casefold() in keys), "") for p in members]
+    values = [v for v in values if v]
+    if not values:
+        return []
+    counts = Counter(w for v in values for w in dict.fromkeys(metadata_words(v)))
+    common = [w for w, c in counts.items() if c > len(members) / 2]
+    order = {w: i for i, w in enumerate(dict.fromkeys(w for v in values for w in metadata_words(v)))}
+    return sorted(common, key=lambda w: order[w])
+
+
+def _role_phrase(members: list[Participant]) -> str:
+    roles = [next((str(p.metadata[k]) for k in p.metadata if k.casefold() in ROLE_KEYS), "") for p in members]
+    roles = [r.strip() for r in roles if r.strip()]
+    if not roles:
+        return ""
+    top, count = Counter(roles).most_common(1)[0]
+    if count > len(members) / 2:
+        return top
+    words = _role_words(members, ROLE_KEYS)
+    return " ".join(words).capitalize() if words else ""
+
+
+def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
+    """Who they are + the theme that sets this group apart ("Practice manager worried about
+    losing patient data"). Who: the role most members share, else the segment words they share
+    (company size, industry), else "Customer" - never "Persona A" nor a quote. The theme: among
+    themes at least half as distinctive (share inside minus share outside) as the most
+    distinctive one, the most telling category wins: a trigger or fear says more about a buyer
+    than the channel they came from."""
+    n = len(members)
+    others = ctx.n_total - n
+    scored = []
+    for tid, who in ctx.voiced.items():
+        t = ctx.themes[tid]
+        inside = len(who & keys) / n
+        if t.category not in _NAME_CATEGORIES or inside == 0:
+            continue
+        outside = len(who - keys) / others if others else 0.0
+        scored.append((inside - outside, inside, t))
+    segment = " ".join(_role_words(members, SEGMENT_KEYS))
+    subject = role if role and len(role) <= 40 else (segment.capitalize() if segment and len(segment) <= 40
+                                                      else ctx.ph.get("customer"))
+    best_d = max((d for d, _, _ in scored), default=0.0)
+    pool = [x for x in scored if x[0] > 0 and x[0] >= best_d / 2] or ([] if best_d > 0 else scored)
+    if not pool:
+        return subject
+    _, _, t = min(pool, key=lambda x: (_NAME_CATEGORIES.index(x[2].category), -x[0], -x[1],
+                                       x[2].label.casefold(), x[2].id))
+    if ctx.ph.language != "en":  # "Klinikejer – Bekymring: tab af patientdata" (no English connectors)
+        topic = ctx.ph.topic(t.category)
+        label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*", "", t.label.strip())  # a label already led by its topic
+        return ctx.ph.get("name").format(subject=subject, topic=topic, label=label)
+    label = _in_sentence(t.label)
+    if any(label.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
+        return f"{subject} {label}"  # the label already says how it relates ("worried about ...")
+    return f"{subject} {_CONNECTORS[t.category]} {label}"
+
+
+def _in_sentence(label: str) -> str:
+    """A theme label inside running text; keyword-list labels ("price, cost, per seat") are
+    quoted so the sentence still parses."""
+    text = _lower_first(label)
+    return f"“{text}”" if "," in text or ";" in text else text
+
+
+def _lower_first(label: str) -> str:
+    label = label.strip()
+    if len(label) > 1 and label[1].isupper():  # acronym: keep "HIPAA", "EHR"
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def _dedupe_names(personas: list[Persona]) -> None:
+    seen: Counter[str] = Counter(p.name for p in personas)
+    for i, p in enumerate(personas):
+        if seen[p.name] > 1:
+            p.name = f"{p.name} ({chr(ord('A') + i)})"
+
+
+def _demographics(members: list[Participant]) -> str:
+    keys = sorted({k for p in members for k in p.metadata},
+                  key=lambda k: (k.casefold() not in ROLE_KEYS, k.casefold() not in SEGMENT_KEYS, k.casefold()))
+    parts = []
+    for k in keys:
+        values = Counter(str(p.metadata[k]).strip() for p in members if k in p.metadata)
+        shown = "; ".join(v if c == 1 else f"{v} ({c})" for v, c in sorted(values.items(), key=lambda vc: (-vc[1], vc[0])))
+        parts.append(f"{k.replace('_', ' ').capitalize()}: {shown}")
+    return " · ".join(parts)
+
+
+def _description(ctx, members, ranked, fields) -> str:
+    """A few lines a stakeholder reads first: the top themes of the telling fields with their
+    "k of n", then the NPS summary."""
+    n, ph = len(members), ctx.ph
+    out = []
+    for fname in ("triggers", "criteria", "fears", "objections", "goals"):
+        top = [ph.get("item").format(label=_lower_first(ctx.themes[t].label) if ph.get("lower_titles") else ctx.themes[t].label,
+                                     k=c, n=n) for t, c in ranked[fname][:2]]
+        if top:
+            out.append(ph.get("field_line").format(title=ph.field_title(fname), items=ph.get("quote_sep").join(top)))
+    nps_text = fields["nps"].text
+    if nps_text and not nps_text.startswith(ph.get("no_scores")):
+        out.append(nps_text.split(ph.get("sentence_sep") + ph.get("reasons"))[0])
+    return ph.get("sentence_sep").join(out) or ph.get("no_themes_yet").format(participants=ph.plural("participants", n))
