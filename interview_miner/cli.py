@@ -241,7 +241,8 @@ def _transcribe_options(p: argparse.ArgumentParser) -> None:
                    help="decode N speech chunks at once: faster, slightly less accurate (0: sequential; "
                         "default: sequential on CPU, 16 on a CUDA GPU)")
     p.add_argument("--vocab", default=None, metavar="WORDS",
-                   help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords)")
+                   help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords: "
+                        "they can make small models skip speech; the guide's names: are respelled without them)")
     p.add_argument("--executor", choices=executor.EXECUTORS, default=None,
                    help="where transcription (and sentence embedding) runs: local (this process) or ray "
                         f"(a Ray cluster; pip install 'interview-miner[cluster]'); default ${executor.EXECUTOR_ENV} or local")

@@ -206,9 +206,10 @@ def transcribe_interviews(
 
 def with_study_vocabulary(store: Store, options: transcribe.TranscribeOptions,
                           interview: Interview) -> transcribe.TranscribeOptions:
-    """`options` with the study's names as Whisper hotwords (`hotwords.study_vocabulary`: the
-    guide's names, the interviewer's questions so far), logged so the researcher sees them; they
-    are stored with the transcription settings. Recomputed per interview: a batch learns as it goes."""
+    """`options` with the study's names (`hotwords.study_vocabulary`: the guide's names, the
+    interviewer's questions so far) that the decoded text is respelled with, logged so the
+    researcher sees them; they are stored with the transcription settings. Recomputed per
+    interview: a batch learns as it goes. Only `--vocab` reaches Whisper as hotwords (hotwords.py)."""
     from .hotwords import study_vocabulary
 
     try:
@@ -217,7 +218,9 @@ def with_study_vocabulary(store: Store, options: transcribe.TranscribeOptions,
         log.warning("%s: no study vocabulary (%s)", interview.file_name, e)
         found = ""
     if found:
-        log.info("%s: hotwords %s", interview.file_name, " ".join(filter(None, (options.hotwords, found))))
+        log.info("%s: study names %s", interview.file_name, found)
+    if options.hotwords:
+        log.info("%s: hotwords %s", interview.file_name, options.hotwords)
     return replace(options, vocabulary=found or None)
 def transcription_todo(store: Store, ids: list[int] | None,
                        options: transcribe.TranscribeOptions) -> tuple[list[Interview], list[str]]:

@@ -65,8 +65,9 @@ class TranscribeOptions:
     initial_prompt: str | None = None
     hotwords: str | None = None  # the researcher's own (`--vocab`): a new transcript when they change
     # The study's names found automatically (`hotwords.study_vocabulary`: the guide's names, the
-    # interviewer's questions). Passed to Whisper with `hotwords` and stored with the settings, but
-    # NOT part of the key: it grows with every interview transcribed, and a finished transcript
+    # interviewer's questions). NOT passed to Whisper (hotwords make small models skip speech, see
+    # hotwords.py): the decoded text is respelled with them (`hotwords.respell_segment`). Stored
+    # with the settings, but NOT part of the key: it grows with every interview transcribed, and a finished transcript
     # must not be redone because a later interview taught the study a new name.
     vocabulary: str | None = None
     # VAD chunks decoded at once: None = the machine's default (see for_hardware), 0 or 1 = sequential.
@@ -82,9 +83,15 @@ class TranscribeOptions:
 
     @property
     def all_hotwords(self) -> str | None:
-        """What Whisper is given as `hotwords`: the researcher's, then the study's vocabulary."""
+        """What Whisper is given as `hotwords`: the researcher's own only (`--vocab`). The study's
+        vocabulary is used to respell the decoded text instead (see `names`)."""
+        return self.hotwords if self.hotwords and self.hotwords.strip() else None
+
+    @property
+    def names(self) -> list[str]:
+        """Every name the decoded text is respelled with: the researcher's, then the study's."""
         words = " ".join(w for w in (self.hotwords, self.vocabulary) if w and w.strip())
-        return words or None
+        return list(dict.fromkeys(w.strip(",;") for w in words.replace(",", " ").split() if w.strip(",;")))
 
     @property
     def batched(self) -> bool:
@@ -315,13 +322,17 @@ def _transcribe(model, audio: np.ndarray, offset: float, options: TranscribeOpti
     else:
         segments, info = model.transcribe(audio, vad_filter=options.vad_filter, **common)
 
+    from .hotwords import respell_segment
+
+    names = options.names
+
     def convert() -> Iterator[Segment]:
         for s in segments:
             words = [
                 Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word, round(w.probability, 3))
                 for w in (s.words or [])
             ]
-            yield Segment(
+            yield respell_segment(Segment(
                 start=round(s.start + offset, 3),
                 end=round(s.end + offset, 3),
                 text=s.text.strip(),
@@ -329,7 +340,7 @@ def _transcribe(model, audio: np.ndarray, offset: float, options: TranscribeOpti
                 avg_logprob=s.avg_logprob,
                 no_speech_prob=s.no_speech_prob,
                 compression_ratio=s.compression_ratio,
-            )
+            ), names)
 
     return convert(), info
 
