@@ -171,7 +171,9 @@ with st.container(border=True):
                "minutes to transcribe.")
     with st.expander("Transcription options", icon=":material/tune:"):
         st.text_input("Names and jargon to spell right", key="vocab", placeholder="ClinicFlow, HIPAA, Dr. Okafor",
-                      help="Product names, people and jargon the speech model should expect (comma-separated).")
+                      help="Comma-separated hints handed to the speech model, for names it cannot spell at all. "
+                           "Names in the interview guide are respelled without hints; hints can make the "
+                           "small bundled models skip speech, so check the transcript.")
         st.number_input("Voices per recording", key="n_speakers", min_value=1, max_value=6, value=speakers.DEFAULT_SPEAKERS,
                         help="Usually 2: the interviewer and one participant.")
     processing()
