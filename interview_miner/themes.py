@@ -16,7 +16,9 @@ Public API:
 Method (BERTopic's shape: fine clusters, then topic reduction into a hierarchy):
 1. Uncertain words, steadier vectors: a quote the recogniser was unsure of (low mean word
    probability, `Quote.asr_confidence`) leans on the rest of its answer to the same question: its
-   vector is blended with the answer's other quotes in proportion to its uncertainty.
+   vector is blended with the answer's other quotes in proportion to its uncertainty; typed text
+   is never moved. A weak prior on purpose: answers usually make several points (in the labelled
+   corpora adjacent sentences of a turn share a theme a third of the time), see `_smooth_uncertain`.
 2. Fine clusters per category: HDBSCAN (scikit-learn) on the unit vectors, minimum cluster size
    growing with the category (2 for interview-sized data, ~sqrt(n)/4 for thousands), identical
    texts collapsed first, PCA (fixed seed) above `pca_above` quotes.
@@ -252,7 +254,14 @@ def _merge_into_top(vecs: np.ndarray, labels: np.ndarray, threshold: float, max_
 
 def _smooth_uncertain(quotes: Sequence[Quote], idx: list[int], vectors: np.ndarray, weight: float) -> np.ndarray:
     """Vectors of `idx`, each blended with the mean of its answer's other quotes (same interview,
-    same question, same category) in proportion to how unsure the recogniser was of its words."""
+    same question, same category) in proportion to how unsure the recogniser was of its words:
+    `weight * (1 - confidence)`: ~0.35 for a sentence heard at 0.3 mean word probability, ~0.1
+    for a typical one (0.8), nothing for typed text. Kept small on purpose (measured, dev corpus
+    and held-out voiced interviews, tiny.en): same-theme vs different-theme pair separation (ROC
+    AUC) is 0.750 raw, 0.728 with this blend, 0.68-0.71 at weight 1-2 or when blending with the
+    turn's neighbouring sentences; a quote's own words rank its true theme first as often at confidence
+    < 0.7 as at > 0.8. What the small blend buys: a misheard sentence in an answer making one point
+    is themed with that point instead of left alone (tests/test_themes_noise.py)."""
     vecs = vectors[idx].astype(np.float64, copy=True)
     if weight <= 0:
         return vecs
