@@ -62,25 +62,55 @@ class Diarization:
         return a, int(np.clip(np.ceil(end / self.step), a + 1, self.activity.shape[1]))
 
 
+@dataclass
+class Heard:
+    """What the audio alone tells about its voices, before any transcript exists: segmentation's
+    chunks, the pieces of each local voice heard alone and their CAM++ embeddings, and those of
+    local voices with no piece. This is nearly all the stage's cost, so it can run while Whisper
+    decodes (`speakers.listen_in_background`); `resolve` then adds the transcript's word times."""
+
+    audio: np.ndarray  # 16 kHz mono: a local voice whose pieces the transcript rules out is embedded late
+    seg: voices.Segmentation
+    pieces: list[_Piece]
+    emb: np.ndarray  # (pieces, 192)
+    unpieced: dict[tuple[int, int], np.ndarray]  # (chunk, local voice) with no piece at all -> embedding
+
+
 def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[float, float]] | None = None) -> Diarization:
     """The voices of mono 16 kHz audio and when each speaks; `n_voices` None: estimate the count.
 
     `speech`: where the transcript heard words (start, end). Voices are then learnt only from
     pieces near words: a cough, a chair or a far-off talker that no one transcribed must not take
     the place of a person; the timeline still covers all the audio."""
+    return resolve(listen(audio), n_voices, speech)
+
+
+def listen(audio: np.ndarray) -> Heard:
+    """The audio-only part of `diarize` (segmentation and every embedding; no transcript needed)."""
     seg = voices.segment(audio)
     pieces = _pieces(seg)
-    if speech:
-        pieces = [p for p in pieces if _near(p, speech) >= HEARD_S] or pieces
+    emb = _embed_pieces(audio, seg, pieces) if pieces else np.zeros((0, voices.EMBED_DIM), np.float32)
+    unpieced = _unpieced_voices(seg, pieces)
+    clips = [_unpieced_clip(audio, seg, c, s) for c, s in unpieced]
+    return Heard(audio, seg, pieces, emb, dict(zip(unpieced, voices.embed(clips)) if clips else {}))
+
+
+def resolve(heard: Heard, n_voices: int | None = None, speech: list[tuple[float, float]] | None = None) -> Diarization:
+    """The cheap, transcript-aware part of `diarize`: the pieces near `speech` clustered into
+    voices, and the timeline of who speaks when."""
+    seg, keep = heard.seg, np.arange(len(heard.pieces))
+    if speech and len(keep):
+        near = _near_all(heard.pieces, speech)
+        keep = np.flatnonzero(near >= HEARD_S) if (near >= HEARD_S).any() else keep
+    pieces = [heard.pieces[i] for i in keep]
     frames = int(np.ceil(seg.duration / seg.step)) + 1
     if not pieces:
         return Diarization(np.zeros((1, frames), np.float32), seg.step, np.zeros((1, voices.EMBED_DIM), np.float32),
                            np.zeros(frames, np.float32))
-    emb = _embed_pieces(audio, seg, pieces)
+    emb = heard.emb[keep]
     labels = _cluster(emb, *count_voices(pieces, n_voices), _piece_distances(emb, pieces))
     centroids = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
-    unheard = _unpieced_voices(seg, pieces)
-    extra = _assign_unpieced(audio, seg, unheard, pieces, labels, centroids)
+    extra = _assign_unpieced(heard, _unpieced_voices(seg, pieces), pieces, labels, centroids)
     total, count = np.zeros((len(centroids), frames), np.float32), np.zeros(frames, np.float32)
     both = np.zeros(frames, np.float32)
     n_frames = seg.activity.shape[1]
@@ -113,24 +143,17 @@ def _unpieced_voices(seg: voices.Segmentation, pieces: list[_Piece]) -> list[tup
     return [(c, s) for c, s in zip(*np.nonzero(heard >= MIN_UNPIECED_S)) if (c, s) not in have]
 
 
-def _assign_unpieced(audio, seg, unheard, pieces, labels, centroids) -> dict[tuple[int, int], int]:
+def _assign_unpieced(heard: Heard, unheard: list[tuple[int, int]], pieces: list[_Piece], labels: np.ndarray,
+                     centroids: np.ndarray) -> dict[tuple[int, int], int]:
     """Each piece-less local voice goes to the closest voice centre (its whole active stretch
     embedded, overlap included) among those the other local voices of its chunk do not already
     speak as: segmentation says they are different people."""
     if not unheard or len(centroids) < 2:
         return {key: 0 for key in unheard} if len(centroids) else {}
-    clips = []
-    for c, s in unheard:
-        f = np.flatnonzero(seg.activity[c, :, s] > 0)
-        at = seg.starts[c] + seg.frame_start
-        a, b = int(max(0.0, at + f[0] * seg.step - seg.step / 2) * voices.SR), int((at + (f[-1] + 1) * seg.step) * voices.SR)
-        keep = np.zeros(b - a, bool)
-        for t in f:  # only the frames where this voice speaks, not the gaps between its words
-            lo = int((at + t * seg.step - seg.step / 2) * voices.SR) - a
-            keep[max(0, lo) : lo + int(seg.step * voices.SR) + 1] = True
-        clip = audio[a:b][keep[: len(audio[a:b])]]
-        clips.append(np.resize(clip if len(clip) else np.zeros(400, np.float32), int(PIECE_S * voices.SR)))
-    sims = voices.embed(clips) @ centroids.T
+    late = [key for key in unheard if key not in heard.unpieced]  # its pieces were all far from any word
+    if late:
+        heard.unpieced.update(zip(late, voices.embed([_unpieced_clip(heard.audio, heard.seg, c, s) for c, s in late])))
+    sims = np.stack([heard.unpieced[key] for key in unheard]) @ centroids.T
     out = {}
     for n, (c, s) in enumerate(unheard):
         taken = {int(labels[i]) for i, p in enumerate(pieces) if p.chunk == c and p.voice != s}
@@ -138,6 +161,20 @@ def _assign_unpieced(audio, seg, unheard, pieces, labels, centroids) -> dict[tup
         free = [k for k in np.argsort(-sims[n]) if int(k) not in taken]
         out[(c, s)] = int(free[0] if free else sims[n].argmax())
     return out
+
+
+def _unpieced_clip(audio: np.ndarray, seg: voices.Segmentation, c: int, s: int) -> np.ndarray:
+    """The frames where local voice s of chunk c speaks (not the gaps between its words), joined
+    and repeated to PIECE_S so that the clips batch together."""
+    f = np.flatnonzero(seg.activity[c, :, s] > 0)
+    at = seg.starts[c] + seg.frame_start
+    a, b = int(max(0.0, at + f[0] * seg.step - seg.step / 2) * voices.SR), int((at + (f[-1] + 1) * seg.step) * voices.SR)
+    keep = np.zeros(b - a, bool)
+    for t in f:
+        lo = int((at + t * seg.step - seg.step / 2) * voices.SR) - a
+        keep[max(0, lo) : lo + int(seg.step * voices.SR) + 1] = True
+    clip = audio[a:b][keep[: len(audio[a:b])]]
+    return np.resize(clip if len(clip) else np.zeros(400, np.float32), int(PIECE_S * voices.SR))
 
 
 @dataclass
@@ -172,10 +209,19 @@ def _pieces(seg: voices.Segmentation) -> list[_Piece]:
     return out
 
 
-def _near(piece: _Piece, speech: list[tuple[float, float]], pad: float = 0.25) -> float:
-    """Seconds of the piece within `pad` of a transcribed word."""
-    return sum(max(0.0, min(piece.end, b + pad) - max(piece.start, a - pad)) for a, b in speech
-               if a - pad < piece.end and b + pad > piece.start)
+def _near_all(pieces: list[_Piece], speech: list[tuple[float, float]], pad: float = 0.25) -> np.ndarray:
+    """Seconds of each piece within `pad` of a transcribed word (words sorted by start; only the
+    few words around each piece are looked at, so long files stay cheap)."""
+    order = np.argsort([a for a, _ in speech], kind="stable")
+    lo = np.array([speech[i][0] for i in order]) - pad
+    hi = np.array([speech[i][1] for i in order]) + pad
+    reach = np.maximum.accumulate(hi)  # words before the first index whose reach passes a piece's start end before it
+    out = np.zeros(len(pieces))
+    for n, p in enumerate(pieces):
+        i, j = np.searchsorted(reach, p.start, side="right"), np.searchsorted(lo, p.end, side="left")
+        if j > i:
+            out[n] = np.maximum(0.0, np.minimum(p.end, hi[i:j]) - np.maximum(p.start, lo[i:j])).sum()
+    return out
 
 
 def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Piece]) -> np.ndarray:
