@@ -4,7 +4,8 @@ CAM++ voice embeddings into a timeline of global voices (overlap included).
 The recipe follows pyannote's, made small: (1) segmentation finds up to three local voices in each
 10 s chunk (chunks every 5 s), frame by frame; (2) each local voice's solo stretches are cut into
 ~1.5 s pieces and embedded (per piece, because segmentation now and then gives two people who
-follow each other one local voice; a piece heard twice by overlapping chunks is embedded once);
+follow each other one local voice; a piece heard twice by overlapping chunks is embedded once, and
+along one voice talking on, pieces between two that sound alike borrow their vector);
 (3) the pieces are clustered (Ward, then k-means steps) into the interview's voices, with what
 segmentation knows folded into the distances (two local voices of one chunk are two people), into
 exactly `n` voices when given (one, if no chunk ever holds two voices), estimated when not; (4) each
@@ -12,6 +13,9 @@ chunk's local activity goes to the voice of its nearest piece (a local voice wit
 only over others or in a short back-channel, is embedded whole and goes to the closest voice not
 already speaking in its chunk), averaged over chunks onto one timeline, plus where any two voices
 overlap. `speakers` labels the transcript's words from it.
+
+Steps (1)-(2) need only the audio (`listen`: nearly all the cost, so it runs while Whisper
+decodes); (3)-(4) use the transcript's word times (`resolve`: cheap). `diarize` does both.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ MAX_AUTO_VOICES = 8
 SAME_LOCAL_FACTOR = 0.6  # pieces of one local voice: distance scaled by this (see _piece_distances)
 REFINE = 3  # then this many k-means steps: each piece to its closest voice centre
 LINKAGE = "ward"  # ward: two big voices rather than one voice and a stray sound
+SKIP_SPAN = 4  # along one voice's track, embed every this many pieces first (1: every piece; see _embed_pieces)
+SAME_VOICE_SIM = 0.75  # cosine of two CAM++ pieces from which the pieces between them are taken as that voice
 HEARD_S = 0.25  # a piece with less than this near a transcribed word does not teach a voice
 
 
@@ -186,6 +192,7 @@ class _Piece:
     frames: np.ndarray  # frame indices within the chunk
     start: float  # seconds
     end: float
+    run: int = 0  # which stretch (without a pause of PIECE_GAP_S) of its local voice in its chunk
 
 
 def _pieces(seg: voices.Segmentation) -> list[_Piece]:
@@ -201,10 +208,10 @@ def _pieces(seg: voices.Segmentation) -> list[_Piece]:
             if not len(frames):
                 continue
             runs = np.split(frames, np.flatnonzero(np.diff(frames) > gap) + 1)
-            for run in runs:
+            for r, run in enumerate(runs):
                 parts = np.array_split(run, max(1, int(round(len(run) / per_piece))))
                 at = seg.starts[c] + seg.frame_start
-                out += [_Piece(c, s, p, at + p[0] * seg.step, at + (p[-1] + 1) * seg.step)
+                out += [_Piece(c, s, p, at + p[0] * seg.step, at + (p[-1] + 1) * seg.step, r)
                         for p in parts if len(p) * seg.step >= MIN_PIECE_S]
     return out
 
@@ -225,9 +232,14 @@ def _near_all(pieces: list[_Piece], speech: list[tuple[float, float]], pad: floa
 
 
 def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Piece]) -> np.ndarray:
-    """Embeddings of the pieces, the main cost of the stage. Overlapping chunks hear the same audio
-    twice, so a piece that shares at least half of itself with a piece of an earlier chunk borrows
-    that piece's embedding instead of computing its own: about half the work, the same voices."""
+    """Embeddings of the pieces, the main cost of the stage, computed for as few pieces as the voices
+    allow. Overlapping chunks hear the same audio twice, so a piece that shares at least half of
+    itself with a piece of an earlier chunk borrows that piece's embedding. Then, along each track
+    (one voice talking on, `_tracks`), only every SKIP_SPAN-th piece and the last are embedded at
+    first; where two embedded pieces sound like one voice (cosine >= SAME_VOICE_SIM) the pieces
+    between them borrow the nearer one's vector, and where they differ (a hand-over segmentation
+    missed) the middle piece is embedded and each half is looked at again: long answers cost a
+    fraction, quick exchanges cost what they did."""
     source = np.arange(len(pieces))
     lo, hi = np.array([p.start for p in pieces]), np.array([p.end for p in pieces])
     chunk = np.array([p.chunk for p in pieces])
@@ -237,9 +249,49 @@ def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Pie
             shared = np.maximum(0, np.minimum(hi[i], hi[earlier]) - np.maximum(lo[i], lo[earlier]))
             if shared.max() >= 0.5 * (hi[i] - lo[i]):
                 source[i] = earlier[shared.argmax()]
-    own = np.flatnonzero(source == np.arange(len(pieces)))
-    emb = voices.embed([_piece_audio(audio, seg, pieces[i]) for i in own])
-    return emb[np.searchsorted(own, source)]
+    tracks = _tracks(pieces, source)
+    vectors: dict[int, np.ndarray] = {}
+    spans, need = [], []
+    for idx in tracks:
+        anchors = sorted({*range(0, len(idx), max(1, SKIP_SPAN)), len(idx) - 1})
+        need += [idx[n] for n in anchors]
+        spans += [(idx, a, b) for a, b in zip(anchors, anchors[1:]) if b - a > 1]
+    while need:
+        vectors.update(zip(need, voices.embed([_piece_audio(audio, seg, pieces[i]) for i in need])))
+        need, split = [], []
+        for idx, a, b in spans:
+            if vectors[idx[a]] @ vectors[idx[b]] >= SAME_VOICE_SIM:
+                vectors.update((idx[n], vectors[idx[a] if n - a <= b - n else idx[b]]) for n in range(a + 1, b))
+            else:
+                m = (a + b) // 2
+                need.append(idx[m])
+                split += [(idx, x, y) for x, y in ((a, m), (m, b)) if y - x > 1]
+        spans = split
+    if not vectors:
+        return np.zeros((0, voices.EMBED_DIM), np.float32)
+    return np.stack([vectors[source[i]] for i in range(len(pieces))])
+
+
+def _tracks(pieces: list[_Piece], source: np.ndarray) -> list[list[int]]:
+    """The pieces still to embed, grouped into tracks in time order. A track is an unbroken stretch
+    of one local voice, joined across chunks where a piece of the next chunk borrowed a piece of
+    it: one voice talking on (a long answer is one track, not one per chunk)."""
+    key = [(p.chunk, p.voice, p.run) for p in pieces]
+    parent = {k: k for k in key}
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i, j in enumerate(source):
+        if j != i:
+            parent[root(key[i])] = root(key[j])
+    tracks: dict[tuple[int, int, int], list[int]] = {}
+    for i in np.flatnonzero(source == np.arange(len(pieces))):
+        tracks.setdefault(root(key[i]), []).append(int(i))
+    return [sorted(idx, key=lambda i: pieces[i].start) for idx in tracks.values()]
 
 
 def _piece_audio(audio: np.ndarray, seg: voices.Segmentation, piece: _Piece) -> np.ndarray:
