@@ -426,6 +426,24 @@ def test_background_voice_work_failure_is_raised_in_the_caller_never_a_hang(tmp_
     assert len({s.speaker for s in speakers.assign_speakers(str(path), segments, voice_work=slow)}) == 2
 
 
+def test_long_answers_embed_fewer_pieces_and_keep_their_voices(dev01, monkeypatch):
+    """Along one voice talking on, pieces between two alike borrow their vector: far fewer CAM++
+    runs on an interview's long answers, and the same timeline of who speaks when."""
+    from interview_miner import diarize, voices
+
+    audio = capture.read_audio(dev01[0])[: 90 * SR]
+    clips, real = [], voices.embed
+    monkeypatch.setattr(voices, "embed", lambda wavs: clips.append(len(wavs)) or real(wavs))
+    sparse, sparse_clips = diarize.listen(audio), sum(clips)
+    clips.clear()
+    monkeypatch.setattr(diarize, "SKIP_SPAN", 1)  # every piece embedded
+    full = diarize.listen(audio)
+    assert sparse_clips <= 0.85 * sum(clips)
+    a, b = diarize.resolve(sparse, 2).speaking(), diarize.resolve(full, 2).speaking()
+    agree = max(np.mean(a == b), np.mean(a == b[::-1]))  # the two voices may swap numbers
+    assert agree >= 0.98
+
+
 # --- the voice models on ONNX Runtime ----------------------------------------------------------
 
 
