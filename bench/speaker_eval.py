@@ -337,7 +337,7 @@ print(len(list(segments)))
 """
 
 
-def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
+def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2, modes_wanted: list[str] | None = None) -> None:
     """`interview-miner transcribe` (speakers included) against a bare faster-whisper call with the
     same model and settings, and against the CLI with `--speakers 1` (no speaker stage: what the rest
     of the CLI costs), each a fresh process timed from start to exit (start-up costs count), run in
@@ -347,6 +347,7 @@ def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     modes = {"bare": "bare faster-whisper", "cli1": "transcribe --speakers 1", "ours": "transcribe (speakers)"}
+    modes = {m: label for m, label in modes.items() if m == "bare" or not modes_wanted or m in modes_wanted}
     runs: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         clip = capture.write_wav(Path(tmp) / "clip.wav", capture.read_audio(audio, 0.0, seconds))
@@ -357,7 +358,7 @@ def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
                     db = Path(tmp) / f"study{r}{mode}.db"
                     subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)], env=env,
                                    check=True, capture_output=True)
-                    cmd = [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db),
+                    cmd = [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db), "--language", "en",
                            *(["--speakers", "1"] if mode == "cli1" else [])]
                 t0 = time.perf_counter()
                 proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -365,7 +366,8 @@ def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2) -> None:
                 if status:
                     raise RuntimeError(f"{' '.join(cmd)} failed ({status})")
                 runs[mode].append((time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
-    print(f"\n{seconds:.0f} s of {audio.name}, {repeat} runs each, in turn (fresh processes; the machine may be shared):")
+    print(f"\n{seconds:.0f} s of {audio.name}, {repeat} runs each, in turn (fresh processes; the machine may be shared; "
+          f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
     med = {m: np.median(np.array(v), axis=0) for m, v in runs.items()}
     for m, label in modes.items():
         print(f"  {label:24} wall {' '.join(f'{w:.1f}' for w, _, _ in runs[m])} s, CPU {' '.join(f'{c:.1f}' for _, c, _ in runs[m])} s, "
@@ -446,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="which evaluations to run (default all)")
     ap.add_argument("--overhead", type=Path, metavar="AUDIO",
                     help="only time `interview-miner transcribe` against bare faster-whisper on 2 minutes of AUDIO")
+    ap.add_argument("--repeat", type=int, default=2, help="--overhead: runs of each command")
+    ap.add_argument("--modes", nargs="*", choices=("cli1", "ours"), help="--overhead: which CLI runs next to bare (default both)")
     ap.add_argument("--long", type=float, metavar="MINUTES",
                     help="only time the speaker stage on one long file (corpus interviews back to back)")
     ap.add_argument("--auto", action="store_true", help="AMI: --speakers auto instead of the reference count")
@@ -453,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="label words from the ground truth instead: the ceiling the transcript's timing allows")
     args = ap.parse_args(argv)
     if args.overhead:
-        overhead(args.overhead)
+        overhead(args.overhead, repeat=args.repeat, modes_wanted=args.modes)
         return 0
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     if args.long:

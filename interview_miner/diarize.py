@@ -4,7 +4,8 @@ CAM++ voice embeddings into a timeline of global voices (overlap included).
 The recipe follows pyannote's, made small: (1) segmentation finds up to three local voices in each
 10 s chunk (chunks every 5 s), frame by frame; (2) each local voice's solo stretches are cut into
 ~1.5 s pieces and embedded (per piece, because segmentation now and then gives two people who
-follow each other one local voice; a piece heard twice by overlapping chunks is embedded once);
+follow each other one local voice; a piece heard twice by overlapping chunks is embedded once, and
+along one voice talking on, pieces between two that sound alike borrow their vector);
 (3) the pieces are clustered (Ward, then k-means steps) into the interview's voices, with what
 segmentation knows folded into the distances (two local voices of one chunk are two people), into
 exactly `n` voices when given (one, if no chunk ever holds two voices), estimated when not; (4) each
@@ -12,6 +13,9 @@ chunk's local activity goes to the voice of its nearest piece (a local voice wit
 only over others or in a short back-channel, is embedded whole and goes to the closest voice not
 already speaking in its chunk), averaged over chunks onto one timeline, plus where any two voices
 overlap. `speakers` labels the transcript's words from it.
+
+Steps (1)-(2) need only the audio (`listen`: nearly all the cost, so it runs while Whisper
+decodes); (3)-(4) use the transcript's word times (`resolve`: cheap). `diarize` does both.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ MAX_AUTO_VOICES = 8
 SAME_LOCAL_FACTOR = 0.6  # pieces of one local voice: distance scaled by this (see _piece_distances)
 REFINE = 3  # then this many k-means steps: each piece to its closest voice centre
 LINKAGE = "ward"  # ward: two big voices rather than one voice and a stray sound
+SKIP_SPAN = 4  # along one voice's track, embed every this many pieces first (1: every piece; see _embed_pieces)
+SAME_VOICE_SIM = 0.75  # cosine of two CAM++ pieces from which the pieces between them are taken as that voice
 HEARD_S = 0.25  # a piece with less than this near a transcribed word does not teach a voice
 
 
@@ -62,25 +68,55 @@ class Diarization:
         return a, int(np.clip(np.ceil(end / self.step), a + 1, self.activity.shape[1]))
 
 
+@dataclass
+class Heard:
+    """What the audio alone tells about its voices, before any transcript exists: segmentation's
+    chunks, the pieces of each local voice heard alone and their CAM++ embeddings, and those of
+    local voices with no piece. This is nearly all the stage's cost, so it can run while Whisper
+    decodes (`speakers.listen_in_background`); `resolve` then adds the transcript's word times."""
+
+    audio: np.ndarray  # 16 kHz mono: a local voice whose pieces the transcript rules out is embedded late
+    seg: voices.Segmentation
+    pieces: list[_Piece]
+    emb: np.ndarray  # (pieces, 192)
+    unpieced: dict[tuple[int, int], np.ndarray]  # (chunk, local voice) with no piece at all -> embedding
+
+
 def diarize(audio: np.ndarray, n_voices: int | None = None, speech: list[tuple[float, float]] | None = None) -> Diarization:
     """The voices of mono 16 kHz audio and when each speaks; `n_voices` None: estimate the count.
 
     `speech`: where the transcript heard words (start, end). Voices are then learnt only from
     pieces near words: a cough, a chair or a far-off talker that no one transcribed must not take
     the place of a person; the timeline still covers all the audio."""
+    return resolve(listen(audio), n_voices, speech)
+
+
+def listen(audio: np.ndarray) -> Heard:
+    """The audio-only part of `diarize` (segmentation and every embedding; no transcript needed)."""
     seg = voices.segment(audio)
     pieces = _pieces(seg)
-    if speech:
-        pieces = [p for p in pieces if _near(p, speech) >= HEARD_S] or pieces
+    emb = _embed_pieces(audio, seg, pieces) if pieces else np.zeros((0, voices.EMBED_DIM), np.float32)
+    unpieced = _unpieced_voices(seg, pieces)
+    clips = [_unpieced_clip(audio, seg, c, s) for c, s in unpieced]
+    return Heard(audio, seg, pieces, emb, dict(zip(unpieced, voices.embed(clips)) if clips else {}))
+
+
+def resolve(heard: Heard, n_voices: int | None = None, speech: list[tuple[float, float]] | None = None) -> Diarization:
+    """The cheap, transcript-aware part of `diarize`: the pieces near `speech` clustered into
+    voices, and the timeline of who speaks when."""
+    seg, keep = heard.seg, np.arange(len(heard.pieces))
+    if speech and len(keep):
+        near = _near_all(heard.pieces, speech)
+        keep = np.flatnonzero(near >= HEARD_S) if (near >= HEARD_S).any() else keep
+    pieces = [heard.pieces[i] for i in keep]
     frames = int(np.ceil(seg.duration / seg.step)) + 1
     if not pieces:
         return Diarization(np.zeros((1, frames), np.float32), seg.step, np.zeros((1, voices.EMBED_DIM), np.float32),
                            np.zeros(frames, np.float32))
-    emb = _embed_pieces(audio, seg, pieces)
+    emb = heard.emb[keep]
     labels = _cluster(emb, *count_voices(pieces, n_voices), _piece_distances(emb, pieces))
     centroids = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
-    unheard = _unpieced_voices(seg, pieces)
-    extra = _assign_unpieced(audio, seg, unheard, pieces, labels, centroids)
+    extra = _assign_unpieced(heard, _unpieced_voices(seg, pieces), pieces, labels, centroids)
     total, count = np.zeros((len(centroids), frames), np.float32), np.zeros(frames, np.float32)
     both = np.zeros(frames, np.float32)
     n_frames = seg.activity.shape[1]
@@ -113,24 +149,17 @@ def _unpieced_voices(seg: voices.Segmentation, pieces: list[_Piece]) -> list[tup
     return [(c, s) for c, s in zip(*np.nonzero(heard >= MIN_UNPIECED_S)) if (c, s) not in have]
 
 
-def _assign_unpieced(audio, seg, unheard, pieces, labels, centroids) -> dict[tuple[int, int], int]:
+def _assign_unpieced(heard: Heard, unheard: list[tuple[int, int]], pieces: list[_Piece], labels: np.ndarray,
+                     centroids: np.ndarray) -> dict[tuple[int, int], int]:
     """Each piece-less local voice goes to the closest voice centre (its whole active stretch
     embedded, overlap included) among those the other local voices of its chunk do not already
     speak as: segmentation says they are different people."""
     if not unheard or len(centroids) < 2:
         return {key: 0 for key in unheard} if len(centroids) else {}
-    clips = []
-    for c, s in unheard:
-        f = np.flatnonzero(seg.activity[c, :, s] > 0)
-        at = seg.starts[c] + seg.frame_start
-        a, b = int(max(0.0, at + f[0] * seg.step - seg.step / 2) * voices.SR), int((at + (f[-1] + 1) * seg.step) * voices.SR)
-        keep = np.zeros(b - a, bool)
-        for t in f:  # only the frames where this voice speaks, not the gaps between its words
-            lo = int((at + t * seg.step - seg.step / 2) * voices.SR) - a
-            keep[max(0, lo) : lo + int(seg.step * voices.SR) + 1] = True
-        clip = audio[a:b][keep[: len(audio[a:b])]]
-        clips.append(np.resize(clip if len(clip) else np.zeros(400, np.float32), int(PIECE_S * voices.SR)))
-    sims = voices.embed(clips) @ centroids.T
+    late = [key for key in unheard if key not in heard.unpieced]  # its pieces were all far from any word
+    if late:
+        heard.unpieced.update(zip(late, voices.embed([_unpieced_clip(heard.audio, heard.seg, c, s) for c, s in late])))
+    sims = np.stack([heard.unpieced[key] for key in unheard]) @ centroids.T
     out = {}
     for n, (c, s) in enumerate(unheard):
         taken = {int(labels[i]) for i, p in enumerate(pieces) if p.chunk == c and p.voice != s}
@@ -138,6 +167,20 @@ def _assign_unpieced(audio, seg, unheard, pieces, labels, centroids) -> dict[tup
         free = [k for k in np.argsort(-sims[n]) if int(k) not in taken]
         out[(c, s)] = int(free[0] if free else sims[n].argmax())
     return out
+
+
+def _unpieced_clip(audio: np.ndarray, seg: voices.Segmentation, c: int, s: int) -> np.ndarray:
+    """The frames where local voice s of chunk c speaks (not the gaps between its words), joined
+    and repeated to PIECE_S so that the clips batch together."""
+    f = np.flatnonzero(seg.activity[c, :, s] > 0)
+    at = seg.starts[c] + seg.frame_start
+    a, b = int(max(0.0, at + f[0] * seg.step - seg.step / 2) * voices.SR), int((at + (f[-1] + 1) * seg.step) * voices.SR)
+    keep = np.zeros(b - a, bool)
+    for t in f:
+        lo = int((at + t * seg.step - seg.step / 2) * voices.SR) - a
+        keep[max(0, lo) : lo + int(seg.step * voices.SR) + 1] = True
+    clip = audio[a:b][keep[: len(audio[a:b])]]
+    return np.resize(clip if len(clip) else np.zeros(400, np.float32), int(PIECE_S * voices.SR))
 
 
 @dataclass
@@ -149,6 +192,7 @@ class _Piece:
     frames: np.ndarray  # frame indices within the chunk
     start: float  # seconds
     end: float
+    run: int = 0  # which stretch (without a pause of PIECE_GAP_S) of its local voice in its chunk
 
 
 def _pieces(seg: voices.Segmentation) -> list[_Piece]:
@@ -164,24 +208,38 @@ def _pieces(seg: voices.Segmentation) -> list[_Piece]:
             if not len(frames):
                 continue
             runs = np.split(frames, np.flatnonzero(np.diff(frames) > gap) + 1)
-            for run in runs:
+            for r, run in enumerate(runs):
                 parts = np.array_split(run, max(1, int(round(len(run) / per_piece))))
                 at = seg.starts[c] + seg.frame_start
-                out += [_Piece(c, s, p, at + p[0] * seg.step, at + (p[-1] + 1) * seg.step)
+                out += [_Piece(c, s, p, at + p[0] * seg.step, at + (p[-1] + 1) * seg.step, r)
                         for p in parts if len(p) * seg.step >= MIN_PIECE_S]
     return out
 
 
-def _near(piece: _Piece, speech: list[tuple[float, float]], pad: float = 0.25) -> float:
-    """Seconds of the piece within `pad` of a transcribed word."""
-    return sum(max(0.0, min(piece.end, b + pad) - max(piece.start, a - pad)) for a, b in speech
-               if a - pad < piece.end and b + pad > piece.start)
+def _near_all(pieces: list[_Piece], speech: list[tuple[float, float]], pad: float = 0.25) -> np.ndarray:
+    """Seconds of each piece within `pad` of a transcribed word (words sorted by start; only the
+    few words around each piece are looked at, so long files stay cheap)."""
+    order = np.argsort([a for a, _ in speech], kind="stable")
+    lo = np.array([speech[i][0] for i in order]) - pad
+    hi = np.array([speech[i][1] for i in order]) + pad
+    reach = np.maximum.accumulate(hi)  # words before the first index whose reach passes a piece's start end before it
+    out = np.zeros(len(pieces))
+    for n, p in enumerate(pieces):
+        i, j = np.searchsorted(reach, p.start, side="right"), np.searchsorted(lo, p.end, side="left")
+        if j > i:
+            out[n] = np.maximum(0.0, np.minimum(p.end, hi[i:j]) - np.maximum(p.start, lo[i:j])).sum()
+    return out
 
 
 def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Piece]) -> np.ndarray:
-    """Embeddings of the pieces, the main cost of the stage. Overlapping chunks hear the same audio
-    twice, so a piece that shares at least half of itself with a piece of an earlier chunk borrows
-    that piece's embedding instead of computing its own: about half the work, the same voices."""
+    """Embeddings of the pieces, the main cost of the stage, computed for as few pieces as the voices
+    allow. Overlapping chunks hear the same audio twice, so a piece that shares at least half of
+    itself with a piece of an earlier chunk borrows that piece's embedding. Then, along each track
+    (one voice talking on, `_tracks`), only every SKIP_SPAN-th piece and the last are embedded at
+    first; where two embedded pieces sound like one voice (cosine >= SAME_VOICE_SIM) the pieces
+    between them borrow the nearer one's vector, and where they differ (a hand-over segmentation
+    missed) the middle piece is embedded and each half is looked at again: long answers cost a
+    fraction, quick exchanges cost what they did."""
     source = np.arange(len(pieces))
     lo, hi = np.array([p.start for p in pieces]), np.array([p.end for p in pieces])
     chunk = np.array([p.chunk for p in pieces])
@@ -191,9 +249,49 @@ def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Pie
             shared = np.maximum(0, np.minimum(hi[i], hi[earlier]) - np.maximum(lo[i], lo[earlier]))
             if shared.max() >= 0.5 * (hi[i] - lo[i]):
                 source[i] = earlier[shared.argmax()]
-    own = np.flatnonzero(source == np.arange(len(pieces)))
-    emb = voices.embed([_piece_audio(audio, seg, pieces[i]) for i in own])
-    return emb[np.searchsorted(own, source)]
+    tracks = _tracks(pieces, source)
+    vectors: dict[int, np.ndarray] = {}
+    spans, need = [], []
+    for idx in tracks:
+        anchors = sorted({*range(0, len(idx), max(1, SKIP_SPAN)), len(idx) - 1})
+        need += [idx[n] for n in anchors]
+        spans += [(idx, a, b) for a, b in zip(anchors, anchors[1:]) if b - a > 1]
+    while need:
+        vectors.update(zip(need, voices.embed([_piece_audio(audio, seg, pieces[i]) for i in need])))
+        need, split = [], []
+        for idx, a, b in spans:
+            if vectors[idx[a]] @ vectors[idx[b]] >= SAME_VOICE_SIM:
+                vectors.update((idx[n], vectors[idx[a] if n - a <= b - n else idx[b]]) for n in range(a + 1, b))
+            else:
+                m = (a + b) // 2
+                need.append(idx[m])
+                split += [(idx, x, y) for x, y in ((a, m), (m, b)) if y - x > 1]
+        spans = split
+    if not vectors:
+        return np.zeros((0, voices.EMBED_DIM), np.float32)
+    return np.stack([vectors[source[i]] for i in range(len(pieces))])
+
+
+def _tracks(pieces: list[_Piece], source: np.ndarray) -> list[list[int]]:
+    """The pieces still to embed, grouped into tracks in time order. A track is an unbroken stretch
+    of one local voice, joined across chunks where a piece of the next chunk borrowed a piece of
+    it: one voice talking on (a long answer is one track, not one per chunk)."""
+    key = [(p.chunk, p.voice, p.run) for p in pieces]
+    parent = {k: k for k in key}
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i, j in enumerate(source):
+        if j != i:
+            parent[root(key[i])] = root(key[j])
+    tracks: dict[tuple[int, int, int], list[int]] = {}
+    for i in np.flatnonzero(source == np.arange(len(pieces))):
+        tracks.setdefault(root(key[i]), []).append(int(i))
+    return [sorted(idx, key=lambda i: pieces[i].start) for idx in tracks.values()]
 
 
 def _piece_audio(audio: np.ndarray, seg: voices.Segmentation, piece: _Piece) -> np.ndarray:

@@ -283,8 +283,9 @@ def transcribe_interview(
     if not path or not Path(path).exists():
         raise MissingRecordingError(interview.file_name, path)
     state = start_transcription(store, interview, options)
-    if not state.speakers_done and n_speakers != 1:
-        speakers.preload_models()  # the voice models load while Whisper decodes (once per process)
+    # The audio-only half of the speaker stage (decode, segmentation, voice embeddings) runs in a
+    # background thread while Whisper decodes; only the cheap word assignment waits for Whisper.
+    voice_work = speakers.listen_in_background(path, n_speakers) if not state.speakers_done else None
     if not state.completed:
         store.update_interview(interview.id, status="transcribing", error=None)
         _transcribe_audio(store, interview, model, options, state.committed_until, show_progress, on_progress)
@@ -297,6 +298,7 @@ def transcribe_interview(
         labelled = speakers.assign_speakers(
             path, segments, n_speakers=n_speakers,
             interviewer_profile=voice_profile() if voice_profile else interviewer_profile(store),
+            voice_work=voice_work,
         )
         with store.transaction():
             store.replace_segments(interview.id, labelled)

@@ -4,6 +4,9 @@ Public API (used by pipeline, cli, tests and the app):
 - `assign_speakers(audio_path, segments, n_speakers=DEFAULT_SPEAKERS, interviewer_profile=None,
   fill_pauses=1.0)`: label (and split) the segments of an audio interview; `n_speakers` None: auto.
 - `parse_speakers("3" | "auto")`: the `--speakers` value; `DEFAULT_SPEAKERS`: the one default.
+- `listen_in_background(audio_path, n_speakers) -> VoiceWork`: the audio-only half of the stage
+  (decode, segmentation, embeddings) in a thread, e.g. while Whisper decodes; pass it to
+  `assign_speakers(..., voice_work=...)`, which then does only the cheap word assignment.
 - `preload_models()` / `load_models()`: load the voice models in the background / now.
 - `roles_from_text(texts_by_speaker) -> {speaker: role}`: which voice is the interviewer, from what
   each says (questions, share of talk); also used for imported transcripts with real names.
@@ -26,7 +29,10 @@ How audio is labelled, and why:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 import numpy as np
@@ -113,6 +119,7 @@ OVERLAP_FLAG = "overlap"  # segment flag: someone else spoke at the same time in
 PROFILE_MATCH = 0.6  # cosine to the interviewer profile that makes a voice the interviewer ...
 PROFILE_MARGIN = 0.1  # ... when it is this much closer to it than any other voice
 STEREO_DB = 6.0  # channels hold different voices when most sound is this much louder on one side
+VOICE_WAIT_S = 300.0  # plus the audio's length: the longest a caller waits for the background voice work
 
 
 def parse_speakers(value: str | int | None) -> int | None:
@@ -137,9 +144,78 @@ def load_models() -> None:
 
 
 def preload_models():
-    """Start loading the voice models in a background thread, e.g. while Whisper decodes, so the
-    speaker stage pays no start-up cost of its own; returns the thread."""
+    """Start loading the voice models in a background thread; returns the thread."""
     return voices.preload()
+
+
+@dataclass
+class HeardAudio:
+    """The audio-only half of the stage: per-20 ms channel balance when a stereo file holds one
+    voice per side (`stereo`: (db, loud)), else what the voice models heard (`voices`)."""
+
+    stereo: tuple[np.ndarray, np.ndarray] | None
+    voices: diarize.Heard | None
+
+
+class VoiceWork:
+    """The audio-only half of the speaker stage (decode, segmentation, every CAM++ embedding: nearly
+    all its cost) running in a daemon thread, started as soon as the recording exists, while Whisper
+    decodes on the other threads (ONNX Runtime, numpy and CTranslate2 release the GIL). Only the
+    cheap word-to-voice assignment waits for Whisper. A failure in the thread is raised again, as
+    is, by `result()` in the caller's thread; a thread that does not finish in time raises
+    `VoiceWorkTimeout`: never a hang. An abandoned run (Whisper failed, the process was killed)
+    costs nothing durable: the thread writes nothing, and a resumed run starts a new one."""
+
+    def __init__(self, audio_path: str, n_speakers: int | None) -> None:
+        self.audio_path, self.n_speakers = str(audio_path), n_speakers
+        self._future: Future = Future()
+        self._thread = threading.Thread(target=self._run, name="voice-work", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._future.set_result(listen(self.audio_path, self.n_speakers))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread by result()
+            self._future.set_exception(exc)
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self, timeout: float | None = None) -> HeardAudio:
+        """Wait for the voice work (at most `timeout` seconds; default VOICE_WAIT_S plus the audio's
+        own length, far beyond its cost on a busy machine) and return it, or raise its error."""
+        if timeout is None and not self._future.done():
+            timeout = VOICE_WAIT_S + _seconds(self.audio_path)
+        try:
+            return self._future.result(timeout)
+        except FutureTimeout:
+            raise VoiceWorkTimeout(f"the voice analysis of {self.audio_path} did not finish within {timeout:.0f} s") from None
+
+
+def _seconds(audio_path: str) -> float:
+    """The recording's length from its header (3 hours when it has none, or cannot be read: the
+    voice thread then reports the real problem itself)."""
+    try:
+        return capture.probe_audio(audio_path).duration or 3 * 3600.0
+    except Exception:  # noqa: BLE001 - only a wait bound; the thread's own error is the one to show
+        return 3 * 3600.0
+
+
+class VoiceWorkTimeout(RuntimeError):
+    """The background voice work did not finish in time (a stuck thread or a starved machine)."""
+
+
+def listen_in_background(audio_path: str, n_speakers: int | None = DEFAULT_SPEAKERS) -> VoiceWork | None:
+    """Start the audio-only half of the stage for `assign_speakers(..., voice_work=...)`, e.g. while
+    Whisper decodes the same file (None when one voice is asked for: there is nothing to do)."""
+    return None if n_speakers is not None and n_speakers <= 1 else VoiceWork(audio_path, n_speakers)
+
+
+def listen(audio_path: str, n_speakers: int | None = DEFAULT_SPEAKERS) -> HeardAudio:
+    """The audio-only half of the stage, now: channel balance when one voice is on each side of a
+    stereo file (and two voices, or an unknown count, are asked for), else the voice models."""
+    stereo = _stereo_balance(audio_path) if n_speakers in (None, 2) else None
+    return HeardAudio(stereo, None if stereo is not None else diarize.listen(_mono_audio(audio_path)))
 
 
 def assign_speakers(
@@ -148,6 +224,7 @@ def assign_speakers(
     n_speakers: int | None = DEFAULT_SPEAKERS,
     interviewer_profile: np.ndarray | None = None,
     fill_pauses: float = FILL_PAUSE_S,
+    voice_work: VoiceWork | None = None,
 ) -> list[Segment]:
     """Label every segment of an audio interview; split segments that hold two voices.
 
@@ -158,16 +235,20 @@ def assign_speakers(
     interviewer voice (`voice_profile`); a voice that clearly matches it is the interviewer
     whatever it says. `fill_pauses`: a turn runs on across its own pauses up to this many seconds
     (0: segment times from the words only, no widening to the voice timeline either).
+    `voice_work`: the audio-only half, started earlier by `listen_in_background` (same file and
+    count); without it that half runs now. Either way the labels are the same.
     """
     if not segments:
         return []
     if n_speakers is not None and n_speakers <= 1:
         return [replace(s, speaker=PARTICIPANT) for s in segments]
+    heard = voice_work.result() if voice_work is not None else listen(audio_path, n_speakers)
     items, owner, first = _items(segments)
-    scores = _stereo_scores(audio_path, items) if n_speakers in (None, 2) else None
     timeline = overlapped = None
-    if scores is None:
-        timeline = diarize.diarize(_mono_audio(audio_path), n_speakers, [(w.start, w.end) for w in items])
+    if heard.stereo is not None:
+        scores = _stereo_scores(heard.stereo, items)
+    else:
+        timeline = diarize.resolve(heard.voices, n_speakers, [(w.start, w.end) for w in items])
         scores, overlapped = _timeline_scores(items, timeline)
     labels = _viterbi(scores, _switch_costs(items, first)) if scores.shape[1] > 1 else np.zeros(len(items), int)
     out = _split(segments, items, owner, labels, overlapped)
@@ -280,6 +361,8 @@ def _channel_energy(audio_path: str, hop: int = SR // 50) -> np.ndarray | None:
     """(2, frames) mean power per 20 ms of each channel of a stereo file, streamed; else None."""
     import av
 
+    if capture.audio_channels(audio_path) != 2:  # also: CorruptAudioError naming the file
+        return None
     with av.open(str(audio_path)) as container:
         stream = container.streams.audio[0]
         if stream.codec_context.channels != 2:
@@ -295,9 +378,10 @@ def _channel_energy(audio_path: str, hop: int = SR // 50) -> np.ndarray | None:
     return np.concatenate(out, axis=1) if out else None
 
 
-def _stereo_scores(audio_path: str, items: list[Word]) -> np.ndarray | None:
-    """Per-word (left, right) evidence from channel energy, or None unless the channels clearly
-    hold different voices: most sound much louder on one side, and each side leading often."""
+def _stereo_balance(audio_path: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per 20 ms: the left/right balance in dB and whether there is sound at all; None unless the
+    channels clearly hold different voices: most sound much louder on one side, and each side
+    leading often."""
     energy = _channel_energy(audio_path)
     if energy is None or energy.shape[1] < 5:
         return None
@@ -306,6 +390,12 @@ def _stereo_scores(audio_path: str, items: list[Word]) -> np.ndarray | None:
     sided = db[loud][np.abs(db[loud]) > STEREO_DB]
     if loud.sum() < 5 or len(sided) < 0.5 * loud.sum() or min(np.mean(sided > 0), np.mean(sided < 0)) < 0.05:
         return None  # mono saved as stereo, one voice on both sides, or everything on one side
+    return db, loud
+
+
+def _stereo_scores(balance: tuple[np.ndarray, np.ndarray], items: list[Word]) -> np.ndarray:
+    """Per-word (left, right) evidence from the channel balance over the word."""
+    db, loud = balance
     out = np.zeros((len(items), 2))
     for i, w in enumerate(items):
         a, b = int(w.start * 50), max(int(w.start * 50) + 1, int(w.end * 50))

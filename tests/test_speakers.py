@@ -264,7 +264,7 @@ def test_stereo_channels_put_words_on_their_side(tmp_path):
     assert "seem" in label and label["seem"] != label[left_only[0]]  # "The horizon seems ..." is the right side
     audio, turns = conversation(gap=0.1, stereo=True)  # one real voice a side, turns back to back
     path = capture.write_wav(tmp_path / "call.wav", audio)
-    assert speakers._stereo_scores(str(path), [Word(0, 1, "x")]) is not None
+    assert speakers._stereo_balance(str(path)) is not None
     assert word_accuracy(turns, speakers.assign_speakers(str(path), whisper(capture.read_audio(path)))) >= 0.95
 
 
@@ -274,7 +274,7 @@ def test_stereo_falls_back_to_voices_when_channels_do_not_differ(tmp_path, mono_
     same = capture.write_wav(tmp_path / "same.wav", np.stack([mono, mono * 0.9]))
     one_side = capture.write_wav(tmp_path / "left_only.wav", np.stack([mono, mono * 0.001]))
     for p in (same, one_side):
-        assert speakers._stereo_scores(str(p), [w for s in segments for w in s.words]) is None
+        assert speakers._stereo_balance(str(p)) is None
         assert word_accuracy(turns, speakers.assign_speakers(str(p), segments)) >= 0.95
 
 
@@ -384,6 +384,65 @@ def test_back_channel_inside_a_long_turn_gets_its_own_speaker(tmp_path):
     other = {who for who, t in label if inside[0] + 0.1 <= t <= inside[1] - 0.1}
     main = {who for who, t in label if t < inside[0] - 0.5 or t > inside[1] + 0.5}
     assert len(main) == 1 and other and not other & main, out
+
+
+# --- the voice work in the background, while Whisper decodes -------------------------------------
+
+
+def _labels(segments: list[Segment]) -> list[tuple]:
+    return [(s.speaker, s.start, s.end, s.text, tuple(s.flags)) for s in segments]
+
+
+def test_background_voice_work_gives_the_sequential_labels(mono_conversation):
+    """The audio-only half started before Whisper runs (as `transcribe` does) gives exactly the
+    labels of the stage run after it, on real mono audio and on the stereo per-channel path."""
+    clip = shared("speech", "stereo_diarization.wav")  # real: two people, one on each channel
+    mono = mono_conversation[0]  # real voices, one file: JFK and the stereo clip's left speaker
+    for path in (mono, clip):
+        work = speakers.listen_in_background(str(path), 2)
+        segments = whisper(capture.read_audio(path))  # decodes while the voice thread runs
+        together = speakers.assign_speakers(str(path), segments, voice_work=work)
+        assert (work.result().stereo is not None) == (path == clip)  # the per-channel path is kept
+        assert _labels(together) == _labels(speakers.assign_speakers(str(path), segments))
+        assert len({s.speaker for s in together}) == 2
+    assert speakers.listen_in_background(str(mono), 1) is None  # one voice: nothing to listen for
+
+
+def test_background_voice_work_failure_is_raised_in_the_caller_never_a_hang(tmp_path, mono_conversation):
+    from interview_miner.errors import CorruptAudioError
+
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00 not audio at all" * 100)
+    work = speakers.listen_in_background(str(broken), 2)
+    segs = [Segment(0.0, 1.0, "hello", words=[Word(0.0, 1.0, " hello")])]
+    with pytest.raises(CorruptAudioError, match="broken.wav"):
+        speakers.assign_speakers(str(broken), segs, voice_work=work)
+    path, _, segments = mono_conversation
+    slow = speakers.listen_in_background(str(path), 2)
+    t0 = time.perf_counter()
+    with pytest.raises(speakers.VoiceWorkTimeout, match="did not finish"):
+        slow.result(timeout=0.01)  # a thread that does not finish in time: an error, not a wait
+    assert time.perf_counter() - t0 < 1.0
+    assert len({s.speaker for s in speakers.assign_speakers(str(path), segments, voice_work=slow)}) == 2
+
+
+@pytest.mark.slow
+def test_long_answers_embed_fewer_pieces_and_keep_their_voices(dev01, monkeypatch):
+    """Along one voice talking on, pieces between two alike borrow their vector: far fewer CAM++
+    runs on an interview's long answers, and the same timeline of who speaks when."""
+    from interview_miner import diarize, voices
+
+    audio = capture.read_audio(dev01[0])[: 90 * SR]
+    clips, real = [], voices.embed
+    monkeypatch.setattr(voices, "embed", lambda wavs: clips.append(len(wavs)) or real(wavs))
+    sparse, sparse_clips = diarize.listen(audio), sum(clips)
+    clips.clear()
+    monkeypatch.setattr(diarize, "SKIP_SPAN", 1)  # every piece embedded
+    full = diarize.listen(audio)
+    assert sparse_clips <= 0.85 * sum(clips)
+    a, b = diarize.resolve(sparse, 2).speaking(), diarize.resolve(full, 2).speaking()
+    agree = max(np.mean(a == b), np.mean(a == b[::-1]))  # the two voices may swap numbers
+    assert agree >= 0.98
 
 
 # --- the voice models on ONNX Runtime ----------------------------------------------------------
