@@ -94,6 +94,16 @@ def synthetic_study(store: Store, n_quotes: int, seed: int = 0, per_interview: i
         store.replace_segments(interview.id, segs)
 
 
+def synthetic_sentences(n: int, seed: int = 1) -> list[str]:
+    """`n` distinct participant sentences from the same templates (for embedding-only benchmarks)."""
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < n:
+        lead, subject = rng.choice(LEADS), rng.choice(SUBJECTS)
+        out.add(f"{lead}{subject}".capitalize() + f" {rng.choice(PROBLEMS)} {rng.choice(CONTEXTS)}, {rng.choice(REASONS)}.")
+    return sorted(out)
+
+
 def _seg(speaker: str, text: str, start: float) -> Segment:
     toks = text.split()
     step = 0.4

@@ -58,8 +58,15 @@ def check_backend(backend: str | None) -> str:
 
 def cache_name(identity: str, backend: str) -> str:
     """The name vectors are stored under: the model, plus the backend unless it is torch (so
-    caches written before backends existed stay valid)."""
-    return identity if backend == "torch" else f"{identity}@{backend}"
+    caches written before backends existed stay valid), plus for int8 the quantisation recipe
+    (vectors of an earlier int8 graph, stored as `@onnx-int8`, are never read as this one's)."""
+    if backend == "torch":
+        return identity
+    if backend == "onnx-int8":
+        from .onnx_backend import INT8_RECIPE
+
+        return f"{identity}@{backend}.{INT8_RECIPE}"
+    return f"{identity}@{backend}"
 
 
 def text_hash(text: str) -> str:
