@@ -1,10 +1,12 @@
 """Sentence embeddings on ONNX Runtime: the same weights as the torch backend, exported once.
 
 Why: mining spends most of its time in sentence embeddings, and eager PyTorch BERT on a 2-core
-laptop is slow. ONNX Runtime (already installed: faster-whisper runs its VAD on it) on a
-dynamically int8-quantised graph is several times faster with vectors that agree with PyTorch's to
-cosine >= 0.99 (tests/test_embed_backends.py; speed and category/theme scores in
-docs/performance.md). sentence-transformers' own ONNX backend needs Optimum, whose releases pin
+laptop is slow. ONNX Runtime (already installed: faster-whisper runs its VAD on it) gives
+PyTorch's vectors for about half the CPU in fp32, and ~0.75x that again with the int8 graph
+(vectors within cosine 0.99 of PyTorch's; tests/test_embed_backends.py; speed and category/theme
+scores in docs/performance.md). Offline transformer fusion (onnxruntime.transformers.optimizer:
+fused Attention, SkipLayerNorm, BiasGelu) was measured and gave no CPU gain over ONNX Runtime's own
+ORT_ENABLE_ALL optimisation of the plain graph, so the export stays the plain graph. sentence-transformers' own ONNX backend needs Optimum, whose releases pin
 transformers < 5, so the export is done here with `torch.onnx` instead.
 
 The export (a few seconds, once per model and weights) is cached as a folder holding model.onnx,
