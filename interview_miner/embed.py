@@ -15,8 +15,9 @@ Public API:
 Backends (`backend=` or the INTERVIEW_MINER_EMBED_BACKEND environment variable; see BACKENDS):
 `torch` runs sentence-transformers as is; `onnx` and `onnx-int8` run the same weights exported
 once to ONNX (int8: dynamically quantised, recipe `onnx_backend.INT8_RECIPE`) on ONNX Runtime,
-which faster-whisper already depends on, with the model's own tokenizer (see onnx_backend.py). Vectors from different backends differ
-slightly, so the backend is part of the cache name (`resolve_model(...)[0]`) and never mixes.
+which faster-whisper already depends on, with the model's own tokenizer (see onnx_backend.py).
+Vectors from different backends differ slightly, so the backend (and the int8 recipe) is part of
+the cache name (`resolve_model(...)[0]`) and they never mix.
 """
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ PyTorch's vectors for about half the CPU in fp32, and ~0.75x that again with the
 (vectors within cosine 0.99 of PyTorch's; tests/test_embed_backends.py; speed and category/theme
 scores in docs/performance.md). Offline transformer fusion (onnxruntime.transformers.optimizer:
 fused Attention, SkipLayerNorm, BiasGelu) was measured and gave no CPU gain over ONNX Runtime's own
-ORT_ENABLE_ALL optimisation of the plain graph, so the export stays the plain graph. sentence-transformers' own ONNX backend needs Optimum, whose releases pin
-transformers < 5, so the export is done here with `torch.onnx` instead.
+ORT_ENABLE_ALL optimisation of the plain graph, so the export stays the plain graph.
+sentence-transformers' own ONNX backend needs Optimum, whose releases pin transformers < 5, so the
+export is done here with `torch.onnx` instead.
 
 The export (a few seconds, once per model and weights) is cached as a folder holding model.onnx,
 the model's tokenizer.json and meta.json, written to a temporary folder and renamed into place so
