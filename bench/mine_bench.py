@@ -94,6 +94,16 @@ def synthetic_study(store: Store, n_quotes: int, seed: int = 0, per_interview: i
         store.replace_segments(interview.id, segs)
 
 
+def synthetic_sentences(n: int, seed: int = 1) -> list[str]:
+    """`n` distinct participant sentences from the same templates (for embedding-only benchmarks)."""
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < n:
+        lead, subject = rng.choice(LEADS), rng.choice(SUBJECTS)
+        out.add(f"{lead}{subject}".capitalize() + f" {rng.choice(PROBLEMS)} {rng.choice(CONTEXTS)}, {rng.choice(REASONS)}.")
+    return sorted(out)
+
+
 def _seg(speaker: str, text: str, start: float) -> Segment:
     toks = text.split()
     step = 0.4
@@ -110,6 +120,43 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+class StageCpu:
+    """CPU seconds per mining stage (all threads of the process), next to the wall seconds the
+    miner reports itself: wraps `mining._Run.step`, the call that closes each timed stage."""
+
+    def __init__(self):
+        from interview_miner import mining
+
+        self.seconds: dict[str, float] = {}
+        self._run_cls, self._step = mining._Run, mining._Run.step
+        self._last = time.process_time()
+        bench = self
+
+        def step(run, name, *args, **kwargs):
+            now = time.process_time()
+            bench.seconds[name] = round(now - bench._last, 1)
+            bench._last = now
+            return bench._step(run, name, *args, **kwargs)
+
+        mining._Run.step = step
+
+    def start(self) -> None:
+        self.seconds, self._last = {}, time.process_time()
+
+    def take(self) -> dict[str, float]:
+        return dict(self.seconds)
+
+
+_STAGES: list[StageCpu] = []
+
+
+def _stage_cpu() -> StageCpu:
+    """The one StageCpu of this process (wrapping `step` twice would count every stage twice)."""
+    if not _STAGES:
+        _STAGES.append(StageCpu())
+    return _STAGES[0]
+
+
 def bench_size(n: int, use_tracemalloc: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
@@ -118,22 +165,28 @@ def bench_size(n: int, use_tracemalloc: bool) -> dict:
         build_s = time.perf_counter() - t0
         if use_tracemalloc:
             tracemalloc.start()
+        stages = _stage_cpu()
+        stages.start()
         t0, c0 = time.perf_counter(), cpu_s()
         cold = pipeline.mine(store)
         cold_s, cold_cpu = time.perf_counter() - t0, cpu_s() - c0
+        cold_stage_cpu = stages.take()
         py_peak = tracemalloc.get_traced_memory()[1] / 2**20 if use_tracemalloc else None
         if use_tracemalloc:
             tracemalloc.stop()
+        stages.start()
         t0, c0 = time.perf_counter(), cpu_s()
         warm = pipeline.mine(store)
         warm_s, warm_cpu = time.perf_counter() - t0, cpu_s() - c0
+        warm_stage_cpu = stages.take()
         per_category = dict(sorted(Counter(t.category for t in store.machine_themes()).items()))
         store.close()
     return {
         "quotes": cold.quotes, "interviews": cold.interviews, "build_s": round(build_s, 1),
         "cold_s": round(cold_s, 1), "warm_s": round(warm_s, 1), "cold_cpu_s": round(cold_cpu, 1),
         "warm_cpu_s": round(warm_cpu, 1), "loadavg": round(os.getloadavg()[0], 1), "stages_cold_s": cold.seconds,
-        "stages_warm_s": warm.seconds, "embedded": cold.embedded, "themes": cold.themes,
+        "stages_warm_s": warm.seconds, "stages_cold_cpu_s": cold_stage_cpu, "stages_warm_cpu_s": warm_stage_cpu,
+        "backend": os.environ.get("INTERVIEW_MINER_EMBED_BACKEND") or "default", "embedded": cold.embedded, "themes": cold.themes,
         "themes_per_category": per_category,
         "unthemed_share": round(cold.unthemed_share, 3), "peak_rss_mb": round(peak_rss_mb()),
         "python_peak_mb": None if py_peak is None else round(py_peak),

@@ -3,6 +3,7 @@
     python bench/speed_bench.py wer [--batch-size 8]            # accuracy: sequential vs batched
     python bench/speed_bench.py transcribe [--long] [--batch-size 8]
     python bench/speed_bench.py mining [--sizes 10000] [--backends torch onnx onnx-int8]
+    python bench/speed_bench.py embed [--sizes 2000] [--backends torch onnx onnx-int8]
     python bench/speed_bench.py job                             # `interview-miner run`, 60-min file
     python bench/speed_bench.py all [--json]                    # everything above, one report
 
@@ -14,6 +15,9 @@ Model loading is excluded from transcription timings (it is a one-off per proces
 - `ours`: `pipeline.transcribe_interview` (windowed decoding, per-segment SQLite commits, quality
   flags) with our default decoding mode, speakers included (`speakers_s` is their part);
 - `ours-batched`: the same with `--batch-size` (default 8).
+`embed` encodes N distinct synthetic sentences (mine_bench's templates, sorted by length as the
+mining stage does) per backend, each in its own process: CPU and wall seconds of the encode, and
+per-sentence cosine against the first backend (torch, the reference), mean and min.
 The 60-minute file is the corpus and the real speech clips concatenated with sox until an hour
 is reached (built once under the cache folder; its reference is the references in the same order).
 """
@@ -213,7 +217,7 @@ def run_child(args: list[str], timeout: float = 7200) -> dict:
 
 def child_main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["wer", "transcribe", "mining", "job"])
+    ap.add_argument("what", choices=["wer", "transcribe", "mining", "job", "embed"])
     ap.add_argument("mode")
     ap.add_argument("--files", nargs="*", default=[])
     ap.add_argument("--batch-size", type=int, default=8)
@@ -229,6 +233,8 @@ def child_main(argv: list[str]) -> None:
         result = child_transcribe(a.mode, a.files, batch, a.model, a.speakers)
     elif a.what == "mining":
         result = child_mining(a.mode, a.sizes)
+    elif a.what == "embed":
+        result = child_embed(a.mode, a.sizes[0], a.files[0])
     else:
         result = child_job(a.files[0], batch)
     print(json.dumps({"result": result, "peak_rss_mb": round(peak_rss_mb()), "wall_s": time.perf_counter() - t0}))
@@ -249,6 +255,44 @@ def child_mining(backend: str, sizes: list[int]) -> dict:
     embed.load_embedder()
     quotes.load_nlp("en")
     return {str(n): mine_bench.bench_size(n, False) for n in sizes}
+
+
+def child_embed(backend: str, n: int, out_path: str) -> dict:
+    """Encode n synthetic sentences on `backend` (model loaded and warmed up first, not timed);
+    the vectors go to `out_path` (.npy) for the parent to compare."""
+    import mine_bench
+    import numpy as np
+
+    from interview_miner import embed
+
+    texts = sorted(mine_bench.synthetic_sentences(n), key=len)  # as embed.embed_texts orders them
+    embedder = embed.load_embedder(None, backend)
+    embedder.encode(texts[:64])
+    t0, c0 = time.perf_counter(), cpu_s()
+    vectors = embedder.encode(texts)
+    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    np.save(out_path, vectors)
+    return {"backend": backend, "cache_name": embedder.name, "sentences": n, "wall_s": round(wall, 1),
+            "cpu_s": round(cpu, 1), "loadavg": round(os.getloadavg()[0], 1)}
+
+
+def bench_embed(n: int, backends: list[str]) -> dict:
+    import numpy as np
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        vectors = {}
+        for backend in backends:
+            path = str(Path(tmp) / f"{backend}.npy")
+            out[backend] = run_child(["embed", backend, "--sizes", str(n), "--files", path])["result"]
+            vectors[backend] = np.load(path)
+    base = backends[0]
+    for backend in backends[1:]:
+        cosine = (vectors[backend] * vectors[base]).sum(axis=1)
+        out[backend].update({f"cosine_vs_{base}_mean": round(float(cosine.mean()), 5),
+                             f"cosine_vs_{base}_min": round(float(cosine.min()), 5),
+                             f"cpu_ratio_vs_{base}": round(out[backend]["cpu_s"] / max(out[base]["cpu_s"], 1e-9), 3)})
+    return out
 
 
 def child_job(audio: str, batch_size: int | None) -> dict:
@@ -369,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         child_main(argv[1:])
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["wer", "transcribe", "mining", "job", "all"])
+    ap.add_argument("what", choices=["wer", "transcribe", "mining", "job", "embed", "all"])
     ap.add_argument("--batch-size", type=int, default=8, help="batch size of the batched modes (default 8)")
     ap.add_argument("--ours-batch-size", type=int, default=None,
                     help="our transcribe's --batch-size (default: the product default)")
@@ -379,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="transcribe: the modes to run (default: all four)")
     ap.add_argument("--corpus-files", type=int, default=None, metavar="K",
                     help="transcribe: only the first K corpus interviews (a busy machine)")
-    ap.add_argument("--sizes", nargs="*", type=int, default=[10000])
+    ap.add_argument("--sizes", nargs="*", type=int, default=None,
+                    help="mining: quotes per study (default 10000); embed: sentences (default 2000)")
     ap.add_argument("--backends", nargs="*", default=["torch", "onnx", "onnx-int8"])
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
@@ -402,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
                 report["transcribe_60min"] = bench_transcribe([str(path)], ref, a.batch_size, a.model, a.ours_batch_size,
                                                               tuple(a.modes))
         elif what == "mining":
-            report["mining"] = bench_mining(a.sizes, a.backends)
+            report["mining"] = bench_mining(a.sizes or [10000], a.backends)
+        elif what == "embed":
+            report["embed"] = bench_embed((a.sizes or [2000])[0], a.backends)
         elif what == "job":
             path, _ = long_file()
             data = run_child(["job", "x", "--files", str(path), "--batch-size", str(a.ours_batch_size or -1)])

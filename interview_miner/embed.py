@@ -14,9 +14,10 @@ Public API:
 
 Backends (`backend=` or the INTERVIEW_MINER_EMBED_BACKEND environment variable; see BACKENDS):
 `torch` runs sentence-transformers as is; `onnx` and `onnx-int8` run the same weights exported
-once to ONNX (int8: dynamically quantised) on ONNX Runtime, which faster-whisper already depends
-on, with the model's own tokenizer (see onnx_backend.py). Vectors from different backends differ
-slightly, so the backend is part of the cache name (`resolve_model(...)[0]`) and never mixes.
+once to ONNX (int8: dynamically quantised, recipe `onnx_backend.INT8_RECIPE`) on ONNX Runtime,
+which faster-whisper already depends on, with the model's own tokenizer (see onnx_backend.py).
+Vectors from different backends differ slightly, so the backend (and the int8 recipe) is part of
+the cache name (`resolve_model(...)[0]`) and they never mix.
 """
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ DEFAULT_NAME = bundled.EMBEDDING_DEFAULT
 BATCH_SIZE = 64
 # torch: sentence-transformers on PyTorch (the reference); onnx / onnx-int8: ONNX Runtime.
 BACKENDS = ("torch", "onnx", "onnx-int8")
-DEFAULT_BACKEND = "onnx"  # same vectors as torch (cosine 1.0), ~1.8x less CPU; int8 drifts
+# onnx: torch's vectors (cosine 1.0) for about half the CPU. onnx-int8 (cosine mean 0.996, min 0.99)
+# costs ~0.75x onnx's CPU but moved the audio-mode theme ARI by -0.047 (docs/performance.md), so
+# it stays opt-in: the default is chosen on unchanged category and theme scores.
+DEFAULT_BACKEND = "onnx"
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -58,8 +62,15 @@ def check_backend(backend: str | None) -> str:
 
 def cache_name(identity: str, backend: str) -> str:
     """The name vectors are stored under: the model, plus the backend unless it is torch (so
-    caches written before backends existed stay valid)."""
-    return identity if backend == "torch" else f"{identity}@{backend}"
+    caches written before backends existed stay valid), plus for int8 the quantisation recipe
+    (vectors of an earlier int8 graph, stored as `@onnx-int8`, are never read as this one's)."""
+    if backend == "torch":
+        return identity
+    if backend == "onnx-int8":
+        from .onnx_backend import INT8_RECIPE
+
+        return f"{identity}@{backend}.{INT8_RECIPE}"
+    return f"{identity}@{backend}"
 
 
 def text_hash(text: str) -> str:

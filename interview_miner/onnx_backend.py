@@ -1,11 +1,14 @@
 """Sentence embeddings on ONNX Runtime: the same weights as the torch backend, exported once.
 
 Why: mining spends most of its time in sentence embeddings, and eager PyTorch BERT on a 2-core
-laptop is slow. ONNX Runtime (already installed: faster-whisper runs its VAD on it) on a
-dynamically int8-quantised graph is several times faster with vectors that agree with PyTorch's to
-cosine >= 0.99 (tests/test_embed_backends.py; speed and category/theme scores in
-docs/performance.md). sentence-transformers' own ONNX backend needs Optimum, whose releases pin
-transformers < 5, so the export is done here with `torch.onnx` instead.
+laptop is slow. ONNX Runtime (already installed: faster-whisper runs its VAD on it) gives
+PyTorch's vectors for about half the CPU in fp32, and ~0.75x that again with the int8 graph
+(vectors within cosine 0.99 of PyTorch's; tests/test_embed_backends.py; speed and category/theme
+scores in docs/performance.md). Offline transformer fusion (onnxruntime.transformers.optimizer:
+fused Attention, SkipLayerNorm, BiasGelu) was measured and gave no CPU gain over ONNX Runtime's own
+ORT_ENABLE_ALL optimisation of the plain graph, so the export stays the plain graph.
+sentence-transformers' own ONNX backend needs Optimum, whose releases pin transformers < 5, so the
+export is done here with `torch.onnx` instead.
 
 The export (a few seconds, once per model and weights) is cached as a folder holding model.onnx,
 the model's tokenizer.json and meta.json, written to a temporary folder and renamed into place so
@@ -33,6 +36,13 @@ class UnsupportedModel(Exception):
 
 FORMAT_VERSION = 2  # bump when the export changes, so old cached exports are rebuilt
 OPSET = 17
+# How the int8 graph is made; part of its cache folder and (through embed.cache_name) of the name
+# its vectors are stored under, so vectors of an older recipe are never read as this one's.
+# "mm-keepdown": dynamic int8 on the weight MatMuls only, per-channel scales, the feed-forward
+# down-projections kept fp32 (their input, the GELU output, has the outlier channels that
+# per-tensor activation quantisation handles worst: measured cosine vs torch mean 0.996 / min 0.99
+# instead of 0.992 / 0.98 with every MatMul and Gather quantised; docs/performance.md).
+INT8_RECIPE = "mm-keepdown"
 
 
 @dataclass
@@ -41,18 +51,30 @@ class OnnxEmbedder:
 
     name: str
     session: object  # onnxruntime.InferenceSession
-    tokenizer: object  # tokenizers.Tokenizer, truncating at the model's max_seq_length
+    tokenizer: object  # tokenizers.Tokenizer, truncating at the model's max_seq_length, no padding
     dim: int
+    pad_id: int = 0
 
     def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        """Texts are tokenized once (the fast tokenizer, in batch), ordered by token count and cut
+        into batches, each padded only to its own longest text: ordering by characters, as the
+        caller does, still left ~19% of the tokens run as padding on mining-sized input; by token
+        count it is ~0.2% (docs/performance.md). Rows come back in the order of `texts`."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         names = {i.name for i in self.session.get_inputs()}
-        out = []
-        for i in range(0, len(texts), batch_size):
-            enc = self.tokenizer.encode_batch(list(texts[i : i + batch_size]))
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        # Real tokens only (a tokenizer handed in with padding on pads on the right; drop it).
+        tokens = [e.ids[: sum(e.attention_mask)] for e in self.tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = max(len(tokens[i]) for i in rows)
+            ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                ids[r, : len(tokens[i])] = tokens[i]
+                mask[r, : len(tokens[i])] = 1
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in names:
                 feed["token_type_ids"] = np.zeros_like(ids)
@@ -61,8 +83,8 @@ class OnnxEmbedder:
             # Pooling(mean) + Normalize modules do.
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
-        return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
+            out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return out
 
 
 def cache_root() -> Path:
@@ -88,8 +110,8 @@ def load(identity: str, target: str, quantize: bool, load_torch: Callable[[str],
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(meta["max_seq_length"])
-    tokenizer.enable_padding(pad_id=meta["pad_id"], pad_token=meta["pad_token"])
-    return OnnxEmbedder(identity, session, tokenizer, int(meta["dim"]))
+    tokenizer.no_padding()  # encode pads each batch itself, to that batch's longest text
+    return OnnxEmbedder(identity, session, tokenizer, int(meta["dim"]), int(meta["pad_id"]))
 
 
 def _folder_name(identity: str, target: str, quantize: bool) -> str:
@@ -99,9 +121,25 @@ def _folder_name(identity: str, target: str, quantize: bool) -> str:
     if local.is_dir():
         stamp = ";".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
                          for p in sorted(local.iterdir()) if p.suffix in (".safetensors", ".bin"))
-    digest = hashlib.sha256(f"{identity}|{target}|{stamp}|{quantize}|{FORMAT_VERSION}".encode()).hexdigest()[:12]
+    recipe = f"|{INT8_RECIPE}" if quantize else ""
+    digest = hashlib.sha256(f"{identity}|{target}|{stamp}|{quantize}|{FORMAT_VERSION}{recipe}".encode()).hexdigest()[:12]
     base = identity.split("@")[0]
     return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', base)[-60:]}-{'int8' if quantize else 'fp32'}-{digest}"
+
+
+def _quantize(fp32: Path, out: Path) -> None:
+    """INT8_RECIPE: dynamic int8 (weights per output channel, activations per tensor at run time)
+    on the MatMuls with a constant weight, except the down-projections (weight rows > columns:
+    the feed-forward output layer, fed by the GELU); everything else stays fp32."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(fp32)).graph
+    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
+    keep_fp32 = [node.name for node in graph.node if node.op_type == "MatMul"
+                 and len(shapes.get(node.input[1], ())) == 2 and shapes[node.input[1]][0] > shapes[node.input[1]][1]]
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_fp32)
 
 
 def _export(st_model, folder: Path, quantize: bool) -> None:
@@ -143,10 +181,7 @@ def _export(st_model, folder: Path, quantize: bool) -> None:
                 dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
             )
         if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            # Per-channel scales: per-tensor int8 drifts to cosine ~0.95 on MiniLM, per-channel ~0.99.
-            quantize_dynamic(str(fp32), str(tmp / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+            _quantize(fp32, tmp / "model.onnx")
             fp32.unlink()
         tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
         get_dim = getattr(st_model, "get_embedding_dimension", None) or st_model.get_sentence_embedding_dimension

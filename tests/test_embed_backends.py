@@ -49,21 +49,22 @@ def test_onnx_backend_gives_the_torch_vectors(torch_vectors):
 
 
 @pytest.mark.slow
-def test_int8_backend_is_close_but_not_the_default(torch_vectors):
-    """Dynamic int8 quantisation is ~2x faster again but drifts (cosine 0.96-1.0 per sentence),
-    which is why the default is the exact fp32 ONNX graph; it must still rank like torch."""
+def test_int8_backend_agrees_with_torch(torch_vectors):
+    """The int8 graph (MatMul weights per channel, down-projections kept fp32) gives vectors within
+    cosine 0.99 of torch's on average and ranks neighbours like torch."""
     vectors = embed.load_embedder(None, "onnx-int8").encode(SAMPLE)
     cosine = (vectors * torch_vectors).sum(axis=1)
-    assert cosine.mean() >= 0.97
+    assert cosine.mean() >= 0.99 and cosine.min() >= 0.98, cosine
     nearest = lambda v: np.argsort(-(v @ v.T), axis=1)[:, 1]  # noqa: E731
     assert (nearest(vectors) == nearest(torch_vectors)).mean() >= 0.8
-    assert embed.DEFAULT_BACKEND == "onnx"
 
 
 def test_backend_is_part_of_the_cache_name(monkeypatch):
     assert embed.resolve_model(None, "torch")[0] == "all-MiniLM-L6-v2"  # caches written before backends
     names = {embed.resolve_model(None, b)[0] for b in embed.BACKENDS}
     assert len(names) == len(embed.BACKENDS)
+    # the int8 recipe is in the name: vectors of the earlier int8 graph ("@onnx-int8") are not read
+    assert embed.resolve_model(None, "onnx-int8")[0] not in ("all-MiniLM-L6-v2@onnx-int8", "all-MiniLM-L6-v2@onnx")
     monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "torch")
     assert embed.LazyEmbedder().name == "all-MiniLM-L6-v2"
     monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "tensorflow")
@@ -84,3 +85,26 @@ def test_vectors_from_one_backend_are_never_read_by_another(store, monkeypatch):
     assert pipeline.mine(store).embedded == 0  # and then cached under its own name
     monkeypatch.setenv("INTERVIEW_MINER_EMBED_BACKEND", "torch")
     assert pipeline.mine(store).embedded == 0  # torch's vectors are still there, untouched
+
+
+@pytest.mark.slow
+def test_export_is_made_once_and_reused(tmp_path, monkeypatch):
+    """The export lands atomically in the cache folder (no temporary folder left behind) and a
+    second load, in a fresh process state, reuses it instead of exporting again."""
+    monkeypatch.setenv("INTERVIEW_MINER_CACHE", str(tmp_path))
+    monkeypatch.setattr(embed, "_loaded", {})
+    first = embed.load_embedder(None, "onnx")
+    folders = list((tmp_path / "onnx").iterdir())
+    assert len(folders) == 1 and (folders[0] / "meta.json").exists()
+    model_file = folders[0] / "model.onnx"
+    stamp = model_file.stat().st_mtime_ns
+    monkeypatch.setattr(embed, "_loaded", {})
+
+    def no_torch(*_a, **_k):
+        raise AssertionError("the export was redone")
+
+    monkeypatch.setattr(embed, "_load_sentence_transformer", no_torch)
+    second = embed.load_embedder(None, "onnx")
+    assert second is not first and second.name == first.name
+    assert list((tmp_path / "onnx").iterdir()) == folders and model_file.stat().st_mtime_ns == stamp
+    assert second.encode([SAMPLE[0]])[0] @ first.encode([SAMPLE[0]])[0] > 0.9999
