@@ -161,6 +161,7 @@ class AudioScore:
     heard: str
     plausibility: float = 0.0
     margin: float = 0.0
+    model_margins: tuple[float, ...] = ()  # the best score's lead over the runner-up under each model
 
     @property
     def needs_listening(self) -> bool:
@@ -389,15 +390,16 @@ def score_from_audio(
     summed = per_model.sum(axis=1)
     top = int(np.argmax(summed))
     lead = float(summed[top] - np.max(np.delete(summed, top), initial=-np.inf))
-    witness = max((float(per_model[top, m] - np.max(np.delete(per_model[:, m], top), initial=-np.inf))
-                   for m in range(len(models))), default=0.0)
+    leads = [float(per_model[top, m] - np.max(np.delete(per_model[:, m], top), initial=-np.inf))
+             for m in range(len(models))]
+    witness = max(leads, default=0.0)
     posterior = float(np.exp(summed[top] - np.logaddexp.reduce(summed)))
     heard, best = max(((r, sum(lps)) for r, sc, lps in readings if sc == scores[top]), key=lambda x: x[1])
     decoded = max((sum(lps) for r, sc, lps in readings if sc is None), default=-math.inf)
     plausibility = (best - max(decoded, best)) / len(models)
     accepted = lead >= min_margin and witness >= min_margin
     return AudioScore(interview_id, start, end, scores[top] if accepted else None, round(posterior, 3), heard,
-                      round(plausibility, 2), round(min(lead, 99.0), 2))
+                      round(plausibility, 2), round(min(lead, 99.0), 2), tuple(round(min(x, 99.0), 2) for x in leads))
 
 
 def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float, str] | None:

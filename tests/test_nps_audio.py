@@ -91,7 +91,8 @@ def _heard(model, audio) -> str:
 @pytest.mark.slow
 @needs_tts
 @pytest.mark.parametrize("text,voice,score", [
-    ("Hmm, a four, I think.", ("en-gb-x-gbcwmd+m1", 150, 45, True), 4),
+    # tiny.en hears "Erm, F-R, I think."; each model alone singles out 4 (leads 5.2 and 3.9 nats)
+    ("Hmm, a four, I think.", ("en-gb-x-gbcwmd+m1", 150, 45, False), 4),
 ])
 def test_a_number_tiny_en_mishears_is_recovered_from_the_audio(tmp_path, models, text, voice, score):
     from interview_miner import capture
@@ -106,7 +107,9 @@ def test_a_number_tiny_en_mishears_is_recovered_from_the_audio(tmp_path, models,
 @pytest.mark.slow
 @needs_tts
 @pytest.mark.parametrize("text,voice", [
-    ("Good question. Let me think about that.", ("en-us+f4", 185, 70, False)),
+    # tiny.en hears "Ask me a good after the busy season."; "the busy seven" fits better than any
+    # other number (the commit before this test accepted a 1 here), but no model singles it out
+    ("Ask me again after the busy season.", ("en-gb-x-gbcwmd+m1", 150, 45, False)),
 ])
 def test_an_answer_without_a_number_stays_listen_to_confirm(tmp_path, models, text, voice):
     from interview_miner import capture
