@@ -285,7 +285,11 @@ def transcribe_interview(
     state = start_transcription(store, interview, options)
     # The audio-only half of the speaker stage (decode, segmentation, voice embeddings) runs in a
     # background thread while Whisper decodes; only the cheap word assignment waits for Whisper.
-    voice_work = speakers.listen_in_background(path, n_speakers) if not state.speakers_done else None
+    # Not for long recordings: there the stage is a small share of the wall time (~0.02x real time
+    # against Whisper's ~0.06x), and running both at once raised a 60-minute file's peak memory
+    # from ~1.2 GB to 1.85 GB (bench/speed_bench.py transcribe --long).
+    overlap = (interview.duration or 0) <= speakers.BACKGROUND_MAX_S
+    voice_work = speakers.listen_in_background(path, n_speakers) if overlap and not state.speakers_done else None
     if not state.completed:
         store.update_interview(interview.id, status="transcribing", error=None)
         _transcribe_audio(store, interview, model, options, state.committed_until, show_progress, on_progress)

@@ -109,6 +109,7 @@ def label_imported(segments: list[Segment]) -> tuple[list[Segment], dict[str, st
 # ---------------------------------------------------------------------------------------------
 
 SR = 16000
+BACKGROUND_MAX_S = 20 * 60  # recordings up to this long run the voice work beside Whisper (pipeline)
 DEFAULT_SPEAKERS = 2  # voices per recording unless told (`--speakers N|auto`): an interview
 WINDOW_S = 1.5  # voice-profile windows: CAM++ is steady from ~1 s
 UNIT_GAP_S = 0.3  # a pause this long between words may be a hand-over: windows never span it
