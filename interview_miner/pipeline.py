@@ -395,7 +395,7 @@ def _transcribe_audio(
                 break
             pos = last_end if last_end and last_end > pos + 1 else window_end - GUARD_S
             store.set_transcription(interview.id, committed_until=pos)
-        bar.update(max(0.0, duration - bar.n))
+        bar.update(max(0.0, bar.total - bar.n))  # the total is rounded: never past it (tqdm warns)
     store.set_transcription(interview.id, committed_until=duration, completed=1)
 
 
