@@ -37,7 +37,7 @@ _CUED = re.compile(
     re.I,
 )
 _LEADING = re.compile(rf"^\W*(?:(?:um+|uh+|hmm+|oh|well|so|yeah|okay|ok|oof|ah)\W+)*({_NUM})\b", re.I)
-_DENOMINATOR = re.compile(r"\b(?:out of|outta)\s*(?:10|ten)\b", re.I)
+_DENOMINATOR = re.compile(rf"\b(?:out of|outta)\s*(?:an? )?{_NUM}\b", re.I)  # a scale's end, never the score
 _RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
 _NPS_QUESTION = re.compile(
     r"(recommend|how likely|likelihood|scale of|scale from|on a scale|zero to ten|0 to 10|0-10|"
@@ -62,15 +62,16 @@ def parse_score(text: str) -> int | None:
     if not text:
         return None
     clean = text.replace("’", "'")
-    for pattern in (_OUT_OF, _RANGE, _LEADING, _CUED):
-        m = pattern.search(clean)
+    # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
+    # states none and goes to the audio, instead of reading as a 10. Only `_OUT_OF` sees it.
+    rest = _DENOMINATOR.sub(" ", clean)
+    for pattern, where in ((_OUT_OF, clean), (_RANGE, rest), (_LEADING, rest), (_CUED, rest)):
+        m = pattern.search(where)
         if m:
             v = _value(m.group(1))
             if v is not None:
                 return int(v) if v == int(v) else int(v + 0.5)
-    # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
-    # states none and goes to the audio, instead of reading as a 10.
-    tokens = re.findall(r"[a-z]+|\d+(?:\.\d)?", _DENOMINATOR.sub(" ", clean.lower()))
+    tokens = re.findall(r"[a-z]+|\d+(?:\.\d)?", rest.lower())
     numbers = [_value(t) for t in tokens if _value(t) is not None]
     if len(numbers) == 1 and len(tokens) <= 6:  # "Nine." / "Probably 8." / "Six I think."
         return int(numbers[0])
@@ -192,7 +193,11 @@ def _replacements(words: list[str], spans: Sequence[tuple[int, int]]) -> list[tu
         for score, n in enumerate(SCORE_WORDS):
             for said in _said(n):
                 reading = " ".join([*words[:a], said + tail, *words[b:]])
-                out.append((score, reading[:1].upper() + reading[1:]))
+                reading = reading[:1].upper() + reading[1:]
+                # Only readings that, written down, state this score: "I out of ten." puts the
+                # number in the scale's end, not the score (it once beat "Nine out of 10.").
+                if parse_score(reading) == score:
+                    out.append((score, reading))
     return out
 
 

@@ -134,3 +134,12 @@ def test_a_number_that_counts_something_is_not_a_rating():
     for reading, score in [("Um, a six, I think.", 6), ("Nine out of ten.", 9), ("I'd give it an eight.", 8),
                            ("Seven maybe eight", 7), ("Ten, no question.", 10), ("Eight because it works", 8)]:
         assert not nps.counts_something(reading, score), reading
+
+
+def test_a_reading_is_kept_only_when_it_states_its_score():
+    """"I out of 10." re-heard: "Nine out of 10." is a reading of 9; "I out of ten." is no score at
+    all (the voiced held-out hold02 was once scored 10 that way)."""
+    readings = nps._replacements("I out of 10.".split(), [(0, 1), (3, 4)])
+    assert (9, "Nine out of 10.") in readings
+    assert all(nps.parse_score(r) == s for s, r in readings)
+    assert not any(r.startswith("I out of") for _, r in readings)
