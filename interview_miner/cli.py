@@ -175,10 +175,12 @@ def cmd_nps(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Audio in, persona report out: `pipeline.process`, the same orchestrator the app's worker
+    """Audio in, persona report out: `whole_job.process`, the same orchestrator the app's worker
     runs, printing each step's outcome as it ends."""
+    from . import whole_job
+
     store = _store(args)
-    request = pipeline.ProcessRequest(
+    request = whole_job.ProcessRequest(
         paths=args.paths, participant=args.participant, metadata=_parse_meta(args.meta),
         options=_options_from(args), n_speakers=args.speakers, embed_model=args.embed_model,
         export_dir=Path(args.out), show_progress=show_progress(), executor=_executor_from(args),
@@ -192,7 +194,7 @@ def cmd_run(args) -> int:
                 bar, update = mining_cli.mine_progress()
             update(fraction, message)
 
-    def on_step(step: str, result: pipeline.ProcessResult) -> None:
+    def on_step(step: str, result) -> None:
         if step == "add":
             print(f"added {len(result.added.added)} new, {len(result.added.existing)} already in the study")
         elif step == "transcribe":
@@ -213,7 +215,7 @@ def cmd_run(args) -> int:
                   f"to {request.export_dir}")
 
     try:
-        result = pipeline.process(store, request, on_progress=on_progress, on_step=on_step)
+        result = whole_job.process(store, request, on_progress=on_progress, on_step=on_step)
     finally:
         if bar is not None:
             bar.close()

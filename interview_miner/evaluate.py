@@ -2,7 +2,7 @@
 
 Public API:
 - `evaluate(corpus_dir, reference=False, model=None, embed_model=None, cache_dir=None,
-  on_progress=None, miner=None) -> dict`: runs add -> transcribe -> mine (`pipeline.process`, with
+  on_progress=None, miner=None) -> dict`: runs add -> transcribe -> mine (`whole_job.process`, with
   `miner` or a default `Miner`) in a temporary study (or, with
   `reference=True`, imports the ground-truth turns with their true times instead of the audio, to
   separate ASR errors from mining errors) and returns the scores below.
@@ -251,11 +251,11 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run the whole pipeline on a labelled corpus and score it (see module docstring).
 
-    The same orchestrator as `interview-miner run` (`pipeline.process`), with `miner` mining (a
+    The same orchestrator as `interview-miner run` (`whole_job.process`), with `miner` mining (a
     default one with `embed_model` when None; pass a long-lived one to evaluate several corpora
     or stage variants without re-embedding the categorizer's prototypes). `language`: the
     study's language for transcription (None: detected per interview)."""
-    from . import pipeline, transcribe
+    from . import transcribe, whole_job
     from .store import Store
 
     if miner is not None and embed_model is not None:
@@ -281,20 +281,20 @@ def evaluate(
             if reference:
                 for path, truth in truths:
                     names[path.stem] = import_reference(store, path, truth).id
-                request = pipeline.ProcessRequest(steps=("mine",))
+                request = whole_job.ProcessRequest(steps=("mine",))
             else:
                 audio = []
                 for path, truth in truths:
                     f = truth.get("audio", {}).get("file") if isinstance(truth.get("audio"), dict) else None
                     candidates = [path.parent / f] if f else sorted(path.parent.glob(path.stem + ".*"))
                     audio += [c for c in candidates if c.exists() and c.suffix.lower() not in (".json", ".txt", ".csv")][:1]
-                request = pipeline.ProcessRequest(
+                request = whole_job.ProcessRequest(
                     steps=("add", "transcribe", "mine"), paths=[str(a) for a in audio],
                     options=transcribe.TranscribeOptions(model=model or transcribe.DEFAULT_MODEL, language=language),
                     strict=True, show_progress=show_progress,
                 )
             imported_s = time.perf_counter() - t0
-            done = pipeline.process(store, request, miner=miner, on_progress=progress)
+            done = whole_job.process(store, request, miner=miner, on_progress=progress)
             if not reference:
                 names = {Path(i.file_name).stem: i.id for i in store.list_interviews()}
             timings = {

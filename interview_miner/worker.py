@@ -33,14 +33,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from . import pipeline, speakers, transcribe
+from . import pipeline, speakers, transcribe, whole_job
 from .errors import InterviewMinerError, describe
 from .executor import ExecutorSettings
 from .mining import Miner
 from .models import Job
 from .store import Store
 
-# Each kind of job is `pipeline.process` over these steps (one orchestrator for the CLI, the
+# Each kind of job is `whole_job.process` over these steps (one orchestrator for the CLI, the
 # worker and evaluate); `process` is the whole job short of adding files and exporting.
 KIND_STEPS = {
     "transcribe": ("transcribe",),
@@ -49,7 +49,7 @@ KIND_STEPS = {
     "process": ("transcribe", "mine", "personas"),
 }
 KINDS = tuple(KIND_STEPS)
-KIND_TITLES = {kind: pipeline.STEP_TITLES.get(kind, "Process everything") for kind in KINDS}
+KIND_TITLES = {kind: whole_job.STEP_TITLES.get(kind, "Process everything") for kind in KINDS}
 # States shown to users. `queued`/`running`/`done`/`failed`/`stopped` are written by the worker;
 # `interrupted` is derived: the row says running (or queued) but its process is gone.
 ACTIVE = ("queued", "running")
@@ -238,8 +238,8 @@ def run_job(store: Store, job_id: int, miner: Miner | None = None) -> Job:
         signal.signal(signal.SIGTERM, on_term)
     try:
         request = process_request(job.kind, job.params)
-        result = pipeline.process(store, request, miner=miner,
-                                  on_progress=pipeline.overall_progress(report, request.steps))
+        result = whole_job.process(store, request, miner=miner,
+                                  on_progress=whole_job.overall_progress(report, request.steps))
         report.flush()
         store.update_job(job_id, status="done", progress=1.0, message=result.summary() or "done",
                          error="\n".join(result.errors) if result.errors else None)
@@ -256,14 +256,14 @@ def run_job(store: Store, job_id: int, miner: Miner | None = None) -> Job:
     return store.get_job(job_id)
 
 
-def process_request(kind: str, params: dict[str, Any]) -> pipeline.ProcessRequest:
-    """The `pipeline.process` request for a job of this kind with these params (see the module
+def process_request(kind: str, params: dict[str, Any]) -> whole_job.ProcessRequest:
+    """The `whole_job.process` request for a job of this kind with these params (see the module
     docstring; unknown params are ignored, so an old row still runs)."""
     if kind not in KIND_STEPS:
         raise InterviewMinerError(f"unknown job kind {kind!r}")
     known = {f.name for f in dataclasses.fields(transcribe.TranscribeOptions)}
     options = transcribe.TranscribeOptions(**{k: v for k, v in params.items() if k in known and v is not None})
-    return pipeline.ProcessRequest(
+    return whole_job.ProcessRequest(
         steps=KIND_STEPS[kind], ids=params.get("ids") or None, options=options,
         n_speakers=speakers.parse_speakers(params.get("n_speakers") or speakers.DEFAULT_SPEAKERS), embed_model=params.get("embed_model"),
         executor=ExecutorSettings.from_params(params),  # `executor`/`ray_address`, else $INTERVIEW_MINER_EXECUTOR

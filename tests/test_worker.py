@@ -12,7 +12,7 @@ import pytest
 from conftest import shared_path, wait_for
 from corpus_fixture import load_literal_study
 from stages import replaying_miner
-from interview_miner import pipeline, worker
+from interview_miner import pipeline, whole_job, worker
 from interview_miner.errors import InterviewMinerError
 from interview_miner.store import Store
 
@@ -40,7 +40,7 @@ def test_run_job_inline_records_progress_and_summary(study):
 
 
 def test_process_job_runs_the_steps_in_order_with_one_progress_bar(study, monkeypatch):
-    """transcribe -> mine -> personas through `pipeline.process`, each step in its share of one
+    """transcribe -> mine -> personas through `whole_job.process`, each step in its share of one
     bar; the mining stages are swapped by passing a Miner, not by patching modules."""
     seen = []
     progress = lambda: round(study.get_job(job_id).progress, 4)  # noqa: E731
@@ -150,7 +150,7 @@ def test_killed_transcription_is_interrupted_and_resumes_from_stored_segments(st
 @pytest.mark.slow
 def test_run_command_is_the_same_orchestrator_end_to_end(tmp_path, capsys):
     """`interview-miner run` on two transcripts: add -> transcribe (nothing to do) -> mine ->
-    personas -> export, through `pipeline.process`, printing each step as it ends."""
+    personas -> export, through `whole_job.process`, printing each step as it ends."""
     from interview_miner import cli, evaluate
 
     folder = tmp_path / "transcripts"
@@ -166,7 +166,7 @@ def test_run_command_is_the_same_orchestrator_end_to_end(tmp_path, capsys):
     assert printed[2].startswith("mined ") and " quotes into " in printed[2]
     assert printed[3] in ("suggested 1 persona", "suggested 2 personas")
     assert printed[4] == f"wrote report.md, report.html, report.pdf, study.json, quotes.csv and transcripts/ to {out}"
-    assert {p.name for p in out.iterdir()} == {name for _, name in pipeline.EXPORT_FILES}
+    assert {p.name for p in out.iterdir()} == {name for _, name in whole_job.EXPORT_FILES}
     store = Store(db)
     assert len(store.list_interviews()) == 2 and store.quotes() and store.personas()
     store.close()
@@ -174,6 +174,6 @@ def test_run_command_is_the_same_orchestrator_end_to_end(tmp_path, capsys):
 
 def test_process_refuses_unknown_steps_and_export_without_a_folder():
     with pytest.raises(ValueError, match="dance"):
-        pipeline.ProcessRequest(steps=("add", "dance"))
+        whole_job.ProcessRequest(steps=("add", "dance"))
     with pytest.raises(ValueError, match="export_dir"):
-        pipeline.ProcessRequest(steps=("export",))
+        whole_job.ProcessRequest(steps=("export",))
