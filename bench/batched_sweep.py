@@ -94,8 +94,8 @@ def decode_continuing(model, audio, batch_size: int = 8, rounds: int = 3, min_le
 def decode(model, mode: str, audio, cfg: dict) -> list:
     from faster_whisper import BatchedInferencePipeline
 
-    if mode == "seq":
-        return list(model.transcribe(audio, vad_filter=True, **COMMON, **cfg)[0])
+    if mode == "seq":  # the config may change the common options (beam_size)
+        return list(model.transcribe(audio, vad_filter=True, **{**COMMON, **cfg})[0])
     if mode == "continue":
         return decode_continuing(model, audio, **cfg)
     cfg = dict(cfg)
@@ -113,13 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["seq", "batched", "regions", "continue"])
     ap.add_argument("config", nargs="?", default="{}", help="JSON keyword options of the mode")
-    ap.add_argument("--sets", nargs="*", default=["corpus"], choices=["speech", "corpus"])
+    ap.add_argument("--sets", nargs="*", default=["corpus"], choices=["speech", "corpus", "heldout"])
+    ap.add_argument("--heldout", type=Path, help="voiced held-out interviews (bench/voice_corpus.py): hold*.wav + hold*.json")
     a = ap.parse_args(argv)
     cfg = json.loads(a.config)
     model = transcribe.load_model("default")
     clips = list(sb.speech_clips()) if "speech" in a.sets else []
     if "corpus" in a.sets:
         clips += [(f.name, capture.read_audio(f), sb.corpus_reference(f)) for f in sb.corpus_files()]
+    if "heldout" in a.sets:  # the voiced held-out interviews: their reference is the truth's turns
+        clips += [(f.name, capture.read_audio(f), " ".join(t["text"] for t in json.loads(f.with_suffix(".json").read_text())["turns"]))
+                  for f in sorted(a.heldout.glob("hold*.wav"))]
     c0, hyps, per = cpu_s(), {}, {}
     for name, audio, ref in clips:
         hyps[name] = " ".join(s.text.strip() for s in decode(model, a.mode, audio, cfg))
@@ -128,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         print(name, per[name], file=sys.stderr, flush=True)
     refs = {name: ref for name, _, ref in clips}
     pooled = {group: sb.wer([refs[n] for n in names], [hyps[n] for n in names])
-              for group, names in (("speech", [n for n in refs if not n.startswith("dev")]),
-                                   ("corpus", [n for n in refs if n.startswith("dev")])) if names}
+              for group, names in (("speech", [n for n in refs if not n.startswith(("dev", "hold"))]),
+                                   ("corpus", [n for n in refs if n.startswith("dev")]),
+                                   ("heldout", [n for n in refs if n.startswith("hold")])) if names}
     print(json.dumps({"mode": a.mode, "config": cfg, "pooled": pooled, "cpu_s": round(cpu_s() - c0, 1), "per_file": per}))
     return 0
 
