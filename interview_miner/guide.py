@@ -74,7 +74,8 @@ class Guide:
     sections: list[GuideSection]
     nps_bands: str = "standard"
     # The product, competitor and brand names the interviews will mention ("ClinicFlow", "Jane
-    # App"): handed to Whisper as hotwords so each is spelled one way everywhere.
+    # App"): what Whisper heard close to one is respelled as it (`hotwords.respell`), so each is
+    # spelled one way everywhere.
     names: list[str] = field(default_factory=list)
 
     def all_questions(self) -> Iterator[AskedQuestion]:
@@ -193,9 +194,9 @@ def to_yaml(guide: Guide) -> str:
             row["band_follow_ups"] = {b: list(t) for b, t in q.band_follow_ups.items()}
         return row
 
-    doc: dict[str, Any] = {"title": guide.title, "nps_bands": guide.nps_bands}
-    if guide.names:
-        doc["names"] = list(guide.names)
+    # `names` is written even when empty, so a researcher editing the exported file sees where the
+    # product and competitor names go.
+    doc: dict[str, Any] = {"title": guide.title, "nps_bands": guide.nps_bands, "names": list(guide.names)}
     doc |= {"sections": [{"title": s.title, "questions": [question(q) for q in s.questions]} for s in guide.sections]}
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 

@@ -119,3 +119,10 @@ def test_texts_without_a_possible_name_never_load_the_tagger():
     assert hotwords.auto_hotwords(plain) == ""
     assert hotwords._tagger.cache_info().currsize == 0  # nothing was tagged: no model loaded
     assert hotwords.auto_hotwords(plain + ["Did you compare it with HubSpot before?"]) == "HubSpot"
+
+
+def test_an_exported_guide_shows_where_the_names_go(tmp_path):
+    """`names:` is in the exported file even when empty, and reads back as no names."""
+    text = guide.to_yaml(guide.default_guide())
+    assert "\nnames: []\n" in text
+    assert guide.parse_guide(text).names == []
