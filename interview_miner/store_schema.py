@@ -79,11 +79,11 @@ def now() -> str:
 def connect(path: str) -> sqlite_utils.Database:
     """Open the study at `path` (":memory:" for a throwaway one), creating its folder, and bring
     its schema up to date. WAL mode, so the app and a worker can read while another writes."""
+    import sqlite_utils  # here, not at import: see SchemaSteps
+
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # plain sqlite3, or SQLCipher when INTERVIEW_MINER_PASSPHRASE is set (encryption.py)
-    import sqlite_utils  # here, not at import: see SchemaSteps
-
     conn = encryption.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     if path != ":memory:":
