@@ -337,43 +337,64 @@ print(len(list(segments)))
 """
 
 
-def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2, modes_wanted: list[str] | None = None) -> None:
+def overhead(audio: Path, seconds: float = 120.0, repeat: int = 2, modes_wanted: list[str] | None = None,
+             against: Path | None = None) -> None:
     """`interview-miner transcribe` (speakers included) against a bare faster-whisper call with the
     same model and settings, and against the CLI with `--speakers 1` (no speaker stage: what the rest
     of the CLI costs), each a fresh process timed from start to exit (start-up costs count), run in
     turn back to back; the first `seconds` of `audio`. Wall and CPU seconds and peak memory per run
-    (os.wait4: each process's own figures)."""
+    (os.wait4: each process's own figures). `against`: another checkout (e.g. the main branch)
+    whose CLI runs each round too, in turn with this one's, so a change is compared under the same
+    load; `interview-miner --help` is timed for each checkout (the start-up alone)."""
     import subprocess
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    checkouts = {"": ROOT, **({" (against)": against} if against else {})}
     modes = {"bare": "bare faster-whisper", "cli1": "transcribe --speakers 1", "ours": "transcribe (speakers)"}
     modes = {m: label for m, label in modes.items() if m == "bare" or not modes_wanted or m in modes_wanted}
-    runs: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
+    runs: dict[str, list[tuple[float, float, float]]] = {}
+    labels = {"bare": modes["bare"]}
     with tempfile.TemporaryDirectory() as tmp:
         clip = capture.write_wav(Path(tmp) / "clip.wav", capture.read_audio(audio, 0.0, seconds))
         for r in range(repeat):
             for mode in modes:
-                cmd = [sys.executable, "-c", BARE, str(clip)]
-                if mode != "bare":
-                    db = Path(tmp) / f"study{r}{mode}.db"
-                    subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)], env=env,
-                                   check=True, capture_output=True)
-                    cmd = [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db), "--language", "en",
-                           *(["--speakers", "1"] if mode == "cli1" else [])]
-                t0 = time.perf_counter()
-                proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                _, status, usage = os.wait4(proc.pid, 0)
-                if status:
-                    raise RuntimeError(f"{' '.join(cmd)} failed ({status})")
-                runs[mode].append((time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
+                for suffix, root in (checkouts.items() if mode != "bare" else [("", ROOT)]):
+                    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+                    cmd = [sys.executable, "-c", BARE, str(clip)]
+                    if mode != "bare":
+                        db = Path(tmp) / f"study{r}{mode}{len(suffix)}.db"
+                        subprocess.run([sys.executable, "-m", "interview_miner", "add", str(clip), "--db", str(db)],
+                                       env=env, cwd=root, check=True, capture_output=True)
+                        cmd = [sys.executable, "-m", "interview_miner", "transcribe", "--db", str(db), "--language", "en",
+                               *(["--speakers", "1"] if mode == "cli1" else [])]
+                    labels[mode + suffix] = modes[mode] + suffix
+                    runs.setdefault(mode + suffix, []).append(_timed(cmd, env, root))
+            for suffix, root in checkouts.items():
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                labels["help" + suffix] = "--help" + suffix
+                runs.setdefault("help" + suffix, []).append(_timed([sys.executable, "-m", "interview_miner", "--help"], env, root))
     print(f"\n{seconds:.0f} s of {audio.name}, {repeat} runs each, in turn (fresh processes; the machine may be shared; "
-          f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
+          f"load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+          + (f"; against: {against}" if against else "") + "):")
     med = {m: np.median(np.array(v), axis=0) for m, v in runs.items()}
-    for m, label in modes.items():
-        print(f"  {label:24} wall {' '.join(f'{w:.1f}' for w, _, _ in runs[m])} s, CPU {' '.join(f'{c:.1f}' for _, c, _ in runs[m])} s, "
-              f"peak {max(p for _, _, p in runs[m]):.0f} MB; median ratio to bare: wall {med[m][0] / med['bare'][0]:.2f}x, "
-              f"CPU {med[m][1] / med['bare'][1]:.2f}x")
+    for m, label in labels.items():
+        ratio = "" if m.startswith("help") else (f"; median ratio to bare: wall {med[m][0] / med['bare'][0]:.2f}x, "
+                                                 f"CPU {med[m][1] / med['bare'][1]:.2f}x")
+        print(f"  {label:35} wall {' '.join(f'{w:.2f}' for w, _, _ in runs[m])} s (median {med[m][0]:.2f}), "
+              f"CPU {' '.join(f'{c:.1f}' for _, c, _ in runs[m])} s, peak {max(p for _, _, p in runs[m]):.0f} MB{ratio}")
     print("  target: transcribe with speakers within 1.10x of bare faster-whisper")
+
+
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MB of one command in a fresh process, run in `cwd` (the
+    checkout: `python -m` and `-c` import from the working folder before PYTHONPATH)."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({status})")
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def load_segments(path: Path, cache: dict, refresh: bool) -> tuple[list[Segment], bool]:
@@ -450,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="only time `interview-miner transcribe` against bare faster-whisper on 2 minutes of AUDIO")
     ap.add_argument("--repeat", type=int, default=2, help="--overhead: runs of each command")
     ap.add_argument("--modes", nargs="*", choices=("cli1", "ours"), help="--overhead: which CLI runs next to bare (default both)")
+    ap.add_argument("--against", type=Path, metavar="CHECKOUT",
+                    help="--overhead: also run another checkout's CLI (e.g. /work/main), in turn with this one's")
     ap.add_argument("--long", type=float, metavar="MINUTES",
                     help="only time the speaker stage on one long file (corpus interviews back to back)")
     ap.add_argument("--auto", action="store_true", help="AMI: --speakers auto instead of the reference count")
@@ -457,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="label words from the ground truth instead: the ceiling the transcript's timing allows")
     args = ap.parse_args(argv)
     if args.overhead:
-        overhead(args.overhead, repeat=args.repeat, modes_wanted=args.modes)
+        overhead(args.overhead, repeat=args.repeat, modes_wanted=args.modes, against=args.against)
         return 0
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
     if args.long:

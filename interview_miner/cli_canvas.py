@@ -15,7 +15,7 @@ import argparse
 import re
 from pathlib import Path
 
-from . import canvas, cards, versions
+from . import canvas, versions
 from .console import output
 from .errors import InterviewMinerError
 from .schemas import versioned
@@ -82,6 +82,8 @@ def _store(args) -> Store:
 
 
 def cmd_canvas(args) -> int:
+    from . import cards  # imports fpdf (~0.5 s): only the commands that build or draw cards pay for it
+
     store = _store(args)
     study = load_study(store, with_segments=False)
     [c] = cards.persona_canvases(study, [args.id])
@@ -126,6 +128,8 @@ def cmd_map_key(args) -> int:
 
 
 def cmd_card(args) -> int:
+    from . import cards
+
     store = _store(args)
     # the cards are shared on walls: consent and the study's redaction default apply, as to every export
     study = load_study(store, fmt="cards", version=args.persona_version, with_segments=False)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .store_schema import now
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 COLUMNS = (
     "customer_id", "name", "contact", "status", "deal", "revenue", "margin", "transactions",

@@ -98,7 +98,13 @@ def listen(audio: np.ndarray) -> Heard:
     emb = _embed_pieces(audio, seg, pieces) if pieces else np.zeros((0, voices.EMBED_DIM), np.float32)
     unpieced = _unpieced_voices(seg, pieces)
     clips = [_unpieced_clip(audio, seg, c, s) for c, s in unpieced]
-    return Heard(audio, seg, pieces, emb, dict(zip(unpieced, voices.embed(clips)) if clips else {}))
+    heard = Heard(audio, seg, pieces, emb, dict(zip(unpieced, voices.embed(clips)) if clips else {}))
+    # Import what `resolve` clusters with (scipy, ~0.3 s) now: `listen` runs in the voice-work
+    # thread beside Whisper, `resolve` after it, where every second is waited for.
+    import scipy.cluster.hierarchy  # noqa: F401
+    import scipy.spatial.distance  # noqa: F401
+
+    return heard
 
 
 def resolve(heard: Heard, n_voices: int | None = None, speech: list[tuple[float, float]] | None = None) -> Diarization:

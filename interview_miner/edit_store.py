@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .overlay import Edit
 from .store_schema import now
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 
 def save_edit(db: sqlite_utils.Database, edit: Edit) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .models import Interview, Segment, TranscriptionState, Word
 from .store_schema import now
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 # ---------------------------------------------------------------------------------------------
 # Interviews
@@ -37,11 +38,20 @@ def find_interview_by_hash(db: sqlite_utils.Database, content_hash: str) -> Inte
 
 
 def get_interview(db: sqlite_utils.Database, interview_id: int) -> Interview:
-    try:
-        row = db["interviews"].get(int(interview_id))
-    except sqlite_utils.db.NotFoundError:
-        raise KeyError(f"no interview with id {interview_id}") from None
+    row = _row(db, "interviews", int(interview_id))
+    if row is None:
+        raise KeyError(f"no interview with id {interview_id}")
     return _interview_from_row(row)
+
+
+def _row(db: sqlite_utils.Database, table: str, pk: int) -> dict[str, Any] | None:
+    """The row of `table` with this primary key, None when there is none."""
+    from sqlite_utils.db import NotFoundError  # a study is open, so sqlite-utils is already imported
+
+    try:
+        return dict(db[table].get(pk))
+    except NotFoundError:
+        return None
 
 
 def list_interviews(db: sqlite_utils.Database) -> list[Interview]:
@@ -104,10 +114,10 @@ def replace_segments(db: sqlite_utils.Database, interview_id: int, segments: lis
 
 def get_segment(db: sqlite_utils.Database, segment_id: int) -> Segment:
     """One segment as stored; KeyError naming it when it does not exist."""
-    try:
-        return _segment_from_row(db["segments"].get(int(segment_id)))
-    except sqlite_utils.db.NotFoundError:
-        raise KeyError(f"no segment {segment_id!r}") from None
+    row = _row(db, "segments", int(segment_id))
+    if row is None:
+        raise KeyError(f"no segment {segment_id!r}")
+    return _segment_from_row(row)
 
 
 def segments(db: sqlite_utils.Database, interview_id: int) -> list[Segment]:
@@ -122,9 +132,8 @@ def segments(db: sqlite_utils.Database, interview_id: int) -> list[Segment]:
 
 
 def get_transcription(db: sqlite_utils.Database, interview_id: int) -> TranscriptionState | None:
-    try:
-        row = dict(db["transcriptions"].get(interview_id))
-    except sqlite_utils.db.NotFoundError:
+    row = _row(db, "transcriptions", interview_id)
+    if row is None:
         return None
     return TranscriptionState(
         interview_id=row["interview_id"], run_key=row["run_key"], model=row["model"],

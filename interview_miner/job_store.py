@@ -8,12 +8,13 @@ Writers expect to be called inside `Store.transaction()`.
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .models import Job
 from .store_schema import now
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 
 def create_job(db: sqlite_utils.Database, kind: str, params: dict[str, Any]) -> int:

@@ -10,11 +10,12 @@ called inside `Store.transaction()`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .models import Quote
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 
 def save_quotes(db: sqlite_utils.Database, quotes: list[Quote], interview_ids: Iterable[int] | None = None) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .models import Persona, PersonaField
 from .store_schema import now
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 
 def save_personas(db: sqlite_utils.Database, personas: list[Persona]) -> None:

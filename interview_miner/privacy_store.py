@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 
 def privacy_setting(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:

@@ -30,8 +30,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from . import (customer_store, edit_store, interview_store, job_store, mining_store, overlay, persona_store,
                privacy_store, theme_store)
 from .models import Interview, Job, Persona, Quote, Segment, Theme, TranscriptionState
@@ -40,7 +38,8 @@ from .overlay import Edit
 from .store_schema import DEFAULT_DB, SCHEMA_VERSION, connect, default_db_path, migrations, now  # noqa: F401
 from .vocab import nps_band, participant_key
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
     from .themes import ThemeList
 
 

@@ -9,16 +9,63 @@ write the tables created here.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-
-import sqlite_utils
-from sqlite_utils import Migrations
+from typing import TYPE_CHECKING
 
 from . import encryption, theme_store
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 DEFAULT_DB = "interview_miner.db"
-migrations = Migrations("interview_miner")
+Step = Callable[["sqlite_utils.Database"], None]
+
+
+class SchemaSteps:
+    """The study's migrations, registered in file order with `@migrations()` as on a
+    `sqlite_utils.Migrations`, which is built from them on first use instead of at import:
+    importing sqlite-utils imports pandas whenever it is installed (0.3-0.5 s), and
+    `interview-miner --help`, `--version` or a mistyped option should not wait for that. Same
+    names, same order, same `_sqlite_migrations` rows as a `Migrations` set made at import."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[Step, str | None, bool]] = []
+        self._built: sqlite_utils.Migrations | None = None
+
+    def __call__(self, *, name: str | None = None, transactional: bool = True) -> Callable[[Step], Step]:
+        def register(step: Step) -> Step:
+            if self._built is not None:
+                raise RuntimeError(f"migration {name or step.__name__} registered after the schema was first used")
+            self.steps.append((step, name, transactional))
+            return step
+
+        return register
+
+    def built(self) -> sqlite_utils.Migrations:
+        """The `sqlite_utils.Migrations` set of these steps (made once)."""
+        if self._built is None:
+            from sqlite_utils import Migrations
+
+            made = Migrations(self.name)
+            for step, name, transactional in self.steps:
+                made(name=name, transactional=transactional)(step)
+            self._built = made
+        return self._built
+
+    def apply(self, db: sqlite_utils.Database, *, stop_before: str | Iterable[str] | None = None) -> None:
+        self.built().apply(db, stop_before=stop_before)
+
+    def pending(self, db: sqlite_utils.Database) -> list:
+        return self.built().pending(db)
+
+    def applied(self, db: sqlite_utils.Database) -> list:
+        return self.built().applied(db)
+
+
+migrations = SchemaSteps("interview_miner")
 
 
 def default_db_path() -> str:
@@ -32,6 +79,8 @@ def now() -> str:
 def connect(path: str) -> sqlite_utils.Database:
     """Open the study at `path` (":memory:" for a throwaway one), creating its folder, and bring
     its schema up to date. WAL mode, so the app and a worker can read while another writes."""
+    import sqlite_utils  # here, not at import: see SchemaSteps
+
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # plain sqlite3, or SQLCipher when INTERVIEW_MINER_PASSPHRASE is set (encryption.py)
@@ -238,4 +287,4 @@ def m006_theme_hierarchy(db: sqlite_utils.Database) -> None:
     theme_store.migrate(db)
 
 
-SCHEMA_VERSION = len(migrations._migrations)
+SCHEMA_VERSION = len(migrations.steps)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from .models import Theme
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas: at run time only where a study is opened
+    import sqlite_utils
 
 
 def migrate(db: sqlite_utils.Database) -> None:
