@@ -172,9 +172,13 @@ class AudioScore:
 N_SUSPECTS = 3  # least likely words of a long answer around which the misheard number is sought
 MAX_WORDS_ALL_POSITIONS = 6  # answers this short: every word is tried
 MAX_SPAN = 2  # a number misheard as one or two words ("sermon", "fan run" for "seven", "and I'm" for "a nine")
-READINGS_KEPT_PER_SCORE = 4  # readings per score scored in full (the likeliest by the first model's quick ranking)
-# The quick ranking decodes against the encoder's output for the answer's own frames plus this
-# many frames (20 ms each) of the padding after it, not all 1,500 (see `_Scorer.quick`).
+READINGS_KEPT_PER_SCORE = 4  # readings per score the second model re-scores (the first's likeliest)
+# Before the first model scores the readings in full, a quick pass (`_Scorer.quick`: the encoder's
+# output for the answer's own frames plus QUICK_TAIL_FRAMES of the padding after them, 20 ms each,
+# not all 1,500) keeps this many per score. Generous on purpose: the quick scores rank readings
+# nearly as the full ones do (correlation ~0.98), not exactly, and keeping only 4 (the number the
+# full pass keeps) once turned a flagged answer into a wrong score (bench/nps_audio_eval.py gen18).
+QUICK_KEPT_PER_SCORE = 12
 QUICK_TAIL_FRAMES = 50
 _BATCH = 32  # readings teacher-forced through the decoder at once
 
@@ -302,8 +306,9 @@ class _Scorer:
         the padding after them: for ranking readings only. The decoder's cross-attention over all
         1,500 frames of a 30-s window is most of what teacher-forcing a reading costs, and an
         answer fills a few seconds of it; cut, one reading costs ~5x less, and the reading scores
-        keep their order (correlation 0.98-0.99 with the full ones on a generated answer, tiny.en
-        and base). The accepted score is always decided on full scores (`reading_scores`)."""
+        keep nearly their order (correlation 0.98-0.99 with the full ones on a generated answer,
+        tiny.en and base). Used only to drop readings far down each score's list before the full
+        pass; the accepted score is always decided on full scores (`reading_scores`)."""
         import ctranslate2
 
         try:
@@ -360,23 +365,35 @@ def reading_scores(models, audio, text: str) -> list[tuple[str, int | None, list
         suspects = _suspects(words, scorers[0].word_logprobs(words) if len(words) > MAX_WORDS_ALL_POSITIONS else [])
         for score, reading in _replacements(words, _spans(len(words), suspects)):
             candidates.setdefault(reading, score)
-    readings = list(candidates)
-    # Every model hears the hypotheses and, for each score, the readings the first model finds
-    # likeliest in a quick pass (`_Scorer.quick`): the same number per score, so the scores
-    # still compare fairly; only those are scored in full, by every model.
-    rough = scorers[0].quick().score(readings)
-    ranked = sorted(range(len(readings)), key=lambda k: -rough[k])
+    everything = list(candidates)
+    readings = _likeliest(scorers[0].quick().score(everything), everything, candidates, QUICK_KEPT_PER_SCORE)
+    first = scorers[0].score(readings)
+    # The other (costlier) models hear the hypotheses and, for each score, the readings the
+    # first model finds likeliest: the same number per score, so the scores still compare fairly.
+    kept = _likeliest(first, readings, candidates, READINGS_KEPT_PER_SCORE)
+    others = [sc.score(kept) for sc in scorers[1:]]
+    index = {r: k for k, r in enumerate(readings)}
+    return [(r, candidates[r], [first[index[r]], *(lps[i] for lps in others)]) for i, r in enumerate(kept)]
+
+
+def _likeliest(scores: list[float], readings: list[str], candidates: dict[str, int | None], per_score: int) -> list[str]:
+    """The hypotheses (readings stating no score) and, for each score, the `per_score` readings
+    that state it with the highest log-probability (`scores[k]` is reading k's)."""
+    ranked = sorted(range(len(readings)), key=lambda k: -scores[k])
     kept = [k for k in range(len(readings)) if candidates[readings[k]] is None]
     for score in range(len(SCORE_WORDS)):
-        kept += [k for k in ranked if candidates[readings[k]] == score][:READINGS_KEPT_PER_SCORE]
-    full = [sc.score([readings[k] for k in kept]) for sc in scorers]
-    return [(readings[k], candidates[readings[k]], [lps[i] for lps in full]) for i, k in enumerate(kept)]
+        kept += [k for k in ranked if candidates[readings[k]] == score][:per_score]
+    return [readings[k] for k in kept]
 
 
 def _free_decode(model, audio) -> str:
+    """What `model` hears in the window on its own: beam search only (temperature 0), so the same
+    answer always gives the same hypotheses. Whisper's temperature fallback samples, and on a
+    garbled answer it made the readings, and so the accepted score, change from run to run (a
+    generated answer scoring 0 came back flagged in one run and scored 1 in the next)."""
     multilingual = model.model.is_multilingual
     segments, _ = model.transcribe(np.asarray(audio, dtype=np.float32), language="en" if multilingual else None,
-                                   beam_size=5, vad_filter=False, condition_on_previous_text=False)
+                                   beam_size=5, vad_filter=False, condition_on_previous_text=False, temperature=0.0)
     return " ".join(s.text.strip() for s in segments).strip()
 
 
