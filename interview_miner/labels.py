@@ -177,15 +177,26 @@ def _candidates(text: str) -> list[tuple[str, bool]]:
     return _candidates_of([text]).get(text, [])
 
 
+_PARSED: dict[str, list[tuple[str, bool]]] = {}  # text -> candidates, kept across calls in one process
+_PARSED_LIMIT = 50_000
+
+
 def _candidates_of(texts: Iterable[str]) -> dict[str, list[tuple[str, bool]]]:
     """{text: its candidates}, parsed in one `nlp.pipe` pass: at 10,000s of quotes one spaCy call
-    per quote was most of the labelling time (the same central quotes recur across a theme and its
-    sub-themes, so each distinct text is parsed once)."""
+    per quote was most of the labelling time. Parsing is still most of it, so each distinct text is
+    parsed once per process: the same central quotes recur in a theme and its sub-themes, and a
+    re-mine (or the app's next refit) labels mostly the same quotes again."""
     nlp = _parser()
     unique = list(dict.fromkeys(texts))
     if nlp is None or not unique:
         return {}
-    return {t: _phrases(doc) for t, doc in zip(unique, nlp.pipe(unique, batch_size=64))}
+    missing = [t for t in unique if t not in _PARSED]
+    if len(_PARSED) + len(missing) > _PARSED_LIMIT:
+        _PARSED.clear()
+        missing = unique
+    for t, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
+        _PARSED[t] = _phrases(doc)
+    return {t: _PARSED[t] for t in unique}
 
 
 def is_complete_phrase(label: str) -> bool:
@@ -265,7 +276,8 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
     while another candidate exists."""
     shortlists: list[list[tuple[float, str]]] = []
     languages_of = [group_language(g) for g in groups]
-    candidates_of = _candidates_of(t for g, lang in zip(groups, languages_of) if lang == "en" for t in g.texts)
+    candidates_of = _candidates_of(g.texts[i] for g, lang in zip(groups, languages_of) if lang == "en"
+                                   for i in _source_order(g))
     for g, lang in zip(groups, languages_of):
         scored = _scored_english(g, candidates_of) if lang == "en" else _scored_other(g, lang)
         shortlists.append(sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))[:N_EMBEDDED])
