@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from corpus_fixture import load_literal_study
 from interview_miner import persona_review, pipeline, worker
 from interview_miner.app import MAIN_SCRIPT
-from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment
+from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word
 from interview_miner.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -203,6 +203,22 @@ def test_transcript_page_plays_from_a_line(study, tmp_path):
     assert at.session_state["play"] == {"interview_id": iid, "start": 2.1}
     assert any("Now playing" in c.value and "from 00:02" in c.value for c in at.sidebar.caption)
     assert at.sidebar.get("audio"), "the sidebar player shows the recording"
+
+
+def test_transcript_marks_words_heard_with_low_confidence(study, tmp_path):
+    src = tmp_path / "call.wav"
+    src.write_bytes(wav_bytes())
+    iid = pipeline.add_files(study, [str(src)], participant="Eve Example").added[0].id
+    heard = [(" We", 0.95), (" moved", 0.9), (" off", 0.9), (" Clinicflo,", 0.21), (" finally.", 0.8)]
+    words = [Word(2.1 + 0.3 * n, 2.4 + 0.3 * n, w, p) for n, (w, p) in enumerate(heard)]
+    study.replace_segments(iid, [Segment(0.0, 1.8, "What did you switch from?", INTERVIEWER),
+                                 Segment(2.1, 3.9, " We moved off Clinicflo, finally.", PARTICIPANT, words=words)])
+    study.update_interview(iid, status="transcribed")
+    at = app("transcript")
+    at.selectbox(key="interview").set_value(iid).run()
+    assert "We moved off :orange-background[Clinicflo], finally\\." in texts(at)  # the comma stays outside
+    at.toggle(key="mark_unsure").set_value(False).run()
+    assert "We moved off Clinicflo, finally\\." in texts(at) and "orange-background" not in texts(at)
 
 
 def test_transcript_search_and_word_fix(study):

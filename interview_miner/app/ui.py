@@ -105,6 +105,18 @@ def highlight(text: str, terms: list[str]) -> str:
     return "".join(out)
 
 
+def mark_unsure(text: str, spans: list[tuple[int, int, float]]) -> str:
+    """Markdown of a transcript line (escaped) with the words the recogniser was unsure of on an
+    orange background (`quotes.unsure_spans`): the places to listen to before quoting."""
+    out, pos = [], 0
+    for a, b, _ in spans:
+        out.append(escape_md(text[pos:a]))
+        out.append(f":orange-background[{escape_md(text[a:b])}]")
+        pos = b
+    out.append(escape_md(text[pos:]))
+    return "".join(out)
+
+
 def key_of(*parts) -> str:
     """A widget key that changes when the shown value changes, so a value written by another
     tab replaces what this widget shows instead of being overwritten by it."""

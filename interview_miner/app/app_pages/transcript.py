@@ -5,6 +5,7 @@ import streamlit as st
 from interview_miner import review
 from interview_miner.app import ui
 from interview_miner.models import INTERVIEWER, PARTICIPANT
+from interview_miner.quotes import UNSURE_WORD_PROBABILITY, unsure_spans
 
 PAGE_SIZE = 60
 
@@ -77,6 +78,9 @@ read_tab, fix_tab, similar_tab = st.tabs([":material/menu_book: Read & play", ":
                                           ":material/join_inner: Similar quotes"])
 
 with read_tab:
+    mark = st.toggle("Mark words heard with low confidence", value=True, key="mark_unsure",
+                     help=f"Words Whisper heard below {UNSURE_WORD_PROBABILITY:.0%} probability are wrong about "
+                          "half the time: listen before you quote them, and fix them in *Fix transcript*.")
     pages = max(1, -(-len(segments) // PAGE_SIZE))
     page = st.pagination(pages, key=f"page_{iid}") if pages > 1 else 1
     for s in segments[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
@@ -87,7 +91,9 @@ with read_tab:
         who = ui.speaker(s.speaker)
         c[2].markdown(f":blue[**{who}**]" if s.speaker == INTERVIEWER else f"**{who}**")
         flags = f"  \n:orange[:material/warning: {', '.join(s.flags)}]" if s.flags else ""
-        c[3].markdown(ui.highlight(s.text, [f.span.text for f in pii.get(s.id, [])]) + flags)
+        found = [f.span.text for f in pii.get(s.id, [])]
+        text = ui.mark_unsure(s.text, unsure_spans(s.text, s.words)) if mark and not found else ui.highlight(s.text, found)
+        c[3].markdown(text + flags)
 
 
 def save_fixes(key: str, ids: list) -> None:
