@@ -180,7 +180,11 @@ READINGS_KEPT_PER_SCORE = 4  # readings per score the second model re-scores (th
 # full pass keeps) once turned a flagged answer into a wrong score (bench/nps_audio_eval.py gen18).
 QUICK_KEPT_PER_SCORE = 12
 QUICK_TAIL_FRAMES = 50
-_BATCH = 32  # readings teacher-forced through the decoder at once
+# Readings teacher-forced through the decoder at once. Each returns the vocabulary's logits
+# (51,864 per step) and carries its own copy of the encoder output, so 32 at once took the whole
+# `run` on a 60-minute file to a 2.9 GB peak (measured 2026-11-30: 2557 MB during the check,
+# 1439 MB with 8, same time and same score); on CPU a larger batch is no faster per reading.
+_BATCH = 8
 
 
 def _said(n: str) -> list[str]:
