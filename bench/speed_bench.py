@@ -14,6 +14,7 @@ Model loading is excluded from transcription timings (it is a one-off per proces
 - `bare-batched`: faster-whisper's `BatchedInferencePipeline` with its defaults, same settings;
 - `ours`: `pipeline.transcribe_interview` (windowed decoding, per-segment SQLite commits, quality
   flags) with our default decoding mode, speakers included (`speakers_s` is their part);
+- `ours-1lane`: the same in one pass (`--lanes 1`: the whole file on one decoding thread pool);
 - `ours-batched`: the same with `--batch-size` (default 8).
 `embed` encodes N distinct synthetic sentences (mine_bench's templates, sorted by length as the
 mining stage does) per backend, each in its own process: CPU and wall seconds of the encode, and
@@ -166,11 +167,12 @@ def child_wer(mode: str, batch_size: int, model_name: str) -> dict:
     return out
 
 
-def child_transcribe(mode: str, files: list[str], batch_size: int, model_name: str, n_speakers: int) -> dict:
+def child_transcribe(mode: str, files: list[str], batch_size: int, model_name: str, n_speakers: int,
+                     lanes: int | None = None) -> dict:
     from interview_miner import capture, transcribe
 
     if mode == "ours":
-        return _ours(files, model_name, batch_size, n_speakers)
+        return _ours(files, model_name, batch_size, n_speakers, lanes)
     model = transcribe.load_model(model_name)
     out = {}
     for f in files:
@@ -188,16 +190,18 @@ def child_transcribe(mode: str, files: list[str], batch_size: int, model_name: s
     return out
 
 
-def _ours(files: list[str], model_name: str, batch_size: int | None, n_speakers: int) -> dict:
+def _ours(files: list[str], model_name: str, batch_size: int | None, n_speakers: int,
+          lanes: int | None = None) -> dict:
     """bench/transcribe_bench.py's run: `pipeline.transcribe_interview`, speakers included."""
-    from transcribe_bench import run_ours
+    from transcribe_bench import ours_options, run_ours
 
     from interview_miner import transcribe
 
     # Whisper loading is excluded, as for the bare modes; the speakers stage's start-up is not.
-    transcribe.load_model(model_name)
+    options = ours_options(model_name, batch_size, lanes)
+    transcribe.load_model(model_name, options.compute_type, **options.model_threads)
     c0 = cpu_s()
-    out = run_ours(files, model_name, batch_size, n_speakers)
+    out = run_ours(files, model_name, batch_size, n_speakers, lanes)
     share = (cpu_s() - c0) / max(1e-9, sum(r["seconds"] + r["speakers_seconds"] for r in out.values()))
     for r in out.values():
         r["seconds"] += r["speakers_seconds"]  # ours is timed with its speakers stage
@@ -223,6 +227,7 @@ def child_main(argv: list[str]) -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--model", default="default")
     ap.add_argument("--speakers", type=int, default=2)
+    ap.add_argument("--lanes", type=int, default=0)  # 0: the product default
     ap.add_argument("--sizes", nargs="*", type=int, default=[10000])
     a = ap.parse_args(argv)
     batch = None if a.batch_size < 0 else a.batch_size  # -1: the product default
@@ -230,7 +235,7 @@ def child_main(argv: list[str]) -> None:
     if a.what == "wer":
         result = child_wer(a.mode, a.batch_size, a.model)
     elif a.what == "transcribe":
-        result = child_transcribe(a.mode, a.files, batch, a.model, a.speakers)
+        result = child_transcribe(a.mode, a.files, batch, a.model, a.speakers, a.lanes or None)
     elif a.what == "mining":
         result = child_mining(a.mode, a.sizes)
     elif a.what == "embed":
@@ -340,7 +345,7 @@ def bench_wer(batch_size: int, model: str) -> dict:
     return out
 
 
-TRANSCRIBE_MODES = ("bare-seq", "bare-batched", "ours", "ours-batched")
+TRANSCRIBE_MODES = ("bare-seq", "bare-batched", "ours", "ours-1lane", "ours-batched")
 
 
 def bench_transcribe(files: list[str], reference: str | None, batch_size: int, model: str, ours_batch: int | None,
@@ -349,10 +354,10 @@ def bench_transcribe(files: list[str], reference: str | None, batch_size: int, m
     refs = {f: (corpus_reference(Path(f)) if reference is None else reference) for f in files}
     res = {}
     for mode in modes:
-        bs = ours_batch if mode == "ours" else batch_size
-        extra = ["--batch-size", str(-1 if bs is None else bs)]
-        res[mode] = run_child(["transcribe", mode.replace("ours-batched", "ours"), "--files", *files, *extra,
-                               "--model", model])
+        bs = ours_batch if mode in ("ours", "ours-1lane") else batch_size
+        extra = ["--batch-size", str(-1 if bs is None else bs)] + (["--lanes", "1"] if mode == "ours-1lane" else [])
+        child_mode = "ours" if mode.startswith("ours") else mode
+        res[mode] = run_child(["transcribe", child_mode, "--files", *files, *extra, "--model", model])
     audio = sum(v["duration"] for v in next(iter(res.values()))["result"].values())
     out: dict = {"files": [Path(f).name for f in files], "audio_s": round(audio, 1)}
     for mode, data in res.items():
@@ -369,7 +374,7 @@ def bench_transcribe(files: list[str], reference: str | None, batch_size: int, m
                      "peak_rss_mb": data["peak_rss_mb"]}
         if mode.startswith("ours"):
             out[mode]["speakers_s"] = round(sum(v["speakers_seconds"] for v in r.values()), 1)
-    pairs = (("ours", "bare-seq"), ("bare-batched", "bare-seq"), ("ours-batched", "bare-seq"),
+    pairs = (("ours", "bare-seq"), ("ours-1lane", "bare-seq"), ("bare-batched", "bare-seq"), ("ours-batched", "bare-seq"),
              ("ours", "bare-batched"), ("ours-batched", "bare-batched"))
     for a, b in pairs:
         if a in out and b in out:

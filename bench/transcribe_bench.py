@@ -39,13 +39,22 @@ def run_bare(files: list[str], model_name: str) -> dict:
     return out
 
 
-def run_ours(files: list[str], model_name: str, batch_size: int | None = None, n_speakers: int = 2) -> dict:
+def ours_options(model_name: str, batch_size: int | None = None, lanes: int | None = None):
+    """What `interview-miner transcribe --language en` runs with (lanes: None = the default)."""
+    from interview_miner import transcribe
+
+    return transcribe.for_hardware(transcribe.TranscribeOptions(model=model_name, language="en", batch_size=batch_size,
+                                                                lanes=lanes))
+
+
+def run_ours(files: list[str], model_name: str, batch_size: int | None = None, n_speakers: int = 2,
+             lanes: int | None = None) -> dict:
     """Per file: transcription seconds, speakers seconds, and the transcript (`hyp`)."""
     from interview_miner import pipeline, transcribe
     from interview_miner.store import Store
 
-    options = transcribe.for_hardware(transcribe.TranscribeOptions(model=model_name, language="en", batch_size=batch_size))
-    model = transcribe.load_model(model_name)
+    options = ours_options(model_name, batch_size, lanes)
+    model = transcribe.load_model(model_name, options.compute_type, **options.model_threads)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["INTERVIEW_MINER_RECORDINGS"] = str(Path(tmp) / "recordings")

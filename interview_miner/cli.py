@@ -242,6 +242,9 @@ def _transcribe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help="decode N speech chunks at once: faster, slightly less accurate (0: sequential; "
                         "default: sequential on CPU, 16 on a CUDA GPU)")
+    p.add_argument("--lanes", type=int, default=None, metavar="N",
+                   help="sequential decoding: decode a long recording as N parts side by side, one per CPU core "
+                        "(default: one per core, parts of at least a minute; 1: one pass)")
     p.add_argument("--vocab", default=None, metavar="WORDS",
                    help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords: "
                         "they can make small models skip speech; the guide's names: are respelled without them)")
@@ -300,7 +303,7 @@ def cmd_add(args) -> int:
 def _options_from(args) -> transcribe.TranscribeOptions:
     return transcribe.TranscribeOptions(
         model=args.model, language=args.language, beam_size=args.beam_size, hotwords=args.vocab,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size, lanes=args.lanes,
     )
 
 

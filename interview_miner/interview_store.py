@@ -139,7 +139,7 @@ def get_transcription(db: sqlite_utils.Database, interview_id: int) -> Transcrip
         interview_id=row["interview_id"], run_key=row["run_key"], model=row["model"],
         settings=row["settings"], committed_until=row["committed_until"] or 0.0,
         completed=bool(row["completed"]), speakers_done=bool(row["speakers_done"]),
-        updated_at=row["updated_at"],
+        updated_at=row["updated_at"], lanes=row.get("lanes"),
     )
 
 
@@ -150,12 +150,13 @@ def set_transcription(db: sqlite_utils.Database, interview_id: int, fields: dict
 
 
 def commit_transcribed(db: sqlite_utils.Database, interview_id: int, segments: list[Segment],
-                       committed_until: float) -> None:
-    """Freshly transcribed segments and the resume point (call inside one transaction)."""
+                       committed_until: float, lanes: str | None = None) -> None:
+    """Freshly transcribed segments and the resume point(s) (call inside one transaction)."""
     append_segments(db, interview_id, segments)
-    db["transcriptions"].update(
-        interview_id, {"committed_until": committed_until, "updated_at": now()}
-    )
+    fields: dict[str, Any] = {"committed_until": committed_until, "updated_at": now()}
+    if lanes is not None:
+        fields["lanes"] = lanes
+    db["transcriptions"].update(interview_id, fields)
 
 
 def reset_transcription(db: sqlite_utils.Database, interview_id: int) -> None:

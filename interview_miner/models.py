@@ -162,6 +162,9 @@ class TranscriptionState:
     completed: bool = False  # every window transcribed
     speakers_done: bool = False  # speakers labelled after transcription
     updated_at: str | None = None
+    # Decoded as parts side by side (`pipeline`'s lanes): JSON [[start, end, resume_at, done], ...];
+    # a resumed run continues each part at its own resume point. None: one pass, `committed_until`.
+    lanes: str | None = None
 
 
 @dataclass

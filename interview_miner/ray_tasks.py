@@ -102,22 +102,7 @@ def _run(tag: tuple, work: Callable[[], Any]) -> Outcome:
 # ---------------------------------------------------------------------------------------------
 
 
-def pause_near(path: str, at: float, search_s: float) -> float:
-    """The middle of the longest pause in the `search_s` seconds before `at` (the latest of equal
-    ones); `at` itself when that stretch has no speech or no pause."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    begin = max(0.0, at - search_s)
-    audio = capture.read_audio(path, begin, at)
-    chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300)) if len(audio) else []
-    if not chunks:
-        return round(at, 3)
-    edges = [0] + [x for c in chunks for x in (c["start"], c["end"])] + [len(audio)]
-    gaps = [(b - a, a, b) for a, b in zip(edges[::2], edges[1::2]) if b > a]
-    if not gaps:
-        return round(at, 3)
-    _, a, b = max(gaps)
-    return round(begin + (a + b) / 2 / transcribe.SAMPLE_RATE, 3)
+pause_near = transcribe.pause_near  # shared with local lanes (transcribe.lane_bounds)
 
 
 def window_cuts(path: str, duration: float, window_s: float) -> list[float]:

@@ -146,10 +146,11 @@ class Store:
         with self.transaction() as db:
             interview_store.set_transcription(db, interview_id, fields)
 
-    def commit_transcribed(self, interview_id: int, segments: list[Segment], committed_until: float) -> None:
-        """Store freshly transcribed segments and the resume point in one transaction."""
+    def commit_transcribed(self, interview_id: int, segments: list[Segment], committed_until: float,
+                           lanes: str | None = None) -> None:
+        """Store freshly transcribed segments and the resume point(s) in one transaction."""
         with self.transaction() as db:
-            interview_store.commit_transcribed(db, interview_id, segments, committed_until)
+            interview_store.commit_transcribed(db, interview_id, segments, committed_until, lanes)
 
     def reset_transcription(self, interview_id: int) -> None:
         """Forget stored segments and progress (a new model or settings = a new transcript)."""

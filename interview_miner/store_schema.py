@@ -287,4 +287,12 @@ def m006_theme_hierarchy(db: sqlite_utils.Database) -> None:
     theme_store.migrate(db)
 
 
+@migrations()
+def m007_transcription_lanes(db: sqlite_utils.Database) -> None:
+    """Lanes (issue 17): a recording decoded as parts side by side keeps one resume point per
+    part, as JSON `[[start, end, resume_at, done], ...]`; NULL for a one-pass transcription,
+    which resumes at `committed_until` as before."""
+    db["transcriptions"].add_column("lanes", str)
+
+
 SCHEMA_VERSION = len(migrations.steps)

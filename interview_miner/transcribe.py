@@ -11,6 +11,9 @@ sequential `WhisperModel.transcribe` (each 30-s window conditioned on the text b
 batched decoding (`batch_size` > 1: faster-whisper's `BatchedInferencePipeline` decodes that many
 VAD chunks at once; no previous-text conditioning and no temperature fallback, so it is faster but
 can be slightly less accurate). On a CUDA machine `for_hardware` picks float16 and a larger batch.
+On a CPU, sequential decoding runs a recording as lanes (`lane_count`, `lane_bounds`: parts cut
+in pauses, one decoding thread each; `pipeline` commits their segments): a small model's beam
+search keeps barely more than one core busy, so two lanes on two cores halve the wall time.
 Languages: the bundled default is English-only `tiny.en`; `options_for(options, language)` picks
 the bundled multilingual `base` when the interview's language is not English (or not known and a
 quick sample of the recording hears another language, `sample_languages`). A multilingual model
@@ -25,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -50,6 +54,12 @@ SAMPLE_RATE = 16000
 LANGUAGE_WINDOW_S = 30.0  # Whisper hears 30 s at a time; language is detected per window this long
 MIN_LANGUAGE_WINDOW_S = 3.0  # a shorter stretch of speech takes its neighbour's language
 MIN_LANGUAGE_PROBABILITY = 0.5  # below this a window's guess does not start a new language run
+# Sequential decoding on a CPU runs a recording as this many lanes at once at most (one per core,
+# `lane_count`): beam search on a small model keeps one core busy far better than two, so two
+# halves of a file decoded side by side, one thread each, finish in about half the wall time.
+# A lane is at least LANE_MIN_S long, so a short clip stays one lane (one text context).
+LANE_MIN_S = 60.0
+LANE_CUT_SEARCH_S = 30.0  # a lane boundary is the longest pause within this many seconds before its mark
 
 
 @dataclass
@@ -72,10 +82,41 @@ class TranscribeOptions:
     vocabulary: str | None = None
     # VAD chunks decoded at once: None = the machine's default (see for_hardware), 0 or 1 = sequential.
     batch_size: int | None = None
+    # Parts of a recording decoded side by side in sequential mode (`lane_count`): None = one per
+    # CPU core, 1 = the whole file in one pass. Not part of the key: it moves where the text
+    # context restarts (once per lane, as it already does once per WINDOW_S window), not the model.
+    lanes: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 0):
             raise InterviewMinerError(f"batch size must be 0 (sequential) or a positive number, got {self.batch_size}")
+        if self.lanes is not None and (isinstance(self.lanes, bool) or int(self.lanes) < 1):
+            raise InterviewMinerError(f"lanes must be 1 (one pass) or more, got {self.lanes}")
+
+    @property
+    def max_lanes(self) -> int:
+        """Lanes this machine runs at most: 1 for batched decoding (it already fills the cores)
+        and on a GPU; else `lanes`, or one per CPU core."""
+        if self.batched or cuda_device_count() > 0:
+            return 1
+        return int(self.lanes) if self.lanes is not None else cpu_cores()
+
+    def lane_count(self, duration: float) -> int:
+        """Lanes for a recording of `duration` seconds: `max_lanes`, but none shorter than LANE_MIN_S.
+
+        >>> TranscribeOptions(lanes=2).lane_count(3600), TranscribeOptions(lanes=2).lane_count(90)
+        (2, 1)
+        """
+        return max(1, min(self.max_lanes, int(duration // LANE_MIN_S)))
+
+    @property
+    def model_threads(self) -> dict[str, int]:
+        """How the Whisper model is loaded for these options (`load_model` keywords): with lanes,
+        one worker per lane sharing the cores; else CTranslate2's default (all cores, one worker)."""
+        lanes = self.max_lanes
+        if lanes <= 1:
+            return {}
+        return {"cpu_threads": max(1, cpu_cores() // lanes), "workers": lanes}
 
     @property
     def effective_batch_size(self) -> int:
@@ -105,11 +146,19 @@ class TranscribeOptions:
         Sequential keys are the ones written before batching existed: those studies stay done.
         """
         settings = asdict(self)
-        del settings["batch_size"], settings["vocabulary"]
+        del settings["batch_size"], settings["vocabulary"], settings["lanes"]
         if self.batched:
             settings["decoding"] = "batched"
         payload = json.dumps({"audio": content_hash, **settings, "model": model_identity(self.model)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, so a container's limit counts)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def cuda_device_count() -> int:
@@ -154,25 +203,80 @@ def model_identity(name_or_path: str | None) -> str:
         return str(name_or_path)
 
 
-_models: dict[tuple[str, str, str], object] = {}
+_models: dict[tuple[str, str, str, int, int], object] = {}
 _lock = threading.Lock()
 
 
-def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_threads: int = 0):
-    """Load (once per process) a faster-whisper model: on a CUDA GPU when there is one, else the CPU."""
+def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_threads: int = 0, workers: int = 1):
+    """Load (once per process) a faster-whisper model: on a CUDA GPU when there is one, else the CPU.
+    `workers` > 1: that many decodes may run at once from as many threads (lanes), each with
+    `cpu_threads` threads."""
     from faster_whisper import WhisperModel
 
     resolved = resolve_model(name_or_path)
     device = "cuda" if cuda_device_count() > 0 else "cpu"
-    key = (resolved, compute_type, device)
+    key = (resolved, compute_type, device, int(cpu_threads), int(workers))
     with _lock:
         if key not in _models:
-            log.info("loading Whisper model %s on %s (%s)", resolved, device, compute_type)
+            log.info("loading Whisper model %s on %s (%s%s)", resolved, device, compute_type,
+                     f", {workers} workers x {cpu_threads} threads" if workers > 1 else "")
             try:
-                _models[key] = WhisperModel(resolved, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+                _models[key] = WhisperModel(resolved, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+                                            num_workers=workers)
             except Exception as e:
                 raise ModelNotFoundError(name_or_path, f"could not be loaded from {resolved}: {e}") from None
         return _models[key]
+
+
+def release_models(keep: object = ()) -> int:
+    """Forget the loaded Whisper models except those in `keep` (so their memory can go back to
+    the system once nothing else holds them); returns how many were dropped. For one-off users
+    such as the NPS audio check, which loads two models a long `run` no longer needs."""
+    kept = set(map(id, keep if isinstance(keep, (list, tuple, set)) else [keep]))
+    with _lock:
+        gone = [k for k, m in _models.items() if id(m) not in kept]
+        for k in gone:
+            del _models[k]
+    return len(gone)
+
+
+def loaded_models() -> list[object]:
+    """The Whisper models this process holds now."""
+    with _lock:
+        return list(_models.values())
+
+
+def pause_near(path: str, at: float, search_s: float) -> float:
+    """The middle of the longest pause in the `search_s` seconds before `at` (the latest of equal
+    ones); `at` itself when that stretch has no speech or no pause. Where a recording may be cut
+    into parts decoded on their own (lanes here, windows on a Ray cluster) with no word split."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from . import capture
+
+    begin = max(0.0, at - search_s)
+    audio = capture.read_audio(path, begin, at)
+    chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300)) if len(audio) else []
+    if not chunks:
+        return round(at, 3)
+    edges = [0] + [x for c in chunks for x in (c["start"], c["end"])] + [len(audio)]
+    gaps = [(b - a, a, b) for a, b in zip(edges[::2], edges[1::2]) if b > a]
+    if not gaps:
+        return round(at, 3)
+    _, a, b = max(gaps)
+    return round(begin + (a + b) / 2 / SAMPLE_RATE, 3)
+
+
+def lane_bounds(path: str, start: float, duration: float, lanes: int) -> list[tuple[float, float]]:
+    """`lanes` consecutive parts of [start, duration] of about equal length, each cut in a pause
+    (`pause_near`). Depends on the audio alone, so planning twice gives the same lanes.
+    """
+    if lanes <= 1:
+        return [(start, duration)]
+    step = (duration - start) / lanes
+    cuts = [pause_near(path, start + k * step, min(LANE_CUT_SEARCH_S, step / 2)) for k in range(1, lanes)]
+    edges = [start] + sorted(cuts) + [duration]
+    return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
 
 
 def is_english(language: str | None) -> bool:

@@ -99,9 +99,10 @@ def _wait_for_segments(db, n, proc, timeout=120):
     return False
 
 
-def kill_and_resume(tmp_path, *options: str, kill_after: int = 8):
+def kill_and_resume(tmp_path, *options: str, kill_after: int = 8, resume_with: tuple[str, ...] | None = None):
     """Transcribe dev01 with `options`, SIGKILL the run once `kill_after` segments are stored, run
-    it again, and check nothing was lost or duplicated. Returns (segments before, segments after)."""
+    it again (with `resume_with`, default the same options), and check nothing was lost or
+    duplicated. Returns (segments before, segments after)."""
     db = tmp_path / "study.db"
     audio = shared_path("corpus", "dev", "dev01.wav")
     cli("add", audio, db=db)
@@ -115,10 +116,19 @@ def kill_and_resume(tmp_path, *options: str, kill_after: int = 8):
     store = Store(db)
     before = store.segments(1, apply_edits=False)
     progress = store.get_transcription(1)
-    assert not progress.completed and progress.committed_until == pytest.approx(before[-1].end)
+    assert not progress.completed
+    if progress.lanes:  # parts decoded side by side: each resumes where its last stored segment ends
+        lanes = json.loads(progress.lanes)
+        assert len(lanes) > 1 and lanes[0][0] == 0 and all(a[1] == b[0] for a, b in zip(lanes, lanes[1:]))
+        for start, end, resume_at, _ in lanes:
+            inside = [s.end for s in before if start <= s.start < end]
+            assert resume_at == pytest.approx(max(inside, default=start))
+        assert progress.committed_until == pytest.approx(min(r for _, _, r, done in lanes if not done))
+    else:
+        assert progress.committed_until == pytest.approx(before[-1].end)
     assert store.get_interview(1).status == "transcribing"
 
-    cli("transcribe", *options, db=db)
+    cli("transcribe", *(options if resume_with is None else resume_with), db=db)
     after = store.segments(1, apply_edits=False)
     assert store.get_interview(1).status == "transcribed"
     # Nothing duplicated or overlapping, and the text before the kill is all still there.
@@ -136,7 +146,7 @@ def kill_and_resume(tmp_path, *options: str, kill_after: int = 8):
 
 @pytest.mark.slow
 def test_killed_transcription_resumes_without_duplicates_or_loss(tmp_path):
-    kill_and_resume(tmp_path)
+    kill_and_resume(tmp_path, "--lanes", "1")  # one pass: the lanes' own kill test is in test_lanes.py
     # A third call has nothing left to do.
     assert "nothing to transcribe" in cli("transcribe", db=tmp_path / "study.db").stdout
 
