@@ -330,7 +330,15 @@ def _rescore_from_recordings(quotes: list[Quote], interviews: list[Interview], m
             loaded.append(transcribe.load_model("base"))
         return loaded
 
-    return nps_mod.scores_from_audio(quotes, recordings, models) if recordings else ([], [])
+    if not recordings:
+        return [], []
+    before = transcribe.loaded_models()
+    try:
+        return nps_mod.scores_from_audio(quotes, recordings, models)
+    finally:
+        # The check is rare and short; the two models it loaded would otherwise stay for the
+        # process's life (~0.5 GB with their buffers at the end of a whole `run`).
+        transcribe.release_models(keep=before)
 
 
 def _default_themer(options: themes_mod.ThemeOptions | None) -> Themer:

@@ -7,6 +7,7 @@ that replaces one of them there (a study without audio) replaces it here too.
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .models import Persona
 from .pipeline import Progress, Report
 from .store import Store
 
+log = logging.getLogger(__name__)
 
 STEPS = ("add", "transcribe", "mine", "personas", "export")
 STEP_TITLES = {"add": "Add", "transcribe": "Transcribe", "mine": "Mine themes",
@@ -118,12 +120,24 @@ def process(
 
         started = time.perf_counter()
         _run_step(store, step, request, miner, progress, result)
+        if step == "transcribe" and {"mine", "personas", "export"} & set(request.steps):
+            _let_speech_models_go()
         result.seconds[step] = round(time.perf_counter() - started, 3)
         if request.strict and result.errors:
             raise InterviewMinerError("; ".join(result.errors))
         if on_step:
             on_step(step, result)
     return result
+
+
+def _let_speech_models_go() -> None:
+    """Between transcription and mining: drop the Whisper models (the mining step loads what it
+    needs itself: the NPS audio check, rarely) and hand the freed heap back to the system, so a
+    long `run` does not carry transcription's memory into mining and exports (measured on a
+    60-minute file: see docs/performance.md)."""
+    dropped = transcribe.release_models()
+    pipeline.return_freed_memory()
+    log.debug("released %d Whisper model(s) before mining", dropped)
 
 
 def _run_step(store: Store, step: str, request: ProcessRequest, miner: Miner | None,

@@ -143,3 +143,22 @@ def test_a_reading_is_kept_only_when_it_states_its_score():
     assert (9, "Nine out of 10.") in readings
     assert all(nps.parse_score(r) == s for s, r in readings)
     assert not any(r.startswith("I out of") for _, r in readings)
+
+
+@pytest.mark.slow
+@needs_tts
+def test_the_default_rescorer_scores_a_recording_and_lets_its_models_go(tmp_path):
+    """`Miner`'s default NPS re-scorer (`mining._rescore_from_recordings`) reads the answer's
+    window from the stored recording, and drops the Whisper models it loaded once it is done:
+    at the end of a long `run` they held ~0.5 GB for nothing."""
+    from interview_miner import mining, transcribe
+    from interview_miner.models import Interview, Quote
+
+    path = _say("Hmm, a four, I think.", tmp_path / "answer.wav", "en-gb-x-gbcwmd+m1", 150, 45)
+    interview = Interview(1, "h", "answer.wav", "audio", stored_path=str(path))
+    answer = Quote("q1", 1, 0.0, 3.0, "Erm, F-R, I think.", question="How likely are you to recommend us?",
+                   category="nps_score")
+    transcribe.release_models()
+    results, attempts = mining._rescore_from_recordings([answer], [interview], [1])
+    assert [(r.interview_id, r.score) for r in results] == [(1, 4)] and len(attempts) == 1
+    assert transcribe.loaded_models() == []
