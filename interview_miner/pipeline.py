@@ -26,7 +26,7 @@ from . import bundled, capture, codebook, guide, languages, overlay, speakers, t
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
 from .executor import ExecutorSettings
 from .mining import MineReport, Miner, MiningResult, VectorCache
-from .models import Interview, PARTICIPANT, TranscriptionState
+from .models import Interview, PARTICIPANT, Segment, TranscriptionState
 from .store import Store
 
 Progress = Callable[[float, str], None]
@@ -400,7 +400,8 @@ def plan_lanes(interview: Interview, state: TranscriptionState, options: transcr
     if start > 0:
         return [Lane(start, duration, start)]
     n = options.lane_count(duration)
-    return [Lane(a, b, a) for a, b in transcribe.lane_bounds(interview.stored_path, 0.0, duration, n)]
+    bounds = transcribe.lane_bounds(interview.stored_path, 0.0, duration, n)
+    return [Lane(a, b, a) for a, b in bounds]
 
 
 def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.TranscribeOptions,
@@ -412,8 +413,14 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
     next window (they may be cut mid-word); a lane's own end is cut in a pause, so it is final."""
     try:
         pos = lane.resume_at
+        # A lane after the first starts LANE_WARMUP_S early so Whisper has the text before it as
+        # context (without it tiny.en misheard the lane's first sentence, often a question, and
+        # its answers lost their category); what it hears before the lane's start is dropped.
+        keep_from = lane.start if k > 0 and pos <= lane.start + 0.01 else None
+        if keep_from is not None:
+            pos = max(0.0, lane.start - transcribe.LANE_WARMUP_S)
         while pos < lane.end - 0.25 and not stop.is_set():
-            window_end = min(pos + window_s, lane.end)
+            window_end = min(pos + window_s + (transcribe.LANE_WARMUP_S if keep_from is not None else 0.0), lane.end)
             is_last = window_end >= lane.end - 0.25
             audio = capture.read_audio(path, pos, window_end)
             if len(audio) == 0:
@@ -426,15 +433,34 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
                     return
                 if not is_last and seg.end > window_end - GUARD_S:
                     break
-                out.put(("segment", k, seg))
                 last_end = seg.end
+                if keep_from is not None:
+                    seg = _words_from(seg, keep_from)
+                    if seg is None:
+                        continue
+                out.put(("segment", k, seg))
+            if last_end is not None and last_end > (keep_from or 0.0):
+                keep_from = None
             if is_last:
                 break
             pos = last_end if last_end and last_end > pos + 1 else window_end - GUARD_S
+            if keep_from is not None and pos <= keep_from:
+                continue
+            keep_from = None
             out.put(("advance", k, pos))
         out.put(("done", k, None))
     except BaseException as e:  # noqa: BLE001 - re-raised by the committing thread
         out.put(("error", k, e))
+
+
+def _words_from(seg: Segment, t: float) -> Segment | None:
+    """The part of `seg` said from `t` on (by its word times), None if nothing is."""
+    if seg.start >= t:
+        return seg
+    words = [w for w in seg.words if w.start >= t - 0.01]
+    if not words:
+        return None
+    return replace(seg, start=words[0].start, words=words, text="".join(w.word for w in words).strip())
 
 
 def _transcribe_audio(

@@ -60,6 +60,9 @@ MIN_LANGUAGE_PROBABILITY = 0.5  # below this a window's guess does not start a n
 # A lane is at least LANE_MIN_S long, so a short clip stays one lane (one text context).
 LANE_MIN_S = 60.0
 LANE_CUT_SEARCH_S = 30.0  # a lane boundary is the longest pause within this many seconds before its mark
+# A lane after the first starts this early so Whisper has the text before it as context (without
+# it tiny.en misheard a lane's first sentence, often a question, and its answers lost their category).
+LANE_WARMUP_S = 15.0
 
 
 @dataclass

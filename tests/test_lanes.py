@@ -112,3 +112,15 @@ def test_a_study_from_before_lanes_opens_and_keeps_its_resume_point(tmp_path):
     db.close()
     state = Store(path).get_transcription(1)
     assert (state.committed_until, state.lanes, state.completed) == (12.5, None, False)
+
+
+def test_a_warm_up_segment_keeps_only_the_words_said_in_its_lane():
+    from interview_miner.models import Segment, Word
+
+    seg = Segment(58.0, 63.0, "so that was it. What mattered most?",
+                  words=[Word(58.0, 58.4, " so", 0.9), Word(58.4, 59.5, " that was it.", 0.9),
+                         Word(60.2, 60.9, " What", 0.8), Word(60.9, 61.6, " mattered", 0.7), Word(61.6, 63.0, " most?", 0.9)])
+    kept = pipeline._words_from(seg, 60.0)
+    assert (kept.start, kept.end, kept.text) == (60.2, 63.0, "What mattered most?") and len(kept.words) == 3
+    assert pipeline._words_from(seg, 63.5) is None  # all of it was said before the lane starts
+    assert pipeline._words_from(seg, 50.0) is seg
