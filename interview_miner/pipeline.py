@@ -10,33 +10,25 @@ a page reload or a second tab loses nothing.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
-import queue
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import bundled, capture, codebook, guide, languages, overlay, speakers, transcribe
+from . import bundled, capture, codebook, guide, languages, lanes, overlay, speakers, transcribe
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
 from .executor import ExecutorSettings
 from .mining import MineReport, Miner, MiningResult, VectorCache
-from .models import Interview, PARTICIPANT, Segment, TranscriptionState
+from .models import Interview, PARTICIPANT, TranscriptionState
 from .store import Store
 
 Progress = Callable[[float, str], None]
 log = logging.getLogger(__name__)
 
-# Audio is decoded and transcribed in windows of this many seconds, so memory stays bounded on
-# 1-3 hour files. Segments ending within GUARD_S of a window's end are re-done in the next window
-# (they may be cut mid-word).
-WINDOW_S = float(os.environ.get("INTERVIEW_MINER_WINDOW_S", 600))
-GUARD_S = 3.0
+from .lanes import WINDOW_S  # noqa: F401 - the transcription window, read by ray_executor
 
 
 @dataclass
@@ -294,7 +286,8 @@ def transcribe_interview(
     voice_work = speakers.listen_in_background(path, n_speakers) if overlap and not state.speakers_done else None
     if not state.completed:
         store.update_interview(interview.id, status="transcribing", error=None)
-        _transcribe_audio(store, interview, model, options, state, show_progress, on_progress)
+        lanes.transcribe_audio(store, interview, model, options, state, chosen_language(interview, options),
+                               show_progress, on_progress)
     if store.segment_count(interview.id) == 0:
         raise NoSpeechError(interview.file_name)
     if not store.get_transcription(interview.id).speakers_done:
@@ -361,205 +354,6 @@ def interviewer_profile(store: Store):
         if any(s.id in corrected for s in segments):
             return speakers.voice_profile(interview.stored_path, segments)
     return None
-
-
-@dataclass
-class Lane:
-    """One part of a recording decoded on its own thread (see `transcribe.LANE_MIN_S`): audio
-    [start, end), committed up to `resume_at` (a resumed run continues there)."""
-
-    start: float
-    end: float
-    resume_at: float
-    done: bool = False
-
-    @property
-    def remaining(self) -> float:
-        return 0.0 if self.done else max(0.0, self.end - self.resume_at)
-
-
-def _stored_lanes(state: TranscriptionState) -> list[Lane] | None:
-    if not state.lanes:
-        return None
-    return [Lane(float(a), float(b), float(r), bool(d)) for a, b, r, d in json.loads(state.lanes)]
-
-
-def _lanes_json(lanes: list[Lane]) -> str:
-    return json.dumps([[ln.start, ln.end, round(ln.resume_at, 3), int(ln.done)] for ln in lanes])
-
-
-def plan_lanes(interview: Interview, state: TranscriptionState, options: transcribe.TranscribeOptions,
-               duration: float) -> list[Lane]:
-    """The parts this transcription runs as: the stored ones when a lane run was killed (it
-    continues as it began, whatever the options say now); one lane from `committed_until` when a
-    one-pass run was; else `options.lane_count` new ones, cut in pauses."""
-    stored = _stored_lanes(state)
-    if stored is not None:
-        return stored
-    start = state.committed_until or 0.0
-    if start > 0:
-        return [Lane(start, duration, start)]
-    n = options.lane_count(duration)
-    bounds = transcribe.lane_bounds(interview.stored_path, 0.0, duration, n)
-    return [Lane(a, b, a) for a, b in bounds]
-
-
-def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.TranscribeOptions,
-                 language: str | None, window_s: float, out: queue.Queue, stop: threading.Event) -> None:
-    """Decode one lane window by window (`window_s`, memory stays bounded) and hand each segment to
-    the committing thread through `out`: ("info", k, info) once per window, ("segment", k, seg),
-    ("advance", k, resume point) when a window ends without a segment near its end, ("done", k, None)
-    or ("error", k, exception). Segments ending within GUARD_S of a window's end are left to the
-    next window (they may be cut mid-word); a lane's own end is cut in a pause, so it is final."""
-    try:
-        pos = lane.resume_at
-        # A lane after the first starts LANE_WARMUP_S early so Whisper has the text before it as
-        # context (without it tiny.en misheard the lane's first sentence, often a question, and
-        # its answers lost their category); what it hears before the lane's start is dropped.
-        keep_from = lane.start if k > 0 and pos <= lane.start + 0.01 else None
-        if keep_from is not None:
-            pos = max(0.0, lane.start - transcribe.LANE_WARMUP_S)
-        while pos < lane.end - 0.25 and not stop.is_set():
-            window_end = min(pos + window_s + (transcribe.LANE_WARMUP_S if keep_from is not None else 0.0), lane.end)
-            is_last = window_end >= lane.end - 0.25
-            audio = capture.read_audio(path, pos, window_end)
-            if len(audio) == 0:
-                break
-            segments, info = transcribe.transcribe_window(model, audio, pos, options, language)
-            out.put(("info", k, info))
-            last_end = None
-            for seg in segments:
-                if stop.is_set():
-                    return
-                if not is_last and seg.end > window_end - GUARD_S:
-                    break
-                last_end = seg.end
-                if keep_from is not None:
-                    seg = _words_from(seg, keep_from)
-                    if seg is None:
-                        continue
-                out.put(("segment", k, seg))
-            if last_end is not None and last_end > (keep_from or 0.0):
-                keep_from = None
-            if is_last:
-                break
-            pos = last_end if last_end and last_end > pos + 1 else window_end - GUARD_S
-            if keep_from is not None and pos <= keep_from:
-                continue
-            keep_from = None
-            out.put(("advance", k, pos))
-        out.put(("done", k, None))
-    except BaseException as e:  # noqa: BLE001 - re-raised by the committing thread
-        out.put(("error", k, e))
-
-
-def _words_from(seg: Segment, t: float) -> Segment | None:
-    """The part of `seg` said from `t` on (by its word times), None if nothing is."""
-    if seg.start >= t:
-        return seg
-    words = [w for w in seg.words if w.start >= t - 0.01]
-    if not words:
-        return None
-    return replace(seg, start=words[0].start, words=words, text="".join(w.word for w in words).strip())
-
-
-def _transcribe_audio(
-    store: Store,
-    interview: Interview,
-    model,
-    options: transcribe.TranscribeOptions,
-    state: TranscriptionState,
-    show_progress: bool,
-    on_progress: Progress | None,
-) -> None:
-    """Decode the recording's lanes (one, or one per core, `plan_lanes`) side by side, each on its
-    own thread, and commit every segment here, on this thread, with its lane's resume point in
-    the same transaction: a killed run loses at most the segment in flight per lane and never
-    stores one twice. Lanes end in pauses, so no word is split between two lanes; once all are
-    done the segments are put in time order (lanes commit interleaved)."""
-    from tqdm import tqdm
-
-    duration = interview.duration or capture.decoded_duration(interview.stored_path)
-    language = chosen_language(interview, options)  # None: detected per window (multilingual models)
-    if language is not None and not interview.language:
-        store.update_interview(interview.id, language=language)  # given, not heard: still recorded
-    lanes = plan_lanes(interview, state, options, duration)
-    many = len(lanes) > 1
-    if many:
-        store.set_transcription(interview.id, lanes=_lanes_json(lanes))
-        log.info("%s: %d lanes side by side (%s)", interview.file_name, len(lanes),
-                 ", ".join(f"{ln.start:.0f}-{ln.end:.0f} s" for ln in lanes))
-    stored = store.segments(interview.id, apply_edits=False)
-    recent = [[s for s in stored if ln.start <= s.start < ln.end][-2:] for ln in lanes]
-    lead = next((k for k, ln in enumerate(lanes) if not ln.done), None)  # its first window names the language
-    detected = language is not None or lead is None
-
-    def frontier() -> float:  # everything before it is stored
-        return min((ln.resume_at for ln in lanes if not ln.done), default=duration)
-
-    def remaining() -> float:
-        return sum(ln.remaining for ln in lanes)
-
-    bar = tqdm(
-        total=round(duration, 1), initial=round(max(0.0, duration - remaining()), 1), unit="s",
-        desc=interview.file_name[:30], disable=not show_progress, file=sys.stderr,
-        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]",
-    )
-    out: queue.Queue = queue.Queue(maxsize=64)
-    stop = threading.Event()
-    # faster-whisper computes a window's features in one go (~1.1 MB per second of audio at its
-    # peak: 660 MB for 600 s): lanes share WINDOW_S, so two lanes peak as one pass does.
-    window_s = WINDOW_S / len(lanes)
-    threads = [threading.Thread(target=_decode_lane, name=f"lane-{k}", daemon=True,
-                                args=(k, ln, model, interview.stored_path, options, language, window_s, out, stop))
-               for k, ln in enumerate(lanes) if not ln.done]
-    running = len(threads)
-    try:
-        with bar:
-            for t in threads:
-                t.start()
-            while running:
-                kind, k, item = out.get()
-                lane = lanes[k]
-                if kind == "error":
-                    raise item
-                if kind == "info":
-                    if not detected and k == lead:
-                        detected = True
-                        store.update_interview(interview.id, language=item.language,
-                                               language_probability=round(float(item.language_probability), 3))
-                    continue
-                if kind == "segment":
-                    item.flags = transcribe.quality_flags(item, recent[k])
-                    recent[k] = (recent[k] + [item])[-2:]
-                    lane.resume_at = item.end
-                    store.commit_transcribed(interview.id, [item], committed_until=frontier() if many else item.end,
-                                             lanes=_lanes_json(lanes) if many else None)
-                    if on_progress:
-                        on_progress(duration - remaining(), f"transcribed {duration - remaining():.0f}/{duration:.0f} s")
-                else:
-                    if kind == "advance":
-                        lane.resume_at = item
-                    else:  # done
-                        lane.done = True
-                        running -= 1
-                    store.set_transcription(interview.id, committed_until=frontier(),
-                                            **({"lanes": _lanes_json(lanes)} if many else {}))
-                bar.update(max(0.0, min(duration - remaining(), bar.total) - bar.n))
-            bar.update(max(0.0, bar.total - bar.n))  # the total is rounded: never past it (tqdm warns)
-    finally:
-        stop.set()
-        for t in threads:  # a lane blocked on a full queue must see `stop`: drain while they end
-            while t.is_alive():
-                try:
-                    out.get(timeout=0.1)
-                except queue.Empty:
-                    pass
-    with store.transaction():
-        if many or state.lanes:
-            store.replace_segments(interview.id, sorted(store.segments(interview.id, apply_edits=False),
-                                                        key=lambda s: (s.start, s.end)))
-        store.set_transcription(interview.id, committed_until=duration, completed=1)
 
 
 # =============================================================================================

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from interview_miner import pipeline, transcribe
+from interview_miner import lanes as lane_mod, pipeline, transcribe
 from interview_miner.errors import InterviewMinerError
 from interview_miner.models import TranscriptionState
 from interview_miner.store import Store
@@ -93,9 +93,9 @@ def test_a_one_pass_run_killed_before_lanes_existed_resumes_in_one_pass(store):
     state = pipeline.start_transcription(store, interview, options)
     store.set_transcription(interview.id, committed_until=42.0)
     state = store.get_transcription(interview.id)
-    lanes = pipeline.plan_lanes(interview, state, options, interview.duration)
-    assert lanes == [pipeline.Lane(42.0, interview.duration, 42.0)]
-    fresh = pipeline.plan_lanes(interview, TranscriptionState(interview.id, "new"), options, interview.duration)
+    planned = lane_mod.plan_lanes(interview, state, options, interview.duration)
+    assert planned == [lane_mod.Lane(42.0, interview.duration, 42.0)]
+    fresh = lane_mod.plan_lanes(interview, TranscriptionState(interview.id, "new"), options, interview.duration)
     assert len(fresh) == 2 and fresh[0].start == 0.0 and fresh[-1].end == interview.duration
 
 
@@ -120,7 +120,7 @@ def test_a_warm_up_segment_keeps_only_the_words_said_in_its_lane():
     seg = Segment(58.0, 63.0, "so that was it. What mattered most?",
                   words=[Word(58.0, 58.4, " so", 0.9), Word(58.4, 59.5, " that was it.", 0.9),
                          Word(60.2, 60.9, " What", 0.8), Word(60.9, 61.6, " mattered", 0.7), Word(61.6, 63.0, " most?", 0.9)])
-    kept = pipeline._words_from(seg, 60.0)
+    kept = lane_mod.words_from(seg, 60.0)
     assert (kept.start, kept.end, kept.text) == (60.2, 63.0, "What mattered most?") and len(kept.words) == 3
-    assert pipeline._words_from(seg, 63.5) is None  # all of it was said before the lane starts
-    assert pipeline._words_from(seg, 50.0) is seg
+    assert lane_mod.words_from(seg, 63.5) is None  # all of it was said before the lane starts
+    assert lane_mod.words_from(seg, 50.0) is seg
