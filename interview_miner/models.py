@@ -162,9 +162,25 @@ class TranscriptionState:
     completed: bool = False  # every window transcribed
     speakers_done: bool = False  # speakers labelled after transcription
     updated_at: str | None = None
-    # Decoded as parts side by side (`pipeline`'s lanes): JSON [[start, end, resume_at, done], ...];
+    # Decoded as parts side by side (lanes.py): JSON [[start, end, resume_at, done], ...];
     # a resumed run continues each part at its own resume point. None: one pass, `committed_until`.
     lanes: str | None = None
+
+    @property
+    def transcribed_s(self) -> float:
+        """Seconds of audio transcribed so far, over all lanes (what a progress bar shows:
+        `committed_until` alone is only where the first unfinished lane stands).
+
+        >>> TranscriptionState(1, "k", committed_until=30.0, lanes="[[0, 60, 30, 0], [60, 120, 90, 0]]").transcribed_s
+        60.0
+        >>> TranscriptionState(1, "k", committed_until=42.5).transcribed_s
+        42.5
+        """
+        if not self.lanes:
+            return self.committed_until
+        import json
+
+        return float(sum((b - a) if done else max(0.0, r - a) for a, b, r, done in json.loads(self.lanes)))
 
 
 @dataclass
