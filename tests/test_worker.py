@@ -142,7 +142,9 @@ def test_killed_transcription_is_interrupted_and_resumes_from_stored_segments(st
     assert (job.status, job.error) == ("done", None)
     assert store.get_interview(interview.id).status == "transcribed"
     segments = store.segments(interview.id)
-    assert [s.text for s in segments[: len(kept)]] == [s.text for s in kept]  # not redone
+    # not redone: every segment kept from before the kill (from any lane) is still there, as it was
+    # (the speaker stage may refine its times, not its words)
+    assert {s.text for s in kept} <= {s.text for s in segments}
     assert all(a.start < b.start for a, b in zip(segments, segments[1:]))  # nothing twice
     assert segments[-1].end > 140
 
