@@ -2,8 +2,8 @@
 
     python bench/speed_bench.py wer [--batch-size 8]            # accuracy: sequential vs batched
     python bench/speed_bench.py transcribe [--long] [--batch-size 8]
-    python bench/speed_bench.py mining [--sizes 10000] [--backends torch onnx onnx-int8]
-    python bench/speed_bench.py embed [--sizes 2000] [--backends torch onnx onnx-int8]
+    python bench/speed_bench.py mining [--sizes 10000] [--backends torch onnx onnx-int8 openvino]
+    python bench/speed_bench.py embed [--sizes 2000] [--backends torch onnx onnx-int8 openvino]
     python bench/speed_bench.py job                             # `interview-miner run`, 60-min file
     python bench/speed_bench.py all [--json]                    # everything above, one report
 
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="transcribe: only the first K corpus interviews (a busy machine)")
     ap.add_argument("--sizes", nargs="*", type=int, default=None,
                     help="mining: quotes per study (default 10000); embed: sentences (default 2000)")
-    ap.add_argument("--backends", nargs="*", default=["torch", "onnx", "onnx-int8"])
+    ap.add_argument("--backends", nargs="*", default=["torch", "onnx", "onnx-int8", "openvino"])
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if not CORPUS.exists():

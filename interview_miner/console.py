@@ -139,7 +139,7 @@ environment:
   INTERVIEW_MINER_WINDOW_S    seconds of audio transcribed per window on long files (default 600)
   INTERVIEW_MINER_CACHE       cache folder, e.g. for the joined multilingual base model
                               (default: the platform's user cache folder, via platformdirs)
-  INTERVIEW_MINER_EMBED_BACKEND  sentence-embedding runtime: onnx (default), torch or onnx-int8
+  INTERVIEW_MINER_EMBED_BACKEND  sentence-embedding runtime: openvino (default), onnx, torch or onnx-int8
   INTERVIEW_MINER_PASSPHRASE  passphrase of an encrypted study (SQLCipher, `encrypt`)
   INTERVIEW_MINER_EXECUTOR    where transcription runs when --executor is not given: local or ray
                               (the app's background jobs too; RAY_ADDRESS names the cluster)

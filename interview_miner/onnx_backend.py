@@ -17,12 +17,14 @@ tokenizers are imported, never torch.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,16 +93,66 @@ def cache_root() -> Path:
     return Path(os.environ.get("INTERVIEW_MINER_CACHE", Path.home() / ".cache" / "interview-miner")) / "onnx"
 
 
-def load(identity: str, target: str, quantize: bool, load_torch: Callable[[str], object]) -> OnnxEmbedder:
-    """The ONNX embedder for `target` (exporting it first when not cached). `load_torch(target)`
+@functools.cache
+def openvino_precision() -> str:
+    """The precision the `openvino` backend computes in on this CPU: "bf16" where the CPU does
+    bf16 arithmetic natively (Intel AMX / AVX-512 BF16: OpenVINO's own default there), else "f32".
+
+    It is part of the name the vectors are stored under (embed.cache_name), so a study moved
+    between machines never mixes bf16 and f32 vectors. ImportError when OpenVINO is missing."""
+    import openvino as ov
+
+    return "bf16" if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
+
+
+class OpenVinoSession:
+    """An OpenVINO compiled model behind the two calls OnnxEmbedder makes of an ONNX Runtime
+    session (`get_inputs()`, `run(None, feed)`), so both runtimes share one tokenizer, batching
+    and pooling path, and one exported graph."""
+
+    @dataclass
+    class _Input:
+        name: str
+
+    def __init__(self, model_path: Path, precision: str):
+        import openvino as ov
+
+        # One inference stream (latency hint) on all cores: embedding is one job at a time.
+        self.compiled = ov.Core().compile_model(
+            str(model_path), "CPU", {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})
+        self.precision = self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        self._names = [port.get_any_name() for port in self.compiled.inputs]
+        self._request = self.compiled.create_infer_request()
+        self._lock = threading.Lock()  # an infer request serves one call at a time
+
+    def get_inputs(self) -> list[_Input]:
+        return [self._Input(name) for name in self._names]
+
+    def run(self, _outputs: None, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        with self._lock:
+            result = self._request.infer({k: v for k, v in feed.items() if k in self._names})
+            return [np.array(result[self.compiled.outputs[0]])]  # a copy: the request reuses its buffer
+
+
+def load(identity: str, target: str, quantize: bool, load_torch: Callable[[str], object],
+         runtime: str = "onnxruntime") -> OnnxEmbedder:
+    """The ONNX embedder for `target` (exporting it first when not cached), run on ONNX Runtime
+    or, with `runtime="openvino"`, on OpenVINO in `openvino_precision()`. `load_torch(target)`
     returns the SentenceTransformer the export starts from."""
-    import onnxruntime as ort
     from tokenizers import Tokenizer
 
     folder = cache_root() / _folder_name(identity, target, quantize)
     if not (folder / "meta.json").exists():
         _export(load_torch(target), folder, quantize)
     meta = json.loads((folder / "meta.json").read_text())
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(meta["max_seq_length"])
+    tokenizer.no_padding()  # encode pads each batch itself, to that batch's longest text
+    if runtime == "openvino":
+        session = OpenVinoSession(folder / "model.onnx", openvino_precision())
+        return OnnxEmbedder(identity, session, tokenizer, int(meta["dim"]), int(meta["pad_id"]))
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Worker threads sleep instead of spin-waiting between operators: on a laptop busy with
@@ -108,9 +160,6 @@ def load(identity: str, target: str, quantize: bool, load_torch: Callable[[str],
     # CPU per encode on a shared 2-core machine; docs/performance.md).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_truncation(meta["max_seq_length"])
-    tokenizer.no_padding()  # encode pads each batch itself, to that batch's longest text
     return OnnxEmbedder(identity, session, tokenizer, int(meta["dim"]), int(meta["pad_id"]))
 
 

@@ -59,6 +59,48 @@ def test_int8_backend_agrees_with_torch(torch_vectors):
     assert (nearest(vectors) == nearest(torch_vectors)).mean() >= 0.8
 
 
+@pytest.mark.slow
+def test_openvino_backend_agrees_with_torch(torch_vectors):
+    """OpenVINO runs the same exported graph; in bf16 (a CPU with native bf16) the vectors stay
+    within cosine 0.999 of torch's, in f32 they are torch's. Batching never changes a vector, and
+    the precision that runs is the one in the name the vectors are stored under."""
+    pytest.importorskip("openvino")
+    from interview_miner import onnx_backend
+
+    openvino = embed.load_embedder(None, "openvino")
+    precision = onnx_backend.openvino_precision()
+    assert openvino.name == f"all-MiniLM-L6-v2@openvino-{precision}"
+    assert openvino.session.precision == precision
+    vectors = openvino.encode(SAMPLE, batch_size=4)
+    assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosine = (vectors * torch_vectors).sum(axis=1)
+    assert cosine.min() >= (0.999 if precision == "bf16" else 0.9999), cosine
+    assert openvino.encode([SAMPLE[3]])[0] @ vectors[3] > 0.9999
+
+
+def test_without_openvino_the_openvino_backend_runs_on_onnx_runtime(monkeypatch):
+    """A machine without OpenVINO (it is not installed everywhere) gets ONNX Runtime's vectors,
+    stored under ONNX Runtime's name, not an error."""
+    import builtins
+
+    from interview_miner import onnx_backend
+
+    real_import = builtins.__import__
+
+    def no_openvino(name, *args, **kwargs):
+        if name == "openvino" or name.startswith("openvino."):
+            raise ImportError("No module named 'openvino'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_openvino)
+    monkeypatch.setattr(onnx_backend, "openvino_precision", onnx_backend.openvino_precision.__wrapped__)
+    monkeypatch.setattr(embed, "_loaded", {})
+    assert embed.resolve_model(None, "openvino")[0] == "all-MiniLM-L6-v2@onnx"
+    embedder = embed.load_embedder(None, "openvino")
+    assert embedder.name == "all-MiniLM-L6-v2@onnx" and type(embedder.session).__name__ == "InferenceSession"
+
+
 def test_backend_is_part_of_the_cache_name(monkeypatch):
     assert embed.resolve_model(None, "torch")[0] == "all-MiniLM-L6-v2"  # caches written before backends
     names = {embed.resolve_model(None, b)[0] for b in embed.BACKENDS}
