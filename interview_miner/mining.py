@@ -24,6 +24,7 @@ embeds its prototype sentences once, on first use, and is reused by every later 
 """
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 from collections import Counter
@@ -92,7 +93,7 @@ class Themer(Protocol):
 NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
 """Scores the recommendation answers of `missing` interviews from their recordings:
 (quotes, interviews, missing ids) -> (accepted results, every attempt as nps.AudioScore)."""
-NpsRescorer = Callable[[list[Quote], list[Interview], list[int]], tuple[list, list]]
+NpsRescorer = Callable[..., tuple[list, list]]  # (quotes, interviews, missing[, cache=VectorCache])
 PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
 
 
@@ -315,26 +316,31 @@ class Miner:
         return self.persona_grouper(interviews, quotes, themes, nps, **options)
 
 
-def _rescore_from_recordings(quotes: list[Quote], interviews: list[Interview], missing: list[int]):
+def _rescore_from_recordings(quotes: list[Quote], interviews: list[Interview], missing: list[int],
+                             cache: VectorCache | None = None):
     """The default NPS re-scorer: the answer's audio window against the eleven possible scores,
     with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
-    differently); see `nps.scores_from_audio`."""
+    differently); see `nps.scores_from_audio`. `cache` (the run's; a re-scorer whose signature
+    has it is handed it) remembers each check, so re-mining does not listen again."""
     from . import bundled, transcribe
 
     recordings = {i.id: i.stored_path for i in interviews
                   if i.id in missing and i.kind == "audio" and i.stored_path and Path(i.stored_path).exists()}
+    with_base = bundled.whisper_base_path() is not None
 
     def models() -> list:
         loaded = [transcribe.load_model(None)]
-        if bundled.whisper_base_path() is not None:
+        if with_base:
             loaded.append(transcribe.load_model("base"))
         return loaded
 
     if not recordings:
         return [], []
+    names = (transcribe.model_identity(transcribe.DEFAULT_MODEL),) + (("base",) if with_base else ())
+    memo = nps_mod.AttemptMemo(cache.get, cache.put, names) if cache else None
     before = transcribe.loaded_models()
     try:
-        return nps_mod.scores_from_audio(quotes, recordings, models)
+        return nps_mod.scores_from_audio(quotes, recordings, models, memo)
     finally:
         # The check is rare and short; the two models it loaded would otherwise stay for the
         # process's life (~0.5 GB with their buffers at the end of a whole `run`).
@@ -405,7 +411,9 @@ class _Run:
         answered = {q.interview_id for q in quotes if nps_mod.is_nps_question(q.question)}
         missing_nps = sorted(answered - set(report.nps))
         if missing_nps and self.miner.nps_rescorer:  # Whisper misheard the number: listen again
-            heard, attempts = self.miner.nps_rescorer(quotes, interviews, missing_nps)
+            rescorer = self.miner.nps_rescorer
+            memo = {"cache": self.cache} if "cache" in inspect.signature(rescorer).parameters else {}
+            heard, attempts = rescorer(quotes, interviews, missing_nps, **memo)
             nps_results += heard
             report.nps.update({r.interview_id: r.score for r in heard})
             missing_nps = sorted(answered - set(report.nps))

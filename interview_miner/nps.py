@@ -466,14 +466,64 @@ def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float,
     return (max(0.0, pick.start - _PAD_S), pick.end + _PAD_S, pick.id) if pick else None
 
 
+# Bump when reading_scores/score_from_audio change what they decide, so remembered checks
+# (AttemptMemo) made by an older method are not reused.
+AUDIO_CHECK_VERSION = 1
+
+
+@dataclass
+class AttemptMemo:
+    """Remembers audio checks between runs, so re-mining a study does not listen again: a check
+    costs ~15-20 s of CPU per answer (two Whisper models, hundreds of teacher-forced readings), and
+    gives the same outcome for the same recording, window, transcript text and models.
+
+    Two plain functions over the Miner's cache (`mining.VectorCache`): `get(name, [text_hash])`
+    and `put(name, {text_hash: bytes}, dim)`. Each check is stored under the hash of the answer's
+    text, so forgetting a participant (which drops every cached entry of their texts' hashes) drops
+    their checks too; the name holds the rest of the key: method version, models, recording, window."""
+
+    get: Callable[[str, list[str]], dict[str, bytes]]
+    put: Callable[[str, dict[str, bytes], int], None]
+    models: tuple[str, ...] = ()  # identities of the models the check runs with
+
+    def _key(self, path: str, start: float, end: float, text: str) -> tuple[str, str]:
+        import hashlib
+        import json
+        import os
+
+        size = os.path.getsize(path) if os.path.exists(path) else -1
+        name = json.dumps(["nps-audio-check", AUDIO_CHECK_VERSION, list(self.models), os.path.basename(path), size,
+                           round(start, 2), round(end, 2)])
+        return name, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def recall(self, path: str, start: float, end: float, text: str, interview_id: int) -> AudioScore | None:
+        import json
+
+        name, key = self._key(path, start, end, text)
+        data = self.get(name, [key]).get(key)
+        if data is None:
+            return None
+        fields = json.loads(bytes(data).decode("utf-8"))
+        fields["model_margins"] = tuple(fields.get("model_margins", ()))
+        return AudioScore(**{**fields, "interview_id": interview_id})
+
+    def remember(self, path: str, attempt: AudioScore, text: str) -> None:
+        import json
+        from dataclasses import asdict
+
+        name, key = self._key(path, attempt.start, attempt.end, text)
+        self.put(name, {key: json.dumps(asdict(attempt)).encode("utf-8")}, 0)
+
+
 def scores_from_audio(
     quotes: list[Quote], missing: dict[int, str], models: Sequence | Callable[[], Sequence],
+    memo: AttemptMemo | None = None,
 ) -> tuple[list[NpsResult], list[AudioScore]]:
     """For interviews whose recommendation answer has no readable score (`missing`: interview id ->
     path of its recording), re-score that answer's audio (`score_from_audio`). `models` are the
-    Whisper models, or a function loading them (called only when there is an answer to score).
-    Returns the accepted results (to add to `extract`'s) and every attempt (the rejected ones are
-    the "listen to confirm" list, with where to listen)."""
+    Whisper models, or a function loading them (called only when there is an answer to score
+    that `memo` does not remember). Returns the accepted results (to add to `extract`'s) and every
+    attempt (the rejected ones are the "listen to confirm" list, with where to listen)."""
     from .capture import read_audio
 
     results, attempts = [], []
@@ -483,13 +533,17 @@ def scores_from_audio(
         if window is None or not path:
             continue
         start, end, qid = window
-        audio = read_audio(path, start, end)
-        if len(audio) == 0:
-            continue
-        if loaded is None:
-            loaded = models()
         text = next(q.text for q in quotes if q.id == qid)
-        attempt = score_from_audio(loaded, audio, iid, start, end, text)
+        attempt = memo.recall(path, start, end, text, iid) if memo else None
+        if attempt is None:
+            audio = read_audio(path, start, end)
+            if len(audio) == 0:
+                continue
+            if loaded is None:
+                loaded = models()
+            attempt = score_from_audio(loaded, audio, iid, start, end, text)
+            if memo:
+                memo.remember(path, attempt, text)
         attempts.append(attempt)
         if attempt.score is not None:
             reasons = [q.id for q in quotes if q.interview_id == iid and q.category == "nps_reason"]
