@@ -243,7 +243,11 @@ def assign_speakers(
         return []
     if n_speakers is not None and n_speakers <= 1:
         return [replace(s, speaker=PARTICIPANT) for s in segments]
-    heard = voice_work.result() if voice_work is not None else listen(audio_path, n_speakers)
+    if voice_work is not None:
+        heard = voice_work.result()
+    else:  # nothing decodes beside the stage now: the voice models may use every core
+        with voices.all_cores():
+            heard = listen(audio_path, n_speakers)
     items, owner, first = _items(segments)
     timeline = overlapped = None
     if heard.stereo is not None:

@@ -127,16 +127,17 @@ def _export(name: str, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _onnx_model(name: str) -> _Model:
+def _onnx_model(name: str, threads: int = 1) -> _Model:
     import onnxruntime as ort
 
     folder = _onnx_folder(name)
     if not (folder / "meta.json").exists():
         _export(name, folder)
     options = ort.SessionOptions()
-    # One thread, as for torch below: Whisper decodes next to this stage, and on a busy machine
-    # more threads only fight over the same cores.
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    # One thread by default, as for torch below: Whisper decodes next to this stage, and on a busy
+    # machine more threads only fight over the same cores (`all_cores` when nothing else runs).
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0].name
@@ -157,16 +158,45 @@ def _eager_model(name: str) -> _Model:
 
 
 def _load(name: str) -> _Model:
-    """Load one model (once per process): 'embedder' (CAM++) or 'segmenter' (segmentation-3.0);
-    on ONNX Runtime, or on torch where the export or onnxruntime fails (said once, on stderr)."""
+    """Load one model (once per process and thread count): 'embedder' (CAM++) or 'segmenter'
+    (segmentation-3.0); on ONNX Runtime, or on torch where the export or onnxruntime fails (said
+    once, on stderr). One thread unless this thread is inside `all_cores()`."""
+    threads = getattr(_cores, "n", 1)
+    key = name if threads == 1 else f"{name}x{threads}"
     with _lock:
-        if name not in _models:
+        if key not in _models:
+            fallback = _models.get(name)
+            if fallback is not None and fallback.backend == "torch":
+                return fallback  # ONNX Runtime already failed for this model
             try:
-                _models[name] = _onnx_model(name)
+                _models[key] = _onnx_model(name, threads)
             except Exception as exc:  # noqa: BLE001 - any export/runtime failure: the torch path still works
                 warnings.warn(f"voice model {name} on torch (ONNX Runtime unavailable: {exc})", stacklevel=2)
-                _models[name] = _eager_model(name)
-        return _models[name]
+                _models[key] = _eager_model(name)
+        return _models[key]
+
+
+_cores = threading.local()
+
+
+@contextlib.contextmanager
+def all_cores(cores: int | None = None):
+    """Run the voice models on `cores` threads (default: the cores this process may use) inside
+    this block, in this thread only. For the
+    speaker stage when nothing decodes beside it (a long recording's stage runs after Whisper):
+    on one thread it left a core idle, ~100 s of a 60-minute file's ~240 s `run` on 2 cores.
+    Threads split each operator's output, so the results are the same as on one thread."""
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+    before = getattr(_cores, "n", 1)
+    _cores.n = max(1, cores)
+    try:
+        yield
+    finally:
+        _cores.n = before
 
 
 @contextlib.contextmanager

@@ -472,3 +472,20 @@ def test_onnx_voice_models_match_torch_and_run_without_torch():
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # exported once (above): later processes never import torch
+
+
+def test_voice_models_on_all_cores_give_the_one_thread_results(mono_conversation):
+    """A long recording's speaker stage runs after Whisper, with nothing beside it: there the
+    voice models run on every core (`voices.all_cores`), in their own sessions, and must give
+    exactly what the one-thread sessions (the stage beside Whisper) give."""
+    from interview_miner import voices
+
+    audio = capture.read_audio(mono_conversation[0])
+    pieces = [audio[i:i + 24000] for i in range(0, len(audio) - 24000, 12000)]
+    one = voices.segment(audio), voices.embed(pieces)
+    with voices.all_cores(2):
+        every = voices.segment(audio), voices.embed(pieces)
+        assert voices._load("embedder") is not voices._models["embedder"]  # its own 2-thread session
+    assert voices._load("embedder") is voices._models["embedder"]  # back to one thread outside
+    assert np.array_equal(one[0].activity, every[0].activity)
+    assert np.array_equal(one[1], every[1])
