@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -260,7 +259,7 @@ class Miner:
         self.nps_extractor: NpsExtractor = nps_extractor or nps_mod.extract
         # re-scores a recommendation answer with no readable score from its audio (False: never)
         self.nps_rescorer: NpsRescorer | None = (
-            _rescore_from_recordings if nps_rescorer is True else (nps_rescorer or None))
+            nps_mod.rescore_from_recordings if nps_rescorer is True else (nps_rescorer or None))
         self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
 
     @property
@@ -314,37 +313,6 @@ class Miner:
         """Group participants into personas with the persona stage (`max_groups`, `previous`, ...
         are passed through)."""
         return self.persona_grouper(interviews, quotes, themes, nps, **options)
-
-
-def _rescore_from_recordings(quotes: list[Quote], interviews: list[Interview], missing: list[int],
-                             cache: VectorCache | None = None):
-    """The default NPS re-scorer: the answer's audio window against the eleven possible scores,
-    with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
-    differently); see `nps.scores_from_audio`. `cache` (the run's; a re-scorer whose signature
-    has it is handed it) remembers each check, so re-mining does not listen again."""
-    from . import bundled, transcribe
-
-    recordings = {i.id: i.stored_path for i in interviews
-                  if i.id in missing and i.kind == "audio" and i.stored_path and Path(i.stored_path).exists()}
-    with_base = bundled.whisper_base_path() is not None
-
-    def models() -> list:
-        loaded = [transcribe.load_model(None)]
-        if with_base:
-            loaded.append(transcribe.load_model("base"))
-        return loaded
-
-    if not recordings:
-        return [], []
-    names = (transcribe.model_identity(transcribe.DEFAULT_MODEL),) + (("base",) if with_base else ())
-    memo = nps_mod.AttemptMemo(cache.get, cache.put, names) if cache else None
-    before = transcribe.loaded_models()
-    try:
-        return nps_mod.scores_from_audio(quotes, recordings, models, memo)
-    finally:
-        # The check is rare and short; the two models it loaded would otherwise stay for the
-        # process's life (~0.5 GB with their buffers at the end of a whole `run`).
-        transcribe.release_models(keep=before)
 
 
 def _default_themer(options: themes_mod.ThemeOptions | None) -> Themer:

@@ -15,6 +15,7 @@ The band of a score (promoter / passive / detractor) is `vocab.nps_band`.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -549,3 +550,35 @@ def scores_from_audio(
             reasons = [q.id for q in quotes if q.interview_id == iid and q.category == "nps_reason"]
             results.append(NpsResult(iid, attempt.score, nps_band(attempt.score), qid, text, reasons))
     return results, attempts
+
+
+def rescore_from_recordings(quotes: list[Quote], interviews: list, missing: list[int],
+                            cache=None) -> tuple[list[NpsResult], list[AudioScore]]:
+    """The default NPS re-scorer: the answer's audio window against the eleven possible scores,
+    with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
+    differently); see `scores_from_audio`. `cache` (the run's `mining.VectorCache`; the Miner
+    hands it to a re-scorer whose signature has it) remembers each check, so re-mining does not
+    listen again."""
+    from . import bundled, transcribe
+
+    recordings = {i.id: i.stored_path for i in interviews
+                  if i.id in missing and i.kind == "audio" and i.stored_path and os.path.exists(i.stored_path)}
+    with_base = bundled.whisper_base_path() is not None
+
+    def models() -> list:
+        loaded = [transcribe.load_model(None)]
+        if with_base:
+            loaded.append(transcribe.load_model("base"))
+        return loaded
+
+    if not recordings:
+        return [], []
+    names = (transcribe.model_identity(transcribe.DEFAULT_MODEL),) + (("base",) if with_base else ())
+    memo = AttemptMemo(cache.get, cache.put, names) if cache else None
+    before = transcribe.loaded_models()
+    try:
+        return scores_from_audio(quotes, recordings, models, memo)
+    finally:
+        # The check is rare and short; the two models it loaded would otherwise stay for the
+        # process's life (~0.5 GB with their buffers at the end of a whole `run`).
+        transcribe.release_models(keep=before)

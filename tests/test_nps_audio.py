@@ -148,10 +148,10 @@ def test_a_reading_is_kept_only_when_it_states_its_score():
 @pytest.mark.slow
 @needs_tts
 def test_the_default_rescorer_scores_a_recording_and_lets_its_models_go(tmp_path):
-    """`Miner`'s default NPS re-scorer (`mining._rescore_from_recordings`) reads the answer's
+    """`Miner`'s default NPS re-scorer (`nps.rescore_from_recordings`) reads the answer's
     window from the stored recording, and drops the Whisper models it loaded once it is done:
     at the end of a long `run` they held ~0.5 GB for nothing."""
-    from interview_miner import mining, transcribe
+    from interview_miner import transcribe
     from interview_miner.models import Interview, Quote
 
     path = _say("Hmm, a four, I think.", tmp_path / "answer.wav", "en-gb-x-gbcwmd+m1", 150, 45)
@@ -159,7 +159,7 @@ def test_the_default_rescorer_scores_a_recording_and_lets_its_models_go(tmp_path
     answer = Quote("q1", 1, 0.0, 3.0, "Erm, F-R, I think.", question="How likely are you to recommend us?",
                    category="nps_score")
     transcribe.release_models()
-    results, attempts = mining._rescore_from_recordings([answer], [interview], [1])
+    results, attempts = nps.rescore_from_recordings([answer], [interview], [1])
     assert [(r.interview_id, r.score) for r in results] == [(1, 4)] and len(attempts) == 1
     assert transcribe.loaded_models() == []
 
@@ -178,18 +178,18 @@ def test_a_check_is_remembered_in_the_cache_and_not_redone(tmp_path, monkeypatch
     answer = Quote("q1", 1, 0.0, 3.0, "Erm, F-R, I think.", question="How likely are you to recommend us?",
                    category="nps_score")
     cache = mining.VectorCache.in_memory()
-    first = mining._rescore_from_recordings([answer], [interview], [1], cache=cache)
+    first = nps.rescore_from_recordings([answer], [interview], [1], cache=cache)
     assert [r.score for r in first[0]] == [4]
     checks = []
     real = nps.score_from_audio
     monkeypatch.setattr(nps, "score_from_audio", lambda *a, **k: checks.append(a) or real(*a, **k))
     monkeypatch.setattr(transcribe, "load_model", lambda *a, **k: pytest.fail("models loaded for a remembered check"))
-    again = mining._rescore_from_recordings([answer], [interview], [1], cache=cache)
+    again = nps.rescore_from_recordings([answer], [interview], [1], cache=cache)
     assert again == first and checks == []
     memo = nps.AttemptMemo(cache.get, cache.put)
     assert memo._key(str(path), 0.0, 3.0, answer.text)[1] == embed.text_hash(answer.text)  # forget finds it
     monkeypatch.undo()
     monkeypatch.setattr(nps, "score_from_audio", lambda *a, **k: checks.append(a) or real(*a, **k))
     corrected = Quote("q1", 1, 0.0, 3.0, "Hmm, a four, I think.", question=answer.question, category="nps_score")
-    mining._rescore_from_recordings([corrected], [interview], [1], cache=cache)
+    nps.rescore_from_recordings([corrected], [interview], [1], cache=cache)
     assert len(checks) == 1  # listened again: the transcript the readings are built on changed
