@@ -28,7 +28,10 @@ How audio is labelled, and why:
 """
 from __future__ import annotations
 
+import logging
+import os
 import re
+import sys
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -39,6 +42,8 @@ import numpy as np
 
 from . import capture, diarize, voices
 from .models import INTERVIEWER, PARTICIPANT, Segment, Word
+
+log = logging.getLogger(__name__)
 
 _QUESTION_WORDS = re.compile(
     r"^(what|why|how|when|where|who|which|can|could|would|do|did|does|is|are|was|were|tell me|walk me|take me|talk me|describe|if you)\b",
@@ -120,7 +125,9 @@ OVERLAP_FLAG = "overlap"  # segment flag: someone else spoke at the same time in
 PROFILE_MATCH = 0.6  # cosine to the interviewer profile that makes a voice the interviewer ...
 PROFILE_MARGIN = 0.1  # ... when it is this much closer to it than any other voice
 STEREO_DB = 6.0  # channels hold different voices when most sound is this much louder on one side
-VOICE_WAIT_S = 300.0  # plus the audio's length: the longest a caller waits for the background voice work
+# The longest a caller waits for the background voice work: this plus a quarter of the audio's length
+# (the work takes ~0.02x real time on one core), then `assign_speakers` does it itself.
+VOICE_WAIT_S = 60.0
 
 
 def parse_speakers(value: str | int | None) -> int | None:
@@ -161,8 +168,8 @@ class HeardAudio:
 class VoiceWork:
     """The audio-only half of the speaker stage (decode, segmentation, every CAM++ embedding: nearly
     all its cost) running in a daemon thread, started as soon as the recording exists, while Whisper
-    decodes on the other threads (ONNX Runtime, numpy and CTranslate2 release the GIL). Only the
-    cheap word-to-voice assignment waits for Whisper. A failure in the thread is raised again, as
+    decodes on the other threads (ONNX Runtime, numpy and CTranslate2 release the GIL), at the lowest
+    priority (`lower_priority`). Only the cheap word-to-voice assignment waits for Whisper. A failure in the thread is raised again, as
     is, by `result()` in the caller's thread; a thread that does not finish in time raises
     `VoiceWorkTimeout`: never a hang. An abandoned run (Whisper failed, the process was killed)
     costs nothing durable: the thread writes nothing, and a resumed run starts a new one."""
@@ -174,6 +181,7 @@ class VoiceWork:
         self._thread.start()
 
     def _run(self) -> None:
+        lower_priority()
         try:
             self._future.set_result(listen(self.audio_path, self.n_speakers))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread by result()
@@ -183,14 +191,30 @@ class VoiceWork:
         return self._future.done()
 
     def result(self, timeout: float | None = None) -> HeardAudio:
-        """Wait for the voice work (at most `timeout` seconds; default VOICE_WAIT_S plus the audio's
-        own length, far beyond its cost on a busy machine) and return it, or raise its error."""
+        """Wait for the voice work (at most `timeout` seconds; default VOICE_WAIT_S plus a quarter of
+        the audio's length, far beyond its cost on a busy machine) and return it, or raise its error."""
         if timeout is None and not self._future.done():
-            timeout = VOICE_WAIT_S + _seconds(self.audio_path)
+            timeout = VOICE_WAIT_S + _seconds(self.audio_path) / 4
         try:
             return self._future.result(timeout)
         except FutureTimeout:
             raise VoiceWorkTimeout(f"the voice analysis of {self.audio_path} did not finish within {timeout:.0f} s") from None
+
+
+def lower_priority() -> None:
+    """Run the calling thread at the lowest priority (nice 19), so it gets the CPU time nothing
+    else wants. The voice work runs beside Whisper's lanes, which keep every core busy until the
+    shorter lane ends: at the same priority it slowed the longest lane, the one the wall time waits
+    for; niced, it fills the core the finished lane leaves (a 2-minute interview: 0.79x -> 0.65x
+    of bare faster-whisper's wall time, docs/performance.md). It cannot be undone without
+    privileges, so a starved thread is replaced, not waited for (`assign_speakers`). Linux only:
+    there a thread has its own nice value; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
 
 
 def _seconds(audio_path: str) -> float:
@@ -243,9 +267,13 @@ def assign_speakers(
         return []
     if n_speakers is not None and n_speakers <= 1:
         return [replace(s, speaker=PARTICIPANT) for s in segments]
+    heard = None
     if voice_work is not None:
-        heard = voice_work.result()
-    else:  # nothing decodes beside the stage now: the voice models may use every core
+        try:
+            heard = voice_work.result()
+        except VoiceWorkTimeout as e:  # starved (it runs niced) or stuck: do it here, at full priority
+            log.warning("%s; listening again in this thread", e)
+    if heard is None:  # nothing decodes beside the stage now: the voice models may use every core
         with voices.all_cores():
             heard = listen(audio_path, n_speakers)
     items, owner, first = _items(segments)
