@@ -133,6 +133,56 @@ def words_from(seg: Segment, t: float) -> Segment | None:
     return replace(seg, start=words[0].start, words=words, text="".join(w.word for w in words).strip())
 
 
+# Two segments closer than this across a lane boundary were one stretch of speech that the cut
+# went through (the boundary search found no pause; `join_at_cuts`) ...
+JOIN_GAP_S = 0.3
+# ... and this close when the second goes on in lower case: a sentence cut in a hesitation (lane
+# one's audio ended there, so Whisper closed the sentence with a full stop).
+JOIN_CONTINUED_GAP_S = 1.5
+
+
+def join_at_cuts(segments: list[Segment], cuts: list[float], gap_s: float = JOIN_GAP_S) -> list[Segment]:
+    """`segments` (in time order) with the two that meet at a lane boundary made one again, when
+    the boundary fell inside speech: lane boundaries are cut in the longest pause near the mark,
+    and a stretch of quick talk may have none, so a question came out as "... moving to a new-"
+    and "system?", and the answers after it had "system?" as their question; or "We had years of
+    holiday balances." and "in spreadsheets." The cut-off word loses Whisper's trailing hyphen,
+    and a full stop the cut put before a lower-case word goes.
+    Whisper's quality signals keep the worse of the two; flags are merged.
+
+    >>> from interview_miner.models import Word
+    >>> a = Segment(86.7, 88.9, "What about a new-", words=[Word(88.2, 88.9, " new-")], avg_logprob=-0.3)
+    >>> b = Segment(88.9, 89.4, "system?", words=[Word(88.9, 89.4, " system?")], avg_logprob=-0.5)
+    >>> [(s.start, s.end, s.text, s.avg_logprob) for s in join_at_cuts([a, b], [88.7])]
+    [(86.7, 89.4, 'What about a new system?', -0.5)]
+    >>> len(join_at_cuts([a, replace(b, start=89.5, text="Yes.")], [88.7]))  # a pause, a new sentence
+    2
+    """
+    out = list(segments)
+    for cut in cuts:
+        k = next((i for i, s in enumerate(out) if s.start >= cut - 0.01), None)
+        if not k:
+            continue
+        a, b = out[k - 1], out[k]
+        reach = max(gap_s, JOIN_CONTINUED_GAP_S) if b.text.lstrip()[:1].islower() else gap_s
+        if b.start - a.end > reach or a.end < cut - reach:
+            continue
+        head, words = a.text.rstrip(), list(a.words)
+        end_mark = "-" if head.endswith("-") else "." if head.endswith(".") and b.text.lstrip()[:1].islower() else ""
+        if end_mark:
+            head = head[:-1]
+            if words and words[-1].word.rstrip().endswith(end_mark):
+                words[-1] = replace(words[-1], word=words[-1].word.rstrip()[:-1])
+        worse = lambda x, y, pick: y if x is None else x if y is None else pick(x, y)  # noqa: E731
+        out[k - 1:k + 1] = [replace(
+            a, end=b.end, text=f"{head} {b.text.lstrip()}", words=words + list(b.words),
+            avg_logprob=worse(a.avg_logprob, b.avg_logprob, min),
+            no_speech_prob=worse(a.no_speech_prob, b.no_speech_prob, max),
+            compression_ratio=worse(a.compression_ratio, b.compression_ratio, max),
+            flags=sorted(set(a.flags) | set(b.flags)), id=None, index=None)]
+    return out
+
+
 def transcribe_audio(
     store: Store,
     interview: Interview,
@@ -228,6 +278,6 @@ def transcribe_audio(
                     pass
     with store.transaction():
         if many or state.lanes:
-            store.replace_segments(interview.id, sorted(store.segments(interview.id, apply_edits=False),
-                                                        key=lambda s: (s.start, s.end)))
+            ordered = sorted(store.segments(interview.id, apply_edits=False), key=lambda s: (s.start, s.end))
+            store.replace_segments(interview.id, join_at_cuts(ordered, [ln.start for ln in lanes[1:]]))
         store.set_transcription(interview.id, committed_until=duration, completed=1)

@@ -8,7 +8,7 @@ import pytest
 
 from interview_miner import lanes as lane_mod, pipeline, transcribe
 from interview_miner.errors import InterviewMinerError
-from interview_miner.models import TranscriptionState
+from interview_miner.models import Segment, TranscriptionState, Word
 from interview_miner.store import Store
 
 from conftest import shared_path
@@ -21,6 +21,26 @@ def test_lanes_change_speed_not_the_transcript_key():
     assert transcribe.TranscribeOptions(lanes=4).key("abc") == one_pass.key("abc")
     with pytest.raises(InterviewMinerError, match="lanes"):
         transcribe.TranscribeOptions(lanes=0)
+
+
+def test_a_sentence_cut_between_two_lanes_is_one_segment_again():
+    """A lane boundary that fell inside speech (no pause near the mark) split a sentence: the two
+    halves are joined; halves at a boundary in a pause, or far from it, stay apart."""
+    def seg(a, b, text, flags=()):
+        return Segment(a, b, text, words=[Word(a, b, " " + text.split()[-1])], flags=list(flags),
+                       compression_ratio=1.2, no_speech_prob=0.1)
+
+    first = seg(55.0, 58.8, "We had years of holiday balances.")
+    split = [first, seg(58.8, 60.9, "We kept them.", ["repeat"]), seg(60.9, 62.2, "in spreadsheets."),
+             seg(62.9, 64.0, "Why?"), seg(70.0, 71.0, "Because."), seg(71.0, 72.0, "Well."),
+             seg(73.0, 74.0, "so no."), seg(80.0, 81.0, "Next."), seg(83.0, 84.0, "and then?")]
+    joined = lane_mod.join_at_cuts(split, [60.5, 64.5, 70.0, 72.5, 82.0])
+    assert [s.text for s in joined] == [first.text, "We kept them in spreadsheets.", "Why?", "Because.",
+                                        "Well so no.", "Next.", "and then?"]  # a lower-case start: 1.5 s, not more
+    assert joined[1].flags == ["repeat"] and (joined[1].start, joined[1].end) == (58.8, 62.2)
+    assert [w.word for w in joined[1].words] == [" them", " spreadsheets."]
+    assert lane_mod.join_at_cuts(split, []) == split
+    assert lane_mod.join_at_cuts([seg(1.0, 2.0, "Hi.")], [0.5]) == [seg(1.0, 2.0, "Hi.")]  # nothing before the cut
 
 
 def test_lane_count_keeps_short_clips_whole_and_batched_decoding_single(monkeypatch):
