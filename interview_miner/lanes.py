@@ -157,6 +157,9 @@ def join_at_cuts(segments: list[Segment], cuts: list[float], gap_s: float = JOIN
     [(86.7, 89.4, 'What about a new system?', -0.5)]
     >>> len(join_at_cuts([a, replace(b, start=89.5, text="Yes.")], [88.7]))  # a pause, a new sentence
     2
+    >>> once = join_at_cuts([a, b, Segment(89.9, 91.0, "and why.")], [88.7])
+    >>> join_at_cuts(once, [88.7]) == once  # joining twice changes nothing
+    True
     """
     out = list(segments)
     for cut in cuts:
@@ -165,8 +168,9 @@ def join_at_cuts(segments: list[Segment], cuts: list[float], gap_s: float = JOIN
             continue
         a, b = out[k - 1], out[k]
         reach = max(gap_s, JOIN_CONTINUED_GAP_S) if b.text.lstrip()[:1].islower() else gap_s
-        if b.start - a.end > reach or a.end < cut - reach:
-            continue
+        crossed = any(w.start >= cut + 0.05 for w in a.words) if a.words else a.end > cut + JOIN_GAP_S
+        if crossed or b.start - a.end > reach or a.end < cut - reach:
+            continue  # `a` already runs across the cut (joined before), or a pause between them
         head, words = a.text.rstrip(), list(a.words)
         end_mark = "-" if head.endswith("-") else "." if head.endswith(".") and b.text.lstrip()[:1].islower() else ""
         if end_mark:

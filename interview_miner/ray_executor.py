@@ -37,7 +37,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from ray.util import ActorPool  # noqa: E402
 
 from . import embed as embed_mod, pipeline, transcribe  # noqa: E402
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError  # noqa: E402
+from .lanes import join_at_cuts  # noqa: E402
 from .console import package_version  # noqa: E402
 from .mining import Embedder, Miner  # noqa: E402
 from .models import Interview, Segment  # noqa: E402
@@ -320,7 +321,7 @@ class _Driver:
                 seg.flags = transcribe.quality_flags(seg, job.recent)
                 job.recent = (job.recent + [seg])[-2:]
             if commit_window(self.store, job.interview.id, start, end if not last else job.plan.duration,
-                             result.segments, last) and job.detect_language and result.language:
+                             result.segments, last, job.plan.cuts) and job.detect_language and result.language:
                 job.detect_language = False
                 self.store.update_interview(job.interview.id, language=result.language,
                                             language_probability=result.language_probability)
@@ -366,10 +367,12 @@ class _Driver:
 
 
 def commit_window(store: Store, interview_id: int, start: float, end: float, segments: list[Segment],
-                  last: bool) -> bool:
+                  last: bool, cuts: Sequence[float] = ()) -> bool:
     """Store one window's segments and move the resume point to `end`, in one transaction; only
     when the stored resume point is `start` (keyed by interview and window: a result that arrives
-    twice, or after a resumed driver stored it, is not stored again). True when stored."""
+    twice, or after a resumed driver stored it, is not stored again). True when stored. With the
+    last window, a sentence split where two windows meet (`cuts`) is joined again, as lanes do
+    (`lanes.join_at_cuts`)."""
     with store.transaction():
         state = store.get_transcription(interview_id)
         if state is None or state.completed:
@@ -383,6 +386,8 @@ def commit_window(store: Store, interview_id: int, start: float, end: float, seg
                                       f"the stored transcript (up to {state.committed_until:.1f} s)")
         store.commit_transcribed(interview_id, segments, committed_until=end)
         if last:
+            if cuts:
+                store.replace_segments(interview_id, join_at_cuts(store.segments(interview_id, apply_edits=False), list(cuts)))
             store.set_transcription(interview_id, completed=1)
     return True
 

@@ -70,6 +70,12 @@ def test_a_window_is_committed_once_and_only_after_the_one_before_it(tmp_path):
     state = store.get_transcription(interview.id)
     assert state.completed and state.committed_until == 20.0
 
+    split = store.add_interview(_interview("b" * 64))  # a window boundary that fell inside a sentence
+    pipeline.start_transcription(store, split, transcribe.TranscribeOptions())
+    assert commit_window(store, split.id, 0.0, 9.9, first, last=False, cuts=[9.9])
+    assert commit_window(store, split.id, 9.9, 20.0, [Segment(9.95, 12, "today?")], last=True, cuts=[9.9])
+    assert [s.text for s in store.segments(split.id)] == ["hello there", "how are you today?"]
+
 
 def test_the_apps_jobs_choose_the_executor_from_params_or_the_environment(monkeypatch):
     from interview_miner import worker
