@@ -145,9 +145,11 @@ def join_at_cuts(segments: list[Segment], cuts: list[float], gap_s: float = JOIN
     """`segments` (in time order) with the two that meet at a lane boundary made one again, when
     the boundary fell inside speech: lane boundaries are cut in the longest pause near the mark,
     and a stretch of quick talk may have none, so a question came out as "... moving to a new-"
-    and "system?", and the answers after it had "system?" as their question; or "We had years of
-    holiday balances." and "in spreadsheets." The cut-off word loses Whisper's trailing hyphen,
-    and a full stop the cut put before a lower-case word goes.
+    and "system?", or an answer as "We had years of holiday balances." and "in spreadsheets.":
+    two transcript lines where the researcher heard one sentence, with a stray hyphen or full stop
+    (quotes join a turn's segments, so they only carried the hyphen into the question they
+    answer). The cut-off word loses Whisper's trailing hyphen, and a full stop the cut put before
+    a lower-case word goes.
     Whisper's quality signals keep the worse of the two; flags are merged.
 
     >>> from interview_miner.models import Word
