@@ -39,6 +39,13 @@ _CUED = re.compile(
 )
 _LEADING = re.compile(rf"^\W*(?:(?:um+|uh+|hmm+|oh|well|so|yeah|okay|ok|oof|ah)\W+)*({_NUM})\b", re.I)
 _DENOMINATOR = re.compile(rf"\b(?:out of|outta)\s*(?:an? )?{_NUM}\b", re.I)  # a scale's end, never the score
+# A number denied ("It's not a ten because...", "I wouldn't give it a ten, maybe an eight") is the
+# score the speaker did not give: never read as the score (the reason after a misheard score often
+# says which score it is not).
+_DENIED = re.compile(
+    rf"(?:\bnot|n't|\bnever|\bless than|\bshort of|\brather than|\binstead of)\s+"
+    rf"(?:(?:quite|really|exactly|yet|even|give (?:it|them|you|us)|be|going to be|gonna be)\s+)*"
+    rf"(?:a |an )?(?:perfect |full |solid |strong |clean )?{_NUM}\b", re.I)
 _RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
 _NPS_QUESTION = re.compile(
     r"(recommend|how likely|likelihood|scale of|scale from|on a scale|zero to ten|0 to 10|0-10|"
@@ -59,10 +66,18 @@ def _value(token: str) -> float | None:
 
 
 def parse_score(text: str) -> int | None:
-    """The 0-10 score stated in `text`, or None. "seven or eight" -> 7 (the lower, said first)."""
+    """The 0-10 score stated in `text`, or None. "seven or eight" -> 7 (the lower, said first).
+
+    >>> parse_score("Um, probably a seven."), parse_score("Seven or eight."), parse_score("Nine out of ten.")
+    (7, 7, 9)
+    >>> parse_score("It's not a 10 because the booking took ages."), parse_score("I out of 10.")
+    (None, None)
+    >>> parse_score("I wouldn't give it a ten, maybe an eight."), parse_score("Nine, not a ten.")
+    (8, 9)
+    """
     if not text:
         return None
-    clean = text.replace("’", "'")
+    clean = _DENIED.sub(" ", text.replace("’", "'"))
     # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
     # states none and goes to the audio, instead of reading as a 10. Only `_OUT_OF` sees it.
     rest = _DENOMINATOR.sub(" ", clean)
@@ -461,10 +476,41 @@ def counts_something(reading: str, score: int) -> bool:
 def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float, str] | None:
     """Where the interview answers the recommendation question: (start, end, quote id) of its
     `nps_score` quote, else of its first answer to a recommendation question; None if neither."""
+    windows = answer_windows(quotes, interview_id)
+    return windows[0] if windows else None
+
+
+# The answer sentence and the next one are heard together when the first alone does not single
+# out a score, if the next follows within this many seconds (the same answer, not a later turn).
+NEXT_SENTENCE_GAP_S = 3.0
+
+
+def answer_windows(quotes: list[Quote], interview_id: int) -> list[tuple[float, float, str]]:
+    """The windows the audio check listens to, in order: the answer quote (`answer_window`) padded
+    by `_PAD_S`, then, when the answer goes on, that quote together with the next sentence.
+
+    Why two: a one-sentence window is the tightest, so nothing else said competes with the number,
+    but under two seconds of audio Whisper has little to go on, and the padding can catch the next
+    word ("a ten week", which then reads as a count of weeks). With the next sentence the models
+    hear the number in its sentence. Each window must pass the same margin on its own.
+    """
     qs = sorted((q for q in quotes if q.interview_id == interview_id), key=lambda q: (q.start, q.index))
     pick = next((q for q in qs if q.category == "nps_score"), None)
     pick = pick or next((q for q in qs if is_nps_question(q.question)), None)
-    return (max(0.0, pick.start - _PAD_S), pick.end + _PAD_S, pick.id) if pick else None
+    if pick is None:
+        return []
+    out = [(max(0.0, pick.start - _PAD_S), pick.end + _PAD_S, pick.id)]
+    k = qs.index(pick)
+    nxt = qs[k + 1] if k + 1 < len(qs) else None
+    if nxt is not None and nxt.question == pick.question and 0 <= nxt.start - pick.end <= NEXT_SENTENCE_GAP_S:
+        out.append((out[0][0], nxt.end + _PAD_S, pick.id))
+    return out
+
+
+def _window_text(quotes: list[Quote], interview_id: int, start: float, end: float) -> str:
+    """What the transcript says in [start, end]: the text of the quotes inside it."""
+    return " ".join(q.text for q in sorted(quotes, key=lambda q: (q.start, q.index))
+                    if q.interview_id == interview_id and q.start >= start - 1e-6 and q.end <= end + 1e-6)
 
 
 # Bump when reading_scores/score_from_audio change what they decide, so remembered checks
@@ -530,23 +576,33 @@ def scores_from_audio(
     results, attempts = [], []
     loaded: Sequence | None = None if callable(models) else models
     for iid, path in sorted(missing.items()):
-        window = answer_window(quotes, iid)
-        if window is None or not path:
+        windows = answer_windows(quotes, iid)
+        if not windows or not path:
             continue
-        start, end, qid = window
-        text = next(q.text for q in quotes if q.id == qid)
-        attempt = memo.recall(path, start, end, text, iid) if memo else None
-        if attempt is None:
-            audio = read_audio(path, start, end)
-            if len(audio) == 0:
-                continue
-            if loaded is None:
-                loaded = models()
-            attempt = score_from_audio(loaded, audio, iid, start, end, text)
-            if memo:
-                memo.remember(path, attempt, text)
+        first = None
+        for start, end, qid in windows:
+            text = _window_text(quotes, iid, start, end) or next(q.text for q in quotes if q.id == qid)
+            attempt = memo.recall(path, start, end, text, iid) if memo else None
+            if attempt is None:
+                audio = read_audio(path, start, end)
+                if len(audio) == 0:
+                    break
+                if loaded is None:
+                    loaded = models()
+                attempt = score_from_audio(loaded, audio, iid, start, end, text)
+                if memo:
+                    memo.remember(path, attempt, text)
+            first = first or attempt
+            if attempt.score is not None:
+                break
+        if first is None:
+            continue
+        # A flagged answer is shown at its own sentence (the first window): where to listen.
+        attempt = attempt if attempt.score is not None else first
         attempts.append(attempt)
         if attempt.score is not None:
+            qid = windows[0][2]
+            text = next(q.text for q in quotes if q.id == qid)
             reasons = [q.id for q in quotes if q.interview_id == iid and q.category == "nps_reason"]
             results.append(NpsResult(iid, attempt.score, nps_band(attempt.score), qid, text, reasons))
     return results, attempts

