@@ -105,11 +105,39 @@ def highlight(text: str, terms: list[str]) -> str:
     return "".join(out)
 
 
+def whole_words(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """`spans` widened to the whole written words they touch, merged where they meet (the lowest
+    probability kept). Whisper may hear one written word as two ("non" + "-negotiables"); a mark
+    on half of it would split the word on screen, since the marked part gets its own padding.
+
+    >>> whole_words("They are non-negotiables, really.", [(9, 12, 0.3)])
+    [(9, 24, 0.3)]
+    >>> whole_words("a b-c d", [(2, 3, 0.4), (4, 5, 0.2)])
+    [(2, 5, 0.2)]
+    """
+    out: list[tuple[int, int, float]] = []
+    for a, b, p in spans:
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        while b < len(text) and not text[b].isspace():
+            b += 1
+        while a < b and not text[a].isalnum():
+            a += 1
+        while b > a and not text[b - 1].isalnum():
+            b -= 1
+        if out and a <= out[-1][1]:
+            a0, b0, p0 = out.pop()
+            a, b, p = a0, max(b, b0), min(p, p0)
+        out.append((a, b, p))
+    return out
+
+
 def mark_unsure(text: str, spans: list[tuple[int, int, float]]) -> str:
     """Markdown of a transcript line (escaped) with the words the recogniser was unsure of on an
-    orange background (`quotes.unsure_spans`): the places to listen to before quoting."""
+    orange background (`quotes.unsure_spans`, widened to `whole_words`): the places to listen to
+    before quoting."""
     out, pos = [], 0
-    for a, b, _ in spans:
+    for a, b, _ in whole_words(text, spans):
         out.append(escape_md(text[pos:a]))
         out.append(f":orange-background[{escape_md(text[a:b])}]")
         pos = b
