@@ -9,8 +9,8 @@ Two sets, neither of them the shared dev corpus:
 
 Each clip is transcribed with the default model (tiny.en) as the pipeline would; when the answer's
 transcript has a readable score it is "read" (right or wrong), otherwise the answer's audio window
-goes to `score_from_audio` of the nps module under test (`--nps-module` loads another copy, e.g.
-the previous commit's, for a before/after). Outcomes: read-right, read-wrong, audio-right,
+goes to `score_from_audio` of the nps_audio module under test (`--nps-module` loads another copy,
+e.g. the previous commit's nps_audio.py, for a before/after). Outcomes: read-right, read-wrong, audio-right,
 audio-wrong, flagged ("listen to confirm"); for answers with no number, flagged is the right outcome
 and any score is wrong.
 
@@ -172,8 +172,8 @@ def answer_transcript(model, case: Case, cache: dict) -> tuple[str, float, float
 
 def load_nps(path: str | None):
     if not path:
-        from interview_miner import nps
-        return nps
+        from interview_miner import nps_audio
+        return nps_audio
     spec = importlib.util.spec_from_file_location("interview_miner._nps_under_test", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/nps-bench"))
     ap.add_argument("--set", choices=("generated", "heldout", "both"), default="both")
     ap.add_argument("--heldout", type=Path, default=Path("/tmp/heldout-audio"))
-    ap.add_argument("--nps-module", help="path of an nps.py to measure instead of the package's")
+    ap.add_argument("--nps-module", help="path of an nps_audio.py to measure instead of the package's")
     ap.add_argument("--only", help="regex: only cases whose name matches")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)

@@ -139,7 +139,7 @@ def with_first_merge(spec: dict) -> bool:
     dropped (a merges.txt read as if its first line were a "#version" header). Every word starting
     with " t" then encodes as " " + "think", "ten", "two" instead of the model's own single tokens,
     so a prompt (`--vocab`, an initial prompt) or a reading forced through the decoder (NPS
-    re-scoring) is spelled in tokens the model never saw: 10-25 nats a word in nps.py's scoring.
+    re-scoring) is spelled in tokens the model never saw: 10-25 nats a word in nps_audio.py's scoring.
     Decoding is unaffected (ids become text through the vocabulary, not the merges)."""
     model = spec.get("model") or {}
     merges = model.get("merges")

@@ -36,7 +36,7 @@ import numpy as np
 from . import categorize as categorize_mod
 from . import embed as embed_mod
 from . import languages as languages_mod
-from . import nps as nps_mod
+from . import nps as nps_mod, nps_audio
 from . import personas as personas_mod
 from . import quotes as quotes_mod
 from . import themes as themes_mod
@@ -91,7 +91,7 @@ class Themer(Protocol):
 
 NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
 """Scores the recommendation answers of `missing` interviews from their recordings:
-(quotes, interviews, missing ids) -> (accepted results, every attempt as nps.AudioScore)."""
+(quotes, interviews, missing ids) -> (accepted results, every attempt as nps_audio.AudioScore)."""
 NpsRescorer = Callable[..., tuple[list, list]]  # (quotes, interviews, missing[, cache=VectorCache])
 PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
 
@@ -185,7 +185,7 @@ class MineReport:
     reused_theme_ids: int = 0  # top-level themes whose id the last run already had
     reused_sub_theme_ids: int = 0
     nps: dict[int, int] = field(default_factory=dict)
-    nps_listen: list[Any] = field(default_factory=list)  # nps.AudioScore: answers to listen to again
+    nps_listen: list[Any] = field(default_factory=list)  # nps_audio.AudioScore: answers to listen to again
     seconds: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
 
@@ -259,7 +259,7 @@ class Miner:
         self.nps_extractor: NpsExtractor = nps_extractor or nps_mod.extract
         # re-scores a recommendation answer with no readable score from its audio (False: never)
         self.nps_rescorer: NpsRescorer | None = (
-            nps_mod.rescore_from_recordings if nps_rescorer is True else (nps_rescorer or None))
+            nps_audio.rescore_from_recordings if nps_rescorer is True else (nps_rescorer or None))
         self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
 
     @property

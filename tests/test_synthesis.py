@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interview_miner import bundled, embed, hotwords, labels, nps, personas as P, themes, transcribe
+from interview_miner import bundled, embed, hotwords, labels, nps, nps_audio, personas as P, themes, transcribe
 from interview_miner.models import Interview, Quote, Theme
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
@@ -314,7 +314,7 @@ def test_a_misheard_score_is_recovered_from_the_audio_and_a_missing_one_is_flagg
         segments, _ = tiny.transcribe(audio, language="en", beam_size=5)
         heard[key] = " ".join(s.text.strip() for s in segments)
         assert nps.parse_score(heard[key]) is None, f"tiny.en heard {heard[key]!r}: nothing to recover"
-        got = nps.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard[key])
+        got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard[key])
         if key == "seven":
             assert got.score == 7 and not got.needs_listening, (heard[key], got)
         else:  # no number was said: never invent one; a researcher listens instead
