@@ -22,6 +22,7 @@ def test_scorer_gives_full_marks_to_the_ground_truth(store, corpus_dir):
     r = evaluate.score_store(store, truths, ids)
     assert r["category_accuracy"] == 1.0 and r["category_macro_f1"] == 1.0
     assert r["theme_ari"] == 1.0 and r["theme_nmi"] == 1.0
+    assert r["theme_ari_leave_one_out"] == [1.0, 1.0]  # six interviews, each left out once
     assert r["unthemed_sentence_share"] == 0.0 and r["coverage"] == 1.0
     assert r["nps_accuracy"] == 1.0
     assert r["speaker_participant_acc"] == 1.0 and r["wer"] == 0.0
@@ -38,6 +39,7 @@ def test_scorer_penalises_lost_themes_and_wrong_categories(store, corpus_dir):
     store.save_nps([])
     r = evaluate.score_store(store, truths, ids)
     assert r["unthemed_sentence_share"] == 1.0 and r["theme_ari"] == 0.0
+    assert r["theme_ari_leave_one_out"] == [0.0, 0.0]
     assert r["category_macro_f1"] < 0.1 and r["nps_accuracy"] == 0.0
 
 
