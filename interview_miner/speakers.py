@@ -279,7 +279,7 @@ def assign_speakers(
     items, owner, first = _items(segments)
     timeline = overlapped = None
     if heard.stereo is not None:
-        scores = _stereo_scores(heard.stereo, items)
+        scores, overlapped = _stereo_scores(heard.stereo, items), _stereo_overlap(heard.stereo, items)
     else:
         timeline = diarize.resolve(heard.voices, n_speakers, [(w.start, w.end) for w in items])
         scores, overlapped = _timeline_scores(items, timeline)
@@ -434,6 +434,25 @@ def _stereo_scores(balance: tuple[np.ndarray, np.ndarray], items: list[Word]) ->
         a, b = int(w.start * 50), max(int(w.start * 50) + 1, int(w.end * 50))
         d = db[a:b][loud[a:b]]
         out[i] = [d.mean() / 30, -d.mean() / 30] if len(d) else 0.0
+    return out
+
+
+def _stereo_overlap(balance: tuple[np.ndarray, np.ndarray], items: list[Word]) -> np.ndarray:
+    """Per word: were both sides speaking over it? When one person talks, their side leads by as
+    much as this recording's sides usually differ (its median |balance| over sound: ~30 dB for
+    separate tracks, less with a room's crosstalk); over a word two people say at once neither
+    side leads by half that. So crosstalk never reads as overlap, and the words of an overlap,
+    which the mix's transcript blends from both voices, are marked instead of passing as one
+    person's (OVERLAP_FLAG)."""
+    db, loud = balance
+    if not loud.any():
+        return np.zeros(len(items), dtype=bool)
+    usual = float(np.median(np.abs(db[loud])))
+    out = np.zeros(len(items), dtype=bool)
+    for i, w in enumerate(items):
+        a, b = int(w.start * 50), max(int(w.start * 50) + 1, int(w.end * 50))
+        d = db[a:b][loud[a:b]]
+        out[i] = len(d) > 0 and abs(float(d.mean())) < 0.5 * usual
     return out
 
 

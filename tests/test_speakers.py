@@ -368,6 +368,21 @@ def test_real_meeting_speakers_n_gives_n_labels():
     assert {s.speaker for s in two} == {INTERVIEWER, PARTICIPANT}
 
 
+def test_overlap_is_marked_on_the_stereo_path_and_crosstalk_is_not(tmp_path):
+    clip = shared("speech", "stereo_diarization.wav")  # both sides talk over 0.3-2.5 s, then the left alone
+    out = speakers.assign_speakers(str(clip), whisper(capture.read_audio(clip)))
+    flagged = [s for s in out if speakers.OVERLAP_FLAG in s.flags]
+    assert flagged and all(s.start < 2.6 for s in flagged)
+    audio, _ = conversation(gap=0.1, stereo=True)  # a voice a side, turns back to back, no overlap
+    bleed = 10 ** (-10 / 20)  # the other side heard 10 dB down, as two mics in one room
+    for name, both in (("clean", audio), ("crosstalk", np.stack([audio[0] + bleed * audio[1], audio[1] + bleed * audio[0]]))):
+        path = capture.write_wav(tmp_path / f"{name}.wav", both)
+        assert speakers._stereo_balance(str(path)) is not None, name
+        out = speakers.assign_speakers(str(path), whisper(capture.read_audio(path)))
+        assert not any(speakers.OVERLAP_FLAG in s.flags for s in out), name
+        assert len({s.speaker for s in out}) == 2, name
+
+
 def test_overlapping_voices_are_marked(tmp_path):
     clip = shared("speech", "stereo_diarization.wav")  # real: two people talking over each other
     path = capture.write_wav(tmp_path / "mix.wav", capture.read_audio(clip))
