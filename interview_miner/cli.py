@@ -161,14 +161,19 @@ def cmd_nps(args) -> int:
         if args.json:
             output.json(versioned({"id": args.id, "score": args.score}))
         return 0
+    from .nps_audio import where_to_listen
+    from .vocab import clock
+
     scores = store.nps()
     rows = []
     for i in store.list_interviews():
         row = scores.get(i.id) or {}
+        listen = where_to_listen(store.quotes(i.id), i.id) if row.get("score") is None else None
         rows.append({"id": i.id, "participant": i.participant, "file_name": i.file_name,
-                     "score": row.get("score"), "class": row.get("klass")})
+                     "score": row.get("score"), "class": row.get("klass"), "listen_at": listen})
+        hint = f"  (listen to confirm at {clock(listen)}, then: interview-miner nps {i.id} SCORE)" if listen is not None else ""
         print(f"{i.id:>4}  {'-' if row.get('score') is None else row['score']:>2}  "
-              f"{row.get('klass') or 'not found':<10} {i.participant or i.file_name}")
+              f"{row.get('klass') or 'not found':<10} {i.participant or i.file_name}{hint}")
     if args.json:
         output.json(versioned({"nps": rows}))
     return 0

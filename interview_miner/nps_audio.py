@@ -364,6 +364,22 @@ def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float,
     return windows[0] if windows else None
 
 
+def where_to_listen(quotes: list[Quote], interview_id: int) -> float | None:
+    """Where a researcher should listen for the score of an interview that has none (neither read
+    nor heard): the start of the window the audio check listened to, padded as it was; None when
+    nobody answered a recommendation question. Models are not loaded: the CLI and the app ask.
+
+    >>> ask = "How likely are you to recommend us, zero to ten?"
+    >>> where_to_listen([Quote("a", 1, 136.8, 138.0, "And I'm easily,", question=ask)], 1)
+    136.4
+    """
+    quotes = [q for q in quotes if q.interview_id == interview_id]
+    if not any(is_nps_question(q.question) for q in quotes):
+        return None
+    window = answer_window(quotes, interview_id)
+    return None if window is None else round(window[0], 3)
+
+
 # The answer sentence and the next one are heard together when the first alone does not single
 # out a score, if the next follows within this many seconds (the same answer, not a later turn).
 NEXT_SENTENCE_GAP_S = 3.0

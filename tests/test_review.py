@@ -343,3 +343,26 @@ def test_researcher_nps_score_wins_over_mining_and_is_validated(tmp_path):
     assert " 7  passive" in listed.stdout
     bad = run(str(iid), "12")
     assert bad.returncode == 1 and "0-10" in bad.stderr
+
+
+def test_nps_list_says_where_to_listen_when_no_score_stands(tmp_path, capsys):
+    import json
+
+    from interview_miner import cli
+    from interview_miner.models import Interview, Quote
+
+    db = tmp_path / "s.db"
+    s = Store(db)
+    iid = s.add_interview(Interview(id=None, content_hash="x", file_name="b.wav", kind="audio")).id
+    ask = "On a scale of zero to ten, how likely are you to recommend us?"
+    s.save_quotes([Quote("q1", iid, 136.8, 138.0, "And I'm easily,", question=ask)], [iid])
+    s.close()
+    assert cli.main(["nps", "--db", str(db)]) == 0
+    assert "not found  b.wav  (listen to confirm at 02:16, then: interview-miner nps 1 SCORE)" in capsys.readouterr().out
+    assert cli.main(["nps", "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["nps"][0]["listen_at"] == 136.4
+    assert cli.main(["nps", "1", "9", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert cli.main(["nps", "--db", str(db), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "listen to confirm" not in out and json.loads(out[out.index("{"):])["nps"][0]["listen_at"] is None

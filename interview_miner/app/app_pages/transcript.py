@@ -5,6 +5,7 @@ import streamlit as st
 from interview_miner import review
 from interview_miner.app import ui
 from interview_miner.models import INTERVIEWER, PARTICIPANT
+from interview_miner.nps_audio import where_to_listen
 from interview_miner.quotes import UNSURE_WORD_PROBABILITY, unsure_spans
 
 PAGE_SIZE = 60
@@ -47,10 +48,21 @@ iid = st.selectbox(
 interview = by_id[iid]
 segments = store.segments(iid)
 nps_row = store.nps().get(iid) or {}
-with st.expander(f"Likelihood to recommend: {nps_row.get('score', 'not found')}"
-                 + (f" ({nps_row['klass']})" if nps_row.get("klass") else ""), icon=":material/thumb_up:"):
-    st.caption("Found in the participant's answer when mining. If Whisper misheard the number, "
-               "listen to the answer and set it here; your score is kept when interviews are mined again.")
+listen_at = where_to_listen(store.quotes(iid), iid) if nps_row.get("score") is None else None
+label = (f"Likelihood to recommend: {nps_row['score']} ({nps_row.get('klass')})" if nps_row.get("score") is not None
+         else f"Likelihood to recommend: listen to confirm at {ui.clock(listen_at)}" if listen_at is not None
+         else "Likelihood to recommend: not found")
+with st.expander(label, icon=":material/thumb_up:", expanded=listen_at is not None):
+    if listen_at is not None:
+        c = st.columns([0.4, 9.6], vertical_alignment="center")
+        with c[0]:
+            ui.play_button(interview, listen_at, key=f"nps_listen_{iid}")
+        c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**, but no "
+                      "score could be read from the transcript or heard clearly when the answer was listened "
+                      "to again. Play it and set the score below; it is kept when interviews are mined again.")
+    else:
+        st.caption("Found in the participant's answer when mining. If Whisper misheard the number, "
+                   "listen to the answer and set it here; your score is kept when interviews are mined again.")
     c = st.columns([2, 1, 5], vertical_alignment="bottom")
     new_score = c[0].number_input("Score (0-10)", 0, 10, value=nps_row.get("score") or 0, key=f"nps_{iid}")
     if c[1].button("Save score", key=f"nps_save_{iid}"):
