@@ -314,3 +314,30 @@ def test_cli_export(literal, tmp_path, capsys):
     assert "needs --out" in capsys.readouterr().err
     assert main(["export", "--format", "transcripts", "--out", str(tmp_path / "tr"), *db]) == 0
     assert len(list((tmp_path / "tr").iterdir())) == 8
+
+
+def test_report_says_which_scores_are_not_in_the_words_and_where_to_listen(store, tmp_path):
+    """A score heard again in the audio is shown with the misheard words it stands on, and says so;
+    an answer with no score read or heard is listed with the moment to listen, in every report."""
+    from interview_miner.models import Interview, Quote
+
+    ask = "How likely are you to recommend us, from zero to ten?"
+    ids = [store.add_interview(Interview(id=None, content_hash=f"h{n}", file_name=f"{name}.wav", kind="audio")).id
+           for n, name in enumerate(("read", "heard", "unsure"))]
+    said = {ids[0]: "I'd give it an eight.", ids[1]: "Definitely attend.", ids[2]: "And I'm easily,"}
+    store.save_quotes([Quote(f"q{iid}", iid, 136.8, 138.0, text, question=ask) for iid, text in said.items()])
+    store.save_categories([(f"q{iid}", "nps_score", 0.9) for iid in ids])
+    store.save_nps([{"interview_id": ids[0], "score": 8, "klass": "passive", "quote_id": f"q{ids[0]}", "text": said[ids[0]]},
+                    {"interview_id": ids[1], "score": 10, "klass": "promoter", "quote_id": f"q{ids[1]}", "text": said[ids[1]]}])
+    study = E.load_study(store)
+    view = E.report_context(study)["nps"]
+    assert [r["not_in_words"] for r in view["rows"]] == [False, True]
+    assert view["unscored"] == [{"participant": "unsure.wav", "interview_id": ids[2], "listen_at": "02:16"}]
+    md, html = E.render_study(study, "md"), E.render_study(study, "html")
+    assert "| unsure.wav | – | listen to confirm | no score read or heard: the answer is at 02:16 |" in md
+    assert md.count("the score is not in these words") == 1 and "Definitely attend.” (02:16) _the score is not" in md
+    assert "No score read or heard: the answer is at <span class=\"ts\">02:16</span>" in html
+    assert html.count("The score is not in these words") == 1
+    path = E.export_study(store, "pdf", tmp_path / "r.pdf")[0]
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "No score read or heard: the answer is at 02:16" in text and "The score is not in these words" in text

@@ -213,8 +213,10 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
         pdf.nps_bar(n)
         pdf.ln(2)
         pdf.font(9)
+        pdf.set_draw_color(*LINE)
+        pdf.set_fill_color(255, 255, 255)  # the bar above left its last colour as the fill: rows took it
         with pdf.table(col_widths=(40, 14, 24, 100), text_align=("LEFT", "RIGHT", "LEFT", "LEFT"),
-                       line_height=5, first_row_as_headings=True,
+                       line_height=5, first_row_as_headings=True, cell_fill_color=SOFT, cell_fill_mode="ROWS",
                        headings_style=_heading_style(pdf)) as table:
             row = table.row()
             for h in ("Participant", "Score", "Class", "In their words"):
@@ -225,13 +227,21 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
                 row.cell(str(r["score"]))
                 row.cell(pdf.clean(r["klass"]))
                 q = r["quote"]
-                row.cell(pdf.clean(f"“{q['text']}” ({q['timestamp']})" if q else ""))
+                note = " The score is not in these words: heard again in the audio, or set after listening." \
+                    if q and r["not_in_words"] else ""
+                row.cell(pdf.clean(f"“{q['text']}” ({q['timestamp']}){note}" if q else ""))
+            for r in n["unscored"]:
+                row = table.row()
+                for cell in (r["participant"], "–", "listen to confirm",
+                             f"No score read or heard: the answer is at {r['listen_at']}"):
+                    row.cell(pdf.clean(cell))
         if n["reasons"]:
             pdf.para("Reasons given", 11.5, "B", h=7)
             for t in n["reasons"]:
                 _theme(pdf, t)
     else:
-        pdf.para("No NPS scores found.", 10, "I", MUTED)
+        listen = ", ".join(f"{r['participant']} at {r['listen_at']}" for r in n["unscored"])
+        pdf.para("No NPS scores found." + (f" Listen to confirm: {listen}." if listen else ""), 10, "I", MUTED)
 
     write_pdf_sections(pdf, ctx["method"])
 

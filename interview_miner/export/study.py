@@ -137,22 +137,35 @@ def quote_view(study: Study, q: Quote) -> dict[str, Any]:
 
 
 def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, Any]:
+    """The scores with the words they stand on. `not_in_words` marks a score the quote's words do
+    not state (Whisper misheard the number: it was heard again in the audio, or set by the
+    researcher after listening), so a reader does not take "Definitely attend." for a 10;
+    `unscored` lists who answered the recommendation question without a score, and where to
+    listen."""
+    from ..nps import parse_score
+    from ..nps_audio import where_to_listen
+
     ids = [i.id for i in study.interviews] if interview_ids is None else sorted(interview_ids)
-    rows = []
+    rows, unscored = [], []
     for iid in ids:
         score = study.nps_score(iid)
         if score is None:
+            at = where_to_listen(study.quotes, iid)
+            if at is not None:
+                unscored.append({"participant": study.participant(iid), "interview_id": iid, "listen_at": clock(at)})
             continue
         row = study.nps.get(iid, {})
         q = study.quote_by_id.get(row.get("quote_id") or "")
         rows.append({
             "participant": study.participant(iid), "interview_id": iid, "score": score,
             "klass": row.get("klass") or "", "quote": quote_view(study, q) if q else None,
+            "not_in_words": q is not None and parse_score(q.text) != score,
         })
     b = nps_breakdown([r["score"] for r in rows])
     n = b["n"] or 1
     b["pct"] = {k: round(100 * b[k] / n) for k in ("promoters", "passives", "detractors")}
     b["rows"] = rows
+    b["unscored"] = unscored
     wanted = set(ids)
     b["reasons"] = [t for t in theme_views(study, interview_ids=wanted) if t["category"] == "nps_reason"]
     return b
