@@ -236,7 +236,7 @@ class Categorizer:
             for c, rx in self.q_cues.items():
                 if rx.search(text):
                     logits[i, self.index[c]] += o.question_cue
-            if nps_mod.is_nps_question(text) and re.search(r"\brecommend|\blikely\b", text, re.I):
+            if nps_mod.asks_to_recommend(text) or (nps_mod.is_nps_question(text) and re.search(r"\blikely\b", text, re.I)):
                 logits[i, self.index["nps_score"]] += o.question_cue
         strength = sims.max(axis=1) if len(sims) else np.zeros(0)
         return logits, strength

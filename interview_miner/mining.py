@@ -388,7 +388,11 @@ class _Run:
             report.nps_listen = [a for a in attempts if a.needs_listening]
         if missing_nps:
             names = {i.id: i.file_name for i in interviews}
-            at = {a.interview_id: f" (listen to confirm at {clock(a.start)})" for a in report.nps_listen}
+            at = {a.interview_id: a.start for a in report.nps_listen}
+            for iid in missing_nps:  # not re-heard (another language, no recording): its answer
+                if iid not in at and (listen := nps_audio.where_to_listen(quotes, iid)) is not None:
+                    at[iid] = listen
+            at = {iid: f" (listen to confirm at {clock(t)})" for iid, t in at.items()}
             report.messages.append(
                 "recommendation question asked but no 0-10 score found in: "
                 + ", ".join(names.get(i, str(i)) + at.get(i, "") for i in missing_nps)

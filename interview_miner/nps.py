@@ -39,10 +39,29 @@ _DENIED = re.compile(
     rf"(?:(?:quite|really|exactly|yet|even|give (?:it|them|you|us)|be|going to be|gonna be)\s+)*"
     rf"(?:a |an )?(?:perfect |full |solid |strong |clean )?{_NUM}\b", re.I)
 _RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
-_NPS_QUESTION = re.compile(
-    r"(recommend|how likely|likelihood|scale of|scale from|on a scale|zero to ten|0 to 10|0-10|"
-    r"one to ten|1 to 10|out of ten|out of 10)", re.I
-)
+# The recommendation question in the languages interviews are run in. Word stems, not whole
+# words, so inflected forms count ("weiterempfehlen", "suosittelisit", "recomendarías"); the
+# scale ("from 0 to 10" in digits, or its words in a language the project reads numbers in) is
+# the cue that needs no vocabulary at all. Stems too common to mean "recommend" on their own
+# (Italian "consiglio" = advice) are left out for the conditional forms only.
+_RECOMMEND = re.compile(
+    r"recommend|anbefal|rekommend|empfehl|aanbevel|aanrad|aan te raden|recommand|recomend|recomiend|raccomand"
+    r"|consiglier|indicaria|suosit|polecił|polecil|poleci(?:łby|lby|sz)|рекоменд|порекоменд|tavsiye"
+    r"|推荐|推薦|勧め|薦め|すすめ|추천", re.I)
+_SCALE = re.compile(
+    r"how likely|likelihood|scale of|scale from|on a scale|zero to ten|one to ten|out of ten|out of 10"
+    r"|\b[01]\s*(?:-|–|to|til|till|bis|à|a|al|tot|do|до|ー|〜|~)\s*10\b|[0零一]\s*(?:到|至|~)\s*(?:10|十)"
+    r"|skala(?:en)? (?:fra|från|von|van) (?:nul|noll|null|0|1|een|én|en)\b|schaal van|échelle de|escala de"
+    r"|scala da|asteikol|nollasta kymmeneen|по шкале|shkale|od zera do dziesięciu|skali od", re.I)
+
+
+def asks_to_recommend(text: str | None) -> bool:
+    """Does the question ask whether they would recommend (in a language the stems cover)?
+
+    >>> asks_to_recommend("Wie wahrscheinlich würden Sie uns weiterempfehlen?"), asks_to_recommend("How was onboarding?")
+    (True, False)
+    """
+    return bool(text) and bool(_RECOMMEND.search(text))
 _SCORE_FOLLOWUP = re.compile(r"\b(that score|the score|why (a|an) |behind (the|that) |what'?s behind|why that)\b", re.I)
 
 
@@ -87,7 +106,21 @@ def parse_score(text: str) -> int | None:
 
 
 def is_nps_question(text: str | None) -> bool:
-    return bool(text) and bool(_NPS_QUESTION.search(text))
+    """Does the interviewer ask for the 0-10 recommendation score? In English and in the other
+    languages interviews are run in: the word for recommending, or the 0-10 scale.
+
+    >>> [is_nps_question(q) for q in (
+    ...     "How likely are you to recommend us to a colleague?",
+    ...     "På en skala fra nul til ti, hvor sandsynligt er det, at du vil anbefale os?",
+    ...     "Auf einer Skala von 0 bis 10, wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?",
+    ...     "Kuinka todennäköisesti suosittelisit meitä asteikolla nollasta kymmeneen?",
+    ...     "Quelle est la probabilité que vous nous recommandiez ?",
+    ...     "¿Qué tan probable es que nos recomiendes, del 0 al 10?",
+    ...     "从零到十分，你有多大可能把它推荐给同行？",
+    ...     "What made you start looking?", "Hvad fik dig til at begynde at lede?")]
+    [True, True, True, True, True, True, True, False, False]
+    """
+    return bool(text) and bool(_RECOMMEND.search(text) or _SCALE.search(text))
 
 
 def is_score_followup(text: str | None) -> bool:

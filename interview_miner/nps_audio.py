@@ -514,11 +514,14 @@ def rescore_from_recordings(quotes: list[Quote], interviews: list, missing: list
     with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
     differently); see `scores_from_audio`. `cache` (the run's `mining.VectorCache`; the Miner
     hands it to a re-scorer whose signature has it) remembers each check, so re-mining does not
-    listen again."""
+    listen again. Only English answers are re-heard: the readings it weighs are English number
+    words, so another language's answer is left to the researcher ("listen to confirm")."""
     from . import bundled, transcribe
+    from .vocab import base_language
 
     recordings = {i.id: i.stored_path for i in interviews
-                  if i.id in missing and i.kind == "audio" and i.stored_path and os.path.exists(i.stored_path)}
+                  if i.id in missing and i.kind == "audio" and i.stored_path and os.path.exists(i.stored_path)
+                  and base_language(i.language) == "en"}
     with_base = bundled.whisper_base_path() is not None
 
     def models() -> list:

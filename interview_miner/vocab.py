@@ -225,12 +225,18 @@ _NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
     "en": NUMBER_WORDS,
     # Words that are also articles or English words ("en", "et", "to", "eine") are left out: a
     # score of 1 or 2 spoken as a word is rare, an article read as a score is not.
+    # A grade said as a noun: "et syvtal" (a seven), "en sekser" (a six); hyphenated ("syv-tal")
+    # the number word itself is found.
     "da": {"nul": 0, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7,
-           "otte": 8, "ni": 9, "ti": 10},
+           "otte": 8, "ni": 9, "ti": 10, "tretal": 3, "firetal": 4, "femtal": 5, "sekstal": 6,
+           "syvtal": 7, "ottetal": 8, "nital": 9, "tital": 10, "firer": 4, "femmer": 5, "sekser": 6},
     "de": {"null": 0, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6,
            "sieben": 7, "acht": 8, "neun": 9, "zehn": 10},
     "fi": {"nolla": 0, "yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "viisi": 5, "kuusi": 6,
-           "seitsemän": 7, "kahdeksan": 8, "yhdeksän": 9, "kymmenen": 10, "kympin": 10, "kymppi": 10},
+           "seitsemän": 7, "kahdeksan": 8, "yhdeksän": 9, "kymmenen": 10, "kympin": 10, "kymppi": 10,
+           # spoken grades ("antaisin ysin", "kasi", "seiskan"), as ratings are usually said
+           "vitonen": 5, "vitosen": 5, "kutonen": 6, "kutosen": 6, "seiska": 7, "seiskan": 7,
+           "kasi": 8, "kasin": 8, "ysi": 9, "ysin": 9},
     "zh": {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
            "九": 9, "十": 10},
 }
@@ -245,16 +251,23 @@ def number_words(language: str | None) -> dict[str, int]:
 
 def digits_for_number_words(text: str, language: str | None) -> str:
     """`text` with spoken numbers written as digits ("otte ud af ti" -> "8 ud af 10"), through
-    text2num where it has the language, else the 0-10 table above (whole words, or characters for
-    Chinese, which has no spaces). The text is unchanged when nothing is a number."""
+    text2num where it has the language, then the 0-10 table above for what text2num leaves (a
+    grade said as a noun: "et syv-tal", "et ottetal"; whole words, or characters for Chinese,
+    which has no spaces). The text is unchanged when nothing is a number.
+
+    >>> digits_for_number_words("Øh, nok et syv-tal.", "da"), digits_for_number_words("Et ottetal.", "da")
+    ('Øh, nok et 7-tal.', 'Et 8.')
+    """
     lang = base_language(language)
     if lang in _TEXT2NUM_LANGUAGES:
         try:
             from text_to_num import alpha2digit
 
-            return alpha2digit(text, _TEXT2NUM_LANGUAGES[lang])
+            text = alpha2digit(text, _TEXT2NUM_LANGUAGES[lang])
         except (ImportError, ValueError):
             pass
+        if lang == "en":  # NUMBER_WORDS would turn "one of them" into "1 of them"
+            return text
     table = _NUMBER_WORDS_BY_LANGUAGE.get(lang)
     if not table:
         return text

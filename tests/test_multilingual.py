@@ -310,3 +310,46 @@ def test_pdf_report_draws_chinese_text(store, tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "预约提醒" in text.replace("\n", "").replace(" ", "")
     assert "?????" not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# NPS in other languages
+# ---------------------------------------------------------------------------------------------
+
+DANISH_NPS_TRANSCRIPT = """Interviewer: Hvordan hørte du om ClinicFlow?
+Participant: En kollega fortalte mig om det til en konference sidste forår.
+Interviewer: På en skala fra nul til ti, hvor sandsynligt er det, at du vil anbefale os til en kollega?
+Participant: {answer} Bookingen virker, men opsætningen tog lang tid.
+"""
+
+
+@pytest.mark.parametrize("answer,score", [("Øh, nok et syv-tal.", 7), ("Jeg giver et ottetal.", 8), ("Ti, helt klart.", 10)])
+def test_danish_score_said_as_a_grade_is_read(store, tmp_path, answer, score):
+    path = tmp_path / "da.txt"
+    path.write_text(DANISH_NPS_TRANSCRIPT.format(answer=answer), encoding="utf-8")
+    pipeline.add_files(store, [str(path)], metadata={"language": "da"})
+    pipeline.mine(store)
+    assert [row["score"] for row in store.nps().values()] == [score]
+
+
+def test_danish_answer_without_a_score_is_flagged_to_listen_not_reheard_in_english(store, tmp_path):
+    """The recommendation question is recognised in Danish, so the answer stays its own quote and
+    the researcher is told where to listen; the audio check (English number readings) is not run
+    on a Danish recording."""
+    from interview_miner import nps_audio
+
+    path = tmp_path / "da.txt"
+    path.write_text(DANISH_NPS_TRANSCRIPT.format(answer="Det må jeg lige tænke over."), encoding="utf-8")
+    pipeline.add_files(store, [str(path)], metadata={"language": "da"})
+    report = pipeline.mine(store)
+    assert not store.nps()
+    message = next(m for m in report.messages if "no 0-10 score" in m)
+    assert "da.txt (listen to confirm at 00:" in message
+    quote = next(q for q in store.quotes() if q.text.startswith("Det må jeg"))
+    assert quote.text == "Det må jeg lige tænke over."  # kept apart from its reason
+    recording = MULTI / "da" / "dev01.ogg"
+    danish = Interview(id=1, content_hash="d" * 64, file_name="dev01.ogg", kind="audio", language="da",
+                       stored_path=str(recording), status="transcribed")
+    before = transcribe.loaded_models()
+    assert nps_audio.rescore_from_recordings(store.quotes(), [danish], [1]) == ([], [])
+    assert transcribe.loaded_models() == before
