@@ -27,6 +27,9 @@ from .errors import InterviewMinerError, hints
 from .schemas import versioned
 from .store import Store, default_db_path
 
+TRACKS_HELP = ("the two files are the separate tracks of one call (one side each, as Zoom, Riverside or "
+               "SquadCast record them): one interview, speakers told apart by track")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -78,11 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add audio/video recordings, transcripts (txt, vtt, srt) or a REFI-QDA project (qdpx)",
                        epilog=examples("interview-miner add calls/ --meta segment=clinics --meta region=EU",
                                         "interview-miner add priya.m4a --participant 'Priya Shah' --max-size 4G",
-                                        "interview-miner add study.qdpx"),
+                                        "interview-miner add study.qdpx",
+                                        "interview-miner add --tracks zoom/audioPriya.m4a zoom/audioSam.m4a"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--participant", help="participant name for these files")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata, repeatable")
+    p.add_argument("--tracks", action="store_true", help=TRACKS_HELP)
     p.add_argument("--max-size", type=_size, default=None, metavar="BYTES",
                    help="refuse files larger than this (e.g. 500M, 2G; default 2G or $INTERVIEW_MINER_MAX_BYTES)")
     add_json_option(p)
@@ -132,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the exports")
     p.add_argument("--participant", help="participant name (for a single file)")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--tracks", action="store_true", help=TRACKS_HELP)
     p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
     _transcribe_options(p)
     add_json_option(p, "a summary of what was done")
@@ -186,7 +192,7 @@ def cmd_run(args) -> int:
 
     store = _store(args)
     request = whole_job.ProcessRequest(
-        paths=args.paths, participant=args.participant, metadata=_parse_meta(args.meta),
+        paths=args.paths, tracks=args.tracks, participant=args.participant, metadata=_parse_meta(args.meta),
         options=_options_from(args), n_speakers=args.speakers, embed_model=args.embed_model,
         export_dir=Path(args.out), show_progress=show_progress(), executor=_executor_from(args),
     )
@@ -290,7 +296,8 @@ def _store(args) -> Store:
 
 def cmd_add(args) -> int:
     store = _store(args)
-    report = pipeline.add_files(store, args.paths, args.participant, _parse_meta(args.meta), args.max_size)
+    add = pipeline.add_tracks if args.tracks else pipeline.add_files
+    report = add(store, args.paths, args.participant, _parse_meta(args.meta), args.max_size)
     for i in report.added:
         print(f"added {i.id}: {i.file_name} ({i.kind}{', %.0f s' % i.duration if i.duration else ''})")
     for i in report.existing:

@@ -63,8 +63,9 @@ class Upload:
 
 
 def add_uploads(store, uploads: Iterable[Upload], participant: str | None = None,
-                metadata: dict[str, str] | None = None):
-    """Add uploaded files to the study as `pipeline.add_files` does, under their own names.
+                metadata: dict[str, str] | None = None, tracks: bool = False):
+    """Add uploaded files to the study as `pipeline.add_files` does (`tracks`: as the separate
+    tracks of one call, `pipeline.add_tracks`), under their own names.
 
     Each upload is written to its own temporary folder (two uploads may share a name) only for as
     long as adding takes: audio is copied under the study's recordings/ and transcripts are
@@ -82,7 +83,7 @@ def add_uploads(store, uploads: Iterable[Upload], participant: str | None = None
                 shutil.copyfileobj(upload.data, out)
             paths.append(str(dest))
             names[str(dest)] = upload.name
-        return pipeline.add_files(store, paths, (participant or "").strip() or None, metadata or {},
-                                  display_names=names)
+        add = pipeline.add_tracks if tracks else pipeline.add_files
+        return add(store, paths, (participant or "").strip() or None, metadata or {}, display_names=names)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -48,7 +48,7 @@ def interview_rows(store: Store) -> list[dict[str, Any]]:
             if t and i.duration:
                 progress = 0.99 if t.completed else min(0.99, t.transcribed_s / i.duration)
         meta = {k: v for k, v in (i.metadata or {}).items()
-                if k not in ("channels", "codec", "speaker_names", "times_estimated")}
+                if k not in ("channels", "codec", "tracks", "speaker_names", "times_estimated")}
         rows.append({
             "id": i.id,
             "participant": i.participant or "",

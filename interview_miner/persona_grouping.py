@@ -50,7 +50,7 @@ ROLE_KEYS = ("role", "title", "job_title", "job", "position")
 SEGMENT_KEYS = ("organisation", "organization", "company_type", "company_size", "size", "team_size",
                 "segment", "industry", "sector", "plan")
 # Metadata written by the pipeline itself (not about the person): never shown as demographics.
-TECHNICAL_META = frozenset({"channels", "codec", "speaker_names", "times_estimated", "sample_rate",
+TECHNICAL_META = frozenset({"channels", "codec", "tracks", "speaker_names", "times_estimated", "sample_rate",
                             "bit_rate", "format", "duration", "name", "participant", "email"})
 _NPS_POSITION = {"promoter": (1.0, 0.0), "passive": (1.0, 1.0), "detractor": (0.0, 1.0)}
 

@@ -94,6 +94,58 @@ def add_files(
     return report
 
 
+def add_tracks(
+    store: Store,
+    paths: list[str],
+    participant: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    max_bytes: int | None = None,
+    display_names: dict[str, str] | None = None,
+) -> Report:
+    """Add the separate tracks of one call (a file per side: Zoom's "separate audio file for each
+    participant", Riverside, SquadCast) as one interview: a stereo recording with one side per
+    channel (`capture.merge_tracks`), which the speakers stage labels word by word by the louder
+    side. Track 1 becomes the left channel. A bad track is reported and nothing is added."""
+    report = Report()
+    files = capture.expand_paths(paths)
+    names = [(display_names or {}).get(str(p), p.name) for p in files]
+    try:
+        if len(files) != 2:
+            raise InterviewMinerError(
+                f"separate tracks: give the two sides of one call (2 audio files), got {len(files)}"
+                + (f" ({', '.join(names)})" if files else "") + "; a call with more people: add its mixed recording")
+        for path in files:
+            if capture.file_kind(path) != "audio":
+                raise InterviewMinerError(f"{path}: a track must be an audio file")
+            capture.check_size(path, max_bytes)
+        content_hash = capture.tracks_hash([capture.sha256_file(path) for path in files])
+        existing = store.find_interview_by_hash(content_hash)
+        if existing:
+            report.existing.append(existing)
+            return report
+        folder = recordings_dir_for(store)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / f"{content_hash}.flac"
+        if not stored.exists():
+            capture.merge_tracks(files, stored)
+        info = capture.probe_audio(stored)
+        metadata, language = languages.split_language(metadata or {})
+        interview = Interview(
+            id=None, content_hash=content_hash, file_name=" + ".join(names), kind="audio",
+            stored_path=str(stored), participant=participant, language=language,
+            metadata={**metadata, "channels": info.channels, "codec": info.codec, "tracks": names},
+            duration=round(info.duration, 3), status="added",
+        )
+        report.added.append(store.add_interview(interview))
+    except InterviewMinerError as e:
+        message = str(e)
+        for path, name in zip(files, names):
+            message = message.replace(str(path), name)
+        report.errors.append(message)
+        report.failures.append(e)
+    return report
+
+
 def add_file(
     store: Store,
     path: Path,

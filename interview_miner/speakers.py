@@ -14,7 +14,8 @@ Public API (used by pipeline, cli, tests and the app):
 
 How audio is labelled, and why:
 1. Whisper merges quick hand-overs into one segment, so labels are decided per *word*.
-2. Stereo calls with one side per channel: per-word channel energy decides (the strongest signal).
+2. Stereo calls with one side per channel (a call's separate tracks are added as one such file,
+   `capture.merge_tracks`): per-word channel energy decides (the strongest signal).
    Otherwise `diarize` gives a timeline of who speaks when (segmentation-3.0 turns and overlap,
    voices told apart by CAM++ embeddings); each word scores each voice by how much of its time
    that voice speaks.

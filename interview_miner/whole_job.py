@@ -42,6 +42,7 @@ class ProcessRequest:
 
     steps: tuple[str, ...] = STEPS
     paths: list[str] = field(default_factory=list)  # add: files or folders
+    tracks: bool = False  # add: `paths` are the two separate tracks of one call (`pipeline.add_tracks`)
     participant: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     ids: list[int] | None = None  # transcribe: these interviews (None: every one not done yet)
@@ -144,7 +145,8 @@ def _run_step(store: Store, step: str, request: ProcessRequest, miner: Miner | N
               progress: Progress, result: ProcessResult) -> None:
     if step == "add":
         progress(0.0, f"adding {_plural(len(request.paths), 'path')}")
-        result.added = pipeline.add_files(store, request.paths, request.participant, request.metadata)
+        add = pipeline.add_tracks if request.tracks else pipeline.add_files
+        result.added = add(store, request.paths, request.participant, request.metadata)
         progress(1.0, f"{len(result.added.added)} added")
     elif step == "transcribe":
         progress(0.0, "loading the speech model")

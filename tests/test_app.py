@@ -115,6 +115,24 @@ def test_upload_adds_good_files_and_names_the_bad_one(db):
     assert list(at.dataframe[0].value["file"]) == ["call-with-priya.txt", "tone.wav"]
 
 
+def test_two_uploads_added_as_the_separate_tracks_of_one_call(db):
+    at = app()
+    up = at.file_uploader[0]
+    up.upload("audioPriya.wav", wav_bytes(), "audio/wav")
+    up.upload("audioSam.wav", wav_bytes(3.0), "audio/wav")
+    at.run()
+    box = next(c for c in at.checkbox if c.label.startswith("These two files are the separate tracks"))
+    assert not box.disabled
+    box.check()
+    next(b for b in at.button if b.label == "Add to study").click()
+    at.run()
+    assert not at.exception and not texts(at, "error")
+    (interview,) = Store(db).list_interviews()
+    assert interview.file_name == "audioPriya.wav + audioSam.wav"
+    assert interview.metadata["channels"] == 2 and interview.metadata["tracks"] == ["audioPriya.wav", "audioSam.wav"]
+    assert abs(interview.duration - 4.0) < 0.05
+
+
 def test_bad_metadata_line_is_refused(db):
     at = app()
     at.file_uploader[0].upload("a.txt", b"Interviewer: Hi?\nParticipant: Hello there, we use paper.\n", "text/plain")

@@ -548,3 +548,63 @@ def test_voice_models_on_all_cores_give_the_one_thread_results(mono_conversation
     assert voices._load("embedder") is voices._models["embedder"]  # back to one thread outside
     assert np.array_equal(one[0].activity, every[0].activity)
     assert np.array_equal(one[1], every[1])
+
+
+# --- separate tracks of one call ---------------------------------------------------------------
+
+
+def test_separate_tracks_of_a_call_are_one_interview_labelled_by_track(tmp_path, monkeypatch):
+    """Zoom/Riverside record a file per side; added with --tracks they become one stereo
+    interview, and the words of each track go to one speaker. The second track here is shorter
+    (padded) and in another format."""
+    import av
+
+    from interview_miner import pipeline
+    from interview_miner.store import Store
+
+    monkeypatch.delenv("INTERVIEW_MINER_RECORDINGS", raising=False)
+    audio, turns = conversation(gap=0.1, stereo=True)
+    left = capture.write_wav(tmp_path / "audioInterviewer.wav", audio[0])
+    right = tmp_path / "audioGuest.flac"
+    end = int(max(t["end"] for t in turns if t["speaker"] == "left") * SR) + SR // 2  # its last word, then stop
+    with av.open(str(right), "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=SR, layout="mono")
+        frame = av.AudioFrame.from_ndarray((audio[1:, :end] * 32767).astype("<i2"), format="s16", layout="mono")
+        frame.sample_rate = SR
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    store = Store(tmp_path / "study.db")
+    report = pipeline.add_tracks(store, [str(left), str(right)], participant="Guest")
+    assert report.ok and len(report.added) == 1
+    interview = report.added[0]
+    assert interview.file_name == "audioInterviewer.wav + audioGuest.flac"
+    assert interview.metadata["tracks"] == ["audioInterviewer.wav", "audioGuest.flac"]
+    assert abs(interview.duration - audio.shape[1] / SR) < 0.05
+    both = capture.read_audio(interview.stored_path, channels="all")
+    assert both.shape[0] == 2 and np.abs(both[0, : audio.shape[1]] - audio[0]).max() < 1e-3
+    assert np.abs(both[1, end:]).max() == 0.0  # the shorter track is padded with silence
+    assert pipeline.add_tracks(store, [str(left), str(right)]).existing == [interview]
+    assert store.find_interview_by_hash(capture.sha256_file(left)) is None  # a track alone is another recording
+    done = pipeline.transcribe_interviews(store, [interview.id])
+    assert done.ok
+    assert word_accuracy(turns, store.segments(interview.id)) >= 0.95
+
+
+def test_bad_tracks_are_refused_by_name_and_nothing_is_added(tmp_path, monkeypatch):
+    from interview_miner import pipeline
+    from interview_miner.store import Store
+
+    monkeypatch.setenv("INTERVIEW_MINER_RECORDINGS", str(tmp_path / "rec"))
+    audio, _ = conversation(gap=0.1, stereo=True)
+    capture.write_wav(tmp_path / "voice.wav", audio[0])
+    capture.write_wav(tmp_path / "muted.wav", np.zeros(SR * 3, dtype=np.float32))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Interviewer: Hi\nParticipant: Hello\n")
+    store = Store(tmp_path / "study.db")
+    cases = {("voice.wav", "muted.wav"): "muted.wav: audio is silent", ("voice.wav", "notes.txt"): "notes.txt: a track must be an audio file",
+             ("voice.wav",): "2 audio files), got 1 (voice.wav)", ("voice.wav", "voice.wav", "muted.wav"): "got 3"}
+    for names, expected in cases.items():
+        report = pipeline.add_tracks(store, [str(tmp_path / n) for n in names])
+        assert not report.added and expected in report.errors[0], report.errors
+    assert store.list_interviews() == []
+    assert not list((tmp_path / "rec").glob("*")) if (tmp_path / "rec").exists() else True

@@ -339,7 +339,7 @@ def _coding(selection, quote_id: str, code_guid: str) -> None:
     _el(c, "CodeRef", targetGUID=code_guid)
 
 
-_SKIPPED_METADATA = {"speaker_names", "channels", "codec", "times_estimated"}  # pipeline bookkeeping
+_SKIPPED_METADATA = {"speaker_names", "channels", "codec", "tracks", "times_estimated"}  # pipeline bookkeeping
 
 
 def _case_values(study: Study, i: Interview, personas_of: dict[int, list[str]]) -> dict[str, Any]:

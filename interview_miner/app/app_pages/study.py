@@ -51,13 +51,19 @@ with st.container(border=True):
                                   help="Applied to every file in this upload; leave empty for several people.")
     meta_text = right.text_area("Details (key=value, one per line)", key=f"meta_{nonce}", height=68,
                                 placeholder="role=Practice manager\ncompany_size=12")
+    tracks = st.checkbox("These two files are the separate tracks of one call", key=f"tracks_{nonce}",
+                         disabled=len(files or []) != 2,
+                         help="Zoom (\"separate audio file for each participant\"), Riverside and SquadCast "
+                              "record a file per person. Added together they make one interview, and each "
+                              "track's words go to its own speaker.")
     if st.button("Add to study", type="primary", icon=":material/upload:", disabled=not files):
         try:
             meta = intake.parse_metadata(meta_text)
         except intake.MetadataError as e:
             st.error(f"Details must be key=value: {', '.join(e.bad)}")
         else:
-            report = intake.add_uploads(store, [intake.Upload(f.name, f) for f in files], participant, meta)
+            report = intake.add_uploads(store, [intake.Upload(f.name, f) for f in files], participant, meta,
+                                        tracks=tracks and len(files) == 2)
             for i in report.added:
                 ui.flash(f"Added {i.file_name}")
             for i in report.existing:
