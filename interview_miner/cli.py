@@ -256,6 +256,9 @@ def _transcribe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lanes", type=int, default=None, metavar="N",
                    help="sequential decoding: decode a long recording as N parts side by side, one per CPU core "
                         "(default: one per core, parts of at least a minute; 1: one pass)")
+    p.add_argument("--mix-channels", action="store_true",
+                   help="a stereo call with one person per channel (or added with --tracks): transcribe the mix "
+                        "(default: each side from its own channel, so words said at once are not blended)")
     p.add_argument("--vocab", default=None, metavar="WORDS",
                    help="product names and jargon to spell right, e.g. 'ClinicFlow, HIPAA' (Whisper hotwords: "
                         "they can make small models skip speech; the guide's names: are respelled without them)")
@@ -315,7 +318,7 @@ def cmd_add(args) -> int:
 def _options_from(args) -> transcribe.TranscribeOptions:
     return transcribe.TranscribeOptions(
         model=args.model, language=args.language, beam_size=args.beam_size, hotwords=args.vocab,
-        batch_size=args.batch_size, lanes=args.lanes,
+        batch_size=args.batch_size, lanes=args.lanes, split_channels=not args.mix_channels,
     )
 
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import capture, transcribe
+from . import capture, speakers, transcribe
 from .models import Interview, Segment, TranscriptionState
 from .store import Store
 
@@ -42,6 +42,12 @@ class Lane:
     end: float
     resume_at: float
     done: bool = False
+    channel: int | None = None  # this channel alone (`split_channels`), else the mix
+
+    @property
+    def by_time(self) -> bool:
+        """A part of the recording in time (not one channel of all of it)."""
+        return self.channel is None
 
     @property
     def remaining(self) -> float:
@@ -51,11 +57,13 @@ class Lane:
 def _stored_lanes(state: TranscriptionState) -> list[Lane] | None:
     if not state.lanes:
         return None
-    return [Lane(float(a), float(b), float(r), bool(d)) for a, b, r, d in json.loads(state.lanes)]
+    return [Lane(float(a), float(b), float(r), bool(d), *(int(c) for c in channel))
+            for a, b, r, d, *channel in json.loads(state.lanes)]
 
 
 def _lanes_json(lanes: list[Lane]) -> str:
-    return json.dumps([[ln.start, ln.end, round(ln.resume_at, 3), int(ln.done)] for ln in lanes])
+    return json.dumps([[ln.start, ln.end, round(ln.resume_at, 3), int(ln.done), *([] if ln.by_time else [ln.channel])]
+                       for ln in lanes])
 
 
 def plan_lanes(interview: Interview, state: TranscriptionState, options: transcribe.TranscribeOptions,
@@ -69,13 +77,17 @@ def plan_lanes(interview: Interview, state: TranscriptionState, options: transcr
     start = state.committed_until or 0.0
     if start > 0:
         return [Lane(start, duration, start)]
+    if options.split_channels and capture.audio_channels(interview.stored_path) == 2:
+        if speakers.sides_apart(interview.stored_path):
+            return [Lane(0.0, duration, 0.0, channel=0), Lane(0.0, duration, 0.0, channel=1)]
     n = options.lane_count(duration)
     bounds = transcribe.lane_bounds(interview.stored_path, 0.0, duration, n)
     return [Lane(a, b, a) for a, b in bounds]
 
 
 def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.TranscribeOptions,
-                 language: str | None, window_s: float, out: queue.Queue, stop: threading.Event) -> None:
+                 language: str | None, window_s: float, out: queue.Queue, stop: threading.Event,
+                 gates=None) -> None:
     """Decode one lane window by window (`window_s`, memory stays bounded) and hand each segment to
     the committing thread through `out`: ("info", k, info) once per window, ("segment", k, seg),
     ("advance", k, resume point) when a window ends without a segment near its end, ("done", k, None)
@@ -86,13 +98,17 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
         # A lane after the first starts LANE_WARMUP_S early so Whisper has the text before it as
         # context (without it tiny.en misheard the lane's first sentence, often a question, and
         # its answers lost their category); what it hears before the lane's start is dropped.
-        keep_from = lane.start if k > 0 and pos <= lane.start + 0.01 else None
+        keep_from = lane.start if k > 0 and lane.by_time and pos <= lane.start + 0.01 else None
         if keep_from is not None:
             pos = max(0.0, lane.start - transcribe.LANE_WARMUP_S)
         while pos < lane.end - 0.25 and not stop.is_set():
             window_end = min(pos + window_s + (transcribe.LANE_WARMUP_S if keep_from is not None else 0.0), lane.end)
             is_last = window_end >= lane.end - 0.25
-            audio = capture.read_audio(path, pos, window_end)
+            if lane.by_time:
+                audio = capture.read_audio(path, pos, window_end)
+            else:  # one side: its channel, shut where it holds only the other side's voice
+                audio = capture.read_audio(path, pos, window_end, channels="all")[lane.channel]
+                audio = audio if gates is None else speakers.gated(audio, pos, gates[lane.channel])
             if len(audio) == 0:
                 break
             segments, info = transcribe.transcribe_window(model, audio, pos, options, language)
@@ -108,6 +124,8 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
                     seg = words_from(seg, keep_from)
                     if seg is None:
                         continue
+                if not lane.by_time:
+                    seg = replace(seg, speaker=f"{speakers.SIDE_PREFIX}{lane.channel}")
                 out.put(("segment", k, seg))
             if last_end is not None and last_end > (keep_from or 0.0):
                 keep_from = None
@@ -217,7 +235,8 @@ def transcribe_audio(
         log.info("%s: %d lanes side by side (%s)", interview.file_name, len(lanes),
                  ", ".join(f"{ln.start:.0f}-{ln.end:.0f} s" for ln in lanes))
     stored = store.segments(interview.id, apply_edits=False)
-    recent = [[s for s in stored if ln.start <= s.start < ln.end][-2:] for ln in lanes]
+    recent = [[s for s in stored if ln.start <= s.start < ln.end and (ln.by_time or s.speaker == f"{speakers.SIDE_PREFIX}{ln.channel}")][-2:]
+              for ln in lanes]
     lead = next((k for k, ln in enumerate(lanes) if not ln.done), None)  # its first window names the language
     detected = language is not None or lead is None
 
@@ -237,8 +256,9 @@ def transcribe_audio(
     # faster-whisper computes a window's features in one go (~1.1 MB per second of audio at its
     # peak: 660 MB for 600 s): lanes share WINDOW_S, so two lanes peak as one pass does.
     window_s = WINDOW_S / len(lanes)
+    gates = None if all(ln.by_time for ln in lanes) else speakers.side_gates(interview.stored_path)
     threads = [threading.Thread(target=_decode_lane, name=f"lane-{k}", daemon=True,
-                                args=(k, ln, model, interview.stored_path, options, language, window_s, out, stop))
+                                args=(k, ln, model, interview.stored_path, options, language, window_s, out, stop, gates))
                for k, ln in enumerate(lanes) if not ln.done]
     running = len(threads)
     try:
@@ -285,5 +305,9 @@ def transcribe_audio(
     with store.transaction():
         if many or state.lanes:
             ordered = sorted(store.segments(interview.id, apply_edits=False), key=lambda s: (s.start, s.end))
-            store.replace_segments(interview.id, join_at_cuts(ordered, [ln.start for ln in lanes[1:]]))
+            if all(ln.by_time for ln in lanes):
+                ordered = join_at_cuts(ordered, [ln.start for ln in lanes[1:]])
+            else:  # one channel each: what a side's microphone took from the other side goes
+                ordered = speakers.at_turns(speakers.drop_crosstalk(interview.stored_path, ordered))
+            store.replace_segments(interview.id, ordered)
         store.set_transcription(interview.id, committed_until=duration, completed=1)

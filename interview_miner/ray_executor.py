@@ -16,6 +16,10 @@ Guarantees (the same as the local executor's):
 - The driver killed: everything committed stays; the next `transcribe` plans the same windows
   (cuts depend only on the audio) and submits only those after the stored resume point.
 
+A call with a person per channel (`speakers.sides_apart`) is transcribed a side at a time on the
+driver, by the local lanes: windows of one mix are what the cluster decodes, and a transcript must
+not depend on where it ran.
+
 Windows: a long recording is cut near every `window_s` seconds, in the longest pause Silero VAD
 finds in the half-window before that point, so no word is cut and each window is independent (the
 local executor instead starts each window where the last one's kept segments ended, which is
@@ -49,7 +53,7 @@ from .executor import ClusterUnreachableError, ExecutorSettings, require_ray
 ray = require_ray()  # RayUnavailableError, with the install hint, when the extra is missing
 from ray.util import ActorPool  # noqa: E402
 
-from . import embed as embed_mod, pipeline, transcribe  # noqa: E402
+from . import embed as embed_mod, pipeline, speakers, transcribe  # noqa: E402
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError  # noqa: E402
 from .lanes import join_at_cuts  # noqa: E402
 from .console import package_version  # noqa: E402
@@ -189,6 +193,15 @@ def transcribe_interviews(
     pool = pool_for(settings)
     options = ray.get(pool.actors[0].for_hardware.remote(options or transcribe.TranscribeOptions()))
     todo, report.errors = pipeline.transcription_todo(store, ids, options)
+    # A call with a track per person is transcribed a side at a time (`lanes`), on this machine:
+    # the cluster decodes windows of one mix, and one transcript must not depend on the executor.
+    sides = [i for i in todo if options.split_channels and i.stored_path and speakers.sides_apart(i.stored_path)]
+    if sides:
+        here = pipeline.transcribe_interviews(store, [i.id for i in sides], options, n_speakers, show_progress, on_progress)
+        report.done += here.done
+        report.errors += here.errors
+        report.failures += here.failures
+        todo = [i for i in todo if i not in sides]
     if todo:
         _Driver(store, pool, settings, report, options, n_speakers, show_progress, on_progress).run(todo)
     report.driver_cpu_s = round(time.process_time() - cpu, 3)

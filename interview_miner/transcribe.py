@@ -89,6 +89,10 @@ class TranscribeOptions:
     # CPU core, 1 = the whole file in one pass. Not part of the key: it moves where the text
     # context restarts (once per lane, as it already does once per WINDOW_S window), not the model.
     lanes: int | None = None
+    # A stereo recording with one voice on each channel (a call's two sides, separate tracks) is
+    # transcribed side by side, each channel alone (`lanes.plan_lanes`): words two people say at
+    # once are heard from each one's own microphone instead of as a blend of both. False: the mix.
+    split_channels: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size is not None and (isinstance(self.batch_size, bool) or int(self.batch_size) < 0):
@@ -150,6 +154,8 @@ class TranscribeOptions:
         """
         settings = asdict(self)
         del settings["batch_size"], settings["vocabulary"], settings["lanes"]
+        if not settings.pop("split_channels"):  # the default adds nothing: earlier keys stay the same
+            settings["channels"] = "mixed"
         if self.batched:
             settings["decoding"] = "batched"
         payload = json.dumps({"audio": content_hash, **settings, "model": model_identity(self.model)}, sort_keys=True)

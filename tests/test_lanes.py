@@ -146,3 +146,65 @@ def test_a_warm_up_segment_keeps_only_the_words_said_in_its_lane():
     assert (kept.start, kept.end, kept.text) == (60.2, 63.0, "What mattered most?") and len(kept.words) == 3
     assert lane_mod.words_from(seg, 63.5) is None  # all of it was said before the lane starts
     assert lane_mod.words_from(seg, 50.0) is seg
+
+
+def _two_track_dev01(tmp_path):
+    """dev01 as a call recorded a track per person: the interviewer's turns on the left channel,
+    the participant's on the right (cut from the real recording at the true turn times)."""
+    import numpy as np
+
+    from interview_miner import capture
+
+    truth = json.loads(shared_path("corpus", "dev", "dev01.json").read_text())
+    audio = capture.read_audio(shared_path("corpus", "dev", "dev01.wav"))
+    tracks = np.zeros((2, len(audio)), dtype=np.float32)
+    for t in truth["turns"]:
+        a, b = int(t["start"] * 16000), int(t["end"] * 16000)
+        tracks[0 if t["speaker"] == "interviewer" else 1, a:b] = audio[a:b]
+    return capture.write_wav(tmp_path / "dev01-tracks.wav", tracks), truth
+
+
+def test_a_call_with_a_person_per_channel_is_planned_as_one_lane_per_side(store, tmp_path):
+    path, truth = _two_track_dev01(tmp_path)
+    interview = pipeline.add_files(store, [str(path)]).added[0]
+    options = transcribe.TranscribeOptions()
+    fresh = TranscriptionState(interview.id, "new")
+    planned = lane_mod.plan_lanes(interview, fresh, options, interview.duration)
+    assert planned == [lane_mod.Lane(0.0, interview.duration, 0.0, channel=0),
+                       lane_mod.Lane(0.0, interview.duration, 0.0, channel=1)]
+    stored = TranscriptionState(interview.id, "k", lanes=lane_mod._lanes_json(planned))
+    assert lane_mod.plan_lanes(interview, stored, options, interview.duration) == planned  # a killed run resumes as it began
+    mixed = lane_mod.plan_lanes(interview, fresh, transcribe.TranscribeOptions(split_channels=False, lanes=2), interview.duration)
+    assert all(ln.channel is None for ln in mixed) and len(mixed) == 2
+    assert transcribe.TranscribeOptions().key("h") != transcribe.TranscribeOptions(split_channels=False).key("h")
+
+
+@pytest.mark.slow
+def test_a_killed_side_by_side_transcription_resumes_each_side_without_loss(tmp_path):
+    from test_transcribe import norm, transcribe_until_killed
+
+    path, truth = _two_track_dev01(tmp_path)
+    db = tmp_path / "study.db"
+    cli("add", path, db=db)
+    transcribe_until_killed(db, kill_after=10)
+    store = Store(db)
+    before = store.segments(1, apply_edits=False)
+    state = store.get_transcription(1)
+    assert not state.completed
+    for start, end, resume_at, done, channel in json.loads(state.lanes):
+        side = [s.end for s in before if s.speaker == f"side {channel}"]
+        assert resume_at == pytest.approx(max(side, default=0.0))
+    cli("transcribe", db=db)
+    after = store.segments(1, apply_edits=False)
+    assert {s.speaker for s in after} == {"interviewer", "participant"}
+    keys = [(s.start, s.speaker) for s in after]
+    assert len(set(keys)) == len(keys) and [s.start for s in after] == sorted(s.start for s in after)
+    # what was stored before the kill is all there, in its side's text (a side's segment may since
+    # have been cut where the other side speaks)
+    by_side = [norm(" ".join(s.text for s in after if s.speaker == role)) for role in ("interviewer", "participant")]
+    assert all(any(norm(s.text) in text for text in by_side) for s in before)
+    reference = " ".join(t["text"] for t in truth["turns"])
+    assert wer(reference, " ".join(s.text for s in after)) < 0.3
+    participant = [t for t in truth["turns"] if t["speaker"] == "participant"]
+    said = norm(" ".join(s.text for s in after if s.speaker == "participant"))
+    assert sum(norm(t["text"]).split()[-1] in said for t in participant) >= 0.8 * len(participant)

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-from jiwer import wer
 
 from conftest import REPO, free_port, wait_for
 from interview_miner import capture, cli, pipeline, transcribe
@@ -200,15 +199,11 @@ def test_ray_transcripts_equal_the_local_executors(cluster, tmp_path):
     report = pipeline.transcribe_interviews(on_ray, executor=_settings(cluster))
     assert report.ok, report.errors
     assert len(report.done) == 3 and set(report.sent.values()) == {"path"}  # one machine: every node sees the file
+    # The stereo clip has a person per channel: it is transcribed a side at a time, on the driver
+    # (the cluster decodes windows of one mix), so its transcript is the local one too.
+    assert [on_ray.get_interview(i).file_name for i in report.sent] == ["jfk.flac", "hotwords.mp3"]
     for interview in local.list_interviews():
         assert on_ray.get_interview(interview.id).language == interview.language
-        if interview.file_name.startswith("stereo_diarization"):
-            # Two voices over each other for 2 s: tiny.en's beam is on a knife's edge there, and
-            # on some CPUs a Ray worker's process hears "play in the" where this process hears
-            # "plainly" (same options, same thread count; seen on an AMD EPYC); the rest agrees.
-            ray_text, local_text = (" ".join(t[4] for t in _transcript(st, interview.id)) for st in (on_ray, local))
-            assert wer(local_text, ray_text) <= 0.2, (local_text, ray_text)
-            continue
         assert _transcript(on_ray, interview.id) == _transcript(local, interview.id), interview.file_name
     # Nothing left to do: a second run submits nothing.
     again = pipeline.transcribe_interviews(on_ray, executor=_settings(cluster))

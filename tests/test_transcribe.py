@@ -99,13 +99,8 @@ def _wait_for_segments(db, n, proc, timeout=120):
     return False
 
 
-def kill_and_resume(tmp_path, *options: str, kill_after: int = 8, resume_with: tuple[str, ...] | None = None):
-    """Transcribe dev01 with `options`, SIGKILL the run once `kill_after` segments are stored, run
-    it again (with `resume_with`, default the same options), and check nothing was lost or
-    duplicated. Returns (segments before, segments after)."""
-    db = tmp_path / "study.db"
-    audio = shared_path("corpus", "dev", "dev01.wav")
-    cli("add", audio, db=db)
+def transcribe_until_killed(db, *options: str, kill_after: int = 8) -> None:
+    """Run `interview-miner transcribe` on `db` and SIGKILL it once `kill_after` segments are stored."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "interview_miner", "transcribe", *options, "--db", str(db)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -113,6 +108,15 @@ def kill_and_resume(tmp_path, *options: str, kill_after: int = 8, resume_with: t
     assert _wait_for_segments(db, kill_after, proc, timeout=300), f"transcription never stored {kill_after} segments"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def kill_and_resume(tmp_path, *options: str, kill_after: int = 8, resume_with: tuple[str, ...] | None = None):
+    """Transcribe dev01 with `options`, SIGKILL the run once `kill_after` segments are stored, run
+    it again (with `resume_with`, default the same options), and check nothing was lost or
+    duplicated. Returns (segments before, segments after)."""
+    db = tmp_path / "study.db"
+    cli("add", shared_path("corpus", "dev", "dev01.wav"), db=db)
+    transcribe_until_killed(db, *options, kill_after=kill_after)
     store = Store(db)
     before = store.segments(1, apply_edits=False)
     progress = store.get_transcription(1)
