@@ -233,10 +233,49 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
         topic = ctx.ph.topic(t.category)
         label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*", "", t.label.strip())  # a label already led by its topic
         return ctx.ph.get("name").format(subject=subject, topic=topic, label=label)
-    label = _in_sentence(t.label)
-    if any(label.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
-        return f"{subject} {label}"  # the label already says how it relates ("worried about ...")
-    return f"{subject} {_CONNECTORS[t.category]} {label}"
+    return _named(subject, t.category, t.label)
+
+
+def _named(subject: str, category: str, label: str) -> str:
+    """An English persona name from who they are and their distinctive theme's label, joined so it
+    reads. Labels built from what people did are clauses in the past tense, and "driven by started
+    getting double bookings" is not English: such a label takes "who", and a participle with its
+    agent ("frustrated by ...") follows the subject directly. A thing or an activity takes the
+    category's connector.
+
+    >>> _named("Customer", "trigger", "Started getting double bookings every week")
+    'Customer who started getting double bookings every week'
+    >>> _named("Customer", "trigger", "Frustrated by double bookings")
+    'Customer frustrated by double bookings'
+    >>> _named("Practice manager", "trigger", "Chasing late invoices by hand")
+    'Practice manager driven by chasing late invoices by hand'
+    >>> _named("Owner", "fear", "Worried about losing patient data"), _named("Owner", "criteria", "Price per clinician")
+    ('Owner worried about losing patient data', 'Owner who weighs price per clinician')
+    """
+    text = _in_sentence(label)
+    if any(text.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
+        return f"{subject} {text}"  # the label already says how it relates ("worried about ...")
+    form = None if text.startswith("“") else _past_tense_start(text)
+    if form == "agent":
+        return f"{subject} {text}"
+    if form == "clause":
+        return f"{subject} who {text}"
+    return f"{subject} {_CONNECTORS[category]} {text}"
+
+
+def _past_tense_start(text: str) -> str | None:
+    """"clause" when `text` starts with a verb in the past tense ("needed online booking"), "agent"
+    when that verb is followed by "by" ("frustrated by calls"), else None. Tagged after a dummy
+    subject: alone, the tagger reads a fragment's first verb as a participle."""
+    from .labels import _parser
+
+    nlp = _parser()
+    if nlp is None:
+        return None
+    doc = nlp("They " + text)
+    if len(doc) < 2 or doc[1].tag_ != "VBD":
+        return None
+    return "agent" if len(doc) > 2 and doc[2].lower_ == "by" else "clause"
 
 
 def _in_sentence(label: str) -> str:
