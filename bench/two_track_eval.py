@@ -2,7 +2,7 @@
 
 A call recorded with one track per person (Zoom's separate audio files, Riverside, a stereo call
 recorder) can be transcribed two ways: the two sides mixed (what a mono recording gives) or each
-side's channel alone, shut where it only hears the other side leaking in (`speakers.side_gates`).
+side's channel alone, shut where it only hears the other side leaking in (`sides.side_gates`).
 This scores both on:
 
 - the shared dev corpus made two-track: each interview's interviewer turns on the left channel and
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from interview_miner import capture, pipeline, speakers, transcribe  # noqa: E402
+from interview_miner import capture, pipeline, sides, transcribe  # noqa: E402
 from interview_miner.evaluate import asr_tokens  # noqa: E402
 from interview_miner.models import INTERVIEWER, PARTICIPANT  # noqa: E402
 from interview_miner.store import Store  # noqa: E402
@@ -124,7 +124,7 @@ def main() -> None:
         for shift in args.shift:
             stereo, turns = two_track(truth, audio, shift, args.crosstalk_db)
             path = capture.write_wav(work / f"{truth_path.stem}-s{shift:g}.wav", stereo)
-            split_used = speakers.sides_apart(str(path))
+            split_used = sides.sides_apart(str(path))
             for mode, (segs, secs) in transcribe_both(path, work).items():
                 wer, wrong, n = score(turns, segs)
                 rows.append({"file": truth_path.stem, "shift": shift, "mode": mode, "wer": round(wer, 4),

@@ -306,25 +306,29 @@ def tracks_hash(track_hashes: list[str]) -> str:
     return hashlib.sha256(("tracks\n" + "\n".join(track_hashes)).encode()).hexdigest()
 
 
+TRACK_LAYOUTS = {2: "stereo", 3: "3.0", 4: "quad"}  # no LFE channel: every decoder mixes them down whole
+
+
 def merge_tracks(paths: list[str | os.PathLike], dest: str | os.PathLike) -> Path:
     """Write the separate tracks of one call (Zoom's "separate audio file for each participant",
-    Riverside, SquadCast, a two-channel recorder's two files) as one stereo FLAC at 16 kHz: track
-    1 on the left, track 2 on the right, the shorter padded with silence at its end. Tracks start
-    together in those tools, so sample k of each is the same moment.
+    Riverside, SquadCast, a two-channel recorder's two files) as one FLAC at 16 kHz with a channel
+    per track, in the order given (two tracks: left and right), the shorter ones padded with
+    silence at their end. Tracks start together in those tools, so sample k of each is the same
+    moment.
 
-    Why one stereo file: the rest of the pipeline already has its best speaker signal for a call
-    with one side per channel (the speakers stage labels each word by which side is louder), and
-    one recording keeps one decode path, one hash and one file to play. 16 kHz is what every
-    model hears, and FLAC keeps it exactly. Streamed in windows: memory stays bounded on long calls.
-    Raises CorruptAudioError / SilentAudioError naming the bad track."""
-    if len(paths) != 2:
-        raise ValueError(f"a call's separate tracks are its two sides: 2 files, got {len(paths)}")
+    Why one file: the rest of the pipeline has its best speaker signal in a call with a person per
+    channel (`sides`: each channel transcribed alone, its words that person's), and one recording
+    keeps one decode path, one hash and one file to play. 16 kHz is what every model hears, and
+    FLAC keeps it exactly. Streamed in windows: memory stays bounded on long calls. Two to four
+    tracks (`TRACK_LAYOUTS`). Raises CorruptAudioError / SilentAudioError naming the bad track."""
+    if len(paths) not in TRACK_LAYOUTS:
+        raise ValueError(f"a call's separate tracks: 2 to {max(TRACK_LAYOUTS)} files, got {len(paths)}")
     for path in paths:
         probe_audio(path)  # decodable and not silent, or an error naming the track
     dest = Path(dest)
     tmp = dest.with_name(dest.name + ".part")
     try:
-        _write_stereo_flac([read_audio_windows(path, 0.0, window_s=60.0) for path in paths], tmp)
+        _write_flac([read_audio_windows(path, 0.0, window_s=60.0) for path in paths], tmp, TRACK_LAYOUTS[len(paths)])
     except BaseException:
         tmp.unlink(missing_ok=True)  # a track that breaks mid-way leaves nothing half-written
         raise
@@ -332,17 +336,17 @@ def merge_tracks(paths: list[str | os.PathLike], dest: str | os.PathLike) -> Pat
     return dest
 
 
-def _write_stereo_flac(readers, path: Path) -> None:
+def _write_flac(readers, path: Path, layout: str) -> None:
     import av
 
     with av.open(str(path), "w", format="flac") as out:
-        stream = out.add_stream("flac", rate=SAMPLE_RATE, layout="stereo")
+        stream = out.add_stream("flac", rate=SAMPLE_RATE, layout=layout)
         for blocks in itertools.zip_longest(*readers, fillvalue=None):
             chunks = [np.zeros(0, np.float32) if b is None else b[1] for b in blocks]
             n = max(len(c) for c in chunks)
-            both = np.stack([np.pad(c, (0, n - len(c))) for c in chunks])
-            pcm = (np.clip(both, -1, 1) * 32767).astype("<i2").T.reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="stereo")
+            every = np.stack([np.pad(c, (0, n - len(c))) for c in chunks])
+            pcm = (np.clip(every, -1, 1) * 32767).astype("<i2").T.reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout=layout)
             frame.sample_rate = SAMPLE_RATE
             for packet in stream.encode(frame):
                 out.mux(packet)

@@ -27,8 +27,8 @@ from .errors import InterviewMinerError, hints
 from .schemas import versioned
 from .store import Store, default_db_path
 
-TRACKS_HELP = ("the two files are the separate tracks of one call (one side each, as Zoom, Riverside or "
-               "SquadCast record them): one interview, speakers told apart by track")
+TRACKS_HELP = ("the files (2 to 4) are the separate tracks of one call (a person each, as Zoom, Riverside or "
+               "SquadCast record them): one interview, each track transcribed alone and its words that person's")
 
 
 def main(argv: list[str] | None = None) -> int:

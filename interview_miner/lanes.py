@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import capture, speakers, transcribe
+from . import capture, sides, transcribe
 from .models import Interview, Segment, TranscriptionState
 from .store import Store
 
@@ -77,9 +77,9 @@ def plan_lanes(interview: Interview, state: TranscriptionState, options: transcr
     start = state.committed_until or 0.0
     if start > 0:
         return [Lane(start, duration, start)]
-    if options.split_channels and capture.audio_channels(interview.stored_path) == 2:
-        if speakers.sides_apart(interview.stored_path):
-            return [Lane(0.0, duration, 0.0, channel=0), Lane(0.0, duration, 0.0, channel=1)]
+    channels = capture.audio_channels(interview.stored_path)
+    if options.split_channels and 2 <= channels <= sides.MAX_SIDES and sides.sides_apart(interview.stored_path):
+        return [Lane(0.0, duration, 0.0, channel=k) for k in range(channels)]  # a side per channel
     n = options.lane_count(duration)
     bounds = transcribe.lane_bounds(interview.stored_path, 0.0, duration, n)
     return [Lane(a, b, a) for a, b in bounds]
@@ -108,7 +108,7 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
                 audio = capture.read_audio(path, pos, window_end)
             else:  # one side: its channel, shut where it holds only the other side's voice
                 audio = capture.read_audio(path, pos, window_end, channels="all")[lane.channel]
-                audio = audio if gates is None else speakers.gated(audio, pos, gates[lane.channel])
+                audio = audio if gates is None else sides.gated(audio, pos, gates[lane.channel])
             if len(audio) == 0:
                 break
             segments, info = transcribe.transcribe_window(model, audio, pos, options, language)
@@ -125,7 +125,7 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
                     if seg is None:
                         continue
                 if not lane.by_time:
-                    seg = replace(seg, speaker=f"{speakers.SIDE_PREFIX}{lane.channel}")
+                    seg = replace(seg, speaker=f"{sides.SIDE_PREFIX}{lane.channel}")
                 out.put(("segment", k, seg))
             if last_end is not None and last_end > (keep_from or 0.0):
                 keep_from = None
@@ -235,7 +235,7 @@ def transcribe_audio(
         log.info("%s: %d lanes side by side (%s)", interview.file_name, len(lanes),
                  ", ".join(f"{ln.start:.0f}-{ln.end:.0f} s" for ln in lanes))
     stored = store.segments(interview.id, apply_edits=False)
-    recent = [[s for s in stored if ln.start <= s.start < ln.end and (ln.by_time or s.speaker == f"{speakers.SIDE_PREFIX}{ln.channel}")][-2:]
+    recent = [[s for s in stored if ln.start <= s.start < ln.end and (ln.by_time or s.speaker == f"{sides.SIDE_PREFIX}{ln.channel}")][-2:]
               for ln in lanes]
     lead = next((k for k, ln in enumerate(lanes) if not ln.done), None)  # its first window names the language
     detected = language is not None or lead is None
@@ -256,7 +256,7 @@ def transcribe_audio(
     # faster-whisper computes a window's features in one go (~1.1 MB per second of audio at its
     # peak: 660 MB for 600 s): lanes share WINDOW_S, so two lanes peak as one pass does.
     window_s = WINDOW_S / len(lanes)
-    gates = None if all(ln.by_time for ln in lanes) else speakers.side_gates(interview.stored_path)
+    gates = None if all(ln.by_time for ln in lanes) else sides.side_gates(interview.stored_path)
     threads = [threading.Thread(target=_decode_lane, name=f"lane-{k}", daemon=True,
                                 args=(k, ln, model, interview.stored_path, options, language, window_s, out, stop, gates))
                for k, ln in enumerate(lanes) if not ln.done]
@@ -308,6 +308,6 @@ def transcribe_audio(
             if all(ln.by_time for ln in lanes):
                 ordered = join_at_cuts(ordered, [ln.start for ln in lanes[1:]])
             else:  # one channel each: what a side's microphone took from the other side goes
-                ordered = speakers.at_turns(speakers.drop_crosstalk(interview.stored_path, ordered))
+                ordered = sides.at_turns(sides.drop_crosstalk(interview.stored_path, ordered))
             store.replace_segments(interview.id, ordered)
         store.set_transcription(interview.id, committed_until=duration, completed=1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import bundled, capture, codebook, guide, languages, lanes, overlay, speakers, transcribe
+from . import bundled, capture, codebook, guide, languages, lanes, overlay, sides, speakers, transcribe
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError
 from .executor import ExecutorSettings
 from .mining import MineReport, Miner, MiningResult, VectorCache
@@ -102,18 +102,19 @@ def add_tracks(
     max_bytes: int | None = None,
     display_names: dict[str, str] | None = None,
 ) -> Report:
-    """Add the separate tracks of one call (a file per side: Zoom's "separate audio file for each
-    participant", Riverside, SquadCast) as one interview: a stereo recording with one side per
-    channel (`capture.merge_tracks`), which the speakers stage labels word by word by the louder
-    side. Track 1 becomes the left channel. A bad track is reported and nothing is added."""
+    """Add the separate tracks of one call (a file per person, 2 to 4: Zoom's "separate audio file
+    for each participant", Riverside, SquadCast) as one interview: a recording with a channel per
+    track (`capture.merge_tracks`), each transcribed alone and its words that person's (`sides`).
+    Track 1 becomes the first (left) channel. A bad track is reported and nothing is added."""
     report = Report()
     files = capture.expand_paths(paths)
     names = [(display_names or {}).get(str(p), p.name) for p in files]
     try:
-        if len(files) != 2:
+        if len(files) not in capture.TRACK_LAYOUTS:
             raise InterviewMinerError(
-                f"separate tracks: give the two sides of one call (2 audio files), got {len(files)}"
-                + (f" ({', '.join(names)})" if files else "") + "; a call with more people: add its mixed recording")
+                f"separate tracks: give one audio file per person of one call (2 to {max(capture.TRACK_LAYOUTS)}), "
+                f"got {len(files)}" + (f" ({', '.join(names)})" if files else "")
+                + ("; a call with more people: add its mixed recording" if len(files) > 2 else ""))
         for path in files:
             if capture.file_kind(path) != "audio":
                 raise InterviewMinerError(f"{path}: a track must be an audio file")
@@ -335,7 +336,10 @@ def transcribe_interview(
     # against Whisper's ~0.06x), and running both at once raised a 60-minute file's peak memory
     # from ~1.2 GB to 1.85 GB (bench/speed_bench.py transcribe --long).
     overlap = (interview.duration or 0) <= speakers.BACKGROUND_MAX_S
-    voice_work = speakers.listen_in_background(path, n_speakers) if overlap and not state.speakers_done else None
+    # A call with a person per channel is labelled by channel (`sides`): no voices to listen for.
+    by_sides = options.split_channels and 2 <= capture.audio_channels(path) <= sides.MAX_SIDES and sides.sides_apart(path)
+    voice_work = (speakers.listen_in_background(path, n_speakers)
+                  if overlap and not state.speakers_done and not by_sides else None)
     if not state.completed:
         store.update_interview(interview.id, status="transcribing", error=None)
         lanes.transcribe_audio(store, interview, model, options, state, chosen_language(interview, options),

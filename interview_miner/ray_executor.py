@@ -16,7 +16,7 @@ Guarantees (the same as the local executor's):
 - The driver killed: everything committed stays; the next `transcribe` plans the same windows
   (cuts depend only on the audio) and submits only those after the stored resume point.
 
-A call with a person per channel (`speakers.sides_apart`) is transcribed a side at a time on the
+A call with a person per channel (`sides.sides_apart`) is transcribed a side at a time on the
 driver, by the local lanes: windows of one mix are what the cluster decodes, and a transcript must
 not depend on where it ran.
 
@@ -53,7 +53,7 @@ from .executor import ClusterUnreachableError, ExecutorSettings, require_ray
 ray = require_ray()  # RayUnavailableError, with the install hint, when the extra is missing
 from ray.util import ActorPool  # noqa: E402
 
-from . import embed as embed_mod, pipeline, speakers, transcribe  # noqa: E402
+from . import embed as embed_mod, pipeline, sides, transcribe  # noqa: E402
 from .errors import InterviewMinerError, MissingRecordingError, NoSpeechError  # noqa: E402
 from .lanes import join_at_cuts  # noqa: E402
 from .console import package_version  # noqa: E402
@@ -195,13 +195,13 @@ def transcribe_interviews(
     todo, report.errors = pipeline.transcription_todo(store, ids, options)
     # A call with a track per person is transcribed a side at a time (`lanes`), on this machine:
     # the cluster decodes windows of one mix, and one transcript must not depend on the executor.
-    sides = [i for i in todo if options.split_channels and i.stored_path and speakers.sides_apart(i.stored_path)]
-    if sides:
-        here = pipeline.transcribe_interviews(store, [i.id for i in sides], options, n_speakers, show_progress, on_progress)
+    by_side = [i for i in todo if options.split_channels and i.stored_path and sides.sides_apart(i.stored_path)]
+    if by_side:
+        here = pipeline.transcribe_interviews(store, [i.id for i in by_side], options, n_speakers, show_progress, on_progress)
         report.done += here.done
         report.errors += here.errors
         report.failures += here.failures
-        todo = [i for i in todo if i not in sides]
+        todo = [i for i in todo if i not in by_side]
     if todo:
         _Driver(store, pool, settings, report, options, n_speakers, show_progress, on_progress).run(todo)
     report.driver_cpu_s = round(time.process_time() - cpu, 3)

@@ -126,10 +126,6 @@ OVERLAP_FLAG = "overlap"  # segment flag: someone else spoke at the same time in
 PROFILE_MATCH = 0.6  # cosine to the interviewer profile that makes a voice the interviewer ...
 PROFILE_MARGIN = 0.1  # ... when it is this much closer to it than any other voice
 STEREO_DB = 6.0  # channels hold different voices when most sound is this much louder on one side
-CROSSTALK_SHARE = 0.75  # a side's word under the other side's lead by this share of the usual balance is leakage
-SPLIT_MIN_DB = 25.0  # sides this far apart (median over sound) are separate microphones: transcribed apart
-GATE_MARGIN_S = 0.2  # a side is shut only inside the other's lead, this far from its edges (word onsets)
-SIDE_PREFIX = "side "  # speaker of a segment transcribed from one channel alone ("side 0": left)
 # The longest a caller waits for the background voice work: this plus a quarter of the audio's length
 # (the work takes ~0.02x real time on one core), then `assign_speakers` does it itself.
 VOICE_WAIT_S = 60.0
@@ -272,8 +268,10 @@ def assign_speakers(
         return []
     if n_speakers is not None and n_speakers <= 1:
         return [replace(s, speaker=PARTICIPANT) for s in segments]
-    if all(side_of(s) is not None for s in segments):  # each side transcribed from its own channel
-        return _by_side(audio_path, segments, fill_pauses)
+    from . import sides  # (it builds on this module)
+
+    if all(sides.side_of(s) is not None for s in segments):  # each side transcribed from its own channel
+        return sides.by_side(audio_path, segments, fill_pauses)
     heard = None
     if voice_work is not None:
         try:
@@ -297,123 +295,6 @@ def assign_speakers(
         s.speaker = roles[s.speaker]
     if timeline is not None and fill_pauses > 0:
         _widen(out, timeline, [roles.get(str(k)) for k in range(len(timeline.centroids))])
-    return _fill(out, fill_pauses)
-
-
-def sides_apart(audio_path: str) -> bool:
-    """Is each side of this stereo recording heard on its own channel only (separate tracks, or
-    one microphone per person)? Then each side is transcribed alone (`lanes`) and overlapped words
-    are heard from each speaker's own microphone, not as a blend. It takes one voice per side,
-    and sides that usually differ by SPLIT_MIN_DB or more: with less, each microphone hears the
-    other person too (a room, a speakerphone) and a side's own transcript would take their words
-    (measured on a two-voice call with -10 and -20 dB of crosstalk: words to the right speaker
-    0.946 and 0.974 split, 1.0 from the mix; separate tracks differ by 30 dB, the balance's cap;
-    docs/performance.md, "Two-track calls")."""
-    balance = _stereo_balance(audio_path)
-    if balance is None:
-        return False
-    db, loud = balance
-    return bool(loud.any()) and float(np.median(np.abs(db[loud]))) >= SPLIT_MIN_DB
-
-
-def side_gates(audio_path: str) -> np.ndarray | None:
-    """(2, frames of 20 ms) bool: where each side's channel is worth transcribing. A frame is shut
-    on a side while the other side clearly leads it (by CROSSTALK_SHARE of the recording's usual
-    balance) for GATE_MARGIN_S around it: that side's microphone then holds only the other
-    person's voice leaking in, which Whisper would transcribe as this side's words (it hears
-    speech at -30 dB). Overlapped speech, where neither leads by that much, stays on both sides."""
-    balance = _stereo_balance(audio_path)
-    if balance is None:
-        return None
-    db, loud = balance
-    usual = float(np.median(np.abs(db[loud]))) if loud.any() else 0.0
-    k = int(GATE_MARGIN_S * 50)
-    gates = []
-    for sign in (1.0, -1.0):
-        other_only = (loud & (sign * db <= -CROSSTALK_SHARE * usual)).astype(float)
-        shut = np.convolve(other_only, np.ones(2 * k + 1), mode="same") >= 2 * k + 1 - 1e-6
-        gates.append(~shut)
-    return np.stack(gates)
-
-
-def gated(audio: np.ndarray, start: float, gate: np.ndarray) -> np.ndarray:
-    """`audio` (16 kHz, from `start` s) with the frames `gate` shuts set to silence."""
-    frames = np.minimum((np.arange(len(audio)) + int(round(start * SR))) // (SR // 50), len(gate) - 1)
-    return audio * gate[frames]
-
-
-def at_turns(segments: list[Segment]) -> list[Segment]:
-    """Segments transcribed from one side each, cut where the other side speaks between two of
-    their words: Whisper runs a side's segment across the other's whole turn (to it, that is
-    silence), which would put an answer before the question it answers. In time order."""
-    starts = sorted((w.start, side_of(s)) for s in segments for w in s.words)
-    out = []
-    for seg in segments:
-        side, words, piece = side_of(seg), list(seg.words), []
-        for i, w in enumerate(words):
-            piece.append(w)
-            nxt = words[i + 1] if i + 1 < len(words) else None
-            if nxt is None or any(o != side and w.end - 0.05 <= t < nxt.start for t, o in starts):
-                out.append(seg if len(piece) == len(words) else replace(
-                    seg, start=piece[0].start, end=piece[-1].end, words=piece,
-                    text="".join(x.word for x in piece).strip(), flags=list(seg.flags)))
-                piece = []
-        if not words:
-            out.append(seg)
-    return sorted(out, key=lambda s: (s.start, s.end))
-
-
-def side_of(segment: Segment) -> int | None:
-    """The channel a segment was transcribed from alone (its speaker is "side K"), else None."""
-    label = segment.speaker or ""
-    return int(label[len(SIDE_PREFIX):]) if label.startswith(SIDE_PREFIX) and label[len(SIDE_PREFIX):].isdigit() else None
-
-
-def drop_crosstalk(audio_path: str, segments: list[Segment]) -> list[Segment]:
-    """Words a side's transcript took from the other side's voice leaking into its microphone
-    (a room, a phone held away) are removed: over such a word the other channel leads by about as
-    much as this recording's sides usually differ (their median |balance| over sound, as in
-    `_stereo_overlap`), and here by three quarters of that at least. A word said over the other
-    person's louder speech adds its own voice to its channel and leads by less ("The" under
-    "He began": -16 dB where the sides usually differ by 30), so overlapped speech stays on both
-    sides. Segments left without words go; the rest keep their text in their own words."""
-    balance = _stereo_balance(audio_path)
-    if balance is None:
-        return segments
-    db, loud = balance
-    usual = float(np.median(np.abs(db[loud]))) if loud.any() else 0.0
-    out = []
-    for seg in segments:
-        sign = 1.0 if side_of(seg) == 0 else -1.0
-        kept = []
-        for w in seg.words:
-            a, b = int(w.start * 50), max(int(w.start * 50) + 1, int(w.end * 50))
-            d = db[a:b][loud[a:b]]
-            if not (len(d) and sign * float(d.mean()) <= -CROSSTALK_SHARE * usual):
-                kept.append(w)
-        if len(kept) == len(seg.words):
-            out.append(seg)
-        elif kept:
-            out.append(replace(seg, start=kept[0].start, end=kept[-1].end, words=kept,
-                               text="".join(w.word for w in kept).strip()))
-    return out
-
-
-def _by_side(audio_path: str, segments: list[Segment], fill_pauses: float) -> list[Segment]:
-    """Roles for segments each transcribed from one side's channel: the side is the voice, what it
-    says decides the role. A segment gets the overlap flag where, over one of its words, neither
-    side leads (`_stereo_overlap`, as on the mixed stereo path: word times from one channel alone
-    run on into the silence after them, so overlapping word times would flag every hand-over)."""
-    out = sorted((replace(s, speaker=str(side_of(s)), flags=list(s.flags)) for s in segments), key=lambda s: (s.start, s.end))
-    balance = _stereo_balance(audio_path)
-    if balance is not None:
-        items, owner, _ = _items(out)
-        for n in np.flatnonzero(_stereo_overlap(balance, items)):
-            if OVERLAP_FLAG not in out[owner[n]].flags:
-                out[owner[n]].flags.append(OVERLAP_FLAG)
-    roles = _roles(out, None, None)
-    for s in out:
-        s.speaker = roles[s.speaker]
     return _fill(out, fill_pauses)
 
 
@@ -514,23 +395,25 @@ def _viterbi(scores: np.ndarray, switch: np.ndarray) -> np.ndarray:
     return np.array(path[::-1])
 
 
-def _channel_energy(audio_path: str, hop: int = SR // 50) -> np.ndarray | None:
-    """(2, frames) mean power per 20 ms of each channel of a stereo file, streamed; else None."""
+def _channel_energy(audio_path: str, hop: int = SR // 50, channels: tuple[int, ...] = (2,)) -> np.ndarray | None:
+    """(C, frames) mean power per 20 ms of each channel, streamed, for a file with a channel count
+    in `channels` (a stereo file by default); else None."""
     import av
 
-    if capture.audio_channels(audio_path) != 2:  # also: CorruptAudioError naming the file
+    if capture.audio_channels(audio_path) not in channels:  # also: CorruptAudioError naming the file
         return None
     with av.open(str(audio_path)) as container:
         stream = container.streams.audio[0]
-        if stream.codec_context.channels != 2:
+        c = stream.codec_context.channels
+        if c not in channels:
             return None
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SR)
-        rest, out = np.zeros((2, 0), dtype=np.float32), []
+        resampler = av.AudioResampler(format="fltp", layout="stereo" if c == 2 else stream.layout.name, rate=SR)
+        rest, out = np.zeros((c, 0), dtype=np.float32), []
         for frame in [*container.decode(stream), None]:
             for res in resampler.resample(frame):
-                x = np.concatenate([rest, res.to_ndarray().astype(np.float32)], axis=1)
+                x = np.concatenate([rest, res.to_ndarray().astype(np.float32).reshape(c, -1)], axis=1)
                 n = x.shape[1] // hop
-                out.append((x[:, : n * hop].reshape(2, n, hop) ** 2).mean(-1))
+                out.append((x[:, : n * hop].reshape(c, n, hop) ** 2).mean(-1))
                 rest = x[:, n * hop :]
     return np.concatenate(out, axis=1) if out else None
 

@@ -121,7 +121,7 @@ def test_two_uploads_added_as_the_separate_tracks_of_one_call(db):
     up.upload("audioPriya.wav", wav_bytes(), "audio/wav")
     up.upload("audioSam.wav", wav_bytes(3.0), "audio/wav")
     at.run()
-    box = next(c for c in at.checkbox if c.label.startswith("These two files are the separate tracks"))
+    box = next(c for c in at.checkbox if c.label.startswith("These files are the separate tracks of one call"))
     assert not box.disabled
     box.check()
     next(b for b in at.button if b.label == "Add to study").click()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from interview_miner import capture, speakers, transcribe
+from interview_miner import capture, sides, speakers, transcribe
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -602,7 +602,8 @@ def test_bad_tracks_are_refused_by_name_and_nothing_is_added(tmp_path, monkeypat
     notes.write_text("Interviewer: Hi\nParticipant: Hello\n")
     store = Store(tmp_path / "study.db")
     cases = {("voice.wav", "muted.wav"): "muted.wav: audio is silent", ("voice.wav", "notes.txt"): "notes.txt: a track must be an audio file",
-             ("voice.wav",): "2 audio files), got 1 (voice.wav)", ("voice.wav", "voice.wav", "muted.wav"): "got 3"}
+             ("voice.wav",): "one audio file per person of one call (2 to 4), got 1 (voice.wav)",
+             ("voice.wav",) * 5: "(2 to 4), got 5"}
     for names, expected in cases.items():
         report = pipeline.add_tracks(store, [str(tmp_path / n) for n in names])
         assert not report.added and expected in report.errors[0], report.errors
@@ -653,7 +654,7 @@ def test_a_microphone_that_hears_the_other_side_does_not_repeat_their_words(tmp_
     for db, apart in ((30, True), (10, False)):
         g = 10 ** (-db / 20)
         path = capture.write_wav(tmp_path / f"crosstalk{db}.wav", np.stack([audio[0] + g * audio[1], audio[1] + g * audio[0]]))
-        assert speakers.sides_apart(str(path)) is apart
+        assert sides.sides_apart(str(path)) is apart
         segments = _transcribed(tmp_path, path)
         assert word_accuracy(turns, segments) >= 0.9
         words = [(re.sub(r"[^a-z]", "", w.word.lower()), (w.start + w.end) / 2, s.speaker) for s in segments for w in s.words]
@@ -662,12 +663,48 @@ def test_a_microphone_that_hears_the_other_side_does_not_repeat_their_words(tmp_
 
 
 def test_side_segments_are_cut_where_the_other_side_speaks():
-    side = speakers.SIDE_PREFIX
+    side = sides.SIDE_PREFIX
     long_answer = Segment(0.0, 9.0, "Yes we do. And we like it.", speaker=f"{side}1",
                           words=[Word(0.0, 0.5, " Yes"), Word(0.5, 0.8, " we"), Word(0.8, 1.2, " do."),
                                  Word(6.0, 6.3, " And"), Word(6.3, 6.5, " we"), Word(6.5, 6.8, " like"), Word(6.8, 9.0, " it.")])
     question = Segment(2.0, 4.0, "Do you like it?", speaker=f"{side}0", words=[Word(2.0, 4.0, " Do you like it?")])
-    out = speakers.at_turns([long_answer, question])
+    out = sides.at_turns([long_answer, question])
     assert [(s.text, s.speaker) for s in out] == [("Yes we do.", f"{side}1"), ("Do you like it?", f"{side}0"),
                                                   ("And we like it.", f"{side}1")]
     assert (out[2].start, out[2].end) == (6.0, 9.0)
+
+
+def test_three_tracks_of_one_call_give_three_speakers(tmp_path, monkeypatch):
+    """A call with three people recorded a track each (an interviewer and two participants, as in
+    a B2B interview with a buying committee): one interview with a channel per track, each
+    transcribed alone; the one who asks is the interviewer, the others are participant and
+    speaker_3, and every word goes to its track's person."""
+    from interview_miner import pipeline
+    from interview_miner.store import Store
+
+    monkeypatch.setenv("INTERVIEW_MINER_RECORDINGS", str(tmp_path / "rec"))
+    asks = capture.read_audio(shared("corpus", "dev", "dev01.wav"))
+    jfk = capture.read_audio(shared("speech", "jfk.flac"))
+    left = capture.read_channels(shared("speech", "stereo_diarization.wav"))[0]
+    parts = [(0, asks, (0.7, 7.5)), (1, jfk, JFK_PHRASES[1]), (2, left, LEFT_PHRASES[1]),
+             (0, asks, (16.9, 22.8)), (1, jfk, JFK_PHRASES[2]), (2, left, LEFT_PHRASES[0])]
+    pieces, turns, t = [], [], 0.3
+    for track, audio, (a, b) in parts:
+        x = audio[int(a * SR): int(b * SR)]
+        pieces.append((track, int(t * SR), x * (0.08 / np.sqrt(np.mean(x**2)))))
+        turns.append({"speaker": track, "start": t, "end": t + len(x) / SR})
+        t += len(x) / SR + 0.3
+    tracks = np.zeros((3, int((t + 0.5) * SR)), dtype=np.float32)
+    for track, at, x in pieces:
+        tracks[track, at: at + len(x)] = x
+    paths = [str(capture.write_wav(tmp_path / f"track{k}.wav", tracks[k])) for k in range(3)]
+    store = Store(tmp_path / "study.db")
+    (interview,) = pipeline.add_tracks(store, paths).added
+    assert interview.metadata["channels"] == 3 and sides.sides_apart(interview.stored_path)
+    assert pipeline.transcribe_interviews(store, [interview.id]).ok
+    segments = store.segments(interview.id)
+    said = {}
+    for s in segments:
+        for w in s.words:
+            said.setdefault(truth_at(turns, (w.start + w.end) / 2), []).append(s.speaker)
+    assert {k: set(v) for k, v in said.items()} == {0: {INTERVIEWER}, 1: {PARTICIPANT}, 2: {"speaker_3"}}

@@ -51,11 +51,11 @@ with st.container(border=True):
                                   help="Applied to every file in this upload; leave empty for several people.")
     meta_text = right.text_area("Details (key=value, one per line)", key=f"meta_{nonce}", height=68,
                                 placeholder="role=Practice manager\ncompany_size=12")
-    tracks = st.checkbox("These two files are the separate tracks of one call", key=f"tracks_{nonce}",
-                         disabled=len(files or []) != 2,
+    tracks = st.checkbox("These files are the separate tracks of one call (a person each)", key=f"tracks_{nonce}",
+                         disabled=not 2 <= len(files or []) <= max(capture.TRACK_LAYOUTS),
                          help="Zoom (\"separate audio file for each participant\"), Riverside and SquadCast "
-                              "record a file per person. Added together they make one interview, and each "
-                              "track's words go to its own speaker.")
+                              "record a file per person. Added together (2 to 4) they make one interview, each "
+                              "track transcribed alone and its words that person's.")
     if st.button("Add to study", type="primary", icon=":material/upload:", disabled=not files):
         try:
             meta = intake.parse_metadata(meta_text)
@@ -63,7 +63,7 @@ with st.container(border=True):
             st.error(f"Details must be key=value: {', '.join(e.bad)}")
         else:
             report = intake.add_uploads(store, [intake.Upload(f.name, f) for f in files], participant, meta,
-                                        tracks=tracks and len(files) == 2)
+                                        tracks=tracks and 2 <= len(files) <= max(capture.TRACK_LAYOUTS))
             for i in report.added:
                 ui.flash(f"Added {i.file_name}")
             for i in report.existing:
