@@ -102,10 +102,12 @@ def test_two_people_talking_at_once_on_their_own_channels_are_both_transcribed(t
     assert len(split) == 2 and {s.speaker for s in split} == {INTERVIEWER, PARTICIPANT}
     assert all(speakers.OVERLAP_FLAG in s.flags for s in split)
     by_text = sorted(split, key=lambda s: -len(s.text))  # the left sentence is the long one
-    assert jiwer.wer(refs["left"], asr_tokens(by_text[0].text)) <= 0.1
-    assert jiwer.wer(refs["right"], asr_tokens(by_text[1].text)) <= 0.2
+    # 0.0 and 0.0 where this was written; a word or two of slack for other CPUs' int8 kernels
+    assert jiwer.wer(refs["left"], asr_tokens(by_text[0].text)) <= 0.15
+    assert jiwer.wer(refs["right"], asr_tokens(by_text[1].text)) <= 0.4
     mixed = " ".join(s.text for s in _transcribed(tmp_path, clip, split_channels=False))
-    assert jiwer.wer(refs["left"] + " " + refs["right"], asr_tokens(mixed)) > 0.3
+    # one voice at a time: at best the mix has one sentence and loses the other's 5 of 22 words
+    assert jiwer.wer(refs["left"] + " " + refs["right"], asr_tokens(mixed)) > 0.2
 
 
 def test_a_microphone_that_hears_the_other_side_does_not_repeat_their_words(tmp_path, monkeypatch):
