@@ -6,7 +6,9 @@ small model's beam search keeps barely more than one core busy, so a recording i
 decoded on its own thread, window by window so memory stays bounded on 1-3 hour files. Only the
 calling thread writes to the store: each segment together with its lane's resume point, so a
 killed run resumes every lane where it stopped and never stores a segment twice. One lane is
-the plain one-pass transcription (docs/performance.md, "Lanes").
+the plain one-pass transcription (docs/performance.md, "Lanes"). A call with a person per
+channel is decoded as one lane per channel instead, the whole length each (`sides`;
+docs/performance.md, "Two-track calls").
 """
 from __future__ import annotations
 
