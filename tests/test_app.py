@@ -367,10 +367,12 @@ def test_unthemed_quotes_are_visible_and_assignable(study):
 def test_personas_empty_state_and_suggest(study):
     at = app("personas")
     assert "No personas yet" in texts(at, "info")
-    next(b for b in at.button if b.label == "Suggest personas again").click()
+    assert "the themes are mined" in texts(at, "info")  # themes exist: says what to press, not to mine
+    next(b for b in at.button if b.label == "Suggest personas").click()
     at.run()
     assert len(study.personas()) == 2
     assert len(at.tabs) == 2
+    assert any(b.label == "Suggest personas again" for b in at.button)
 
 
 def test_edit_persona_fields_and_pick_evidence(study):

@@ -202,7 +202,7 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
 
     # Personas: suggest again (edits survive), then rename the first one.
     go(page, "Personas")
-    page.get_by_role("button", name=re.compile("Suggest personas again")).click()
+    page.get_by_role("button", name=re.compile("Suggest personas")).click()
     settle(page)
     persona = store.personas()[0]
     name = page.get_by_role("textbox", name="Name", exact=True).first

@@ -73,7 +73,7 @@ with right, st.container(border=True):
                     color=alt.Color("side:N", title=None, legend=alt.Legend(orient="top"),
                                     scale=alt.Scale(domain=["earns points", "loses points"], range=["#3fa36b", "#e05d5d"])),
                     tooltip=["band", "side", "reasons"],
-                ).properties(height=130),
+                ).properties(height=alt.Step(28)),  # a fixed height leaves the bars no room under the legend
             )
     else:
         st.caption("No NPS scores found in the interviews.")
@@ -101,7 +101,7 @@ with st.container(border=True):
     order = [ui.category(c) for c in ui.CATEGORY_ORDER]
     st.altair_chart(
         alt.Chart(df).mark_bar(stroke="white", strokeWidth=1).encode(
-            y=alt.Y("category:N", title=None, sort=order),
+            y=alt.Y("category:N", title=None, sort=order, axis=alt.Axis(labelLimit=220)),  # "Alternatives considered" whole
             x=alt.X("sum(quotes):Q", title="Quotes", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color("theme:N", legend=None, scale=alt.Scale(scheme="tableau20")),
             order=alt.Order("participants:Q", sort="descending"),

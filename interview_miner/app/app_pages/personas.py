@@ -15,10 +15,12 @@ st.title("Personas")
 st.caption("Suggested from who said what; rename them, rewrite any claim and pick the quotes "
            "that back it. The badge on each claim says how many participants stand behind it.")
 
+personas = store.personas()
 top = st.container(horizontal=True, vertical_alignment="bottom")
 with top:
-    if st.button("Suggest personas again", icon=":material/auto_awesome:",
-                 help="Group participants again from the current themes; your edits are kept"):
+    if st.button("Suggest personas again" if personas else "Suggest personas", icon=":material/auto_awesome:",
+                 help="Group participants again from the current themes; your edits are kept" if personas
+                 else "Group participants by the themes they share"):
         with st.spinner("Grouping participants…"):
             ui.act(persona_review.suggest_and_save, store, done="Personas suggested")
     with st.popover("New persona", icon=":material/person_add:"):
@@ -29,7 +31,10 @@ with top:
 versions_panel(store)
 personas = store.personas()
 if not personas:
-    ui.empty("No personas yet — mine themes on the Study page, then press *Suggest personas again*.")
+    if store.themes():
+        ui.empty("No personas yet — the themes are mined: press *Suggest personas* to group the participants by them.")
+    else:
+        ui.empty("No personas yet — mine themes on the Study page, then press *Suggest personas*.")
     st.stop()
 
 quotes = store.quotes()
