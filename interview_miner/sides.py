@@ -21,6 +21,7 @@ stereo file, the left/right balance `speakers._stereo_balance` uses, and its sig
 """
 from __future__ import annotations
 
+import bisect
 import os
 from dataclasses import replace
 from functools import lru_cache
@@ -155,13 +156,23 @@ def at_turns(segments: list[Segment]) -> list[Segment]:
     their words: Whisper runs a side's segment across another's whole turn (to it, that is
     silence), which would put an answer before the question it answers. In time order."""
     starts = sorted((w.start, side_of(s)) for s in segments for w in s.words)
+    times = [t for t, _ in starts]
+
+    def other_speaks(side: int | None, after: float, before: float) -> bool:
+        k = bisect.bisect_left(times, after)  # only the words starting in the gap are looked at
+        while k < len(starts) and starts[k][0] < before:
+            if starts[k][1] != side:
+                return True
+            k += 1
+        return False
+
     out = []
     for seg in segments:
         side, words, piece = side_of(seg), list(seg.words), []
         for i, w in enumerate(words):
             piece.append(w)
             nxt = words[i + 1] if i + 1 < len(words) else None
-            if nxt is None or any(o != side and w.end - 0.05 <= t < nxt.start for t, o in starts):
+            if nxt is None or other_speaks(side, w.end - 0.05, nxt.start):
                 out.append(seg if len(piece) == len(words) else replace(
                     seg, start=piece[0].start, end=piece[-1].end, words=piece,
                     text="".join(x.word for x in piece).strip(), flags=list(seg.flags)))
