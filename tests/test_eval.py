@@ -118,3 +118,23 @@ def test_mine_and_categorize_cli(tmp_path, capsys):
     assert "unknown category 'not_a_category'" in capsys.readouterr().err
     assert cli.main(["mine", "--db", str(db), "--embed-model", str(tmp_path / "nope")]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_theme_variants_bench_measures_what_eval_measures():
+    """bench/theme_variants.py rebuilds only the theme stage; with the default options it must give
+    the theme ARI and unthemed share `eval` reports for the same set, or its comparisons say
+    nothing about the figure the targets are on. A variant that joins (almost) no outlier leaves more unthemed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import theme_variants
+
+    r = evaluate.evaluate(HELDOUT, reference=True, miner=Miner(nps_rescorer=None))
+    mined = theme_variants.mine_once("held_ref", str(HELDOUT))
+    same = theme_variants.run(mined, {})
+    assert round(same["ari"], 4) == r["theme_ari"]
+    assert round(same["unthemed"], 4) == r["unthemed_sentence_share"]
+    strict = theme_variants.run(mined, theme_variants.parse_variant("assign_quantile=1.0, context_assign=False"))
+    assert strict["unthemed"] > same["unthemed"]
+    assert theme_variants.scores(["a", "a", "b"], ["x", "x", None]) == {
+        "ari": 1.0, "unthemed": 1 / 3, "precision": 1.0, "recall": 1.0}
