@@ -21,7 +21,9 @@ sentences and cue patterns live in category_prototypes.py):
 2. The quote itself: lexical cues ("I heard about it from", "I was worried", "out of ten") and
    similarity to prototype statements per category.
 3. Context: sentences of one answer usually share a category, so scores are smoothed over the
-   neighbours in the same answer.
+   neighbours in the same answer. And the study's own order: one guide is followed in every
+   interview, so an answer the model is unsure of (a question the recogniser garbled) leans on
+   what the *other* interviews asked before and after the same neighbours (`_study_order`).
 4. The recommendation question is structural: the first answer sentence stating a score is
    `nps_score`; the rest of that answer and answers to its follow-ups are `nps_reason`.
 5. Researcher corrections (edits on field `category`) train a similarity-weighted nearest-neighbour
@@ -66,6 +68,9 @@ class CategorizerOptions:
     quote_similarity: float = 6.0  # x the quote's cosine to prototype statements (centred per quote)
     quote_cue: float = 1.0  # added when the quote matches a category's cue pattern
     context: float = 0.5  # pull towards the neighbours' categories within one answer
+    study_order: float = 1.0  # weight of the other interviews' order on an unsure answer (0: off)
+    study_order_unsure: float = 0.9  # an answer whose mean top probability is below this is unsure
+    study_order_min_pairs: int = 3  # sure neighbour pairs in the other interviews before an order counts
     follow_up_keep: float = 0.25  # share of a probe's own evidence kept when it inherits the previous topic
     weak_question: float = 0.4  # best prototype similarity below this: the question carries little topic
     weak_question_keep: float = 0.5  # share of a weak question's own evidence kept (the rest inherited)
@@ -316,6 +321,8 @@ class Categorizer:
                 nb = [probs[m] for m in (j - 1, j + 1) if 0 <= m < len(a)]
                 smoothed[i] += o.context * np.log(np.mean(nb, axis=0) + 1e-4)
         probs = _softmax(smoothed)
+        if o.study_order > 0:
+            _study_order(quotes, answers, probs, nps_family, o)
 
         # The recommendation question: score first, then reasons.
         ns, nr = self.index["nps_score"], self.index["nps_reason"]
@@ -346,6 +353,57 @@ class Categorizer:
                     probs[i, ns] = probs[i, nr] = 0.0
                     probs[i] /= probs[i].sum()
         return probs.astype(np.float32)
+
+
+def _study_order(quotes: Sequence[Quote], answers: list[list[int]], probs: np.ndarray, skip: np.ndarray,
+                 o: CategorizerOptions) -> None:
+    """An answer the model is unsure of leans on the order the study's other interviews follow.
+
+    Why: interviews of one study follow one guide, so what was asked between two topics in the
+    other interviews is what was most likely asked here. When the recogniser garbles a question
+    ("Were you worried about anything going in?" heard as "Well, you want me to know anything
+    going in?"), its answers lose their strongest evidence and land on a neighbouring topic;
+    the other interviews, asked the same thing between the same two topics, say which one.
+
+    How: from the answers the model is sure of (mean top probability >= `study_order_unsure`)
+    in the OTHER interviews, the frequencies of which category follows which (a follow-up on the
+    same topic counts as following it). An unsure answer between sure answers of categories A
+    and C gets the prior P(X follows A) x P(C follows X) (Laplace-smoothed; a side with fewer
+    than `study_order_min_pairs` pairs says nothing), raised to `study_order`, on each of its
+    quotes' probabilities. Sure answers, the recommendation question's answers (structural) and
+    studies of one interview are left as they are. Updates `probs` in place."""
+    C = probs.shape[1]
+    seq: dict[int, list[int]] = {}  # interview -> answer indices in order (NPS family excluded)
+    for k, a in enumerate(answers):
+        if not skip[k]:
+            seq.setdefault(quotes[a[0]].interview_id, []).append(k)
+    if len(seq) < 2:
+        return
+    mean = {k: probs[answers[k]].mean(axis=0) for ks in seq.values() for k in ks}
+    sure = {k: int(mean[k].argmax()) for k in mean if float(mean[k].max()) >= o.study_order_unsure}
+    pairs: dict[int, np.ndarray] = {}  # interview -> (C, C) counts of sure category a -> next sure b
+    for iid, ks in seq.items():
+        m = np.zeros((C, C))
+        cats = [sure[k] for k in ks if k in sure]
+        for a, b in zip(cats, cats[1:]):
+            m[a, b] += 1
+        pairs[iid] = m
+    total = sum(pairs.values())
+    for iid, ks in seq.items():
+        others = total - pairs[iid]
+        for j, k in enumerate(ks):
+            if k in sure:
+                continue
+            before = next((sure[x] for x in reversed(ks[:j]) if x in sure), None)
+            after = next((sure[x] for x in ks[j + 1:] if x in sure), None)
+            prior = np.ones(C)
+            if before is not None and others[before].sum() >= o.study_order_min_pairs:
+                prior *= (others[before] + 1) / (others[before].sum() + C)
+            if after is not None and others[:, after].sum() >= o.study_order_min_pairs:
+                prior *= (others[:, after] + 1) / (others[:, after].sum() + C)
+            for i in answers[k]:
+                p = probs[i] * prior ** o.study_order
+                probs[i] = p / p.sum()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -478,3 +478,31 @@ def test_thousands_of_identical_quotes(store, miner):
     assert report.themes == 1 and report.unthemed == 0
     assert len({q.id for q in store.quotes()}) == 2000
     assert {q.category for q in store.quotes()} == {"objection"}
+
+
+def test_an_unsure_answer_follows_the_order_the_other_interviews_follow():
+    """Three interviews ask criteria -> fear -> objection; in a fourth the fear question was
+    garbled, so its answer leans criteria (0.6 vs fear 0.35). The other interviews' order moves it
+    to fear; a sure answer, and the same answer in a study of one interview, stay as they were."""
+    keys = ("criteria", "fear", "objection", "nps_score", "nps_reason", "other")
+    sure = {"criteria": [0.96, 0.02, 0.01, 0, 0, 0.01], "fear": [0.02, 0.96, 0.01, 0, 0, 0.01],
+            "objection": [0.01, 0.02, 0.96, 0, 0, 0.01]}
+    quotes, rows, answers = [], [], []
+    for iid in (1, 2, 3, 4):
+        for n, cat in enumerate(("criteria", "fear", "objection")):
+            quotes.append(Quote(f"q{iid}_{n}", iid, n * 10.0, n * 10.0 + 5, "words", question=f"Q{n}", index=n))
+            rows.append([0.6, 0.35, 0.03, 0, 0, 0.02] if (iid, cat) == (4, "fear") else sure[cat])
+            answers.append([len(quotes) - 1])
+    opts = categorize.CategorizerOptions()
+    probs = np.array(rows, dtype=np.float64)
+    categorize._study_order(quotes, answers, probs, np.zeros(len(answers), dtype=bool), opts)
+    assert keys[int(probs[10].argmax())] == "fear"  # interview 4's unsure answer
+    assert np.allclose(probs[:10], np.array(rows)[:10]) and np.allclose(probs[11], rows[11])  # sure ones untouched
+    alone = np.array(rows[9:], dtype=np.float64)
+    categorize._study_order(quotes[9:], [[0], [1], [2]], alone, np.zeros(3, dtype=bool), opts)
+    assert keys[int(alone[1].argmax())] == "criteria"  # no other interview: nothing to lean on
+    assert not np.allclose(probs[10], rows[10])
+    off = np.array(rows, dtype=np.float64)
+    categorize._study_order(quotes, answers, off, np.zeros(len(answers), dtype=bool),
+                            categorize.CategorizerOptions(study_order_min_pairs=10))
+    assert keys[int(off[10].argmax())] == "criteria"  # too few pairs in the other interviews
