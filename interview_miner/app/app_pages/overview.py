@@ -20,7 +20,8 @@ nps = overview.nps_summary(store)
 curve = review.saturation_curve(store)
 m = st.columns(5)
 m[0].metric("Participants", summary["participants"])
-m[1].metric("Themes", summary["themes"])
+m[1].metric("Themes", summary["themes"], help="Top-level themes in every category. The saturation line below leaves out "
+            "Other (background answers), which says nothing about whether new topics are still coming.")
 m[2].metric("Personas", summary["personas"])
 m[3].metric("NPS", "–" if nps["score"] is None else f"{nps['score']:+d}",
             help=f"% promoters − % detractors, from {nps['n']} scored interview{'s' if nps['n'] != 1 else ''}")
