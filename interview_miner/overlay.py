@@ -549,3 +549,52 @@ def speaker_corrected_segments(segment_edits: EditsById) -> set[int]:
     """Segments whose speaker a researcher set: the evidence a study's interviewer voice is
     learned from (never from machine labels alone)."""
     return {int(sid) for sid, e in segment_edits.items() if "speaker" in e}
+
+
+def quote_successors(old: Iterable[Quote], new: Iterable[Quote], min_share: float = 0.5) -> dict[str, list[str]]:
+    """{id of a quote `old` had and `new` lacks: ids of the new quotes holding its words, most
+    shared time first}. A quote id is a content key, so correcting a word of the transcript (or a
+    re-split) gives its quote a new id; a successor is a quote of the same interview sharing at
+    least `min_share` of the shorter one's time with it.
+
+    >>> a, b = Quote("old", 1, 0.0, 4.0, "the font desk"), Quote("new", 1, 0.1, 4.0, "the front desk")
+    >>> quote_successors([a], [b]), quote_successors([a], [a, b])
+    ({'old': ['new']}, {})
+    """
+    by_interview: dict[int, list[Quote]] = {}
+    for q in new:
+        by_interview.setdefault(q.interview_id, []).append(q)
+    kept = {q.id for qs in by_interview.values() for q in qs}
+    out: dict[str, list[str]] = {}
+    for q in old:
+        if q.id in kept:
+            continue
+        shared = [(min(q.end, n.end) - max(q.start, n.start), n) for n in by_interview.get(q.interview_id, ())]
+        found = sorted((-t, n.start, n.id) for t, n in shared
+                       if t > 0 and t >= min_share * min(q.end - q.start, n.end - n.start))
+        if found:
+            out[q.id] = [qid for _, _, qid in found]
+    return out
+
+
+def carried_edits(successors: Mapping[str, list[str]], quote_edits: EditsById, persona_edits: EditsById) -> list[Edit]:
+    """Edits keeping a researcher's work on quotes whose id changed (`quote_successors`): each
+    field edited on the old quote goes to every successor without an edit of that field (a rewritten
+    `text` only to a sole successor); a persona's chosen evidence lists the successors instead.
+
+    >>> [(e.entity_id, e.field, e.value) for e in carried_edits(
+    ...     {"q1": ["q7", "q8"]}, {"q1": {"starred": True, "text": "Mine"}, "q8": {"starred": False}},
+    ...     {"p1": {"fields.goals.quote_ids": ["q1", "q2"], "name": "Ann"}})]
+    [('q7', 'starred', True), ('p1', 'fields.goals.quote_ids', ['q7', 'q8', 'q2'])]
+    """
+    out = []
+    for old, fields in quote_edits.items():
+        for target in successors.get(old, ()):
+            out += [Edit.quote(target, f, v) for f, v in fields.items()
+                    if f not in quote_edits.get(target, {}) and (f != "text" or len(successors[old]) == 1)]
+    for pid, fields in persona_edits.items():
+        for f, ids in fields.items():
+            if f.endswith(".quote_ids") and isinstance(ids, list) and any(i in successors for i in ids):
+                new = [s for i in ids for s in successors.get(i, [i])]
+                out.append(Edit.persona(pid, f, list(dict.fromkeys(new))))
+    return out

@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -439,6 +439,7 @@ def mine(
         raise ValueError("pass embed_model/theme_options to the Miner, not next to it")
     interviews = store.list_interviews()
     quote_edits = store.current_edits("quote")
+    before = store.quotes(apply_edits=False)
     study_codebook = codebook.load(store)
     result = miner.mine(
         interviews,
@@ -451,8 +452,14 @@ def mine(
         priors=study_codebook.priors(guide.load(store)),
     )
     started = time.perf_counter()
-    save_mining(store, result)
+    successors = overlay.quote_successors(before, result.quotes)
+    carried = overlay.carried_edits(successors, quote_edits, store.current_edits("persona"))
+    save_mining(store, result, carried)
     report = result.report
+    if carried:
+        moved = {e.entity_id for e in carried if e.entity == "quote"}
+        report.messages.append(f"kept {len(carried)} researcher edits on {len(moved)} quotes whose words changed "
+                               "(a corrected transcript or a new split gives a quote a new id)")
     if result.quotes:
         report.seconds["write"] = round(time.perf_counter() - started, 3)
         if on_progress:
@@ -460,9 +467,12 @@ def mine(
     return report
 
 
-def save_mining(store: Store, result: MiningResult) -> None:
-    """Replace the machine quotes, categories, themes and NPS with `result`, in one transaction."""
+def save_mining(store: Store, result: MiningResult, carried: Iterable[overlay.Edit] = ()) -> None:
+    """Replace the machine quotes, categories, themes and NPS with `result`, and store the edits
+    `carried` over to quotes whose id changed (`overlay.carried_edits`), in one transaction."""
     with store.transaction():
+        for edit in carried:
+            store.save_edit(edit)
         store.save_quotes(result.quotes)
         store.save_categories((q.id, q.category, q.confidence) for q in result.quotes)
         store.save_themes(result.themes)

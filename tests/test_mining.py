@@ -369,6 +369,41 @@ def test_theme_ids_and_edits_survive_a_new_interview(tmp_path, miner):
     s.close()
 
 
+def test_correcting_a_transcript_word_keeps_the_researchers_work_on_its_quote(tmp_path, miner):
+    """A quote id is a content key: correcting a mis-heard word gives the quote a new id on the
+    next mine. Its star, tags, theme move, category and place as persona evidence follow it."""
+    from interview_miner import persona_review, review
+
+    s = Store(tmp_path / "study.db")
+    import_heldout(s, ["hold01", "hold02", "hold03"])
+    pipeline.mine(s, miner=miner)
+    shown = s.quotes()
+    q = next(x for x in shown if x.theme_id and len(x.text.split()) > 6)
+    elsewhere = next(t for t in s.themes() if t.category == q.category and t.id != q.theme_id)
+    review.star_quote(s, q.id)
+    review.tag_quote(s, q.id, ["follow up"])
+    review.move_quote(s, q.id, theme_id=elsewhere.id)
+    untouched = next(x for x in shown if x.interview_id != q.interview_id and x.theme_id)
+    persona = persona_review.create_persona(s, "Ops lead", [q.interview_id])
+    persona_review.set_quotes(s, persona.id, "goals", [q.id, untouched.id])
+    seg = next(g for g in s.segments(q.interview_id) if g.start <= q.start < g.end)
+    word = q.text.split()[2]
+    review.set_segment_text(s, seg.id, seg.text.replace(word, word + "s", 1))
+
+    report = pipeline.mine(s, miner=miner)
+    after = [x for x in s.quotes() if x.interview_id == q.interview_id and abs(x.start - q.start) < 0.5]
+    assert len(after) == 1 and after[0].id != q.id and word + "s" in after[0].text
+    new = after[0]
+    assert new.starred and new.tags == ["follow up"] and new.theme_id == elsewhere.id
+    assert new.id in next(t for t in s.themes() if t.id == elsewhere.id).quote_ids
+    assert persona_review.get_persona(s, persona.id).fields["goals"].quote_ids == [new.id, untouched.id]
+    assert any("kept" in m and "whose words changed" in m for m in report.messages)
+    # Mining again moves nothing: the edits now sit on the quote's own id.
+    assert not any("whose words changed" in m for m in pipeline.mine(s, miner=miner).messages)
+    assert next(x for x in s.quotes() if x.id == new.id).starred
+    s.close()
+
+
 def test_theme_id_matching_reuses_ids_one_to_one():
     prev = [Theme(id="t_old1", category="fear", label="a", quote_ids=["q1", "q2", "q3"]),
             Theme(id="t_old2", category="fear", label="b", quote_ids=["q4", "q5"]),
