@@ -192,7 +192,9 @@ def iter_audio(container, stream, window_s: float = 30.0, start: float = 0.0, ch
 
     n_channels = 1 if channels == "mono" else max(1, int(stream.codec_context.channels))
     layout = "mono" if channels == "mono" else stream.layout.name
-    resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
+    # Interleaved samples, split here: PyAV 18 crashes (segfault) turning 8 planar channels
+    # into an array, and a call's eight separate tracks are eight channels.
+    resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
     want = max(1, int(window_s * SAMPLE_RATE))
     buf: list[np.ndarray] = []
     have = 0
@@ -207,7 +209,7 @@ def iter_audio(container, stream, window_s: float = 30.0, start: float = 0.0, ch
                 skip = max(0, int(round((start - float(frame.pts * stream.time_base)) * SAMPLE_RATE)))
             first = False
         for out in resampler.resample(frame):
-            arr = out.to_ndarray().reshape(n_channels, -1)
+            arr = out.to_ndarray().reshape(-1, n_channels).T
             if skip:
                 cut = min(skip, arr.shape[1])
                 arr, skip = arr[:, cut:], skip - cut
@@ -306,7 +308,9 @@ def tracks_hash(track_hashes: list[str]) -> str:
     return hashlib.sha256(("tracks\n" + "\n".join(track_hashes)).encode()).hexdigest()
 
 
-TRACK_LAYOUTS = {2: "stereo", 3: "3.0", 4: "quad"}  # no LFE channel: every decoder mixes them down whole
+# A channel layout per track count, none with an LFE channel (a decoder mixing down to stereo may
+# drop or damp an LFE channel, and with it one person). FLAC holds up to eight channels.
+TRACK_LAYOUTS = {2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "6.0", 7: "7.0", 8: "octagonal"}
 
 
 def merge_tracks(paths: list[str | os.PathLike], dest: str | os.PathLike) -> Path:
@@ -319,7 +323,7 @@ def merge_tracks(paths: list[str | os.PathLike], dest: str | os.PathLike) -> Pat
     Why one file: the rest of the pipeline has its best speaker signal in a call with a person per
     channel (`sides`: each channel transcribed alone, its words that person's), and one recording
     keeps one decode path, one hash and one file to play. 16 kHz is what every model hears, and
-    FLAC keeps it exactly. Streamed in windows: memory stays bounded on long calls. Two to four
+    FLAC keeps it exactly. Streamed in windows: memory stays bounded on long calls. Two to eight
     tracks (`TRACK_LAYOUTS`). Raises CorruptAudioError / SilentAudioError naming the bad track."""
     if len(paths) not in TRACK_LAYOUTS:
         raise ValueError(f"a call's separate tracks: 2 to {max(TRACK_LAYOUTS)} files, got {len(paths)}")

@@ -27,7 +27,7 @@ from .errors import InterviewMinerError, hints
 from .schemas import versioned
 from .store import Store, default_db_path
 
-TRACKS_HELP = ("the files (2 to 4) are the separate tracks of one call (a person each, as Zoom, Riverside or "
+TRACKS_HELP = ("the files (2 to 8) are the separate tracks of one call (a person each, as Zoom, Riverside or "
                "SquadCast record them): one interview, each track transcribed alone and its words that person's")
 
 

@@ -102,7 +102,7 @@ def add_tracks(
     max_bytes: int | None = None,
     display_names: dict[str, str] | None = None,
 ) -> Report:
-    """Add the separate tracks of one call (a file per person, 2 to 4: Zoom's "separate audio file
+    """Add the separate tracks of one call (a file per person, 2 to 8: Zoom's "separate audio file
     for each participant", Riverside, SquadCast) as one interview: a recording with a channel per
     track (`capture.merge_tracks`), each transcribed alone and its words that person's (`sides`).
     Track 1 becomes the first (left) channel. A bad track is reported and nothing is added."""

@@ -31,7 +31,7 @@ import numpy as np
 from .models import Segment
 from .speakers import OVERLAP_FLAG, SR, STEREO_DB, _channel_energy, _fill, _items, _roles
 
-MAX_SIDES = 4  # channels a call's tracks may have (stereo, 3.0, quad: layouts every decoder mixes down whole)
+MAX_SIDES = 8  # channels a call's tracks may have (capture.TRACK_LAYOUTS; FLAC holds eight)
 SPLIT_MIN_DB = 25.0  # sides this far apart (median over sound) are separate microphones: transcribed apart
 CROSSTALK_SHARE = 0.75  # a side's word under another side's lead by this share of the usual lead is leakage
 GATE_MARGIN_S = 0.2  # a side is shut only inside another's lead, this far from its edges (word onsets)
@@ -72,8 +72,8 @@ def _leads(audio_path: str, size: int, mtime_ns: int) -> tuple[np.ndarray, np.nd
     if loud.sum() < 5 or sided.sum() < 0.5 * loud.sum():
         return None  # one voice on every channel, or mono saved as several
     leader = lead.argmax(0)[sided]
-    if min(np.mean(leader == k) for k in range(len(lead))) < 0.05:
-        return None  # a channel that never leads: silent, or the same voice as another
+    if min(np.mean(leader == k) for k in range(len(lead))) < 0.1 / len(lead):
+        return None  # a channel that leads under a tenth of an even share: silent, or another's voice
     return lead, loud
 
 

@@ -57,12 +57,20 @@ _ROLE_NAMES = {
 
 
 def question_score(texts: list[str]) -> float:
-    """Share of sentences that are questions: interviewers ask, participants answer."""
+    """How much a speaker asks: questions asked x the share of their sentences that are questions.
+    Interviewers ask, participants answer; the share alone would make a committee member who said
+    one sentence starting "Would..." the most question-like voice of a five-person call (1 of 1
+    against the interviewer's 3 of 4), the count alone a long talker whose answers start "What we
+    needed was..." now and then.
+
+    >>> question_score(["Would vanish behind the curtain."]) < question_score(["Thanks. Can you tell me more? What then?"])
+    True
+    """
     sentences = [s.strip() for t in texts for s in re.split(r"(?<=[.?!])\s+", t) if s.strip()]
     if not sentences:
         return 0.0
     asked = sum(1 for s in sentences if s.endswith("?") or _QUESTION_WORDS.match(s))
-    return asked / len(sentences)
+    return asked * asked / len(sentences)
 
 
 def roles_from_text(texts_by_speaker: dict[str, list[str]]) -> dict[str, str]:
@@ -407,11 +415,12 @@ def _channel_energy(audio_path: str, hop: int = SR // 50, channels: tuple[int, .
         c = stream.codec_context.channels
         if c not in channels:
             return None
-        resampler = av.AudioResampler(format="fltp", layout="stereo" if c == 2 else stream.layout.name, rate=SR)
+        # interleaved, split here (planar 8-channel frames crash PyAV 18's to_ndarray)
+        resampler = av.AudioResampler(format="flt", layout="stereo" if c == 2 else stream.layout.name, rate=SR)
         rest, out = np.zeros((c, 0), dtype=np.float32), []
         for frame in [*container.decode(stream), None]:
             for res in resampler.resample(frame):
-                x = np.concatenate([rest, res.to_ndarray().astype(np.float32).reshape(c, -1)], axis=1)
+                x = np.concatenate([rest, res.to_ndarray().astype(np.float32).reshape(-1, c).T], axis=1)
                 n = x.shape[1] // hop
                 out.append((x[:, : n * hop].reshape(c, n, hop) ** 2).mean(-1))
                 rest = x[:, n * hop :]

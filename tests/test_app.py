@@ -223,6 +223,33 @@ def test_transcript_page_plays_from_a_line(study, tmp_path):
     assert at.sidebar.get("audio"), "the sidebar player shows the recording"
 
 
+def test_a_call_of_five_tracks_plays_as_a_mono_excerpt(study, tmp_path):
+    """A browser mixes a five-channel FLAC down as it likes (it may drop people): such a call is
+    played as a decoded mono excerpt, with 'Play on' for the next stretch."""
+    import numpy as np
+
+    from interview_miner import capture
+
+    rng = np.random.default_rng(1)
+    paths = []
+    for k in range(5):
+        x = np.zeros(16000 * 5, dtype=np.float32)
+        x[k * 16000: (k + 1) * 16000] = 0.2 * rng.standard_normal(16000)
+        paths.append(str(capture.write_wav(tmp_path / f"person{k}.wav", x)))
+    interview = pipeline.add_tracks(study, paths).added[0]
+    study.replace_segments(interview.id, [Segment(1.0, 2.0, "What made you start looking?", INTERVIEWER)])
+    study.update_interview(interview.id, status="transcribed")
+    at = app("transcript")
+    at.selectbox(key="interview").set_value(interview.id).run()
+    at.button(key=f"seg_play_{study.segments(interview.id)[0].id}").click().run()
+    assert at.sidebar.get("audio") and at.sidebar.button(key="play_on"), "a mono excerpt, not the file"
+    iid = add_audio_interview(study, tmp_path)  # a plain recording is still played whole
+    at = app("transcript")
+    at.selectbox(key="interview").set_value(iid).run()
+    at.button(key=f"seg_play_{study.segments(iid)[0].id}").click().run()
+    assert at.sidebar.get("audio") and not [b for b in at.sidebar.button if b.key == "play_on"]
+
+
 def test_an_unreadable_score_asks_to_listen_at_the_answer(study, tmp_path):
     """No score read or heard again: the NPS box opens on its own, names the moment and plays it;
     the score set there stands."""

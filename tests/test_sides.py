@@ -65,13 +65,30 @@ def test_bad_tracks_are_refused_by_name_and_nothing_is_added(tmp_path, monkeypat
     notes.write_text("Interviewer: Hi\nParticipant: Hello\n")
     store = Store(tmp_path / "study.db")
     cases = {("voice.wav", "muted.wav"): "muted.wav: audio is silent", ("voice.wav", "notes.txt"): "notes.txt: a track must be an audio file",
-             ("voice.wav",): "one audio file per person of one call (2 to 4), got 1 (voice.wav)",
-             ("voice.wav",) * 5: "(2 to 4), got 5"}
+             ("voice.wav",): "one audio file per person of one call (2 to 8), got 1 (voice.wav)",
+             ("voice.wav",) * 9: "(2 to 8), got 9"}
     for names, expected in cases.items():
         report = pipeline.add_tracks(store, [str(tmp_path / n) for n in names])
         assert not report.added and expected in report.errors[0], report.errors
     assert store.list_interviews() == []
     assert not list((tmp_path / "rec").glob("*")) if (tmp_path / "rec").exists() else True
+
+
+def test_up_to_eight_tracks_keep_their_order_and_nothing_else(tmp_path):
+    """Five to eight tracks (a buying committee on Zoom) go into layouts without an LFE channel
+    (5.0 ... octagonal), each channel exactly its track, decodable whole and channel by channel
+    (eight planar channels once crashed the decoder), and the sides are told apart."""
+    rng = np.random.default_rng(0)
+    for n in (5, 8):
+        tracks = np.zeros((n, SR * n), dtype=np.float32)
+        for k in range(n):  # each person speaks (noise bursts) in their own second
+            tracks[k, k * SR: (k + 1) * SR] = 0.2 * rng.standard_normal(SR)
+        paths = [capture.write_wav(tmp_path / f"{n}-{k}.wav", tracks[k]) for k in range(n)]
+        merged = capture.merge_tracks(paths, tmp_path / f"call{n}.flac")
+        every = capture.read_audio(merged, channels="all")
+        assert every.shape == tracks.shape and np.abs(every - tracks).max() < 1e-3
+        assert capture.read_audio(merged).shape == (tracks.shape[1],)
+        assert sides.leads(str(merged)) is not None and len(sides.leads(str(merged))[0]) == n
 
 
 # --- a person per channel: each side transcribed alone ----------------------------------------
@@ -139,37 +156,68 @@ def test_side_segments_are_cut_where_the_other_side_speaks():
     assert (out[2].start, out[2].end) == (6.0, 9.0)
 
 
+def _call_on_tracks(tmp_path: Path, parts, gap: float = 0.3) -> tuple[dict[int, set[str]], int]:
+    """Adds a call whose turns `parts` ([(track, audio, (from s, to s))], at one loudness, `gap`
+    seconds apart) were recorded a track per person, transcribes it, and returns {track: speaker
+    labels its words got} and the recording's channel count. A word belongs to the turn nearest
+    its midpoint (Whisper's word times from one channel alone run a few tenths of a second into
+    the silence after a turn, so the gap must be wider than that)."""
+    from interview_miner import pipeline
+    from interview_miner.store import Store
+
+    pieces, turns, t = [], [], 0.3
+    for track, audio, (a, b) in parts:
+        x = audio[int(a * SR): int(b * SR)]
+        pieces.append((track, int(t * SR), x * (0.08 / np.sqrt(np.mean(x**2)))))
+        turns.append({"speaker": track, "start": t, "end": t + len(x) / SR})
+        t += len(x) / SR + gap
+    n = 1 + max(track for track, _, _ in parts)
+    tracks = np.zeros((n, int((t + 0.5) * SR)), dtype=np.float32)
+    for track, at, x in pieces:
+        tracks[track, at: at + len(x)] = x
+    paths = [str(capture.write_wav(tmp_path / f"track{k}.wav", tracks[k])) for k in range(n)]
+    store = Store(tmp_path / "study.db")
+    (interview,) = pipeline.add_tracks(store, paths).added
+    assert sides.sides_apart(interview.stored_path)
+    assert pipeline.transcribe_interviews(store, [interview.id]).ok
+    said: dict[int, set[str]] = {}
+    for s in store.segments(interview.id):
+        for w in s.words:
+            said.setdefault(truth_at(turns, (w.start + w.end) / 2), set()).add(s.speaker)
+    return said, interview.metadata["channels"]
+
+
 def test_three_tracks_of_one_call_give_three_speakers(tmp_path, monkeypatch):
     """A call with three people recorded a track each (an interviewer and two participants, as in
     a B2B interview with a buying committee): one interview with a channel per track, each
     transcribed alone; the one who asks is the interviewer, the others are participant and
     speaker_3, and every word goes to its track's person."""
-    from interview_miner import pipeline
-    from interview_miner.store import Store
-
     monkeypatch.setenv("INTERVIEW_MINER_RECORDINGS", str(tmp_path / "rec"))
     asks = capture.read_audio(shared("corpus", "dev", "dev01.wav"))
     jfk = capture.read_audio(shared("speech", "jfk.flac"))
     left = capture.read_channels(shared("speech", "stereo_diarization.wav"))[0]
     parts = [(0, asks, (0.7, 7.5)), (1, jfk, JFK_PHRASES[1]), (2, left, LEFT_PHRASES[1]),
              (0, asks, (16.9, 22.8)), (1, jfk, JFK_PHRASES[2]), (2, left, LEFT_PHRASES[0])]
-    pieces, turns, t = [], [], 0.3
-    for track, audio, (a, b) in parts:
-        x = audio[int(a * SR): int(b * SR)]
-        pieces.append((track, int(t * SR), x * (0.08 / np.sqrt(np.mean(x**2)))))
-        turns.append({"speaker": track, "start": t, "end": t + len(x) / SR})
-        t += len(x) / SR + 0.3
-    tracks = np.zeros((3, int((t + 0.5) * SR)), dtype=np.float32)
-    for track, at, x in pieces:
-        tracks[track, at: at + len(x)] = x
-    paths = [str(capture.write_wav(tmp_path / f"track{k}.wav", tracks[k])) for k in range(3)]
-    store = Store(tmp_path / "study.db")
-    (interview,) = pipeline.add_tracks(store, paths).added
-    assert interview.metadata["channels"] == 3 and sides.sides_apart(interview.stored_path)
-    assert pipeline.transcribe_interviews(store, [interview.id]).ok
-    segments = store.segments(interview.id)
-    said = {}
-    for s in segments:
-        for w in s.words:
-            said.setdefault(truth_at(turns, (w.start + w.end) / 2), []).append(s.speaker)
-    assert {k: set(v) for k, v in said.items()} == {0: {INTERVIEWER}, 1: {PARTICIPANT}, 2: {"speaker_3"}}
+    said, channels = _call_on_tracks(tmp_path, parts)
+    assert channels == 3
+    assert said == {0: {INTERVIEWER}, 1: {PARTICIPANT}, 2: {"speaker_3"}}
+
+
+def test_five_tracks_of_one_call_give_five_speakers(tmp_path, monkeypatch):
+    """Five people a track each (two interviewers' questions on one track, a buying committee of
+    four): a 5.0 FLAC, each channel transcribed alone, one label per person, every word on its
+    own track's label. Real voices: JFK, the stereo clip's left speaker, the reader of the MIT
+    licence, the speaker of the vocabulary clip."""
+    monkeypatch.setenv("INTERVIEW_MINER_RECORDINGS", str(tmp_path / "rec"))
+    asks = capture.read_audio(shared("corpus", "dev", "dev01.wav"))
+    jfk = capture.read_audio(shared("speech", "jfk.flac"))
+    left = capture.read_channels(shared("speech", "stereo_diarization.wav"))[0]
+    reader = capture.read_audio(shared("speech", "multilingual.mp3"), 0.0, 12.0)
+    vocab = capture.read_audio(shared("speech", "hotwords.mp3"))
+    parts = [(0, asks, (0.7, 7.5)), (1, jfk, JFK_PHRASES[1]), (2, left, LEFT_PHRASES[1]), (3, reader, (0.0, 6.0)),
+             (0, asks, (16.9, 22.8)), (4, vocab, (0.0, 4.0)), (1, jfk, JFK_PHRASES[2]), (3, reader, (6.0, 12.0))]
+    said, channels = _call_on_tracks(tmp_path, parts, gap=1.0)
+    assert channels == 5
+    assert said[0] == {INTERVIEWER} and all(len(labels) == 1 for labels in said.values()), said
+    assert set(said) == set(range(5)) and len({next(iter(v)) for v in said.values()}) == 5, said
+    assert {next(iter(v)) for v in said.values()} == {INTERVIEWER, PARTICIPANT, "speaker_3", "speaker_4", "speaker_5"}

@@ -24,6 +24,9 @@ from ..vocab import speaker_title as speaker  # noqa: F401
 MIME = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
         ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".webm": "audio/webm"}
 DIRECT_PLAY_MAX_BYTES = 40 * 1024**2  # larger recordings are played as excerpts
+# Recordings with more channels than this (a call's 5-8 separate tracks) are played as mono
+# excerpts: how a browser mixes a 5.0-octagonal FLAC down is its own choice, and may drop people.
+DIRECT_PLAY_MAX_CHANNELS = 4
 EXCERPT_S = 300.0
 # Errors a researcher caused and can fix (empty name, unknown id): shown as a message.
 USER_ERRORS = (ValueError, KeyError, InterviewMinerError)
@@ -193,6 +196,16 @@ def play_button(interview, start: float, key: str, label: str = "") -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def _channels(path: str) -> int:
+    from ..capture import audio_channels
+    from ..errors import InterviewMinerError
+
+    try:
+        return audio_channels(path)
+    except InterviewMinerError:
+        return 1  # the player then shows what the browser makes of it
+
+
 def _excerpt_wav(path: str, start: float, seconds: float) -> bytes:
     from ..capture import SAMPLE_RATE, read_audio
 
@@ -224,7 +237,7 @@ def player(store: Store) -> None:
         if not path or not os.path.exists(path):
             st.warning("The recording file is missing.", icon=":material/volume_off:")
             return
-        if os.path.getsize(path) <= DIRECT_PLAY_MAX_BYTES:
+        if os.path.getsize(path) <= DIRECT_PLAY_MAX_BYTES and _channels(path) <= DIRECT_PLAY_MAX_CHANNELS:
             st.audio(path, format=MIME.get(Path(path).suffix.lower(), "audio/mpeg"), start_time=int(start), autoplay=True)
         else:  # long recordings: a decoded excerpt, so the whole file is not loaded into memory
             st.audio(_excerpt_wav(path, float(int(start)), EXCERPT_S), format="audio/wav", autoplay=True)

@@ -54,7 +54,7 @@ with st.container(border=True):
     tracks = st.checkbox("These files are the separate tracks of one call (a person each)", key=f"tracks_{nonce}",
                          disabled=not 2 <= len(files or []) <= max(capture.TRACK_LAYOUTS),
                          help="Zoom (\"separate audio file for each participant\"), Riverside and SquadCast "
-                              "record a file per person. Added together (2 to 4) they make one interview, each "
+                              "record a file per person. Added together (2 to 8) they make one interview, each "
                               "track transcribed alone and its words that person's.")
     if st.button("Add to study", type="primary", icon=":material/upload:", disabled=not files):
         try:
