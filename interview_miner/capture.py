@@ -328,7 +328,12 @@ def merge_tracks(paths: list[str | os.PathLike], dest: str | os.PathLike) -> Pat
     if len(paths) not in TRACK_LAYOUTS:
         raise ValueError(f"a call's separate tracks: 2 to {max(TRACK_LAYOUTS)} files, got {len(paths)}")
     for path in paths:
-        probe_audio(path)  # decodable and not silent, or an error naming the track
+        try:
+            probe_audio(path)  # decodable and not silent, or an error naming the track
+        except SilentAudioError as silent:  # often someone who never unmuted: nothing to transcribe
+            silent.hint_cli = silent.hint_app = ("a person who never spoke needs no track: add the others "
+                                                 "without it (or check it is the right file)")
+            raise
     dest = Path(dest)
     tmp = dest.with_name(dest.name + ".part")
     try:
