@@ -16,7 +16,9 @@ This scores both on:
 
 Scores: word error rate over the whole call (jiwer; hypothesis words in segment time order,
 reference turns in time order), words given to the wrong side (by the true turn at the word's
-midpoint), and the transcription's wall time.
+midpoint), the transcription's wall time, and the overlap flags: of the segments flagged, the
+share that holds co-speech (>= 0.1 s where two true turns overlap: precision), and of the
+co-speech stretches, the share inside a flagged segment (recall).
 
 Usage: python bench/two_track_eval.py [--corpus DIR] [--shift 0 1] [--crosstalk-db DB] [--only dev01 ...]
 """
@@ -93,6 +95,21 @@ def score(turns: list[dict], segments) -> tuple[float, float, int]:
     return float(jiwer.wer(ref, hyp)), wrong / max(1, len(words)), len(words)
 
 
+def overlap_flags(turns: list[dict], segments) -> tuple[int, float | None, float | None]:
+    """(segments flagged, precision, recall) of the overlap flag against where true turns of two
+    speakers overlap by 0.1 s or more."""
+    shared = [(max(a["start"], b["start"]), min(a["end"], b["end"])) for i, a in enumerate(turns) for b in turns[i + 1:]
+              if a["speaker"] != b["speaker"] and min(a["end"], b["end"]) - max(a["start"], b["start"]) >= 0.1]
+    flagged = [s for s in segments if "overlap" in s.flags]
+
+    def meets(s, a: float, b: float) -> bool:
+        return min(s.end, b) - max(s.start, a) > 0
+
+    precision = sum(any(meets(s, a, b) for a, b in shared) for s in flagged) / len(flagged) if flagged else None
+    recall = sum(any(meets(s, a, b) for s in flagged) for a, b in shared) / len(shared) if shared else None
+    return len(flagged), precision, recall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=str(SHARED / "corpus" / "dev"))
@@ -116,7 +133,7 @@ def main() -> None:
             rows.append({"file": "stereo_diarization", "shift": None, "mode": mode, "wer": round(wer, 4), "seconds": round(secs, 1),
                          "text": " | ".join(f"{s.speaker}: {s.text}" for s in segs)})
             print(f"stereo_diarization  {mode:5}  WER {wer:.3f}  {rows[-1]['text']}")
-    for truth_path in sorted(Path(args.corpus).glob("dev*.json")):
+    for truth_path in sorted(Path(args.corpus).glob("*.json")):
         if args.only and truth_path.stem not in args.only:
             continue
         truth = json.loads(truth_path.read_text())
@@ -127,18 +144,30 @@ def main() -> None:
             split_used = sides.sides_apart(str(path))
             for mode, (segs, secs) in transcribe_both(path, work).items():
                 wer, wrong, n = score(turns, segs)
+                flags, precision, recall = overlap_flags(turns, segs)
                 rows.append({"file": truth_path.stem, "shift": shift, "mode": mode, "wer": round(wer, 4),
-                             "wrong_side": round(wrong, 4), "words": n, "seconds": round(secs, 1), "split_used": split_used})
+                             "wrong_side": round(wrong, 4), "words": n, "seconds": round(secs, 1), "split_used": split_used,
+                             "overlap_flags": flags, "overlap_precision": precision, "overlap_recall": recall})
                 print(f"{truth_path.stem} shift {shift:g}  {mode:5}  WER {wer:.3f}  wrong side {wrong:.3f}  "
-                      f"{n} words  {secs:.1f} s{'' if split_used or mode == 'mix' else '  (sides not apart: mixed)'}")
+                      f"{n} words  {secs:.1f} s  overlap flags {flags} (precision {_pct(precision)}, recall {_pct(recall)})"
+                      f"{'' if split_used or mode == 'mix' else '  (sides not apart: mixed)'}")
     for shift in args.shift:
         for mode in ("mix", "split"):
             sel = [r for r in rows if r["shift"] == shift and r["mode"] == mode]
             if sel:
+                flagged = sum(r["overlap_flags"] for r in sel)
+                right = sum(r["overlap_flags"] * r["overlap_precision"] for r in sel if r["overlap_precision"] is not None)
+                recalls = [r["overlap_recall"] for r in sel if r["overlap_recall"] is not None]
                 print(f"mean shift {shift:g} {mode:5}: WER {np.mean([r['wer'] for r in sel]):.4f}  "
-                      f"wrong side {np.mean([r['wrong_side'] for r in sel]):.4f}  time {sum(r['seconds'] for r in sel):.0f} s")
+                      f"wrong side {np.mean([r['wrong_side'] for r in sel]):.4f}  time {sum(r['seconds'] for r in sel):.0f} s  "
+                      f"overlap flags {flagged} (precision {_pct(right / flagged if flagged else None)}, "
+                      f"recall {_pct(np.mean(recalls) if recalls else None)})")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
 
 
 if __name__ == "__main__":

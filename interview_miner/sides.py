@@ -35,6 +35,7 @@ MAX_SIDES = 8  # channels a call's tracks may have (capture.TRACK_LAYOUTS; FLAC 
 SPLIT_MIN_DB = 25.0  # sides this far apart (median over sound) are separate microphones: transcribed apart
 CROSSTALK_SHARE = 0.75  # a side's word under another side's lead by this share of the usual lead is leakage
 GATE_MARGIN_S = 0.2  # a side is shut only inside another's lead, this far from its edges (word onsets)
+CO_SPEECH_S = 0.04  # a word with this much of another voice sounding at once is overlapped speech
 SIDE_PREFIX = "side "  # speaker of a segment transcribed from one channel alone ("side 0": left)
 
 
@@ -126,6 +127,13 @@ def _word_lead(lead: np.ndarray, loud: np.ndarray, side: int, start: float, end:
     return float(d.mean()) if len(d) else None
 
 
+def _co_spoken(lead: np.ndarray, loud: np.ndarray, side: int, start: float, end: float, within: float) -> float:
+    """Seconds of a word in which its side leads by less than `within` dB either way: its own
+    voice and another's sounding at once."""
+    a, b = int(start * 50), max(int(start * 50) + 1, int(end * 50))
+    return float(np.sum(np.abs(lead[side, a:b][loud[a:b]]) < within)) / 50
+
+
 def drop_crosstalk(audio_path: str, segments: list[Segment]) -> list[Segment]:
     """Words a side's transcript took from another side's voice leaking into its microphone (a
     room, a phone held away) are removed: over such a word another channel leads by about as much
@@ -185,9 +193,11 @@ def at_turns(segments: list[Segment]) -> list[Segment]:
 def by_side(audio_path: str, segments: list[Segment], fill_pauses: float) -> list[Segment]:
     """Roles for segments each transcribed from one side's channel: the side is the voice, what it
     says decides the role (interviewer, participant, speaker_3 ...). A segment gets the overlap
-    flag where, over one of its words, its side does not lead by half the usual lead (as on the
-    mixed stereo path: word times from one channel alone run on into the silence after them, so
-    overlapping word times would flag every hand-over)."""
+    flag where, over CO_SPEECH_S of one of its words, its side leads by less than half the usual
+    lead: two people sound at once there. Not from word times (those from one channel alone run on into
+    the silence after them, so overlapping word times would flag every hand-over), and not from
+    the word's mean lead: a last word running 0.3 s into the next person's turn averages +30 dB
+    and -30 dB into "overlap" though no frame of it is shared (`_co_spoken`)."""
     out = sorted((replace(s, speaker=str(side_of(s)), flags=list(s.flags)) for s in segments), key=lambda s: (s.start, s.end))
     found = leads(audio_path)
     if found is not None:
@@ -197,8 +207,8 @@ def by_side(audio_path: str, segments: list[Segment], fill_pauses: float) -> lis
         for n, w in enumerate(items):
             seg = out[owner[n]]
             side = int(seg.speaker)
-            d = _word_lead(lead, loud, side, w.start, w.end) if side < len(lead) else None
-            if d is not None and abs(d) < 0.5 * usual and OVERLAP_FLAG not in seg.flags:
+            shared = _co_spoken(lead, loud, side, w.start, w.end, 0.5 * usual) if side < len(lead) else 0.0
+            if shared >= CO_SPEECH_S and OVERLAP_FLAG not in seg.flags:
                 seg.flags.append(OVERLAP_FLAG)
     roles = _roles(out, None, None)
     for s in out:

@@ -158,10 +158,11 @@ def test_side_segments_are_cut_where_the_other_side_speaks():
     assert (out[2].start, out[2].end) == (6.0, 9.0)
 
 
-def _call_on_tracks(tmp_path: Path, parts, gap: float = 0.3) -> tuple[dict[int, set[str]], int]:
+def _call_on_tracks(tmp_path: Path, parts, gap: float = 0.3) -> tuple[dict[int, set[str]], int, int]:
     """Adds a call whose turns `parts` ([(track, audio, (from s, to s))], at one loudness, `gap`
     seconds apart) were recorded a track per person, transcribes it, and returns {track: speaker
-    labels its words got} and the recording's channel count. A word belongs to the turn nearest
+    labels its words got}, the recording's channel count and how many segments are flagged as
+    overlapped speech. A word belongs to the turn nearest
     its midpoint (Whisper's word times from one channel alone run a few tenths of a second into
     the silence after a turn, so the gap must be wider than that)."""
     from interview_miner import pipeline
@@ -177,6 +178,7 @@ def _call_on_tracks(tmp_path: Path, parts, gap: float = 0.3) -> tuple[dict[int, 
     tracks = np.zeros((n, int((t + 0.5) * SR)), dtype=np.float32)
     for track, at, x in pieces:
         tracks[track, at: at + len(x)] = x
+    tmp_path.mkdir(exist_ok=True)
     paths = [str(capture.write_wav(tmp_path / f"track{k}.wav", tracks[k])) for k in range(n)]
     store = Store(tmp_path / "study.db")
     (interview,) = pipeline.add_tracks(store, paths).added
@@ -186,7 +188,8 @@ def _call_on_tracks(tmp_path: Path, parts, gap: float = 0.3) -> tuple[dict[int, 
     for s in store.segments(interview.id):
         for w in s.words:
             said.setdefault(truth_at(turns, (w.start + w.end) / 2), set()).add(s.speaker)
-    return said, interview.metadata["channels"]
+    overlapped = sum(speakers.OVERLAP_FLAG in s.flags for s in store.segments(interview.id))
+    return said, interview.metadata["channels"], overlapped
 
 
 def test_three_tracks_of_one_call_give_three_speakers(tmp_path, monkeypatch):
@@ -200,9 +203,10 @@ def test_three_tracks_of_one_call_give_three_speakers(tmp_path, monkeypatch):
     left = capture.read_channels(shared("speech", "stereo_diarization.wav"))[0]
     parts = [(0, asks, (0.7, 7.5)), (1, jfk, JFK_PHRASES[1]), (2, left, LEFT_PHRASES[1]),
              (0, asks, (16.9, 22.8)), (1, jfk, JFK_PHRASES[2]), (2, left, LEFT_PHRASES[0])]
-    said, channels = _call_on_tracks(tmp_path, parts)
+    said, channels, overlapped = _call_on_tracks(tmp_path, parts)
     assert channels == 3
     assert said == {0: {INTERVIEWER}, 1: {PARTICIPANT}, 2: {"speaker_3"}}
+    assert overlapped == 0  # 0.3 s between turns, no one talks over anyone
 
 
 def test_five_tracks_of_one_call_give_five_speakers(tmp_path, monkeypatch):
@@ -218,8 +222,28 @@ def test_five_tracks_of_one_call_give_five_speakers(tmp_path, monkeypatch):
     vocab = capture.read_audio(shared("speech", "hotwords.mp3"))
     parts = [(0, asks, (0.7, 7.5)), (1, jfk, JFK_PHRASES[1]), (2, left, LEFT_PHRASES[1]), (3, reader, (0.0, 6.0)),
              (0, asks, (16.9, 22.8)), (4, vocab, (0.0, 4.0)), (1, jfk, JFK_PHRASES[2]), (3, reader, (6.0, 12.0))]
-    said, channels = _call_on_tracks(tmp_path, parts, gap=1.0)
+    said, channels, overlapped = _call_on_tracks(tmp_path, parts, gap=1.0)
     assert channels == 5
     assert said[0] == {INTERVIEWER} and all(len(labels) == 1 for labels in said.values()), said
     assert set(said) == set(range(5)) and len({next(iter(v)) for v in said.values()}) == 5, said
     assert {next(iter(v)) for v in said.values()} == {INTERVIEWER, PARTICIPANT, "speaker_3", "speaker_4", "speaker_5"}
+    assert overlapped == 0
+    # Turns 0.3 s apart: still no overlap flag (a last word's time running 0.3 s into the next
+    # person's turn averaged +30 and -30 dB into 'overlap' before)
+    assert _call_on_tracks(tmp_path / "close", parts, gap=0.3)[2] == 0
+
+
+def test_the_two_track_bench_scores_overlap_flags_against_the_true_turns():
+    """bench/two_track_eval.py's overlap precision and recall, on a hand case: one flag on real
+    co-speech, one on a hand-over, one overlap left unflagged."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from two_track_eval import overlap_flags
+
+    turns = [{"speaker": "a", "start": 0.0, "end": 5.0}, {"speaker": "b", "start": 4.5, "end": 9.0},
+             {"speaker": "a", "start": 9.3, "end": 12.0}, {"speaker": "b", "start": 11.0, "end": 14.0}]
+    segs = [Segment(4.0, 5.0, "x", flags=["overlap"]), Segment(8.0, 9.2, "y", flags=["overlap"]),
+            Segment(11.0, 12.0, "z")]
+    assert overlap_flags(turns, segs) == (2, 0.5, 0.5)
+    assert overlap_flags(turns[:1], segs[2:]) == (0, None, None)
