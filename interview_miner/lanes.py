@@ -113,7 +113,7 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
                 audio = audio if gates is None else sides.gated(audio, pos, gates[lane.channel])
             if len(audio) == 0:
                 break
-            segments, info = transcribe.transcribe_window(model, audio, pos, options, language)
+            segments, info = decode_window(model)(audio, pos, options, language)
             out.put(("info", k, info))
             last_end = None
             for seg in segments:
@@ -141,6 +141,17 @@ def _decode_lane(k: int, lane: Lane, model, path: str, options: transcribe.Trans
         out.put(("done", k, None))
     except BaseException as e:  # noqa: BLE001 - re-raised by the committing thread
         out.put(("error", k, e))
+
+
+def decode_window(model) -> Callable:
+    """(audio, offset, options, language) -> (segments, info with .language and
+    .language_probability): the model's own `decode_window` when it decodes elsewhere (a Ray
+    cluster's workers, `ray_executor.RemoteWhisper`; the lanes, gates and commits stay here), else
+    faster-whisper in this process."""
+    remote = getattr(model, "decode_window", None)
+    if remote is not None:
+        return remote
+    return lambda audio, offset, options, language: transcribe.transcribe_window(model, audio, offset, options, language)
 
 
 def words_from(seg: Segment, t: float) -> Segment | None:

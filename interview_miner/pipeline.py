@@ -213,13 +213,16 @@ def transcribe_interviews(
     show_progress: bool = False,
     on_progress: Progress | None = None,
     executor: ExecutorSettings | None = None,
+    model: Any = None,
 ) -> Report:
     """Transcribe and label speakers for every audio interview not yet done (or just `ids`).
 
     Resumable: segments are stored as they are produced, so a killed run continues where it
     stopped. A file that fails is recorded as failed with its reason; the rest still run.
     `executor`: where the heavy work runs (None or `local`: this process; `ray`: a Ray cluster,
-    `ray_executor`, with this store still the only writer).
+    `ray_executor`, with this store still the only writer). `model`: what decodes the audio
+    (`lanes.decode_window`; the Ray executor passes its workers for calls split by side); None:
+    the options' Whisper, loaded here.
     """
     if executor is not None and executor.is_ray:
         from . import ray_executor  # imports Ray: only when asked for
@@ -239,8 +242,8 @@ def transcribe_interviews(
                 on_progress(min(1.0, (base + seconds) / total), f"{name}: {msg}")
         try:
             own = with_study_vocabulary(store, interview_options(interview, options), interview)
-            model = transcribe.load_model(own.model, own.compute_type, **own.model_threads)  # once per process
-            transcribe_interview(store, interview, model, own, n_speakers, show_progress, file_progress,
+            whisper = model or transcribe.load_model(own.model, own.compute_type, **own.model_threads)  # once per process
+            transcribe_interview(store, interview, whisper, own, n_speakers, show_progress, file_progress,
                                  voice_profile=profile)
             report.done.append(store.get_interview(interview.id))
         except InterviewMinerError as e:

@@ -16,9 +16,10 @@ Guarantees (the same as the local executor's):
 - The driver killed: everything committed stays; the next `transcribe` plans the same windows
   (cuts depend only on the audio) and submits only those after the stored resume point.
 
-A call with a person per channel (`sides.sides_apart`) is transcribed a side at a time on the
-driver, by the local lanes: windows of one mix are what the cluster decodes, and a transcript must
-not depend on where it ran.
+A call with a person per channel (`sides.sides_apart`) runs the local lanes on the driver, a side
+at a time, with the decoding on the pool (`RemoteWhisper`): the driver reads each side's channel,
+shuts it where only another side leaks in, sends the window to a worker, and commits what comes
+back as a local run would, so the transcript does not depend on where it ran.
 
 Windows: a long recording is cut near every `window_s` seconds, in the longest pause Silero VAD
 finds in the half-window before that point, so no word is cut and each window is independent (the
@@ -40,10 +41,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -193,11 +196,12 @@ def transcribe_interviews(
     pool = pool_for(settings)
     options = ray.get(pool.actors[0].for_hardware.remote(options or transcribe.TranscribeOptions()))
     todo, report.errors = pipeline.transcription_todo(store, ids, options)
-    # A call with a track per person is transcribed a side at a time (`lanes`), on this machine:
-    # the cluster decodes windows of one mix, and one transcript must not depend on the executor.
+    # A call with a track per person is transcribed a side at a time (`lanes`, on this machine,
+    # which shuts each channel where another side leaks in); its windows are decoded on the pool.
     by_side = [i for i in todo if options.split_channels and i.stored_path and sides.sides_apart(i.stored_path)]
     if by_side:
-        here = pipeline.transcribe_interviews(store, [i.id for i in by_side], options, n_speakers, show_progress, on_progress)
+        here = pipeline.transcribe_interviews(store, [i.id for i in by_side], options, n_speakers, show_progress,
+                                              on_progress, model=RemoteWhisper(pool.actors, report))
         report.done += here.done
         report.errors += here.errors
         report.failures += here.failures
@@ -206,6 +210,30 @@ def transcribe_interviews(
         _Driver(store, pool, settings, report, options, n_speakers, show_progress, on_progress).run(todo)
     report.driver_cpu_s = round(time.process_time() - cpu, 3)
     return report
+
+
+class RemoteWhisper:
+    """Whisper on the pool, for the lanes of a call split by side (`lanes.decode_window`): each
+    lane's thread keeps one actor for its windows (an actor decodes one at a time, so two sides
+    decode at once on two actors), and each window's cost goes into the report."""
+
+    def __init__(self, actors: Sequence, report: ClusterReport):
+        self.actors, self.report = list(actors), report
+        self.by_thread: dict[int, Any] = {}
+        self.lock = threading.Lock()
+
+    def decode_window(self, audio: np.ndarray, offset: float, options: transcribe.TranscribeOptions,
+                      language: str | None) -> tuple[list[Segment], Any]:
+        with self.lock:
+            actor = self.by_thread.setdefault(threading.get_ident(), self.actors[len(self.by_thread) % len(self.actors)])
+        outcome = ray.get(actor.decode.remote(("decode", offset), audio, offset, options, language))
+        if outcome.error is not None:
+            raise outcome.error
+        with self.lock:
+            self.report.worker_cpu_s += outcome.cpu_s
+            self.report.window_costs.append((len(audio) / transcribe.SAMPLE_RATE, outcome.cpu_s, outcome.wall_s))
+        result = outcome.value
+        return result.segments, SimpleNamespace(language=result.language, language_probability=result.language_probability or 0.0)
 
 
 class _Driver:

@@ -198,6 +198,17 @@ class Transcriber:
 
         return _run(tag, work)
 
+    def decode(self, tag: tuple, audio: np.ndarray, offset: float, options: transcribe.TranscribeOptions,
+               language: str | None) -> Outcome:
+        """One window of audio the driver sends (a side of a call, its channel already gated:
+        `lanes` on the driver decides what each side hears), decoded as `transcribe_window` does."""
+        def work() -> WindowResult:
+            model = transcribe.load_model(options.model, options.compute_type, cpu_threads=self.cpu_threads)
+            segments, info = transcribe.transcribe_window(model, audio, offset, options, language)
+            return WindowResult(list(segments), info.language, round(float(info.language_probability), 3))
+
+        return _run(tag, work)
+
     def speakers(self, tag: tuple, recording: Recording, segments: list[Segment], n_speakers: int | None,
                  profile: np.ndarray | None) -> Outcome:
         return _run(tag, lambda: speakers.assign_speakers(self.local_path(recording), segments,

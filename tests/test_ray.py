@@ -199,9 +199,12 @@ def test_ray_transcripts_equal_the_local_executors(cluster, tmp_path):
     report = pipeline.transcribe_interviews(on_ray, executor=_settings(cluster))
     assert report.ok, report.errors
     assert len(report.done) == 3 and set(report.sent.values()) == {"path"}  # one machine: every node sees the file
-    # The stereo clip has a person per channel: it is transcribed a side at a time, on the driver
-    # (the cluster decodes windows of one mix), so its transcript is the local one too.
+    # The stereo clip has a person per channel: the driver runs its two sides as local lanes
+    # (each channel gated where only the other side leaks in) and the pool decodes their windows,
+    # one per side here; its transcript is the local one too.
     assert [on_ray.get_interview(i).file_name for i in report.sent] == ["jfk.flac", "hotwords.mp3"]
+    mixed_windows = sum(len(w) for w in report.windows.values())
+    assert len(report.window_costs) == mixed_windows + 2 and report.worker_cpu_s > 0
     for interview in local.list_interviews():
         assert on_ray.get_interview(interview.id).language == interview.language
         assert _transcript(on_ray, interview.id) == _transcript(local, interview.id), interview.file_name
