@@ -392,7 +392,8 @@ class _Run:
             for iid in missing_nps:  # not re-heard (another language, no recording): its answer
                 if iid not in at and (listen := nps_audio.where_to_listen(quotes, iid)) is not None:
                     at[iid] = listen
-            at = {iid: f" (listen to confirm at {clock(t)})" for iid, t in at.items()}
+            hint = {a.interview_id: f"; the audio suggests {a.suggested}" for a in report.nps_listen if a.suggested is not None}
+            at = {iid: f" (listen to confirm at {clock(t)}{hint.get(iid, '')})" for iid, t in at.items()}
             report.messages.append(
                 "recommendation question asked but no 0-10 score found in: "
                 + ", ".join(names.get(i, str(i)) + at.get(i, "") for i in missing_nps)

@@ -63,6 +63,9 @@ class AudioScore:
     plausibility: float = 0.0
     margin: float = 0.0
     model_margins: tuple[float, ...] = ()  # the best score's lead over the runner-up under each model
+    # A score the audio points to by the margin, from a check that may only suggest (one model,
+    # another language: see `rescore_from_recordings`); shown with "listen to confirm", never taken.
+    suggested: int | None = None
 
     @property
     def needs_listening(self) -> bool:
@@ -92,22 +95,51 @@ def _said(n: str) -> list[str]:
     return [n, ("an " if n == "eight" else "a ") + n]
 
 
-def _replacements(words: list[str], spans: Sequence[tuple[int, int]]) -> list[tuple[int, str]]:
+def can_rehear(language: str | None) -> bool:
+    """Can scores in `language` be weighed against the audio? English, and the languages with spoken
+    0-10 in `vocab` written with spaces (a reading swaps whole words).
+
+    >>> can_rehear("en"), can_rehear("de-AT"), can_rehear("zh"), can_rehear("sw")
+    (True, True, False, False)
+    """
+    from .vocab import base_language, own_number_words
+
+    lang = base_language(language) or "en"
+    return lang == "en" or (lang not in ("zh", "ja", "th") and bool(own_number_words(lang)))
+
+
+def _ways_to_say(language: str | None) -> list[list[str]]:
+    """Per score 0..10, how it is said: English "seven" / "a seven"; another language its own
+    number words (`vocab.number_words`: "acht", "otte", "kasi") and the digits Whisper often writes."""
+    from .vocab import base_language, own_number_words
+
+    lang = base_language(language) or "en"
+    if lang == "en":
+        return [_said(n) for n in SCORE_WORDS]
+    own = own_number_words(lang)
+    return [[w for w, v in own.items() if v == score] + [str(score)] for score in range(len(SCORE_WORDS))]
+
+
+def _replacements(words: list[str], spans: Sequence[tuple[int, int]], language: str | None = "en") -> list[tuple[int, str]]:
     """(score, reading) pairs: `words` with each span [a, b) replaced by each score said either
-    way ("Essex" -> "six" / "a six"; "and I'm" -> "nine" / "a nine"), the punctuation after the
-    span kept. Mishearings turn a number into one word ("sermon"), two ("fan run") or swallow its
-    article ("Essex" for "a six"), so spans of 1-3 words and both forms are tried."""
+    way ("Essex" -> "six" / "a six"; "and I'm" -> "nine" / "a nine"; in German "Nacht" -> "acht" /
+    "8"), the punctuation after the span kept. Mishearings turn a number into one word ("sermon"),
+    two ("fan run") or swallow its article ("Essex" for "a six"), so spans of 1-3 words and both
+    forms are tried."""
+    from .vocab import base_language, digits_for_number_words
+
+    english = (base_language(language) or "en") == "en"
     out = []
     for a, b in spans:
         last = words[b - 1]
         tail = last[len(last.rstrip(",.;:!?")):]
-        for score, n in enumerate(SCORE_WORDS):
-            for said in _said(n):
+        for score, forms in enumerate(_ways_to_say(language)):
+            for said in forms:
                 reading = " ".join([*words[:a], said + tail, *words[b:]])
                 reading = reading[:1].upper() + reading[1:]
                 # Only readings that, written down, state this score: "I out of ten." puts the
                 # number in the scale's end, not the score (it once beat "Nine out of 10.").
-                if parse_score(reading) == score:
+                if parse_score(reading if english else digits_for_number_words(reading, language)) == score:
                     out.append((score, reading))
     return out
 
@@ -148,7 +180,7 @@ class _Scorer:
     tokenizer: Any
 
     @classmethod
-    def for_audio(cls, model, audio) -> _Scorer:
+    def for_audio(cls, model, audio, language: str | None = "en") -> _Scorer:
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
 
@@ -158,7 +190,7 @@ class _Scorer:
         encoder_output = model.encode(pad_or_trim(features[:, :fe.nb_max_frames]))
         multilingual = model.model.is_multilingual
         tokenizer = Tokenizer(_with_all_merges(model.hf_tokenizer), multilingual, task="transcribe",
-                              language="en" if multilingual else None)
+                              language=_base(language) if multilingual else None)
         return cls(model, encoder_output, num_frames, tokenizer)
 
     def token_logprobs(self, readings: Sequence[str]) -> list[np.ndarray]:
@@ -244,12 +276,18 @@ def _suspects(words: list[str], word_logprobs: list[float]) -> list[int]:
     return sorted(set(sorted(range(len(words)), key=lambda k: (word_logprobs[k], k))[:N_SUSPECTS]) | set(digits))
 
 
-def score_readings(models, audio, text: str) -> list[tuple[str, float]]:
+def _base(language: str | None) -> str:
+    from .vocab import base_language
+
+    return base_language(language) or "en"
+
+
+def score_readings(models, audio, text: str, language: str | None = "en") -> list[tuple[str, float]]:
     """`reading_scores` with each reading's log-probability summed over the models."""
-    return [(r, sum(lps)) for r, _, lps in reading_scores(models, audio, text)]
+    return [(r, sum(lps)) for r, _, lps in reading_scores(models, audio, text, language)]
 
 
-def reading_scores(models, audio, text: str) -> list[tuple[str, int | None, list[float]]]:
+def reading_scores(models, audio, text: str, language: str | None = "en") -> list[tuple[str, int | None, list[float]]]:
     """(reading, score said or None, log-probability under each model) for readings of the answer
     in which a number zero..ten replaces 1-3 adjacent words the recogniser may have misheard, and
     for the hypotheses themselves (`text`, then what each model hears in the window on its own).
@@ -261,13 +299,14 @@ def reading_scores(models, audio, text: str) -> list[tuple[str, int | None, list
     think." / "Um, A6, I think."), so a context word one model garbled does not sink them all."""
     if not models:
         return []
-    scorers = [_Scorer.for_audio(m, audio) for m in models]
-    hypotheses = list(dict.fromkeys(h for h in [text.strip()] + [_free_decode(m, audio) for m in models] if h.split()))
+    scorers = [_Scorer.for_audio(m, audio, language) for m in models]
+    hypotheses = list(dict.fromkeys(h for h in [text.strip()] + [_free_decode(m, audio, language) for m in models]
+                                    if h.split()))
     candidates: dict[str, int | None] = {h: None for h in hypotheses}
     for hypothesis in hypotheses:
         words = hypothesis.split()
         suspects = _suspects(words, scorers[0].word_logprobs(words) if len(words) > MAX_WORDS_ALL_POSITIONS else [])
-        for score, reading in _replacements(words, _spans(len(words), suspects)):
+        for score, reading in _replacements(words, _spans(len(words), suspects), language):
             candidates.setdefault(reading, score)
     everything = list(candidates)
     readings = _likeliest(scorers[0].quick().score(everything), everything, candidates, QUICK_KEPT_PER_SCORE)
@@ -290,25 +329,27 @@ def _likeliest(scores: list[float], readings: list[str], candidates: dict[str, i
     return [readings[k] for k in kept]
 
 
-def _free_decode(model, audio) -> str:
+def _free_decode(model, audio, language: str | None = "en") -> str:
     """What `model` hears in the window on its own: beam search only (temperature 0), so the same
     answer always gives the same hypotheses. Whisper's temperature fallback samples, and on a
     garbled answer it made the readings, and so the accepted score, change from run to run (a
     generated answer scoring 0 came back flagged in one run and scored 1 in the next)."""
     multilingual = model.model.is_multilingual
-    segments, _ = model.transcribe(np.asarray(audio, dtype=np.float32), language="en" if multilingual else None,
+    segments, _ = model.transcribe(np.asarray(audio, dtype=np.float32), language=_base(language) if multilingual else None,
                                    beam_size=5, vad_filter=False, condition_on_previous_text=False, temperature=0.0)
     return " ".join(s.text.strip() for s in segments).strip()
 
 
 def score_from_audio(
     models: Sequence, audio, interview_id: int, start: float, end: float, text: str,
-    min_margin: float = MIN_SCORE_MARGIN,
+    min_margin: float = MIN_SCORE_MARGIN, language: str | None = "en", suggest_only: bool = False,
 ) -> AudioScore:
     """Re-score one answer's audio (16 kHz mono, the window [start, end] of the recording; `text`
-    is what the transcript says there) against the eleven possible scores and accept the best
-    only when the audio singles it out (`MIN_SCORE_MARGIN`, summed and under one model alone)."""
-    readings = reading_scores(models, audio, text)
+    is what the transcript says there, in `language`) against the eleven possible scores and
+    accept the best only when the audio singles it out (`MIN_SCORE_MARGIN`, summed and under one
+    model alone: with one model, as for a language tiny.en does not speak, the two are one).
+    `suggest_only`: a score that passes is `suggested`, not taken."""
+    readings = reading_scores(models, audio, text, language)
     by_score: dict[int, list[list[float]]] = {}
     for _, score, logps in readings:
         if score is not None:
@@ -331,9 +372,12 @@ def score_from_audio(
     heard, best = max(((r, sum(lps)) for r, sc, lps in readings if sc == scores[top]), key=lambda x: x[1])
     decoded = max((sum(lps) for r, sc, lps in readings if sc is None), default=-math.inf)
     plausibility = (best - max(decoded, best)) / len(models)
-    accepted = lead >= min_margin and witness >= min_margin and not counts_something(heard, scores[top])
+    counted = _base(language) == "en" and counts_something(heard, scores[top])  # the tagger is English
+    passes = lead >= min_margin and witness >= min_margin and not counted
+    accepted = passes and not suggest_only
     return AudioScore(interview_id, start, end, scores[top] if accepted else None, round(posterior, 3), heard,
-                      round(plausibility, 2), round(min(lead, 99.0), 2), tuple(round(min(x, 99.0), 2) for x in leads))
+                      round(plausibility, 2), round(min(lead, 99.0), 2), tuple(round(min(x, 99.0), 2) for x in leads),
+                      suggested=scores[top] if passes and suggest_only else None)
 
 
 def counts_something(reading: str, score: int) -> bool:
@@ -464,13 +508,14 @@ class AttemptMemo:
 
 def scores_from_audio(
     quotes: list[Quote], missing: dict[int, str], models: Sequence | Callable[[], Sequence],
-    memo: AttemptMemo | None = None,
+    memo: AttemptMemo | None = None, language: str | None = "en", suggest_only: bool = False,
 ) -> tuple[list[NpsResult], list[AudioScore]]:
     """For interviews whose recommendation answer has no readable score (`missing`: interview id ->
-    path of its recording), re-score that answer's audio (`score_from_audio`). `models` are the
-    Whisper models, or a function loading them (called only when there is an answer to score
-    that `memo` does not remember). Returns the accepted results (to add to `extract`'s) and every
-    attempt (the rejected ones are the "listen to confirm" list, with where to listen)."""
+    path of its recording), all in `language`, re-score that answer's audio (`score_from_audio`).
+    `models` are the Whisper models, or a function loading them (called only when there is an
+    answer to score that `memo` does not remember). Returns the accepted results (to add to
+    `extract`'s) and every attempt (the rejected ones are the "listen to confirm" list, with where
+    to listen)."""
     from .capture import read_audio
 
     results, attempts = [], []
@@ -489,7 +534,8 @@ def scores_from_audio(
                     break
                 if loaded is None:
                     loaded = models()
-                attempt = score_from_audio(loaded, audio, iid, start, end, text)
+                attempt = score_from_audio(loaded, audio, iid, start, end, text, language=language,
+                                           suggest_only=suggest_only)
                 if memo:
                     memo.remember(path, attempt, text)
             first = first or attempt
@@ -514,29 +560,40 @@ def rescore_from_recordings(quotes: list[Quote], interviews: list, missing: list
     with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
     differently); see `scores_from_audio`. `cache` (the run's `mining.VectorCache`; the Miner
     hands it to a re-scorer whose signature has it) remembers each check, so re-mining does not
-    listen again. Only English answers are re-heard: the readings it weighs are English number
-    words, so another language's answer is left to the researcher ("listen to confirm")."""
+    listen again. Another language with spoken scores in `vocab` (`can_rehear`: German, Danish,
+    Finnish ...) is re-heard by base alone, with that language's number words, and the score it
+    points to is only *suggested* next to "listen to confirm": one model is one witness, and on
+    generated German answers without a number it pointed to one by the margin 2-3 times in 10
+    (docs/performance.md). Other languages are left to the researcher."""
     from . import bundled, transcribe
     from .vocab import base_language
 
-    recordings = {i.id: i.stored_path for i in interviews
-                  if i.id in missing and i.kind == "audio" and i.stored_path and os.path.exists(i.stored_path)
-                  and base_language(i.language) == "en"}
     with_base = bundled.whisper_base_path() is not None
-
-    def models() -> list:
-        loaded = [transcribe.load_model(None)]
-        if with_base:
-            loaded.append(transcribe.load_model("base"))
-        return loaded
-
-    if not recordings:
+    by_language: dict[str, dict[int, str]] = {}
+    for i in interviews:
+        lang = base_language(i.language) or "en"
+        if (i.id in missing and i.kind == "audio" and i.stored_path and os.path.exists(i.stored_path)
+                and can_rehear(lang) and (lang == "en" or with_base)):
+            by_language.setdefault(lang, {})[i.id] = i.stored_path
+    if not by_language:
         return [], []
-    names = (transcribe.model_identity(transcribe.DEFAULT_MODEL),) + (("base",) if with_base else ())
-    memo = AttemptMemo(cache.get, cache.put, names) if cache else None
     before = transcribe.loaded_models()
+    results: list[NpsResult] = []
+    attempts: list[AudioScore] = []
     try:
-        return scores_from_audio(quotes, recordings, models, memo)
+        for lang, recordings in sorted(by_language.items()):
+            english = lang == "en"
+            names = ((transcribe.model_identity(transcribe.DEFAULT_MODEL),) if english else ()) + (("base",) if with_base else ())
+
+            def models(english: bool = english) -> list:
+                return ([transcribe.load_model(None)] if english else []) + ([transcribe.load_model("base")] if with_base else [])
+
+            # an English check keeps its key (remembered checks stay valid); another language's names it
+            memo = AttemptMemo(cache.get, cache.put, names if english else (*names, f"language={lang}")) if cache else None
+            found, tried = scores_from_audio(quotes, recordings, models, memo, language=lang, suggest_only=not english)
+            results += found
+            attempts += tried
+        return results, attempts
     finally:
         # The check is rare and short; the two models it loaded would otherwise stay for the
         # process's life (~0.5 GB with their buffers at the end of a whole `run`).

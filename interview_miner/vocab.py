@@ -15,7 +15,7 @@ page as in the report.
   them); `speaker_title(label)` for a segment's speaker.
 - Words: `STOP_WORDS` (English function words), `FILLER_WORDS` (spoken fillers and hedges),
   `NUMBER_WORDS` (spoken 0-10), and per language: `stop_words(lang)` (stopwords-iso lists),
-  `number_words(lang)` (spoken 0-10) and `digits_for_number_words(text, lang)` (text2num).
+  `number_words(lang)` (spoken 0-10; `own_number_words(lang)` without the English ones) and `digits_for_number_words(text, lang)` (text2num).
 - Times: `clock` (mm:ss, what quotes are cited with), `timecode` (subtitle hh:mm:ss.mmm),
   `duration` and `hours` (lengths in words).
 
@@ -241,6 +241,15 @@ _NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
            "九": 9, "十": 10},
 }
 _TEXT2NUM_LANGUAGES = {"en": "en", "da": "da", "de": "de", "es": "es", "fr": "fr", "it": "it", "nl": "nl", "pt": "pt"}
+
+
+def own_number_words(language: str | None) -> dict[str, int]:
+    """Spoken 0-10 in `language` alone (English for English; empty for a language not listed).
+
+    >>> own_number_words("de")["acht"], "eight" in own_number_words("de"), own_number_words("sw")
+    (8, False, {})
+    """
+    return dict(_NUMBER_WORDS_BY_LANGUAGE.get(base_language(language) or "en", {}))
 
 
 def number_words(language: str | None) -> dict[str, int]:

@@ -332,10 +332,10 @@ def test_danish_score_said_as_a_grade_is_read(store, tmp_path, answer, score):
     assert [row["score"] for row in store.nps().values()] == [score]
 
 
-def test_danish_answer_without_a_score_is_flagged_to_listen_not_reheard_in_english(store, tmp_path):
+def test_danish_answer_without_a_score_is_flagged_to_listen_and_never_scored_from_audio(store, tmp_path):
     """The recommendation question is recognised in Danish, so the answer stays its own quote and
-    the researcher is told where to listen; the audio check (English number readings) is not run
-    on a Danish recording."""
+    the researcher is told where to listen; the audio check of a Danish recording weighs Danish
+    number readings with base alone, so it may suggest a score but never takes one."""
     from interview_miner import nps_audio
 
     path = tmp_path / "da.txt"
@@ -351,5 +351,23 @@ def test_danish_answer_without_a_score_is_flagged_to_listen_not_reheard_in_engli
     danish = Interview(id=1, content_hash="d" * 64, file_name="dev01.ogg", kind="audio", language="da",
                        stored_path=str(recording), status="transcribed")
     before = transcribe.loaded_models()
-    assert nps_audio.rescore_from_recordings(store.quotes(), [danish], [1]) == ([], [])
+    results, attempts = nps_audio.rescore_from_recordings(store.quotes(), [danish], [1])
+    assert results == [] and all(a.needs_listening for a in attempts)
     assert transcribe.loaded_models() == before
+
+
+def test_a_score_the_audio_suggests_is_named_next_to_listen_to_confirm(store, tmp_path):
+    """A re-scorer that may only suggest (one model, another language): mining names the score
+    beside where to listen, and stores none."""
+    from interview_miner import nps_audio
+    from interview_miner.mining import Miner
+
+    def suggesting(quotes, interviews, missing):
+        return [], [nps_audio.AudioScore(i, 1.0, 3.0, None, 0.9, "Otte.", suggested=8) for i in missing]
+
+    path = tmp_path / "da.txt"
+    path.write_text(DANISH_NPS_TRANSCRIPT.format(answer="Ot, helt klart."), encoding="utf-8")
+    pipeline.add_files(store, [str(path)], metadata={"language": "da"})
+    report = pipeline.mine(store, miner=Miner(nps_rescorer=suggesting))
+    assert not store.nps()
+    assert "da.txt (listen to confirm at 00:01; the audio suggests 8)" in next(m for m in report.messages if "no 0-10" in m)
