@@ -170,14 +170,17 @@ def cmd_nps(args) -> int:
     from .nps_audio import where_to_listen
     from .vocab import clock
 
-    scores = store.nps()
+    scores, to_confirm = store.nps(), store.nps_to_confirm()
     rows = []
     for i in store.list_interviews():
-        row = scores.get(i.id) or {}
-        listen = where_to_listen(store.quotes(i.id), i.id) if row.get("score") is None else None
+        row, heard = scores.get(i.id) or {}, to_confirm.get(i.id) or {}
+        listen = heard.get("listen_at", where_to_listen(store.quotes(i.id), i.id)) if row.get("score") is None else None
+        suggested = heard.get("suggested") if listen is not None else None
         rows.append({"id": i.id, "participant": i.participant, "file_name": i.file_name,
-                     "score": row.get("score"), "class": row.get("klass"), "listen_at": listen})
-        hint = f"  (listen to confirm at {clock(listen)}, then: interview-miner nps {i.id} SCORE)" if listen is not None else ""
+                     "score": row.get("score"), "class": row.get("klass"), "listen_at": listen, "suggested": suggested})
+        said = f"; the audio suggests {suggested}" if suggested is not None else ""
+        hint = (f"  (listen to confirm at {clock(listen)}{said}, then: interview-miner nps {i.id} SCORE)"
+                if listen is not None else "")
         print(f"{i.id:>4}  {'-' if row.get('score') is None else row['score']:>2}  "
               f"{row.get('klass') or 'not found':<10} {i.participant or i.file_name}{hint}")
     if args.json:

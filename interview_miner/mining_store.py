@@ -103,3 +103,15 @@ def save_nps(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
 def nps(db: sqlite_utils.Database) -> dict[int, dict[str, Any]]:
     """{interview_id: {score, klass, quote_id, text}} as mined (no corrections)."""
     return {r["interview_id"]: dict(r) for r in db["nps"].rows}
+
+
+def save_nps_to_confirm(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> None:
+    """rows: {interview_id, listen_at, suggested}: answers heard again without a score taken;
+    replaces the last mining's."""
+    db["nps_to_confirm"].delete_where()
+    db["nps_to_confirm"].insert_all(rows)
+
+
+def nps_to_confirm(db: sqlite_utils.Database) -> dict[int, dict[str, Any]]:
+    """{interview_id: {listen_at, suggested}} as the last mining left them."""
+    return {r["interview_id"]: dict(r) for r in db["nps_to_confirm"].rows}

@@ -480,3 +480,6 @@ def save_mining(store: Store, result: MiningResult, carried: Iterable[overlay.Ed
         store.save_categories((q.id, q.category, q.confidence) for q in result.quotes)
         store.save_themes(result.themes)
         store.save_nps([r.row() for r in result.nps])
+        store.save_nps_to_confirm([
+            {"interview_id": a.interview_id, "listen_at": a.start, "suggested": a.suggested}
+            for a in result.report.nps_listen])

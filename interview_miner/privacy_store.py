@@ -55,7 +55,7 @@ def erase_interviews(db: sqlite_utils.Database, interview_ids: list[int], text_h
         for i in range(0, len(quote_ids), 500):
             chunk = quote_ids[i:i + 500]
             db.execute(f"DELETE FROM {table} WHERE quote_id IN ({','.join('?' * len(chunk))})", chunk)
-    for table, column in (("quotes", "interview_id"), ("nps", "interview_id"), ("segments", "interview_id"),
+    for table, column in (("quotes", "interview_id"), ("nps", "interview_id"), ("nps_to_confirm", "interview_id"), ("segments", "interview_id"),
                           ("transcriptions", "interview_id"), ("interviews", "id")):
         db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", ids)
     db.conn.executemany("DELETE FROM embeddings WHERE text_hash = ?", [(h,) for h in set(text_hashes)])

@@ -268,6 +268,17 @@ class Store:
         """{interview_id: {score, klass, quote_id, text}} with researcher corrections applied."""
         return overlay.apply_nps_edits(mining_store.nps(self.db), self.current_edits("nps"), nps_band)
 
+    def save_nps_to_confirm(self, rows: list[dict[str, Any]]) -> None:
+        """rows: {interview_id, listen_at, suggested}: answers heard again without a score taken."""
+        with self.transaction() as db:
+            mining_store.save_nps_to_confirm(db, rows)
+
+    def nps_to_confirm(self) -> dict[int, dict[str, Any]]:
+        """{interview_id: {listen_at, suggested}}: answers the audio check heard again without
+        taking a score, minus those the researcher has scored since (`nps` has them)."""
+        scored = {iid for iid, row in self.nps().items() if row.get("score") is not None}
+        return {iid: row for iid, row in mining_store.nps_to_confirm(self.db).items() if iid not in scored}
+
     def save_personas(self, personas: list[Persona]) -> None:
         """Replace machine-suggested personas (researcher-created ones live in edits)."""
         with self.transaction() as db:

@@ -295,4 +295,12 @@ def m007_transcription_lanes(db: sqlite_utils.Database) -> None:
     db["transcriptions"].add_column("lanes", str)
 
 
+@migrations()
+def m008_nps_to_confirm(db: sqlite_utils.Database) -> None:
+    """Recommendation answers heard again without a score being taken (issue 9): where to listen
+    and, from a check that may only suggest (one model, another language), the score the audio
+    points to, so the Transcript page and the report can offer it beside "listen to confirm"."""
+    db["nps_to_confirm"].create({"interview_id": int, "listen_at": float, "suggested": int}, pk="interview_id")
+
+
 SCHEMA_VERSION = len(migrations.steps)

@@ -332,7 +332,8 @@ def test_report_says_which_scores_are_not_in_the_words_and_where_to_listen(store
     study = E.load_study(store)
     view = E.report_context(study)["nps"]
     assert [r["not_in_words"] for r in view["rows"]] == [False, True]
-    assert view["unscored"] == [{"participant": "unsure.wav", "interview_id": ids[2], "listen_at": "02:16"}]
+    assert view["unscored"] == [{"participant": "unsure.wav", "interview_id": ids[2], "listen_at": "02:16",
+                                 "suggested": None, "why": "No score read or heard"}]
     md, html = E.render_study(study, "md"), E.render_study(study, "html")
     assert "| unsure.wav | – | listen to confirm | no score read or heard: the answer is at 02:16 |" in md
     assert md.count("the score is not in these words") == 1 and "Definitely attend.” (02:16) _the score is not" in md

@@ -356,7 +356,7 @@ def test_danish_answer_without_a_score_is_flagged_to_listen_and_never_scored_fro
     assert transcribe.loaded_models() == before
 
 
-def test_a_score_the_audio_suggests_is_named_next_to_listen_to_confirm(store, tmp_path):
+def test_a_score_the_audio_suggests_is_named_next_to_listen_to_confirm(store, tmp_path, capsys):
     """A re-scorer that may only suggest (one model, another language): mining names the score
     beside where to listen, and stores none."""
     from interview_miner import nps_audio
@@ -371,3 +371,18 @@ def test_a_score_the_audio_suggests_is_named_next_to_listen_to_confirm(store, tm
     report = pipeline.mine(store, miner=Miner(nps_rescorer=suggesting))
     assert not store.nps()
     assert "da.txt (listen to confirm at 00:01; the audio suggests 8)" in next(m for m in report.messages if "no 0-10" in m)
+    # stored with the mining, so the CLI, the report and the Transcript page offer it too
+    iid = store.list_interviews()[0].id
+    assert store.nps_to_confirm() == {iid: {"interview_id": iid, "listen_at": 1.0, "suggested": 8}}
+    from interview_miner import cli
+    from interview_miner.export import load_study, render_study
+
+    assert cli.main(["nps", "--db", store.path]) == 0
+    assert "(listen to confirm at 00:01; the audio suggests 8, then: interview-miner nps" in capsys.readouterr().out
+    study = load_study(store)
+    assert re.search(r"Listen to confirm: \S+ at 00:01 \(the audio suggests 8\)\.", render_study(study, "html"))
+    from interview_miner.export.study import nps_view
+
+    assert nps_view(study)["unscored"][0]["why"] == "No score read; the audio suggests 8 (not confirmed)"  # the table's row
+    review.set_nps_score(store, iid, 7)  # the researcher listened: the suggestion is done with
+    assert store.nps_to_confirm() == {} and store.nps()[iid]["score"] == 7

@@ -233,14 +233,16 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
             for r in n["unscored"]:
                 row = table.row()
                 for cell in (r["participant"], "–", "listen to confirm",
-                             f"No score read or heard: the answer is at {r['listen_at']}"):
+                             f"{r['why']}: the answer is at {r['listen_at']}"):
                     row.cell(pdf.clean(cell))
         if n["reasons"]:
             pdf.para("Reasons given", 11.5, "B", h=7)
             for t in n["reasons"]:
                 _theme(pdf, t)
     else:
-        listen = ", ".join(f"{r['participant']} at {r['listen_at']}" for r in n["unscored"])
+        listen = ", ".join(f"{r['participant']} at {r['listen_at']}"
+                           + (f" (the audio suggests {r['suggested']})" if r.get("suggested") is not None else "")
+                           for r in n["unscored"])
         pdf.para("No NPS scores found." + (f" Listen to confirm: {listen}." if listen else ""), 10, "I", MUTED)
 
     write_pdf_sections(pdf, ctx["method"])

@@ -48,6 +48,8 @@ class Study:
     themes: list[Theme]  # top level
     nps: dict[int, dict[str, Any]]
     personas: list[Persona]
+    # answers heard again without a score taken: {interview_id: {listen_at, suggested}}
+    nps_to_confirm: dict[int, dict[str, Any]] = field(default_factory=dict)
     sub_themes: list[Theme] = field(default_factory=list)  # one level down (`parent_id` set)
     # persona id -> the value of the customers behind its interviews (empty without customer data)
     persona_values: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -101,6 +103,7 @@ def load_study(store, title: str | None = None, with_segments: bool = True) -> S
         themes=list(themes),
         sub_themes=list(themes.sub_themes),
         nps=store.nps(),
+        nps_to_confirm=store.nps_to_confirm(),
         personas=store.personas(),
         persona_values={v.persona_id: v.to_dict() for v in persona_value_shares(store)},
         metadata_keys=metadata_key_renames(store.current_edits("study")),
@@ -150,9 +153,13 @@ def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, 
     for iid in ids:
         score = study.nps_score(iid)
         if score is None:
-            at = where_to_listen(study.quotes, iid)
+            heard = study.nps_to_confirm.get(iid) or {}
+            at = heard.get("listen_at", where_to_listen(study.quotes, iid))
             if at is not None:
-                unscored.append({"participant": study.participant(iid), "interview_id": iid, "listen_at": clock(at)})
+                unscored.append({"participant": study.participant(iid), "interview_id": iid, "listen_at": clock(at),
+                                 "suggested": heard.get("suggested"),
+                                 "why": ("No score read or heard" if heard.get("suggested") is None else
+                                         f"No score read; the audio suggests {heard['suggested']} (not confirmed)")})
             continue
         row = study.nps.get(iid, {})
         q = study.quote_by_id.get(row.get("quote_id") or "")

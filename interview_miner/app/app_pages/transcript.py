@@ -48,23 +48,34 @@ iid = st.selectbox(
 interview = by_id[iid]
 segments = store.segments(iid)
 nps_row = store.nps().get(iid) or {}
-listen_at = where_to_listen(store.quotes(iid), iid) if nps_row.get("score") is None else None
+to_confirm = store.nps_to_confirm().get(iid) or {}
+listen_at = (to_confirm.get("listen_at", where_to_listen(store.quotes(iid), iid))
+             if nps_row.get("score") is None else None)
+suggested = to_confirm.get("suggested")
 label = (f"Likelihood to recommend: {nps_row['score']} ({nps_row.get('klass')})" if nps_row.get("score") is not None
-         else f"Likelihood to recommend: listen to confirm at {ui.clock(listen_at)}" if listen_at is not None
+         else f"Likelihood to recommend: listen to confirm at {ui.clock(listen_at)}"
+         + (f" (the audio suggests {suggested})" if suggested is not None else "") if listen_at is not None
          else "Likelihood to recommend: not found")
 with st.expander(label, icon=":material/thumb_up:", expanded=listen_at is not None):
     if listen_at is not None:
         c = st.columns([0.4, 9.6], vertical_alignment="center")
         with c[0]:
             ui.play_button(interview, listen_at, key=f"nps_listen_{iid}")
-        c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**, but no "
-                      "score could be read from the transcript or heard clearly when the answer was listened "
-                      "to again. Play it and set the score below; it is kept when interviews are mined again.")
+        if suggested is None:
+            c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**, but "
+                          "no score could be read from the transcript or heard clearly when the answer was "
+                          "listened to again. Play it and set the score below; it is kept when interviews are "
+                          "mined again.")
+        else:
+            c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**. No "
+                          f"score could be read from the transcript; heard again, the audio points to **{suggested}**, "
+                          "but from one model's hearing only, so it was not taken. Play it, and save the score you "
+                          "hear below; it is kept when interviews are mined again.")
     else:
         st.caption("Found in the participant's answer when mining. If Whisper misheard the number, "
                    "listen to the answer and set it here; your score is kept when interviews are mined again.")
     c = st.columns([2, 1, 5], vertical_alignment="bottom")
-    new_score = c[0].number_input("Score (0-10)", 0, 10, value=nps_row.get("score") or 0, key=f"nps_{iid}")
+    new_score = c[0].number_input("Score (0-10)", 0, 10, value=nps_row.get("score") or suggested or 0, key=f"nps_{iid}")
     if c[1].button("Save score", key=f"nps_save_{iid}"):
         review.set_nps_score(store, iid, int(new_score))
         st.toast("NPS score saved")
