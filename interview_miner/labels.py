@@ -127,6 +127,15 @@ def _clean_span(tokens) -> str | None:
     return text if len(text.split()) <= MAX_WORDS else None
 
 
+def _negated_complement(chunk) -> bool:
+    """Whether a noun phrase is what something is said *not* to be: the complement of a negated
+    "be" ("we're not big fans of new software", "it wasn't a good fit"). Taken alone it would name
+    a theme for the opposite of what was said; the object of a negated verb ("don't trust cloud
+    storage") is only the topic, so it stays as it is."""
+    root = chunk.root
+    return root.dep_ in {"attr", "acomp"} and any(c.dep_ == "neg" and c.i < root.i for c in root.head.children)
+
+
 def _phrases(doc) -> list[tuple[str, bool]]:
     """(phrase, is a noun phrase) pairs: only a noun phrase may take a category lead."""
     out: list[tuple[str, bool]] = []
@@ -140,9 +149,13 @@ def _phrases(doc) -> list[tuple[str, bool]]:
             objs = [c for c in nxt.children if c.dep_ == "pobj"]
             if objs:
                 end = max(end, objs[0].right_edge.i + 1)
+        negated = _negated_complement(chunk)
         for span in ({(chunk.start, chunk.end), (chunk.start, end)}):
             p = _clean_span(doc[span[0]:span[1]])
-            if p:
+            if p and negated:  # "It wasn't a good fit for us": the phrase keeps its "not"
+                article = chunk[0].lower_ if chunk[0].lower_ in {"a", "an", "the"} and not p.lower().startswith(chunk[0].lower_ + " ") else ""
+                out.append((" ".join(w for w in ("not", article, p) if w), False))
+            elif p:
                 out.append((p, True))
     for tok in doc:
         if tok.pos_ != "VERB" or tok.dep_ in {"aux", "auxpass", "amod"} or tok.lemma_ in _LIGHT_VERBS:

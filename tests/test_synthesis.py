@@ -202,6 +202,21 @@ def test_label_candidates_are_whole_phrases_from_the_quote():
     assert all(labels.is_complete_phrase(p) for p in found)
 
 
+def test_a_label_never_drops_the_not_of_what_something_was_said_not_to_be():
+    """'It wasn't a good fit for a small clinic' must not offer 'Good fit for a small clinic' (the
+    opposite); the object of a negated verb is only the topic and stays as it is."""
+    found = labels.candidate_phrases("It wasn't a good fit for a small clinic.")
+    assert "not a good fit for a small clinic" in found and "good fit for a small clinic" not in found, found
+    assert not any(p.startswith(("good fit", "big fans")) for p in
+                   labels.candidate_phrases("Honestly, we're not big fans of new software.")
+                   + labels.candidate_phrases("It was not a good fit."))
+    assert "cloud storage" in labels.candidate_phrases("I don't trust cloud storage with patient data.")
+    g = labels.LabelInput(texts=["We were not big fans of new software.", "Honestly we're not big fans of new software.",
+                                 "New software always scared the team a bit."], category="fear")
+    (label,) = labels.theme_labels([g])
+    assert label.lower().startswith("not big fans") or "fans" not in label.lower(), label
+
+
 def test_a_misheard_quote_never_names_a_theme():
     g = labels.LabelInput(texts=["The sermon fee was a shock to us.", "The setup fee was a shock to us.",
                                  "Paying the setup fee up front felt wrong."],
