@@ -72,6 +72,8 @@ class Outcome:
     margin: float = 0.0
     heard: str = ""
     seconds: float = 0.0
+    suggested: int | None = None  # a score pointed to but not taken (shown beside "listen to confirm")
+    model_margins: tuple = ()
 
 
 def generated_cases(seed: int = 7) -> list[Case]:
@@ -200,9 +202,11 @@ def evaluate(cases: list[Case], nps_module, models, cache: dict) -> list[Outcome
             outcome = "flagged-right" if case.score is None else "flagged"
         else:
             outcome = "audio-right" if got.score == case.score else "audio-wrong"
-        out.append(Outcome(case.name, case.score, text, outcome, got.score, got.margin, got.heard, seconds))
+        suggested = getattr(got, "suggested", None)
+        out.append(Outcome(case.name, case.score, text, outcome, got.score, got.margin, got.heard, seconds,
+                           suggested, tuple(getattr(got, "model_margins", ()))))
         print(f"{case.name:8} truth={case.score} heard={text!r:40} -> {outcome} {got.score} "
-              f"margin={got.margin} ({seconds}s)", flush=True)
+              f"margin={got.margin} {getattr(got, 'model_margins', ())} suggested={suggested} ({seconds}s)", flush=True)
     return out
 
 

@@ -24,7 +24,6 @@ from .models import Quote
 from .nps import NpsResult, _value, is_nps_question, parse_score
 from .vocab import nps_band
 
-
 # ---------------------------------------------------------------------------------------------
 # Scores from audio: when the transcript has no readable score
 # ---------------------------------------------------------------------------------------------
@@ -375,6 +374,7 @@ def score_from_audio(
     counted = _base(language) == "en" and counts_something(heard, scores[top])  # the tagger is English
     passes = lead >= min_margin and witness >= min_margin and not counted
     accepted = passes and not suggest_only
+    # A score singled out by the summed margin alone is not even suggested: as a hint it was right 4 times in 8.
     return AudioScore(interview_id, start, end, scores[top] if accepted else None, round(posterior, 3), heard,
                       round(plausibility, 2), round(min(lead, 99.0), 2), tuple(round(min(x, 99.0), 2) for x in leads),
                       suggested=scores[top] if passes and suggest_only else None)

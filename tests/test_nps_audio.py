@@ -67,19 +67,21 @@ needs_tts = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("
 
 
 def _say(text: str, path: Path, voice: str, speed: int, pitch: int, noise: bool = False) -> Path:
+    """espeak-ng's answer at 16 kHz. sox runs repeatable (-R): its dither (and the noise) are
+    otherwise random per run, and a German answer's margin moved 2.3-5.6 nats with them."""
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
     clean = path.with_suffix(".clean.wav")
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", str(clean), "pad", "0.3", "0.5"], check=True,
+    subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", str(clean), "pad", "0.3", "0.5"], check=True,
                    capture_output=True)
     if not noise:
         clean.rename(path)
         return path
     length = subprocess.run(["soxi", "-D", str(clean)], check=True, capture_output=True, text=True).stdout.strip()
     hiss = path.with_suffix(".noise.wav")
-    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(hiss), "synth", length, "whitenoise", "vol", "0.03"],
+    subprocess.run(["sox", "-R", "-n", "-r", "16000", "-c", "1", str(hiss), "synth", length, "whitenoise", "vol", "0.03"],
                    check=True)
-    subprocess.run(["sox", "-m", str(clean), str(hiss), str(path)], check=True)
+    subprocess.run(["sox", "-R", "-m", str(clean), str(hiss), str(path)], check=True)
     return path
 
 
@@ -98,7 +100,7 @@ def _heard(model, audio) -> str:
 @pytest.mark.slow
 @needs_tts
 @pytest.mark.parametrize("text,voice,score", [
-    # tiny.en hears "Erm, F-R, I think."; each model alone singles out 4 (leads 5.2 and 3.9 nats)
+    # tiny.en hears "Erm, F-R, I think."; each model alone singles out 4 (leads 4.9 and 3.5 nats)
     ("Hmm, a four, I think.", ("en-gb-x-gbcwmd+m1", 150, 45, False), 4),
 ])
 def test_a_number_tiny_en_mishears_is_recovered_from_the_audio(tmp_path, models, text, voice, score):
@@ -124,7 +126,24 @@ def test_an_answer_without_a_number_stays_listen_to_confirm(tmp_path, models, te
     audio = capture.read_audio(_say(text, tmp_path / "answer.wav", *voice))
     heard = _heard(models[0], audio)
     got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
-    assert got.score is None and got.needs_listening, (heard, got)
+    assert got.score is None and got.needs_listening and got.suggested is None, (heard, got)
+
+
+@pytest.mark.slow
+@needs_tts
+def test_a_score_only_the_two_models_together_point_to_is_neither_taken_nor_suggested(tmp_path, models):
+    """tiny.en hears "I'm going to go with I"; summed over both models 9 leads by 6.0 nats, but
+    neither alone singles it out (2.9 and 2.3 < ln 20): "listen to confirm" without a number. As a
+    hint such scores were right 4 times in 8 (bench/nps_audio_eval.py and dev06, where it was 5
+    for a 9), so they are not shown."""
+    from interview_miner import capture
+
+    audio = capture.read_audio(_say("I'm going to go with nine.", tmp_path / "answer.wav", "en-us+f4", 185, 70))
+    heard = _heard(models[0], audio)
+    assert nps.parse_score(heard) is None, f"tiny.en heard {heard!r}: nothing to recover"
+    got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
+    assert got.margin >= nps_audio.MIN_SCORE_MARGIN > max(got.model_margins), got  # the case it is about
+    assert got.score is None and got.needs_listening and got.suggested is None, (heard, got)
 
 
 def test_a_number_that_counts_something_is_not_a_rating():
@@ -181,7 +200,7 @@ def test_a_german_score_base_mishears_is_suggested_from_the_audio(tmp_path):
     audio = capture.read_audio(path)
     segments, _ = transcribe.transcribe_window(transcribe.load_model("base"), audio, 0.0,
                                                transcribe.TranscribeOptions(model="base"), "de")
-    heard = " ".join(s.text.strip() for s in segments)  # "einen neuen, ganz klar" where this was written
+    heard = " ".join(s.text.strip() for s in segments)  # "Eine neuen, ganz klar."
     assert nps.parse_score(digits_for_number_words(heard, "de")) is None, f"base heard {heard!r}: nothing to recover"
     interview = Interview(1, "h", "antwort.wav", "audio", stored_path=str(path), language="de")
     answer = Quote("q1", 1, 0.0, len(audio) / 16000, heard, category="nps_score",

@@ -310,7 +310,7 @@ def test_hotwords_are_added_to_transcription_options():
 def _say(text: str, path: Path, voice: str = "en+m3") -> Path:
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", "175", "-p", "40", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", str(path)], check=True, capture_output=True)
+    subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", str(path)], check=True, capture_output=True)
     return path
 
 

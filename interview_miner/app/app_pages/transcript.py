@@ -69,8 +69,8 @@ with st.expander(label, icon=":material/thumb_up:", expanded=listen_at is not No
         else:
             c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**. No "
                           f"score could be read from the transcript; heard again, the audio points to **{suggested}**, "
-                          "but from one model's hearing only, so it was not taken. Play it, and save the score you "
-                          "hear below; it is kept when interviews are mined again.")
+                          "but not clearly enough to count it. Play it, and save the score you hear below; it is "
+                          "kept when interviews are mined again.")
     else:
         st.caption("Found in the participant's answer when mining. If Whisper misheard the number, "
                    "listen to the answer and set it here; your score is kept when interviews are mined again.")
