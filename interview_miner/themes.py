@@ -287,6 +287,20 @@ def _smooth_uncertain(quotes: Sequence[Quote], idx: list[int], vectors: np.ndarr
 _STOP_EXTRA = FILLER_WORDS | {"yeah", "gonna", "got", "get", "thing", "things", "lot", "bit", "don", "didn", "wasn", "isn", "ve", "ll", "re"}
 
 
+def _contracted_function_words(docs: list[str], pattern: str, stop: frozenset[str] | set[str]) -> set[str]:
+    """The texts' contractions of function words ("didn't", "it's", "we're", "can't"): the token
+    pattern keeps the apostrophe, so they are not in any stop list, and they made keywords such as
+    "booking didn't". A contraction of a content word ("Sarah's") stays."""
+    import re
+
+    out = set()
+    for token in {t for d in docs for t in re.findall(pattern, d.lower()) if "'" in t}:
+        head = token.split("'")[0]
+        if head in stop or (token.endswith("n't") and (head[:-1] in stop or len(head) <= 3)):
+            out.add(token)
+    return out
+
+
 def _keywords(docs: list[str], n: int) -> list[list[str]]:
     """c-TF-IDF: per document (all quotes of one theme joined), its most distinctive words.
 
@@ -295,9 +309,11 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
         return []
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    stop = sorted(ENGLISH_STOP_WORDS | _STOP_EXTRA | stop_words_of_texts(docs))  # + the texts' own languages
+    pattern = r"(?u)\b[^\W\d_][\w\-']+\b"
+    stop = ENGLISH_STOP_WORDS | _STOP_EXTRA | stop_words_of_texts(docs)  # + the texts' own languages
+    stop = sorted(stop | _contracted_function_words(docs, pattern, stop))
     try:
-        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[^\W\d_][\w\-']+\b", lowercase=True)
+        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=pattern, lowercase=True)
         tf = cv.fit_transform(docs).tocsr().astype(np.float64)
     except ValueError:  # nothing but stop words
         return [[] for _ in docs]

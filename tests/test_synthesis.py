@@ -188,6 +188,18 @@ def test_labels_are_short_phrases_never_keyword_lists_or_cut_off_fragments():
         assert words - lead <= said | {"a", "an", "no", "not"}, (label, g.texts[:2])  # "no": a negated "have" kept
 
 
+def test_theme_keywords_hold_no_contracted_function_words():
+    """c-TF-IDF keeps apostrophes in tokens, so "didn't" and "it's" slipped past every stop list
+    and made keywords like "booking didn't"; a name's possessive is still a word."""
+    from interview_miner import themes
+
+    docs = ["The booking didn't happen and it's Sarah's fault, we're sure. Booking didn't work.",
+            "The price wasn't fair and we couldn't budget for the renewal."]
+    words = themes._keywords(docs, 8)
+    assert not [w for ws in words for w in ws if re.search(r"\b(didn't|it's|we're|wasn't|couldn't)\b", w)], words
+    assert "booking" in words[0] and "sarah's" in words[0]
+
+
 def test_the_label_checks_reject_keyword_lists_and_fragments():
     for bad in ("Away contract, away price, contract price", "Persona A put off by ... because I wasn't",
                 "kept seeing ads for it on", "the price of the", "Afraid of losing my"):
