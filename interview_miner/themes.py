@@ -41,6 +41,7 @@ Deterministic: inputs are sorted by quote id, seeds are fixed; same input -> sam
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -284,15 +285,20 @@ def _smooth_uncertain(quotes: Sequence[Quote], idx: list[int], vectors: np.ndarr
 # Keywords (c-TF-IDF)
 # ---------------------------------------------------------------------------------------------
 
+# Content words in scikit-learn's English stop list (its docs warn of "several known issues"):
+# interviews about software and services say "billing system", "front desk", "phone call".
+_STOP_CONTENT = frozenset("amount back bill bottom call cry describe detail empty fill find fire front full interest "
+                          "mill move name part serious show side sincere system thick thin top".split())
 _STOP_EXTRA = FILLER_WORDS | {"yeah", "gonna", "got", "get", "thing", "things", "lot", "bit", "don", "didn", "wasn", "isn", "ve", "ll", "re"}
+
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!?…()\[\]\"“”„«»—–\n]+|\s-\s|[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")
 
 
 def _contracted_function_words(docs: list[str], pattern: str, stop: frozenset[str] | set[str]) -> set[str]:
     """The texts' contractions of function words ("didn't", "it's", "we're", "can't"): the token
     pattern keeps the apostrophe, so they are not in any stop list, and they made keywords such as
     "booking didn't". A contraction of a content word ("Sarah's") stays."""
-    import re
-
     out = set()
     for token in {t for d in docs for t in re.findall(pattern, d.lower()) if "'" in t}:
         head = token.split("'")[0]
@@ -304,20 +310,37 @@ def _contracted_function_words(docs: list[str], pattern: str, stop: frozenset[st
 def _keywords(docs: list[str], n: int) -> list[list[str]]:
     """c-TF-IDF: per document (all quotes of one theme joined), its most distinctive words.
 
+    Word pairs are counted where they stand side by side within one clause, and dropped when either
+    word is a stop word: removing stop words first (the vectorizer's `stop_words`) paired words the
+    speaker never said together ("the practice size is real" gave "size real"), as did joining
+    quotes and clauses ("...at the moment. She said" gave "moment said").
     Sparse throughout: thousands of themes x tens of thousands of terms stay small."""
     if not docs:
         return []
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     pattern = r"(?u)\b[^\W\d_][\w\-']+\b"
-    stop = ENGLISH_STOP_WORDS | _STOP_EXTRA | stop_words_of_texts(docs)  # + the texts' own languages
-    stop = sorted(stop | _contracted_function_words(docs, pattern, stop))
+    stop = (ENGLISH_STOP_WORDS - _STOP_CONTENT) | _STOP_EXTRA | stop_words_of_texts(docs)  # + the texts' own languages
+    stop = stop | _contracted_function_words(docs, pattern, stop)
+    token = re.compile(pattern)
+
+    def terms(doc: str) -> list[str]:  # words, and pairs side by side within one clause
+        out: list[str] = []
+        for clause in _CLAUSE_BREAK.split(doc.lower()):
+            words = token.findall(clause)
+            out += words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        return out
+
     try:
-        cv = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=pattern, lowercase=True)
-        tf = cv.fit_transform(docs).tocsr().astype(np.float64)
-    except ValueError:  # nothing but stop words
+        cv = CountVectorizer(analyzer=terms)
+        tf = cv.fit_transform(docs).tocsr()
+    except ValueError:  # no words at all
         return [[] for _ in docs]
     vocab = cv.get_feature_names_out()
+    keep = np.flatnonzero([not any(w in stop for w in term.split()) for term in vocab])
+    if not len(keep):  # nothing but stop words
+        return [[] for _ in docs]
+    tf, vocab = tf[:, keep].tocsr().astype(np.float64), vocab[keep]
     words_per_class = np.asarray(tf.sum(axis=1)).ravel()
     avg = max(1.0, float(words_per_class.mean()))
     idf = np.log(1 + avg / np.maximum(np.asarray(tf.sum(axis=0)).ravel(), 1e-9))
@@ -326,13 +349,14 @@ def _keywords(docs: list[str], n: int) -> list[list[str]]:
         start, end = tf.indptr[r], tf.indptr[r + 1]
         cols, counts = tf.indices[start:end], tf.data[start:end]
         scores = counts / max(words_per_class[r], 1e-9) * idf[cols]
-        terms = vocab[cols]
-        order = np.lexsort((terms, -scores))  # ties broken alphabetically: deterministic
+        names = vocab[cols]
+        pairs = np.array([t.count(" ") for t in names])
+        order = np.lexsort((names, -pairs, -np.round(scores, 12)))  # ties: a pair ("front desk" over "desk"), then A-Z
         chosen: list[str] = []
         for j in order:
             if len(chosen) >= n:
                 break
-            term = str(terms[j])
+            term = str(names[j])
             if any(term in c or c in term for c in chosen):
                 continue  # "no shows" and "shows" say one thing
             chosen.append(term)
@@ -438,8 +462,8 @@ def build_themes(
 
     # 5. Keywords and labels.
     groups = tops + subs
-    kws = _keywords([" ".join(quotes[i].text for i in g.members) for g in tops], opts.n_keywords)
-    kws += _keywords([" ".join(quotes[i].text for i in g.members) for g in subs], opts.n_keywords)
+    kws = _keywords(["\n".join(quotes[i].text for i in g.members) for g in tops], opts.n_keywords)
+    kws += _keywords(["\n".join(quotes[i].text for i in g.members) for g in subs], opts.n_keywords)
     central = [_by_centrality(vectors, g.members) for g in groups]
     label_inputs = [
         labels_mod.LabelInput(
