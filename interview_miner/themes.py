@@ -289,7 +289,7 @@ def _smooth_uncertain(quotes: Sequence[Quote], idx: list[int], vectors: np.ndarr
 # interviews about software and services say "billing system", "front desk", "phone call".
 _STOP_CONTENT = frozenset("amount back bill bottom call cry describe detail empty fill find fire front full interest "
                           "mill move name part serious show side sincere system thick thin top".split())
-_STOP_EXTRA = FILLER_WORDS | {"yeah", "gonna", "got", "get", "thing", "things", "lot", "bit", "don", "didn", "wasn", "isn", "ve", "ll", "re"}
+_STOP_EXTRA = FILLER_WORDS | {"yeah", "gonna", "got", "get", "thing", "things", "lot", "bit", "don", "didn", "wasn", "isn", "ve", "ll", "re", "let's"}
 
 
 _CLAUSE_BREAK = re.compile(r"[.,;:!?…()\[\]\"“”„«»—–\n]+|\s-\s|[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")
