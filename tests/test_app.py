@@ -250,46 +250,6 @@ def test_a_call_of_five_tracks_plays_as_a_mono_excerpt(study, tmp_path):
     assert at.sidebar.get("audio") and not [b for b in at.sidebar.button if b.key == "play_on"]
 
 
-def test_an_unreadable_score_asks_to_listen_at_the_answer(study, tmp_path):
-    """No score read or heard again: the NPS box opens on its own, names the moment and plays it;
-    the score set there stands."""
-    from interview_miner.models import Quote
-
-    iid = add_audio_interview(study, tmp_path)
-    ask = "How likely are you to recommend it, zero to ten?"
-    study.save_quotes([Quote("q_nps_a", iid, 2.5, 3.6, "And I'm easily.", question=ask, index=0)], [iid])
-    study.save_categories([("q_nps_a", "nps_score", 0.6)])
-    at = app("transcript")
-    at.selectbox(key="interview").set_value(iid).run()
-    assert at.expander[0].label == "Likelihood to recommend: listen to confirm at 00:02"
-    assert "no score could be read" in texts(at)
-    at.button(key=f"nps_listen_{iid}").click().run()
-    assert at.session_state["play"] == {"interview_id": iid, "start": 2.1}  # the answer, padded as checked
-    at.number_input(key=f"nps_{iid}").set_value(9).run()
-    at.button(key=f"nps_save_{iid}").click().run()
-    assert study.nps()[iid]["score"] == 9
-    assert at.expander[0].label == "Likelihood to recommend: 9 (promoter)"
-
-
-def test_a_score_the_audio_suggests_is_offered_but_not_taken(study, tmp_path):
-    """A check that may only suggest (one model, another language) stored 8: the NPS box names it
-    and starts the score field at 8, but nothing is scored until the researcher saves."""
-    from interview_miner.models import Quote
-
-    iid = add_audio_interview(study, tmp_path)
-    ask = "How likely are you to recommend it, zero to ten?"
-    study.save_quotes([Quote("q_nps_a", iid, 2.5, 3.6, "Ot, helt klart.", question=ask, index=0)], [iid])
-    study.save_nps_to_confirm([{"interview_id": iid, "listen_at": 2.1, "suggested": 8}])
-    at = app("transcript")
-    at.selectbox(key="interview").set_value(iid).run()
-    assert at.expander[0].label == "Likelihood to recommend: listen to confirm at 00:02 (the audio suggests 8)"
-    assert "the audio points to **8**" in texts(at) and iid not in study.nps()
-    assert at.number_input(key=f"nps_{iid}").value == 8
-    at.button(key=f"nps_save_{iid}").click().run()
-    assert study.nps()[iid]["score"] == 8 and iid not in study.nps_to_confirm()
-    assert at.expander[0].label == "Likelihood to recommend: 8 (passive)"
-
-
 def test_transcript_marks_words_heard_with_low_confidence(study, tmp_path):
     src = tmp_path / "call.wav"
     src.write_bytes(wav_bytes())
