@@ -68,10 +68,13 @@ class Participant:
     name: str
     interview_ids: list[int] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    said_role: str = ""  # the job they say they do, when the metadata names none (`said_roles`)
+    said_role_quote: str | None = None  # the quote that says it
 
 
 def participants_of(interviews: Iterable[Interview], quotes: Iterable[Quote]) -> list[Participant]:
     """Participants who have at least one quote (an unmined interview cannot be profiled)."""
+    interviews, quotes = list(interviews), list(quotes)
     with_quotes = {q.interview_id for q in quotes}
     out: dict[str, Participant] = {}
     for i in sorted(interviews, key=lambda i: i.id or 0):
@@ -83,7 +86,29 @@ def participants_of(interviews: Iterable[Interview], quotes: Iterable[Quote]) ->
         for k, v in (i.metadata or {}).items():
             if _is_person_meta(k, v):
                 p.metadata.setdefault(k, v)
+    _add_said_roles(list(out.values()), quotes, {i.id: i.language for i in interviews})
     return list(out.values())
+
+
+_I_AM = re.compile(r"\bI(?:'m|’m| am)\b")
+
+
+def _add_said_roles(participants: list[Participant], quotes: Iterable[Quote], language: dict) -> None:
+    """Fill `said_role` for participants whose metadata names no role, from the first English
+    quote in which they state their job ("I'm the office manager at ...")."""
+    from .said_roles import said_role
+
+    own = {iid: p for p in participants if not any(k.casefold() in ROLE_KEYS for k in p.metadata)
+           for iid in p.interview_ids}
+    said: dict[str, list[Quote]] = defaultdict(list)
+    for q in sorted(quotes, key=lambda q: (q.interview_id, q.start)):
+        p = own.get(q.interview_id)
+        if p is not None and (language.get(q.interview_id) or "en")[:2] == "en" and _I_AM.search(q.text):
+            said[p.key].append(q)
+    for p in participants:
+        found = said_role([q.text for q in said[p.key]]) if said.get(p.key) else None
+        if found:
+            p.said_role, p.said_role_quote = found[0], said[p.key][found[1]].id
 
 
 def _is_person_meta(key: str, value: Any) -> bool:

@@ -116,7 +116,7 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
     role = _role_phrase(members)
     name = _persona_name(ctx, members, keys, role, letter)
     return Persona(
-        id="", name=name, role=role, demographics=_demographics(members),
+        id="", name=name, role=role or _roles_listed(members), demographics=_demographics(members),
         description=_description(ctx, members, ranked, fields), interview_ids=interview_ids, fields=fields,
     )
 
@@ -179,10 +179,16 @@ def _nps_summary(ctx: _Context, members: list[Participant], reason_parts: list[s
     return text + reasons, qids, voicing
 
 
+def _values(members: list[Participant], keys: Sequence[str]) -> list[str]:
+    """Each member's metadata value for these keys; for a role, the one they said when the
+    metadata names none ("" when neither)."""
+    return [next((str(p.metadata[k]) for k in p.metadata if k.casefold() in keys),
+                 p.said_role if keys == ROLE_KEYS else "") for p in members]
+
+
 def _role_words(members: list[Participant], keys: Sequence[str]) -> list[str]:
     """Words present in more than half of the members' values for these metadata keys."""
-    values = [next((str(p.metadata[k]) for k in p.metadata if k.casefold() in keys), "") for p in members]
-    values = [v for v in values if v]
+    values = [v for v in _values(members, keys) if v]
     if not values:
         return []
     counts = Counter(w for v in values for w in dict.fromkeys(metadata_words(v)))
@@ -192,8 +198,7 @@ def _role_words(members: list[Participant], keys: Sequence[str]) -> list[str]:
 
 
 def _role_phrase(members: list[Participant]) -> str:
-    roles = [next((str(p.metadata[k]) for k in p.metadata if k.casefold() in ROLE_KEYS), "") for p in members]
-    roles = [r.strip() for r in roles if r.strip()]
+    roles = [r.strip() for r in _values(members, ROLE_KEYS) if r.strip()]
     if not roles:
         return ""
     top, count = Counter(roles).most_common(1)[0]
@@ -201,6 +206,14 @@ def _role_phrase(members: list[Participant]) -> str:
         return top
     words = _role_words(members, ROLE_KEYS)
     return " ".join(words).capitalize() if words else ""
+
+
+def _roles_listed(members: list[Participant], most: int = 3) -> str:
+    """The members' different roles, for the Role field when they share none ("Physiotherapist,
+    chiropractor"); names still use only a shared role."""
+    roles = list({r.strip().casefold(): r.strip() for r in _values(members, ROLE_KEYS) if r.strip()}.values())
+    more = f" (+{len(roles) - most})" if len(roles) > most else ""
+    return ", ".join([roles[0], *map(_lower_first, roles[1:most])]) + more if roles else ""
 
 
 def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
