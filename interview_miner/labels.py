@@ -293,6 +293,43 @@ def _scored_english(g: LabelInput, candidates_of: dict[str, list[tuple[str, bool
     return scored
 
 
+def label_words(label: str, category: str, lang: str = "en") -> set[str]:
+    """The content words a label took from its quotes: without the lead its category gave it
+    ("Worried about data loss" -> {"data", "loss"}; stems in spaced languages other than English)."""
+    if lang != "en":
+        return _content_other(re.split(r"[:：]\s*", label, maxsplit=1)[-1], lang) if lang not in UNSPACED else set()
+    lead = CATEGORY_LEADS.get(category, "")
+    body = label[len(lead):] if lead and label.casefold().startswith(lead.casefold() + " ") else label
+    return _content(body)
+
+
+def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, Sequence[tuple[int, int, float]]]],
+                        lang: str = "en") -> tuple[list[str], int | None]:
+    """The words of a theme's label its quotes were heard unsure of, and which quote to listen to.
+
+    Why: a label is drawn from the quotes' words, and a word the recogniser misheard is repeated
+    in every report and persona name built on the theme; the researcher should hear it before
+    sharing the name. `sources`: (text, unsure spans as `quotes.unsure_spans` gives) of the
+    theme's quotes, the representative first. A word counts as unclear only when every quote
+    holding all the label's words heard it unsure: heard clearly once, it is confirmed. ([], None)
+    when nothing is unclear or no quote holds the label's words (a name the researcher wrote).
+
+    >>> unclear_label_words("Double workings every week", "trigger",
+    ...     [("We kept getting double workings every week.", [(23, 31, 0.2)])])
+    (['workings'], 0)
+    """
+    words = label_words(label, category, lang)
+    content = _content if lang == "en" else (lambda t: _content_other(t, lang))
+    holding = [k for k, (text, _) in enumerate(sources) if words and words <= content(text)]
+    unsure_in = [{w: text[a:b] for a, b, _ in spans for w in content(text[a:b]) & words} for text, spans in
+                 (sources[k] for k in holding)]
+    unclear = set.intersection(*(set(u) for u in unsure_in)) if unsure_in else set()
+    if not unclear:
+        return [], None
+    shown = dict.fromkeys(unsure_in[0][w] for w in sorted(unclear, key=lambda w: sources[holding[0]][0].casefold().find(w)))
+    return list(shown), holding[0]
+
+
 def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None,
                  avoid: Sequence[Collection[str]] | None = None) -> list[str]:
     """One label per group. `encode` embeds phrases in the centroids' space (unit vectors); without

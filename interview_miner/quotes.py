@@ -220,6 +220,14 @@ def unsure_spans(text: str, words: Iterable[Word]) -> list[tuple[int, int, float
     return out
 
 
+def words_in(quote: Quote, segments: Iterable[Segment]) -> list[Word]:
+    """The recogniser's words (with their probabilities) inside a quote's time span, in order:
+    what `unsure_spans` marks in the quote's text."""
+    return [w for seg in segments if seg.interview_id in (None, quote.interview_id)
+            and seg.end >= quote.start - 0.05 and seg.start <= quote.end + 0.05
+            for w in seg.words if quote.start - 0.05 <= (w.start + w.end) / 2 <= quote.end + 0.05]
+
+
 @dataclass
 class _Sentence:
     text: str

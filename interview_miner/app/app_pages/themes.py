@@ -2,8 +2,9 @@
 and their quotes; rename, merge, split, nest, delete, move, tag, star at both levels."""
 import streamlit as st
 
-from interview_miner import codebook, overlay, review
+from interview_miner import codebook, labels, overlay, review
 from interview_miner.app import ui
+from interview_miner.quotes import unsure_spans, words_in
 
 UNTHEMED = "__unthemed__"
 
@@ -60,6 +61,33 @@ def who(q) -> str:
     return (i.participant or i.file_name) if i else "?"
 
 
+_segments: dict[int, list] = {}
+
+
+def unsure(q) -> list[tuple[int, int, float]]:
+    """Where in the quote the recogniser was unsure (the Transcript page's orange marks)."""
+    if q.interview_id not in _segments:
+        _segments[q.interview_id] = store.segments(q.interview_id)
+    return unsure_spans(q.text, words_in(q, _segments[q.interview_id]))
+
+
+def unclear_name(t) -> None:
+    """Words of the theme's name its quotes were heard unsure of: listen before sharing it."""
+    quotes_of = [by_quote[i] for i in dict.fromkeys([t.representative_quote_id, *t.quote_ids]) if i in by_quote]
+    i = interviews.get(quotes_of[0].interview_id) if quotes_of else None
+    lang = ((i.language if i else None) or "en")[:2]
+    words, k = labels.unclear_label_words(t.label, t.category, [(q.text, unsure(q)) for q in quotes_of], lang)
+    if not words:
+        return
+    q = quotes_of[k]
+    left, right = st.columns([1, 6], vertical_alignment="center", gap="small")
+    with left:
+        ui.play_button(interviews.get(q.interview_id), q.start, key=f"play_name_{t.id}", label=ui.clock(q.start))
+    heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in words)
+    right.caption(f":material/hearing: Heard unclearly in this name: {heard}. Listen to {ui.escape_md(who(q))} "
+                  "here and rename the theme if it was misheard.")
+
+
 def move(qid: str, target: str) -> None:
     kind, _, value = target.partition(":")
     if kind == "theme":
@@ -71,7 +99,7 @@ def move(qid: str, target: str) -> None:
 def quote_row(q, where: str) -> None:
     with st.container(border=True, gap="xsmall"):
         tags = " ".join(f":violet-badge[{ui.escape_md(t)}]" for t in q.tags)
-        st.markdown(f"“{ui.escape_md(q.text)}” {tags}")
+        st.markdown(f"“{ui.mark_unsure(q.text, unsure(q))}” {tags}")
         bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
         with bar:
             ui.play_button(interviews.get(q.interview_id), q.start, key=f"play_{where}_{q.id}", label=ui.clock(q.start))
@@ -117,6 +145,7 @@ def theme_detail(t, siblings: list) -> None:
     st.subheader(t.label, anchor=False)
     keywords = f" · keywords: {', '.join(t.keywords[:6])}" if t.keywords else ""
     st.caption(f"{cb.title(t.category)} · {counts(t)}{keywords}")
+    unclear_name(t)
     with st.container(horizontal=True):
         with st.popover("Rename", icon=":material/edit:"):
             label = st.text_input("Theme name", value=t.label, key=ui.key_of("rename", t.id, t.label))
@@ -157,6 +186,7 @@ def theme_detail(t, siblings: list) -> None:
     st.markdown(f"**Sub-themes** :gray[— {len(subs)} finer points inside this theme; open one to see its quotes]")
     for sub in subs:
         with st.expander(f"{ui.escape_md(sub.label)} · :gray[{counts(sub)}]", key=f"exp_{sub.id}"):
+            unclear_name(sub)
             sub_theme_tools(sub, t, [s for s in subs if s.id != sub.id])
             for qid in sub.quote_ids:
                 quote_row(by_quote[qid], sub.id)

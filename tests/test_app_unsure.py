@@ -1,0 +1,54 @@
+"""The Themes page shows where the recogniser was unsure (AppTest, a real temporary study): words
+heard with low confidence are marked in the quotes, as on the Transcript page, and a theme whose
+name holds such a word says so, with the moment to listen to."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from test_app import app, db, study, texts  # noqa: F401 - db, study: fixtures
+
+THEME = "trigger_double_booking"  # "Double booking": the board's first theme; its first quote is
+# "We kept double booking patients." (lit2_0), the other "Double bookings every week." (lit3_0)
+
+
+def _hear_unsure(store, quote_id: str, *words: str) -> None:
+    """Give the recogniser's words `words` of the quote a low probability, as Whisper would."""
+    q = next(q for q in store.quotes() if q.id == quote_id)
+    segments = store.segments(q.interview_id)
+    for seg in segments:
+        seg.words = [replace(w, probability=0.2) if seg.start <= q.start < seg.end and w.word.strip(".").lower() in words
+                     else w for w in seg.words]
+    store.replace_segments(q.interview_id, segments)
+
+
+def test_a_name_built_on_an_unsure_word_says_where_to_listen(study):
+    _hear_unsure(study, "lit2_0", "booking")
+    at = app("themes")
+    assert at.subheader[0].value == "Double booking"
+    shown = texts(at, "caption")
+    assert "Heard unclearly in this name: :orange-background[booking]. Listen to Cat Manager here" in shown
+    assert "“We kept double :orange-background[booking] patients\\.”" in texts(at)
+    assert at.button(key=f"play_name_{THEME}").label == "00:02"  # the quote's moment (a transcript here: no audio)
+
+
+def test_an_unsure_word_outside_the_name_is_marked_but_the_name_is_not_flagged(study):
+    _hear_unsure(study, "lit2_0", "patients")
+    at = app("themes")
+    assert "“We kept double booking :orange-background[patients]\\.”" in texts(at)
+    assert "Heard unclearly" not in texts(at, "caption")
+
+
+def test_a_name_word_heard_clearly_in_another_quote_is_not_flagged(study):
+    """Only quotes holding all the name's words count: 'booking' heard unsure in one and clearly
+    in another quote that also says 'double booking' is confirmed."""
+    _hear_unsure(study, "lit2_0", "booking")
+    q = next(q for q in study.quotes() if q.id == "lit3_0")
+    segments = study.segments(q.interview_id)
+    seg = next(s for s in segments if s.start <= q.start < s.end)
+    seg.text = "Double booking every week."
+    seg.words = [replace(w, word=w.word.replace("bookings", "booking")) for w in seg.words]
+    study.replace_segments(q.interview_id, segments)
+    study.save_quotes([replace(x, text="Double booking every week.") if x.id == "lit3_0" else x
+                       for x in study.quotes(q.interview_id)], [q.interview_id])
+    at = app("themes")
+    assert "Heard unclearly" not in texts(at, "caption")
