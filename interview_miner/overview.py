@@ -9,9 +9,11 @@ or chart. No SQL here and no Streamlit.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .models import Quote
+from .models import Quote, Segment, Theme
 from .store import Store
 from .vocab import NPS_BANDS, nps_breakdown, participant_key
 from .vocab import participant_name as participant_label
@@ -108,3 +110,48 @@ def category_theme_rows(store: Store, quotes: list[Quote] | None = None) -> list
         rows.append({"category": category, "theme": "Unthemed", "quotes": len(qs),
                      "participants": len({people.get(q.interview_id) for q in qs})})
     return rows
+
+
+@dataclass
+class UnclearName:
+    """A theme name holding words its quotes were heard unsure of, and the quote to listen to."""
+
+    theme: Theme
+    words: list[str]
+    quote: Quote
+
+
+def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callable[[int], list[Segment]],
+                 language: str | None = None) -> UnclearName | None:
+    """`labels.unclear_label_words` for one theme (its representative quote first); None when
+    nothing in its name was heard unsure."""
+    from .labels import unclear_label_words
+    from .quotes import unsure_spans, words_in
+
+    held = [quotes[i] for i in dict.fromkeys([theme.representative_quote_id, *theme.quote_ids]) if i in quotes]
+    sources = [(q.text, unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))) for q in held]
+    words, k = unclear_label_words(theme.label, theme.category, sources, (language or "en")[:2])
+    return UnclearName(theme, words, held[k]) if words and k is not None else None
+
+
+def unclear_names(store: Store) -> list[UnclearName]:
+    """Every theme and sub-theme name holding a word its quotes were heard unsure of: what to
+    listen to before a report with these names is shared."""
+    quotes = store.quotes()
+    by_id = {q.id: q for q in quotes}
+    language = {i.id: i.language for i in store.list_interviews()}
+    segments: dict[int, list[Segment]] = {}
+
+    def segments_of(iid: int) -> list[Segment]:
+        if iid not in segments:
+            segments[iid] = store.segments(iid)
+        return segments[iid]
+
+    out = []
+    for t in store.themes(quotes).all():
+        first = by_id.get(t.representative_quote_id) or next((by_id[i] for i in t.quote_ids if i in by_id), None)
+        if t.category != "nps_score" and first is not None:
+            found = unclear_name(t, by_id, segments_of, language.get(first.interview_id))
+            if found:
+                out.append(found)
+    return out

@@ -52,3 +52,14 @@ def test_a_name_word_heard_clearly_in_another_quote_is_not_flagged(study):
                        for x in study.quotes(q.interview_id)], [q.interview_id])
     at = app("themes")
     assert "Heard unclearly" not in texts(at, "caption")
+
+
+def test_the_export_page_lists_names_to_listen_to_before_sharing(study):
+    from interview_miner import overview
+
+    assert overview.unclear_names(study) == []
+    _hear_unsure(study, "lit2_0", "booking")
+    [found] = overview.unclear_names(study)
+    assert (found.theme.id, found.words, found.quote.id) == (THEME, ["booking"], "lit2_0")
+    at = app("export")
+    assert "1 theme name holds words Whisper heard unclearly (“Double booking”)" in texts(at, "caption")

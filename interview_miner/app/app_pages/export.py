@@ -2,7 +2,7 @@
 import streamlit as st
 
 from interview_miner import export as exporting
-from interview_miner import redact, versions
+from interview_miner import overview, redact, versions
 from interview_miner.app import ui
 from interview_miner.errors import describe
 
@@ -27,6 +27,13 @@ with st.container(border=True):
     if not store.quotes():
         ui.empty("Nothing to export yet — process some interviews on the Study page first.")
     else:
+        unclear = overview.unclear_names(store)
+        if unclear:
+            names = ", ".join(f"“{ui.escape_md(u.theme.label)}”" for u in unclear[:3]) + (f" and {len(unclear) - 3} more"
+                                                                                         if len(unclear) > 3 else "")
+            many = len(unclear) != 1
+            st.caption(f":material/hearing: {len(unclear)} theme name{'s hold' if many else ' holds'} words "
+                       f"Whisper heard unclearly ({names}): listen to them on the Themes page before you share.")
         if not store.personas():
             st.caption(":material/info: No personas yet, so the report lists themes only — "
                        "suggest personas on the Personas page first.")

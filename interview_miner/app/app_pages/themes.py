@@ -2,7 +2,7 @@
 and their quotes; rename, merge, split, nest, delete, move, tag, star at both levels."""
 import streamlit as st
 
-from interview_miner import codebook, labels, overlay, review
+from interview_miner import codebook, overlay, overview, review
 from interview_miner.app import ui
 from interview_miner.quotes import unsure_spans, words_in
 
@@ -64,26 +64,29 @@ def who(q) -> str:
 _segments: dict[int, list] = {}
 
 
+def segments_of(interview_id: int) -> list:
+    if interview_id not in _segments:
+        _segments[interview_id] = store.segments(interview_id)
+    return _segments[interview_id]
+
+
 def unsure(q) -> list[tuple[int, int, float]]:
     """Where in the quote the recogniser was unsure (the Transcript page's orange marks)."""
-    if q.interview_id not in _segments:
-        _segments[q.interview_id] = store.segments(q.interview_id)
-    return unsure_spans(q.text, words_in(q, _segments[q.interview_id]))
+    return unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))
 
 
 def unclear_name(t) -> None:
     """Words of the theme's name its quotes were heard unsure of: listen before sharing it."""
-    quotes_of = [by_quote[i] for i in dict.fromkeys([t.representative_quote_id, *t.quote_ids]) if i in by_quote]
-    i = interviews.get(quotes_of[0].interview_id) if quotes_of else None
-    lang = ((i.language if i else None) or "en")[:2]
-    words, k = labels.unclear_label_words(t.label, t.category, [(q.text, unsure(q)) for q in quotes_of], lang)
-    if not words:
+    first = by_quote.get(t.representative_quote_id) or next((by_quote[i] for i in t.quote_ids if i in by_quote), None)
+    i = interviews.get(first.interview_id) if first else None
+    found = overview.unclear_name(t, by_quote, segments_of, i.language if i else None) if first else None
+    if found is None:
         return
-    q = quotes_of[k]
+    q = found.quote
     left, right = st.columns([1, 6], vertical_alignment="center", gap="small")
     with left:
         ui.play_button(interviews.get(q.interview_id), q.start, key=f"play_name_{t.id}", label=ui.clock(q.start))
-    heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in words)
+    heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in found.words)
     right.caption(f":material/hearing: Heard unclearly in this name: {heard}. Listen to {ui.escape_md(who(q))} "
                   "here and rename the theme if it was misheard.")
 
