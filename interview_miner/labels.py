@@ -309,8 +309,9 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
 
     Why: a label is drawn from the quotes' words, and a word the recogniser misheard is repeated
     in every report and persona name built on the theme; the researcher should hear it before
-    sharing the name. `sources`: (text, unsure spans as `quotes.unsure_spans` gives) of the
-    theme's quotes, the representative first. A word counts as unclear only when every quote
+    sharing the name. `sources`: (text, unsure spans as `quotes.unsure_spans` gives, or a
+    function returning them, called only for quotes holding the name's words) of the theme's
+    quotes, the representative first. A word counts as unclear only when every quote
     holding all the label's words heard it unsure: heard clearly once, it is confirmed. ([], None)
     when nothing is unclear or no quote holds the label's words (a name the researcher wrote).
 
@@ -321,8 +322,8 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     words = label_words(label, category, lang)
     content = _content if lang == "en" else (lambda t: _content_other(t, lang))
     holding = [k for k, (text, _) in enumerate(sources) if words and words <= content(text)]
-    unsure_in = [{w: text[a:b] for a, b, _ in spans for w in content(text[a:b]) & words} for text, spans in
-                 (sources[k] for k in holding)]
+    unsure_in = [{w: text[a:b] for a, b, _ in (spans() if callable(spans) else spans) for w in content(text[a:b]) & words}
+                 for text, spans in (sources[k] for k in holding)]
     unclear = set.intersection(*(set(u) for u in unsure_in)) if unsure_in else set()
     if not unclear:
         return [], None

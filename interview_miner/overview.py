@@ -129,7 +129,7 @@ def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callabl
     from .quotes import unsure_spans, words_in
 
     held = [quotes[i] for i in dict.fromkeys([theme.representative_quote_id, *theme.quote_ids]) if i in quotes]
-    sources = [(q.text, unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))) for q in held]
+    sources = [(q.text, lambda q=q: unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))) for q in held]
     words, k = unclear_label_words(theme.label, theme.category, sources, (language or "en")[:2])
     return UnclearName(theme, words, held[k]) if words and k is not None else None
 
