@@ -161,3 +161,20 @@ def test_nps_bands_are_named_in_the_interview_language():
     assert languages.phrases("da").nps_band_label("promoter") == "Ambassadører (9-10)"
     assert languages.phrases("zh-CN").nps_band_label("detractor") == "贬损者 (0-6)"
     assert languages.phrases("xx").nps_band_label("passive") == "Passives (7-8)"  # no table: English
+
+
+def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_heard():
+    """A confident mishearing looks like a rare word nobody else said ("Crosstown" for "across
+    town"); a rare word several interviews share ("waitlist") is the study's own vocabulary, and a
+    common word said once is just a word."""
+    from interview_miner.models import Quote
+    from interview_miner.overview import rare_and_said_once
+
+    quotes = [Quote("a", 1, 0, 1, "We were about to open a second site in Crosstown."),
+              Quote("b", 1, 1, 2, "The waitlist fills gaps.", question="Tell me about the bakery?"),
+              Quote("c", 2, 0, 1, "Our waitlist is long.")]
+    odd = rare_and_said_once(quotes)
+    assert (odd("crosstown"), odd("waitlist"), odd("bakery")) == (True, False, False)
+    sources = [(quotes[0].text, [])]  # heard with full confidence
+    assert labels.unclear_label_words("Open a second site in Crosstown", "trigger", sources) == ([], None)
+    assert labels.unclear_label_words("Open a second site in Crosstown", "trigger", sources, odd=odd) == (["Crosstown"], 0)

@@ -62,6 +62,7 @@ def who(q) -> str:
 
 
 _segments: dict[int, list] = {}
+_odd: dict[str, object] = {}  # language -> overview.rare_and_said_once
 
 
 def segments_of(interview_id: int) -> list:
@@ -79,7 +80,10 @@ def unclear_name(t) -> None:
     """Words of the theme's name its quotes were heard unsure of: listen before sharing it."""
     first = by_quote.get(t.representative_quote_id) or next((by_quote[i] for i in t.quote_ids if i in by_quote), None)
     i = interviews.get(first.interview_id) if first else None
-    found = overview.unclear_name(t, by_quote, segments_of, i.language if i else None) if first else None
+    lang = (i.language if i else None) or "en"
+    if lang not in _odd:
+        _odd[lang] = overview.rare_and_said_once(quotes, lang)
+    found = overview.unclear_name(t, by_quote, segments_of, lang, _odd[lang]) if first else None
     if found is None:
         return
     q = found.quote
@@ -88,7 +92,9 @@ def unclear_name(t) -> None:
         ui.play_button(interviews.get(q.interview_id), q.start, key=f"play_name_{t.id}", label=ui.clock(q.start))
     heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in found.words)
     right.caption(f":material/hearing: Heard unclearly in this name: {heard}. Listen to {ui.escape_md(who(q))} "
-                  "here and rename the theme if it was misheard.")
+                  "here and rename the theme if it was misheard.",
+                  help="Words Whisper was unsure of, and rare words only one interview has: a confident mishearing "
+                       "looks like a rare word no one else said.")
 
 
 def move(qid: str, target: str) -> None:
