@@ -26,7 +26,7 @@ def test_a_name_built_on_an_unsure_word_says_where_to_listen(study):
     at = app("themes")
     assert at.subheader[0].value == "Double booking"
     shown = texts(at, "caption")
-    assert "Heard unclearly in this name: :orange-background[booking]. Listen to Cat Manager here" in shown
+    assert "May be misheard in this name: :orange-background[booking]. Listen to Cat Manager here" in shown
     assert "“We kept double :orange-background[booking] patients\\.”" in texts(at)
     assert at.button(key=f"play_name_{THEME}").label == "00:02"  # the quote's moment (a transcript here: no audio)
 
@@ -35,7 +35,7 @@ def test_an_unsure_word_outside_the_name_is_marked_but_the_name_is_not_flagged(s
     _hear_unsure(study, "lit2_0", "patients")
     at = app("themes")
     assert "“We kept double booking :orange-background[patients]\\.”" in texts(at)
-    assert "Heard unclearly" not in texts(at, "caption")
+    assert "May be misheard" not in texts(at, "caption")
 
 
 def test_a_name_word_heard_clearly_in_another_quote_is_not_flagged(study):
@@ -51,7 +51,7 @@ def test_a_name_word_heard_clearly_in_another_quote_is_not_flagged(study):
     study.save_quotes([replace(x, text="Double booking every week.") if x.id == "lit3_0" else x
                        for x in study.quotes(q.interview_id)], [q.interview_id])
     at = app("themes")
-    assert "Heard unclearly" not in texts(at, "caption")
+    assert "May be misheard" not in texts(at, "caption")
 
 
 def test_the_export_page_lists_names_to_listen_to_before_sharing(study):
@@ -62,4 +62,4 @@ def test_the_export_page_lists_names_to_listen_to_before_sharing(study):
     [found] = overview.unclear_names(study)
     assert (found.theme.id, found.words, found.quote.id) == (THEME, ["booking"], "lit2_0")
     at = app("export")
-    assert "1 theme name holds words Whisper heard unclearly (“Double booking”)" in texts(at, "caption")
+    assert "1 theme name holds words that may be misheard (“Double booking”)" in texts(at, "caption")

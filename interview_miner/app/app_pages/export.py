@@ -32,8 +32,8 @@ with st.container(border=True):
             names = ", ".join(f"“{ui.escape_md(u.theme.label)}”" for u in unclear[:3]) + (f" and {len(unclear) - 3} more"
                                                                                          if len(unclear) > 3 else "")
             many = len(unclear) != 1
-            st.caption(f":material/hearing: {len(unclear)} theme name{'s hold' if many else ' holds'} words "
-                       f"Whisper heard unclearly ({names}): listen to them on the Themes page before you share.")
+            st.caption(f":material/hearing: {len(unclear)} theme name{'s hold' if many else ' holds'} words that "
+                       f"may be misheard ({names}): listen to them on the Themes page before you share.")
         if not store.personas():
             st.caption(":material/info: No personas yet, so the report lists themes only — "
                        "suggest personas on the Personas page first.")

@@ -91,8 +91,8 @@ def unclear_name(t) -> None:
     with left:
         ui.play_button(interviews.get(q.interview_id), q.start, key=f"play_name_{t.id}", label=ui.clock(q.start))
     heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in found.words)
-    right.caption(f":material/hearing: Heard unclearly in this name: {heard}. Listen to {ui.escape_md(who(q))} "
-                  "here and rename the theme if it was misheard.",
+    right.caption(f":material/hearing: May be misheard in this name: {heard}. Listen to {ui.escape_md(who(q))} "
+                  "here and rename the theme if so.",
                   help="Words Whisper was unsure of, and rare words only one interview has: a confident mishearing "
                        "looks like a rare word no one else said.")
 
