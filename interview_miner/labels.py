@@ -294,13 +294,20 @@ def _scored_english(g: LabelInput, candidates_of: dict[str, list[tuple[str, bool
 
 
 def label_words(label: str, category: str, lang: str = "en") -> set[str]:
-    """The content words a label took from its quotes: without the lead its category gave it
-    ("Worried about data loss" -> {"data", "loss"}; stems in spaced languages other than English)."""
+    """The words a label took from its quotes, without the lead its category gave it and without
+    function words ("Worried about data loss" -> {"data", "loss"}; stems in spaced languages
+    other than English)."""
     if lang != "en":
         return _content_other(re.split(r"[:：]\s*", label, maxsplit=1)[-1], lang) if lang not in UNSPACED else set()
     lead = CATEGORY_LEADS.get(category, "")
     body = label[len(lead):] if lead and label.casefold().startswith(lead.casefold() + " ") else label
-    return _content(body)
+    return _name_words(body)
+
+
+def _name_words(text: str) -> set[str]:
+    """Every English word but function words: unlike `_content`, scikit-learn's stop list does not
+    apply, since it holds nouns a name is made of ("side", "front", "system", "bill")."""
+    return {w for w in re.findall(r"[a-z][a-z\-']+", text.lower()) if w not in _DANGLING}
 
 
 RARE_ZIPF = 2.5  # below this a word is rare in the language (wordfreq's Zipf scale: ~3 per billion words)
@@ -345,7 +352,7 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     (['workings'], 0)
     """
     words = label_words(label, category, lang)
-    content = _content if lang == "en" else (lambda t: _content_other(t, lang))
+    content = _name_words if lang == "en" else (lambda t: _content_other(t, lang))
     holding = [k for k, (text, _) in enumerate(sources) if words and words <= content(text)]
     unsure_in = [{w: text[a:b] for a, b, _ in (spans() if callable(spans) else spans) for w in content(text[a:b]) & words}
                  for text, spans in (sources[k] for k in holding)]
