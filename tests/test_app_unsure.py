@@ -63,3 +63,13 @@ def test_the_export_page_lists_names_to_listen_to_before_sharing(study):
     assert (found.theme.id, found.words, found.quote.id) == (THEME, ["booking"], "lit2_0")
     at = app("export")
     assert "1 theme name holds words that may be misheard (“Double booking”)" in texts(at, "caption")
+
+
+def test_a_persona_named_after_a_name_that_may_be_misheard_says_so(study):
+    from interview_miner import persona_review
+
+    _hear_unsure(study, "lit2_0", "booking")
+    persona_review.suggest_and_save(study)
+    at = app("personas")
+    shaky = [c.value for c in at.caption if "may be misheard" in str(c.value)]
+    assert any("built on the theme “Double booking”" in v and ":orange-background[booking]" in v for v in shaky), shaky

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from interview_miner.app.persona_canvas import canvas_panel, card_downloads, deck_download, key_mapping, versions_panel
-from interview_miner import canvas, persona_review
+from interview_miner import canvas, overview, persona_review
 from interview_miner import personas as P
 from interview_miner import review
 from interview_miner.app import ui
@@ -44,6 +44,7 @@ study = load_study(store, with_segments=False)
 canvases = {c.persona_id: c for c in canvas.study_canvases(study)}
 study_keys = sorted({k for i in study.interviews for k in (i.metadata or {}) if k.casefold() not in P.TECHNICAL_META},
                     key=str.casefold)
+unclear = overview.unclear_names(store)  # theme names that may be misheard: a persona named after one says so
 with top:
     deck_download(study, list(canvases.values()))
     key_mapping(store, study_keys)
@@ -117,6 +118,10 @@ def persona(p) -> None:
                 ui.act(persona_review.delete_persona, store, p.id, done=f"Deleted “{p.name}”")
     with right:
         text_field(p, "name", "Name")
+        for u in (u for u in unclear if u.theme.label.casefold() in p.name.casefold()):
+            heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in u.words)
+            st.caption(f":material/hearing: This name is built on the theme “{ui.escape_md(u.theme.label)}”, whose "
+                       f"words may be misheard ({heard}): listen to it on the Themes page before you share.")
         c = st.columns(2)
         with c[0]:
             text_field(p, "role", "Role", area=True, height=68)
