@@ -8,14 +8,14 @@ or chart. No SQL here and no Streamlit.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .models import Quote, Segment, Theme
 from .store import Store
+from .labels import rare_and_said_once
 from .vocab import NPS_BANDS, nps_breakdown, participant_key
 from .vocab import participant_name as participant_label
 
@@ -120,21 +120,6 @@ class UnclearName:
     theme: Theme
     words: list[str]
     quote: Quote
-
-
-def rare_and_said_once(quotes: Iterable[Quote], language: str | None = None) -> Callable[[str], bool]:
-    """`odd(word)` for `labels.unclear_label_words`: rare in the language (`labels.rare_word`) and
-    said in one interview only, by anyone (the questions count). Measured on the dev and held-out
-    audio studies' theme names: 4 of 22 misheard name words ("Macman", "Crosstown", "tatma",
-    "pointman"), none of 160 right ones."""
-    from .labels import rare_word
-
-    seen: dict[str, set[int]] = {}
-    for q in quotes:
-        for w in re.findall(r"[\w'’-]+", f"{q.text} {q.question or ''}".casefold()):
-            seen.setdefault(w, set()).add(q.interview_id)
-    lang = (language or "en")[:2]
-    return lambda word: len(seen.get(word.casefold(), ())) <= 1 and rare_word(word, lang)
 
 
 def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callable[[int], list[Segment]],

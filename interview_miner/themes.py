@@ -475,10 +475,11 @@ def build_themes(
     # Top-level themes first; a sub-theme then passes over its parent's label, which would say
     # nothing finer ("Chasing invoices > Chasing invoices").
     label_of: dict[int, str] = {}
+    odd = labels_mod.rare_and_said_once(quotes)  # passed over in English labels: likely misheard
     for level in (range(len(tops)), range(len(tops), len(groups))):
         todo = [n for n in level if groups[n].category != "nps_score"]
         avoid = [[label_of.get(groups[n].parent, "")] if groups[n].parent is not None else [] for n in todo]
-        label_of.update(zip(todo, labels_mod.theme_labels([label_inputs[n] for n in todo], encode, avoid)))
+        label_of.update(zip(todo, labels_mod.theme_labels([label_inputs[n] for n in todo], encode, avoid, odd)))
     out = []
     ids = top_ids + sub_ids
     for n, (g, (ranked, _), kw) in enumerate(zip(groups, central, kws)):

@@ -168,7 +168,7 @@ def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_he
     town"); a rare word several interviews share ("waitlist") is the study's own vocabulary, and a
     common word said once is just a word."""
     from interview_miner.models import Quote
-    from interview_miner.overview import rare_and_said_once
+    from interview_miner.labels import rare_and_said_once
 
     quotes = [Quote("a", 1, 0, 1, "We were about to open a second site in Crosstown."),
               Quote("b", 1, 1, 2, "The waitlist fills gaps.", question="Tell me about the bakery?"),
@@ -178,3 +178,15 @@ def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_he
     sources = [(quotes[0].text, [])]  # heard with full confidence
     assert labels.unclear_label_words("Open a second site in Crosstown", "trigger", sources) == ([], None)
     assert labels.unclear_label_words("Open a second site in Crosstown", "trigger", sources, odd=odd) == (["Crosstown"], 0)
+
+
+def test_a_label_passes_over_a_word_that_is_likely_misheard_while_another_phrase_is_close():
+    """`odd` words (a rare word only one interview has: `rare_and_said_once`) are passed over for
+    the next of the best candidates; when every candidate holds one, the best stays."""
+    fear = labels.LabelInput(texts=["We were losing a pointman every month.", "Losing staff hurt the front desk.",
+                                    "We kept losing good people."], category="fear")
+    assert labels.theme_labels([fear]) == ["Losing a pointman every month"]
+    assert labels.theme_labels([fear], odd=lambda w: w == "pointman") == ["Worried about losing staff"]
+    place = labels.LabelInput(texts=["We opened a second clinic in Crosstown last spring.",
+                                     "Crosstown was where the growth was."], category="trigger")
+    assert labels.theme_labels([place], odd=lambda w: w == "crosstown") == ["Triggered by crosstown"]
