@@ -285,7 +285,8 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
                 pdf.rect(bx, qy + 1, 1.2, box_h, style="F")
                 pdf.text_box(bx + 4, qy + 1.5, box_w - 5, f"“{q.text}”", 10, "I", INK, max_lines=lines, lh=4.9)
                 pdf.text_box(bx + 4, qy + box_h - 4.5, box_w - 5,
-                             f"{q.timestamp} · {q.participant} · {q.file_name}", 7.8, "", MUTED, lh=4)
+                             # a participant without a name is shown by file name: once, not twice
+                             " · ".join(dict.fromkeys([q.timestamp, q.participant, q.file_name])), 7.8, "", MUTED, lh=4)
             qy += box_h + 5
     _footer(pdf, study_title, inner, footer_y)
 

@@ -213,6 +213,20 @@ def test_cards_fit_every_text_in_its_box(store):
     assert "No quotes behind this persona yet." in page2 and "No NPS scores yet" in page2
 
 
+def test_a_quote_of_a_nameless_participant_names_its_file_once(study):
+    """Without a participant name the study shows the file name for them; the card's quote line
+    read "00:32 · dev04.mp3 · dev04.mp3"."""
+    from dataclasses import replace
+
+    canvas_ = cards.persona_canvases(load_study(study))[0]
+    for claim in canvas_.claims:
+        claim.quotes = [replace(q, participant=q.file_name) for q in claim.quotes]
+        for t in claim.themes:
+            t.quotes = [replace(q, participant=q.file_name) for q in t.quotes]
+    lines = [d.text for d in cards.render_pdf([canvas_]).drawn if ".txt" in d.text and " · " in d.text]
+    assert lines and all(line.count(".txt") == 1 for line in lines), lines
+
+
 def test_card_pdf_page_count_and_png_size(study):
     canvases = cards.persona_canvases(load_study(study))
     deck = cards.cards_pdf(canvases)
