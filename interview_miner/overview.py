@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .labels import rare_and_said_once, unclear_label_words
 from .models import Quote, Segment, Theme
+from .quotes import unsure_spans, words_in
 from .store import Store
-from .labels import rare_and_said_once
 from .vocab import NPS_BANDS, nps_breakdown, participant_key
 from .vocab import participant_name as participant_label
 
@@ -115,7 +116,8 @@ def category_theme_rows(store: Store, quotes: list[Quote] | None = None) -> list
 
 @dataclass
 class UnclearName:
-    """A theme name holding words its quotes were heard unsure of, and the quote to listen to."""
+    """A theme name holding words that may be misheard (heard unsure, or rare and said once), and
+    the quote to listen to."""
 
     theme: Theme
     words: list[str]
@@ -126,9 +128,6 @@ def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callabl
                  language: str | None = None, odd: Callable[[str], bool] | None = None) -> UnclearName | None:
     """`labels.unclear_label_words` for one theme (its representative quote first); None when
     nothing in its name was heard unsure (nor is `odd`)."""
-    from .labels import unclear_label_words
-    from .quotes import unsure_spans, words_in
-
     held = [quotes[i] for i in dict.fromkeys([theme.representative_quote_id, *theme.quote_ids]) if i in quotes]
     sources = [(q.text, lambda q=q: unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))) for q in held]
     words, k = unclear_label_words(theme.label, theme.category, sources, (language or "en")[:2], odd)
@@ -136,8 +135,9 @@ def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callabl
 
 
 def unclear_names(store: Store) -> list[UnclearName]:
-    """Every theme and sub-theme name holding a word its quotes were heard unsure of: what to
-    listen to before a report with these names is shared."""
+    """Every theme and sub-theme name holding a word that may be misheard
+    (`labels.unclear_label_words` with `labels.rare_and_said_once`): what to listen to before a
+    report with these names is shared."""
     quotes = store.quotes()
     by_id = {q.id: q for q in quotes}
     language = {i.id: i.language for i in store.list_interviews()}
