@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .hear_again import decode_window
 from .models import Quote
 from .nps import NpsResult, _value, is_nps_question, parse_score
 from .vocab import nps_band
@@ -299,7 +300,7 @@ def reading_scores(models, audio, text: str, language: str | None = "en") -> lis
     if not models:
         return []
     scorers = [_Scorer.for_audio(m, audio, language) for m in models]
-    hypotheses = list(dict.fromkeys(h for h in [text.strip()] + [_free_decode(m, audio, language) for m in models]
+    hypotheses = list(dict.fromkeys(h for h in [text.strip()] + [decode_window(m, audio, language) for m in models]
                                     if h.split()))
     candidates: dict[str, int | None] = {h: None for h in hypotheses}
     for hypothesis in hypotheses:
@@ -326,17 +327,6 @@ def _likeliest(scores: list[float], readings: list[str], candidates: dict[str, i
     for score in range(len(SCORE_WORDS)):
         kept += [k for k in ranked if candidates[readings[k]] == score][:per_score]
     return [readings[k] for k in kept]
-
-
-def _free_decode(model, audio, language: str | None = "en") -> str:
-    """What `model` hears in the window on its own: beam search only (temperature 0), so the same
-    answer always gives the same hypotheses. Whisper's temperature fallback samples, and on a
-    garbled answer it made the readings, and so the accepted score, change from run to run (a
-    generated answer scoring 0 came back flagged in one run and scored 1 in the next)."""
-    multilingual = model.model.is_multilingual
-    segments, _ = model.transcribe(np.asarray(audio, dtype=np.float32), language=_base(language) if multilingual else None,
-                                   beam_size=5, vad_filter=False, condition_on_previous_text=False, temperature=0.0)
-    return " ".join(s.text.strip() for s in segments).strip()
 
 
 def score_from_audio(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from test_app import app, db, study, texts  # noqa: F401 - db, study: fixtures
+import pytest
+from test_app import REPO, app, db, study, texts  # noqa: F401 - db, study: fixtures
+
+from interview_miner import hear_again
 
 THEME = "trigger_double_booking"  # "Double booking": the board's first theme; its first quote is
 # "We kept double booking patients." (lit2_0), the other "Double bookings every week." (lit3_0)
@@ -73,3 +76,32 @@ def test_a_persona_named_after_a_name_that_may_be_misheard_says_so(study):
     at = app("personas")
     shaky = [c.value for c in at.caption if "may be misheard" in str(c.value)]
     assert any("built on the theme “Double booking”" in v and ":orange-background[booking]" in v for v in shaky), shaky
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hear_again.available(), reason="needs the bundled multilingual base model")
+def test_a_name_that_may_be_misheard_can_be_heard_again_with_another_model(db, tmp_path):
+    """Real speech (tests/data/speech/jfk.flac) transcribed wrongly on purpose: 'county' for
+    'country', heard unsure. The theme named after it offers a second hearing, and base hears
+    'country' there."""
+    from interview_miner import pipeline
+    from interview_miner.models import PARTICIPANT, Quote, Segment, Theme, Word
+    from interview_miner.store import Store
+
+    store = Store(db)
+    src = tmp_path / "jfk.flac"
+    src.write_bytes((REPO / "tests" / "data" / "speech" / "jfk.flac").read_bytes())
+    iid = pipeline.add_files(store, [str(src)], participant="JFK").added[0].id
+    text = "And so my fellow Americans, ask not what your county can do for you."
+    words = [Word(0.3 + 0.5 * k, 0.8 + 0.5 * k, f" {w}", 0.2 if w == "county" else 0.95) for k, w in enumerate(text.split())]
+    store.replace_segments(iid, [Segment(0.3, 7.5, text, PARTICIPANT, words=words)])
+    store.update_interview(iid, status="transcribed")
+    store.save_quotes([Quote("q_jfk", iid, 0.3, 7.5, text, index=0)], [iid])
+    store.save_categories([("q_jfk", "trigger", 0.9)])
+    store.save_themes([Theme(id="trigger_county", category="trigger", label="What your county can do",
+                             quote_ids=["q_jfk"], representative_quote_id="q_jfk")])
+    at = app("themes")
+    assert "May be misheard in this name: :orange-background[county]" in texts(at, "caption")
+    at.button(key="again_go_trigger_county").click().run()
+    heard = [str(c.value) for c in at.caption if str(c.value).startswith("Another model heard")]
+    assert heard and "country" in heard[0].lower(), heard

@@ -2,8 +2,9 @@
 and their quotes; rename, merge, split, nest, delete, move, tag, star at both levels."""
 import streamlit as st
 
-from interview_miner import codebook, labels, overlay, overview, review
+from interview_miner import codebook, hear_again, labels, overlay, overview, review
 from interview_miner.app import ui
+from interview_miner.errors import describe
 from interview_miner.quotes import unsure_spans, words_in
 
 UNTHEMED = "__unthemed__"
@@ -95,6 +96,23 @@ def unclear_name(t) -> None:
                   "here and rename the theme if so.",
                   help="Words Whisper was unsure of, and rare words only one interview has: a confident mishearing "
                        "looks like a rare word no one else said.")
+    interview = interviews.get(q.interview_id)
+    if interview is None or interview.kind != "audio" or not interview.stored_path or not hear_again.available():
+        return
+    key = f"again_{t.id}_{q.id}"
+    if key in st.session_state:
+        again = st.session_state[key]
+        st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no words there.")
+    elif st.button("Hear it with another model", key=f"again_go_{t.id}", type="tertiary", icon=":material/hearing:",
+                   help="What a second speech model (Whisper base) hears in the same seconds: often the right "
+                        "words where Whisper misheard, but it mishears too, so listen before you rename."):
+        with st.spinner("Listening again…"):
+            try:
+                st.session_state[key] = hear_again.hear_again(interview.stored_path, q.start, q.end, interview.language)
+            except ui.USER_ERRORS as e:
+                st.error(f"Could not hear it again: {describe(e, 'app')}")
+                return
+        st.rerun()
 
 
 def move(qid: str, target: str) -> None:
