@@ -105,3 +105,30 @@ def test_a_name_that_may_be_misheard_can_be_heard_again_with_another_model(db, t
     at.button(key="again_go_trigger_county").click().run()
     heard = [str(c.value) for c in at.caption if str(c.value).startswith("Another model heard")]
     assert heard and "country" in heard[0].lower(), heard
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hear_again.available(), reason="needs the bundled multilingual base model")
+def test_a_transcript_line_can_be_heard_again_with_another_model(db, tmp_path):
+    """The Transcript page's Fix tab: the line with a low-confidence word comes first, and base
+    hears 'country' where the transcript says 'county' (real speech, jfk.flac)."""
+    from interview_miner import pipeline
+    from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word
+    from interview_miner.store import Store
+
+    store = Store(db)
+    src = tmp_path / "jfk.flac"
+    src.write_bytes((REPO / "tests" / "data" / "speech" / "jfk.flac").read_bytes())
+    iid = pipeline.add_files(store, [str(src)], participant="JFK").added[0].id
+    text = "Ask not what your county can do for you."
+    words = [Word(3.5 + 0.45 * k, 3.9 + 0.45 * k, f" {w}", 0.2 if w == "county" else 0.95) for k, w in enumerate(text.split())]
+    store.replace_segments(iid, [Segment(0.0, 3.2, "And so my fellow Americans,", INTERVIEWER),
+                                 Segment(3.2, 7.8, text, PARTICIPANT, words=words)])
+    store.update_interview(iid, status="transcribed")
+    at = app("transcript")
+    at.selectbox(key="interview").set_value(iid).run()
+    line = at.selectbox(key=f"again_line_{iid}")
+    assert line.value == store.segments(iid)[1].id  # the line with the unsure word first
+    at.button(key=f"again_seg_go_{iid}").click().run()
+    heard = [str(c.value) for c in at.caption if str(c.value).startswith("Another model heard")]
+    assert heard and "country" in heard[0].lower(), heard

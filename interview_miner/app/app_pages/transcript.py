@@ -2,8 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from interview_miner import review
+from interview_miner import hear_again, review
 from interview_miner.app import ui
+from interview_miner.errors import describe
 from interview_miner.models import INTERVIEWER, PARTICIPANT
 from interview_miner.nps_audio import where_to_listen
 from interview_miner.quotes import UNSURE_WORD_PROBABILITY, unsure_spans
@@ -164,6 +165,28 @@ with fix_tab:
             else:
                 ui.flash(f"Replaced in {n} line{'s' if n != 1 else ''}" if n else f"“{old}” not found", "success" if n else "info")
                 st.rerun()
+    if interview.kind == "audio" and interview.stored_path and segments and hear_again.available():
+        with st.container(border=True):
+            st.markdown("**Hear a line again with another model**")
+            unsure_first = sorted(segments, key=lambda s: (not unsure_spans(s.text, s.words), s.start))
+            line = st.selectbox("Line", [s.id for s in segments], index=[s.id for s in segments].index(unsure_first[0].id),
+                                key=f"again_line_{iid}", format_func=lambda i: next(
+                                    f"{ui.clock(s.start)} · {ui.short(s.text, 80)}" for s in segments if s.id == i),
+                                help="Starts on a line with words heard at low confidence")
+            seg = next(s for s in segments if s.id == line)
+            done = f"again_seg_{seg.id}_{hash(seg.text)}"
+            if st.button("Hear it with another model", key=f"again_seg_go_{iid}", icon=":material/hearing:",
+                         help="What a second speech model (Whisper base) hears in the same seconds: often the right "
+                              "words where Whisper misheard, but it mishears too, so listen before you fix."):
+                with st.spinner("Listening again…"):
+                    try:
+                        st.session_state[done] = hear_again.hear_again(interview.stored_path, seg.start, seg.end,
+                                                                       interview.language)
+                    except ui.USER_ERRORS as e:
+                        st.error(f"Could not hear it again: {describe(e, 'app')}")
+            if done in st.session_state:
+                again = st.session_state[done]
+                st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no words there.")
     if st.button("Swap interviewer and participant", icon=":material/swap_horiz:",
                  help="For when the two voices were labelled the wrong way round"):
         n = review.swap_speakers(store, iid)
