@@ -78,24 +78,45 @@ def test_a_persona_named_after_a_name_that_may_be_misheard_says_so(study):
     assert any("built on the theme “Double booking”" in v and ":orange-background[booking]" in v for v in shaky), shaky
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not hear_again.available(), reason="needs the bundled multilingual base model")
-def test_a_name_that_may_be_misheard_can_be_heard_again_with_another_model(db, tmp_path):
-    """Real speech (tests/data/speech/jfk.flac) transcribed wrongly on purpose: 'county' for
-    'country', heard unsure. The theme named after it offers a second hearing, and base hears
-    'country' there."""
-    from interview_miner import pipeline
-    from interview_miner.models import PARTICIPANT, Quote, Segment, Theme, Word
-    from interview_miner.store import Store
+needs_base = pytest.mark.skipif(not hear_again.available(), reason="needs the bundled multilingual base model")
 
-    store = Store(db)
+
+def _jfk_interview(store, tmp_path, segments) -> int:
+    """Real speech (tests/data/speech/jfk.flac, "... ask not what your country can do for you")
+    with the given transcript: 'county' for 'country' on purpose, heard unsure."""
+    from interview_miner import pipeline
+
     src = tmp_path / "jfk.flac"
     src.write_bytes((REPO / "tests" / "data" / "speech" / "jfk.flac").read_bytes())
     iid = pipeline.add_files(store, [str(src)], participant="JFK").added[0].id
-    text = "And so my fellow Americans, ask not what your county can do for you."
-    words = [Word(0.3 + 0.5 * k, 0.8 + 0.5 * k, f" {w}", 0.2 if w == "county" else 0.95) for k, w in enumerate(text.split())]
-    store.replace_segments(iid, [Segment(0.3, 7.5, text, PARTICIPANT, words=words)])
+    store.replace_segments(iid, segments)
     store.update_interview(iid, status="transcribed")
+    return iid
+
+
+def _heard_unsure(text: str, start: float, step: float):
+    from interview_miner.models import Word
+
+    return [Word(start + step * k, start + step * (k + 1), f" {w}", 0.2 if w == "county" else 0.95)
+            for k, w in enumerate(text.split())]
+
+
+def _second_hearing(at) -> str:
+    heard = [str(c.value) for c in at.caption if str(c.value).startswith("Another model heard")]
+    assert heard, [str(c.value) for c in at.caption]
+    return heard[0].lower()
+
+
+@pytest.mark.slow
+@needs_base
+def test_a_name_that_may_be_misheard_can_be_heard_again_with_another_model(db, tmp_path):
+    """The theme named after the misheard word offers a second hearing, and base hears 'country'."""
+    from interview_miner.models import PARTICIPANT, Quote, Segment, Theme
+    from interview_miner.store import Store
+
+    store = Store(db)
+    text = "And so my fellow Americans, ask not what your county can do for you."
+    iid = _jfk_interview(store, tmp_path, [Segment(0.3, 7.5, text, PARTICIPANT, words=_heard_unsure(text, 0.3, 0.5))])
     store.save_quotes([Quote("q_jfk", iid, 0.3, 7.5, text, index=0)], [iid])
     store.save_categories([("q_jfk", "trigger", 0.9)])
     store.save_themes([Theme(id="trigger_county", category="trigger", label="What your county can do",
@@ -103,32 +124,23 @@ def test_a_name_that_may_be_misheard_can_be_heard_again_with_another_model(db, t
     at = app("themes")
     assert "May be misheard in this name: :orange-background[county]" in texts(at, "caption")
     at.button(key="again_go_trigger_county").click().run()
-    heard = [str(c.value) for c in at.caption if str(c.value).startswith("Another model heard")]
-    assert heard and "country" in heard[0].lower(), heard
+    assert "country" in _second_hearing(at)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not hear_again.available(), reason="needs the bundled multilingual base model")
+@needs_base
 def test_a_transcript_line_can_be_heard_again_with_another_model(db, tmp_path):
     """The Transcript page's Fix tab: the line with a low-confidence word comes first, and base
-    hears 'country' where the transcript says 'county' (real speech, jfk.flac)."""
-    from interview_miner import pipeline
-    from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment, Word
+    hears 'country' where the transcript says 'county'."""
+    from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment
     from interview_miner.store import Store
 
     store = Store(db)
-    src = tmp_path / "jfk.flac"
-    src.write_bytes((REPO / "tests" / "data" / "speech" / "jfk.flac").read_bytes())
-    iid = pipeline.add_files(store, [str(src)], participant="JFK").added[0].id
     text = "Ask not what your county can do for you."
-    words = [Word(3.5 + 0.45 * k, 3.9 + 0.45 * k, f" {w}", 0.2 if w == "county" else 0.95) for k, w in enumerate(text.split())]
-    store.replace_segments(iid, [Segment(0.0, 3.2, "And so my fellow Americans,", INTERVIEWER),
-                                 Segment(3.2, 7.8, text, PARTICIPANT, words=words)])
-    store.update_interview(iid, status="transcribed")
+    iid = _jfk_interview(store, tmp_path, [Segment(0.0, 3.2, "And so my fellow Americans,", INTERVIEWER),
+                                            Segment(3.2, 7.8, text, PARTICIPANT, words=_heard_unsure(text, 3.5, 0.45))])
     at = app("transcript")
     at.selectbox(key="interview").set_value(iid).run()
-    line = at.selectbox(key=f"again_line_{iid}")
-    assert line.value == store.segments(iid)[1].id  # the line with the unsure word first
+    assert at.selectbox(key=f"again_line_{iid}").value == store.segments(iid)[1].id  # the unsure line first
     at.button(key=f"again_seg_go_{iid}").click().run()
-    heard = [str(c.value) for c in at.caption if str(c.value).startswith("Another model heard")]
-    assert heard and "country" in heard[0].lower(), heard
+    assert "country" in _second_hearing(at)
