@@ -178,6 +178,8 @@ def cmd_personas_delete(args) -> int:
 
 def cmd_export(args) -> int:
     store = _store(args)
+    if args.format != "transcripts":
+        _note_names_to_check(store)
     if not args.out:
         if args.format in exporting.BINARY_FORMATS + ("transcripts",):
             raise InterviewMinerError(f"--format {args.format} needs --out PATH")
@@ -191,6 +193,17 @@ def cmd_export(args) -> int:
     else:
         print(f"wrote {args.out}")
     return 0
+
+
+def _note_names_to_check(store: Store) -> None:
+    """Theme names that may be misheard (`overview.unclear_names`), named before they are shared."""
+    from .overview import unclear_names
+
+    unclear = unclear_names(store)
+    if unclear:
+        names = ", ".join(f"“{u.theme.label}”" for u in unclear[:3]) + (f" and {len(unclear) - 3} more" if len(unclear) > 3 else "")
+        log.warning("%d theme name%s words that may be misheard: %s (listen on the app's Themes page, then rename the "
+                    "theme or fix the transcript)", len(unclear), "s hold" if len(unclear) != 1 else " holds", names)
 
 
 def _store(args) -> Store:

@@ -316,6 +316,25 @@ def test_cli_export(literal, tmp_path, capsys):
     assert len(list((tmp_path / "tr").iterdir())) == 8
 
 
+def test_cli_export_names_theme_names_that_may_be_misheard(literal, tmp_path, capsys):
+    """As the app's Export page does: a name built on a word Whisper heard unsure is named on
+    standard error, and the export is still written."""
+    from dataclasses import replace
+
+    db = ["--db", literal.path]
+    assert main(["export", "--format", "md", "--out", str(tmp_path / "a.md"), *db]) == 0
+    assert "may be misheard" not in capsys.readouterr().err
+    q = next(q for q in literal.quotes() if q.id == "lit2_0")  # in "Double booking"
+    segments = literal.segments(q.interview_id)
+    for seg in segments:
+        seg.words = [replace(w, probability=0.2) if seg.start <= q.start < seg.end and w.word.strip(".") == "booking"
+                     else w for w in seg.words]
+    literal.replace_segments(q.interview_id, segments)
+    assert main(["export", "--format", "md", "--out", str(tmp_path / "b.md"), *db]) == 0
+    assert "note: 1 theme name holds words that may be misheard: “Double booking”" in capsys.readouterr().err
+    assert (tmp_path / "b.md").exists()
+
+
 def test_report_says_which_scores_are_not_in_the_words_and_where_to_listen(store, tmp_path):
     """A score heard again in the audio is shown with the misheard words it stands on, and says so;
     an answer with no score read or heard is listed with the moment to listen, in every report."""
