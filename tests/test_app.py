@@ -566,3 +566,43 @@ def test_the_study_maps_its_own_detail_key_to_a_canvas_fact(study):
     assert not at.exception, [e.message for e in at.exception]
     assert canvas.metadata_keys(study) == {"company_size": "industry"}
     assert "Industry" in [str(row) for row in at.table[0].value["Fact"]]
+
+
+def test_overlapping_runs_of_one_session_write_through_their_own_connections(tmp_path):
+    """Streamlit starts a new run when a widget changes while the interrupted run may still be in a
+    long write. A rename made in the new run must not join the old run's transaction (and vanish
+    when that one rolls back): each thread has its own connection, and the writes queue."""
+    import threading
+
+    from interview_miner.app.ui import this_threads_store
+
+    stores: dict = {}
+    path = str(tmp_path / "study.db")
+    first = this_threads_store(stores, path)
+    assert this_threads_store(stores, path) is first
+    inside, release = threading.Event(), threading.Event()
+
+    def interrupted_run() -> None:  # e.g. suggesting personas, failing after the rename was made
+        store = this_threads_store(stores, path)
+        assert store is not first
+        try:
+            with store.transaction():
+                store.add_edit("persona", "p_1", "name", "Half-written")
+                inside.set()
+                release.wait(10)
+                raise RuntimeError("the run failed")
+        except RuntimeError:
+            pass
+
+    old = threading.Thread(target=interrupted_run)
+    old.start()
+    assert inside.wait(10)
+    new = threading.Thread(target=lambda: this_threads_store(stores, path).add_edit("theme", "t_1", "label", "Kept"))
+    new.start()
+    release.set()
+    old.join(10)
+    new.join(20)
+    names = {(e["entity"], e["field"]): e["value"] for e in Store(path).edit_history()}
+    assert names == {("theme", "label"): '"Kept"'}
+    this_threads_store(stores, path)  # the ended runs' connections are closed and forgotten
+    assert list(stores) == [threading.get_ident()]

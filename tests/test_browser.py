@@ -203,6 +203,9 @@ def test_researcher_journey_in_the_browser(server, page, corpus, tmp_path):
     # Personas: suggest again (edits survive), then rename the first one.
     go(page, "Personas")
     page.get_by_role("button", name=re.compile("Suggest personas")).click()
+    # its toast says the suggestion is saved (a slow machine may still be grouping when the page
+    # looks idle, and the next change would start a run beside it)
+    expect(page.get_by_text("Personas suggested")).to_be_visible(timeout=60_000)
     settle(page)
     persona = store.personas()[0]
     name = page.get_by_role("textbox", name="Name", exact=True).first

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import threading
 import wave
 from pathlib import Path
 
@@ -51,24 +52,33 @@ def open_study(path: str) -> None:
         raise ValueError("enter a database file path")
     if Path(path).is_dir():
         path = str(Path(path) / "interview_miner.db")
-    st.session_state["db_path"] = path
-    st.session_state.pop("_store", None)
+    st.session_state["db_path"] = path  # get_store opens it; the old study's connections close
 
 
 def get_store() -> Store:
-    """One connection per browser session (the script runs of one session never overlap)."""
+    """This run's connection to the session's study. Streamlit starts a new run as soon as a
+    widget changes, while the run it interrupted may still be inside a long write (suggesting
+    personas), so two runs of one session can overlap; each thread gets its own connection, as
+    `Store` wants, and two writes queue instead of sharing one transaction."""
     path = db_path()
-    store = st.session_state.get("_store")
-    if store is None or store.path != path:
-        if store is not None:
-            store.close()
-        store = Store(path)
-        st.session_state["_store"] = store
+    store = this_threads_store(st.session_state.setdefault("_stores", {}), path)
     if path != default_db_path():
         st.query_params["db"] = path  # a reload keeps the same study
     elif "db" in st.query_params:
         del st.query_params["db"]
     return store
+
+
+def this_threads_store(stores: dict[int, Store], path: str) -> Store:
+    """The calling thread's Store in `stores` (thread id -> Store), opened on first use; the
+    ones of threads that have ended, or of another study in this thread, are closed."""
+    me = threading.get_ident()
+    alive = {t.ident for t in threading.enumerate()}
+    for ident in [i for i, s in stores.items() if i not in alive or (i == me and s.path != path)]:
+        stores.pop(ident).close()
+    if me not in stores:
+        stores[me] = Store(path)
+    return stores[me]
 
 
 # ---------------------------------------------------------------------------------------------
