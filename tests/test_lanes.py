@@ -205,6 +205,8 @@ def test_a_killed_side_by_side_transcription_resumes_each_side_without_loss(tmp_
     assert all(any(norm(s.text) in text for text in by_side) for s in before)
     reference = " ".join(t["text"] for t in truth["turns"])
     assert wer(reference, " ".join(s.text for s in after)) < 0.3
-    participant = [t for t in truth["turns"] if t["speaker"] == "participant"]
-    said = norm(" ".join(s.text for s in after if s.speaker == "participant"))
-    assert sum(norm(t["text"]).split()[-1] in said for t in participant) >= 0.8 * len(participant)
+    # each person's words are on their side (tiny.en on each side alone: 0.11-0.14 here, killed or
+    # not); a turn lost at a resume point, or put on the other side, would show on both
+    for role in ("interviewer", "participant"):
+        said = [t["text"] for t in truth["turns"] if t["speaker"] == role]
+        assert wer(" ".join(said), " ".join(s.text for s in after if s.speaker == role)) < 0.25, role
