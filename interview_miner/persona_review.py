@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from .mining import Miner
+from .overview import unclear_names
 from .models import PERSONA_FIELDS, Persona
 from .overlay import PERSONA_ATTRIBUTES, Edit, EditError, persona_field_key
 from .personas import MAX_GROUPS
@@ -30,12 +31,15 @@ def suggest_and_save(store, max_groups: int = MAX_GROUPS, miner: Miner | None = 
     """Re-suggest personas from the store's quotes, themes and NPS (edits applied) with the
     miner's persona stage, save them as the machine personas, and return what the researcher now
     sees (edits applied on top). `language`: the study's language setting, which claims and names
-    are written in (None: the interviews' own, `languages.written_language`)."""
+    are written in (None: the interviews' own, `languages.written_language`). Themes whose name
+    may be misheard are passed over for persona names where another sets the group apart as well."""
     quotes = store.quotes()
+    unclear = [u.theme.id for u in unclear_names(store)]  # names not to call a persona by, where another will do
     suggested = (miner or Miner()).suggest_personas(
         store.list_interviews(), quotes, store.themes(quotes), store.nps(),
         max_groups=max_groups, previous=store.personas(),
-        **({"language": language} if language else {}),  # a custom persona stage need not take it
+        # a custom persona stage need not take these
+        **({"language": language} if language else {}), **({"unclear_names": unclear} if unclear else {}),
     )
     store.save_personas(suggested)
     return store.personas()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from .labels import CATEGORY_LEADS
@@ -45,10 +45,11 @@ _CONNECTORS = {
 
 def write_personas(groups: dict[int, list[Participant]], participants: Sequence[Participant],
                    quotes: Sequence[Quote], themes: Sequence[Theme], nps: dict[int, dict[str, Any]],
-                   ph: Phrases) -> list[Persona]:
+                   ph: Phrases, unclear_names: Collection[str] = ()) -> list[Persona]:
     """One persona per group (by group label; lettered A, B, ... in that order), written in `ph`'s
-    language; duplicate names get their letter. Ids are left empty for the caller to assign."""
-    ctx = _Context(participants, quotes, themes, nps, ph)
+    language; duplicate names get their letter. Ids are left empty for the caller to assign.
+    `unclear_names`: ids of themes whose name may be misheard (`overview.unclear_names`)."""
+    ctx = _Context(participants, quotes, themes, nps, ph, unclear_names)
     personas = [_build_persona(ctx, groups[lab], letter=chr(ord("A") + lab)) for lab in sorted(groups)]
     _dedupe_names(personas)
     return personas
@@ -57,8 +58,9 @@ def write_personas(groups: dict[int, list[Participant]], participants: Sequence[
 class _Context:
     """What every persona of one suggestion shares: lookups and study-wide theme shares."""
 
-    def __init__(self, participants, quotes, themes, nps, ph: Phrases):
+    def __init__(self, participants, quotes, themes, nps, ph: Phrases, unclear_names: Collection[str] = ()):
         self.ph = ph  # the wording claims and names are written in
+        self.unclear = set(unclear_names)  # theme ids whose name may be misheard
         self.participants = participants
         self.n_total = len(participants)
         self.owner = {iid: p.key for p in participants for iid in p.interview_ids}
@@ -222,7 +224,8 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
     (company size, industry), else "Customer" - never "Persona A" nor a quote. The theme: among
     themes at least half as distinctive (share inside minus share outside) as the most
     distinctive one, the most telling category wins: a trigger or fear says more about a buyer
-    than the channel they came from."""
+    than the channel they came from. A name that may be misheard goes last: the persona's name is
+    the first thing a stakeholder reads, so a theme heard clearly is taken where one is as telling."""
     n = len(members)
     others = ctx.n_total - n
     scored = []
@@ -240,8 +243,8 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
     pool = [x for x in scored if x[0] > 0 and x[0] >= best_d / 2] or ([] if best_d > 0 else scored)
     if not pool:
         return subject
-    _, _, t = min(pool, key=lambda x: (_NAME_CATEGORIES.index(x[2].category), -x[0], -x[1],
-                                       x[2].label.casefold(), x[2].id))
+    _, _, t = min(pool, key=lambda x: (x[2].id in ctx.unclear, _NAME_CATEGORIES.index(x[2].category),
+                                       -x[0], -x[1], x[2].label.casefold(), x[2].id))
     if ctx.ph.language != "en":  # "Klinikejer – Bekymring: tab af patientdata" (no English connectors)
         topic = ctx.ph.topic(t.category)
         label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*", "", t.label.strip())  # a label already led by its topic

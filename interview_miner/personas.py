@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -52,6 +52,7 @@ def suggest_personas(
     previous: Sequence[Persona] | None = None,
     meta_weight: float = META_WEIGHT,
     language: str | None = None,
+    unclear_names: Collection[str] = (),
 ) -> list[Persona]:
     """Group participants into personas, each with every PERSONA_FIELDS field filled from the
     themes and quotes of its members. Deterministic.
@@ -60,7 +61,9 @@ def suggest_personas(
     (Jaccard >= 0.5 on interview ids) keeps its id, so researcher edits keyed by that id survive
     re-suggesting after interviews are added or re-mined. `language`: the study's language setting;
     claims and names are written in it (`languages.written_language`: else the interviews' own),
-    around the participants' untranslated words.
+    around the participants' untranslated words. `unclear_names`: ids of themes whose name may be
+    misheard (`overview.unclear_names`); a persona is named after one only when no other theme
+    sets the group apart as well.
 
     >>> suggest_personas([], [], [], {})
     []
@@ -75,7 +78,7 @@ def suggest_personas(
     for p, lab in zip(participants, labels):
         groups[lab].append(p)
     personas = write_personas(groups, participants, quotes, themes, nps,
-                              phrases(written_language((i.language for i in interviews), language)))
+                              phrases(written_language((i.language for i in interviews), language)), unclear_names)
     _assign_ids(personas, previous or [])
     return personas
 
