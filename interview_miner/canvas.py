@@ -30,6 +30,7 @@ from .errors import InterviewMinerError
 from .export.study import Study, clock
 from .models import DECISION_ROLES, PERSONA_FIELDS, Persona, PersonaField, Quote
 from .overlay import Edit, EditError
+from .persona_grouping import participants_of
 from .personas import FIELD_TITLES, TECHNICAL_META
 from .vocab import nps_breakdown, participant_key
 
@@ -102,6 +103,7 @@ class Fact:
     values: list[tuple[str, int]] = field(default_factory=list)  # (value, members), most first
     low: float | None = None
     high: float | None = None
+    n_said: int = 0  # members whose value they said in the interview (a role: `said_roles`), not typed
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -160,13 +162,29 @@ def persona_facts(study: Study, persona: Persona, renames: dict[str, str] | None
             if (name and key.casefold() not in TECHNICAL_META and value is not None
                     and not isinstance(value, (bool, dict, list)) and str(value).strip()):
                 mine[name] = value
+    said = _said_roles(study, persona, by_person)
     n = len(by_person)
     facts = []
     for spec in FACTS:
         values = [m[spec.name] for m in by_person.values() if spec.name in m]
         if values:
             facts.append(aggregate_fact(spec, values, n))
+            facts[-1].n_said = len(said) if spec.name == "role" else 0
     return facts
+
+
+def _said_roles(study: Study, persona: Persona, by_person: dict[str, dict[str, Any]]) -> set[str]:
+    """Fill the role of members whose interview details name none with the job they said they do
+    ("I'm the office manager at ..."), as the persona's name and Role field do; returns their keys."""
+    members = set(persona.interview_ids)
+    interviews = [i for i in study.interviews if i.id in members]
+    quotes = [q for q in study.quotes if q.interview_id in members]
+    said = set()
+    for p in participants_of(interviews, quotes):
+        if p.said_role and "role" not in by_person.get(p.key, {}):
+            by_person.setdefault(p.key, {})["role"] = p.said_role
+            said.add(p.key)
+    return said
 
 
 def facts_headline(facts: Sequence[Fact], n_members: int, role_hint: str = "") -> str:
@@ -179,8 +197,9 @@ def facts_headline(facts: Sequence[Fact], n_members: int, role_hint: str = "") -
     if "role" in by_name:
         role, k = by_name["role"].values[0]
         if k * 2 <= n_members and role_hint.strip():
-            role = role_hint.strip()
-            k = sum(c for v, c in by_name["role"].values if role.casefold() in v.casefold())
+            role = role_hint.strip()  # words their roles share ("Manager"), or their roles listed
+            k = sum(c for v, c in by_name["role"].values
+                    if role.casefold() in v.casefold() or v.casefold() in role.casefold().split(", "))
         parts.append(role)
     for name in ("company_size", "industry"):
         if name in by_name:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -216,7 +217,7 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
                                     pdf.get_string_width(pdf.clean("Role not known yet")))
         pdf.text_box(tx + shown - pdf.c_margin, y + 1, tw - shown, decision, 11.5, "B", INK, lh=6)
     y += 7
-    y = pdf.text_box(tx, y, tw, c.headline, 9.5, "", MUTED, lh=5)
+    y = pdf.text_box(tx, y, tw, _headline_under_role(c), 9.5, "", MUTED, lh=5)
     story = c.story or "No story yet: write one line on who this is in the app or with `personas set`."
     pdf.text_box(tx, y + 1.5, tw, f"“{c.story}”" if c.story else story, 11 if c.story else 9.5, "I",
                  INK if c.story else MUTED, max_lines=2, lh=5.6)
@@ -290,6 +291,20 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
             qy += box_h + 5
     _footer(pdf, study_title, inner, footer_y)
 
+
+
+def _headline_under_role(c: Canvas) -> str:
+    """The canvas headline under the role line, without saying the role twice: "Physiotherapist,
+    chiropractor, 2 of 3" under "Physiotherapist, chiropractor" reads "Role of 2 of 3 participants".
+
+    >>> from types import SimpleNamespace as C
+    >>> _headline_under_role(C(role="Manager", headline="Manager, 5-20 staff, 2 of 3"))
+    'Manager, 5-20 staff, 2 of 3'
+    >>> _headline_under_role(C(role="Manager", headline="Manager, 2 of 3"))
+    'Role of 2 of 3 participants'
+    """
+    rest = c.headline[len(c.role) + 2:] if c.role and c.headline.startswith(c.role + ", ") else ""
+    return f"Role of {rest} participants" if re.fullmatch(r"\d+ of \d+", rest) else c.headline
 
 def _footer(pdf: CardPDF, study_title: str, inner: float, y: float) -> None:
     pdf.text_box(MARGIN, y, inner, f"Persona card · {study_title + ' · ' if study_title else ''}"

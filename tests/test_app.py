@@ -606,3 +606,18 @@ def test_overlapping_runs_of_one_session_write_through_their_own_connections(tmp
     assert names == {("theme", "label"): '"Kept"'}
     this_threads_store(stores, path)  # the ended runs' connections are closed and forgotten
     assert list(stores) == [threading.get_ident()]
+
+
+def test_the_canvas_shows_the_role_participants_said_when_no_details_name_one(db):
+    from interview_miner.models import Interview, Quote
+
+    s = Store(db)
+    for n, text in enumerate(["Sure, I'm the office manager at a small clinic.", "I'm the practice manager there."]):
+        i = s.add_interview(Interview(id=None, content_hash=f"r{n}", file_name=f"r{n}.txt", kind="transcript",
+                                      participant=f"P{n}", status="transcribed"))
+        s.save_quotes([Quote(f"r{n}", i.id, 0.0, 1.0, text, category="other")])
+    persona_review.suggest_and_save(s)
+    at = app("personas")
+    rows = sorted(tuple(r) for t in at.table for r in t.value[["Fact", "Value", "Known for"]].itertuples(index=False))
+    [(fact, role, known)] = rows  # the open persona's canvas
+    assert (fact, known) == ("Role", "1 of 1, said in the interview") and role in ("Office manager", "Practice manager")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pypdfium2 as pdfium
 import pytest
@@ -87,14 +88,25 @@ def test_two_tabs_editing_different_canvas_fields_keep_both(study):
                                                           "Clinic owner (edited in tab B)")
 
 
-def _study_with_metadata(store, metas: list[dict]) -> Persona:
+def _study_with_metadata(store, metas: list[dict], said: tuple[str, ...] = ()) -> Persona:
+    """Interviews with these details; `said`: each one's quote (default "hello")."""
     ids = []
     for n, meta in enumerate(metas):
         i = store.add_interview(Interview(id=None, content_hash=f"m{n}", file_name=f"m{n}.txt", kind="transcript",
                                           participant=f"P{n}", metadata=meta, status="transcribed"))
         ids.append(i.id)
-    store.save_quotes([Quote(f"q{n}", iid, 0.0, 1.0, "hello") for n, iid in enumerate(ids)])
+    store.save_quotes([Quote(f"q{n}", iid, 0.0, 1.0, said[n] if said else "hello") for n, iid in enumerate(ids)])
     return Persona(id=persona_id(ids), name="Managers", interview_ids=ids)
+
+
+def test_a_role_nobody_typed_is_the_one_members_said_and_the_canvas_says_so(store):
+    p = _study_with_metadata(store, [{}, {}, {"role": "Owner"}], said=(
+        "Sure, I'm a physiotherapist and I run a small practice.", "I'm the chiropractor there.",
+        "I'm a chiropractor too."))
+    c = build_canvas(load_study(store), replace(p, role="Physiotherapist, chiropractor"))
+    role = next(f for f in c.facts if f.name == "role")
+    assert (role.values, role.n_known, role.n_said) == ([("Chiropractor", 1), ("Owner", 1), ("Physiotherapist", 1)], 3, 2)
+    assert c.headline == "Physiotherapist, chiropractor, 2 of 3"  # the persona's roles listed: who holds one
 
 
 def test_metadata_facts_are_ranges_and_counts_and_the_study_can_rename_keys(store):
