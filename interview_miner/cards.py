@@ -219,7 +219,9 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
     y += 7
     y = pdf.text_box(tx, y, tw, _headline_under_role(c), 9.5, "", MUTED, lh=5)
     story = c.story or "No story yet: write one line on who this is in the app or with `personas set`."
-    pdf.text_box(tx, y + 1.5, tw, f"“{c.story}”" if c.story else story, 11 if c.story else 9.5, "I",
+    # no quotation marks: the story is the persona's summary (machine-written until edited), and
+    # on a card, marks say "a participant said this", which only the quotes below may claim
+    pdf.text_box(tx, y + 1.5, tw, story, 11 if c.story else 9.5, "I",
                  INK if c.story else MUTED, max_lines=2, lh=5.6)
     # --- left column: top claims ---------------------------------------------------------------
     top, col_gap = band_h + 8, 8.0

@@ -94,7 +94,7 @@ def cmd_canvas(args) -> int:
     role = " · ".join(x for x in (c.role, c.decision_role and f"{c.decision_role} ({c.decision_role_source})") if x)
     print(f"    {role or 'role not known'}" + (f" — {c.headline}" if c.headline else ""))
     if c.story:
-        print(f"    “{c.story}”")
+        print(f"    {c.story}")
     for f in c.facts:
         print(f"    fact  {f.title}: {f.text} ({f.n_known} of {f.n_members})")
     for claim in c.claims:

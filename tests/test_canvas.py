@@ -375,3 +375,13 @@ def test_why_they_choose_us_is_mined_from_the_reasons_of_those_who_recommend(stu
     assert why.themes[0].quotes[0].text == "Their support team is great." and why.team_prompt == ""
     owners = {c.field: c for c in build_canvas(load_study(study), owner(study)).claims}
     assert owners[canvas.WHY_US].themes == []  # a 6 and a 7: Bob's 7 came with a price complaint
+
+
+def test_the_card_story_is_not_dressed_as_a_quote(study):
+    """The story line is the persona's summary ("Triggers: no shows (2 of 2). ..." until the team
+    writes one); in quotation marks it read as something a participant said."""
+    c = cards.persona_canvases(load_study(study))[0]
+    assert c.story.startswith("Triggers: ")
+    drawn = [d.text for d in cards.render_pdf([c]).drawn]
+    assert any(t.startswith("Triggers: ") for t in drawn), drawn
+    assert not any(t.startswith("“Triggers") for t in drawn)
