@@ -105,6 +105,17 @@ class Fact:
     high: float | None = None
     n_said: int = 0  # members whose value they said in the interview (a role: `said_roles`), not typed
 
+    @property
+    def known_for(self) -> str:
+        """'2 of 3', and how many said it in the interview rather than in its details.
+
+        >>> Fact("role", "Role", "Owner", 2, 3, n_said=2).known_for
+        '2 of 3, said in the interview'
+        """
+        said = ("" if not self.n_said else ", said in the interview" if self.n_said == self.n_known
+                else f" ({self.n_said} said in the interview)")
+        return f"{self.n_known} of {self.n_members}{said}"
+
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 

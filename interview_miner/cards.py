@@ -248,7 +248,7 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
         if ry > RIGHT_COLUMN_END - 60:  # keep room for the team's text and the evidence
             break
         ry = pdf.text_box(rx, ry + 0.8, rw, f.title, 7.5, "B", MUTED, lh=3.8)
-        ry = pdf.text_box(rx, ry, rw, f"{f.text} ({f.n_known} of {f.n_members})", 9.5, "", INK,
+        ry = pdf.text_box(rx, ry, rw, f"{f.text} ({f.known_for})", 9.5, "", INK,
                           max_lines=3, lh=4.6)
     help_text = next((cl.team_text for cl in c.claims if cl.field == "goals" and cl.team_text), "")
     if help_text:
@@ -294,7 +294,6 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
     _footer(pdf, study_title, inner, footer_y)
 
 
-
 def _headline_under_role(c: Canvas) -> str:
     """The canvas headline under the role line, without saying the role twice: "Physiotherapist,
     chiropractor, 2 of 3" under "Physiotherapist, chiropractor" reads "Role of 2 of 3 participants".
@@ -307,6 +306,7 @@ def _headline_under_role(c: Canvas) -> str:
     """
     rest = c.headline[len(c.role) + 2:] if c.role and c.headline.startswith(c.role + ", ") else ""
     return f"Role of {rest} participants" if re.fullmatch(r"\d+ of \d+", rest) else c.headline
+
 
 def _footer(pdf: CardPDF, study_title: str, inner: float, y: float) -> None:
     pdf.text_box(MARGIN, y, inner, f"Persona card · {study_title + ' · ' if study_title else ''}"

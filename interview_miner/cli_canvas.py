@@ -96,7 +96,7 @@ def cmd_canvas(args) -> int:
     if c.story:
         print(f"    {c.story}")
     for f in c.facts:
-        print(f"    fact  {f.title}: {f.text} ({f.n_known} of {f.n_members})")
+        print(f"    fact  {f.title}: {f.text} ({f.known_for})")
     for claim in c.claims:
         for t in claim.themes:
             print(f"    claim {claim.title}: {t.label} ({t.k} of {t.n} participants)")

@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from .mining import Miner
-from .overview import unclear_names
 from .models import PERSONA_FIELDS, Persona
 from .overlay import PERSONA_ATTRIBUTES, Edit, EditError, persona_field_key
+from .overview import unclear_names
 from .personas import MAX_GROUPS
 from .review import clean_text
 

@@ -50,7 +50,7 @@ def canvas_panel(store, c: canvas.Canvas) -> None:
             st.markdown(f"**{ui.escape_md(c.headline)}**")
         if c.facts:
             st.table({"Fact": [f.title for f in c.facts], "Value": [f.text for f in c.facts],
-                      "Known for": [f"{f.n_known} of {f.n_members}" + _said(f) for f in c.facts]})
+                      "Known for": [f.known_for for f in c.facts]})
         else:
             ui.empty("No interview details yet: add role, company size, industry, … with each interview.")
         why = next(cl for cl in c.claims if cl.field == canvas.WHY_US)
@@ -154,10 +154,3 @@ def show_comparison(diff: versions.Comparison) -> None:
                     st.caption(f"“{ui.escape_md(q['text'])}” — {ui.escape_md(q['participant'])}, {q['timestamp']}")
     if diff.unchanged:
         st.caption("Unchanged: " + ", ".join(ui.escape_md(n) for n in diff.unchanged))
-
-
-def _said(fact: canvas.Fact) -> str:
-    """How many of the members behind a fact said it in the interview rather than in its details."""
-    if not fact.n_said:
-        return ""
-    return ", said in the interview" if fact.n_said == fact.n_known else f" ({fact.n_said} said in the interview)"
