@@ -73,12 +73,16 @@ def this_threads_store(stores: dict[int, Store], path: str) -> Store:
     """The calling thread's Store in `stores` (thread id -> Store), opened on first use; the
     ones of threads that have ended, or of another study in this thread, are closed."""
     me = threading.get_ident()
-    alive = {t.ident for t in threading.enumerate()}
-    for ident in [i for i, s in stores.items() if i not in alive or (i == me and s.path != path)]:
-        stores.pop(ident).close()
-    if me not in stores:
-        stores[me] = Store(path)
-    return stores[me]
+    with _STORES_LOCK:  # two overlapping runs may both be here
+        alive = {t.ident for t in threading.enumerate()}
+        for ident in [i for i, s in stores.items() if i not in alive or (i == me and s.path != path)]:
+            stores.pop(ident).close()
+        if me not in stores:
+            stores[me] = Store(path)
+        return stores[me]
+
+
+_STORES_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------------------------------------
