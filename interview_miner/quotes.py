@@ -27,7 +27,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from .models import INTERVIEWER, Interview, Quote, Segment, Word
@@ -235,6 +235,7 @@ class _Sentence:
     end: float
     turn: int
     confidence: float = 1.0  # mean recogniser probability of its words
+    words: tuple[Word, ...] = ()  # the recogniser's words it covers (where pauses may cut it)
 
 
 @dataclass
@@ -335,8 +336,101 @@ def _sentences(doc, text: str, spans: list[tuple[int, int, Word]], turn_no: int)
         if not covered:
             continue
         conf = sum(w.probability for w in covered) / len(covered)
-        out.append(_Sentence(s_text, covered[0].start, max(w.end for w in covered), turn_no, conf))
+        out.append(_Sentence(s_text, covered[0].start, max(w.end for w in covered), turn_no, conf, tuple(covered)))
     return out
+
+
+@lru_cache(maxsize=8)
+def load_parser(language: str | None = None):
+    """A dependency parser for `language` whose labels mark clause subjects (`nsubj`, Universal
+    Dependencies style), or None: the bundled English model's parser; another language's only when
+    its spaCy model is installed and uses those labels. Loaded only when a pause asks for a cut."""
+    import spacy
+
+    for name in LANGUAGE_MODELS.get(base_language(language), ()):
+        try:
+            nlp = spacy.load(name, exclude=["ner", "lemmatizer"])
+        except (OSError, ImportError):
+            continue
+        if "parser" in nlp.pipe_names and "nsubj" in nlp.get_pipe("parser").labels:
+            return nlp
+    return None
+
+
+_SUBJECTS = ("nsubj", "nsubjpass", "expl")
+_DANGLING = ("ADP", "DET", "CCONJ", "SCONJ", "AUX", "PART")  # a clause does not end on these
+
+
+def _is_whole_clause(doc) -> bool:
+    """Its last sentence is a clause with a subject and ends on a content word ("We had a module
+    in our billing software", not "this permission shall" or "my fellow Americans")."""
+    words = [t for t in doc if not t.is_punct]
+    if not words or words[-1].pos_ in _DANGLING:
+        return False
+    root = list(doc.sents)[-1].root
+    return root.pos_ in ("VERB", "AUX") and any(c.dep_ in _SUBJECTS for c in root.children)
+
+
+def _opens_clause(doc) -> bool:
+    """It begins with the subject of a clause, after any discourse marker ("but it was clunky",
+    "and customers get a text"), not mid-phrase ("not what your country can do")."""
+    first = next((t for t in doc if not t.is_punct), None)
+    root = next(iter(doc.sents)).root if first is not None else None
+    return root is not None and root.pos_ in ("VERB", "AUX") and any(
+        c.dep_ in _SUBJECTS and first in c.subtree for c in root.children)
+
+
+def _stands_apart(doc, at: int) -> bool:
+    """Read together, the words from character `at` on still form their own clause: the phrase
+    they start is a new sentence or a clause joined side by side (`conj`, `parataxis`), not an
+    object or complement of the words before ("shows both | clinics side by side", "I think |
+    we're ready"), which a parse of the second part alone would take for a clause."""
+    token = next((t for t in doc if t.idx >= at and not t.is_punct), None)
+    while token is not None and token.head.i != token.i and token.head.idx >= at:
+        token = token.head
+    return token is not None and (token.head.i == token.i or token.dep_ in ("conj", "parataxis"))
+
+
+def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], language: str | None) -> list[_Sentence]:
+    """`sentence` cut where the speaker paused between two whole clauses (see `pauses.py`).
+
+    A pause is a cut candidate when its middle falls between the middles of two words and the
+    recogniser wrote no sentence end there; the cut is made when the words since the last cut form
+    a whole clause and the rest opens one. Pieces keep the words as heard (a trailing comma goes).
+    Languages without a parser that marks subjects (`load_parser`) are never cut."""
+    words = sentence.words
+    cuts, last = [], 0
+    for i in range(1, len(words)):
+        before, after = words[i - 1], words[i]
+        if _SENTENCE_END.search(before.word) or not any(
+                (before.start + before.end) / 2 < (a + b) / 2 < (after.start + after.end) / 2 for a, b in pauses):
+            continue
+        parser = load_parser(language)
+        if parser is None:
+            return [sentence]
+        left, rest = _words_text(words[last:i]), _words_text(words[i:])
+        right = _LEADING_MARKERS.sub("", rest).lstrip(" ,")
+        if (right and _is_whole_clause(parser(left)) and _opens_clause(parser(right))
+                and _stands_apart(parser(f"{left} {rest}"), len(left) + 1 + len(rest) - len(right))):
+            cuts.append(i)
+            last = i
+    if not cuts:
+        return [sentence]
+    out = []
+    for a, b in zip([0, *cuts], [*cuts, len(words)]):
+        piece = words[a:b]
+        text = _words_text(piece).rstrip(",;: ")
+        conf = sum(w.probability for w in piece) / len(piece)
+        out.append(_Sentence(text, piece[0].start, max(w.end for w in piece), sentence.turn, conf, tuple(piece)))
+    return out
+
+
+def _words_text(words: Sequence[Word]) -> str:
+    text = ""
+    for w in words:
+        token = w.word.strip()
+        text = _join(text, token) if text else token
+    return text
 
 
 def _is_score_fragment(text: str, language: str | None = None) -> bool:
@@ -423,8 +517,10 @@ def is_quoted_speaker(speaker: str | None) -> bool:
     return bool(speaker) and speaker != INTERVIEWER
 
 
-def split_quotes(interview: Interview, segments: list[Segment], nlp=None) -> list[Quote]:
-    """Quotable units of participant speech in one interview, in spoken order."""
+def split_quotes(interview: Interview, segments: list[Segment], nlp=None,
+                 pauses: Sequence[tuple[float, float]] | None = None) -> list[Quote]:
+    """Quotable units of participant speech in one interview, in spoken order. `pauses`: the
+    recording's silences (`pauses.find_pauses`), where a run-on sentence may be cut in two."""
     nlp = nlp or load_nlp(interview.language)
     quotes: list[Quote] = []
     question: str | None = None
@@ -444,7 +540,10 @@ def split_quotes(interview: Interview, segments: list[Segment], nlp=None) -> lis
         if turn_no not in docs:
             continue
         text, spans = prepared[turn_no]
-        sents = [s for s in _sentences(docs[turn_no], text, spans, turn_no) if not is_backchannel(s.text)]
+        sents = _sentences(docs[turn_no], text, spans, turn_no)
+        if pauses:
+            sents = [piece for s in sents for piece in _cut_at_pauses(s, pauses, interview.language)]
+        sents = [s for s in sents if not is_backchannel(s.text)]
         keep_first = first_answer and bool(sents) and is_nps_question(question)
         first_answer = first_answer and not sents
         for s in _merge_fragments(sents, language=interview.language, keep_first=keep_first):

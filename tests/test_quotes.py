@@ -151,3 +151,52 @@ def test_a_garbled_score_sentence_stays_its_own_quote():
     texts = [q.text for q in Q.split_quotes(INTERVIEW, segs)]
     assert texts == ["Probably a nerd.", "Our no-shows are way down since we switched.",
                      "Spreadsheets, mostly. We kept a copy per clinic for years."]
+
+
+# -- cutting run-on sentences where the speaker paused (pauses.py) --------------------------------
+
+def timed(text: str, start: float = 0.0, step: float = 0.3, pause_after: tuple[str, ...] = ()) -> tuple[Segment, list]:
+    """A participant segment with words `step` s apart, and a 0.4 s pause after each word in
+    `pause_after` (the word as written, punctuation included): (segment, pauses)."""
+    words, pauses, t = [], [], start
+    for tok in text.split():
+        words.append(Word(round(t, 3), round(t + step - 0.05, 3), " " + tok, 0.9))
+        t += step
+        if tok in pause_after:
+            pauses.append((round(t - 0.05, 3), round(t + 0.35, 3)))
+            t += 0.4
+    return Segment(start=start, end=words[-1].end, text=" " + text, speaker=PARTICIPANT, words=words), pauses
+
+
+def test_a_run_on_sentence_is_cut_where_the_speaker_paused_between_two_clauses():
+    """Whisper wrote two sentences as one; the pause between two whole clauses cuts them apart,
+    each keeping its own time span, so each can join its own theme."""
+    s, pauses = timed("We already had a scheduling module in our billing software, but it was clunky "
+                      "and it didn't send reminders.", pause_after=("software,",))
+    assert [q.text for q in Q.split_quotes(INTERVIEW, [s])] == [s.text.strip()]  # no pauses: as before
+    cut = Q.split_quotes(INTERVIEW, [s], pauses=pauses)
+    assert [q.text for q in cut] == ["We already had a scheduling module in our billing software",
+                                     "but it was clunky and it didn't send reminders."]
+    assert cut[0].end <= pauses[0][0] + 0.05 and cut[1].start >= pauses[0][1] - 0.05
+    assert len({q.id for q in cut}) == 2
+
+
+@pytest.mark.parametrize("text, paused", [
+    # a pause inside a phrase, not between clauses: the parse refuses every cut
+    ("And so, my fellow Americans, ask not what your country can do for you, ask what you can do for "
+     "your country.", ("Americans,", "not", "you,")),
+    ("The above copyright notice and this permission notice shall be included in all copies of the "
+     "software.", ("shall",)),
+    ("I wanted one screen that shows both clinics side by side.", ("both",)),
+])
+def test_a_pause_inside_a_clause_never_cuts_it(text, paused):
+    s, pauses = timed(text, pause_after=paused)
+    assert len(pauses) == len(paused)
+    assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [text]
+
+
+def test_pauses_cut_nothing_in_a_language_without_a_subject_marking_parser():
+    """Danish has no bundled parser: its sentences are cut from the text alone, whatever the pauses."""
+    danish = Interview(id=8, content_hash="d" * 60, file_name="opkald.wav", kind="audio", language="da")
+    s, pauses = timed("Vi havde et modul i vores regnskabsprogram, men det var klodset.", pause_after=("regnskabsprogram,",))
+    assert len(Q.split_quotes(danish, [s], pauses=pauses)) == 1
