@@ -125,6 +125,7 @@ def forget(store, interview_ids: list[int] | None = None, participant: str | Non
     report.segments = len(set(segment_ids))
     report.quotes = len(quote_ids)
     hashes = {text_hash(t) for t in texts if t}
+    hashes |= {i.content_hash for i in targets if i.content_hash}  # what is cached per recording (its pauses)
     report.embeddings = store.db.execute(
         "SELECT count(*) FROM embeddings WHERE text_hash IN (SELECT value FROM json_each(?))", [json.dumps(sorted(hashes))]
     ).fetchone()[0]

@@ -105,3 +105,16 @@ def test_the_miner_hands_pauses_to_a_splitter_that_takes_them_and_not_to_one_tha
     mining.Miner(splitter=plain).mine([interview], {1: [seg]})
     assert got[0] and flat(got[0]) == pytest.approx(flat(find_pauses(path)), abs=1e-3)
     assert got[1:] == [None, "plain"]
+
+
+@pytest.mark.slow
+def test_a_recordings_pauses_are_kept_in_the_study_and_forgotten_with_it(store):
+    from interview_miner import forget, pipeline
+
+    interview = pipeline.add_files(store, [str(shared_path("speech", "jfk.flac"))]).added[0]
+    assert pipeline.transcribe_interviews(store, n_speakers=1).ok
+    pipeline.mine(store)
+    kept = "SELECT count(*) FROM embeddings WHERE model LIKE 'pauses-%' AND text_hash = ?"
+    assert store.db.execute(kept, [interview.content_hash]).fetchone()[0] == 1
+    forget.forget(store, [interview.id])
+    assert store.db.execute(kept, [interview.content_hash]).fetchone()[0] == 0
