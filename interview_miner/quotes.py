@@ -384,7 +384,10 @@ def _stands_apart(doc, at: int) -> bool:
     """Read together, the words from character `at` on still form their own clause: the phrase
     they start is a new sentence or a clause joined side by side (`conj`, `parataxis`), not an
     object or complement of the words before ("shows both | clinics side by side", "I think |
-    we're ready"), which a parse of the second part alone would take for a clause."""
+    we're ready"), which a parse of the second part alone would take for a clause; and the words
+    before are not a subordinate clause of them ("If something leaks, | that's my name")."""
+    if any(t.idx < at <= t.head.idx and t.dep_ == "advcl" for t in doc):
+        return False  # the words before are a subordinate clause of these ("When I started, | we ...")
     token = next((t for t in doc if t.idx >= at and not t.is_punct), None)
     while token is not None and token.head.i != token.i and token.head.idx >= at:
         token = token.head

@@ -188,6 +188,10 @@ def test_a_run_on_sentence_is_cut_where_the_speaker_paused_between_two_clauses()
     ("The above copyright notice and this permission notice shall be included in all copies of the "
      "software.", ("shall",)),
     ("I wanted one screen that shows both clinics side by side.", ("both",)),
+    # between two clauses, but the first is subordinate to the second
+    ("When I started the practice, we had paper diaries for everything.", ("practice,",)),
+    ("If something leaks, that's my name on the door.", ("leaks,",)),
+    ("I think we're ready to begin with the booking questions.", ("think",)),
 ])
 def test_a_pause_inside_a_clause_never_cuts_it(text, paused):
     s, pauses = timed(text, pause_after=paused)
