@@ -13,6 +13,9 @@ How a transcript becomes quotes:
    is never quoted.
 2. The turn is split into sentences; each sentence's character span is mapped back to the words
    it covers, so a quote's start/end are word times (spread evenly when a segment has none).
+   With the recording's pauses (`pauses.py`), a sentence is also cut where the speaker paused
+   between two whole clauses the recogniser wrote as one ("We had a module in our billing
+   software, | but it was clunky"); the parse of both sides decides (`_cut_at_pauses`).
 3. Back-channels ("yeah", "mm-hmm", "sure", "of course" alone) are dropped; fragments with at most
    two content words ("Patient data, mostly.") are joined to the next sentence of the turn (the
    previous one when they end it), since a headline and its elaboration say one thing. A fragment
