@@ -360,6 +360,9 @@ def load_parser(language: str | None = None):
     return None
 
 
+# A sentence with fewer content words is a fragment, joined to a neighbour ("Patient data, mostly."),
+# so a pause never cuts one off: it would only be joined back.
+MIN_CONTENT_WORDS = 3
 _SUBJECTS = ("nsubj", "nsubjpass", "expl")
 _DANGLING = ("ADP", "DET", "CCONJ", "SCONJ", "AUX", "PART")  # a clause does not end on these
 
@@ -402,7 +405,8 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
 
     A pause is a cut candidate when its middle falls between the middles of two words and the
     recogniser wrote no sentence end there; the cut is made when the words since the last cut form
-    a whole clause and the rest opens one. Pieces keep the words as heard (a trailing comma goes).
+    a whole clause and the rest opens one, neither a fragment (`MIN_CONTENT_WORDS`). Pieces keep
+    the words as heard (a trailing comma goes).
     Languages without a parser that marks subjects (`load_parser`) are never cut."""
     words = sentence.words
     cuts, last = [], 0
@@ -416,7 +420,8 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
             return [sentence]
         left, rest = _words_text(words[last:i]), _words_text(words[i:])
         right = _LEADING_MARKERS.sub("", rest).lstrip(" ,")
-        if (right and _is_whole_clause(parser(left)) and _opens_clause(parser(right))
+        if (min(content_words(left, language), content_words(rest, language)) >= MIN_CONTENT_WORDS
+                and _is_whole_clause(parser(left)) and _opens_clause(parser(right))
                 and _stands_apart(parser(f"{left} {rest}"), len(left) + 1 + len(rest) - len(right))):
             cuts.append(i)
             last = i
@@ -460,7 +465,7 @@ def _join(a: str, b: str) -> str:
     return f"{a}{b}" if _joins_without_space(a, b) else f"{a} {b}"
 
 
-def _merge_fragments(sentences: list[_Sentence], min_content: int = 3, language: str | None = None,
+def _merge_fragments(sentences: list[_Sentence], min_content: int = MIN_CONTENT_WORDS, language: str | None = None,
                      keep_first: bool = False) -> list[_Sentence]:
     """Join very short sentences to a neighbour in the same turn (next one first). A sentence
     stating a score stays alone, and so does the first one when `keep_first` (the answer to the

@@ -192,6 +192,8 @@ def test_a_run_on_sentence_is_cut_where_the_speaker_paused_between_two_clauses()
     ("When I started the practice, we had paper diaries for everything.", ("practice,",)),
     ("If something leaks, that's my name on the door.", ("leaks,",)),
     ("I think we're ready to begin with the booking questions.", ("think",)),
+    # two clauses, but the first is a fragment that would only be joined back (its comma lost)
+    ("So this is the second pass, these transcripts are nearly done.", ("pass,",)),
 ])
 def test_a_pause_inside_a_clause_never_cuts_it(text, paused):
     s, pauses = timed(text, pause_after=paused)
