@@ -378,12 +378,17 @@ def _is_whole_clause(doc) -> bool:
 
 
 def _opens_clause(doc) -> bool:
-    """It begins with the subject of a clause, after any discourse marker ("but it was clunky",
-    "and customers get a text"), not mid-phrase ("not what your country can do")."""
+    """It begins with the subject of a clause, after any discourse marker or adverb ("but it was
+    clunky", "and surprisingly, a lot of patients ..."), not mid-phrase ("not what your country
+    can do")."""
     first = next((t for t in doc if not t.is_punct), None)
     root = next(iter(doc.sents)).root if first is not None else None
-    return root is not None and root.pos_ in ("VERB", "AUX") and any(
-        c.dep_ in _SUBJECTS and first in c.subtree for c in root.children)
+    if root is None or root.pos_ not in ("VERB", "AUX"):
+        return False
+    # only adverbs of the clause may come before its subject ("and surprisingly, a lot of ...")
+    adverbial = {t.i for c in root.children if c.dep_ in ("advmod", "npadvmod", "intj") for t in c.subtree}
+    return any(c.dep_ in _SUBJECTS and all(t.i in adverbial or t.is_punct for t in doc[first.i:c.left_edge.i])
+               for c in root.children)
 
 
 def _stands_apart(doc, at: int) -> bool:

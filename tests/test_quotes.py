@@ -181,6 +181,13 @@ def test_a_run_on_sentence_is_cut_where_the_speaker_paused_between_two_clauses()
     assert len({q.id for q in cut}) == 2
 
 
+def test_an_adverb_before_the_subject_still_opens_a_clause():
+    s, pauses = timed("We get far fewer no-shows since the switch, and surprisingly, a lot of older patients "
+                      "prefer the app.", pause_after=("switch,",))
+    assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [
+        "We get far fewer no-shows since the switch", "and surprisingly, a lot of older patients prefer the app."]
+
+
 @pytest.mark.parametrize("text, paused", [
     # a pause inside a phrase, not between clauses: the parse refuses every cut
     ("And so, my fellow Americans, ask not what your country can do for you, ask what you can do for "
