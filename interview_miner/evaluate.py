@@ -21,6 +21,9 @@ Scores (keys of the returned dict):
   aligned quote, and an unthemed one is a singleton label of its own.
 - `unthemed_quote_share`: quotes without a theme / all quotes; `unthemed_sentence_share`: true
   themed sentences whose aligned quote has no theme / all true themed sentences.
+- `mixed_quote_share`: true themed sentences whose aligned quote is also the aligned quote of a
+  sentence of another true theme / all true themed sentences. How often quote boundaries join two
+  points into one quote (which then sits in one theme for both), apart from any clustering.
 - `nps_accuracy`: interviews whose mined score equals the stated score / interviews stating one.
 - `coverage`: true participant sentences that some quote overlaps.
 """
@@ -155,6 +158,8 @@ def score_store(store, truths: list[tuple[Path, dict[str, Any]]], names: dict[st
     nps_total = nps_ok = 0
     nps_detail = {}
     singleton = 0
+    themes_of_quote: dict[str, set[str]] = {}  # the true themes of the sentences aligned to a quote
+    aligned: list[str | None] = []  # per true themed sentence, the quote it was aligned to
     for path, truth in truths:
         iid = names.get(path.stem)
         qs = by_interview.get(iid, []) if iid is not None else []
@@ -188,6 +193,9 @@ def score_store(store, truths: list[tuple[Path, dict[str, Any]]], names: dict[st
                 cat_true.append(s["category"])
                 cat_pred.append(best.category if best is not None and best.category else "other")
                 if s.get("theme"):
+                    aligned.append(best.id if best is not None else None)
+                    if best is not None:
+                        themes_of_quote.setdefault(best.id, set()).add(s["theme"])
                     theme_true.append(s["theme"])
                     theme_file.append(path.stem)
                     if best is not None and best.theme_id:
@@ -230,6 +238,7 @@ def score_store(store, truths: list[tuple[Path, dict[str, Any]]], names: dict[st
         "true_themes": len(set(theme_true)),
         "unthemed_quote_share": round(sum(1 for q in quotes if not q.theme_id) / len(quotes), 4) if quotes else None,
         "unthemed_sentence_share": round(unthemed_sent / n_themed, 4) if n_themed else None,
+        "mixed_quote_share": round(sum(1 for q in aligned if q and len(themes_of_quote[q]) > 1) / n_themed, 4) if n_themed else None,
         "nps_accuracy": round(nps_ok / nps_total, 4) if nps_total else None,
         "nps": nps_detail,
     }
@@ -365,7 +374,7 @@ def format_report(r: dict[str, Any]) -> str:
         ("category accuracy", "category_accuracy"), ("category macro-F1", "category_macro_f1"),
         ("theme ARI", "theme_ari"), ("theme NMI", "theme_nmi"),
         ("unthemed quotes", "unthemed_quote_share"), ("unthemed sentences", "unthemed_sentence_share"),
-        ("NPS score accuracy", "nps_accuracy"),
+        ("sentences in a mixed quote", "mixed_quote_share"), ("NPS score accuracy", "nps_accuracy"),
     ]
     for label, key in rows:
         lines.append(f"  {label:<28} {fmt(r.get(key)):>7}{target(key)}")

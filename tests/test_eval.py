@@ -24,8 +24,31 @@ def test_scorer_gives_full_marks_to_the_ground_truth(store, corpus_dir):
     assert r["theme_ari"] == 1.0 and r["theme_nmi"] == 1.0
     assert r["theme_ari_leave_one_out"] == [1.0, 1.0]  # six interviews, each left out once
     assert r["unthemed_sentence_share"] == 0.0 and r["coverage"] == 1.0
+    assert r["mixed_quote_share"] == 0.0
     assert r["nps_accuracy"] == 1.0
     assert r["speaker_participant_acc"] == 1.0 and r["wer"] == 0.0
+
+
+def test_a_quote_joining_two_points_counts_both_sentences_as_mixed(store, corpus_dir):
+    """Stretch one quote over the next sentence of another theme: both sentences now align to it,
+    and the mixed share counts exactly those two, whatever the themes' clustering."""
+    from corpus_fixture import load_corpus
+
+    ids = load_corpus(store, corpus_dir)
+    truths = evaluate.load_truths(corpus_dir)
+    path, truth = truths[0]
+    sentences = [s for t in truth["turns"] if t["speaker"] != "interviewer" for s in t.get("sentences") or []]
+    a, b = next((a, b) for a, b in zip(sentences, sentences[1:])
+                if a.get("theme") and b.get("theme") and a["theme"] != b["theme"])
+    quotes = [q for q in store.quotes() if q.interview_id == ids[path.stem]]
+    first = max(quotes, key=lambda q: evaluate._overlap(a["start"], a["end"], q.start, q.end))
+    second = max(quotes, key=lambda q: evaluate._overlap(b["start"], b["end"], q.start, q.end))
+    first.end = b["end"] + 0.5  # now overlaps b more than b's own quote does
+    second.start, second.end = b["end"] + 0.4, b["end"] + 0.5
+    store.save_quotes(quotes, [ids[path.stem]])
+    r = evaluate.score_store(store, truths, ids)
+    n_themed = sum(1 for _, t in truths for turn in t["turns"] for s in turn.get("sentences") or [] if s.get("theme"))
+    assert r["mixed_quote_share"] == round(2 / n_themed, 4)
 
 
 def test_scorer_penalises_lost_themes_and_wrong_categories(store, corpus_dir):
