@@ -212,14 +212,19 @@ def unsure_spans(text: str, words: Iterable[Word]) -> list[tuple[int, int, float
     out: list[tuple[int, int, float]] = []
     pos = 0
     for w in words:
-        token = w.word.strip()
-        at = text.find(token, pos) if token else -1
-        if at < 0:
+        core = list(_WORD_RE.finditer(w.word))  # the word without the punctuation around it
+        if not core:
             continue
-        pos = at + len(token)
-        core = list(_WORD_RE.finditer(token))  # the word without the punctuation around it
-        if w.probability < UNSURE_WORD_PROBABILITY and core:
-            out.append((at + core[0].start(), at + core[-1].end(), round(w.probability, 3)))
+        # Found without its punctuation, capitalised or not: a quote cut at a pause ends its first
+        # part with a full stop and starts the next with a capital ("software, but" -> "software." "But").
+        word = w.word[core[0].start():core[-1].end()]
+        found = [at for at in (text.find(v, pos) for v in (word, word[:1].upper() + word[1:])) if at >= 0]
+        if not found:
+            continue
+        at = min(found)
+        pos = at + len(word)
+        if w.probability < UNSURE_WORD_PROBABILITY:
+            out.append((at, at + len(word), round(w.probability, 3)))
     return out
 
 
@@ -411,7 +416,7 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
     A pause is a cut candidate when its middle falls between the middles of two words and the
     recogniser wrote no sentence end there; the cut is made when the words since the last cut form
     a whole clause and the rest opens one, neither a fragment (`MIN_CONTENT_WORDS`). Pieces keep
-    the words as heard (a trailing comma goes).
+    the words as heard, written as sentences: "software, but it" -> "software." "But it".
     Languages without a parser that marks subjects (`load_parser`) are never cut."""
     words = sentence.words
     cuts, last = [], 0
@@ -436,6 +441,9 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
     for a, b in zip([0, *cuts], [*cuts, len(words)]):
         piece = words[a:b]
         text = _words_text(piece).rstrip(",;: ")
+        # Written as the recogniser writes a sentence: a capital first, a full stop last.
+        text = text[:1].upper() + text[1:] if a else text
+        text = text if b == len(words) or _SENTENCE_END.search(text) else text + "."
         conf = sum(w.probability for w in piece) / len(piece)
         out.append(_Sentence(text, piece[0].start, max(w.end for w in piece), sentence.turn, conf, tuple(piece)))
     return out

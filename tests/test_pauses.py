@@ -2,6 +2,8 @@
 real tiny.en transcripts, the real spaCy parser. Literal cut/no-cut cases are in test_quotes.py."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import shared_path
@@ -12,6 +14,10 @@ from interview_miner.pauses import MIN_PAUSE_S, RecordedPauses, find_pauses
 
 def flat(pauses) -> list[float]:
     return [t for pause in pauses for t in pause]
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^\w\s']", " ", text).lower().split()
 
 
 def overlaps(a, b) -> bool:
@@ -64,7 +70,7 @@ def test_on_real_speech_a_pause_cuts_only_between_sentences(clip, end, new_start
     else:
         assert len(cut) == len(as_written) + 1
         assert [t for t in new if t.lower().startswith(new_start)], new
-        assert " ".join(cut).replace("conditions ", "conditions, ") == " ".join(as_written)
+        assert words(" ".join(cut)) == words(" ".join(as_written))  # the same words, one more sentence
 
 
 def test_recorded_pauses_are_read_once_and_none_without_a_recording(tmp_path):

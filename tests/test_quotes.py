@@ -175,8 +175,8 @@ def test_a_run_on_sentence_is_cut_where_the_speaker_paused_between_two_clauses()
                       "and it didn't send reminders.", pause_after=("software,",))
     assert [q.text for q in Q.split_quotes(INTERVIEW, [s])] == [s.text.strip()]  # no pauses: as before
     cut = Q.split_quotes(INTERVIEW, [s], pauses=pauses)
-    assert [q.text for q in cut] == ["We already had a scheduling module in our billing software",
-                                     "but it was clunky and it didn't send reminders."]
+    assert [q.text for q in cut] == ["We already had a scheduling module in our billing software.",
+                                     "But it was clunky and it didn't send reminders."]
     assert cut[0].end <= pauses[0][0] + 0.05 and cut[1].start >= pauses[0][1] - 0.05
     assert len({q.id for q in cut}) == 2
 
@@ -185,7 +185,7 @@ def test_an_adverb_before_the_subject_still_opens_a_clause():
     s, pauses = timed("We get far fewer no-shows since the switch, and surprisingly, a lot of older patients "
                       "prefer the app.", pause_after=("switch,",))
     assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [
-        "We get far fewer no-shows since the switch", "and surprisingly, a lot of older patients prefer the app."]
+        "We get far fewer no-shows since the switch.", "And surprisingly, a lot of older patients prefer the app."]
 
 
 @pytest.mark.parametrize("text, paused", [
@@ -213,3 +213,14 @@ def test_pauses_cut_nothing_in_a_language_without_a_subject_marking_parser():
     danish = Interview(id=8, content_hash="d" * 60, file_name="opkald.wav", kind="audio", language="da")
     s, pauses = timed("Vi havde et modul i vores regnskabsprogram, men det var klodset.", pause_after=("regnskabsprogram,",))
     assert len(Q.split_quotes(danish, [s], pauses=pauses)) == 1
+
+
+def test_unsure_words_at_a_pause_cut_are_still_marked():
+    """The cut writes "software." and "But": the words heard unsure there keep their marks."""
+    s, pauses = timed("We already had a scheduling module in our billing software, but it was clunky "
+                      "and it didn't send reminders.", pause_after=("software,",))
+    for w in s.words:
+        w.probability = 0.2 if w.word.strip() in ("software,", "but") else 0.9
+    first, second = Q.split_quotes(INTERVIEW, [s], pauses=pauses)
+    marked = [q.text[a:b] for q in (first, second) for a, b, _ in Q.unsure_spans(q.text, Q.words_in(q, [s]))]
+    assert marked == ["software", "But"]
