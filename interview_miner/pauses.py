@@ -16,6 +16,7 @@ Public API:
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 
 from .models import Interview
 
+log = logging.getLogger(__name__)
 Pause = tuple[float, float]  # (start, end) in seconds
 
 # The shortest silence counted as a pause. Pause studies commonly start counting at 100-250 ms;
@@ -82,7 +84,8 @@ class RecordedPauses:
             return [tuple(p) for p in np.frombuffer(hit, dtype=np.float32).reshape(-1, 2).tolist()]
         try:
             pauses = self.finder(path, self.min_pause_s)
-        except Exception:  # noqa: BLE001 - an unreadable recording only costs the pause cuts
+        except Exception as e:  # noqa: BLE001 - an unreadable recording only costs the pause cuts
+            log.warning("%s: pauses not read (%s); its quotes are cut from the text alone", interview.file_name, e)
             return None
         if cache is not None:
             cache.put(self.cache_name, {key: np.asarray(pauses, dtype=np.float32).reshape(-1, 2).tobytes()}, 2)

@@ -124,3 +124,22 @@ def test_a_recordings_pauses_are_kept_in_the_study_and_forgotten_with_it(store):
     assert store.db.execute(kept, [interview.content_hash]).fetchone()[0] == 1
     forget.forget(store, [interview.id])
     assert store.db.execute(kept, [interview.content_hash]).fetchone()[0] == 0
+
+
+def test_a_silent_or_unreadable_recording_gives_no_pauses_and_mining_goes_on(tmp_path):
+    """Silence has no speech to pause between; a recording that cannot be decoded costs only the
+    pause cuts (its transcript, made earlier, is still split from the text)."""
+    import wave
+
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(b"\0\0" * 16000 * 3)
+    assert find_pauses(silent) == []
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wave file" * 100)
+    assert RecordedPauses()(audio_interview(broken), mining.VectorCache.in_memory()) is None
+    seg = Segment(0.0, 3.0, " We had a module in our billing software, but it was clunky.", PARTICIPANT)
+    interview = audio_interview(broken)
+    interview.status = "transcribed"
+    assert mining.Miner(themer=lambda quotes, vectors, **context: []).mine([interview], {1: [seg]}).report.quotes == 1
