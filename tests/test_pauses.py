@@ -49,14 +49,15 @@ def audio_interview(path) -> Interview:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("clip, end, new_start", [
+@pytest.mark.parametrize("clip, end, sentence_starts", [
     # a speech full of pauses inside one sentence: nothing is cut
-    ("jfk.flac", 11.0, None),
-    # the MIT licence read aloud: tiny.en joins its two sentences with a comma; the only cut is
-    # where the reader paused between them ("... the following conditions: | The above copyright")
-    ("multilingual.mp3", 31.0, "the above copyright notice"),
+    ("jfk.flac", 11.0, ("and so",)),
+    # the MIT licence read aloud, two sentences: here tiny.en joins them with a comma and the cut
+    # falls where the reader paused between them ("... the following conditions: | The above");
+    # a CPU that hears the full stop itself has nothing to cut, and the same quotes come out
+    ("multilingual.mp3", 31.0, ("permission is hereby granted", "the above copyright notice")),
 ])
-def test_on_real_speech_a_pause_cuts_only_between_sentences(clip, end, new_start):
+def test_on_real_speech_a_pause_cuts_only_between_sentences(clip, end, sentence_starts):
     path = shared_path("speech", clip)
     segments = transcribed(path, end)
     interview = audio_interview(path)
@@ -64,13 +65,16 @@ def test_on_real_speech_a_pause_cuts_only_between_sentences(clip, end, new_start
     assert len(pauses) >= 3  # plenty of pauses to cut at, inside sentences too
     as_written = [q.text for q in quotes.split_quotes(interview, segments)]
     cut = [q.text for q in quotes.split_quotes(interview, segments, pauses=pauses)]
-    new = [t for t in cut if t not in as_written]
-    if new_start is None:
-        assert cut == as_written
-    else:
-        assert len(cut) == len(as_written) + 1
-        assert [t for t in new if t.lower().startswith(new_start)], new
-        assert words(" ".join(cut)) == words(" ".join(as_written))  # the same words, one more sentence
+    assert words(" ".join(cut)) == words(" ".join(as_written))  # the same words, cut or not
+
+    def opens(quote: str, start: str) -> bool:
+        return words(quote)[:len(start.split())] == start.split()
+
+    for start in sentence_starts:  # every sentence of the reading starts a quote
+        assert any(opens(q, start) for q in cut), (start, cut)
+    # and a quote the pauses made starts a sentence, or where a quote as written started
+    allowed = list(sentence_starts) + [" ".join(words(q)[:4]) for q in as_written]
+    assert all(any(opens(q, start) for start in allowed) for q in cut if q not in as_written), cut
 
 
 def test_recorded_pauses_are_read_once_and_none_without_a_recording(tmp_path):
