@@ -104,6 +104,7 @@ class Fact:
     low: float | None = None
     high: float | None = None
     n_said: int = 0  # members whose value they said in the interview (a role: `said_roles`), not typed
+    quotes: list[QuoteRef] = field(default_factory=list)  # where they said it: a fact is a claim, with evidence
 
     @property
     def known_for(self) -> str:
@@ -180,21 +181,26 @@ def persona_facts(study: Study, persona: Persona, renames: dict[str, str] | None
         values = [m[spec.name] for m in by_person.values() if spec.name in m]
         if values:
             facts.append(aggregate_fact(spec, values, n))
-            facts[-1].n_said = len(said) if spec.name == "role" else 0
+            if spec.name == "role":
+                facts[-1].n_said = len(said)
+                facts[-1].quotes = [_quote_ref(study, study.quote_by_id[q]) for q in said.values()
+                                    if q in study.quote_by_id]
+                facts[-1].quotes.sort(key=lambda r: (r.participant.casefold(), r.start))
     return facts
 
 
-def _said_roles(study: Study, persona: Persona, by_person: dict[str, dict[str, Any]]) -> set[str]:
+def _said_roles(study: Study, persona: Persona, by_person: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Fill the role of members whose interview details name none with the job they said they do
-    ("I'm the office manager at ..."), as the persona's name and Role field do; returns their keys."""
+    ("I'm the office manager at ..."), as the persona's name and Role field do; returns their keys,
+    each with the id of the quote that says it (the fact's evidence, like a claim's quotes)."""
     members = set(persona.interview_ids)
     interviews = [i for i in study.interviews if i.id in members]
     quotes = [q for q in study.quotes if q.interview_id in members]
-    said = set()
+    said = {}
     for p in participants_of(interviews, quotes):
         if p.said_role and "role" not in by_person.get(p.key, {}):
             by_person.setdefault(p.key, {})["role"] = p.said_role
-            said.add(p.key)
+            said[p.key] = p.said_role_quote or ""
     return said
 
 

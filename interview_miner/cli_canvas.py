@@ -97,6 +97,8 @@ def cmd_canvas(args) -> int:
         print(f"    {c.story}")
     for f in c.facts:
         print(f"    fact  {f.title}: {f.text} ({f.known_for})")
+        for q in f.quotes:
+            print(f"          “{q.text}” ({q.participant}, {q.timestamp})")
     for claim in c.claims:
         for t in claim.themes:
             print(f"    claim {claim.title}: {t.label} ({t.k} of {t.n} participants)")

@@ -98,3 +98,8 @@ def test_the_canvas_shows_the_role_participants_said_when_no_details_name_one(db
     rows = sorted(tuple(r) for t in at.table for r in t.value[["Fact", "Value", "Known for"]].itertuples(index=False))
     [(fact, role, known)] = rows  # the open persona's canvas
     assert (fact, known) == ("Role", "1 of 1, said in the interview") and role in ("Office manager", "Practice manager")
+    said = [m for m in texts(at).splitlines() if m.startswith("“")]  # where they said it, to play
+    expected = {"Office manager": ("“Sure, I'm the office manager at a small clinic\\.”", "P0"),
+                "Practice manager": ("“I'm the practice manager there\\.”", "P1")}
+    assert said == [expected[role][0]], said
+    assert "Role, as they said it:" in texts(at, "caption") and expected[role][1] in texts(at, "caption").splitlines()

@@ -29,9 +29,10 @@ def deck_download(study, canvases: list[canvas.Canvas]) -> None:
                        help="One A4 page per persona", disabled=not canvases)
 
 
-def canvas_panel(store, c: canvas.Canvas) -> None:
+def canvas_panel(store, c: canvas.Canvas, interviews: dict | None = None) -> None:
     """Who they are (facts from interview details), decision role, the team's answers next to
-    each claim, and whether there are enough interviews behind the persona."""
+    each claim, and whether there are enough interviews behind the persona. `interviews` (id ->
+    Interview) lets a fact said in the interview be played where it was said."""
     st.subheader("Canvas", anchor=False)
     st.caption("Facts come from the interview details (a role nobody typed in: the one the participant says "
                "they do); the team's answers are yours and are never "
@@ -51,6 +52,7 @@ def canvas_panel(store, c: canvas.Canvas) -> None:
         if c.facts:
             st.table({"Fact": [f.title for f in c.facts], "Value": [f.text for f in c.facts],
                       "Known for": [f.known_for for f in c.facts]})
+            said_quotes(c, interviews or {})
         else:
             ui.empty("No interview details yet: add role, company size, industry, … with each interview.")
         why = next(cl for cl in c.claims if cl.field == canvas.WHY_US)
@@ -87,6 +89,20 @@ def canvas_panel(store, c: canvas.Canvas) -> None:
         with st.expander(f"The team's answers to the other claims ({len(more)})"):
             for claim in more:
                 team_text(store, c, claim)
+
+
+def said_quotes(c: canvas.Canvas, interviews: dict) -> None:
+    """Where members said a fact nobody typed in ("I'm the office manager at ..."): the fact is a
+    claim like any other, so its evidence is one click away."""
+    for f in (f for f in c.facts if f.quotes):
+        st.caption(f"{ui.escape_md(f.title)}, as they said it:")
+        for q in f.quotes:
+            with st.container(border=True, gap="xsmall"):
+                st.markdown(f"“{ui.escape_md(q.text)}”")
+                with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                    ui.play_button(interviews.get(q.interview_id), q.start, label=q.timestamp,
+                                   key=f"said_{c.persona_id}_{f.name}_{q.id}")
+                    st.caption(ui.escape_md(q.participant), width="content")
 
 
 def team_text(store, c: canvas.Canvas, claim: canvas.Claim) -> None:

@@ -132,7 +132,7 @@ def persona(p) -> None:
         st.multiselect("Interviews behind this persona", sorted(interviews), default=sorted(
             i for i in p.interview_ids if i in interviews), key=key, format_func=who,
             on_change=ui.callback(persona_review.set_members, store, p.id, key=key))
-    canvas_panel(store, canvases[p.id])
+    canvas_panel(store, canvases[p.id], interviews)
     st.subheader("Claims and evidence", anchor=False)
     grid = st.columns(2, gap="medium")
     for n, field in enumerate(PERSONA_FIELDS):
