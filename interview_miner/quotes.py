@@ -303,7 +303,7 @@ def _turn_text_and_words(turn: _Turn) -> tuple[str, list[tuple[int, int, Word]]]
     pos = 0
     for seg in turn.segments:
         words = _segment_words(seg)
-        spaced = any(w.word[:1].isspace() for w in words[1:])
+        spaced = _is_spaced(words)
         for i, w in enumerate(words):
             token = w.word if spaced else " " + w.word.strip()
             if not parts or _joins_without_space(parts[-1], token.strip()):
@@ -419,10 +419,11 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
     the words as heard, written as sentences: "software, but it" -> "software." "But it".
     Languages without a parser that marks subjects (`load_parser`) are never cut."""
     words = sentence.words
+    spaced = _is_spaced(words)
     cuts, last = [], 0
     for i in range(1, len(words)):
         before, after = words[i - 1], words[i]
-        if _SENTENCE_END.search(before.word) or not any(
+        if (spaced and not after.word[:1].isspace()) or _SENTENCE_END.search(before.word) or not any(
                 (before.start + before.end) / 2 < (a + b) / 2 < (after.start + after.end) / 2 for a, b in pauses):
             continue
         parser = load_parser(language)
@@ -450,11 +451,19 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
 
 
 def _words_text(words: Sequence[Word]) -> str:
+    """The words as the recogniser spelled them: Whisper marks a new word with a leading space,
+    so a piece without one continues the word before ("side" "-by" "-side" is "side-by-side")."""
+    spaced = _is_spaced(words)
     text = ""
     for w in words:
         token = w.word.strip()
-        text = _join(text, token) if text else token
+        text = text + token if text and spaced and not w.word[:1].isspace() else _join(text, token) if text else token
     return text
+
+
+def _is_spaced(words: Sequence[Word]) -> bool:
+    """Do these words carry their own spacing (Whisper's " word" pieces)? Else each is a word."""
+    return any(w.word[:1].isspace() for w in words[1:])
 
 
 def _is_score_fragment(text: str, language: str | None = None) -> bool:

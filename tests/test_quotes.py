@@ -208,6 +208,23 @@ def test_a_pause_inside_a_clause_never_cuts_it(text, paused):
     assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [text]
 
 
+def test_a_cut_keeps_words_whisper_spelled_in_pieces_whole():
+    """Whisper spells "side-by-side" as the pieces " side" "-by" "-side": a piece without a leading
+    space continues the word. A cut piece is written as heard, and its parse sees the real words
+    (spaced apart, "side -by -side" parsed as two sentences and refused the cut)."""
+    text = "I needed one screen that shows both clinics side -by -side, and the compliance paperwork had to be signed off."
+    s, pauses = timed(text, pause_after=("-side,", "side"))
+    for w in s.words:
+        w.word = w.word.strip() if w.word.strip().startswith("-") else w.word
+    s.text = "".join(w.word for w in s.words)
+    assert s.text.strip().startswith("I needed") and "side-by-side," in s.text
+    assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [
+        "I needed one screen that shows both clinics side-by-side.", "And the compliance paperwork had to be signed off."]
+    # a pause inside the word ("side | -by") is no cut either
+    whole = [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses[:1])]
+    assert whole == [s.text.strip()], whole
+
+
 def test_pauses_cut_nothing_in_a_language_without_a_subject_marking_parser():
     """Danish has no bundled parser: its sentences are cut from the text alone, whatever the pauses."""
     danish = Interview(id=8, content_hash="d" * 60, file_name="opkald.wav", kind="audio", language="da")
