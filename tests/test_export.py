@@ -361,3 +361,33 @@ def test_report_says_which_scores_are_not_in_the_words_and_where_to_listen(store
     path = E.export_study(store, "pdf", tmp_path / "r.pdf")[0]
     text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
     assert "No score read or heard: the answer is at 02:16" in text and "The score is not in these words" in text
+
+
+def test_a_role_nobody_typed_in_is_shown_with_where_they_said_it(store, tmp_path):
+    """The persona's role built from what members said ("I'm the office manager at ...") is a
+    claim like the others: the report cites the quote (escaped), in every format."""
+    from interview_miner.models import Interview, Quote
+
+    quotes = []
+    for n, text in enumerate([f"Sure, I'm the office manager at a clinic called {HOSTILE}.",
+                              "I'm the office manager for two practices."]):
+        i = store.add_interview(Interview(id=None, content_hash=f"said{n}", file_name=f"s{n}.txt", kind="transcript",
+                                          participant=f"P{n}", status="transcribed"))
+        quotes += [Quote(f"said{n}", i.id, 65.0, 70.0, text, category="other"),
+                   Quote(f"said{n}b", i.id, 80.0, 85.0, "No-shows cost us a fortune.", category="trigger")]
+    store.save_quotes(quotes)
+    first = persona_review.suggest_and_save(store)[0]  # no themes: one persona each; the researcher joins them
+    persona_review.set_members(store, first.id, [i.id for i in store.list_interviews()])
+    study = E.load_study(store)
+    [p] = [p for p in E.report_context(study)["personas"] if p["id"] == first.id]
+    assert p["role"] == "Office manager"
+    assert [(q["participant"], q["timestamp"]) for q in p["role_said"]] == [("P0", "01:05"), ("P1", "01:05")]
+    html = E.render_study(study, "html")
+    assert "<script" not in html.lower()
+    assert "In their words: “Sure, I&#39;m the office manager at a clinic called &lt;script&gt;alert(" in html
+    assert "“I&#39;m the office manager for two practices.” (P1, 01:05)" in html
+    md = E.render_study(study, "md")
+    assert "_In their words: “Sure, I'm the office manager at a clinic called" in md and "(P1, 01:05)_" in md
+    path = E.export_study(store, "pdf", tmp_path / "r.pdf")[0]
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "In their words:" in " ".join(text.split())

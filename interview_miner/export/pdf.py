@@ -290,6 +290,8 @@ def _persona(pdf: _Report, p: dict[str, Any]) -> None:
     lines = [(p["name"], 15, "B", INK, 7.5)]
     if p["role"]:
         lines.append((p["role"], 10.5, "B", ACCENT, 5.5))
+    if p.get("role_said_text"):
+        lines.append((p["role_said_text"], 8.5, "", MUTED, 4.4))
     members = f"{p['n_participants']} participant{'s' if p['n_participants'] != 1 else ''}"
     if p["participants"]:
         members += ": " + ", ".join(p["participants"])

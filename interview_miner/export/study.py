@@ -298,12 +298,28 @@ def persona_view(study: Study, p: Persona) -> dict[str, Any]:
             "n_participants": f.n_participants, "of": n, "claims": claims, "other_quotes": other,
             "other_title": other_title,
         })
+    said = role_in_their_words(study, members) if p.role else []
     return {
         "id": p.id, "name": p.name, "role": p.role, "demographics": p.demographics,
+        "role_said": said, "role_said_text": "In their words: " + "; ".join(
+            f"“{q['text']}” ({q['participant']}, {q['timestamp']})" for q in said) if said else "",
         "description": p.description, "avatar": p.avatar if _safe_avatar(p.avatar) else None,
         "n_participants": n, "participants": people, "interview_ids": members,
         "fields": fields, "nps": nps_view(study, members) if members else None,
     }
+
+
+def role_in_their_words(study: Study, members: list[int]) -> list[dict[str, Any]]:
+    """Where members whose details name no role said the job they do ("I'm the office manager at
+    ..."), which the persona's role is built from: a role nobody typed in is shown with its
+    evidence, like every other claim of the report."""
+    from ..persona_grouping import participants_of
+
+    member_set = set(members)
+    interviews = [study.interview_by_id[i] for i in members]
+    quotes = [q for q in study.quotes if q.interview_id in member_set]
+    return [quote_view(study, study.quote_by_id[p.said_role_quote]) for p in participants_of(interviews, quotes)
+            if p.said_role_quote in study.quote_by_id]
 
 
 def _safe_avatar(avatar: str | None) -> bool:
