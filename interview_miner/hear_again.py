@@ -1,7 +1,7 @@
 """Hearing a moment of a recording again with a second model: a correction to consider, on request.
 
 Why: a theme name built on a misheard word ("Open a second side to Crosstown") is flagged on the
-Themes page (`labels.unclear_label_words`), and the researcher must then listen to decide. Two
+Themes page (`label_doubts.unclear_label_words`), and the researcher must then listen to decide. Two
 recognisers mishear differently, so what a second one hears in the same seconds often shows the
 right words at once: the bundled multilingual base hears that moment as "we were about to open a
 second sight across town". Measured on the dev and held-out audio studies: base heard again 84%

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .labels import rare_and_said_once, unclear_label_words
+from .label_doubts import rare_and_said_once, unclear_label_words
 from .models import Quote, Segment, Theme
 from .quotes import unsure_spans, words_in
 from .store import Store
@@ -126,7 +126,7 @@ class UnclearName:
 
 def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callable[[int], list[Segment]],
                  language: str | None = None, odd: Callable[[str], bool] | None = None) -> UnclearName | None:
-    """`labels.unclear_label_words` for one theme (its representative quote first); None when
+    """`label_doubts.unclear_label_words` for one theme (its representative quote first); None when
     nothing in its name was heard unsure (nor is `odd`)."""
     held = [quotes[i] for i in dict.fromkeys([theme.representative_quote_id, *theme.quote_ids]) if i in quotes]
     sources = [(q.text, lambda q=q: unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))) for q in held]
@@ -136,7 +136,7 @@ def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callabl
 
 def unclear_names(store: Store) -> list[UnclearName]:
     """Every theme and sub-theme name holding a word that may be misheard
-    (`labels.unclear_label_words` with `labels.rare_and_said_once`): what to listen to before a
+    (`label_doubts.unclear_label_words` with `label_doubts.rare_and_said_once`): what to listen to before a
     report with these names is shared."""
     quotes = store.quotes()
     by_id = {q.id: q for q in quotes}

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import labels as labels_mod, languages
+from . import label_doubts, labels as labels_mod, languages
 from . import nps as nps_mod
 from .languages import stop_words_of_texts
 from .models import Quote, Theme
@@ -475,7 +475,7 @@ def build_themes(
     # Top-level themes first; a sub-theme then passes over its parent's label, which would say
     # nothing finer ("Chasing invoices > Chasing invoices").
     label_of: dict[int, str] = {}
-    odd = labels_mod.rare_and_said_once(quotes)  # passed over in English labels: likely misheard
+    odd = label_doubts.rare_and_said_once(quotes)  # passed over in English labels: likely misheard
     for level in (range(len(tops)), range(len(tops), len(groups))):
         todo = [n for n in level if groups[n].category != "nps_score"]
         avoid = [[label_of.get(groups[n].parent, "")] if groups[n].parent is not None else [] for n in todo]

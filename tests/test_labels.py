@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from interview_miner import embed, labels, languages
+from interview_miner import embed, label_doubts, labels, languages
 from interview_miner.vocab import stop_words
 
 DANISH_FEAR = [
@@ -168,7 +168,7 @@ def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_he
     town"); a rare word several interviews share ("waitlist") is the study's own vocabulary, and a
     common word said once is just a word."""
     from interview_miner.models import Quote
-    from interview_miner.labels import rare_and_said_once
+    from interview_miner.label_doubts import rare_and_said_once
 
     quotes = [Quote("a", 1, 0, 1, "We were about to open a second site in Crosstown."),
               Quote("b", 1, 1, 2, "The waitlist fills gaps.", question="Tell me about the bakery?"),
@@ -176,8 +176,8 @@ def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_he
     odd = rare_and_said_once(quotes)
     assert (odd("crosstown"), odd("waitlist"), odd("bakery")) == (True, False, False)
     sources = [(quotes[0].text, [])]  # heard with full confidence
-    assert labels.unclear_label_words("Open a second site in Crosstown", "trigger", sources) == ([], None)
-    assert labels.unclear_label_words("Open a second site in Crosstown", "trigger", sources, odd=odd) == (["Crosstown"], 0)
+    assert label_doubts.unclear_label_words("Open a second site in Crosstown", "trigger", sources) == ([], None)
+    assert label_doubts.unclear_label_words("Open a second site in Crosstown", "trigger", sources, odd=odd) == (["Crosstown"], 0)
 
 
 def test_a_label_passes_over_a_word_that_is_likely_misheard_while_another_phrase_is_close():

@@ -2,7 +2,7 @@
 and their quotes; rename, merge, split, nest, delete, move, tag, star at both levels."""
 import streamlit as st
 
-from interview_miner import codebook, hear_again, labels, overlay, overview, review
+from interview_miner import codebook, hear_again, label_doubts, overlay, overview, review
 from interview_miner.app import ui
 from interview_miner.errors import describe
 from interview_miner.quotes import unsure_spans, words_in
@@ -63,7 +63,7 @@ def who(q) -> str:
 
 
 _segments: dict[int, list] = {}
-_odd: dict[str, object] = {}  # language -> labels.rare_and_said_once
+_odd: dict[str, object] = {}  # language -> label_doubts.rare_and_said_once
 
 
 def segments_of(interview_id: int) -> list:
@@ -83,7 +83,7 @@ def unclear_name(t) -> None:
     i = interviews.get(first.interview_id) if first else None
     lang = (i.language if i else None) or "en"
     if lang not in _odd:
-        _odd[lang] = labels.rare_and_said_once(quotes, lang)
+        _odd[lang] = label_doubts.rare_and_said_once(quotes, lang)
     found = overview.unclear_name(t, by_quote, segments_of, lang, _odd[lang]) if first else None
     if found is None:
         return
