@@ -187,13 +187,26 @@ def _phrases(doc) -> list[tuple[str, bool]]:
         spans = []
         if kids:
             spans.append((min([tok.i] + negs), end))
-        if subj:  # "three chefs didn't turn up": who did what
+        if subj and not _asked_or_describing(tok):  # "three chefs didn't turn up": who did what
             spans.append((subj[0].left_edge.i, end))
         for a, b in spans:
             p = _clean_span(doc[a:b])
             if p and len(p.split()) >= 2:
                 out.append((p, False))
     return out
+
+
+def _asked_or_describing(verb) -> bool:
+    """Is the verb's clause one the speaker does not say is so: a relative clause ("the jobs the
+    engineers finished"), or a question inside the sentence ("losing track of which jobs had been
+    invoiced", "never knew whether the engineers had finished")? Its "who did what" taken alone
+    ("Jobs had been invoiced") names a theme for what was not said; "when the chef didn't turn up"
+    is said to have happened, and stays."""
+    if verb.dep_ == "relcl":
+        return True
+    return verb.dep_ in {"ccomp", "pcomp"} and any(
+        t.tag_ in {"WDT", "WP", "WP$", "WRB"} or (t.dep_ == "mark" and t.lower_ in {"if", "whether"})
+        for t in verb.subtree if t.i < verb.i)
 
 
 def candidate_phrases(text: str) -> list[str]:
