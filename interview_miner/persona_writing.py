@@ -41,6 +41,10 @@ _CONNECTORS = {
     "outcome": "wanting", "criteria": "who weighs", "nps_reason": "citing", "usage": "who relies on",
     "alternatives": "comparing", "channel": "who came via",
 }
+# The same, for a label that is a whole clause with its own subject ("Invoices were going out
+# weeks late"): "driven by invoices were going out ..." is not English.
+_CLAUSE_CONNECTORS = {"trigger": "triggered when", "fear": "worried that", "objection": "put off because",
+                      "outcome": "hoping that", "criteria": "who weighs whether"}
 
 
 def write_personas(groups: dict[int, list[Participant]], participants: Sequence[Participant],
@@ -267,31 +271,40 @@ def _named(subject: str, category: str, label: str) -> str:
     'Practice manager driven by chasing late invoices by hand'
     >>> _named("Owner", "fear", "Worried about losing patient data"), _named("Owner", "criteria", "Price per clinician")
     ('Owner worried about losing patient data', 'Owner who weighs price per clinician')
+    >>> _named("Manager", "trigger", "Invoices were going out weeks late"), _named("Owner", "fear", "Staff would push back")
+    ('Manager triggered when invoices were going out weeks late', 'Owner worried that staff would push back')
+    >>> _named("Owner", "usage", "Staff swap shifts in the app")
+    'Owner who says staff swap shifts in the app'
     """
     text = _in_sentence(label)
     if any(text.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
         return f"{subject} {text}"  # the label already says how it relates ("worried about ...")
-    form = None if text.startswith("“") else _past_tense_start(text)
+    form = None if text.startswith("“") else _label_form(text)
     if form == "agent":
         return f"{subject} {text}"
     if form == "clause":
         return f"{subject} who {text}"
+    if form == "subject_clause":
+        return f"{subject} {_CLAUSE_CONNECTORS.get(category, 'who says')} {text}"
     return f"{subject} {_CONNECTORS[category]} {text}"
 
 
-def _past_tense_start(text: str) -> str | None:
+def _label_form(text: str) -> str | None:
     """"clause" when `text` starts with a verb in the past tense ("needed online booking"), "agent"
-    when that verb is followed by "by" ("frustrated by calls"), else None. Tagged after a dummy
-    subject: alone, the tagger reads a fragment's first verb as a participle."""
+    when that verb is followed by "by" ("frustrated by calls"), "subject_clause" when it is a
+    clause with its own subject ("invoices were going out weeks late"), else None. Tagged after a
+    dummy subject: alone, the tagger reads a fragment's first verb as a participle."""
     from .labels import _parser
 
     nlp = _parser()
     if nlp is None:
         return None
     doc = nlp("They " + text)
-    if len(doc) < 2 or doc[1].tag_ != "VBD":
-        return None
-    return "agent" if len(doc) > 2 and doc[2].lower_ == "by" else "clause"
+    if len(doc) >= 2 and doc[1].tag_ == "VBD":
+        return "agent" if len(doc) > 2 and doc[2].lower_ == "by" else "clause"
+    root = next(iter(nlp(text).sents)).root
+    subject = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass", "expl")), None)
+    return "subject_clause" if root.pos_ in ("VERB", "AUX") and subject is not None and subject.left_edge.i == 0 else None
 
 
 def _in_sentence(label: str) -> str:
