@@ -204,6 +204,15 @@ def _role_words(members: list[Participant], keys: Sequence[str]) -> list[str]:
 
 
 def _role_phrase(members: list[Participant]) -> str:
+    """The role most members hold, else the words of it most share ("Office manager", "Practice
+    manager" -> "Manager"). When those words only qualify the job ("Operations lead", "Operations
+    manager"), the jobs are listed after them: "Operations lead or manager", not "Operations".
+
+    >>> _role_phrase([Participant("a", "A", metadata={"role": r}) for r in ("Operations lead", "Operations manager")])
+    'Operations lead or manager'
+    >>> _role_phrase([Participant("a", "A", metadata={"role": r}) for r in ("Office manager", "Practice manager")])
+    'Manager'
+    """
     roles = [r.strip() for r in _values(members, ROLE_KEYS) if r.strip()]
     if not roles:
         return ""
@@ -211,7 +220,14 @@ def _role_phrase(members: list[Participant]) -> str:
     if count > len(members) / 2:
         return top
     words = _role_words(members, ROLE_KEYS)
-    return " ".join(words).capitalize() if words else ""
+    if not words:
+        return ""
+    shared = " ".join(words)
+    rests = [r[len(shared):].split() for r in roles if r.casefold().startswith(shared + " ")]
+    jobs = list(dict.fromkeys(rest[0].casefold() for rest in rests if len(rest) == 1))
+    if len(rests) > len(members) / 2 and len(jobs) == len({" ".join(r).casefold() for r in rests}) and 1 < len(jobs) <= 3:
+        return f"{shared} {', '.join(jobs[:-1])} or {jobs[-1]}".capitalize()
+    return shared.capitalize()
 
 
 def _roles_listed(members: list[Participant], most: int = 3) -> str:

@@ -65,3 +65,16 @@ def test_typed_metadata_wins_over_what_was_said_and_different_roles_are_listed()
     [persona] = P.suggest_personas(interviews, quotes, themes, {})
     assert persona.role == "Physiotherapist, chiropractor, clinic director"
     assert persona.name.startswith("Customer ")  # no role they share: the name does not pick one
+
+
+def test_roles_that_share_only_their_qualifier_are_listed_after_it():
+    """'Operations lead' and 'operations manager' share "operations", which alone is no job."""
+    said = {1: "I'm the operations lead at an electrical contractor.", 2: "I'm the operations manager for four hotels.",
+            3: "I'm the operations manager at a plumbing firm."}
+    interviews, quotes, themes = _study(said)
+    [persona] = P.suggest_personas(interviews, quotes, themes, {})
+    assert persona.role == "Operations lead or manager"  # "operations manager" is 2 of 4: not most
+    said[3] = "I'm the operations director at a plumbing firm."
+    interviews, quotes, themes = _study(said)
+    [persona] = P.suggest_personas(interviews, quotes, themes, {})
+    assert persona.role == "Operations lead, manager or director" and persona.name.startswith("Operations lead, manager or director ")
