@@ -31,6 +31,7 @@ from .export.study import Study, clock
 from .models import DECISION_ROLES, PERSONA_FIELDS, Persona, PersonaField, Quote
 from .overlay import Edit, EditError
 from .persona_grouping import participants_of
+from .persona_writing import roles_named
 from .personas import FIELD_TITLES, TECHNICAL_META
 from .vocab import nps_breakdown, participant_key
 
@@ -215,8 +216,8 @@ def facts_headline(facts: Sequence[Fact], n_members: int, role_hint: str = "") -
         role, k = by_name["role"].values[0]
         if k * 2 <= n_members and role_hint.strip():
             role = role_hint.strip()  # words their roles share ("Manager"), or their roles listed
-            k = sum(c for v, c in by_name["role"].values
-                    if role.casefold() in v.casefold() or v.casefold() in role.casefold().split(", "))
+            named = roles_named(role)
+            k = sum(c for v, c in by_name["role"].values if any(r in " ".join(v.casefold().split()) for r in named))
         parts.append(role)
     for name in ("company_size", "industry"):
         if name in by_name:

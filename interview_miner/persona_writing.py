@@ -230,6 +230,25 @@ def _role_phrase(members: list[Participant]) -> str:
     return shared.capitalize()
 
 
+def roles_named(role: str) -> list[str]:
+    """The member roles a persona's role stands for, lower case, for counting who holds it: the
+    words most share ("manager"), the roles listed ("physiotherapist, chiropractor"), or a
+    qualifier with its jobs (`_role_phrase`).
+
+    >>> roles_named("Operations lead, manager or director")
+    ['operations lead', 'operations manager', 'operations director']
+    >>> roles_named("Physiotherapist, chiropractor"), roles_named("Manager")
+    (['physiotherapist', 'chiropractor'], ['manager'])
+    """
+    text = re.sub(r"\s*\(\+\d+\)$", "", " ".join(role.casefold().split()))  # "(+2)": more roles, unnamed
+    if " or " not in text:
+        return [r.strip() for r in text.split(",") if r.strip()]
+    listed, last = text.rsplit(" or ", 1)
+    first, *jobs = [r.strip() for r in listed.split(",")]
+    prefix, _, job = first.rpartition(" ")
+    return [f"{prefix} {j}".strip() for j in (job, *jobs, last.strip())]
+
+
 def _roles_listed(members: list[Participant], most: int = 3) -> str:
     """The members' different roles, for the Role field when they share none ("Physiotherapist,
     chiropractor"); names still use only a shared role."""
