@@ -90,7 +90,7 @@ def participants_of(interviews: Iterable[Interview], quotes: Iterable[Quote]) ->
     return list(out.values())
 
 
-_I_AM = re.compile(r"\bI(?:'m|’m| am)\b")
+_I_AM = re.compile(r"\bI(?:'m|’m| am| own| run| founded| started| co-?founded)\b")  # see said_roles
 
 
 def _add_said_roles(participants: list[Participant], quotes: Iterable[Quote], language: dict) -> None:

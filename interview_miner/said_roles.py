@@ -8,6 +8,10 @@ interview has no role in its metadata, the persona writer (`persona_writing`) us
 participant said, so names and the Role field read "Office manager" rather than "Customer"; the
 metadata, where a researcher typed it, always wins.
 
+A business they own, run or founded says it too: "I own a dental practice", "I run two
+restaurants" -> "Owner", "I started a design agency" -> "Founder"; only with an organisation as
+the object ("I run the front desk", "I run operations" say no such thing).
+
 Only a plain statement counts: "I" + a form of "be" + a noun that names a job ("manager",
 "physiotherapist", "operations lead"), never negated ("I'm not the owner") and never a noun that
 only says what someone likes or uses ("I'm a big fan", "a heavy user"). A job noun is one the
@@ -20,6 +24,8 @@ keep their metadata roles.
     ('Office manager', 0)
     >>> said_role(["I'm a big fan of anything that saves time.", "I'm not the owner."]) is None
     True
+    >>> said_role(["I run the front desk at a clinic.", "I run two Italian restaurants in Leeds."])
+    ('Owner', 1)
 """
 from __future__ import annotations
 
@@ -32,6 +38,14 @@ _NOT_JOBS = frozenset(
     """user customer client member fan lover believer follower supporter subscriber buyer consumer
     number order matter other letter winner loser beginner newcomer""".split()
 )
+# What someone who owns, runs or founded it is the owner of: a business, not a desk or a process.
+_ORGANISATIONS = frozenset(
+    """business company firm agency practice clinic surgery restaurant cafe café bar pub hotel shop store
+    salon studio gym bakery startup consultancy franchise school nursery farm garage workshop brewery
+    charity chain group contractor label dealership pharmacy""".split()
+)
+_OWNER_VERBS = {"own": "Owner", "run": "Owner", "found": "Founder", "start": "Founder", "co-found": "Co-founder",
+                "cofound": "Co-founder"}
 _NEEDS_OF = frozenset({"head", "chief", "vp"})  # not a job without what they head: "head of sales"
 MAX_ROLE_WORDS = 5
 
@@ -75,6 +89,20 @@ def _role_from(doc) -> str | None:
     return None
 
 
+def _owner_from(doc) -> str | None:
+    """"Owner" for "I own/run a|an|two|my <organisation>", "Founder" for "I founded/started one"."""
+    for verb in doc:
+        title = _OWNER_VERBS.get(verb.lemma_.casefold())
+        if (title is None or verb.pos_ != "VERB" or any(c.dep_ == "neg" for c in verb.children)
+                or not any(c.dep_ == "nsubj" and c.lower_ == "i" for c in verb.children)):
+            continue
+        for obj in (c for c in verb.children if c.dep_ == "dobj"):
+            owned = obj.lemma_.casefold() in _ORGANISATIONS or obj.lower_ in _ORGANISATIONS
+            if owned and any(c.dep_ in ("det", "nummod", "poss") and c.lower_ != "the" for c in obj.children):
+                return title
+    return None
+
+
 def said_role(texts: Sequence[str]) -> tuple[str, int] | None:
     """(role, index of the text that says it) for the first text stating the speaker's job, in
     order; None when none does or the English parser is not installed."""
@@ -84,7 +112,7 @@ def said_role(texts: Sequence[str]) -> tuple[str, int] | None:
     if nlp is None:
         return None
     for k, doc in enumerate(nlp.pipe(texts)):
-        role = _role_from(doc)
+        role = _role_from(doc) or _owner_from(doc)
         if role:
             return role, k
     return None

@@ -18,6 +18,10 @@ from interview_miner.said_roles import said_role
     ("Well, I am the owner and head baker of a small bakery.", "Owner and head baker"),
     ("I'm the IT lead at a law firm.", "IT lead"),
     ("I'm the co-founder.", "Co-founder"),
+    # a business they own, run or started says who they are
+    ("Honestly, I own a little flower shop and a market stall.", "Owner"),
+    ("I run three hair salons across the city.", "Owner"),
+    ("I started my own landscaping company about ten years ago.", "Founder"),
 ])
 def test_a_stated_job_is_the_role(text, role):
     assert said_role(["We have eight people.", text]) == (role, 1)
@@ -30,6 +34,11 @@ def test_a_stated_job_is_the_role(text, role):
     "I'm the one who ends up fixing it.",  # no job noun
     "My manager is the one who decides.",  # not about the speaker
     "I'm worried about the price.",
+    "I run the front desk, so the phones are mine.",  # runs a desk, a process or a team: no owner
+    "I run payroll for the whole group.",
+    "I run a team of six engineers.",
+    "I don't own the company, I just manage the office.",
+    "We own a small bakery.",  # not the speaker alone
 ])
 def test_other_statements_are_not_roles(text):
     assert said_role([text]) is None
