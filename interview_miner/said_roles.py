@@ -26,6 +26,8 @@ keep their metadata roles.
     True
     >>> said_role(["I run the front desk at a clinic.", "I run two Italian restaurants in Leeds."])
     ('Owner', 1)
+    >>> said_role(["I'm a physiotherapist, and I own a small practice with four physios."])
+    ('Physiotherapist and owner', 0)
 """
 from __future__ import annotations
 
@@ -112,7 +114,10 @@ def said_role(texts: Sequence[str]) -> tuple[str, int] | None:
     if nlp is None:
         return None
     for k, doc in enumerate(nlp.pipe(texts)):
-        role = _role_from(doc) or _owner_from(doc)
+        role, owner = _role_from(doc), _owner_from(doc)
+        if role and owner and owner.casefold() not in role.casefold():
+            role = f"{role} and {owner.casefold()}"  # "I'm a physiotherapist, and I own a small practice"
+        role = role or owner
         if role:
             return role, k
     return None
