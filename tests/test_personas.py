@@ -47,9 +47,10 @@ def test_corpus_themes_alone_recover_the_personas(store):
     personas = persona_review.suggest_and_save(store)
     assert P.grouping_scores(personas, corpus_truth(corpus_dir, ids))["ari"] == 1.0
     # No role typed in: named after the job its members say they do ("I'm the practice manager at
-    # ...") where they share one, else "Customer", and what sets them apart; never "Persona A".
+    # ...", "I own a dental practice") where they share one, else "Customer", and what sets them
+    # apart; never "Persona A". The clinicians who own their practice share "Owner".
     subjects = sorted(p.name.split(" ", 1)[0] for p in personas)
-    assert subjects == ["Customer", "Manager"] and not any("Persona" in p.name for p in personas), subjects
+    assert subjects == ["Manager", "Owner"] and not any("Persona" in p.name for p in personas), subjects
     assert len({p.name for p in personas}) == len(personas)
 
 
