@@ -282,13 +282,33 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
     pool = [x for x in scored if x[0] > 0 and x[0] >= best_d / 2] or ([] if best_d > 0 else scored)
     if not pool:
         return subject
-    _, _, t = min(pool, key=lambda x: (x[2].id in ctx.unclear, _NAME_CATEGORIES.index(x[2].category),
-                                       -x[0], -x[1], x[2].label.casefold(), x[2].id))
+    _, _, t = min(pool, key=lambda x: (x[2].id in ctx.unclear, _deed_of_another(ctx, x[2]),
+                                       _NAME_CATEGORIES.index(x[2].category), -x[0], -x[1], x[2].label.casefold(), x[2].id))
     if ctx.ph.language != "en":  # "Klinikejer – Bekymring: tab af patientdata" (no English connectors)
         topic = ctx.ph.topic(t.category)
         label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*", "", t.label.strip())  # a label already led by its topic
         return ctx.ph.get("name").format(subject=subject, topic=topic, label=label)
     return _named(subject, t.category, t.label)
+
+
+_SPEAKER = re.compile(r"\b(?:i|we)(?:'ve|'d|'ll)?(?:\s+(?:just|also|never|really|finally|then|still|already|even))?\s*$")
+
+
+def _deed_of_another(ctx: _Context, theme: Theme) -> bool:
+    """Is the theme's label something a person was not said to do, though it reads so? A label
+    that starts with a past-tense verb names the persona by it ("Owner who wasn't going to
+    stretch"), but in its quotes someone or something else did it ("the paper diary just wasn't
+    going to stretch"). True when no quote holding the label's words has "I" or "we" before them."""
+    if ctx.ph.language != "en" or _label_form(_in_sentence(theme.label)) != "clause":
+        return False
+    said = re.sub(r"[^\w' ]+", " ", theme.label.casefold()).split()
+    before = []
+    for q in (q for q in ctx.quotes if q.theme_id == theme.id):
+        text = " ".join(re.sub(r"[^\w' ]+", " ", q.text.casefold()).split())
+        at = f" {text} ".find(f" {' '.join(said)} ")
+        if at >= 0:
+            before.append(text[:at])
+    return bool(before) and not any(_SPEAKER.search(b) for b in before)
 
 
 def _named(subject: str, category: str, label: str) -> str:

@@ -309,6 +309,24 @@ def test_persona_names_come_from_role_and_distinctive_theme_never_a_letter_or_a_
         assert p.name.startswith("Customer ") and len(p.name.split()) >= 3
 
 
+def test_a_persona_is_not_named_after_a_deed_its_quotes_give_to_something_else():
+    """'Wasn't going to stretch' would name the owners "Owner who wasn't going to stretch", but it
+    was the paper diary that wasn't; a theme whose deed was the speaker's ("we started ...") names
+    them instead, and a deed said with "I"/"we" names them as before."""
+    groups = [["trigger_stretch", "fear_patient-data"]] * 3 + [["trigger_other", "fear_other"]] * 3
+    labels_of = {"trigger_stretch": "Wasn't going to stretch", "fear_patient-data": "Worried about patient data"}
+    meta = {i: {"role": "Owner" if i <= 3 else "Manager"} for i in range(1, 7)}
+    interviews, quotes, theme_list = _study(groups, meta, label=lambda t: labels_of.get(t, t.split("_", 1)[1].capitalize()))
+    said = {"trigger_stretch": "So the paper diary just wasn't going to stretch."}
+    quotes = [replace(q, text=said.get(q.theme_id, q.text)) for q in quotes]
+    owner = next(p for p in P.suggest_personas(interviews, quotes, theme_list, {}) if p.name.startswith("Owner"))
+    assert owner.name == "Owner worried about patient data", owner.name
+    quotes = [replace(q, text="And we just wasn't going to stretch it." if q.theme_id == "trigger_stretch" else q.text)
+              for q in quotes]
+    owner = next(p for p in P.suggest_personas(interviews, quotes, theme_list, {}) if p.name.startswith("Owner"))
+    assert owner.name == "Owner who wasn't going to stretch", owner.name
+
+
 def test_persona_claims_are_sentences_with_label_count_and_quotes():
     groups = [["outcome_fewer-no-shows", "fear_data-loss"], ["outcome_fewer-no-shows"], ["outcome_fewer-no-shows", "fear_data-loss"]]
     interviews, quotes, theme_list = _study(groups)
