@@ -241,9 +241,13 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
     ry = _nps_block(pdf, c, rx, ry + 1, rw)
     ry = pdf.section_title(rx, ry + 4, rw, "Who they are")
     facts = [f for f in c.facts if f.name not in ("role", "decision_role")]
+    said = next((f.quotes[0] for f in c.facts if f.name == "role" and f.quotes), None)
+    if said is not None:  # the role above, in a member's own words (nobody typed it in)
+        ry = pdf.text_box(rx, ry + 1, rw, f"“{said.text}” ({said.participant}, {said.timestamp})", 8.5, "I", INK,
+                          max_lines=3, lh=4.4)
     if not facts:
-        ry = pdf.text_box(rx, ry + 1, rw, "No interview details yet (add them with the interview, "
-                          "e.g. company size, industry).", 8.5, "I", MUTED, max_lines=3, lh=4.4)
+        ry = pdf.text_box(rx, ry + 1, rw, f"No {'other ' if said else ''}interview details yet (add them with the "
+                          "interview, e.g. company size, industry).", 8.5, "I", MUTED, max_lines=3, lh=4.4)
     for f in facts:
         if ry > RIGHT_COLUMN_END - 60:  # keep room for the team's text and the evidence
             break

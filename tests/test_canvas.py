@@ -105,10 +105,14 @@ def test_a_role_nobody_typed_is_the_one_members_said_and_the_canvas_says_so(stor
         "I'm a chiropractor too."))
     c = build_canvas(load_study(store), replace(p, role="Physiotherapist, chiropractor"))
     role = next(f for f in c.facts if f.name == "role")
-    assert (role.values, role.n_known, role.n_said) == ([("Chiropractor", 1), ("Owner", 1), ("Physiotherapist", 1)], 3, 2)
+    assert (role.values, role.n_known, role.n_said) == ([("Chiropractor", 1), ("Owner", 1), ("Physiotherapist and owner", 1)], 3, 2)
     assert c.headline == "Physiotherapist, chiropractor, 2 of 3"  # the persona's roles listed: who holds one
     c = build_canvas(load_study(store), replace(p, role="Physiotherapist, chiropractor or owner"))
     assert c.headline == "Physiotherapist, chiropractor or owner, 3 of 3"
+    # the card shows the role in a member's own words where "who they are" has nothing typed in
+    drawn = " ".join(d.text for d in cards.render_pdf([c]).drawn)
+    assert "“Sure, I'm a physiotherapist and I run a small practice.” (P0, 00:00)" in drawn, drawn
+    assert "No other interview details yet" in drawn
     # the said role is a claim with its evidence: where each of them said it (not P2, whose role was typed)
     assert [(q.participant, q.text, q.id) for q in role.quotes] == [
         ("P0", "Sure, I'm a physiotherapist and I run a small practice.", "q0"), ("P1", "I'm the chiropractor there.", "q1")]
