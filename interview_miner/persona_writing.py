@@ -291,14 +291,18 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
     return _named(subject, t.category, t.label)
 
 
-_SPEAKER = re.compile(r"\b(?:i|we)(?:'ve|'d|'ll)?(?:\s+(?:just|also|never|really|finally|then|still|already|even))?\s*$")
+# Before a deed: its doer is the speaker ("we just ...", "I ..."), or none was said: the quote
+# starts with it, after at most a filler ("Yeah, started getting double bookings ...").
+_SPEAKER = re.compile(r"(?:\b(?:i|we)(?:'ve|'d|'ll)?(?:\s+(?:just|also|never|really|finally|then|still|already|even))?"
+                      r"|^(?:\s*(?:yeah|yes|well|so|um|uh|honestly|basically|then|and then))?)\s*$")
 
 
 def _deed_of_another(ctx: _Context, theme: Theme) -> bool:
     """Is the theme's label something a person was not said to do, though it reads so? A label
     that starts with a past-tense verb names the persona by it ("Owner who wasn't going to
     stretch"), but in its quotes someone or something else did it ("the paper diary just wasn't
-    going to stretch"). True when no quote holding the label's words has "I" or "we" before them."""
+    going to stretch"). True when no quote holding the label's words has "I" or "we" before them,
+    or nothing but a filler (the speaker left their own "I" out)."""
     if ctx.ph.language != "en" or _label_form(_in_sentence(theme.label)) != "clause":
         return False
     said = re.sub(r"[^\w' ]+", " ", theme.label.casefold()).split()

@@ -325,6 +325,10 @@ def test_a_persona_is_not_named_after_a_deed_its_quotes_give_to_something_else()
               for q in quotes]
     owner = next(p for p in P.suggest_personas(interviews, quotes, theme_list, {}) if p.name.startswith("Owner"))
     assert owner.name == "Owner who wasn't going to stretch", owner.name
+    quotes = [replace(q, text="Yeah, wasn't going to stretch, not with two sites." if q.theme_id == "trigger_stretch"
+                      else q.text) for q in quotes]  # no doer said: the speaker's own
+    owner = next(p for p in P.suggest_personas(interviews, quotes, theme_list, {}) if p.name.startswith("Owner"))
+    assert owner.name == "Owner who wasn't going to stretch", owner.name
 
 
 def test_persona_claims_are_sentences_with_label_count_and_quotes():
