@@ -103,3 +103,25 @@ def test_the_canvas_shows_the_role_participants_said_when_no_details_name_one(db
                 "Practice manager": ("“I'm the practice manager there\\.”", "P1")}
     assert said == [expected[role][0]], said
     assert "Role, as they said it:" in texts(at, "caption") and expected[role][1] in texts(at, "caption").splitlines()
+
+
+def test_a_big_persona_shows_three_said_roles_and_the_rest_one_click_away(db):
+    from interview_miner.models import Interview, Quote
+
+    s = Store(db)
+    quotes = []
+    for n in range(5):
+        i = s.add_interview(Interview(id=None, content_hash=f"b{n}", file_name=f"b{n}.txt", kind="transcript",
+                                      participant=f"P{n}", status="transcribed"))
+        quotes.append(Quote(f"b{n}", i.id, 0.0, 1.0, f"I'm the practice manager at clinic number {n + 1}.", category="other"))
+    s.save_quotes(quotes)
+    first = persona_review.suggest_and_save(s)[0]
+    persona_review.set_members(s, first.id, [i.id for i in s.list_interviews()])
+    at = app("personas")
+    assert not at.exception, [e.message for e in at.exception]
+    said = [m for m in texts(at).splitlines() if m.startswith("“I'm the practice manager")]
+    assert len(said) == 5 and [e.label for e in at.expander if e.label == "2 more"] == ["2 more"]
+    from interview_miner import export as E
+
+    [p] = [p for p in E.report_context(E.load_study(s))["personas"] if p["id"] == first.id]
+    assert p["role_said_text"].count("“") == 3 and p["role_said_text"].endswith("(and 2 more)")

@@ -9,6 +9,7 @@ from interview_miner.app import ui
 from interview_miner.models import DECISION_ROLES
 
 MAIN_TEAM_FIELDS = ("goals", "fears", "objections")  # "how we help", "how we address this fear/objection"
+SAID_SHOWN = 3  # quotes of a said fact shown at once
 SOURCE_NOTE = {"researcher": "set by you", "metadata": "from interview details", "": "not known yet"}
 
 
@@ -94,15 +95,22 @@ def canvas_panel(store, c: canvas.Canvas, interviews: dict | None = None) -> Non
 def said_quotes(c: canvas.Canvas, interviews: dict) -> None:
     """Where members said a fact nobody typed in ("I'm the office manager at ..."): the fact is a
     claim like any other, so its evidence is one click away."""
+    def row(f, q) -> None:
+        with st.container(border=True, gap="xsmall"):
+            st.markdown(f"“{ui.escape_md(q.text)}”")
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                ui.play_button(interviews.get(q.interview_id), q.start, label=q.timestamp,
+                               key=f"said_{c.persona_id}_{f.name}_{q.id}")
+                st.caption(ui.escape_md(q.participant), width="content")
+
     for f in (f for f in c.facts if f.quotes):
         st.caption(f"{ui.escape_md(f.title)}, as they said it:")
-        for q in f.quotes:
-            with st.container(border=True, gap="xsmall"):
-                st.markdown(f"“{ui.escape_md(q.text)}”")
-                with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-                    ui.play_button(interviews.get(q.interview_id), q.start, label=q.timestamp,
-                                   key=f"said_{c.persona_id}_{f.name}_{q.id}")
-                    st.caption(ui.escape_md(q.participant), width="content")
+        for q in f.quotes[:SAID_SHOWN]:
+            row(f, q)
+        if len(f.quotes) > SAID_SHOWN:  # a big persona: the rest one click away, the canvas stays short
+            with st.expander(f"{len(f.quotes) - SAID_SHOWN} more"):
+                for q in f.quotes[SAID_SHOWN:]:
+                    row(f, q)
 
 
 def team_text(store, c: canvas.Canvas, claim: canvas.Claim) -> None:

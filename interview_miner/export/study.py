@@ -302,7 +302,8 @@ def persona_view(study: Study, p: Persona) -> dict[str, Any]:
     return {
         "id": p.id, "name": p.name, "role": p.role, "demographics": p.demographics,
         "role_said": said, "role_said_text": "In their words: " + "; ".join(
-            f"“{q['text']}” ({q['participant']}, {q['timestamp']})" for q in said) if said else "",
+            f"“{q['text']}” ({q['participant']}, {q['timestamp']})" for q in said[:3])
+        + (f" (and {len(said) - 3} more)" if len(said) > 3 else "") if said else "",
         "description": p.description, "avatar": p.avatar if _safe_avatar(p.avatar) else None,
         "n_participants": n, "participants": people, "interview_ids": members,
         "fields": fields, "nps": nps_view(study, members) if members else None,
