@@ -119,7 +119,7 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
         fields[fname] = PersonaField(text=text, quote_ids=quote_ids, theme_ids=list(order),
                                      n_participants=len(voicing))
 
-    role = _role_phrase(members)
+    role = _role_phrase(members, english=ctx.ph.language == "en")
     name = _persona_name(ctx, members, keys, role, letter)
     return Persona(
         id="", name=name, role=role or _roles_listed(members), demographics=_demographics(members),
@@ -203,7 +203,7 @@ def _role_words(members: list[Participant], keys: Sequence[str]) -> list[str]:
     return sorted(common, key=lambda w: order[w])
 
 
-def _role_phrase(members: list[Participant]) -> str:
+def _role_phrase(members: list[Participant], english: bool = True) -> str:
     """The role most members hold, else the words of it most share ("Office manager", "Practice
     manager" -> "Manager"). When those words only qualify the job ("Operations lead", "Operations
     manager"), the jobs are listed after them: "Operations lead or manager", not "Operations".
@@ -212,6 +212,8 @@ def _role_phrase(members: list[Participant]) -> str:
     'Operations lead or manager'
     >>> _role_phrase([Participant("a", "A", metadata={"role": r}) for r in ("Office manager", "Practice manager")])
     'Manager'
+    >>> _role_phrase([Participant("a", "A", metadata={"role": r}) for r in ("Klinik ejer", "Klinik leder")], english=False)
+    'Klinik'
     """
     roles = [r.strip() for r in _values(members, ROLE_KEYS) if r.strip()]
     if not roles:
@@ -225,7 +227,8 @@ def _role_phrase(members: list[Participant]) -> str:
     shared = " ".join(words)
     rests = [r[len(shared):].split() for r in roles if r.casefold().startswith(shared + " ")]
     jobs = list(dict.fromkeys(rest[0].casefold() for rest in rests if len(rest) == 1))
-    if len(rests) > len(members) / 2 and len(jobs) == len({" ".join(r).casefold() for r in rests}) and 1 < len(jobs) <= 3:
+    if (english and len(rests) > len(members) / 2 and len(jobs) == len({" ".join(r).casefold() for r in rests})
+            and 1 < len(jobs) <= 3):  # "or": other languages keep the shared words, as before
         return f"{shared} {', '.join(jobs[:-1])} or {jobs[-1]}".capitalize()
     return shared.capitalize()
 
