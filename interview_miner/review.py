@@ -558,6 +558,8 @@ def saturation_reading(curve: list[SaturationPoint], window: int = 3) -> str:
         return (f"{len(curve)} interview{'s' if len(curve) != 1 else ''} mined: too few to judge "
                 f"saturation (needs more than {window}).")
     total = curve[-1].total_themes
+    if total == 0:  # nothing to be saturated with
+        return "No themes in these interviews yet: mine them (or check their quotes) before judging saturation."
     recent = sum(p.new_themes for p in curve[-window:])
     head = f"Last {window} interviews added {recent} new theme{'s' if recent != 1 else ''}"
     if recent == 0:

@@ -255,6 +255,7 @@ def test_saturation_curve_follows_edits(study):
     ([5, 4, 3, 0, 0, 0], "Last 3 interviews added 0 new themes: saturation reached for these themes."),
     ([5, 4, 3, 1, 0, 0], "Last 3 interviews added 1 new theme: close to saturation."),
     ([5, 4], "2 interviews mined: too few to judge saturation (needs more than 3)."),
+    ([0, 0, 0, 0, 0], "No themes in these interviews yet: mine them (or check their quotes) before judging saturation."),
 ])
 def test_saturation_reading(new, reading):
     total, curve = 0, []

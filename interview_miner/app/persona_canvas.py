@@ -79,7 +79,9 @@ def canvas_panel(store, c: canvas.Canvas, interviews: dict | None = None) -> Non
             st.altair_chart(alt.Chart(df).mark_bar(cornerRadiusEnd=3, color="#4f46e5").encode(
                 x=alt.X("interview:N", title="Interviews, in the order added", sort=None,
                         axis=alt.Axis(labelAngle=0, labelLimit=120)),
-                y=alt.Y("new themes:Q", title="New themes", axis=alt.Axis(tickMinStep=1)),
+                # whole numbers, and an axis up to 1 at least: all zeros drew a "0.000000" tick
+                y=alt.Y("new themes:Q", title="New themes", axis=alt.Axis(tickMinStep=1, format="d"),
+                        scale=alt.Scale(domain=[0, max(1, int(df["new themes"].max()))])),
             ).properties(height=160))
     shown = [cl for cl in c.claims if cl.team_prompt and (cl.themes or cl.text or cl.team_text)]
     main = [cl for cl in shown if cl.field in MAIN_TEAM_FIELDS or cl.team_text]
