@@ -339,6 +339,7 @@ def evaluate(
     result["mode"] = "reference-transcripts" if reference else "audio"
     result["timings"] = timings
     result["mine_messages"] = done.mined.messages
+    result["heard_again"] = done.mined.heard_again  # unsure quotes a second model heard (second_hearing.py)
     return result
 
 
@@ -382,6 +383,8 @@ def format_report(r: dict[str, Any]) -> str:
         lo, hi = r["theme_ari_leave_one_out"]
         lines.append(f"  {'theme ARI, one interview out':<28} {lo:>7.3f} to {hi:.3f}")
     lines.append(f"  {'quotes / themes (true)':<28} {r['quotes']} / {r['themes']} ({r['true_themes']})")
+    if r.get("heard_again"):
+        lines.append(f"  {'quotes heard again':<28} {r['heard_again']:>7} (unsure; a second model's hearing leans their themes)")
     if r.get("category_f1"):
         lines.append("  per-category F1: " + ", ".join(f"{c} {f:.2f}" for c, f in r["category_f1"].items()))
     if r.get("nps"):

@@ -5,7 +5,7 @@ What goes (GDPR art. 17, "right to erasure"):
 - its segments, quotes (with their categories and theme links), NPS, transcription progress and
   the interview row, which holds its metadata and consent record;
 - the cached embeddings of its texts (looked up by text hash: quotes, their embedding form, the
-  interviewer's questions, segments);
+  interviewer's questions, segments, and what a second model heard in their quotes);
 - every researcher edit about them: on the interview, its segments, quotes and NPS; PII decisions
   whose words occur in their transcript or name; their ids taken out of persona edits;
 - their evidence in themes and personas: machine theme keywords no remaining quote contains and
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import worker
 from .embed import text_hash
+from .second_hearing import NAME as SECOND_HEARING
 from .errors import InterviewMinerError
 from .models import Interview
 from .quotes import embedding_text
@@ -126,6 +127,12 @@ def forget(store, interview_ids: list[int] | None = None, participant: str | Non
     report.quotes = len(quote_ids)
     hashes = {text_hash(t) for t in texts if t}
     hashes |= {i.content_hash for i in targets if i.content_hash}  # what is cached per recording (its pauses)
+    # what a second model heard in their quotes (second_hearing.py, kept under the quote's hash):
+    # the vectors of those words are cached under the hash of the words themselves
+    heard = [bytes(row[0]).decode("utf-8", "replace") for row in store.db.execute(
+        "SELECT vector FROM embeddings WHERE model LIKE ? AND text_hash IN (SELECT value FROM json_each(?))",
+        [f'["{SECOND_HEARING}"%', json.dumps(sorted(hashes))])]
+    hashes |= {text_hash(t) for h in heard for t in (h, embedding_text(h)) if t}
     report.embeddings = store.db.execute(
         "SELECT count(*) FROM embeddings WHERE text_hash IN (SELECT value FROM json_each(?))", [json.dumps(sorted(hashes))]
     ).fetchone()[0]

@@ -1,4 +1,5 @@
-"""Mining as one object with pluggable stages: quotes -> embeddings -> categories -> NPS -> themes.
+"""Mining as one object with pluggable stages: quotes -> embeddings -> categories -> a second
+hearing of unsure quotes -> NPS -> themes.
 
 `Miner` holds the stages, BERTopic-style: each is passed to the constructor and defaults to the
 one this package ships, so a test, a benchmark or a new feature swaps one stage by passing it —
@@ -19,7 +20,9 @@ Language: with no embedder or `embed_model` given, the embedder is chosen per st
 language or a mix, so quotes in Danish and German share one vector space. The default splitter
 picks its sentence rules per interview language (`quotes.load_nlp`), and cuts a run-on sentence
 where the recording pauses between two whole clauses (`pauses`: the recording's silences, found
-once and kept in the cache; `pauses=False` cuts from the text alone).
+once and kept in the cache; `pauses=False` cuts from the text alone). Quotes the recogniser was
+unsure of are heard again by a second model and their theme vectors lean on both hearings
+(`second_hearing`; kept in the cache; `second_hearing=False` never).
 
 A Miner is meant to live long (a worker, an evaluation, a test module): its default categorizer
 embeds its prototype sentences once, on first use, and is reused by every later `mine` call.
@@ -42,7 +45,9 @@ from . import nps as nps_mod, nps_audio
 from . import pauses as pauses_mod
 from . import personas as personas_mod
 from . import quotes as quotes_mod
+from . import second_hearing as second_hearing_mod
 from . import themes as themes_mod
+from .theme_ids import keep_researcher_sub_themes
 from .models import Interview, Persona, Quote, Segment, Theme
 from .vocab import clock, participant_key
 
@@ -99,6 +104,9 @@ NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
 NpsRescorer = Callable[..., tuple[list, list]]  # (quotes, interviews, missing[, cache=VectorCache])
 PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
 PauseFinder = Callable[[Interview, Any], "list[tuple[float, float]] | None"]
+SecondHearing = Callable[..., dict[str, str]]
+"""(quotes, interviews, cache=VectorCache, on_progress=(done, total)) -> {quote id: what a second
+recogniser hears in that quote's seconds} (`second_hearing.hear_unsure`)."""
 """(interview, VectorCache) -> the recording's pauses, or None without one (`pauses.RecordedPauses`)."""
 
 
@@ -188,6 +196,7 @@ class MineReport:
     themes: int = 0  # top-level themes
     sub_themes: int = 0  # one level down (a top-level theme built from one fine cluster has none)
     themed_quotes: int = 0
+    heard_again: int = 0  # unsure quotes a second recogniser heard (`second_hearing`)
     reused_theme_ids: int = 0  # top-level themes whose id the last run already had
     reused_sub_theme_ids: int = 0
     nps: dict[int, int] = field(default_factory=dict)
@@ -209,7 +218,7 @@ class MineReport:
             "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
             "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
             "reused_theme_ids": self.reused_theme_ids, "sub_themes": self.sub_themes,
-            "reused_sub_theme_ids": self.reused_sub_theme_ids, "nps": self.nps, "seconds": self.seconds,
+            "reused_sub_theme_ids": self.reused_sub_theme_ids, "heard_again": self.heard_again, "nps": self.nps, "seconds": self.seconds,
             "messages": self.messages,
         }
 
@@ -247,6 +256,7 @@ class Miner:
         nps_rescorer: NpsRescorer | None | bool = True,
         persona_grouper: PersonaGrouper | None = None,
         pauses: PauseFinder | None | bool = True,
+        second_hearing: SecondHearing | None | bool = True,
         embed_model: str | None = None,
         theme_options: themes_mod.ThemeOptions | None = None,
     ) -> None:
@@ -270,6 +280,9 @@ class Miner:
         self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
         # where each recording pauses, for the splitter to cut run-on sentences at (False: never)
         self.pauses: PauseFinder | None = pauses_mod.RecordedPauses() if pauses is True else (pauses or None)
+        # a second model hears the quotes the first was unsure of; themes use both (False: never)
+        self.second_hearing: SecondHearing | None = (
+            second_hearing_mod.hear_unsure if second_hearing is True else (second_hearing or None))
 
     @property
     def embedder(self) -> Embedder:
@@ -381,6 +394,7 @@ class _Run:
 
         self.categorize(embedder, quotes, quote_vecs, question_vecs, corrections)
         self.step("categorize", 0.75, "categorized quotes")
+        theme_vecs = self.hear_again(embedder, quotes, interviews, quote_vecs)
 
         # NPS before themes: nps_score themes are grouped by class.
         nps_results = _in_digits(self.miner.nps_extractor, quotes, {i.id: i.language for i in interviews})
@@ -409,7 +423,7 @@ class _Run:
             )
 
         theme_list = self.miner.themer(
-            quotes, quote_vecs, previous=previous, nps_scores=report.nps,
+            quotes, theme_vecs, previous=previous, nps_scores=report.nps,
             participants={i.id: participant_key(i) for i in interviews}, protected=protected,
             encode=lambda texts: self.encode(embedder, texts),
         )
@@ -492,6 +506,25 @@ class _Run:
                 self.cache.put(embedder.name, missing_aliases, quote_vecs.shape[1])
         return quote_vecs, {t: vecs[len(quotes) + i] for i, t in enumerate(questions)}
 
+    def hear_again(self, embedder: Embedder, quotes: list[Quote], interviews: list[Interview],
+                   quote_vecs: np.ndarray) -> np.ndarray:
+        """Theme vectors: each unsure quote's blended with what the second hearing heard there."""
+        stage = self.miner.second_hearing
+        if not stage:
+            return quote_vecs
+
+        def on_progress(done: int, total: int) -> None:
+            self.progress(0.75 + 0.1 * done / total, f"hearing unsure quotes again: {done}/{total}")
+
+        heard = stage(quotes, interviews, cache=self.cache, on_progress=on_progress)
+        self.report.heard_again = len(heard)
+        if not heard:
+            return quote_vecs
+        ids = sorted(heard)
+        vecs = self.encode(embedder, [quotes_mod.embedding_text(heard[i]) for i in ids])
+        self.step("second_hearing", 0.85, f"heard {len(heard)} unsure quotes again")
+        return second_hearing_mod.blend(quote_vecs, quotes, dict(zip(ids, vecs)))
+
     def categorize(self, embedder: Embedder, quotes: list[Quote], quote_vecs: np.ndarray,
                    question_vecs: dict[str, np.ndarray], corrections: dict[str, str]) -> None:
         """Set each quote's category and confidence; researcher corrections are kept and re-score
@@ -511,48 +544,6 @@ class _Run:
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
-
-
-def keep_researcher_sub_themes(themes: themes_mod.ThemeList, previous: Sequence[Theme], protected: set[str],
-                               participant_of: Mapping[str, str], min_jaccard: float = 0.2) -> list[str]:
-    """Keep a sub-theme a researcher touched when re-mining lifted its quotes to the top level.
-
-    Why: ids are matched level by level (themes.py), so when new interviews pull a parent's
-    sub-themes apart (each now a top-level theme built from one fine cluster, with no sub-themes
-    of its own), a renamed sub-theme, or one quotes were moved into, would find no sub-theme to
-    match and its edits would go dormant. It is kept instead as the sub-theme of the new top-level
-    theme holding most of its quotes (Jaccard >= `min_jaccard`), with the quotes of its own that
-    are still there. Only top-level themes without sub-themes take one, so no quote changes its
-    top-level theme and no machine sub-theme is split. `participant_of`: quote id -> who said it.
-    Updates `themes` in place; returns the ids kept.
-    """
-    present = {t.id for t in themes.all()}
-    has_subs = {t.parent_id for t in themes.sub_themes}
-    kept = []
-    for old in previous:
-        if old.parent_id is None or old.id not in protected or old.id in present or not old.quote_ids:
-            continue
-        mine = set(old.quote_ids)
-        best, best_j = None, min_jaccard
-        for t in themes:
-            if t.category != old.category or t.id in has_subs:
-                continue
-            j = len(mine & set(t.quote_ids)) / len(mine | set(t.quote_ids))
-            if j >= best_j:
-                best, best_j = t, j
-        if best is None:
-            continue
-        quote_ids = [q for q in best.quote_ids if q in mine]
-        who = {participant_of.get(q, q) for q in quote_ids}
-        themes.sub_themes.append(Theme(
-            id=old.id, category=best.category, label=old.label, keywords=list(old.keywords), quote_ids=quote_ids,
-            representative_quote_id=old.representative_quote_id if old.representative_quote_id in quote_ids
-            else quote_ids[0], n_participants=len(who), parent_id=best.id,
-        ))
-        has_subs.add(best.id)
-        kept.append(old.id)
-    themes.sub_themes.sort(key=lambda t: t.id)
-    return kept
 
 
 def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, str | None]) -> list[nps_mod.NpsResult]:

@@ -88,6 +88,8 @@ def cmd_mine(args) -> int:
     print("categories: " + ", ".join(f"{c} {n}" for c, n in report.categories.items()))
     if report.corrections:
         print(f"kept {report.corrections} researcher corrections and re-scored similar quotes")
+    if report.heard_again:
+        print(f"{report.heard_again} quotes heard unsure were heard again by a second model for their themes")
     print(f"themes: {report.themes} ({report.reused_theme_ids} kept their ids) with {report.sub_themes} sub-themes, "
           f"unthemed quotes: {report.unthemed} ({report.unthemed_share:.0%})")
     if report.nps:

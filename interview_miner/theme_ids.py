@@ -6,7 +6,9 @@ of its sorted quote ids, so the same quotes always get the same id.
 
 Public API (re-exported by `themes`):
 - `match_ids(new_groups, previous, min_jaccard, protected) -> list[str]`;
-- `new_theme_id(category, quote_ids) -> str`.
+- `new_theme_id(category, quote_ids) -> str`;
+- `keep_researcher_sub_themes(themes, previous, protected, participant_of)`: a sub-theme a
+  researcher touched stays when re-mining lifts its quotes to the top level.
 
     >>> new_theme_id("fear", ["q2", "q1"]) == new_theme_id("fear", ["q1", "q2"])
     True
@@ -15,11 +17,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .models import Theme
+
+if TYPE_CHECKING:
+    from .themes import ThemeList
 
 
 def new_theme_id(category: str, quote_ids: Sequence[str]) -> str:
@@ -111,3 +117,45 @@ def _dedupe_ids(ids: list[str], groups: list[tuple[str, list[str]]], kept: set[i
         if seen[tid] > 1:
             out[i] = f"{tid}_{seen[tid]}"
     return out
+
+
+def keep_researcher_sub_themes(themes: ThemeList, previous: Sequence[Theme], protected: set[str],
+                               participant_of: Mapping[str, str], min_jaccard: float = 0.2) -> list[str]:
+    """Keep a sub-theme a researcher touched when re-mining lifted its quotes to the top level.
+
+    Why: ids are matched level by level (themes.py), so when new interviews pull a parent's
+    sub-themes apart (each now a top-level theme built from one fine cluster, with no sub-themes
+    of its own), a renamed sub-theme, or one quotes were moved into, would find no sub-theme to
+    match and its edits would go dormant. It is kept instead as the sub-theme of the new top-level
+    theme holding most of its quotes (Jaccard >= `min_jaccard`), with the quotes of its own that
+    are still there. Only top-level themes without sub-themes take one, so no quote changes its
+    top-level theme and no machine sub-theme is split. `participant_of`: quote id -> who said it.
+    Updates `themes` in place; returns the ids kept.
+    """
+    present = {t.id for t in themes.all()}
+    has_subs = {t.parent_id for t in themes.sub_themes}
+    kept = []
+    for old in previous:
+        if old.parent_id is None or old.id not in protected or old.id in present or not old.quote_ids:
+            continue
+        mine = set(old.quote_ids)
+        best, best_j = None, min_jaccard
+        for t in themes:
+            if t.category != old.category or t.id in has_subs:
+                continue
+            j = len(mine & set(t.quote_ids)) / len(mine | set(t.quote_ids))
+            if j >= best_j:
+                best, best_j = t, j
+        if best is None:
+            continue
+        quote_ids = [q for q in best.quote_ids if q in mine]
+        who = {participant_of.get(q, q) for q in quote_ids}
+        themes.sub_themes.append(Theme(
+            id=old.id, category=best.category, label=old.label, keywords=list(old.keywords), quote_ids=quote_ids,
+            representative_quote_id=old.representative_quote_id if old.representative_quote_id in quote_ids
+            else quote_ids[0], n_participants=len(who), parent_id=best.id,
+        ))
+        has_subs.add(best.id)
+        kept.append(old.id)
+    themes.sub_themes.sort(key=lambda t: t.id)
+    return kept

@@ -1,0 +1,131 @@
+"""A second hearing for quotes the recogniser was unsure of: their theme vectors lean on what a
+second model hears in the same seconds.
+
+Why: two recognisers mishear differently. Where tiny.en was unsure of a quote (a low mean word
+probability, `Quote.asr_confidence`), the bundled multilingual base hears the quote's window again
+(`hear_again`), and the quote's vector for theme clustering becomes a blend of the two hearings,
+weighted by that uncertainty: a quote heard at 0.6 leans 40% on the second hearing, one heard at
+0.95 is not heard again at all. The quote keeps its words; only where it is grouped changes.
+It is a product of two noisy witnesses, not a correction: base misheard too (WER 0.19 against
+tiny.en's 0.22 on the dev voices), but rarely the same words.
+
+Measured (docs/performance.md, 16-run theme ARI means, audio mode): dev corpus 0.392 -> 0.449,
+the held-out interviews 0.383 -> 0.371, the second held-out set (written after this was built)
+0.294 -> 0.315; reference transcripts are never heard again, so they do not change.
+
+Cost: one base decode per unsure quote (about 1.4 s for a 4-second quote on two cores: 110 s for
+the dev corpus's 78 unsure quotes, 0.11x its audio), paid once: each hearing is kept in the
+study's cache (`mining.VectorCache`) under the hash of the quote's text, so re-mining hears
+nothing again, and forgetting a participant drops their hearings and the vectors of the words
+heard (forget.py).
+
+Which interviews: English recordings (the primary model is the English-only tiny.en, the second
+the multilingual base). A study in another language is transcribed by base already; with no third
+bundled model there is no independent second hearing, so nothing is done. An English study
+transcribed with `--model base` is heard by base again, which adds little but cost; pass
+`Miner(second_hearing=False)` there.
+
+Public API:
+- `UNSURE_QUOTE`: the mean word probability below which a quote is heard again.
+- `hear_unsure(quotes, interviews, cache=None) -> {quote id: text}`: the default stage
+  (`Miner(second_hearing=...)`).
+- `blend(vectors, quotes, heard_vectors)`: the theme vectors.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .models import Interview, Quote
+
+# Heard again below this mean word probability. Above it the blend would move a vector by under a
+# fifth, not worth a decode. Fixed from the weight rule (1 - probability), not fitted to a corpus.
+UNSURE_QUOTE = 0.8
+MAX_LEAN = 0.5  # a quote never leans more on the second hearing than on its own words
+NAME = "second-hearing"  # the first field of a kept hearing's cache name (forget.py finds them by it)
+VERSION = 1  # bump when the decoding changes, so kept hearings are not reused
+
+
+def weight(q: Quote) -> float:
+    """How much a quote's theme vector leans on its second hearing: its uncertainty, capped."""
+    if q.asr_confidence is None or q.asr_confidence >= UNSURE_QUOTE:
+        return 0.0
+    return min(MAX_LEAN, 1.0 - max(0.0, float(q.asr_confidence)))
+
+
+def blend(vectors: np.ndarray, quotes: Sequence[Quote], heard_vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """Row i: quotes[i]'s vector, blended with its second hearing's (`heard_vectors` by quote id)
+    by `weight`, unit length. Quotes without a second hearing keep their vector exactly.
+
+    >>> from interview_miner.models import Quote
+    >>> q = [Quote("a", 1, 0.0, 1.0, "x", asr_confidence=0.6), Quote("b", 1, 1.0, 2.0, "y", asr_confidence=0.6)]
+    >>> v = np.array([[1.0, 0.0], [1.0, 0.0]])
+    >>> blend(v, q, {"a": np.array([0.0, 1.0])}).astype(float).round(2).tolist()  # "a" leans 0.4 on it
+    [[0.83, 0.55], [1.0, 0.0]]
+    """
+    out = np.array(vectors, dtype=np.float64, copy=True)
+    for i, q in enumerate(quotes):
+        w = weight(q)
+        if w > 0 and q.id in heard_vectors:
+            out[i] = (1.0 - w) * out[i] + w * np.asarray(heard_vectors[q.id], dtype=np.float64)
+    return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
+def _key(model: str, path: str, q: Quote) -> tuple[str, str]:
+    size = os.path.getsize(path) if os.path.exists(path) else -1
+    name = json.dumps([NAME, VERSION, model, os.path.basename(path), size, round(q.start, 2), round(q.end, 2)])
+    return name, hashlib.sha256(q.text.encode("utf-8")).hexdigest()
+
+
+def hear_windows(path: str, windows: Sequence[tuple[float, float]]) -> list[str]:
+    """What the bundled base hears in each window of the recording at `path`, each decoded on its
+    own (`hear_again.hear_again`: padded, beam search at temperature 0, so the same audio always
+    gives the same words). Decoding several quotes together, a few seconds of silence apart, is
+    1.7x faster (Whisper encodes 30 s whatever it is given), but the words of one quote then lean
+    on its neighbours': theme ARI fell on both held-out sets (docs/performance.md)."""
+    from .hear_again import hear_again
+
+    return [hear_again(path, start, end, "en") for start, end in windows]
+
+
+def hear_unsure(quotes: Sequence[Quote], interviews: Sequence[Interview], cache=None,
+                hear: Callable[[str, list[tuple[float, float]]], list[str]] | None = None,
+                on_progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """What the bundled base hears in the window of each unsure quote (`weight` > 0) of an English
+    recording still on disk: {quote id: text}. `cache` (the Miner's `VectorCache`) keeps every
+    hearing, so only quotes not heard before are decoded. `hear(path, windows) -> texts` is
+    `hear_windows` by default; nothing is loaded when every hearing is remembered."""
+    from . import hear_again, transcribe
+    from .vocab import base_language
+
+    recordings = {i.id: i.stored_path for i in interviews
+                  if i.kind == "audio" and i.stored_path and os.path.exists(i.stored_path)
+                  and (base_language(i.language) or "en") == "en"}
+    todo = [q for q in quotes if q.interview_id in recordings and weight(q) > 0]
+    if not todo or (hear is None and not hear_again.available()):
+        return {}
+    texts: dict[str, str] = {}
+    keys = {q.id: _key("base", recordings[q.interview_id], q) for q in todo}
+    if cache:
+        for q in todo:
+            name, key = keys[q.id]
+            kept = cache.get(name, [key]).get(key)
+            if kept is not None:
+                texts[q.id] = bytes(kept).decode("utf-8")
+    new = [q for q in todo if q.id not in texts]
+    before = transcribe.loaded_models()
+    try:
+        for q in sorted(new, key=lambda q: (q.interview_id, q.start)):
+            texts[q.id] = (hear or hear_windows)(recordings[q.interview_id], [(q.start, q.end)])[0]
+            if cache:  # kept at once: a run stopped half-way keeps what it heard
+                cache.put(keys[q.id][0], {keys[q.id][1]: texts[q.id].encode("utf-8")}, 0)
+            if on_progress:
+                on_progress(len(texts), len(todo))
+    finally:
+        # base is needed once per new quote; kept loaded it would hold ~0.3 GB for a worker's life
+        transcribe.release_models(keep=before)
+    return {qid: text.strip() for qid, text in texts.items() if text.strip()}

@@ -1,0 +1,130 @@
+"""The second hearing of unsure quotes (second_hearing.py): which quotes are heard again, what the
+bundled base hears on real speech, that a hearing is kept and never redone, and that the Miner's
+theme vectors (only those) lean on it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import shared_path
+from interview_miner import hear_again, quotes as quotes_mod, second_hearing
+from interview_miner.mining import Miner, VectorCache
+from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Word
+from stages import HashEmbedder
+
+needs_base = pytest.mark.skipif(not hear_again.available(), reason="needs the bundled multilingual base model")
+
+
+def test_only_quotes_heard_unsure_lean_on_a_second_hearing_and_never_more_than_on_their_own_words():
+    def quote(conf):
+        return Quote("q", 1, 0.0, 1.0, "x", asr_confidence=conf)
+
+    assert second_hearing.weight(quote(None)) == 0.0  # typed text: nothing to hear again
+    assert second_hearing.weight(quote(0.95)) == 0.0
+    assert second_hearing.weight(quote(second_hearing.UNSURE_QUOTE)) == 0.0
+    assert second_hearing.weight(quote(0.7)) == pytest.approx(0.3)
+    assert second_hearing.weight(quote(0.2)) == second_hearing.MAX_LEAN
+
+
+def jfk_study(path) -> tuple[Interview, list[Quote]]:
+    interview = Interview(id=1, content_hash="f" * 64, file_name=path.name, kind="audio", language="en",
+                          stored_path=str(path), status="transcribed")
+    unsure = Quote("q1", 1, 0.3, 10.5, "And so my fellow Americans, ask not what your count and do for you.",
+                   asr_confidence=0.55)
+    sure = Quote("q2", 1, 0.3, 10.5, "And so my fellow Americans, ask not what your country can do for you.",
+                 asr_confidence=0.97)
+    return interview, [unsure, sure]
+
+
+@needs_base
+@pytest.mark.slow
+def test_on_real_speech_the_second_model_hears_an_unsure_quote_once_and_the_study_keeps_it():
+    interview, quotes = jfk_study(shared_path("speech", "jfk.flac"))
+    cache = VectorCache.in_memory()
+    heard = second_hearing.hear_unsure(quotes, [interview], cache=cache)
+    assert list(heard) == ["q1"]  # the sure quote is not decoded again
+    assert "country can do for you" in heard["q1"].lower()
+
+    def must_not_decode(*args):
+        raise AssertionError("a kept hearing was decoded again")
+
+    assert second_hearing.hear_unsure(quotes, [interview], cache=cache, hear=must_not_decode) == heard
+    # another language, a typed transcript, a recording no longer on disk: nothing to hear
+    for other in (Interview(**{**interview.__dict__, "language": "de"}),
+                  Interview(**{**interview.__dict__, "kind": "transcript"}),
+                  Interview(**{**interview.__dict__, "stored_path": "/nowhere/jfk.flac"})):
+        assert second_hearing.hear_unsure(quotes, [other], hear=must_not_decode) == {}
+
+
+def unsure_answer_study() -> tuple[Interview, list[Segment]]:
+    """One recorded interview: a question and three answer sentences, the middle one heard unsure."""
+    def seg(start, text, speaker, p):
+        toks = text.split()
+        words = [Word(start + 0.4 * i, start + 0.4 * (i + 1), " " + t, p) for i, t in enumerate(toks)]
+        return Segment(start, start + 0.4 * len(toks), " " + text, speaker, words)
+
+    segments = [
+        seg(0.0, "What made you start looking for a new tool?", INTERVIEWER, 0.95),
+        seg(5.0, "Our spreadsheet kept breaking every month.", PARTICIPANT, 0.95),
+        seg(9.0, "We were losing so many a point men's a week.", PARTICIPANT, 0.45),
+        seg(14.0, "And the team was tired of retyping orders.", PARTICIPANT, 0.95),
+    ]
+    interview = Interview(id=1, content_hash="a" * 64, file_name="call.wav", kind="audio", language="en",
+                          stored_path="/nowhere/call.wav", status="transcribed")
+    return interview, segments
+
+
+def test_the_theme_vectors_of_unsure_quotes_and_only_those_lean_on_the_second_hearing():
+    interview, segments = unsure_answer_study()
+    seen: dict[str, np.ndarray] = {}
+    asked: list[list[str]] = []
+
+    def themer(quotes, vectors, **context):
+        seen["vectors"] = np.array(vectors)
+        return []
+
+    def second(quotes, interviews, cache=None, on_progress=None):
+        asked.append([q.id for q in quotes if second_hearing.weight(q) > 0])
+        return {qid: "We were losing so many appointments a week." for qid in asked[-1]}
+
+    embedder = HashEmbedder()
+    result = Miner(embedder=embedder, themer=themer, second_hearing=second, nps_rescorer=False,
+                   pauses=False).mine([interview], {1: segments})
+    quotes, blended = result.quotes, seen["vectors"]
+    plain = embedder.encode([quotes_mod.embedding_text(q.text) for q in quotes])
+    unsure = [i for i, q in enumerate(quotes) if second_hearing.weight(q) > 0]
+    assert [quotes[i].text for i in unsure] == ["We were losing so many a point men's a week."]
+    assert result.report.heard_again == 1 and asked == [[quotes[unsure[0]].id]]
+    for i in range(len(quotes)):
+        moved = not np.allclose(blended[i], plain[i], atol=1e-6)
+        assert moved == (i in unsure), quotes[i].text
+    assert np.allclose(np.linalg.norm(blended, axis=1), 1.0, atol=1e-5)
+    assert quotes[unsure[0]].text == "We were losing so many a point men's a week."  # the quote keeps its words
+    assert "We were losing so many appointments a week." in embedder.encoded
+
+    Miner(embedder=HashEmbedder(), themer=themer, second_hearing=False, nps_rescorer=False,
+          pauses=False).mine([interview], {1: segments})
+    assert np.allclose(seen["vectors"], plain, atol=1e-6)  # switched off: the quote vectors as they are
+
+
+def test_a_second_hearing_and_the_vector_of_its_words_are_forgotten_with_the_participant(tmp_path):
+    import shutil
+
+    from interview_miner import embed, forget
+    from interview_miner.store import Store
+
+    store = Store(tmp_path / "study.db")
+    recording = shutil.copy(shared_path("speech", "jfk.flac"), tmp_path / "jfk.flac")
+    interview, quotes = jfk_study(tmp_path / "jfk.flac")
+    interview = store.add_interview(Interview(**{**interview.__dict__, "id": None, "stored_path": str(recording)}))
+    quotes = [Quote(**{**q.__dict__, "interview_id": interview.id}) for q in quotes]
+    store.save_quotes(quotes)
+    cache = VectorCache(store.get_embeddings, store.save_embeddings)
+    heard = second_hearing.hear_unsure(quotes, [interview], cache=cache, hear=lambda path, windows: ["Ask what your country can do."] * len(windows))
+    vector = embed.to_bytes(np.ones(4, dtype=np.float32) / 2)
+    store.save_embeddings("some-model", {embed.text_hash(heard["q1"]): vector}, 4)
+    count = "SELECT count(*) FROM embeddings WHERE model LIKE ? OR text_hash = ?"
+    assert store.db.execute(count, ['["second-hearing"%', embed.text_hash(heard["q1"])]).fetchone()[0] == 2
+
+    forget.forget(store, [interview.id])
+    assert store.db.execute(count, ['["second-hearing"%', embed.text_hash(heard["q1"])]).fetchone()[0] == 0
