@@ -30,6 +30,8 @@ Public API:
 - `hear_unsure(quotes, interviews, cache=None) -> {quote id: text}`: the default stage
   (`Miner(second_hearing=...)`).
 - `blend(vectors, quotes, heard_vectors)`: the theme vectors.
+- `kept_hearing(get, interview, quote)`: what was heard for a quote, for the Themes page to show
+  next to a theme name that may be misheard without hearing it again.
 """
 from __future__ import annotations
 
@@ -79,6 +81,16 @@ def _key(model: str, path: str, q: Quote) -> tuple[str, str]:
     size = os.path.getsize(path) if os.path.exists(path) else -1
     name = json.dumps([NAME, VERSION, model, os.path.basename(path), size, round(q.start, 2), round(q.end, 2)])
     return name, hashlib.sha256(q.text.encode("utf-8")).hexdigest()
+
+
+def kept_hearing(get: Callable[[str, list[str]], dict[str, bytes]], interview: Interview, q: Quote) -> str | None:
+    """The second hearing the study keeps for quote `q` of `interview` (`get`: the store's
+    `get_embeddings`), or None when it was never heard again (or its words changed since)."""
+    if not interview.stored_path:
+        return None
+    name, key = _key("base", interview.stored_path, q)
+    data = get(name, [key]).get(key)
+    return None if data is None else bytes(data).decode("utf-8").strip()
 
 
 def hear_windows(path: str, windows: Sequence[tuple[float, float]]) -> list[str]:

@@ -127,6 +127,30 @@ def test_a_name_that_may_be_misheard_can_be_heard_again_with_another_model(db, t
     assert "country" in _second_hearing(at)
 
 
+def test_a_name_on_a_quote_heard_again_when_mined_shows_that_hearing_at_once(db, tmp_path):
+    """Mining heard the unsure quote again (second_hearing.py) and the study kept it: the Themes
+    page shows it under the flag at once, with no button to press and nothing decoded."""
+    from interview_miner import second_hearing
+    from interview_miner.mining import VectorCache
+    from interview_miner.models import PARTICIPANT, Quote, Segment, Theme
+    from interview_miner.store import Store
+
+    store = Store(db)
+    text = "And so my fellow Americans, ask not what your county can do for you."
+    iid = _jfk_interview(store, tmp_path, [Segment(0.3, 7.5, text, PARTICIPANT, words=_heard_unsure(text, 0.3, 0.5))])
+    quote = Quote("q_jfk", iid, 0.3, 7.5, text, index=0, asr_confidence=0.6)
+    store.save_quotes([quote], [iid])
+    store.save_categories([("q_jfk", "trigger", 0.9)])
+    store.save_themes([Theme(id="trigger_county", category="trigger", label="What your county can do",
+                             quote_ids=["q_jfk"], representative_quote_id="q_jfk")])
+    second_hearing.hear_unsure([quote], [store.get_interview(iid)], VectorCache(store.get_embeddings, store.save_embeddings),
+                               hear=lambda path, windows: ["ask not what your country can do for you"])
+    at = app("themes")
+    assert "May be misheard in this name: :orange-background[county]" in texts(at, "caption")
+    assert _second_hearing(at) == "another model heard: “ask not what your country can do for you”"
+    assert not [b for b in at.button if b.key == "again_go_trigger_county"]
+
+
 @pytest.mark.slow
 @needs_base
 def test_a_transcript_line_can_be_heard_again_with_another_model(db, tmp_path):

@@ -2,7 +2,7 @@
 and their quotes; rename, merge, split, nest, delete, move, tag, star at both levels."""
 import streamlit as st
 
-from interview_miner import codebook, hear_again, label_doubts, overlay, overview, review
+from interview_miner import codebook, hear_again, label_doubts, overlay, overview, review, second_hearing
 from interview_miner.app import ui
 from interview_miner.errors import describe
 from interview_miner.quotes import unsure_spans, words_in
@@ -97,13 +97,17 @@ def unclear_name(t) -> None:
                   help="Words Whisper was unsure of, and rare words only one interview has: a confident mishearing "
                        "looks like a rare word no one else said.")
     interview = interviews.get(q.interview_id)
-    if interview is None or interview.kind != "audio" or not interview.stored_path or not hear_again.available():
+    if interview is None or interview.kind != "audio" or not interview.stored_path:
         return
     key = f"again_{t.id}_{q.id}"
+    if key not in st.session_state:  # heard again when mined (an unsure quote): shown at once
+        kept = second_hearing.kept_hearing(store.get_embeddings, interview, q)
+        if kept is not None:
+            st.session_state[key] = kept
     if key in st.session_state:
         again = st.session_state[key]
         st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no words there.")
-    elif st.button("Hear it with another model", key=f"again_go_{t.id}", type="tertiary", icon=":material/hearing:",
+    elif hear_again.available() and st.button("Hear it with another model", key=f"again_go_{t.id}", type="tertiary", icon=":material/hearing:",
                    help="What a second speech model (Whisper base) hears in the same seconds: often the right "
                         "words where Whisper misheard, but it mishears too, so listen before you rename."):
         with st.spinner("Listening again…"):
