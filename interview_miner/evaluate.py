@@ -384,7 +384,7 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(f"  {'theme ARI, one interview out':<28} {lo:>7.3f} to {hi:.3f}")
     lines.append(f"  {'quotes / themes (true)':<28} {r['quotes']} / {r['themes']} ({r['true_themes']})")
     if r.get("heard_again"):
-        lines.append(f"  {'quotes heard again':<28} {r['heard_again']:>7} (unsure; a second model's hearing leans their themes)")
+        lines.append(f"  {'quotes heard again':<28} {r['heard_again']:>7} (unsure; their category and theme lean on a second model's hearing)")
     if r.get("category_f1"):
         lines.append("  per-category F1: " + ", ".join(f"{c} {f:.2f}" for c, f in r["category_f1"].items()))
     if r.get("nps"):

@@ -1,5 +1,5 @@
-"""Mining as one object with pluggable stages: quotes -> embeddings -> categories -> a second
-hearing of unsure quotes -> NPS -> themes.
+"""Mining as one object with pluggable stages: quotes -> embeddings -> a second hearing of unsure
+quotes -> categories -> NPS -> themes.
 
 `Miner` holds the stages, BERTopic-style: each is passed to the constructor and defaults to the
 one this package ships, so a test, a benchmark or a new feature swaps one stage by passing it —
@@ -21,8 +21,8 @@ language or a mix, so quotes in Danish and German share one vector space. The de
 picks its sentence rules per interview language (`quotes.load_nlp`), and cuts a run-on sentence
 where the recording pauses between two whole clauses (`pauses`: the recording's silences, found
 once and kept in the cache; `pauses=False` cuts from the text alone). Quotes the recogniser was
-unsure of are heard again by a second model and their theme vectors lean on both hearings
-(`second_hearing`; kept in the cache; `second_hearing=False` never).
+unsure of are heard again by a second model and their vectors (for categories and themes) lean on
+both hearings (`second_hearing`; kept in the cache; `second_hearing=False` never).
 
 A Miner is meant to live long (a worker, an evaluation, a test module): its default categorizer
 embeds its prototype sentences once, on first use, and is reused by every later `mine` call.
@@ -218,7 +218,8 @@ class MineReport:
             "cached": self.cached, "categories": self.categories, "corrections": self.corrections,
             "themes": self.themes, "unthemed": self.unthemed, "unthemed_share": round(self.unthemed_share, 4),
             "reused_theme_ids": self.reused_theme_ids, "sub_themes": self.sub_themes,
-            "reused_sub_theme_ids": self.reused_sub_theme_ids, "heard_again": self.heard_again, "nps": self.nps, "seconds": self.seconds,
+            "reused_sub_theme_ids": self.reused_sub_theme_ids, "heard_again": self.heard_again, "nps": self.nps,
+            "seconds": self.seconds,
             "messages": self.messages,
         }
 
@@ -280,7 +281,7 @@ class Miner:
         self.persona_grouper: PersonaGrouper = persona_grouper or personas_mod.suggest_personas
         # where each recording pauses, for the splitter to cut run-on sentences at (False: never)
         self.pauses: PauseFinder | None = pauses_mod.RecordedPauses() if pauses is True else (pauses or None)
-        # a second model hears the quotes the first was unsure of; themes use both (False: never)
+        # a second model hears the quotes the first was unsure of; categories and themes use both (False: never)
         self.second_hearing: SecondHearing | None = (
             second_hearing_mod.hear_unsure if second_hearing is True else (second_hearing or None))
 
@@ -392,9 +393,9 @@ class _Run:
         quote_vecs, question_vecs = self.embed(embedder, quotes)
         self.step("embed", 0.65, f"embedded {report.embedded} new sentences, {report.cached} from cache")
 
-        self.categorize(embedder, quotes, quote_vecs, question_vecs, corrections)
+        heard_vecs = self.hear_again(embedder, quotes, interviews, quote_vecs)
+        self.categorize(embedder, quotes, heard_vecs, question_vecs, corrections)
         self.step("categorize", 0.75, "categorized quotes")
-        theme_vecs = self.hear_again(embedder, quotes, interviews, quote_vecs)
 
         # NPS before themes: nps_score themes are grouped by class.
         nps_results = _in_digits(self.miner.nps_extractor, quotes, {i.id: i.language for i in interviews})
@@ -423,7 +424,7 @@ class _Run:
             )
 
         theme_list = self.miner.themer(
-            quotes, theme_vecs, previous=previous, nps_scores=report.nps,
+            quotes, heard_vecs, previous=previous, nps_scores=report.nps,
             participants={i.id: participant_key(i) for i in interviews}, protected=protected,
             encode=lambda texts: self.encode(embedder, texts),
         )
@@ -508,13 +509,14 @@ class _Run:
 
     def hear_again(self, embedder: Embedder, quotes: list[Quote], interviews: list[Interview],
                    quote_vecs: np.ndarray) -> np.ndarray:
-        """Theme vectors: each unsure quote's blended with what the second hearing heard there."""
+        """Vectors for categories and themes: each unsure quote's blended with what the second
+        hearing heard there."""
         stage = self.miner.second_hearing
         if not stage:
             return quote_vecs
 
         def on_progress(done: int, total: int) -> None:
-            self.progress(0.75 + 0.1 * done / total, f"hearing unsure quotes again: {done}/{total}")
+            self.progress(0.65 + 0.08 * done / total, f"hearing unsure quotes again: {done}/{total}")
 
         heard = stage(quotes, interviews, cache=self.cache, on_progress=on_progress)
         self.report.heard_again = len(heard)
@@ -522,7 +524,7 @@ class _Run:
             return quote_vecs
         ids = sorted(heard)
         vecs = self.encode(embedder, [quotes_mod.embedding_text(heard[i]) for i in ids])
-        self.step("second_hearing", 0.85, f"heard {len(heard)} unsure quotes again")
+        self.step("second_hearing", 0.73, f"heard {len(heard)} unsure quotes again")
         return second_hearing_mod.blend(quote_vecs, quotes, dict(zip(ids, vecs)))
 
     def categorize(self, embedder: Embedder, quotes: list[Quote], quote_vecs: np.ndarray,

@@ -89,7 +89,7 @@ def cmd_mine(args) -> int:
     if report.corrections:
         print(f"kept {report.corrections} researcher corrections and re-scored similar quotes")
     if report.heard_again:
-        print(f"{report.heard_again} unsure quotes are grouped into themes by what two models heard (heard once, kept)")
+        print(f"{report.heard_again} unsure quotes are categorised and grouped by what two models heard (heard once, kept)")
     print(f"themes: {report.themes} ({report.reused_theme_ids} kept their ids) with {report.sub_themes} sub-themes, "
           f"unthemed quotes: {report.unthemed} ({report.unthemed_share:.0%})")
     if report.nps:

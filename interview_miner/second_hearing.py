@@ -1,17 +1,19 @@
-"""A second hearing for quotes the recogniser was unsure of: their theme vectors lean on what a
-second model hears in the same seconds.
+"""A second hearing for quotes the recogniser was unsure of: their vectors (for categories and
+themes) lean on what a second model hears in the same seconds.
 
 Why: two recognisers mishear differently. Where tiny.en was unsure of a quote (a low mean word
 probability, `Quote.asr_confidence`), the bundled multilingual base hears the quote's window again
-(`hear_again`), and the quote's vector for theme clustering becomes a blend of the two hearings,
-weighted by that uncertainty: a quote heard at 0.6 leans 40% on the second hearing, one heard at
-0.95 is not heard again at all. The quote keeps its words; only where it is grouped changes.
+(`hear_again`), and the quote's vector, which decides its category and its theme, becomes a blend
+of the two hearings, weighted by that uncertainty: a quote heard at 0.6 leans 40% on the second
+hearing, one heard at 0.95 is not heard again at all. The quote keeps its words; only where it is
+filed and grouped changes.
 It is a product of two noisy witnesses, not a correction: base misheard too (WER 0.19 against
 tiny.en's 0.22 on the dev voices), but rarely the same words.
 
-Measured (docs/performance.md, 16-run theme ARI means, audio mode): dev corpus 0.392 -> 0.449,
+Measured (docs/performance.md, audio mode): theme ARI (16-run means) dev corpus 0.392 -> 0.449,
 the held-out interviews 0.383 -> 0.371, the second held-out set (written after this was built)
-0.294 -> 0.315; reference transcripts are never heard again, so they do not change.
+0.294 -> 0.315; category macro-F1 dev 0.973 -> 0.989, both held-out sets unchanged. Reference
+transcripts are never heard again, so they do not change.
 
 Cost: one base decode per unsure quote (about 1.4 s for a 4-second quote on two cores: 110 s for
 the dev corpus's 78 unsure quotes, 0.11x its audio), paid once: each hearing is kept in the
@@ -29,7 +31,7 @@ Public API:
 - `UNSURE_QUOTE`: the mean word probability below which a quote is heard again.
 - `hear_unsure(quotes, interviews, cache=None) -> {quote id: text}`: the default stage
   (`Miner(second_hearing=...)`).
-- `blend(vectors, quotes, heard_vectors)`: the theme vectors.
+- `blend(vectors, quotes, heard_vectors)`: the vectors categories and themes are decided on.
 - `kept_hearing(get, interview, quote)`: what was heard for a quote, for the Themes page to show
   next to a theme name that may be misheard without hearing it again.
 """
@@ -53,7 +55,7 @@ VERSION = 1  # bump when the decoding changes, so kept hearings are not reused
 
 
 def weight(q: Quote) -> float:
-    """How much a quote's theme vector leans on its second hearing: its uncertainty, capped."""
+    """How much a quote's vector leans on its second hearing: its uncertainty, capped."""
     if q.asr_confidence is None or q.asr_confidence >= UNSURE_QUOTE:
         return 0.0
     return min(MAX_LEAN, 1.0 - max(0.0, float(q.asr_confidence)))

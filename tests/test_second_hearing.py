@@ -1,6 +1,7 @@
 """The second hearing of unsure quotes (second_hearing.py): which quotes are heard again, what the
-bundled base hears on real speech, that a hearing is kept and never redone, and that the Miner's
-theme vectors (only those) lean on it."""
+bundled base hears on real speech, that a hearing is kept and never redone, that the vectors the
+Miner's categories and themes are decided on (of those quotes only) lean on it, and that it is
+forgotten with the participant."""
 from __future__ import annotations
 
 import numpy as np
@@ -74,10 +75,14 @@ def unsure_answer_study() -> tuple[Interview, list[Segment]]:
     return interview, segments
 
 
-def test_the_theme_vectors_of_unsure_quotes_and_only_those_lean_on_the_second_hearing():
+def test_the_vectors_of_unsure_quotes_and_only_those_lean_on_the_second_hearing_for_categories_and_themes():
     interview, segments = unsure_answer_study()
     seen: dict[str, np.ndarray] = {}
     asked: list[list[str]] = []
+
+    def categorizer(quotes, vectors, question_vectors, encode, corrections):
+        seen["categorized"] = np.array(vectors)
+        return [("other", 1.0)] * len(quotes)
 
     def themer(quotes, vectors, **context):
         seen["vectors"] = np.array(vectors)
@@ -88,7 +93,7 @@ def test_the_theme_vectors_of_unsure_quotes_and_only_those_lean_on_the_second_he
         return {qid: "We were losing so many appointments a week." for qid in asked[-1]}
 
     embedder = HashEmbedder()
-    result = Miner(embedder=embedder, themer=themer, second_hearing=second, nps_rescorer=False,
+    result = Miner(embedder=embedder, categorizer=categorizer, themer=themer, second_hearing=second, nps_rescorer=False,
                    pauses=False).mine([interview], {1: segments})
     quotes, blended = result.quotes, seen["vectors"]
     plain = embedder.encode([quotes_mod.embedding_text(q.text) for q in quotes])
@@ -99,12 +104,13 @@ def test_the_theme_vectors_of_unsure_quotes_and_only_those_lean_on_the_second_he
         moved = not np.allclose(blended[i], plain[i], atol=1e-6)
         assert moved == (i in unsure), quotes[i].text
     assert np.allclose(np.linalg.norm(blended, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(seen["categorized"], blended)  # the category is decided on the same vectors
     assert quotes[unsure[0]].text == "We were losing so many a point men's a week."  # the quote keeps its words
     assert "We were losing so many appointments a week." in embedder.encoded
 
-    Miner(embedder=HashEmbedder(), themer=themer, second_hearing=False, nps_rescorer=False,
+    Miner(embedder=HashEmbedder(), categorizer=categorizer, themer=themer, second_hearing=False, nps_rescorer=False,
           pauses=False).mine([interview], {1: segments})
-    assert np.allclose(seen["vectors"], plain, atol=1e-6)  # switched off: the quote vectors as they are
+    assert np.allclose(seen["vectors"], plain, atol=1e-6) and np.allclose(seen["categorized"], plain, atol=1e-6)  # switched off: the quote vectors as they are
 
 
 def test_a_second_hearing_and_the_vector_of_its_words_are_forgotten_with_the_participant(tmp_path):
