@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--tracks", action="store_true", help=TRACKS_HELP)
     p.add_argument("--embed-model", default=None, help="sentence-transformers model name or path")
+    p.add_argument("--no-second-hearing", action="store_true", help=mining_cli.SECOND_HEARING_HELP)
     _transcribe_options(p)
     add_json_option(p, "a summary of what was done")
     p.set_defaults(func=cmd_run)
@@ -197,7 +198,7 @@ def cmd_run(args) -> int:
     request = whole_job.ProcessRequest(
         paths=args.paths, tracks=args.tracks, participant=args.participant, metadata=_parse_meta(args.meta),
         options=_options_from(args), n_speakers=args.speakers, embed_model=args.embed_model,
-        export_dir=Path(args.out), show_progress=show_progress(), executor=_executor_from(args),
+        second_hearing=not args.no_second_hearing, export_dir=Path(args.out), show_progress=show_progress(), executor=_executor_from(args),
     )
     bar = update = None  # the mining progress bar, opened when mining starts (transcription has its own)
 

@@ -89,17 +89,17 @@ class ExecutorSettings:
         return cls(kind=params.get("executor") or default_kind(), address=params.get("ray_address") or None,
                    workers=params.get("ray_workers") or None)
 
-    def miner(self, embed_model: str | None = None) -> Miner:
+    def miner(self, embed_model: str | None = None, second_hearing: bool = True) -> Miner:
         """The Miner for this executor: mining always runs here; with Ray, the sentence embeddings
         of new quotes are computed on the cluster (`ray_executor.ClusterMiner`)."""
         if not self.is_ray:
             from .mining import Miner
 
-            return Miner(embed_model=embed_model)
+            return Miner(embed_model=embed_model, second_hearing=second_hearing)
         require_ray()
         from .ray_executor import ClusterMiner
 
-        return ClusterMiner(self, embed_model=embed_model)
+        return ClusterMiner(self, embed_model=embed_model, second_hearing=second_hearing)
 
 
 def require_ray():

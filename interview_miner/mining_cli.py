@@ -12,8 +12,13 @@ import sys
 from . import pipeline, review
 from .console import add_json_option, log, output, show_progress
 from .errors import InterviewMinerError
+from .mining import Miner
 from .schemas import versioned
 from .store import Store, default_db_path
+
+
+SECOND_HEARING_HELP = ("do not hear unsure quotes again with a second model: a faster first mining, "
+                       "categories and themes from one hearing (README, Themes)")
 
 
 def add_commands(sub, common: argparse.ArgumentParser) -> None:
@@ -26,6 +31,7 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
                                    "researcher edits (corrections, renames, moves) and theme ids.")
     p.add_argument("--embed-model", default=None, metavar="NAME_OR_PATH",
                    help="sentence-transformers model name or local folder (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--no-second-hearing", action="store_true", help=SECOND_HEARING_HELP)
     add_json_option(p, "the report as JSON")
     p.set_defaults(func=cmd_mine)
 
@@ -43,6 +49,7 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
                    help="mine the ground-truth turns (true text and times) instead of the audio: mining errors only")
     p.add_argument("--cache", default=None, metavar="DIR",
                    help="keep the transcribed study in DIR so later runs skip transcription")
+    p.add_argument("--no-second-hearing", action="store_true", help=SECOND_HEARING_HELP)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("categorize", parents=[common], help="correct one quote's category (kept across re-mining)",
@@ -75,7 +82,8 @@ def cmd_mine(args) -> int:
     store = _store(args)
     bar, update = mine_progress()
     with bar:
-        report = pipeline.mine(store, embed_model=args.embed_model, on_progress=update)
+        report = pipeline.mine(store, miner=Miner(embed_model=args.embed_model, second_hearing=not args.no_second_hearing),
+                               on_progress=update)
     if args.json:
         output.json(versioned(report.summary()))
         return 0
@@ -105,7 +113,8 @@ def cmd_eval(args) -> int:
     with bar:
         result = evaluate.evaluate(
             args.corpus, reference=args.reference_transcripts, model=args.model,
-            embed_model=args.embed_model, cache_dir=args.cache, on_progress=update,
+            cache_dir=args.cache, on_progress=update,
+            miner=Miner(embed_model=args.embed_model, second_hearing=not args.no_second_hearing),
         )
     output.json(versioned(result)) if args.json else print(evaluate.format_report(result))
     return 1 if args.check and evaluate.missed_targets(result) else 0

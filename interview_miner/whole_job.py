@@ -49,6 +49,7 @@ class ProcessRequest:
     options: transcribe.TranscribeOptions | None = None
     n_speakers: int | None = speakers.DEFAULT_SPEAKERS
     embed_model: str | None = None  # mine: ignored when a Miner is passed to `process`
+    second_hearing: bool = True  # mine: unsure quotes heard again by a second model (idem)
     export_dir: Path | None = None
     strict: bool = False  # raise after a step that reported per-file errors (evaluate)
     show_progress: bool = False  # terminal progress bars (transcription)
@@ -112,7 +113,7 @@ def process(
     collected in `result.errors` (raised at once with `request.strict`).
     """
     if miner is None and {"mine", "personas"} & set(request.steps):
-        miner = (request.executor or ExecutorSettings()).miner(request.embed_model)
+        miner = (request.executor or ExecutorSettings()).miner(request.embed_model, second_hearing=request.second_hearing)
     result = ProcessResult()
     for step in (s for s in STEPS if s in request.steps):
         def progress(fraction: float, message: str, step: str = step) -> None:

@@ -134,3 +134,16 @@ def test_a_second_hearing_and_the_vector_of_its_words_are_forgotten_with_the_par
 
     forget.forget(store, [interview.id])
     assert store.db.execute(count, ['["second-hearing"%', embed.text_hash(heard["q1"])]).fetchone()[0] == 0
+
+
+def test_the_whole_job_and_the_cli_can_switch_the_second_hearing_off():
+    from interview_miner import cli
+    from interview_miner.executor import ExecutorSettings
+
+    assert ExecutorSettings().miner().second_hearing is second_hearing.hear_unsure
+    assert ExecutorSettings().miner(second_hearing=False).second_hearing is None
+    parser = cli.build_parser()
+    for argv in (["mine", "--no-second-hearing"], ["eval", "corpus", "--no-second-hearing"],
+                 ["run", "a.wav", "--out", "o", "--no-second-hearing"]):
+        assert parser.parse_args(argv).no_second_hearing is True
+    assert parser.parse_args(["mine"]).no_second_hearing is False
