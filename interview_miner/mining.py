@@ -48,7 +48,7 @@ from . import quotes as quotes_mod
 from . import second_hearing as second_hearing_mod
 from . import themes as themes_mod
 from .theme_ids import keep_researcher_sub_themes
-from .models import Interview, Persona, Quote, Segment, Theme
+from .models import INTERVIEWER, Interview, Persona, Quote, Segment, Theme
 from .vocab import clock, participant_key
 
 Progress = Callable[[float, str], None]
@@ -409,7 +409,8 @@ class _Run:
             nps_results += heard
             report.nps.update({r.interview_id: r.score for r in heard})
             missing_nps = sorted(answered - set(report.nps))
-            report.nps_listen = [a for a in attempts if a.needs_listening]
+            report.nps_listen = [_from_the_question(a, segments.get(a.interview_id, []), quotes)
+                                 for a in attempts if a.needs_listening]
         if missing_nps:
             names = {i.id: i.file_name for i in interviews}
             at = {a.interview_id: a.start for a in report.nps_listen}
@@ -567,6 +568,18 @@ def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, s
     for r in results:
         r.text = shown.get(r.quote_id, r.text)
     return results
+
+
+def _from_the_question(attempt: Any, segments: list[Segment], quotes: list[Quote]) -> Any:
+    """Listen from where the recommendation question ends when no answer sentence was transcribed
+    between it and the window the audio check heard: there Whisper lost the score itself (on an
+    unseen interview, "Nine, easily." went unheard and the interviewer's "Why's that?" after it
+    became the first thing transcribed), and the play button must land before it, not after."""
+    asked = [s.end for s in segments if s.speaker == INTERVIEWER and s.end <= attempt.start
+             and nps_mod.is_nps_question(s.text)]
+    if asked and not any(q.interview_id == attempt.interview_id and max(asked) <= q.start < attempt.start for q in quotes):
+        attempt.start = round(max(asked), 3)
+    return attempt
 
 
 def _some(names: list[str], n: int = 5) -> str:

@@ -19,6 +19,36 @@ def test_a_swallowed_article_and_a_two_word_mishearing_are_among_the_readings():
     assert {s for s, r in nps_audio._replacements(["Okay."], [(0, 1)])} == set(range(11))
 
 
+@pytest.mark.parametrize("heard_first, listen_at", [
+    (None, 4.0),  # the score went unheard: listen from the end of the question
+    ("Hmm, let me think about that.", 6.6),  # an answer was transcribed before: listen where the check did
+])
+def test_where_to_listen_starts_at_the_question_when_the_score_itself_went_unheard(heard_first, listen_at):
+    """Whisper lost "Nine, easily." and heard the interviewer's "Why's that?" after it: the first
+    answer sentence it has comes after the score, so the play button goes back to the question."""
+    from stages import HashEmbedder
+
+    from interview_miner.mining import Miner
+    from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Segment
+
+    def seg(start, end, text, speaker):
+        return Segment(start, end, " " + text, speaker)
+
+    segments = [seg(0.0, 4.0, "How likely are you to recommend it to a friend, zero to ten?", INTERVIEWER),
+                *([seg(4.3, 5.6, heard_first, PARTICIPANT)] if heard_first else []),
+                seg(5.8, 6.5, "Why's that?", INTERVIEWER),
+                seg(7.0, 9.0, "It saved me hours every week.", PARTICIPANT)]
+    interview = Interview(id=1, content_hash="c" * 64, file_name="call.wav", kind="audio", language="en", status="transcribed")
+
+    def rescorer(quotes, interviews, missing):
+        return [], [nps_audio.AudioScore(i, 6.6, 9.4, None, 0.3, "") for i in missing]
+
+    report = Miner(embedder=HashEmbedder(), themer=lambda quotes, vectors, **context: [], nps_rescorer=rescorer,
+                   second_hearing=False, pauses=False).mine([interview], {1: segments}).report
+    assert [(a.interview_id, a.start) for a in report.nps_listen] == [(1, listen_at)]
+    assert f"call.wav (listen to confirm at 00:0{int(listen_at)})" in " ".join(report.messages)
+
+
 def test_spans_cover_one_and_two_words_around_each_suspect_and_stay_inside_the_answer():
     assert nps_audio._spans(5, [0]) == [(0, 1), (0, 2)]
     assert nps_audio._spans(5, [4]) == [(3, 5), (4, 5)]
