@@ -10,13 +10,14 @@ filed and grouped changes.
 It is a product of two noisy witnesses, not a correction: base misheard too (WER 0.19 against
 tiny.en's 0.22 on the dev voices), but rarely the same words.
 
-Measured (docs/performance.md, audio mode): theme ARI (16-run means) dev corpus 0.392 -> 0.449,
-the held-out interviews 0.383 -> 0.371, the second held-out set (written after this was built)
-0.294 -> 0.315; category macro-F1 dev 0.973 -> 0.989, both held-out sets unchanged. Reference
+Measured (docs/performance.md, audio mode): theme ARI (16-run means) dev corpus 0.392 -> 0.484,
+the held-out interviews 0.383 -> 0.354, the second held-out set (written after this was built)
+0.294 -> 0.313; category macro-F1 dev 0.973 -> 0.989, both held-out sets unchanged. Reference
 transcripts are never heard again, so they do not change.
 
-Cost: one base decode per unsure quote (about 1.4 s for a 4-second quote on two cores: 110 s for
-the dev corpus's 78 unsure quotes, 0.11x its audio), paid once: each hearing is kept in the
+Cost: one base decode per unsure quote (`hear_again.hear_windows`: text only, two windows per
+batch; about 1 s per quote on two cores: 86 s for the dev corpus's 78 unsure quotes, 0.09x its
+audio; 112 s for the 128 of a 60-minute recording, 0.03x), paid once: each hearing is kept in the
 study's cache (`mining.VectorCache`) under the hash of the quote's text, so re-mining hears
 nothing again, and forgetting a participant drops their hearings and the vectors of the words
 heard (forget.py).
@@ -51,7 +52,8 @@ from .models import Interview, Quote
 UNSURE_QUOTE = 0.8
 MAX_LEAN = 0.5  # a quote never leans more on the second hearing than on its own words
 NAME = "second-hearing"  # the first field of a kept hearing's cache name (forget.py finds them by it)
-VERSION = 1  # bump when the decoding changes, so kept hearings are not reused
+WINDOWS_PER_CALL = 8  # a call's hearings are kept together: a run stopped half-way loses at most these
+VERSION = 2  # bump when the decoding changes, so kept hearings are not reused (2: batched, text only)
 
 
 def weight(q: Quote) -> float:
@@ -97,13 +99,14 @@ def kept_hearing(get: Callable[[str, list[str]], dict[str, bytes]], interview: I
 
 def hear_windows(path: str, windows: Sequence[tuple[float, float]]) -> list[str]:
     """What the bundled base hears in each window of the recording at `path`, each decoded on its
-    own (`hear_again.hear_again`: padded, beam search at temperature 0, so the same audio always
-    gives the same words). Decoding several quotes together, a few seconds of silence apart, is
-    1.7x faster (Whisper encodes 30 s whatever it is given), but the words of one quote then lean
-    on its neighbours': theme ARI fell on both held-out sets (docs/performance.md)."""
-    from .hear_again import hear_again
+    own (`hear_again.hear_windows`: padded, beam search at temperature 0, so the same audio always
+    gives the same words; batched, text only, repetition loops dropped). Decoding several quotes
+    in one 30-s window, a few seconds of silence apart, is faster still (Whisper encodes 30 s
+    whatever it is given), but the words of one quote then lean on its neighbours': theme ARI
+    fell on both held-out sets (docs/performance.md)."""
+    from .hear_again import hear_windows as hear
 
-    return [hear_again(path, start, end, "en") for start, end in windows]
+    return hear(path, list(windows), "en")
 
 
 def hear_unsure(quotes: Sequence[Quote], interviews: Sequence[Interview], cache=None,
@@ -131,12 +134,19 @@ def hear_unsure(quotes: Sequence[Quote], interviews: Sequence[Interview], cache=
             if kept is not None:
                 texts[q.id] = bytes(kept).decode("utf-8")
     new = [q for q in todo if q.id not in texts]
+    # windows of one recording, in order, WINDOWS_PER_CALL at a time
+    by_recording: dict[int, list[Quote]] = {}
+    for q in sorted(new, key=lambda q: (q.interview_id, q.start)):
+        by_recording.setdefault(q.interview_id, []).append(q)
+    batches = [qs[k:k + WINDOWS_PER_CALL] for qs in by_recording.values() for k in range(0, len(qs), WINDOWS_PER_CALL)]
     before = transcribe.loaded_models()
     try:
-        for q in sorted(new, key=lambda q: (q.interview_id, q.start)):
-            texts[q.id] = (hear or hear_windows)(recordings[q.interview_id], [(q.start, q.end)])[0]
-            if cache:  # kept at once: a run stopped half-way keeps what it heard
-                cache.put(keys[q.id][0], {keys[q.id][1]: texts[q.id].encode("utf-8")}, 0)
+        for batch in batches:
+            heard = (hear or hear_windows)(recordings[batch[0].interview_id], [(q.start, q.end) for q in batch])
+            for q, text in zip(batch, heard):
+                texts[q.id] = text
+                if cache:  # kept a batch at a time: a run stopped half-way keeps what it heard
+                    cache.put(keys[q.id][0], {keys[q.id][1]: text.encode("utf-8")}, 0)
             if on_progress:
                 on_progress(len(texts), len(todo))
     finally:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from conftest import REPO, shared_path
 from interview_miner import hear_again, quotes as quotes_mod, second_hearing
 from interview_miner.mining import Miner, VectorCache
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Word
@@ -55,6 +55,20 @@ def test_on_real_speech_the_second_model_hears_an_unsure_quote_once_and_the_stud
                   Interview(**{**interview.__dict__, "kind": "transcript"}),
                   Interview(**{**interview.__dict__, "stored_path": "/nowhere/jfk.flac"})):
         assert second_hearing.hear_unsure(quotes, [other], hear=must_not_decode) == {}
+
+
+@needs_base
+@pytest.mark.slow
+def test_windows_heard_in_one_batch_each_get_their_own_words_as_if_heard_alone():
+    """`hear_again.hear_windows` decodes a study's unsure quotes a batch at a time: every window
+    still gets the words said in it and nothing from its neighbours, the same as heard alone."""
+    path = str(REPO / "tests" / "data" / "speech" / "jfk.flac")
+    windows = [(0.2, 3.2), (3.3, 7.6), (8.0, 10.8)]  # "... fellow Americans," / "ask not ... for you," / "ask what ..."
+    together = hear_again.hear_windows(path, windows, "en")
+    assert together == [hear_again.hear_again(path, start, end, "en") for start, end in windows]
+    assert "americans" in together[0].lower() and "country" not in together[0].lower()
+    assert "ask not" in together[1].lower() and "americans" not in together[1].lower()
+    assert "ask what you" in together[2].lower() and "not" not in together[2].lower()
 
 
 def unsure_answer_study() -> tuple[Interview, list[Segment]]:
