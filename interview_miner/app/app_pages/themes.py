@@ -106,7 +106,7 @@ def unclear_name(t) -> None:
             st.session_state[key] = kept
     if key in st.session_state:
         again = st.session_state[key]
-        st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no words there.")
+        st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no clear words there.")
     elif hear_again.available() and st.button("Hear it with another model", key=f"again_go_{t.id}", type="tertiary", icon=":material/hearing:",
                    help="What a second speech model (Whisper base) hears in the same seconds: often the right "
                         "words where Whisper misheard, but it mishears too, so listen before you rename."):

@@ -186,7 +186,7 @@ with fix_tab:
                         st.error(f"Could not hear it again: {describe(e, 'app')}")
             if done in st.session_state:
                 again = st.session_state[done]
-                st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no words there.")
+                st.caption(f"Another model heard: “{ui.escape_md(again)}”" if again else "Another model heard no clear words there.")
     if st.button("Swap interviewer and participant", icon=":material/swap_horiz:",
                  help="For when the two voices were labelled the wrong way round"):
         n = review.swap_speakers(store, iid)
