@@ -35,6 +35,7 @@ CPU_BATCH, GPU_BATCH = 2, 8
 # …"), not speech: Whisper's own threshold (its temperature fallback retries above it). Such a
 # hearing is dropped: a quote is better kept on its own words than blended with a loop.
 LOOP_COMPRESSION = 2.4
+MAX_CLIP_S = 29  # a window longer than Whisper's 30 s is heard in parts no longer than this
 
 
 def looped(text: str) -> bool:
@@ -98,7 +99,10 @@ def hear_windows(path: str, windows: list[tuple[float, float]], language: str | 
     heard = [""] * len(windows)
     if pos == 0:
         return heard
-    clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in spans if b > a]
+    # Whisper hears 30 s at a time (the batched pipeline would cut a longer clip there): a longer
+    # window is heard in equal parts, each on its own, and their words joined
+    clips = [{"start": (a + k * (b - a) // n) / SAMPLE_RATE, "end": (a + (k + 1) * (b - a) // n) / SAMPLE_RATE}
+             for a, b in spans if b > a for n in [-(-(b - a) // (MAX_CLIP_S * SAMPLE_RATE))] for k in range(n)]
     model = transcribe.load_model("base")
     batch = GPU_BATCH if model.model.device == "cuda" else CPU_BATCH
     segments, _ = BatchedInferencePipeline(model).transcribe(
@@ -106,7 +110,7 @@ def hear_windows(path: str, windows: list[tuple[float, float]], language: str | 
         clip_timestamps=clips, vad_filter=False, batch_size=batch, beam_size=5, temperature=0.0,
         without_timestamps=True, condition_on_previous_text=False)
     starts = [a for a, _ in spans]  # an empty window shares its start with the next: bisect picks that one
-    for seg in segments:  # one per window (two for a window over 30 s), in order
+    for seg in segments:  # one per clip, in order
         # the window the segment starts in (its start is rounded to the millisecond)
         k = bisect.bisect_right(starts, int(seg.start * SAMPLE_RATE) + SAMPLE_RATE // 100) - 1
         text = "" if looped(seg.text) else seg.text.strip()

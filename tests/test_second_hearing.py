@@ -71,6 +71,18 @@ def test_windows_heard_in_one_batch_each_get_their_own_words_as_if_heard_alone()
     assert "ask what you" in together[2].lower() and "not" not in together[2].lower()
 
 
+@needs_base
+@pytest.mark.slow
+def test_a_window_longer_than_whisper_hears_at_once_is_heard_to_its_end(tmp_path):
+    """Whisper hears 30 s at a time; a quote of 33 s is heard in parts, not cut at 30 s."""
+    from interview_miner.capture import read_audio, write_wav
+
+    jfk = read_audio(REPO / "tests" / "data" / "speech" / "jfk.flac")  # 11 s, ends "... ask what you can do for your country"
+    path = write_wav(tmp_path / "thrice.wav", np.concatenate([jfk] * 3))
+    heard = hear_again.hear_windows(str(path), [(0.0, 3 * len(jfk) / 16000)], "en")[0].lower()
+    assert heard.count("what you can do for your country") == 3, heard
+
+
 def unsure_answer_study() -> tuple[Interview, list[Segment]]:
     """One recorded interview: a question and three answer sentences, the middle one heard unsure."""
     def seg(start, text, speaker, p):
