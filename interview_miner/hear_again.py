@@ -26,11 +26,15 @@ import bisect
 import numpy as np
 
 PAD_S = 0.3  # a little audio either side: a word cut at a quote's edge is heard whole
-# Windows decoded together (one batched encoder/decoder call). On 2 CPU cores, 23 dev windows took
-# 26.1 / 23.8 / 22.3 / 22.3 s in batches of 1 / 2 / 4 / 8 while peak memory rose by 26 / 155 / 365
-# / 685 MB (the encoder's attention over 30 s per window): 2 is most of the gain for little memory.
-# A GPU has the memory and gains far more from batching.
-CPU_BATCH, GPU_BATCH = 2, 8
+# How windows are spread over the machine. On a CPU, decoding is latency-bound (beam search over a
+# few tokens at a time) and a single call leaves cores idle, so each core decodes its own window
+# (one CTranslate2 worker of one thread per core, one window per call). 24 windows of a 60-minute
+# recording on 2 cores: 31.3 s as batches of 2 on one worker, 22.7 s this way, the same words for
+# all 24, peak memory +26 MB. Batches of 1 / 2 / 4 / 8 on one worker took 26.1 / 23.8 / 22.3 /
+# 22.3 s on 23 dev windows while peak memory rose by 26 / 155 / 365 / 685 MB (the encoder's
+# attention over 30 s per window): each window decoded at once costs ~130 MB, so at most
+# `CPU_WORKERS` run at once. A GPU gains from batching instead: 8 windows per call, one worker.
+CPU_WORKERS, GPU_BATCH = 4, 8
 # A hearing whose text gzips this much is a repetition loop ("chloro-chloro-chloro…", "8, 8, 8, 8
 # …"), not speech: Whisper's own threshold (its temperature fallback retries above it). Such a
 # hearing is dropped: a quote is better kept on its own words than blended with a loop.
@@ -77,34 +81,54 @@ def hear_again(path: str, start: float, end: float, language: str | None = None)
 def hear_windows(path: str, windows: list[tuple[float, float]], language: str | None = None) -> list[str]:
     """What the bundled base hears in each window [start, end] of the recording at `path`, each
     decoded on its own (padded by `PAD_S`; no context from the others, beam search at temperature
-    0), `CPU_BATCH` windows per batched call; "" for a window without speech or one that came back a
-    repetition loop (`LOOP_COMPRESSION`).
+    0), on every core at once (`CPU_WORKERS`); "" for a window without speech or one that came
+    back a repetition loop (`LOOP_COMPRESSION`).
 
     Text only, without Whisper's timestamp tokens: on the dev voices that was 1.4x faster, and it
     no longer ran on into the next speaker's first words ("…for it. I'd...", "…clinic, we-") or
     into loops (a 1-second "A nine, easily" came back as "5, 6, 7, 8, 8, 8, …"). Batching the
     windows (faster-whisper's batched pipeline, one clip per window) gives the same words as
-    decoding them one by one (32 of 32 compared) and is a little faster again (`CPU_BATCH`)."""
-    from faster_whisper import BatchedInferencePipeline
+    decoding them one by one (32 of 32 compared); on a CPU, one window per core at once is faster
+    still, with the same words (`CPU_WORKERS`)."""
+    from concurrent.futures import ThreadPoolExecutor
 
     from . import transcribe
-    from .capture import SAMPLE_RATE, read_audio
-    from .vocab import base_language
+    from .capture import read_audio
 
     audios = [read_audio(path, max(0.0, start - PAD_S), end + PAD_S) for start, end in windows]
+    if not any(len(a) for a in audios):
+        return [""] * len(windows)
+    if transcribe.cuda_device_count() > 0:
+        model, batch, workers = transcribe.load_model("base"), GPU_BATCH, 1
+    else:
+        workers = min(CPU_WORKERS, transcribe.cpu_cores())
+        model = transcribe.load_model("base", **({"cpu_threads": 1, "workers": workers} if workers > 1 else {}))
+        batch = 1
+    chunks = [audios[k:k + batch] for k in range(0, len(audios), batch)]
+    with ThreadPoolExecutor(workers) as pool:
+        heard = pool.map(lambda chunk: _hear_chunk(model, chunk, language, batch), chunks)
+        return [text for texts in heard for text in texts]
+
+
+def _hear_chunk(model, audios: list[np.ndarray], language: str | None, batch: int) -> list[str]:
+    """What `model` hears in each of `audios`, in one call of faster-whisper's batched pipeline
+    (one clip per window), text only; "" for an empty window or a repetition loop."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from .capture import SAMPLE_RATE
+    from .vocab import base_language
+
     spans, pos = [], 0
     for audio in audios:
         spans.append((pos, pos + len(audio)))
         pos += len(audio)
-    heard = [""] * len(windows)
+    heard = [""] * len(audios)
     if pos == 0:
         return heard
     # Whisper hears 30 s at a time (the batched pipeline would cut a longer clip there): a longer
     # window is heard in equal parts, each on its own, and their words joined
     clips = [{"start": (a + k * (b - a) // n) / SAMPLE_RATE, "end": (a + (k + 1) * (b - a) // n) / SAMPLE_RATE}
              for a, b in spans if b > a for n in [-(-(b - a) // (MAX_CLIP_S * SAMPLE_RATE))] for k in range(n)]
-    model = transcribe.load_model("base")
-    batch = GPU_BATCH if model.model.device == "cuda" else CPU_BATCH
     segments, _ = BatchedInferencePipeline(model).transcribe(
         np.concatenate(audios).astype(np.float32), language=base_language(language) or "en",
         clip_timestamps=clips, vad_filter=False, batch_size=batch, beam_size=5, temperature=0.0,
