@@ -15,9 +15,9 @@ the held-out interviews 0.383 -> 0.354, the second held-out set (written after t
 0.294 -> 0.313; category macro-F1 dev 0.973 -> 0.989, both held-out sets unchanged. Reference
 transcripts are never heard again, so they do not change.
 
-Cost: one base decode per unsure quote (`hear_again.hear_windows`: text only, two windows per
-batch; about 1.1 s per quote on two cores: 86 s for the dev corpus's 78 unsure quotes, 0.09x
-its audio; about 150 s for the 128 of a 60-minute recording, 0.04x), paid once: each hearing is kept in the
+Cost: one base decode per unsure quote (`hear_again.hear_windows`: text only, one window per
+core at once; about 0.7 s per quote on two cores: 54 s for the dev corpus's 78 unsure quotes,
+0.055x its audio; 82 s for the 128 of a 60-minute recording, 0.023x), paid once: each hearing is kept in the
 study's cache (`mining.VectorCache`) under the hash of the quote's text, so re-mining hears
 nothing again, and forgetting a participant drops their hearings and the vectors of the words
 heard (forget.py).
