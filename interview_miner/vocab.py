@@ -220,6 +220,33 @@ def stop_words(language: str | None) -> frozenset[str]:
     return frozenset(w.casefold() for w in own) | STOP_WORDS
 
 
+# Coordinating conjunctions that open a sentence adding a point of its own ("And fewer calls to
+# move an appointment.", "But the price creeps up."): a list, not a headline and its elaboration
+# ("Patient data, mostly. If something leaks, ..."), which follows without one.
+_ADDING_CONJUNCTIONS: dict[str, tuple[str, ...]] = {
+    "en": ("and", "but", "or", "plus"), "da": ("og", "men", "eller"), "de": ("und", "aber", "oder", "sondern"),
+    "es": ("y", "pero", "o"), "fi": ("ja", "mutta", "tai", "sekä"), "fr": ("et", "mais", "ou"),
+    "it": ("e", "ma", "o"), "nl": ("en", "maar", "of"), "pt": ("e", "mas", "ou"), "sv": ("och", "men", "eller"),
+    "zh": ("而且", "但是", "还有", "另外", "或者"),
+}
+_HESITATION = re.compile(r"^(?:\W*\b(?:um+|uh+|erm|er|ah|oh)\b)+[\s,.]*", re.I)
+
+
+def opens_with_conjunction(text: str, language: str | None = None) -> bool:
+    """Does this sentence open with a coordinating conjunction (after any hesitation)? Those of
+    `language`, and English ones (interviews in any language borrow them).
+
+    >>> opens_with_conjunction("Um, and fewer calls too."), opens_with_conjunction("Andrew said so.")
+    (True, False)
+    >>> opens_with_conjunction("Und der Preis.", "de"), opens_with_conjunction("但是价格太高。", "zh")
+    (True, True)
+    """
+    head = _HESITATION.sub("", text.strip()).lstrip(" ,.\"'").casefold()
+    words = {*_ADDING_CONJUNCTIONS["en"], *_ADDING_CONJUNCTIONS.get(base_language(language), ())}
+    return any(head.startswith(w) and (re.match(f"[{UNSPACED_CHARS}]", w) or not head[len(w):len(w) + 1].isalnum())
+               for w in words)
+
+
 # Spoken 0-10 per language (text2num, where it has the language, reads longer numbers too).
 _NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
     "en": NUMBER_WORDS,

@@ -64,6 +64,27 @@ def test_fragment_merged_into_next_sentence_but_score_kept_alone(quotes):
     assert "It gave us back an hour a day on the front desk." in texts
 
 
+@pytest.mark.parametrize("turn, expected", [
+    # a list of points, each its own sentence: a fragment is not glued to the next point
+    ("Fewer calls, mostly. And less chaos at the front desk.",
+     ["Fewer calls, mostly.", "And less chaos at the front desk."]),
+    ("Cost, mostly. But the contract length worried me more than the price.",
+     ["Cost, mostly.", "But the contract length worried me more than the price."]),
+    # a fragment opening with "and" stays apart from the sentence before it, too
+    ("The reminders cut our no-shows in half. And the price.",
+     ["The reminders cut our no-shows in half.", "And the price."]),
+    # a headline and its elaboration, without a conjunction: one quote, as before
+    ("Being locked in. I've been burned before by software that kept our data.",
+     ["Being locked in. I've been burned before by software that kept our data."]),
+])
+def test_a_fragment_is_not_joined_across_a_sentence_opening_with_a_conjunction(turn, expected):
+    """A sentence that opens with "and"/"but" adds a point of its own; joined to a headline
+    fragment, two points of different themes would share one quote and one theme."""
+    quotes = Q.split_quotes(INTERVIEW, [seg(INTERVIEWER, "What did you hope it would change?", 0.0, 3.0),
+                                        seg(PARTICIPANT, turn, 3.5, 12.0)])
+    assert [q.text for q in quotes] == expected
+
+
 def test_times_come_from_word_timestamps(quotes):
     friend = next(q for q in quotes if q.text.startswith("A friend"))
     # "Yeah." took the first of 15 words of the 4.5-9.0 s segment; the quote starts after it.
@@ -188,6 +209,24 @@ def test_an_adverb_before_the_subject_still_opens_a_clause():
         "We get far fewer no-shows since the switch.", "And surprisingly, a lot of older patients prefer the app."]
 
 
+def test_a_pause_before_and_with_a_new_clause_cuts_even_after_words_that_do_not_parse():
+    """A list of points said as one run ("Less chaos at the front desk, | and I wanted ..."): the
+    first is no clause (often it is misheard into none), the conjunction and the clause after the
+    pause still mark a new point."""
+    s, pauses = timed("Less chaos at the front desk, and I wanted my staff to leave on time for once.",
+                      pause_after=("desk,",))
+    assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [
+        "Less chaos at the front desk.", "And I wanted my staff to leave on time for once."]
+
+
+def test_a_clause_ending_on_a_verbs_particle_is_whole():
+    """"We finally set it up" ends on a particle, not on a preposition waiting for its object."""
+    s, pauses = timed("We finally set the whole booking system up, but the old diary stayed open for weeks.",
+                      pause_after=("up,",))
+    assert [q.text for q in Q.split_quotes(INTERVIEW, [s], pauses=pauses)] == [
+        "We finally set the whole booking system up.", "But the old diary stayed open for weeks."]
+
+
 @pytest.mark.parametrize("text, paused", [
     # a pause inside a phrase, not between clauses: the parse refuses every cut
     ("And so, my fellow Americans, ask not what your country can do for you, ask what you can do for "
@@ -199,6 +238,8 @@ def test_an_adverb_before_the_subject_still_opens_a_clause():
     ("When I started the practice, we had paper diaries for everything.", ("practice,",)),
     ("If something leaks, that's my name on the door.", ("leaks,",)),
     ("I think we're ready to begin with the booking questions.", ("think",)),
+    # "and" before a noun phrase, not a clause: one list, one point
+    ("We compared three tools on the price, and the time it took to set them up.", ("price,",)),
     # two clauses, but the first is a fragment that would only be joined back (its comma lost)
     ("So this is the second pass, these transcripts are nearly done.", ("pass,",)),
 ])
