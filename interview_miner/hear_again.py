@@ -101,7 +101,7 @@ def hear_windows(path: str, windows: list[tuple[float, float]], language: str | 
     if transcribe.cuda_device_count() > 0:
         model, batch, workers = transcribe.load_model("base"), GPU_BATCH, 1
     else:
-        workers = min(CPU_WORKERS, transcribe.cpu_cores())
+        workers = min(CPU_WORKERS, transcribe.cpu_cores(), len(audios))  # one window alone: all cores on it
         model = transcribe.load_model("base", **({"cpu_threads": 1, "workers": workers} if workers > 1 else {}))
         batch = 1
     chunks = [audios[k:k + batch] for k in range(0, len(audios), batch)]

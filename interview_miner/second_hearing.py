@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .errors import BadAudioError
 from .models import Interview, Quote
+
+log = logging.getLogger(__name__)
 
 # Heard again below this mean word probability. Above it the blend would move a vector by under a
 # fifth, not worth a decode. Fixed from the weight rule (1 - probability), not fitted to a corpus.
@@ -140,9 +144,18 @@ def hear_unsure(quotes: Sequence[Quote], interviews: Sequence[Interview], cache=
         by_recording.setdefault(q.interview_id, []).append(q)
     batches = [qs[k:k + WINDOWS_PER_CALL] for qs in by_recording.values() for k in range(0, len(qs), WINDOWS_PER_CALL)]
     before = transcribe.loaded_models()
+    unreadable: set[int] = set()
     try:
         for batch in batches:
-            heard = (hear or hear_windows)(recordings[batch[0].interview_id], [(q.start, q.end) for q in batch])
+            if batch[0].interview_id in unreadable:
+                continue
+            try:
+                heard = (hear or hear_windows)(recordings[batch[0].interview_id], [(q.start, q.end) for q in batch])
+            except BadAudioError as e:  # changed or damaged since it was transcribed: only this hearing is lost
+                log.warning("%s: not heard again (%s); its unsure quotes keep their own words' vectors",
+                            os.path.basename(recordings[batch[0].interview_id]), e)
+                unreadable.add(batch[0].interview_id)
+                continue
             for q, text in zip(batch, heard):
                 texts[q.id] = text
                 if cache:  # kept a batch at a time: a run stopped half-way keeps what it heard

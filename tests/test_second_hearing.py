@@ -58,6 +58,17 @@ def test_on_real_speech_the_second_model_hears_an_unsure_quote_once_and_the_stud
 
 
 @needs_base
+def test_a_recording_damaged_since_it_was_transcribed_loses_only_its_second_hearing(tmp_path, caplog):
+    """Mining goes on: its unsure quotes keep their own words' vectors, and the log says why."""
+    damaged = tmp_path / "jfk.flac"
+    damaged.write_bytes(b"fLaC" + bytes(range(256)) * 40)
+    interview, quotes = jfk_study(damaged)
+    with caplog.at_level("WARNING"):
+        assert second_hearing.hear_unsure(quotes, [interview], cache=VectorCache.in_memory()) == {}
+    assert "jfk.flac: not heard again" in caplog.text
+
+
+@needs_base
 @pytest.mark.slow
 def test_windows_heard_in_one_batch_each_get_their_own_words_as_if_heard_alone():
     """`hear_again.hear_windows` decodes a study's unsure quotes a batch at a time: every window
