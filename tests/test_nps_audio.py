@@ -217,27 +217,34 @@ def test_the_default_rescorer_scores_a_recording_and_lets_its_models_go(tmp_path
 @needs_tts
 @pytest.mark.skipif(not bundled.whisper_base_path(), reason="needs the bundled multilingual base model")
 def test_a_german_score_base_mishears_is_suggested_from_the_audio(tmp_path):
-    """A German interview: base (tiny.en speaks no German) hears "Ich gebe eine Neun." without a
-    score; the default re-scorer weighs German readings ("neun", "9", ...) and the audio points
-    to 9. Base is one witness (on generated German answers without a number it pointed to a
-    number 2-3 times in 10), so the 9 is suggested next to "listen to confirm", not taken. Until
-    this, an answer not in English was never listened to again."""
+    """A German interview: base (tiny.en speaks no German) hears "Eine Neun, ganz klar." as "Eine
+    neuen, ganz klar." without a score; the default re-scorer weighs German readings ("neun", "9",
+    ...) and the audio points to 9. Base is one witness (on generated German answers without a
+    number it pointed to a number 2-3 times in 10), so the 9 is suggested next to "listen to
+    confirm", never taken. Until this, an answer not in English was never listened to again.
+    Three speaking rates: one clip's margin moves around the threshold between machines (2.86
+    nats on one, above 3 on another), so two of three must point to 9 and none elsewhere."""
     from interview_miner import capture, transcribe
     from interview_miner.models import Interview, Quote
     from interview_miner.vocab import digits_for_number_words
 
-    path = _say("Eine Neun, ganz klar.", tmp_path / "antwort.wav", "de", 150, 50)
-    audio = capture.read_audio(path)
-    segments, _ = transcribe.transcribe_window(transcribe.load_model("base"), audio, 0.0,
-                                               transcribe.TranscribeOptions(model="base"), "de")
-    heard = " ".join(s.text.strip() for s in segments)  # "Eine neuen, ganz klar."
-    assert nps.parse_score(digits_for_number_words(heard, "de")) is None, f"base heard {heard!r}: nothing to recover"
-    interview = Interview(1, "h", "antwort.wav", "audio", stored_path=str(path), language="de")
-    answer = Quote("q1", 1, 0.0, len(audio) / 16000, heard, category="nps_score",
-                   question="Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen, von 0 bis 10?")
-    results, attempts = nps_audio.rescore_from_recordings([answer], [interview], [1])
-    assert results == [] and len(attempts) == 1 and attempts[0].needs_listening
-    assert attempts[0].suggested == 9 and len(attempts[0].model_margins) == 1, attempts  # base alone
+    suggested = []
+    for speed in (140, 150, 160):
+        path = _say("Eine Neun, ganz klar.", tmp_path / f"antwort{speed}.wav", "de", speed, 50)
+        audio = capture.read_audio(path)
+        segments, _ = transcribe.transcribe_window(transcribe.load_model("base"), audio, 0.0,
+                                                   transcribe.TranscribeOptions(model="base"), "de")
+        heard = " ".join(s.text.strip() for s in segments)  # "Eine neuen, ganz klar."
+        if nps.parse_score(digits_for_number_words(heard, "de")) is not None:
+            continue  # base heard the number: nothing to recover from this clip
+        interview = Interview(1, "h", path.name, "audio", stored_path=str(path), language="de")
+        answer = Quote("q1", 1, 0.0, len(audio) / 16000, heard, category="nps_score",
+                       question="Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen, von 0 bis 10?")
+        results, attempts = nps_audio.rescore_from_recordings([answer], [interview], [1])
+        assert results == [] and len(attempts) == 1 and attempts[0].needs_listening, attempts  # never taken
+        assert len(attempts[0].model_margins) == 1  # base alone
+        suggested.append(attempts[0].suggested)
+    assert len(suggested) >= 2 and suggested.count(9) >= 2 and set(suggested) <= {9, None}, suggested
     assert nps_audio.can_rehear("de") and not nps_audio.can_rehear("zh")
 
 
