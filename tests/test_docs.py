@@ -98,3 +98,35 @@ def test_every_test_marked_slow_in_conftest_exists(file_name):
     tree = ast.parse((REPO / "tests" / file_name).read_text(encoding="utf-8"))
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     assert SLOW_TESTS[file_name] <= defined, f"{file_name} has no {sorted(SLOW_TESTS[file_name] - defined)}"
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_pins_every_dependency_within_pyproject_ranges():
+    """constraints.txt (scripts/setup.sh installs with it) pins every package pyproject.toml asks
+    for, core and the extras `make test` installs, to one version inside pyproject's range, and
+    that is the version installed here. A dependency added or a range moved without re-locking
+    (scripts/lock.sh) fails here, rather than installing whatever the index has that day."""
+    tomllib = pytest.importorskip("tomllib")
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [Requirement(r) for r in [*project["dependencies"], *project["optional-dependencies"]["dev"],
+                                       *project["optional-dependencies"]["cluster"]]]
+    pins = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#"))
+    pins = {_normalized(name): pinned.strip() for name, pinned in pins.items()}
+    assert len(pins) > 100  # the whole tree, not only the direct dependencies
+    for req in wanted:
+        pinned = pins.get(_normalized(req.name))
+        assert pinned is not None, f"{req.name} is not in constraints.txt: run scripts/lock.sh"
+        assert req.specifier.contains(pinned, prereleases=True), f"{req.name}=={pinned} is outside pyproject's {req}"
+        try:
+            installed = version(req.name)
+        except PackageNotFoundError:
+            continue
+        assert installed == pinned, f"{req.name} {installed} installed, {pinned} locked: run scripts/setup.sh"
