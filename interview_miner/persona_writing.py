@@ -267,7 +267,8 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
     themes at least half as distinctive (share inside minus share outside) as the most
     distinctive one, the most telling category wins: a trigger or fear says more about a buyer
     than the channel they came from. A name that may be misheard goes last: the persona's name is
-    the first thing a stakeholder reads, so a theme heard clearly is taken where one is as telling."""
+    the first thing a stakeholder reads, so a theme heard clearly is taken where one is as telling;
+    a name of one word and its lead ("Triggered by patient") comes next to last."""
     n = len(members)
     others = ctx.n_total - n
     scored = []
@@ -285,7 +286,7 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
     pool = [x for x in scored if x[0] > 0 and x[0] >= best_d / 2] or ([] if best_d > 0 else scored)
     if not pool:
         return subject
-    _, _, t = min(pool, key=lambda x: (x[2].id in ctx.unclear, _deed_of_another(ctx, x[2]),
+    _, _, t = min(pool, key=lambda x: (x[2].id in ctx.unclear, _one_word(ctx, x[2]), _deed_of_another(ctx, x[2]),
                                        _NAME_CATEGORIES.index(x[2].category), -x[0], -x[1], x[2].label.casefold(), x[2].id))
     if ctx.ph.language != "en":  # "Klinikejer – Bekymring: tab af patientdata" (no English connectors)
         topic = ctx.ph.topic(t.category)
@@ -298,6 +299,15 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
 # starts with it, after at most a filler ("Yeah, started getting double bookings ...").
 _SPEAKER = re.compile(r"(?:\b(?:i|we)(?:'ve|'d|'ll)?(?:\s+(?:just|also|never|really|finally|then|still|already|even))?"
                       r"|^(?:\s*(?:yeah|yes|well|so|um|uh|honestly|basically|then|and then))?)\s*$")
+
+
+def _one_word(ctx: _Context, theme: Theme) -> bool:
+    """A name of one word and its category's lead ("Triggered by patient", "Put off by
+    spreadsheet"): what the theme is about, not what sets a person apart. (Chinese names have no
+    words to count: all alike.)"""
+    from .labels import label_words
+
+    return len(label_words(theme.label, theme.category, ctx.ph.language)) < 2
 
 
 def _deed_of_another(ctx: _Context, theme: Theme) -> bool:

@@ -331,6 +331,17 @@ def test_a_persona_is_not_named_after_a_deed_its_quotes_give_to_something_else()
     assert owner.name == "Owner who wasn't going to stretch", owner.name
 
 
+def test_a_persona_is_named_after_a_phrase_rather_than_one_word_and_its_lead():
+    """"Owner triggered by patient" says what a theme is about, not who these people are: a theme
+    as distinctive whose name is a phrase names them, though its category is less telling."""
+    groups = [["trigger_patient", "outcome_new-site"]] * 3 + [["trigger_other-thing", "outcome_other-thing"]] * 3
+    labels_of = {"trigger_patient": "Triggered by patient", "outcome_new-site": "Wanted the new location busy from week one"}
+    meta = {i: {"role": "Owner" if i <= 3 else "Manager"} for i in range(1, 7)}
+    interviews, quotes, theme_list = _study(groups, meta, label=lambda t: labels_of.get(t, t.split("_", 1)[1].replace("-", " ").capitalize()))
+    names = sorted(p.name for p in P.suggest_personas(interviews, quotes, theme_list, {}))
+    assert names == ["Manager driven by other thing", "Owner who wanted the new location busy from week one"], names
+
+
 def test_persona_claims_are_sentences_with_label_count_and_quotes():
     groups = [["outcome_fewer-no-shows", "fear_data-loss"], ["outcome_fewer-no-shows"], ["outcome_fewer-no-shows", "fear_data-loss"]]
     interviews, quotes, theme_list = _study(groups)
