@@ -5,7 +5,8 @@ Public API:
 - `rare_word(word, lang)`: rare in the language in every simple form (wordfreq).
 - `rare_and_said_once(quotes, language)` -> `odd(word)`: rare, and said in one interview only.
 - `unclear_label_words(label, category, sources, lang, odd)` -> (words, quote index): the label's
-  words its quotes were heard unsure of (or that are `odd`), and which quote to listen to.
+  words its quotes were heard unsure of (or that are `odd`, or that a second recogniser heard
+  otherwise), and which quote to listen to.
 Labels themselves are made in `labels.py`; `themes.py` passes `odd` to it so a likely misheard
 word names no theme when another phrase will do.
 """
@@ -60,9 +61,13 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     Why: a label is drawn from the quotes' words, and a word the recogniser misheard is repeated
     in every report and persona name built on the theme; the researcher should hear it before
     sharing the name. `sources`: (text, unsure spans as `quotes.unsure_spans` gives, or a
-    function returning them, called only for quotes holding the name's words) of the theme's
-    quotes, the representative first. A word counts as unclear only when every quote
-    holding all the label's words heard it unsure: heard clearly once, it is confirmed. `odd(word)`
+    function returning them, called only for quotes holding the name's words[, what a second
+    recogniser heard there: `second_hearing.kept_hearing`, None, or a function returning it]) of
+    the theme's quotes, the representative first. A word is unsure in a quote when the recogniser
+    was, or when the quote was heard again and the second hearing lacks it (`heard_otherwise`:
+    two models rarely mishear alike, "double workings" where base heard "double bookings"). A word
+    counts as unclear only when every quote holding all the label's words heard it unsure: heard
+    clearly once, it is confirmed. `odd(word)`
     marks words to doubt however clearly they were heard: a rare word only one interview has
     ("Crosstown", "Macman") is more often a confident mishearing than a name. ([], None) when
     nothing is unclear or no quote holds the label's words (a name the researcher wrote).
@@ -70,21 +75,52 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     >>> unclear_label_words("Double workings every week", "trigger",
     ...     [("We kept getting double workings every week.", [(23, 31, 0.2)])])
     (['workings'], 0)
+    >>> unclear_label_words("Double workings every week", "trigger",
+    ...     [("We kept getting double workings every week.", [], "We kept getting double bookings every week.")])
+    (['workings'], 0)
     """
     words = label_words(label, category, lang)
     content = _name_words if lang == "en" else (lambda t: _content_other(t, lang))
-    holding = [k for k, (text, _) in enumerate(sources) if words and words <= content(text)]
-    unsure_in = [{w: text[a:b] for a, b, _ in (spans() if callable(spans) else spans) for w in content(text[a:b]) & words}
-                 for text, spans in (sources[k] for k in holding)]
+    holding = [k for k, (text, *_) in enumerate(sources) if words and words <= content(text)]
+    unsure_in = []
+    for text, spans, *heard in (sources[k] for k in holding):
+        unsure = {w: text[a:b] for a, b, _ in (spans() if callable(spans) else spans) for w in content(text[a:b]) & words}
+        second = heard[0]() if heard and callable(heard[0]) else (heard[0] if heard else None)
+        for w in heard_otherwise(words, second) if second is not None else ():
+            unsure.setdefault(w, _as_said(w, text) or w)
+        unsure_in.append(unsure)
     unclear = set.intersection(*(set(u) for u in unsure_in)) if unsure_in else set()
     if holding and odd is not None and lang == "en":
         first = sources[holding[0]][0]
         for w in sorted(words - unclear):
-            at = re.search(rf"(?<![\w'’-]){re.escape(w)}(?![\w'’-])", first, re.IGNORECASE)
-            if at and odd(w):
+            if (said := _as_said(w, first)) and odd(w):
                 unclear.add(w)
-                unsure_in[0][w] = at.group(0)
+                unsure_in[0][w] = said
     if not unclear:
         return [], None
     shown = dict.fromkeys(unsure_in[0][w] for w in sorted(unclear, key=lambda w: sources[holding[0]][0].casefold().find(w)))
     return list(shown), holding[0]
+
+
+def _as_said(word: str, text: str) -> str | None:
+    """`word` as `text` spells it (its case), matched as a whole word; None when absent."""
+    at = re.search(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", text, re.IGNORECASE)
+    return at.group(0) if at else None
+
+
+def heard_otherwise(words: Iterable[str], heard: str) -> set[str]:
+    """Of a label's `words`, those a second hearing of its quote does not hold, as whole words
+    without a possessive or plural "s" (a shared beginning is no agreement: "county" is
+    misheard "country"); letters only, any language.
+
+    >>> sorted(heard_otherwise({"double", "workings", "week"}, "And we got double bookings every week."))
+    ['workings']
+    >>> sorted(heard_otherwise({"county", "reminder"}, "What your country can do; text reminders."))
+    ['county']
+    """
+    def forms(text: str) -> set[str]:
+        return {re.sub(r"(?<=\w\w\w)s$", "", p) for p in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.casefold())
+                for p in [re.sub(r"['’]s$", "", p)]}
+
+    said = forms(heard)
+    return {w for w in words if not forms(w) <= said}

@@ -16,6 +16,7 @@ from typing import Any
 from .label_doubts import rare_and_said_once, unclear_label_words
 from .models import Quote, Segment, Theme
 from .quotes import unsure_spans, words_in
+from .second_hearing import kept_hearing
 from .store import Store
 from .vocab import NPS_BANDS, nps_breakdown, participant_key
 from .vocab import participant_name as participant_label
@@ -116,8 +117,8 @@ def category_theme_rows(store: Store, quotes: list[Quote] | None = None) -> list
 
 @dataclass
 class UnclearName:
-    """A theme name holding words that may be misheard (heard unsure, or rare and said once), and
-    the quote to listen to."""
+    """A theme name holding words that may be misheard (heard unsure, rare and said once, or heard
+    otherwise by a second model), and the quote to listen to."""
 
     theme: Theme
     words: list[str]
@@ -125,13 +126,25 @@ class UnclearName:
 
 
 def unclear_name(theme: Theme, quotes: Mapping[str, Quote], segments_of: Callable[[int], list[Segment]],
-                 language: str | None = None, odd: Callable[[str], bool] | None = None) -> UnclearName | None:
+                 language: str | None = None, odd: Callable[[str], bool] | None = None,
+                 heard: Callable[[Quote], str | None] | None = None) -> UnclearName | None:
     """`label_doubts.unclear_label_words` for one theme (its representative quote first); None when
-    nothing in its name was heard unsure (nor is `odd`)."""
+    nothing in its name was heard unsure (nor is `odd`, nor did a second hearing, `heard(quote)`:
+    `second_hearing.kept_hearing`, hear it otherwise)."""
     held = [quotes[i] for i in dict.fromkeys([theme.representative_quote_id, *theme.quote_ids]) if i in quotes]
-    sources = [(q.text, lambda q=q: unsure_spans(q.text, words_in(q, segments_of(q.interview_id)))) for q in held]
+    sources = [(q.text, lambda q=q: unsure_spans(q.text, words_in(q, segments_of(q.interview_id))),
+                (lambda q=q: heard(q)) if heard else None) for q in held]
     words, k = unclear_label_words(theme.label, theme.category, sources, (language or "en")[:2], odd)
     return UnclearName(theme, words, held[k]) if words and k is not None else None
+
+
+def kept_hearings(store: Store, interviews: Mapping[int, Any]) -> Callable[[Quote], str | None]:
+    """`heard(quote)` for `unclear_name`: the second hearing mining kept for it, if any."""
+    def heard(q: Quote) -> str | None:
+        interview = interviews.get(q.interview_id)
+        return kept_hearing(store.get_embeddings, interview, q) if interview is not None else None
+
+    return heard
 
 
 def unclear_names(store: Store) -> list[UnclearName]:
@@ -140,7 +153,8 @@ def unclear_names(store: Store) -> list[UnclearName]:
     report with these names is shared."""
     quotes = store.quotes()
     by_id = {q.id: q for q in quotes}
-    language = {i.id: i.language for i in store.list_interviews()}
+    interviews = {i.id: i for i in store.list_interviews()}
+    language = {i: interview.language for i, interview in interviews.items()}
     segments: dict[int, list[Segment]] = {}
 
     def segments_of(iid: int) -> list[Segment]:
@@ -156,7 +170,7 @@ def unclear_names(store: Store) -> list[UnclearName]:
             lang = language.get(first.interview_id) or "en"
             if lang not in odd:
                 odd[lang] = rare_and_said_once(quotes, lang)
-            found = unclear_name(t, by_id, segments_of, lang, odd[lang])
+            found = unclear_name(t, by_id, segments_of, lang, odd[lang], kept_hearings(store, interviews))
             if found:
                 out.append(found)
     return out

@@ -151,6 +151,37 @@ def test_a_name_on_a_quote_heard_again_when_mined_shows_that_hearing_at_once(db,
     assert not [b for b in at.button if b.key == "again_go_trigger_county"]
 
 
+def test_a_name_a_second_hearing_contradicts_is_flagged_though_heard_clearly(db, tmp_path):
+    """tiny.en was sure of "county", but mining heard the quote again and base heard "country":
+    two models rarely mishear alike, so the name says to listen, shows that hearing, and the
+    export page lists it; a second hearing holding the name's words leaves it unflagged."""
+    from interview_miner import overview, second_hearing
+    from interview_miner.mining import VectorCache
+    from interview_miner.models import PARTICIPANT, Quote, Segment, Theme
+    from interview_miner.store import Store
+
+    store = Store(db)
+    text = "And so my fellow Americans, ask not what your county can do for you."
+    clearly = [replace(w, probability=0.95) for w in _heard_unsure(text, 0.3, 0.5)]
+    iid = _jfk_interview(store, tmp_path, [Segment(0.3, 7.5, text, PARTICIPANT, words=clearly)])
+    quote = Quote("q_jfk", iid, 0.3, 7.5, text, index=0, asr_confidence=0.6)
+    store.save_quotes([quote], [iid])
+    store.save_categories([("q_jfk", "trigger", 0.9)])
+    store.save_themes([Theme(id="trigger_county", category="trigger", label="What your county can do",
+                             quote_ids=["q_jfk"], representative_quote_id="q_jfk")])
+    assert overview.unclear_names(store) == []  # heard clearly, and no second hearing yet
+    cache = VectorCache(store.get_embeddings, store.save_embeddings)
+    second_hearing.hear_unsure([quote], [store.get_interview(iid)], cache,
+                               hear=lambda path, windows: ["ask not what your country can do for you"])
+    [found] = overview.unclear_names(store)
+    assert (found.theme.id, found.words, found.quote.id) == ("trigger_county", ["county"], "q_jfk")
+    at = app("themes")
+    assert "May be misheard in this name: :orange-background[county]" in texts(at, "caption")
+    assert _second_hearing(at) == "another model heard: “ask not what your country can do for you”"
+    store.add_edit("theme", "trigger_county", "label", "Ask not what you can do")  # "ask": both models heard it
+    assert overview.unclear_names(store) == []
+
+
 @pytest.mark.slow
 @needs_base
 def test_a_transcript_line_can_be_heard_again_with_another_model(db, tmp_path):

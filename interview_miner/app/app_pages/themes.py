@@ -64,6 +64,7 @@ def who(q) -> str:
 
 _segments: dict[int, list] = {}
 _odd: dict[str, object] = {}  # language -> label_doubts.rare_and_said_once
+_heard = overview.kept_hearings(store, interviews)  # what mining heard again, for names it contradicts
 
 
 def segments_of(interview_id: int) -> list:
@@ -84,7 +85,7 @@ def unclear_name(t) -> None:
     lang = (i.language if i else None) or "en"
     if lang not in _odd:
         _odd[lang] = label_doubts.rare_and_said_once(quotes, lang)
-    found = overview.unclear_name(t, by_quote, segments_of, lang, _odd[lang]) if first else None
+    found = overview.unclear_name(t, by_quote, segments_of, lang, _odd[lang], _heard) if first else None
     if found is None:
         return
     q = found.quote
@@ -94,8 +95,8 @@ def unclear_name(t) -> None:
     heard = ", ".join(f":orange-background[{ui.escape_md(w)}]" for w in found.words)
     right.caption(f":material/hearing: May be misheard in this name: {heard}. Listen to {ui.escape_md(who(q))} "
                   "here and rename the theme if so.",
-                  help="Words Whisper was unsure of, and rare words only one interview has: a confident mishearing "
-                       "looks like a rare word no one else said.")
+                  help="Words Whisper was unsure of, words a second model heard otherwise there, and rare words "
+                       "only one interview has: a confident mishearing looks like a rare word no one else said.")
     interview = interviews.get(q.interview_id)
     if interview is None or interview.kind != "audio" or not interview.stored_path:
         return
