@@ -162,18 +162,26 @@ def test_an_answer_without_a_number_stays_listen_to_confirm(tmp_path, models, te
 @pytest.mark.slow
 @needs_tts
 def test_a_score_only_the_two_models_together_point_to_is_neither_taken_nor_suggested(tmp_path, models):
-    """tiny.en hears "I'm going to go with I"; summed over both models 9 leads by 6.0 nats, but
-    neither alone singles it out (2.9 and 2.3 < ln 20): "listen to confirm" without a number. As a
-    hint such scores were right 4 times in 8 (bench/nps_audio_eval.py and dev06, where it was 5
-    for a 9), so they are not shown."""
+    """tiny.en hears "I'm going to go with I" (or "... inside"); summed over both models 9 leads
+    by 4-6 nats, but neither alone singles it out (2.2-2.8 each < ln 20): "listen to confirm"
+    without a number. As a hint such scores were right 4 times in 8 (bench/nps_audio_eval.py and
+    dev06, where it was 5 for a 9), so they are not shown. Three speaking rates: a single model's
+    lead sits a few tenths under the threshold (2.9 on one machine, 2.76 on another), so the
+    clips where one model alone crosses it are set aside and at least two must remain."""
     from interview_miner import capture
 
-    audio = capture.read_audio(_say("I'm going to go with nine.", tmp_path / "answer.wav", "en-us+f4", 185, 70))
-    heard = _heard(models[0], audio)
-    assert nps.parse_score(heard) is None, f"tiny.en heard {heard!r}: nothing to recover"
-    got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
-    assert got.margin >= nps_audio.MIN_SCORE_MARGIN > max(got.model_margins), got  # the case it is about
-    assert got.score is None and got.needs_listening and got.suggested is None, (heard, got)
+    cases = 0
+    for speed in (175, 185, 195):
+        audio = capture.read_audio(_say("I'm going to go with nine.", tmp_path / f"answer{speed}.wav", "en-us+f4", speed, 70))
+        heard = _heard(models[0], audio)
+        if nps.parse_score(heard) is not None:
+            continue  # tiny.en heard the number: nothing to recover
+        got = nps_audio.score_from_audio(models, audio, 1, 0.0, len(audio) / 16000, heard)
+        if not got.margin >= nps_audio.MIN_SCORE_MARGIN > max(got.model_margins):
+            continue  # not the case this is about (one model alone singles 9 out, or neither together)
+        assert got.score is None and got.needs_listening and got.suggested is None, (heard, got)
+        cases += 1
+    assert cases >= 2, cases
 
 
 def test_a_number_that_counts_something_is_not_a_rating():
