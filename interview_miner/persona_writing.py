@@ -386,6 +386,23 @@ def _in_sentence(label: str) -> str:
     return f"“{text}”" if "," in text or ";" in text else text
 
 
+def _listed(theme: Theme, ph: Phrases) -> str:
+    """A label listed under its field's title, without the lead its category gave it: "Fears:
+    breach", not "Fears: worried about breach" (English leads; other languages keep theirs).
+
+    >>> from interview_miner.languages import phrases
+    >>> _listed(Theme("t", "fear", "Worried about losing patient data"), phrases("en"))
+    'losing patient data'
+    >>> _listed(Theme("t", "trigger", "Started getting double bookings"), phrases("en"))
+    'started getting double bookings'
+    """
+    label = theme.label.strip()
+    lead = CATEGORY_LEADS.get(theme.category, "") if ph.language == "en" else ""
+    if lead and label.casefold().startswith(lead.casefold() + " ") and label[len(lead):].strip():
+        label = label[len(lead):].strip()
+    return _lower_first(label) if ph.get("lower_titles") else label
+
+
 def _lower_first(label: str) -> str:
     label = label.strip()
     if len(label) > 1 and label[1].isupper():  # acronym: keep "HIPAA", "EHR"
@@ -417,8 +434,7 @@ def _description(ctx, members, ranked, fields) -> str:
     n, ph = len(members), ctx.ph
     out = []
     for fname in ("triggers", "criteria", "fears", "objections", "goals"):
-        top = [ph.get("item").format(label=_lower_first(ctx.themes[t].label) if ph.get("lower_titles") else ctx.themes[t].label,
-                                     k=c, n=n) for t, c in ranked[fname][:2]]
+        top = [ph.get("item").format(label=_listed(ctx.themes[t], ph), k=c, n=n) for t, c in ranked[fname][:2]]
         if top:
             out.append(ph.get("field_line").format(title=ph.field_title(fname), items=ph.get("quote_sep").join(top)))
     nps_text = fields["nps"].text

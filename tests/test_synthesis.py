@@ -354,6 +354,17 @@ def test_persona_claims_are_sentences_with_label_count_and_quotes():
     assert p.fields["objections"].text == "Nobody in this group spoke about objections."
 
 
+def test_the_persona_summary_lists_names_without_the_lead_its_field_title_repeats():
+    """"Fears: worried about data loss" says "worried" twice: under its field's title a theme's
+    name loses its category's lead; a name without one is listed as it is."""
+    groups = [["outcome_fewer-no-shows", "fear_data-loss"], ["outcome_fewer-no-shows"], ["outcome_fewer-no-shows", "fear_data-loss"]]
+    labels_of = {"fear_data-loss": "Worried about data loss", "outcome_fewer-no-shows": "Fewer no shows"}
+    interviews, quotes, theme_list = _study(groups, label=lambda t: labels_of[t])
+    (p,) = P.suggest_personas(interviews, quotes, theme_list, {})
+    assert "Fears: data loss (2 of 3)" in p.description and "Goals: fewer no shows (3 of 3)" in p.description, p.description
+    assert p.fields["fears"].text.startswith("Worried about data loss (2 of 3 participants): ")  # the claim keeps it
+
+
 def test_no_claim_is_built_from_unthemed_quotes():
     interviews, quotes, theme_list = _study([["outcome_grow"], ["outcome_grow"], ["fear_x"]])
     quotes = [q if q.category != "fear" else replace(q, theme_id=None) for q in quotes]
