@@ -114,8 +114,8 @@ def _build_persona(ctx: _Context, members: list[Participant], letter: str) -> Pe
             claims.append(ctx.ph.plural("more_themes", len(order) - MAX_TEXT_THEMES, m=len(order) - MAX_TEXT_THEMES))
         text = ctx.ph.get("sentence_sep").join(claims) if claims else _no_claim(ctx.ph, fname, bool(fq or unthemed))
         if fname == "nps":
-            text, score_qids, voicing = _nps_summary(ctx, members, claims)
-            quote_ids = score_qids + quote_ids
+            text, score_qids, scored = _nps_summary(ctx, members, claims)
+            quote_ids, voicing = score_qids + quote_ids, voicing | scored  # a reason without a score voices it too
         fields[fname] = PersonaField(text=text, quote_ids=quote_ids, theme_ids=list(order),
                                      n_participants=len(voicing))
 

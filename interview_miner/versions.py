@@ -56,6 +56,7 @@ def snapshot(study: Study) -> dict[str, Any]:
         "nps": [dict(row, interview_id=iid) for iid, row in sorted(study.nps.items())],
         "personas": [asdict(p) for p in study.personas],
         "metadata_keys": dict(study.metadata_keys),
+        "written_texts": None if study.written_texts is None else sorted(map(list, study.written_texts)),
     }
 
 
@@ -77,6 +78,7 @@ def study_from_snapshot(data: dict[str, Any], version: str | None = None, title:
         personas=personas,
         metadata_keys=dict(data.get("metadata_keys", {})),
         version=version,
+        written_texts=None if data.get("written_texts") is None else {tuple(k) for k in data["written_texts"]},
     )
 
 

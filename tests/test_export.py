@@ -259,6 +259,38 @@ def test_every_persona_claim_cites_member_quotes(literal):
         assert all(re.fullmatch(r"\d\d:\d\d", q["timestamp"]) for q in cited)
 
 
+def test_a_persona_prints_each_quote_once_and_the_researchers_own_words(literal, tmp_path):
+    """The machine writes a field's text from its claims; printing it above the claims printed
+    every quote twice (a wall of text, then the same quotes again). Only a text the researcher
+    wrote, or an empty field's plain statement, is printed above the claims."""
+    from markupsafe import escape
+
+    study = E.load_study(literal)
+    pid = study.personas[0].id
+    html = E.render_study(study, "html")
+    article = html[html.index(f'id="persona-{pid}"'):]
+    article = article[: article.index("</article>")]
+    [fears] = [f for f in E.report_context(study)["personas"][0]["fields"] if f["key"] == "fears"]
+    for q in fears["claims"][0]["quotes"]:
+        assert article.count(str(escape(q["text"].rstrip(".")))) == 1
+    assert "Nobody in this group spoke about objections." in article  # an empty field still says so
+    assert fears["text"].startswith("Privacy (2 of 2 participants)")  # the spreadsheet keeps the sentence
+
+    persona_review.set_field(literal, pid, "fears", "Fears a breach more than the price.")
+    study = E.load_study(literal)
+    md, html = E.render_study(study, "md"), E.render_study(study, "html")
+    assert "Fears a breach more than the price." in md and "Fears a breach more than the price." in html
+    from interview_miner.versions import save_version, study_from_snapshot, snapshot
+
+    save_version(literal, "v1")  # a saved version knows which texts the researcher wrote
+    again = study_from_snapshot(snapshot(study))
+    assert again.written_texts == {(pid, "fears")}
+    assert "Fears a breach more than the price." in E.render_study(again, "html")
+    old = study_from_snapshot({k: v for k, v in snapshot(study).items() if k != "written_texts"})
+    assert old.written_texts is None  # a version saved before this prints every text, as it did
+    assert E.render_study(old, "html").count("Revenue (2 of 2 participants)") == 1
+
+
 def test_empty_study_exports_every_format(store, tmp_path):
     for fmt in ("md", "html", "json", "csv", "pdf"):
         out = E.export_study(store, fmt, tmp_path / f"empty.{fmt}")[0]

@@ -132,6 +132,19 @@ def test_literal_study_two_obvious_personas(store):
     assert names == {"Clinic owner driven by no shows", "Front desk manager driven by double booking"}
 
 
+def test_a_reason_given_without_a_readable_score_still_voices_the_nps_field(store):
+    """Heard from audio, a score can be left for the researcher to confirm while its reason was
+    heard: the NPS field counted only the scored, so it read 'voiced by 1 of 2' above a reason
+    '2 of 2'."""
+    load_literal_study(store)
+    unscored = store.list_interviews()[0].id
+    store.save_nps([r for iid, r in sorted(store.nps().items()) if iid != unscored])
+    [p] = [p for p in persona_review.suggest_and_save(store) if unscored in p.interview_ids]
+    nps = p.fields["nps"]
+    assert "1 of 2 scored" in nps.text
+    assert nps.n_participants == 2
+
+
 def test_no_quotes_no_personas(store):
     store.add_interview(Interview(id=None, content_hash="x", file_name="a.wav", kind="audio"))
     assert P.suggest_personas(store.list_interviews(), [], [], {}) == []

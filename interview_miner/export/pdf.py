@@ -333,8 +333,8 @@ def _persona(pdf: _Report, p: dict[str, Any]) -> None:
             pdf.add_page()
         pdf.ln(2)
         pdf.para(f"{f['title'].upper()}   voiced by {f['n_participants']} of {f['of']}", 9, "B", MUTED, h=5)
-        if f["text"]:
-            pdf.para(f["text"], 10, "", INK, h=5)
+        if f["summary"]:
+            pdf.para(f["summary"], 10, "", INK, h=5)
         for c in f["claims"]:
             if c["see"]:
                 pdf.para(f"• {c['label']} ({c['count']} of {c['of']}), quotes under {c['see']}", 9, "I",

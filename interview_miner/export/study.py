@@ -59,6 +59,11 @@ class Study:
     codebook: Codebook = field(default_factory=Codebook.default)
     stages: list[JourneyStage] = field(default_factory=journey_mod.default_stages)
     guide: Guide | None = None
+    # (persona id, field) whose text a researcher wrote. The machine writes a field's text from
+    # its claims, which the reports list with their quotes, so only a written text is printed
+    # above them (the machine's would say everything twice). None: not known (a version saved
+    # before this was recorded), and every text is printed, as then.
+    written_texts: set[tuple[str, str]] | None = None
     quote_by_id: dict[str, Quote] = field(init=False)
     theme_by_id: dict[str, Theme] = field(init=False)  # top-level themes
     sub_theme_by_id: dict[str, Theme] = field(init=False)
@@ -110,7 +115,18 @@ def load_study(store, title: str | None = None, with_segments: bool = True) -> S
         codebook=codebook_mod.load(store),
         stages=journey_mod.load_stages(store),
         guide=_study_guide(store),
+        written_texts=written_texts(store.current_edits("persona")),
     )
+
+
+def written_texts(persona_edits: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    """(persona id, field) of every section text a researcher set (an edit of `fields.<f>.text`).
+
+    >>> sorted(written_texts({"p1": {"fields.goals.text": "Grow", "name": "Owner"}, "u_2": {"fields.fears.quote_ids": []}}))
+    [('p1', 'goals')]
+    """
+    return {(pid, key.split(".")[1]) for pid, e in persona_edits.items() for key in e
+            if key.startswith("fields.") and key.endswith(".text")}
 
 
 def _study_guide(store) -> Guide | None:
@@ -293,8 +309,12 @@ def persona_view(study: Study, p: Persona) -> dict[str, Any]:
             other_title = "Unthemed quotes"
         else:
             other_title = "Other evidence"
+        written = study.written_texts is None or (p.id, fname) in study.written_texts
         fields.append({
             "key": fname, "title": FIELD_TITLES.get(fname, fname.capitalize()), "text": f.text,
+            # what the reports print above the claims: the researcher's text, or the machine's
+            # only where no claim or quote says it (an empty field's plain statement)
+            "summary": f.text if written or not (claims or other) else "",
             "n_participants": f.n_participants, "of": n, "claims": claims, "other_quotes": other,
             "other_title": other_title,
         })
