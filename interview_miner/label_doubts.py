@@ -18,6 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from .labels import _content_other, _name_words, label_words
 
 
+# Words every name-word list leaves out as function words, yet a name turns on: a second hearing
+# without them says the opposite ("No support team" where base heard "The support team").
+NEGATIONS = frozenset({"no", "not"})
 RARE_ZIPF = 2.5  # below this a word is rare in the language (wordfreq's Zipf scale: ~3 per billion words)
 
 
@@ -78,9 +81,12 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     >>> unclear_label_words("Double workings every week", "trigger",
     ...     [("We kept getting double workings every week.", [], "We kept getting double bookings every week.")])
     (['workings'], 0)
+    >>> unclear_label_words("No support team", "nps_reason",
+    ...     [("No support team, they fixed it.", [], "The support team, they fixed it.")])
+    (['No'], 0)
     """
-    words = label_words(label, category, lang)
-    content = _name_words if lang == "en" else (lambda t: _content_other(t, lang))
+    words = label_words(label, category, lang) | (_negations(label) if lang == "en" else set())
+    content = (lambda t: _name_words(t) | _negations(t)) if lang == "en" else (lambda t: _content_other(t, lang))
     holding = [k for k, (text, *_) in enumerate(sources) if words and words <= content(text)]
     unsure_in = []
     for text, spans, *heard in (sources[k] for k in holding):
@@ -100,6 +106,12 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
         return [], None
     shown = dict.fromkeys(unsure_in[0][w] for w in sorted(unclear, key=lambda w: sources[holding[0]][0].casefold().find(w)))
     return list(shown), holding[0]
+
+
+def _negations(text: str) -> set[str]:
+    """The bare negations ("no", "not") `text` holds as words (contractions such as "didn't" are
+    name words already)."""
+    return NEGATIONS & set(re.findall(r"[a-z]+(?:['’][a-z]+)?", text.lower()))
 
 
 def _as_said(word: str, text: str) -> str | None:

@@ -180,6 +180,19 @@ def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_he
     assert label_doubts.unclear_label_words("Open a second site in Crosstown", "trigger", sources, odd=odd) == (["Crosstown"], 0)
 
 
+def test_a_name_whose_negation_a_second_hearing_lacks_is_flagged_at_it():
+    """tiny.en heard "The support team." as "No support team." (dev audio); base heard "The".
+    "no" and "not" are function words to every name-word list, so the doubt never looked at them,
+    yet the name says the opposite of the quotes. A negation both hearings hold is confirmed."""
+    heard_no = [("No support team, they fixed it within the hour.", [], "The support team, they fixed it within the hour.")]
+    assert label_doubts.unclear_label_words("No support team", "nps_reason", heard_no) == (["No"], 0)
+    both = [("Not big fans of new software.", [], "Not big fans of new software.")]
+    assert label_doubts.unclear_label_words("Not big fans of new software", "fear", both) == ([], None)
+    # a quote that lacks the negation does not hold the name: the one that does decides
+    two = [("Support was great, the support team fixed it.", [], None), *heard_no]
+    assert label_doubts.unclear_label_words("No support team", "nps_reason", two) == (["No"], 1)
+
+
 def test_a_label_passes_over_a_word_that_is_likely_misheard_while_another_phrase_is_close():
     """`odd` words (a rare word only one interview has: `rare_and_said_once`) are passed over for
     the next of the best candidates; when every candidate holds one, the best stays."""
