@@ -37,6 +37,10 @@ LINKAGE = "ward"  # ward: two big voices rather than one voice and a stray sound
 SKIP_SPAN = 4  # along one voice's track, embed every this many pieces first (1: every piece; see _embed_pieces)
 SAME_VOICE_SIM = 0.75  # cosine of two CAM++ pieces from which the pieces between them are taken as that voice
 HEARD_S = 0.25  # a piece with less than this near a transcribed word does not teach a voice
+# Most pieces the voice tree is built from: the tree needs every pairwise distance (N x N), which
+# for a 3-hour recording's ~12,000 pieces took 3.2 GB for a few seconds. Above it the tree is
+# built from pieces spread evenly over the recording, and every piece then joins its closest voice.
+MAX_TREE_PIECES = 3000
 
 
 @dataclass
@@ -120,19 +124,22 @@ def resolve(heard: Heard, n_voices: int | None = None, speech: list[tuple[float,
         return Diarization(np.zeros((1, frames), np.float32), seg.step, np.zeros((1, voices.EMBED_DIM), np.float32),
                            np.zeros(frames, np.float32))
     emb = heard.emb[keep]
-    labels = _cluster(emb, *count_voices(pieces, n_voices), _piece_distances(emb, pieces))
+    labels = _cluster_pieces(emb, pieces, *count_voices(pieces, n_voices))
     centroids = _unit(np.stack([emb[labels == k].mean(0) for k in range(labels.max() + 1)]))
     extra = _assign_unpieced(heard, _unpieced_voices(seg, pieces), pieces, labels, centroids)
     total, count = np.zeros((len(centroids), frames), np.float32), np.zeros(frames, np.float32)
     both = np.zeros(frames, np.float32)
     n_frames = seg.activity.shape[1]
+    of_voice: dict[tuple[int, int], list[int]] = {}  # (chunk, local voice) -> its pieces
+    for i, p in enumerate(pieces):
+        of_voice.setdefault((p.chunk, p.voice), []).append(i)
     for c, start in enumerate(seg.starts):
         first = int(round((start + seg.frame_start) / seg.step))
         idx = np.arange(first, min(first + n_frames, frames))
         count[idx] += 1
         both[idx] += seg.activity[c, : len(idx)].sum(-1) >= 2
         for s in range(seg.activity.shape[2]):
-            mine = [i for i, p in enumerate(pieces) if p.chunk == c and p.voice == s]
+            mine = of_voice.get((c, s))
             if mine:
                 centres = np.array([pieces[i].frames.mean() for i in mine])  # frames of chunk c
                 nearest = np.abs(np.arange(len(idx))[:, None] - centres[None, :]).argmin(1)
@@ -340,6 +347,20 @@ def _piece_distances(emb: np.ndarray, pieces: list[_Piece]) -> np.ndarray:
     return d
 
 
+def _cluster_pieces(emb: np.ndarray, pieces: list[_Piece], n: int | None, floor: int) -> np.ndarray:
+    """Voice labels of the pieces: `_cluster` on all of them, or, above MAX_TREE_PIECES, on every
+    k-th piece in time order (so every part of the recording has its say), after which every
+    piece goes to its closest voice centre and REFINE k-means steps run over all of them. Memory
+    stays bounded (MAX_TREE_PIECES squared distances) whatever the recording's length."""
+    if len(pieces) <= MAX_TREE_PIECES:
+        return _cluster(emb, n, floor, _piece_distances(emb, pieces))
+    order = np.argsort([p.start for p in pieces], kind="stable")
+    tree = order[np.linspace(0, len(order) - 1, MAX_TREE_PIECES).round().astype(int)]
+    some = _cluster(emb[tree], n, floor, _piece_distances(emb[tree], [pieces[i] for i in tree]))
+    cents = _unit(np.stack([emb[tree][some == c].mean(0) for c in range(some.max() + 1)]))
+    return _refine(emb, np.unique((emb @ cents.T).argmax(1), return_inverse=True)[1])  # no voice left empty
+
+
 def _cluster(emb: np.ndarray, n: int | None, floor: int = 1, dist: np.ndarray | None = None) -> np.ndarray:
     """Cluster labels 0..k-1 of the pieces: Ward linkage on `dist` (cosine by default; Ward keeps
     voices whole where average linkage gives one stray sound a voice of its own), cut into `n`
@@ -369,7 +390,12 @@ def _cut(tree: np.ndarray, emb: np.ndarray, k: int) -> np.ndarray:
     voice centre; a step that would empty a voice is not taken)."""
     from scipy.cluster.hierarchy import fcluster
 
-    labels = np.unique(fcluster(tree, k, criterion="maxclust"), return_inverse=True)[1]
+    return _refine(emb, np.unique(fcluster(tree, k, criterion="maxclust"), return_inverse=True)[1])
+
+
+def _refine(emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """REFINE k-means steps: each piece to its closest voice centre (a step that would empty a
+    voice is not taken)."""
     for _ in range(REFINE):
         cents = _unit(np.stack([emb[labels == c].mean(0) for c in range(labels.max() + 1)]))
         moved = (emb @ cents.T).argmax(1)

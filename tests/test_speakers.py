@@ -504,6 +504,23 @@ def test_long_answers_embed_fewer_pieces_and_keep_their_voices(dev01, monkeypatc
     assert agree >= 0.98
 
 
+def test_a_long_recordings_voices_come_from_a_bounded_tree_and_keep_their_timeline(dev01, monkeypatch):
+    """The voice tree needs every pairwise distance of its pieces: a 3-hour recording's ~12,000
+    pieces took 3.2 GB for a few seconds. Above MAX_TREE_PIECES the tree is built from pieces
+    spread over the recording and every piece joins its closest voice: here a tree of a quarter of
+    the pieces gives the same timeline as one of all of them."""
+    from interview_miner import diarize
+
+    heard = diarize.listen(capture.read_audio(dev01[0]))
+    full = diarize.resolve(heard, 2).speaking()
+    sizes, real = [], diarize._piece_distances
+    monkeypatch.setattr(diarize, "_piece_distances", lambda emb, pieces: sizes.append(len(pieces)) or real(emb, pieces))
+    monkeypatch.setattr(diarize, "MAX_TREE_PIECES", len(heard.pieces) // 4)
+    bounded = diarize.resolve(heard, 2).speaking()
+    assert sizes and max(sizes) <= len(heard.pieces) // 4 < len(heard.pieces) // 2
+    assert max(np.mean(full == bounded), np.mean(full == bounded[::-1])) >= 0.98  # voices may swap numbers
+
+
 # --- the voice models on ONNX Runtime ----------------------------------------------------------
 
 
