@@ -219,6 +219,28 @@ def test_windowed_decoding_matches_whole_file():
     assert np.allclose(whole, stitched, atol=1e-4)
 
 
+def test_a_long_recording_is_decoded_into_one_array_not_held_twice(tmp_path):
+    """The speaker stage decodes a whole recording (3 hours: 691 MB as float32). Joining a list of
+    windows at the end held it twice for a moment; now the windows fill one array sized from the
+    header. Same samples either way, whatever the format or the part asked for."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    path = capture.write_wav(tmp_path / "long.wav", rng.uniform(-0.5, 0.5, 16000 * 600).astype(np.float32))
+    tracemalloc.start()
+    audio = capture.read_audio(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(audio) == 16000 * 600
+    assert peak < 1.75 * audio.nbytes, peak / audio.nbytes  # the array and one window decoding: 1.49x (2.03x before)
+    for name in ("dev02.mp3", "dev03.m4a"):
+        f = shared_path("corpus", "dev", name)
+        joined = np.concatenate([chunk for _, chunk in capture.read_audio_windows(f, 0.0, window_s=60.0)])
+        assert np.array_equal(capture.read_audio(f), joined)
+        part = np.concatenate([chunk for _, chunk in capture.read_audio_windows(f, 3.0, window_s=60.0)])
+        assert np.array_equal(capture.read_audio(f, 3.0, 9.5), part[: int(6.5 * 16000)])
+
+
 def _bad_files(tmp_path):
     corrupt = tmp_path / "corrupt.mp3"
     corrupt.write_bytes(os.urandom(50_000))
