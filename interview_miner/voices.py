@@ -308,7 +308,11 @@ def segment(audio: np.ndarray, step_s: float | None = None) -> Segmentation:
     n = max(0, len(audio) - size) // hop + 1
     n += int(len(audio) > size and (len(audio) - size) % hop > SR // 10)  # a last chunk for the tail
     starts = np.minimum(np.arange(n) * hop, max(0, len(audio) - size))
-    padded = np.pad(audio.astype(np.float32), (0, max(0, size - len(audio))))
+    # No copy of a long recording (astype and pad each made one: 3 hours held three times over,
+    # 2.1 GB); only audio shorter than one chunk is padded, into a new array of one chunk.
+    padded = np.asarray(audio, dtype=np.float32)
+    if len(padded) < size:
+        padded = np.pad(padded, (0, size - len(padded)))
     acts = [_powerset_to_voices(model.run(np.stack([padded[s : s + size] for s in starts[b : b + SEGMENT_BATCH]])[:, None]))
             for b in range(0, n, SEGMENT_BATCH)]
     step = model.meta["frame_step"]

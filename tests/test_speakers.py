@@ -524,6 +524,26 @@ def test_a_long_recordings_voices_come_from_a_bounded_tree_and_keep_their_timeli
 # --- the voice models on ONNX Runtime ----------------------------------------------------------
 
 
+def test_segmentation_runs_over_a_long_recording_without_copying_it():
+    """`voices.segment` copied the whole recording twice (astype, then pad) before cutting its
+    chunks: a 3-hour call's 691 MB held three times over, the whole job's peak. Now only audio
+    shorter than a chunk is padded; the chunks and their activity are the same."""
+    import tracemalloc
+
+    from interview_miner import voices
+
+    audio = capture.read_audio(shared("speech", "ami", "trn06.wav"))  # real meeting, 30 s
+    long = np.tile(audio, 10)  # 5 minutes
+    voices.segment(long[: 20 * SR])  # the model loaded before measuring
+    tracemalloc.start()
+    seg = voices.segment(long)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.5 * long.nbytes, peak / long.nbytes  # 2x and more before
+    short = voices.segment(audio[: 4 * SR])  # shorter than a chunk: padded to one
+    assert short.activity.shape[0] == 1 and seg.activity.shape[0] == 59
+
+
 def test_onnx_voice_models_match_torch_and_run_without_torch():
     import subprocess
     import sys
