@@ -41,6 +41,9 @@ HEARD_S = 0.25  # a piece with less than this near a transcribed word does not t
 # for a 3-hour recording's ~12,000 pieces took 3.2 GB for a few seconds. Above it the tree is
 # built from pieces spread evenly over the recording, and every piece then joins its closest voice.
 MAX_TREE_PIECES = 3000
+# Clips cut and embedded at a time: cutting every clip before embedding held ~700 MB on a 3-hour
+# recording. A multiple of voices.EMBED_BATCH, so CAM++ sees the very same batches either way.
+EMBED_SLICE = 32 * voices.EMBED_BATCH
 
 
 @dataclass
@@ -101,8 +104,7 @@ def listen(audio: np.ndarray) -> Heard:
     pieces = _pieces(seg)
     emb = _embed_pieces(audio, seg, pieces) if pieces else np.zeros((0, voices.EMBED_DIM), np.float32)
     unpieced = _unpieced_voices(seg, pieces)
-    clips = [_unpieced_clip(audio, seg, c, s) for c, s in unpieced]
-    heard = Heard(audio, seg, pieces, emb, dict(zip(unpieced, voices.embed(clips)) if clips else {}))
+    heard = Heard(audio, seg, pieces, emb, dict(zip(unpieced, _embed_sliced(lambda key: _unpieced_clip(audio, seg, *key), unpieced))))
     # Import what `resolve` clusters with (scipy, ~0.3 s) now: `listen` runs in the voice-work
     # thread beside Whisper, `resolve` after it, where every second is waited for.
     import scipy.cluster.hierarchy  # noqa: F401
@@ -171,7 +173,7 @@ def _assign_unpieced(heard: Heard, unheard: list[tuple[int, int]], pieces: list[
         return {key: 0 for key in unheard} if len(centroids) else {}
     late = [key for key in unheard if key not in heard.unpieced]  # its pieces were all far from any word
     if late:
-        heard.unpieced.update(zip(late, voices.embed([_unpieced_clip(heard.audio, heard.seg, c, s) for c, s in late])))
+        heard.unpieced.update(zip(late, _embed_sliced(lambda key: _unpieced_clip(heard.audio, heard.seg, *key), late)))
     sims = np.stack([heard.unpieced[key] for key in unheard]) @ centroids.T
     out = {}
     for n, (c, s) in enumerate(unheard):
@@ -270,7 +272,7 @@ def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Pie
         need += [idx[n] for n in anchors]
         spans += [(idx, a, b) for a, b in zip(anchors, anchors[1:]) if b - a > 1]
     while need:
-        vectors.update(zip(need, voices.embed([_piece_audio(audio, seg, pieces[i]) for i in need])))
+        vectors.update(zip(need, _embed_sliced(lambda i: _piece_audio(audio, seg, pieces[i]), need)))
         need, split = [], []
         for idx, a, b in spans:
             if vectors[idx[a]] @ vectors[idx[b]] >= SAME_VOICE_SIM:
@@ -283,6 +285,15 @@ def _embed_pieces(audio: np.ndarray, seg: voices.Segmentation, pieces: list[_Pie
     if not vectors:
         return np.zeros((0, voices.EMBED_DIM), np.float32)
     return np.stack([vectors[source[i]] for i in range(len(pieces))])
+
+
+def _embed_sliced(clip_of, keys: list) -> np.ndarray:
+    """CAM++ embeddings of `clip_of(key)` for each key, the clips cut EMBED_SLICE at a time: a
+    clip is 1.5 s of float32 (96 KB), and a long recording has thousands to embed."""
+    out = np.zeros((len(keys), voices.EMBED_DIM), np.float32)
+    for s in range(0, len(keys), EMBED_SLICE):
+        out[s : s + EMBED_SLICE] = voices.embed([clip_of(k) for k in keys[s : s + EMBED_SLICE]])
+    return out
 
 
 def _tracks(pieces: list[_Piece], source: np.ndarray) -> list[list[int]]:
