@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from .labels import _content_other, _name_words, label_words
 
@@ -66,9 +67,12 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     sharing the name. `sources`: (text, unsure spans as `quotes.unsure_spans` gives, or a
     function returning them, called only for quotes holding the name's words[, what a second
     recogniser heard there: `second_hearing.kept_hearing`, None, or a function returning it]) of
-    the theme's quotes, the representative first. A word is unsure in a quote when the recogniser
-    was, or when the quote was heard again and the second hearing lacks it (`heard_otherwise`:
-    two models rarely mishear alike, "double workings" where base heard "double bookings"). A word
+    the theme's quotes, the representative first. A word is unsure in a quote when the quote was
+    heard again and the second hearing lacks it (`heard_otherwise`: two models rarely mishear
+    alike, "double workings" where base heard "double bookings"), or, with no second hearing,
+    when the recogniser was unsure of it. A second hearing that holds the word confirms it
+    however unsure the first was: on the dev and held-out audio studies, all 6 words that rule
+    stopped flagging ("monthly", "payroll", "shops", ...) were said. A word
     counts as unclear only when every quote holding all the label's words heard it unsure: heard
     clearly once, it is confirmed. `odd(word)`
     marks words to doubt however clearly they were heard: a rare word only one interview has
@@ -81,6 +85,9 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     >>> unclear_label_words("Double workings every week", "trigger",
     ...     [("We kept getting double workings every week.", [], "We kept getting double bookings every week.")])
     (['workings'], 0)
+    >>> unclear_label_words("Double bookings every week", "trigger",
+    ...     [("We kept getting double bookings every week.", [(23, 31, 0.2)], "We got double bookings every week.")])
+    ([], None)
     >>> unclear_label_words("No support team", "nps_reason",
     ...     [("No support team, they fixed it.", [], "The support team, they fixed it.")])
     (['No'], 0)
@@ -92,8 +99,11 @@ def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, 
     for text, spans, *heard in (sources[k] for k in holding):
         unsure = {w: text[a:b] for a, b, _ in (spans() if callable(spans) else spans) for w in content(text[a:b]) & words}
         second = heard[0]() if heard and callable(heard[0]) else (heard[0] if heard else None)
-        for w in heard_otherwise(words, second) if second is not None else ():
-            unsure.setdefault(w, _as_said(w, text) or w)
+        if second is not None:  # the second hearing decides: two models agreeing confirm a word
+            lacking = heard_otherwise(words, second, lang)
+            unsure = {w: said for w, said in unsure.items() if w in lacking}
+            for w in lacking:
+                unsure.setdefault(w, _as_said(w, text) or w)
         unsure_in.append(unsure)
     unclear = set.intersection(*(set(u) for u in unsure_in)) if unsure_in else set()
     if holding and odd is not None and lang == "en":
@@ -120,19 +130,30 @@ def _as_said(word: str, text: str) -> str | None:
     return at.group(0) if at else None
 
 
-def heard_otherwise(words: Iterable[str], heard: str) -> set[str]:
+def heard_otherwise(words: Iterable[str], heard: str, lang: str = "en") -> set[str]:
     """Of a label's `words`, those a second hearing of its quote does not hold, as whole words
     without a possessive or plural "s" (a shared beginning is no agreement: "county" is
-    misheard "country"); letters only, any language.
+    misheard "country"), any language. A number is one word however it is written: Whisper
+    writes "six" as "6" as often as not.
 
     >>> sorted(heard_otherwise({"double", "workings", "week"}, "And we got double bookings every week."))
     ['workings']
     >>> sorted(heard_otherwise({"county", "reminder"}, "What your country can do; text reminders."))
     ['county']
+    >>> sorted(heard_otherwise({"losing", "six", "seven", "appointments"}, "We were losing 6 or 7 appointments."))
+    []
     """
     def forms(text: str) -> set[str]:
-        return {re.sub(r"(?<=\w\w\w)s$", "", p) for p in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.casefold())
-                for p in [re.sub(r"['’]s$", "", p)]}
+        return {re.sub(r"(?<=\w\w\w)s$", "", _as_digits(p, lang))
+                for p in re.findall(r"[^\W_]+(?:['’][^\W_]+)?", text.casefold()) for p in [re.sub(r"['’]s$", "", p)]}
 
     said = forms(heard)
     return {w for w in words if not forms(w) <= said}
+
+
+@lru_cache(maxsize=4096)
+def _as_digits(word: str, lang: str) -> str:
+    """A spoken number as digits ("six" -> "6"), any other word as it is."""
+    from .vocab import digits_for_number_words
+
+    return digits_for_number_words(word, lang)
