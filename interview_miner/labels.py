@@ -42,7 +42,7 @@ a phrase that reaches its clause's edges, with few function words inside, is pre
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -325,20 +325,27 @@ def _name_words(text: str) -> set[str]:
 
 
 def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.ndarray] | None = None,
-                 avoid: Sequence[Collection[str]] | None = None, odd: Callable[[str], bool] | None = None) -> list[str]:
+                 avoid: Sequence[Collection[str]] | None = None, odd: Callable[[str], bool] | None = None,
+                 scopes: Sequence[Hashable] | None = None) -> list[str]:
     """One label per group. `encode` embeds phrases in the centroids' space (unit vectors); without
     it (or without centroids) candidates are ranked by support across the theme's quotes alone.
     Only each theme's `N_EMBEDDED` best candidates by support are embedded, so labelling stays a
     small share of mining time at 10,000s of quotes. `avoid[i]` holds labels group i should not
     repeat (a sub-theme named exactly like its parent says nothing finer); they are passed over
-    while another candidate exists."""
+    while another candidate exists. Groups of one `scopes` value (the themes of one category, the
+    sub-themes of one theme) get different labels, earlier groups first: two themes side by side
+    under one name cannot be told apart. A group whose every candidate an earlier one took gets
+    its best phrase with its most distinctive keyword in brackets."""
     shortlists: list[list[tuple[float, str]]] = []
+    rest: list[list[tuple[float, str]]] = []  # candidates beyond the shortlist, for a name already taken
     languages_of = [group_language(g) for g in groups]
     candidates_of = _candidates_of(g.texts[i] for g, lang in zip(groups, languages_of) if lang == "en"
                                    for i in _source_order(g))
     for g, lang in zip(groups, languages_of):
         scored = _scored_english(g, candidates_of) if lang == "en" else _scored_other(g, lang)
-        shortlists.append(sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))[:N_EMBEDDED])
+        ranked = sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))
+        shortlists.append(ranked[:N_EMBEDDED])
+        rest.append(ranked[N_EMBEDDED:])
     flat = sorted({lab for short in shortlists for _, lab in short})
     vec_of: dict[str, np.ndarray] = {}
     if encode is not None and flat and any(g.centroid is not None for g in groups):
@@ -346,9 +353,13 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
         vec_of = dict(zip(flat, vecs))
     out = []
+    named: dict[Hashable, set[str]] = {}  # scope -> labels its earlier groups got (casefolded)
     for n, (g, short, lang) in enumerate(zip(groups, shortlists, languages_of)):
-        taken = {a.casefold() for a in (avoid[n] if avoid is not None else ())}
+        beside = named.setdefault(scopes[n], set()) if scopes is not None else set()
+        taken = {a.casefold() for a in (avoid[n] if avoid is not None else ())} | beside
         fresh = [(sc, lab) for sc, lab in short if _capitalised(lab).casefold() not in taken]
+        if not fresh and beside:
+            fresh = [(sc, lab) for sc, lab in rest[n] if _capitalised(lab).casefold() not in taken][:N_EMBEDDED]
         ranked = sorted(((sc + (float(vec_of[lab] @ g.centroid) if g.centroid is not None and lab in vec_of else 0.0), lab)
                          for sc, lab in fresh or short), key=lambda x: (-x[0], len(x[1])))
         best = ranked[0] if ranked else None
@@ -362,7 +373,27 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
             noun = next((k for k in g.keywords if " " not in k), None)
             base = CATEGORY_FALLBACK.get(g.category, "Theme")
             out.append(f"{base} ({noun})" if noun else base)
+        if scopes is not None and out[-1].casefold() in taken:
+            out[-1] = _told_apart(out[-1], g.keywords, taken)
+        beside.add(out[-1].casefold())
     return out
+
+
+def _told_apart(label: str, keywords: Sequence[str], taken: Collection[str]) -> str:
+    """`label` with the group's most distinctive keyword it does not already say, in brackets
+    (a number when none is left): a name no earlier group of its scope has. A label that ends in
+    brackets already (a fallback, "Background (open)") gets other words in them.
+
+    >>> _told_apart("Chasing invoices", ["invoices", "reminders"], {"chasing invoices"})
+    'Chasing invoices (reminders)'
+    >>> _told_apart("Background (open)", ["open", "years"], {"background (open)"})
+    'Background (years)'
+    """
+    base = re.sub(r" \([^()]*\)$", "", label)
+    said = set(re.findall(r"\w+", base.casefold()))
+    options = [f"{base} ({k})" for k in keywords if not set(re.findall(r"\w+", k.casefold())) <= said]
+    options += [f"{label} ({k})" for k in range(2, len(taken) + 3)]
+    return next(o for o in options if o.casefold() not in taken)
 
 
 # ---------------------------------------------------------------------------------------------

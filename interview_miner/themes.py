@@ -476,10 +476,13 @@ def build_themes(
     # nothing finer ("Chasing invoices > Chasing invoices").
     label_of: dict[int, str] = {}
     odd = label_doubts.rare_and_said_once(quotes)  # passed over in English labels: likely misheard
+    # Within a category's themes and within a theme's sub-themes no two names are alike; the
+    # largest group picks first.
     for level in (range(len(tops)), range(len(tops), len(groups))):
-        todo = [n for n in level if groups[n].category != "nps_score"]
+        todo = sorted((n for n in level if groups[n].category != "nps_score"), key=lambda n: -len(groups[n].members))
         avoid = [[label_of.get(groups[n].parent, "")] if groups[n].parent is not None else [] for n in todo]
-        label_of.update(zip(todo, labels_mod.theme_labels([label_inputs[n] for n in todo], encode, avoid, odd)))
+        scopes = [(groups[n].category, groups[n].parent) for n in todo]
+        label_of.update(zip(todo, labels_mod.theme_labels([label_inputs[n] for n in todo], encode, avoid, odd, scopes)))
     out = []
     ids = top_ids + sub_ids
     for n, (g, (ranked, _), kw) in enumerate(zip(groups, central, kws)):

@@ -157,6 +157,19 @@ def test_a_sub_theme_is_not_named_like_its_parent():
     assert labels.theme_labels([lone], avoid=[[only]]) == [only]
 
 
+def test_themes_side_by_side_never_share_a_name():
+    """A long study repeats itself (one 3-hour file mined 17 pairs of same-named themes in one
+    category and 32 pairs of same-named sub-themes under one theme): within a scope every name
+    differs, the larger group keeping the best one; other scopes may reuse it."""
+    group = labels.LabelInput(texts=ENGLISH_INVOICES, category="trigger", language="en", keywords=["invoices", "friday"])
+    lone = labels.LabelInput(texts=["Invoices."], category="trigger", language="en", keywords=["invoices"])
+    first, second, third, other = labels.theme_labels([group, group, lone, group], scopes=["a", "a", "a", "b"])
+    assert len({first.casefold(), second.casefold(), third.casefold()}) == 3
+    assert other == first  # another category, or another theme's sub-themes
+    assert labels.is_complete_phrase(second)  # the next-best phrase, not a bracket
+    assert labels.theme_labels([lone, lone], scopes=["a", "a"]) == ["Triggered by invoices", "Triggered by invoices (2)"]
+
+
 def test_nps_bands_are_named_in_the_interview_language():
     assert languages.phrases("da").nps_band_label("promoter") == "Ambassadører (9-10)"
     assert languages.phrases("zh-CN").nps_band_label("detractor") == "贬损者 (0-6)"
