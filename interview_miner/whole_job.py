@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import persona_review, pipeline, speakers, transcribe
+from . import persona_review, pipeline, speakers, transcribe, voices
 from .errors import InterviewMinerError
 from .executor import ExecutorSettings
 from .mining import MineReport, Miner
@@ -133,13 +133,13 @@ def process(
 
 
 def _let_speech_models_go() -> None:
-    """Between transcription and mining: drop the Whisper models (the mining step loads what it
-    needs itself: the NPS audio check, rarely) and hand the freed heap back to the system, so a
+    """Between transcription and mining: drop the Whisper and voice models (the mining step loads
+    what it needs itself: the NPS audio check, rarely) and hand the freed heap back to the system, so a
     long `run` does not carry transcription's memory into mining and exports (measured on a
     60-minute file: see docs/performance.md)."""
-    dropped = transcribe.release_models()
+    dropped, voice_models = transcribe.release_models(), voices.release_models()
     pipeline.return_freed_memory()
-    log.debug("released %d Whisper model(s) before mining", dropped)
+    log.debug("released %d Whisper and %d voice model(s) before mining", dropped, voice_models)
 
 
 def _run_step(store: Store, step: str, request: ProcessRequest, miner: Miner | None,

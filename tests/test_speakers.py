@@ -539,6 +539,21 @@ def test_pieces_are_cut_and_embedded_a_slice_at_a_time_with_the_same_vectors(dev
     assert all(np.array_equal(whole.unpieced[k], sliced.unpieced[k]) for k in whole.unpieced)
 
 
+def test_a_run_lets_the_voice_models_go_before_mining_and_they_come_back_the_same():
+    """ONNX Runtime keeps the buffers of the largest input a session ran (~250 MB after a 3-hour
+    recording) while the session lives; a `run` drops the voice models with Whisper's before
+    mining, and the next recording loads them again to the same vectors."""
+    from interview_miner import diarize, voices, whole_job
+
+    audio = capture.read_audio(shared("speech", "ami", "trn06.wav"))
+    seg = voices.segment(audio)
+    clips = [diarize._piece_audio(audio, seg, p) for p in diarize._pieces(seg)[:8]]
+    before = voices.embed(clips)
+    whole_job._let_speech_models_go()
+    assert not voices._models
+    np.testing.assert_allclose(voices.embed(clips), before, atol=1e-6)
+
+
 # --- the voice models on ONNX Runtime ----------------------------------------------------------
 
 
