@@ -388,11 +388,13 @@ def _told_apart(label: str, keywords: Sequence[str], taken: Collection[str]) -> 
     'Chasing invoices (reminders)'
     >>> _told_apart("Background (open)", ["open", "years"], {"background (open)"})
     'Background (years)'
+    >>> _told_apart("Background (open)", ["open"], {"background (open)"})
+    'Background (open, 2)'
     """
     base = re.sub(r" \([^()]*\)$", "", label)
     said = set(re.findall(r"\w+", base.casefold()))
     options = [f"{base} ({k})" for k in keywords if not set(re.findall(r"\w+", k.casefold())) <= said]
-    options += [f"{label} ({k})" for k in range(2, len(taken) + 3)]
+    options += [f"{label[:-1]}, {k})" if base != label else f"{label} ({k})" for k in range(2, len(taken) + 3)]
     return next(o for o in options if o.casefold() not in taken)
 
 
