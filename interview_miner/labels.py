@@ -79,7 +79,7 @@ _LEAD_TRIM = frozenset("a an the my our your their his her its this that these t
 _LIGHT_VERBS = frozenset("be have say think mean guess know".split())
 _VERB_KIDS = frozenset({"dobj", "prt", "prep", "acomp", "xcomp", "advmod", "attr", "dative", "ccomp", "oprd", "npadvmod"})
 _GENERIC = frozenset("thing things stuff lot bit way time kind sort something anything everything one people guy guys "
-                     "it them this that".split())
+                     "it them this that idea".split())  # "no idea", "the idea": says nothing of what
 
 
 @dataclass

@@ -130,6 +130,13 @@ def test_english_labels_keep_the_parser_path():
     assert "patient data" in label.lower() and labels.is_complete_phrase(label)
 
 
+def test_an_idiom_of_not_knowing_names_no_theme():
+    """'I had no idea ...' gave the noun phrase 'no idea', and a 2,000-quote study a fear theme
+    called 'Worried about no idea'."""
+    assert labels.candidate_phrases("Honestly I had no idea whether the backups were failing.") == [
+        "backups", "backups were failing"]
+
+
 def test_completeness_per_language():
     assert labels.is_complete_in("Miste patientdata", "da")
     assert not labels.is_complete_in("Miste patientdata og", "da")  # ends on a function word
