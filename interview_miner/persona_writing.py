@@ -45,6 +45,11 @@ _CONNECTORS = {
 # weeks late"): "driven by invoices were going out ..." is not English.
 _CLAUSE_CONNECTORS = {"trigger": "triggered when", "fear": "worried that", "objection": "put off because",
                       "outcome": "hoping that", "criteria": "who weighs whether"}
+# And for a label that starts with a verb's bare form ("Talk to our billing system", what it must
+# do; "Check the schedule on my phone", what they do with it): "who weighs talk to ..." is not English.
+_INFINITIVE_CONNECTORS = {"trigger": "who had to", "fear": "worried people would", "objection": "put off until it could",
+                          "outcome": "wanting to", "criteria": "who needs it to", "usage": "who uses it to",
+                          "alternatives": "who tried to"}
 
 
 def write_personas(groups: dict[int, list[Participant]], participants: Sequence[Participant],
@@ -347,6 +352,8 @@ def _named(subject: str, category: str, label: str) -> str:
     ('Manager triggered when invoices were going out weeks late', 'Owner worried that staff would push back')
     >>> _named("Owner", "usage", "Staff swap shifts in the app")
     'Owner who says staff swap shifts in the app'
+    >>> _named("Owner", "criteria", "Talk to our billing system"), _named("Manager", "usage", "Check both clinics on my phone")
+    ('Owner who needs it to talk to our billing system', 'Manager who uses it to check both clinics on my phone')
     """
     text = _in_sentence(label)
     if any(text.casefold().startswith(lead.casefold() + " ") for lead in CATEGORY_LEADS.values()):
@@ -358,14 +365,18 @@ def _named(subject: str, category: str, label: str) -> str:
         return f"{subject} who {text}"
     if form == "subject_clause":
         return f"{subject} {_CLAUSE_CONNECTORS.get(category, 'who says')} {text}"
+    if form == "infinitive" and category in _INFINITIVE_CONNECTORS:
+        return f"{subject} {_INFINITIVE_CONNECTORS[category]} {text}"
     return f"{subject} {_CONNECTORS[category]} {text}"
 
 
 def _label_form(text: str) -> str | None:
     """"clause" when `text` starts with a verb in the past tense ("needed online booking"), "agent"
     when that verb is followed by "by" ("frustrated by calls"), "subject_clause" when it is a
-    clause with its own subject ("invoices were going out weeks late"), else None. Tagged after a
-    dummy subject: alone, the tagger reads a fragment's first verb as a participle."""
+    clause with its own subject ("invoices were going out weeks late"), "infinitive" when it
+    starts with a verb's bare form that heads it ("talk to our billing system"), else None. The
+    past tense is tagged after a dummy subject: alone, the tagger reads a fragment's first verb as
+    a participle; the bare form is tagged alone, where a noun ("price per clinician") stays one."""
     from .labels import _parser
 
     nlp = _parser()
@@ -375,6 +386,8 @@ def _label_form(text: str) -> str | None:
     if len(doc) >= 2 and doc[1].tag_ == "VBD":
         return "agent" if len(doc) > 2 and doc[2].lower_ == "by" else "clause"
     root = next(iter(nlp(text).sents)).root
+    if root.i == 0 and root.tag_ == "VB" and len(doc) >= 2 and doc[1].tag_ == "VBP":
+        return "infinitive"
     subject = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass", "expl")), None)
     return "subject_clause" if root.pos_ in ("VERB", "AUX") and subject is not None and subject.left_edge.i == 0 else None
 
