@@ -41,14 +41,14 @@ import numpy as np
 from . import categorize as categorize_mod
 from . import embed as embed_mod
 from . import languages as languages_mod
-from . import nps as nps_mod, nps_audio
+from . import nps as nps_mod, nps_audio, nps_windows
 from . import pauses as pauses_mod
 from . import personas as personas_mod
 from . import quotes as quotes_mod
 from . import second_hearing as second_hearing_mod
 from . import themes as themes_mod
 from .theme_ids import keep_researcher_sub_themes
-from .models import INTERVIEWER, Interview, Persona, Quote, Segment, Theme
+from .models import Interview, Persona, Quote, Segment, Theme
 from .vocab import clock, participant_key
 
 Progress = Callable[[float, str], None]
@@ -101,7 +101,7 @@ class Themer(Protocol):
 NpsExtractor = Callable[[list[Quote]], list[nps_mod.NpsResult]]
 """Scores the recommendation answers of `missing` interviews from their recordings:
 (quotes, interviews, missing ids) -> (accepted results, every attempt as nps_audio.AudioScore)."""
-NpsRescorer = Callable[..., tuple[list, list]]  # (quotes, interviews, missing[, cache=VectorCache])
+NpsRescorer = Callable[..., tuple[list, list]]  # (quotes, interviews, missing[, cache=VectorCache][, unheard={id: (start, end)}])
 PersonaGrouper = Callable[..., list[Persona]]  # the signature of personas.suggest_personas
 PauseFinder = Callable[[Interview, Any], "list[tuple[float, float]] | None"]
 SecondHearing = Callable[..., dict[str, str]]
@@ -404,12 +404,14 @@ class _Run:
         missing_nps = sorted(answered - set(report.nps))
         if missing_nps and self.miner.nps_rescorer:  # Whisper misheard the number: listen again
             rescorer = self.miner.nps_rescorer
-            memo = {"cache": self.cache} if "cache" in inspect.signature(rescorer).parameters else {}
-            heard, attempts = rescorer(quotes, interviews, missing_nps, **memo)
+            wants = inspect.signature(rescorer).parameters  # older re-scorers take neither
+            unheard = {i: gap for i in missing_nps if (gap := nps_windows.unheard_answer(segments.get(i, [])))}
+            extra = {k: v for k, v in (("cache", self.cache), ("unheard", unheard)) if k in wants}
+            heard, attempts = rescorer(quotes, interviews, missing_nps, **extra)
             nps_results += heard
             report.nps.update({r.interview_id: r.score for r in heard})
             missing_nps = sorted(answered - set(report.nps))
-            report.nps_listen = [_from_the_question(a, segments.get(a.interview_id, []), quotes)
+            report.nps_listen = [nps_windows.from_the_question(a, segments.get(a.interview_id, []), quotes)
                                  for a in attempts if a.needs_listening]
         if missing_nps:
             names = {i.id: i.file_name for i in interviews}
@@ -568,18 +570,6 @@ def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, s
     for r in results:
         r.text = shown.get(r.quote_id, r.text)
     return results
-
-
-def _from_the_question(attempt: Any, segments: list[Segment], quotes: list[Quote]) -> Any:
-    """Listen from where the recommendation question ends when no answer sentence was transcribed
-    between it and the window the audio check heard: there Whisper lost the score itself (on an
-    unseen interview, "Nine, easily." went unheard and the interviewer's "Why's that?" after it
-    became the first thing transcribed), and the play button must land before it, not after."""
-    asked = [s.end for s in segments if s.speaker == INTERVIEWER and s.end <= attempt.start
-             and nps_mod.is_nps_question(s.text)]
-    if asked and not any(q.interview_id == attempt.interview_id and max(asked) <= q.start < attempt.start for q in quotes):
-        attempt.start = round(max(asked), 3)
-    return attempt
 
 
 def _some(names: list[str], n: int = 5) -> str:

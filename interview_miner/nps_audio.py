@@ -5,24 +5,28 @@ Public API:
   (`answer_windows`) are re-scored against the eleven possible scores (`score_from_audio`); a score
   is accepted only when the audio singles it out (`MIN_SCORE_MARGIN`), otherwise the attempt says
   where to listen ("listen to confirm").
-- `rescore_from_recordings(quotes, interviews, missing, cache=None)`: the Miner's default re-scorer
+- `rescore_from_recordings(quotes, interviews, missing, cache=None, unheard=None)`: the Miner's default re-scorer
   (tiny.en and the bundled multilingual base; checks remembered in the study's cache, `AttemptMemo`).
-Reading a score from text is `nps.py`; this module is the slow, model-bound half.
+Reading a score from text is `nps.py`; this module is the slow, model-bound half; where to
+listen (the windows, no models) is `nps_windows.py`.
 """
 from __future__ import annotations
 
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .hear_again import decode_window
 from .models import Quote
-from .nps import NpsResult, _value, is_nps_question, parse_score
+from .nps import NpsResult, _value, parse_score
+# where the check listens (re-exported: callers asked this module before nps_windows existed)
+from .nps_windows import PAD_S as _PAD_S, answer_window, answer_windows, unheard_answer, where_to_listen  # noqa: F401
+from .nps_windows import window_text as _window_text
 from .vocab import nps_band
 
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +44,6 @@ SCORE_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 # guess, so it wins that test even when it is "a salmon" for "a seven" (the winner's curse), and
 # over a raw posterior bar, which pooled two doubtful models into a confident-looking 0.95.
 MIN_SCORE_MARGIN = math.log(20.0)
-_PAD_S = 0.4  # audio kept either side of the answer window (word times are approximate)
 
 
 @dataclass
@@ -391,62 +394,6 @@ def counts_something(reading: str, score: int) -> bool:
                for k, tok in enumerate(tokens))
 
 
-def answer_window(quotes: list[Quote], interview_id: int) -> tuple[float, float, str] | None:
-    """Where the interview answers the recommendation question: (start, end, quote id) of its
-    `nps_score` quote, else of its first answer to a recommendation question; None if neither."""
-    windows = answer_windows(quotes, interview_id)
-    return windows[0] if windows else None
-
-
-def where_to_listen(quotes: list[Quote], interview_id: int) -> float | None:
-    """Where a researcher should listen for the score of an interview that has none (neither read
-    nor heard): the start of the window the audio check listened to, padded as it was; None when
-    nobody answered a recommendation question. Models are not loaded: the CLI and the app ask.
-
-    >>> ask = "How likely are you to recommend us, zero to ten?"
-    >>> where_to_listen([Quote("a", 1, 136.8, 138.0, "And I'm easily,", question=ask)], 1)
-    136.4
-    """
-    quotes = [q for q in quotes if q.interview_id == interview_id]
-    if not any(is_nps_question(q.question) for q in quotes):
-        return None
-    window = answer_window(quotes, interview_id)
-    return None if window is None else round(window[0], 3)
-
-
-# The answer sentence and the next one are heard together when the first alone does not single
-# out a score, if the next follows within this many seconds (the same answer, not a later turn).
-NEXT_SENTENCE_GAP_S = 3.0
-
-
-def answer_windows(quotes: list[Quote], interview_id: int) -> list[tuple[float, float, str]]:
-    """The windows the audio check listens to, in order: the answer quote (`answer_window`) padded
-    by `_PAD_S`, then, when the answer goes on, that quote together with the next sentence.
-
-    Why two: a one-sentence window is the tightest, so nothing else said competes with the number,
-    but under two seconds of audio Whisper has little to go on, and the padding can catch the next
-    word ("a ten week", which then reads as a count of weeks). With the next sentence the models
-    hear the number in its sentence. Each window must pass the same margin on its own.
-    """
-    qs = sorted((q for q in quotes if q.interview_id == interview_id), key=lambda q: (q.start, q.index))
-    pick = next((q for q in qs if q.category == "nps_score"), None)
-    pick = pick or next((q for q in qs if is_nps_question(q.question)), None)
-    if pick is None:
-        return []
-    out = [(max(0.0, pick.start - _PAD_S), pick.end + _PAD_S, pick.id)]
-    k = qs.index(pick)
-    nxt = qs[k + 1] if k + 1 < len(qs) else None
-    if nxt is not None and nxt.question == pick.question and 0 <= nxt.start - pick.end <= NEXT_SENTENCE_GAP_S:
-        out.append((out[0][0], nxt.end + _PAD_S, pick.id))
-    return out
-
-
-def _window_text(quotes: list[Quote], interview_id: int, start: float, end: float) -> str:
-    """What the transcript says in [start, end]: the text of the quotes inside it."""
-    return " ".join(q.text for q in sorted(quotes, key=lambda q: (q.start, q.index))
-                    if q.interview_id == interview_id and q.start >= start - 1e-6 and q.end <= end + 1e-6)
-
-
 # Bump when reading_scores/score_from_audio change what they decide, so remembered checks
 # (AttemptMemo) made by an older method are not reused.
 AUDIO_CHECK_VERSION = 1
@@ -499,13 +446,16 @@ class AttemptMemo:
 def scores_from_audio(
     quotes: list[Quote], missing: dict[int, str], models: Sequence | Callable[[], Sequence],
     memo: AttemptMemo | None = None, language: str | None = "en", suggest_only: bool = False,
+    unheard: Mapping[int, tuple[float, float]] | None = None,
 ) -> tuple[list[NpsResult], list[AudioScore]]:
     """For interviews whose recommendation answer has no readable score (`missing`: interview id ->
     path of its recording), all in `language`, re-score that answer's audio (`score_from_audio`).
     `models` are the Whisper models, or a function loading them (called only when there is an
-    answer to score that `memo` does not remember). Returns the accepted results (to add to
-    `extract`'s) and every attempt (the rejected ones are the "listen to confirm" list, with where
-    to listen)."""
+    answer to score that `memo` does not remember). `unheard[id]`: where the answer went
+    untranscribed (`nps_windows.unheard_answer`), heard first, with no transcript to build on:
+    the score it points to is suggested beside "listen to confirm", never taken.
+    Returns the accepted results (to add to `extract`'s) and every attempt (the rejected ones are
+    the "listen to confirm" list, with where to listen)."""
     from .capture import read_audio
 
     results, attempts = [], []
@@ -514,27 +464,34 @@ def scores_from_audio(
         windows = answer_windows(quotes, iid)
         if not windows or not path:
             continue
-        first = None
-        for start, end, qid in windows:
-            text = _window_text(quotes, iid, start, end) or next(q.text for q in quotes if q.id == qid)
-            attempt = memo.recall(path, start, end, text, iid) if memo else None
+        first, hint = None, None
+        gap = (unheard or {}).get(iid)
+        for start, end, qid in ([(gap[0], gap[1], "")] if gap else []) + windows:
+            answer = next(q.text for q in quotes if q.id == windows[0][2])
+            # nothing was transcribed in a gap: kept under the answer's hash, so forgetting the participant drops it
+            text = (_window_text(quotes, iid, start, end) or answer) if qid else ""
+            attempt = memo.recall(path, start, end, text or answer, iid) if memo else None
             if attempt is None:
                 audio = read_audio(path, start, end)
                 if len(audio) == 0:
                     break
                 if loaded is None:
                     loaded = models()
+                # A gap's score is only suggested: with no transcript to anchor the readings, the
+                # models found a number in 3 of 11 stretches of speech that held none (nps_gap_eval.py)
                 attempt = score_from_audio(loaded, audio, iid, start, end, text, language=language,
-                                           suggest_only=suggest_only)
+                                           suggest_only=suggest_only or not qid)
                 if memo:
-                    memo.remember(path, attempt, text)
+                    memo.remember(path, attempt, text or answer)
             first = first or attempt
+            hint = hint if hint is not None else attempt.suggested
             if attempt.score is not None:
                 break
         if first is None:
             continue
-        # A flagged answer is shown at its own sentence (the first window): where to listen.
-        attempt = attempt if attempt.score is not None else first
+        # A flagged answer is shown at its own sentence (the first window): where to listen, with
+        # the first score a window suggested
+        attempt = attempt if attempt.score is not None else replace(first, suggested=hint)
         attempts.append(attempt)
         if attempt.score is not None:
             qid = windows[0][2]
@@ -544,13 +501,13 @@ def scores_from_audio(
     return results, attempts
 
 
-def rescore_from_recordings(quotes: list[Quote], interviews: list, missing: list[int],
-                            cache=None) -> tuple[list[NpsResult], list[AudioScore]]:
+def rescore_from_recordings(quotes: list[Quote], interviews: list, missing: list[int], cache=None,
+                            unheard: Mapping[int, tuple[float, float]] | None = None) -> tuple[list[NpsResult], list[AudioScore]]:
     """The default NPS re-scorer: the answer's audio window against the eleven possible scores,
     with the bundled tiny.en and (when installed) the bundled multilingual base (two models mishear
     differently); see `scores_from_audio`. `cache` (the run's `mining.VectorCache`; the Miner
     hands it to a re-scorer whose signature has it) remembers each check, so re-mining does not
-    listen again. Another language with spoken scores in `vocab` (`can_rehear`: German, Danish,
+    listen again; `unheard` (likewise) says where an answer went untranscribed. Another language with spoken scores in `vocab` (`can_rehear`: German, Danish,
     Finnish ...) is re-heard by base alone, with that language's number words, and the score it
     points to is only *suggested* next to "listen to confirm": one model is one witness, and on
     generated German answers without a number it pointed to one by the margin 2-3 times in 10
@@ -580,7 +537,8 @@ def rescore_from_recordings(quotes: list[Quote], interviews: list, missing: list
 
             # an English check keeps its key (remembered checks stay valid); another language's names it
             memo = AttemptMemo(cache.get, cache.put, names if english else (*names, f"language={lang}")) if cache else None
-            found, tried = scores_from_audio(quotes, recordings, models, memo, language=lang, suggest_only=not english)
+            found, tried = scores_from_audio(quotes, recordings, models, memo, language=lang, suggest_only=not english,
+                                             unheard=unheard)
             results += found
             attempts += tried
         return results, attempts

@@ -305,3 +305,62 @@ def test_the_audio_check_hears_the_answer_alone_then_with_its_next_sentence():
     other = [qs[0], Quote(**{**qs[1].__dict__, "question": "Anything else?"})]
     assert len(nps_audio.answer_windows(later, 1)) == len(nps_audio.answer_windows(other, 1)) == 1
     assert nps_audio.answer_windows(qs[2:], 1) == []
+
+
+def test_the_stretch_after_the_question_is_heard_only_when_nothing_was_transcribed_there():
+    from interview_miner.models import INTERVIEWER, PARTICIPANT, Segment
+    from interview_miner.nps_windows import unheard_answer
+
+    ask = [Segment(0.0, 2.5, " How likely are you to recommend it", INTERVIEWER),
+           Segment(2.7, 4.0, " to a friend, zero to ten?", INTERVIEWER)]  # one question in two segments
+    why = Segment(5.8, 6.5, " Why's that?", INTERVIEWER)
+    assert unheard_answer([*ask, why]) == (4.2, 5.6)  # heard a little inside: times are approximate
+    assert unheard_answer([*ask, Segment(20.0, 21.0, " Okay.", INTERVIEWER)]) == (4.2, 7.8)  # its first seconds
+    assert unheard_answer([*ask, Segment(7.0, 8.0, " Okay.", INTERVIEWER)]) == (4.2, 6.8)
+    assert unheard_answer([*ask, Segment(4.3, 5.6, " Nine, easily.", PARTICIPANT), why]) is None
+    go_on = Segment(4.2, 6.0, " Take your time.", INTERVIEWER)  # said without a pause: the question goes on
+    assert unheard_answer([*ask, go_on, Segment(6.3, 7.0, " An eight.", PARTICIPANT)]) is None
+    assert unheard_answer([*ask]) == (4.2, 7.8)  # the recording ends on the question: its next seconds
+    assert unheard_answer([*ask, Segment(4.6, 5.0, " Well?", INTERVIEWER)]) is None  # 0.6 s: no room for a number
+    assert unheard_answer([Segment(0.0, 3.0, " What made you look?", INTERVIEWER), why]) is None  # not the question
+
+
+@pytest.mark.slow
+@needs_tts
+def test_an_answer_whisper_lost_is_heard_between_the_question_and_the_next_words(tmp_path):
+    """Whisper sometimes transcribes nothing of a short answer: on an unseen interview "Nine,
+    easily." between the question and the interviewer's "Why's that?" was lost, so no quote held
+    the score and the audio check heard only what came after it ("It's taken a whole job off my
+    plate."). The untranscribed stretch after the question is now heard first, and the score it
+    points to is suggested beside "listen to confirm" (never counted: with no transcript to
+    anchor them, the readings found numbers in speech that held none). The same call with that
+    stretch silent suggests nothing."""
+    import numpy as np
+    import soundfile
+    from stages import HashEmbedder
+
+    from interview_miner import capture
+    from interview_miner.mining import Miner
+    from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Segment
+
+    asks, says = ("en-gb-x-rp+m6", 170, 50), ("en-us+m2", 145, 30)  # a voice both models hear "nine" in
+    parts = [("How likely are you to recommend it to a friend, zero to ten?", asks, INTERVIEWER),
+             ("Nine, easily.", says, PARTICIPANT), ("Why's that?", asks, INTERVIEWER),
+             ("It saved me hours every week.", says, PARTICIPANT)]
+    for silent in (False, True):
+        clips, segments, at = [], [], 0.0
+        for n, (text, voice, speaker) in enumerate(parts):
+            audio = capture.read_audio(_say(text, tmp_path / f"part{n}.wav", *voice))
+            audio = np.zeros_like(audio) if silent and n == 1 else audio
+            if n != 1:  # the transcript: everything but the answer (espeak's clip is padded 0.3 s / 0.5 s)
+                segments.append(Segment(round(at + 0.3, 3), round(at + len(audio) / 16000 - 0.5, 3), " " + text, speaker))
+            clips.append(audio)
+            at += len(audio) / 16000
+        path = tmp_path / f"call-{silent}.wav"
+        soundfile.write(path, np.concatenate(clips), 16000)
+        interview = Interview(id=1, content_hash="c" * 64, file_name=path.name, kind="audio", language="en",
+                              status="transcribed", stored_path=str(path))
+        report = Miner(embedder=HashEmbedder(), themer=lambda quotes, vectors, **context: [], second_hearing=False,
+                       pauses=False).mine([interview], {1: segments}).report
+        listen = [(a.start, a.score, a.suggested) for a in report.nps_listen]
+        assert report.nps == {} and listen == [(segments[0].end, None, None if silent else 9)], listen
