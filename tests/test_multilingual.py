@@ -144,6 +144,22 @@ def test_e5_puts_translations_together():
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.05
 
 
+def test_e5_vectors_do_not_move_when_the_categorizer_gains_prototypes(tmp_path, monkeypatch):
+    """Every multilingual vector is taken relative to a centre; it comes from a fixed set of
+    sentences, so adding prototype questions (as the categorizer's were on 2026-12-02) leaves a
+    study's cached e5 vectors in the same space as new ones."""
+    from interview_miner import category_prototypes
+
+    before = embed.load_embedder("multilingual").centre
+    monkeypatch.setenv(bundled.CACHE_ENV, str(tmp_path))  # computed afresh, not read back
+    monkeypatch.setitem(category_prototypes.QUESTION_PROTOTYPES, "channel",
+                        [*category_prototypes.QUESTION_PROTOTYPES["channel"], "Who first mentioned it to you?"])
+    loaded = embed.load_embedder("multilingual")
+    fresh = type(loaded)(loaded.name)
+    assert list(tmp_path.glob("e5-centre-*.npy"))
+    assert np.allclose(fresh.centre, before, atol=1e-6)
+
+
 def test_localised_guide_questions_cover_every_category():
     from interview_miner.categorize import QUESTION_PROTOTYPES, question_prototypes
 
