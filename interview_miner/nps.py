@@ -55,13 +55,34 @@ _SCALE = re.compile(
     r"|scala da|asteikol|nollasta kymmeneen|по шкале|shkale|od zera do dziesięciu|skali od", re.I)
 
 
+# "Recommend" in a question that asks who recommended it to the participant, or whether they have
+# recommended it (what happened, not what they would do): a channel or advocacy question, never the
+# 0-10 one. Taken for the recommendation question, "Was it recommended to you by someone?" /
+# "Yes, another clinic owner, about two years ago" gave an interview with no score question an NPS
+# of 2. Past forms per language (the stems above would take them), and the English question shapes
+# ("who recommended", "did anyone recommend", "recommend it to you"). The 0-10 scale still makes
+# any question the score question.
+_RECOMMENDED_BY_SOMEONE = re.compile(
+    r"recommended|\bwho\b[^?.!]{0,30}\brecommend|\b(?:did|has|have|had)\s+(?:\w+\s+){0,3}recommend\b"
+    r"|\brecommend(?:s|ing)?\s+(?:\w+\s+){0,3}to you\b|\brecommendation (?:from|by)\b"
+    r"|\brecom(?:endó|endaron|endad[oa]s?|endou)\b|\brecommandée?s?\b|\bindicou\b"
+    r"|\banbefal(?:ede|et)\b|\brekommender(?:ade|at)\b|\baanbevolen\b|\baangeraden\b"
+    r"|\braccomandat[oaie]\b|\bconsigliat[oaie]\b|\bsuositteli\b",
+    re.I)
+
+
 def asks_to_recommend(text: str | None) -> bool:
-    """Does the question ask whether they would recommend (in a language the stems cover)?
+    """Does the question ask whether they would recommend (in a language the stems cover)? Not
+    when it asks who recommended it to them, or whether they have recommended it.
 
     >>> asks_to_recommend("Wie wahrscheinlich würden Sie uns weiterempfehlen?"), asks_to_recommend("How was onboarding?")
     (True, False)
+    >>> [asks_to_recommend(q) for q in ("Would you recommend it to a friend?", "Was it recommended to you by someone?",
+    ...  "Did anyone recommend it to you?", "Who recommended us?", "¿Alguien se lo recomendó?",
+    ...  "Quelqu'un vous l'a-t-il recommandé ?", "Suosittelisitko meitä?")]
+    [True, False, False, False, False, False, True]
     """
-    return bool(text) and bool(_RECOMMEND.search(text))
+    return bool(text) and bool(_RECOMMEND.search(text)) and not _RECOMMENDED_BY_SOMEONE.search(text)
 _SCORE_FOLLOWUP = re.compile(r"\b(that score|the score|why (a|an) |behind (the|that) |what'?s behind|why that)\b", re.I)
 
 
@@ -117,10 +138,12 @@ def is_nps_question(text: str | None) -> bool:
     ...     "Quelle est la probabilité que vous nous recommandiez ?",
     ...     "¿Qué tan probable es que nos recomiendes, del 0 al 10?",
     ...     "从零到十分，你有多大可能把它推荐给同行？",
-    ...     "What made you start looking?", "Hvad fik dig til at begynde at lede?")]
-    [True, True, True, True, True, True, True, False, False]
+    ...     "What made you start looking?", "Hvad fik dig til at begynde at lede?",
+    ...     "Was it recommended to you by a colleague?", "Have you recommended it to anyone yet?",
+    ...     "On a scale of 0 to 10, how likely is it that you'd recommend us, as your colleague recommended us to you?")]
+    [True, True, True, True, True, True, True, False, False, False, False, True]
     """
-    return bool(text) and bool(_RECOMMEND.search(text) or _SCALE.search(text))
+    return bool(text) and bool(asks_to_recommend(text) or _SCALE.search(text))
 
 
 def is_score_followup(text: str | None) -> bool:

@@ -178,6 +178,24 @@ def test_categories_on_realistic_question_answer_pairs(store, miner):
     assert store.nps()[1]["score"] == 8
 
 
+def test_a_question_about_who_recommended_it_is_not_the_score_question(store, miner):
+    """"Was it recommended to you by someone?" asks for a channel, not the 0-10 score: read as the
+    recommendation question, its answer's "about two years ago" once gave an interview that was
+    never asked for a score an NPS of 2 (a detractor)."""
+    asked = [(INTERVIEWER, "What made you start looking for a booking tool?"),
+             (PARTICIPANT, "We kept double booking rooms on Mondays and patients were waiting in the corridor."),
+             (INTERVIEWER, "Was it recommended to you by someone?"),
+             (PARTICIPANT, "Yes, another clinic owner, about two years ago at a conference.")]
+    never = add_interview(store, asked, "no-score-question")
+    scored = add_interview(store, [*asked, (INTERVIEWER, "And would you recommend it to a colleague?"),
+                                   (PARTICIPANT, "Definitely, a nine.")], "score-question")
+    pipeline.mine(store, miner=miner)
+    assert {iid: row["score"] for iid, row in store.nps().items()} == {scored.id: 9}
+    channel = [q.category for q in store.quotes() if q.text.startswith("Yes, another clinic owner")]
+    assert channel == ["channel", "channel"]
+    assert never.id not in store.nps_to_confirm()
+
+
 def test_miner_mines_plain_dataclasses_without_a_store(miner):
     """No SQLite anywhere: interviews and segments in, a MiningResult out; a second call on the
     same Miner finds every vector in its own cache and reuses the categorizer's prototypes."""
