@@ -103,6 +103,11 @@ QUESTION_PROTOTYPES: dict[str, list[str]] = {
         "What difference did you expect it to make?",
         "What would make it worth it for you?",
         "What goal were you trying to reach?",
+        # what it has changed since (a realised outcome, as common in guides as the hoped-for one)
+        "What has it changed for you so far?",
+        "What's improved since you've had it?",
+        "What difference has it made?",
+        "What have you gained from it?",
     ],
     "usage": [
         "How do you use it day to day?",
@@ -252,7 +257,7 @@ QUESTION_CUES: dict[str, str] = {
     "criteria": r"\bmattered( most)?\b|\bmust[- ]haves?\b|\bcriteri|\brequirement|\bmost important\b|\bcare(d)? about most\b|"
                 r"\bhow did you (decide|choose|pick|compare)|\bdeal[- ]?breaker|\bwhen (you were )?(comparing|choosing|evaluating)|"
                 r"\blook(ing|ed)? for in\b|\bnon[- ]negotiable|\bwhy did you (choose|pick|go with)\b|\bend up (picking|choosing|going with)\b|"
-                r"\bwhat made you (choose|pick|go with)\b|\bwhat sealed\b|\btipped (it|the balance)\b|\bdeciding factor\b|"
+                r"\bwhat made you (choose|pick|go with|go for)\b|\bwhat sealed\b|\btipped (it|the balance)\b|\bdeciding factor\b|"
                 r"\bboxes\b.{0,25}\btick|\btick.{0,12}\bboxes\b|\b(it|a \w+|the \w+) (had|have|has|need|needed) to (do|have|be)\b|"
                 r"\bneed(ed)? it to\b|\bfinal (choice|decision)\b",
     "fear": r"\bworr|\bafraid\b|\bnervous\b|\bconcern|\bfear|\brisk|\banxious\b|\bgo wrong\b|\bscared\b|"
@@ -264,7 +269,9 @@ QUESTION_CUES: dict[str, str] = {
                  r"\bthe catch\b|\bdownsides?\b|\bdrawbacks?\b|\bred flags?\b|\b(gave|give) you pause\b",
     "outcome": r"\bhop(e|ed|ing) (to|for|would|it would)|\bhoping\b|\bexpect|\bachieve|\boutcomes?\b|\bresults?\b|\bsuccess\b|"
                r"\bwould change\b|\bbe different\b|\bget out of it\b|\bwanted to (get|gain)\b|\bgoals?\b|"
-               r"\bwould be true\b|\bfast forward\b|\bwhat would (good|great) look like\b",
+               r"\bwould be true\b|\bfast forward\b|\bwhat would (good|great) look like\b|\baim(ing|ed)? (for|at)\b|"
+               r"\bwhat('s| has| have)( it)? (changed|improved)\b|\bwhat (difference|impact) (has|did|does) it\b|"
+               r"\b(saved|save|saving) you\b|\bbetter now\b|\bdone for (you|the business|your)\b",
     "usage": r"\bday[- ]to[- ]day\b|\btypical (day|morning|week)\b|\bnormal (day|morning|week)\b|\bhow (do|does) (you|the team|your team|they) use\b|"
              r"\buse it (now|today|on)\b|\bhow you use\b|\bwalk me through (a|your) (typical|normal)|\bworkflow\b|\broutine\b|"
              r"\bmorning with it\b|\b(features?|parts?|screens?|modules?|functions?) (of it )?(do )?you use\b|\bwhen you (open|log in|log into) it\b|\b(week|day|month) with it\b|\bhow (do|does) .{1,30}\buse it\b|"
