@@ -38,6 +38,19 @@ _DENIED = re.compile(
     rf"(?:\bnot|n't|\bnever|\bless than|\bshort of|\brather than|\binstead of)\s+"
     rf"(?:(?:quite|really|exactly|yet|even|give (?:it|them|you|us)|be|going to be|gonna be)\s+)*"
     rf"(?:a |an )?(?:perfect |full |solid |strong |clean )?{_NUM}\b", re.I)
+# A number counting something ("two years ago", "ten people", "three of us") states no score;
+# read as one, "Two years ago I would have said a nine, now a five" scored a 2.
+_QUANTITY = re.compile(
+    rf"\b{_NUM}\s+(?:(?:more|other|full|whole|long|extra|different|new)\s+)?(?:years?|months?|weeks?|days?|hours?"
+    rf"|minutes?|mins|seconds?|times|people|persons|friends|colleagues|clients|customers|patients|staff|employees"
+    rf"|members|users|seats|licen[cs]es|locations|sites|stores|shops|clinics|offices|branches|kids|children|tools"
+    rf"|apps|products|vendors|suppliers|of (?:us|them|you|my|our|the|those|these))\b", re.I)
+# The score as it stands now, when the answer also says what it was once, or rates a part
+# ("Ten out of ten for support, but overall a six"; "I gave them a four last year, this year a seven").
+_NOW = re.compile(
+    rf"\b({_NUM})\s+(?:right\s+)?(?:now|today|these days|nowadays|at the moment|currently)\b"
+    rf"|\b(?:now|today|these days|nowadays|this year|at the moment|currently|overall|all in all|on the whole)\b"
+    rf"(?:(?!\b(?:used to|was|were|would have|had|before|last|ago)\b)[^.;!?]){{0,30}}?\b({_NUM})\b", re.I)
 _RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
 # The recommendation question in the languages interviews are run in. Word stems, not whole
 # words, so inflected forms count ("weiterempfehlen", "suosittelisit", "recomendarías"); the
@@ -106,17 +119,19 @@ def parse_score(text: str) -> int | None:
     (None, None)
     >>> parse_score("I wouldn't give it a ten, maybe an eight."), parse_score("Nine, not a ten.")
     (8, 9)
+    >>> parse_score("Two years ago I'd have said a nine, now more like a five."), parse_score("Ten out of ten for support, but overall a six.")
+    (5, 6)
     """
     if not text:
         return None
-    clean = _DENIED.sub(" ", text.replace("’", "'"))
+    clean = _QUANTITY.sub(" ", _DENIED.sub(" ", text.replace("’", "'")))
     # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
     # states none and goes to the audio, instead of reading as a 10. Only `_OUT_OF` sees it.
     rest = _DENOMINATOR.sub(" ", clean)
-    for pattern, where in ((_OUT_OF, clean), (_RANGE, rest), (_LEADING, rest), (_CUED, rest)):
+    for pattern, where in ((_NOW, rest), (_OUT_OF, clean), (_RANGE, rest), (_LEADING, rest), (_CUED, rest)):
         m = pattern.search(where)
         if m:
-            v = _value(m.group(1))
+            v = _value(next(g for g in m.groups() if g))
             if v is not None:
                 return int(v) if v == int(v) else int(v + 0.5)
     tokens = re.findall(r"[a-z]+|\d+(?:\.\d)?", rest.lower())
@@ -164,6 +179,18 @@ class NpsResult:
                 "quote_id": self.quote_id, "text": self.text}
 
 
+def _as_it_stands_now(first: Quote, score: int, answer: list[Quote]) -> tuple[Quote, int]:
+    """The answer's score: `first`'s, unless a later sentence of the same answer gives the score as
+    it stands now ("Two years ago I'd have said a six, the migration was painful." "Now more like a
+    nine."): sentences are quoted one by one, so `parse_score` alone never sees the two together."""
+    for q in sorted(answer, key=lambda q: (q.start, q.index)):
+        if q.start > first.start and _NOW.search(_QUANTITY.sub(" ", _DENIED.sub(" ", q.text.replace("’", "'")))):
+            later = parse_score(q.text)
+            if later is not None:
+                return q, later
+    return first, score
+
+
 def extract(quotes: list[Quote]) -> list[NpsResult]:
     """Per interview: the score from its `nps_score` quote (or, failing that, from the first answer
     to a recommendation question), and its `nps_reason` quotes."""
@@ -179,7 +206,7 @@ def extract(quotes: list[Quote]) -> list[NpsResult]:
         for q in candidates:
             score = parse_score(q.text)
             if score is not None:
-                found = (q, score)
+                found = _as_it_stands_now(q, score, [c for c in candidates if c.question == q.question])
                 break
         if not found:
             continue

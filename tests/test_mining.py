@@ -196,6 +196,20 @@ def test_a_question_about_who_recommended_it_is_not_the_score_question(store, mi
     assert never.id not in store.nps_to_confirm()
 
 
+def test_the_score_as_it_stands_now_wins_over_an_earlier_one_in_the_same_answer(store, miner):
+    """Each sentence is its own quote, so the score read from the first ("a six") used to be the
+    interview's, though the next sentence gives the score as it stands now."""
+    added = add_interview(store, [
+        (INTERVIEWER, "How likely are you to recommend it to a colleague, from zero to ten?"),
+        (PARTICIPANT, "Two years ago I'd have said a six, the migration was painful. Now more like a nine."),
+        (INTERVIEWER, "What's the main reason for that score?"),
+        (PARTICIPANT, "Support picks up the phone, and the reminders pay for themselves."),
+    ], "as-it-stands")
+    pipeline.mine(store, miner=miner)
+    row = store.nps()[added.id]
+    assert (row["score"], row["text"]) == (9, "Now more like a nine.")
+
+
 def test_miner_mines_plain_dataclasses_without_a_store(miner):
     """No SQLite anywhere: interviews and segments in, a MiningResult out; a second call on the
     same Miner finds every vector in its own cache and reuses the categorizer's prototypes."""
@@ -472,6 +486,11 @@ def test_degenerate_small_inputs():
     ("I'd say seven, maybe seven and a half.", 7), ("Honestly? 10.", 10), ("It's a strong eight for me.", 8),
     ("I'd rate it 9 out of 10 because support is great.", 9),
     ("It's one of the best tools we use.", None), ("I really like it.", None), ("", None),
+    # numbers that count something are no score; the score as it stands now wins over an old or a partial one
+    ("Probably a seven, we've been with them for two years.", 7), ("Nine, and I've told two of my colleagues.", 9),
+    ("At the moment we have ten people on it, so an eight.", 8), ("We've been using it three years.", None),
+    ("Two years ago I'd have said a nine, now more like a five.", 5), ("Nine now, it used to be a six.", 9),
+    ("Ten out of ten for support, but overall a six.", 6), ("I gave them a four last year, this year a seven.", 7),
 ])
 def test_nps_parsing(text, score):
     assert nps.parse_score(text) == score
