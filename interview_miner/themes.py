@@ -548,8 +548,11 @@ def _context_assign(quotes: Sequence[Quote], vectors: np.ndarray, tops: list[_Gr
 
 
 def _score_of(q: Quote, nps_scores: dict[int, int]) -> int | None:
-    s = nps_mod.parse_score(q.text)
-    return s if s is not None else nps_scores.get(q.interview_id)
+    """The score whose band a score quote is grouped under: its interview's (one score per
+    interview, as the NPS table shows it: an answer's earlier "I'd have said a six" sits with the
+    promoters when the interview's score, said next, is a nine), else the one the quote states."""
+    s = nps_scores.get(q.interview_id)
+    return s if s is not None else nps_mod.parse_score(q.text)
 
 
 def _nps_groups(quotes: Sequence[Quote], idx: list[int], nps_scores: dict[int, int]) -> list[tuple[str, list[int]]]:

@@ -208,6 +208,8 @@ def test_the_score_as_it_stands_now_wins_over_an_earlier_one_in_the_same_answer(
     pipeline.mine(store, miner=miner)
     row = store.nps()[added.id]
     assert (row["score"], row["text"]) == (9, "Now more like a nine.")
+    # the score quotes are grouped under the interview's band, as the NPS table shows it
+    assert {t.label for t in store.themes() if t.category == "nps_score"} == {"Promoters (9-10)"}
 
 
 def test_miner_mines_plain_dataclasses_without_a_store(miner):
