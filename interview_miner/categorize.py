@@ -330,14 +330,13 @@ class Categorizer:
             if not nps_family[k]:
                 # A stated score in answer to nothing NPS-like stays whatever it is.
                 continue
-            # The score statement: the first sentence stating a number; failing that (a number the
+            # The score statement: the sentence stating the score (the first, unless a later one
+            # gives it as it stands now: `nps.score_sentence`); failing that (a number the
             # transcript garbled), a short first sentence of the answer, with less confidence.
             score_at, conf = None, o.score_confidence
             if score_question[k]:
-                parsed = [nps_mod.parse_score(quotes[i].text) is not None for i in a]
-                if any(parsed):
-                    score_at = parsed.index(True)
-                elif len(quotes[a[0]].text.split()) <= o.short_score_words:
+                score_at = nps_mod.score_sentence([quotes[i].text for i in a])
+                if score_at is None and len(quotes[a[0]].text.split()) <= o.short_score_words:
                     score_at, conf = 0, o.unparsed_score_confidence
             for j, i in enumerate(a):
                 cat, c = (ns, conf) if j == score_at else (nr, o.reason_confidence)

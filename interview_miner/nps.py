@@ -12,6 +12,7 @@ When the transcript has no readable score, `nps_audio` listens to the answer aga
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .models import Quote
@@ -179,16 +180,20 @@ class NpsResult:
                 "quote_id": self.quote_id, "text": self.text}
 
 
-def _as_it_stands_now(first: Quote, score: int, answer: list[Quote]) -> tuple[Quote, int]:
-    """The answer's score: `first`'s, unless a later sentence of the same answer gives the score as
-    it stands now ("Two years ago I'd have said a six, the migration was painful." "Now more like a
-    nine."): sentences are quoted one by one, so `parse_score` alone never sees the two together."""
-    for q in sorted(answer, key=lambda q: (q.start, q.index)):
-        if q.start > first.start and _NOW.search(_QUANTITY.sub(" ", _DENIED.sub(" ", q.text.replace("’", "'")))):
-            later = parse_score(q.text)
-            if later is not None:
-                return q, later
-    return first, score
+def score_sentence(sentences: Sequence[str]) -> int | None:
+    """Which of an answer's sentences (in order) states its score: the first that states one,
+    unless a later one gives the score as it stands now ("Two years ago I'd have said a six, the
+    migration was painful." "Now more like a nine." -> 1). Sentences are quoted one by one, so
+    `parse_score` alone never sees the two together. None: no sentence states a score.
+
+    >>> score_sentence(["Two years ago I'd have said a six.", "Now more like a nine."]), score_sentence(["Eight.", "Support gets ten out of ten."])
+    (1, 0)
+    """
+    stated = [i for i, text in enumerate(sentences) if parse_score(text) is not None]
+    if not stated:
+        return None
+    now = [i for i in stated[1:] if _NOW.search(_QUANTITY.sub(" ", _DENIED.sub(" ", sentences[i].replace("’", "'"))))]
+    return now[0] if now else stated[0]
 
 
 def extract(quotes: list[Quote]) -> list[NpsResult]:
@@ -204,9 +209,11 @@ def extract(quotes: list[Quote]) -> list[NpsResult]:
         candidates += [q for q in qs if q.category != "nps_score" and is_nps_question(q.question)]
         found = None
         for q in candidates:
-            score = parse_score(q.text)
-            if score is not None:
-                found = _as_it_stands_now(q, score, [c for c in candidates if c.question == q.question])
+            if parse_score(q.text) is not None:
+                answer = [c for c in sorted(candidates, key=lambda c: (c.start, c.index))
+                          if c.question == q.question and (c.start, c.index) >= (q.start, q.index)]
+                q = answer[score_sentence([c.text for c in answer]) or 0]
+                found = (q, parse_score(q.text))
                 break
         if not found:
             continue

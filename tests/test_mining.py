@@ -208,6 +208,9 @@ def test_the_score_as_it_stands_now_wins_over_an_earlier_one_in_the_same_answer(
     pipeline.mine(store, miner=miner)
     row = store.nps()[added.id]
     assert (row["score"], row["text"]) == (9, "Now more like a nine.")
+    filed = {q.text: q.category for q in store.quotes() if q.interview_id == added.id}
+    assert filed["Now more like a nine."] == "nps_score"
+    assert filed["Two years ago I'd have said a six, the migration was painful."] == "nps_reason"
     # the score quotes are grouped under the interview's band, as the NPS table shows it
     assert {t.label for t in store.themes() if t.category == "nps_score"} == {"Promoters (9-10)"}
 
