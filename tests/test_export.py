@@ -414,7 +414,10 @@ def test_a_role_nobody_typed_in_is_shown_with_where_they_said_it(store, tmp_path
     [p] = [p for p in E.report_context(study)["personas"] if p["id"] == first.id]
     assert p["role"] == "Office manager"
     assert [(q["participant"], q["timestamp"]) for q in p["role_said"]] == [("P0", "01:05"), ("P1", "01:05")]
+    # with no themes the name is the role: printed once, not again under it
+    assert (p["name"], p["role_line"]) == ("Office manager", "")
     html = E.render_study(study, "html")
+    assert '<div class="role">' not in html
     assert "<script" not in html.lower()
     assert "In their words: “Sure, I&#39;m the office manager at a clinic called &lt;script&gt;alert(" in html
     assert "“I&#39;m the office manager for two practices.” (P1, 01:05)" in html

@@ -288,8 +288,8 @@ def _persona(pdf: _Report, p: dict[str, Any]) -> None:
     pdf.set_draw_color(*LINE)
     # header band: name, role, members, demographics (height measured by a dry run)
     lines = [(p["name"], 15, "B", INK, 7.5)]
-    if p["role"]:
-        lines.append((p["role"], 10.5, "B", ACCENT, 5.5))
+    if p.get("role_line"):
+        lines.append((p["role_line"], 10.5, "B", ACCENT, 5.5))
     if p.get("role_said_text"):
         lines.append((p["role_said_text"], 8.5, "", MUTED, 4.4))
     members = f"{p['n_participants']} participant{'s' if p['n_participants'] != 1 else ''}"

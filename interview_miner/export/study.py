@@ -321,6 +321,8 @@ def persona_view(study: Study, p: Persona) -> dict[str, Any]:
     said = role_in_their_words(study, members) if p.role else []
     return {
         "id": p.id, "name": p.name, "role": p.role, "demographics": p.demographics,
+        # the line under the name: the role, unless the name already is it (no themes yet: "Owner")
+        "role_line": p.role if p.role and p.role.strip().casefold() != (p.name or "").strip().casefold() else "",
         "role_said": said, "role_said_text": "In their words: " + "; ".join(
             f"“{q['text']}” ({q['participant']}, {q['timestamp']})" for q in said[:3])
         + (f" (and {len(said) - 3} more)" if len(said) > 3 else "") if said else "",
