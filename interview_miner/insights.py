@@ -47,7 +47,8 @@ _PRAISE = re.compile(r"\b(great|love|loved|easy|easier|save[sd]?|saving|helpful|
                      r"friendly|responsive|nice|good)\b", re.I)
 _COMPLAINT = re.compile(r"\b(but|however|expensive|pricey|price|cost|slow|bug(gy|s)?|missing|lack(s|ing)?|wish|"
                         r"annoy\w*|frustrat\w*|clunky|confusing|hard|difficult|never|problem|issue|crash\w*|"
-                        r"hate|worse|broken|break|breaks|broke|complicated|if only|would be higher|not|n't)\b", re.I)
+                        r"hate|worse|broken|break|breaks|broke|complicated|if only|would be higher|not|n't|"
+                        r"painful|hassle|tedious|awful|terrible|disappoint\w*|unreliable|glitch\w*|struggl\w*)\b", re.I)
 
 
 def reason_side(quote: Quote, band: str | None) -> str:

@@ -328,3 +328,13 @@ def test_journey_page(tmp_path, monkeypatch):
     store = Store(db)
     assert "pricing" in codebook.load(store).keys
     store.close()
+
+
+def test_a_promoter_reason_in_complaint_words_loses_points():
+    """A reason with no follow-up to go by is sided by its wording: a promoter's "the migration
+    was painful" is what cost points, not what earned them (it was listed under earns)."""
+    asked = "How likely are you to recommend it, from zero to ten?"
+    painful = Quote("q1", 1, 60.0, 64.0, "Two years ago I'd have said a six, the migration was painful.", question=asked)
+    support = Quote("q2", 1, 66.0, 70.0, "Support picks up the phone every time.", question=asked)
+    assert insights.reason_side(painful, "promoter") == "loses"
+    assert insights.reason_side(support, "promoter") == "earns"
