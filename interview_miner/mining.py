@@ -314,6 +314,7 @@ class Miner:
         show_progress: bool = False,
         cache: VectorCache | None = None,
         priors: Sequence[categorize_mod.CategoryPrior] | None = None,
+        nps_scores: Mapping[int, int] | None = None,
     ) -> MiningResult:
         """Mine every transcribed interview that has segments (`segments[interview.id]`).
 
@@ -323,10 +324,14 @@ class Miner:
         this call (the pipeline passes the study's). `priors`: the study's codebook as the
         categorizer sees it (`codebook.Codebook.priors(guide)`), used by a categorizer stage
         that offers `with_priors` (the default does); None: the default categories. Raises
-        ModelNotFoundError when the embedding model cannot be found.
+        ModelNotFoundError when the embedding model cannot be found. `nps_scores`: {interview id:
+        0-10} a researcher set after listening (`review.set_nps_score`); the stored NPS already
+        lets them win, and here they also spare that answer the audio check and its "no score
+        found" message, and put its score quotes in the band the researcher gave.
         """
         run = _Run(self, cache or self.cache, on_progress, show_progress)
         run.priors = tuple(priors) if priors is not None else None
+        run.researcher_nps = dict(nps_scores or {})
         return run.mine(interviews, segments, previous_themes, dict(corrections or {}), set(protected))
 
     def suggest_personas(
@@ -354,6 +359,7 @@ class _Run:
         self.report = MineReport()
         self.clock = time.perf_counter()
         self.priors: tuple[categorize_mod.CategoryPrior, ...] | None = None
+        self.researcher_nps: dict[int, int] = {}  # scores a researcher set: they win (see Miner.mine)
 
     def progress(self, fraction: float, message: str) -> None:
         if self.on_progress:
@@ -401,7 +407,7 @@ class _Run:
         nps_results = _in_digits(self.miner.nps_extractor, quotes, {i.id: i.language for i in interviews})
         report.nps = {r.interview_id: r.score for r in nps_results}
         answered = {q.interview_id for q in quotes if nps_mod.is_nps_question(q.question)}
-        missing_nps = sorted(answered - set(report.nps))
+        missing_nps = sorted(answered - set(report.nps) - set(self.researcher_nps))
         if missing_nps and self.miner.nps_rescorer:  # Whisper misheard the number: listen again
             rescorer = self.miner.nps_rescorer
             wants = inspect.signature(rescorer).parameters  # older re-scorers take neither
@@ -410,7 +416,7 @@ class _Run:
             heard, attempts = rescorer(quotes, interviews, missing_nps, **extra)
             nps_results += heard
             report.nps.update({r.interview_id: r.score for r in heard})
-            missing_nps = sorted(answered - set(report.nps))
+            missing_nps = sorted(answered - set(report.nps) - set(self.researcher_nps))
             report.nps_listen = [nps_windows.from_the_question(a, segments.get(a.interview_id, []), quotes)
                                  for a in attempts if a.needs_listening]
         if missing_nps:
@@ -427,7 +433,7 @@ class _Run:
             )
 
         theme_list = self.miner.themer(
-            quotes, heard_vecs, previous=previous, nps_scores=report.nps,
+            quotes, heard_vecs, previous=previous, nps_scores={**report.nps, **self.researcher_nps},
             participants={i.id: participant_key(i) for i in interviews}, protected=protected,
             encode=lambda texts: self.encode(embedder, texts),
         )

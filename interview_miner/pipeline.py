@@ -453,6 +453,7 @@ def mine(
         on_progress=on_progress, show_progress=show_progress,
         cache=VectorCache(store.get_embeddings, store.save_embeddings),
         priors=study_codebook.priors(guide.load(store)),
+        nps_scores={int(iid): e["score"] for iid, e in store.current_edits("nps").items() if "score" in e},
     )
     started = time.perf_counter()
     successors = overlay.quote_successors(before, result.quotes)

@@ -402,3 +402,11 @@ def test_a_score_the_audio_suggests_is_named_next_to_listen_to_confirm(store, tm
     assert nps_view(study)["unscored"][0]["why"] == "No score read; the audio suggests 8 (not confirmed)"  # the table's row
     review.set_nps_score(store, iid, 7)  # the researcher listened: the suggestion is done with
     assert store.nps_to_confirm() == {} and store.nps()[iid]["score"] == 7
+    # Mining again: the researcher's score is not re-checked or reported missing, and the
+    # answer's score quote sits with the passives, the band the researcher gave.
+    asked = []
+    report = pipeline.mine(store, miner=Miner(nps_rescorer=lambda q, i, missing: (asked.append(missing), ([], []))[1]))
+    assert asked == [] and not any("no 0-10" in m for m in report.messages)
+    score_quote = next(q for q in store.quotes() if q.text.startswith("Ot,"))
+    band = next(t for t in store.themes() if score_quote.id in t.quote_ids)
+    assert band.category == "nps_score" and "Passive" in band.label
