@@ -22,37 +22,68 @@ _NUM = (
     r"(?:10|[0-9](?:[.,]5)?|zero|nought|one(?!\s+(?:of|that|which|who|more|thing|i|day|time)\b)"
     r"|two|three|four|five|six|seven|eight|nine|ten)"
 )
-_OUT_OF = re.compile(rf"\b({_NUM})\s*(?:/|out of|outta|of)\s*(?:10|ten)\b", re.I)
+# The words around a score in the languages whose numbers `vocab.digits_for_number_words` turns
+# into digits first (text2num's da, de, es, fr, it, nl, pt; the tables' fi, nb, sv): one reader
+# for every language, so each list is a union. Said in another language, "Wir sind seit 3 Jahren
+# Kunde, ich gebe eine 8" or "Hace dos años un nueve, ahora un seis" read as no score at all.
+_OF_TEN = r"(?:/|out of|outta|of|von|ud af|av|af|uit|op|sur|de|su|em|kautta)"
+_OUT_OF = re.compile(rf"\b({_NUM})\s*{_OF_TEN}\s*(?:10|ten)\b", re.I)
 # A number with a cue that it is being given as a rating.
 _CUED = re.compile(
     rf"(?:\b(?:a|an|maybe|probably|possibly|perhaps|say|said|give it|give them|give you|go with|"
     rf"rate it|rating|score|solid|strong|easy|easily|definitely|like|about|around|honestly|"
-    rf"it'?s|that'?s|i'?m at|at|be)\s+(?:a |an )?(?:solid |strong |easy |high |low |good |firm )?)({_NUM})\b",
+    rf"it'?s|that'?s|i'?m at|at|be"
+    # an article or a verb of giving or saying a score, in the other languages
+    rf"|eine[nr]?|ne|en|et|ett|een|une?|una|uma?|sagen|gebe|geben|gäbe|würde|giver|giv|sige|siger|ger|ge|säga"
+    rf"|geef|geven|zeggen|donne|donnerais|dirais|mettrais|dis|daría|diría|doy|pondría|darei|direi|daria|diria|dou"
+    rf"|vielleicht|wahrscheinlich|etwa|ungefähr|nok|måske|kanske|misschien|ongeveer|peut-être|environ|quizás|tal vez|forse|talvez)"
+    rf"\s+(?:a |an )?(?:solid |strong |easy |high |low |good |firm |solide |glatte |klare |gute |god |godt |bon |buen |goed )?)({_NUM})\b",
     re.I,
 )
-_LEADING = re.compile(rf"^\W*(?:(?:um+|uh+|hmm+|oh|well|so|yeah|okay|ok|oof|ah)\W+)*({_NUM})\b", re.I)
-_DENOMINATOR = re.compile(rf"\b(?:out of|outta)\s*(?:an? )?{_NUM}\b", re.I)  # a scale's end, never the score
-# A number denied ("It's not a ten because...", "I wouldn't give it a ten, maybe an eight") is the
-# score the speaker did not give: never read as the score (the reason after a misheard score often
-# says which score it is not).
+_LEADING = re.compile(
+    rf"^\W*(?:(?:um+|uh+|hmm+|oh|well|so|yeah|okay|ok|oof|ah|äh+m*|öh+m*|øh+m*|tja|na ja|naja|altså|jo|ja"
+    rf"|nå|euh|ben|bah|bon|alors|pues|bueno|eh|nou|tja)\W+)*({_NUM})\b", re.I)
+_DENOMINATOR = re.compile(rf"\b(?:out of|outta|von|ud af|uit|sur)\s*(?:an? )?{_NUM}\b", re.I)  # a scale's end, never the score
+# A number denied ("It's not a ten because...", "I wouldn't give it a ten, maybe an eight"; "keine
+# Zehn", "ikke en tier", "pas 10", "no un diez") is the score the speaker did not give: never
+# read as the score (the reason after a misheard score often says which score it is not).
 _DENIED = re.compile(
-    rf"(?:\bnot|n't|\bnever|\bless than|\bshort of|\brather than|\binstead of)\s+"
-    rf"(?:(?:quite|really|exactly|yet|even|give (?:it|them|you|us)|be|going to be|gonna be)\s+)*"
-    rf"(?:a |an )?(?:perfect |full |solid |strong |clean )?{_NUM}\b", re.I)
-# A number counting something ("two years ago", "ten people", "three of us") states no score;
-# read as one, "Two years ago I would have said a nine, now a five" scored a 2.
+    rf"(?:\bnot|n't|\bnever|\bless than|\bshort of|\brather than|\binstead of"
+    rf"|\bnicht|\bkeine?[nr]?|\bikke|\binte|\bniet|\bgeen|\bpas|\bno|\bnon|\bnão|\bnunca|\bjamais|\bei)\s+"
+    rf"(?:(?:quite|really|exactly|yet|even|give (?:it|them|you|us)|be|going to be|gonna be|ganz|helt|heel|tout à fait|del todo)\s+)*"
+    rf"(?:a |an |eine |ein |en |et |ett |een |une? |una |uma? )?(?:perfect |full |solid |strong |clean |perfekte |volle |glatte )?{_NUM}\b", re.I)
+# A number counting something ("two years ago", "ten people", "three of us"; "seit 3 Jahren",
+# "hace 2 años") states no score; read as one, "Two years ago I would have said a nine, now a
+# five" scored a 2.
 _QUANTITY = re.compile(
     rf"\b{_NUM}\s+(?:(?:more|other|full|whole|long|extra|different|new)\s+)?(?:years?|months?|weeks?|days?|hours?"
     rf"|minutes?|mins|seconds?|times|people|persons|friends|colleagues|clients|customers|patients|staff|employees"
     rf"|members|users|seats|licen[cs]es|locations|sites|stores|shops|clinics|offices|branches|kids|children|tools"
-    rf"|apps|products|vendors|suppliers|of (?:us|them|you|my|our|the|those|these))\b", re.I)
+    rf"|apps|products|vendors|suppliers|of (?:us|them|you|my|our|the|those|these)"
+    rf"|jahren?|monaten?|wochen|tagen?|stunden|mal|leute|personen|mitarbeiter(?:innen)?|kunden|patienten|standorten?|praxen"
+    rf"|år|årene|måneder|månader|uger|veckor|dage|dagar|timer|timmar|gange|gånger|personer|medarbejdere|anställda|kunder"
+    rf"|patienter|klinikker|kliniker|jaar|maanden|weken|dagen|uur|keer|mensen|medewerkers|klanten|patiënten"
+    rf"|ans|années|mois|semaines|jours|heures|fois|personnes|employés|salariés|cliniques"
+    rf"|años|meses|semanas|días|horas|veces|personas|empleados|clientes|pacientes|clínicas"
+    rf"|anni|mesi|settimane|giorni|ore|volte|persone|dipendenti|clienti|pazienti|anos|dias|vezes|pessoas|funcionários"
+    rf"|vuotta|kuukautta|viikkoa|päivää|kertaa|henkeä|asiakasta)\b", re.I)
 # The score as it stands now, when the answer also says what it was once, or rates a part
 # ("Ten out of ten for support, but overall a six"; "I gave them a four last year, this year a seven").
+_NOW_WORDS = (r"now|today|these days|nowadays|this year|at the moment|currently|overall|all in all|on the whole"
+              r"|jetzt|heute|inzwischen|mittlerweile|derzeit|aktuell|insgesamt|alles in allem|dieses jahr|nur noch"
+              r"|nu|i dag|idag|i år|i dag|samlet|alt i alt|totalt sett|sammantaget|vandaag|inmiddels|tegenwoordig|al met al"
+              r"|dit jaar|maintenant|aujourd'hui|actuellement|globalement|dans l'ensemble|au final|cette année"
+              r"|ahora|hoy|actualmente|en general|en conjunto|este año|ora|adesso|oggi|nel complesso|quest'anno"
+              r"|agora|hoje|no geral|este ano|nyt|tänään|kaiken kaikkiaan")
+_BEFORE_WORDS = (r"used to|was|were|would have|had|before|last|ago|war|waren|hatte|hätte|früher|vorher|letztes|letzte|vor"
+                 r"|var|havde|ville have|før|förut|tidigare|sidste|förra|siden|sedan|was|had|vroeger|vorig|geleden"
+                 r"|était|avais|aurais|avant|dernier|dernière|il y a|era|había|habría|antes|pasado|hace|fa|prima|scorso"
+                 r"|tinha|teria|passado|oli|aiemmin|viime")
 _NOW = re.compile(
-    rf"\b({_NUM})\s+(?:right\s+)?(?:now|today|these days|nowadays|at the moment|currently)\b"
-    rf"|\b(?:now|today|these days|nowadays|this year|at the moment|currently|overall|all in all|on the whole)\b"
-    rf"(?:(?!\b(?:used to|was|were|would have|had|before|last|ago)\b)[^.;!?]){{0,30}}?\b({_NUM})\b", re.I)
-_RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–)\s*({_NUM})\b", re.I)
+    rf"\b({_NUM})\s+(?:right\s+)?(?:now|today|these days|nowadays|at the moment|currently|jetzt|heute|nu|maintenant|ahora|agora|nyt)\b"
+    rf"|\b(?:{_NOW_WORDS})\b"
+    rf"(?:(?!\b(?:{_BEFORE_WORDS})\b)[^.;!?]){{0,30}}?\b({_NUM})\b", re.I)
+_RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–|oder|bis|eller|til|till|tot|ou|à|o|a|u|tai)\s*({_NUM})\b", re.I)
 # The recommendation question in the languages interviews are run in. Word stems, not whole
 # words, so inflected forms count ("weiterempfehlen", "suosittelisit", "recomendarías"); the
 # scale ("from 0 to 10" in digits, or its words in a language the project reads numbers in) is

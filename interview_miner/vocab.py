@@ -256,7 +256,15 @@ _NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
     # the number word itself is found.
     "da": {"nul": 0, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7,
            "otte": 8, "ni": 9, "ti": 10, "tretal": 3, "firetal": 4, "femtal": 5, "sekstal": 6,
-           "syvtal": 7, "ottetal": 8, "nital": 9, "tital": 10, "firer": 4, "femmer": 5, "sekser": 6},
+           "syvtal": 7, "ottetal": 8, "nital": 9, "tital": 10, "treer": 3, "firer": 4, "femmer": 5, "sekser": 6,
+           "syver": 7, "otter": 8, "nier": 9, "tier": 10},
+    # Swedish and Norwegian (no text2num): the numbers and the grades said as nouns ("en nia",
+    # "en åtter"); "en", "ett", "to" (two) are left out as above.
+    "sv": {"noll": 0, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8, "nio": 9,
+           "tio": 10, "trea": 3, "femma": 5, "sexa": 6, "sjua": 7, "nia": 9, "tia": 10},
+    "nb": {"null": 0, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "sju": 7, "syv": 7, "åtte": 8, "ni": 9,
+           "ti": 10, "treer": 3, "firer": 4, "femmer": 5, "sekser": 6, "sjuer": 7, "syver": 7, "åtter": 8,
+           "nier": 9, "tier": 10},
     "de": {"null": 0, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6,
            "sieben": 7, "acht": 8, "neun": 9, "zehn": 10},
     "fi": {"nolla": 0, "yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "viisi": 5, "kuusi": 6,
@@ -267,6 +275,7 @@ _NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
     "zh": {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
            "九": 9, "十": 10},
 }
+_NUMBER_WORDS_BY_LANGUAGE["no"] = _NUMBER_WORDS_BY_LANGUAGE["nn"] = _NUMBER_WORDS_BY_LANGUAGE["nb"]  # Whisper says "no"
 _TEXT2NUM_LANGUAGES = {"en": "en", "da": "da", "de": "de", "es": "es", "fr": "fr", "it": "it", "nl": "nl", "pt": "pt"}
 
 
@@ -285,6 +294,11 @@ def number_words(language: str | None) -> dict[str, int]:
     return {**NUMBER_WORDS, **_NUMBER_WORDS_BY_LANGUAGE.get(base_language(language), {})}
 
 
+# An article text2num reads as "one" before a number word ("un ocho", "een acht", "un sept" ->
+# "1 8"): the article goes, so the score is not read as a 1.
+_ARTICLE_READ_AS_ONE = re.compile(r"(?<![\d.,/])\b1\s+(?=(?:10|[0-9])\b(?![.,]\d))")
+
+
 def digits_for_number_words(text: str, language: str | None) -> str:
     """`text` with spoken numbers written as digits ("otte ud af ti" -> "8 ud af 10"), through
     text2num where it has the language, then the 0-10 table above for what text2num leaves (a
@@ -293,13 +307,15 @@ def digits_for_number_words(text: str, language: str | None) -> str:
 
     >>> digits_for_number_words("Øh, nok et syv-tal.", "da"), digits_for_number_words("Et ottetal.", "da")
     ('Øh, nok et 7-tal.', 'Et 8.')
+    >>> digits_for_number_words("Diría que un ocho.", "es"), digits_for_number_words("Jag ger dem en nia.", "sv")
+    ('Diría que 8.', 'Jag ger dem en 9.')
     """
     lang = base_language(language)
     if lang in _TEXT2NUM_LANGUAGES:
         try:
             from text_to_num import alpha2digit
 
-            text = alpha2digit(text, _TEXT2NUM_LANGUAGES[lang])
+            text = _ARTICLE_READ_AS_ONE.sub("", alpha2digit(text, _TEXT2NUM_LANGUAGES[lang]))
         except (ImportError, ValueError):
             pass
         if lang == "en":  # NUMBER_WORDS would turn "one of them" into "1 of them"

@@ -348,6 +348,38 @@ def test_danish_score_said_as_a_grade_is_read(store, tmp_path, answer, score):
     assert [row["score"] for row in store.nps().values()] == [score]
 
 
+# Score answers in the languages whose numbers are read (no fixture's wording): what was once
+# and what counts something is no score; the score as it stands now, or after a denied one, is.
+SCORE_ANSWERS = [
+    ("de", "Wir sind seit drei Jahren Kunde, ich gebe eine Acht.", 8),
+    ("de", "Früher hätte ich eine Neun gesagt, jetzt eher eine Sechs.", 6),
+    ("de", "Keine Zehn, aber eine solide Acht.", 8),
+    ("de", "Also, sieben oder acht.", 7),
+    ("de", "Wir haben drei Standorte.", None),
+    ("da", "For to år siden ni, men nu nok seks.", 6),
+    ("da", "Ikke en tier, men en god otter.", 8),
+    ("da", "Det tog tre uger at komme i gang.", None),
+    ("fr", "Il y a deux ans j'aurais dit neuf, maintenant plutôt six.", 6),
+    ("fr", "Dans l'ensemble, un sept.", 7),
+    ("es", "Diría que un ocho.", 8),
+    ("es", "No un diez, pero un ocho.", 8),
+    ("es", "Somos clientes desde hace tres años, le daría un ocho.", 8),
+    ("es", "Tenemos cuatro clínicas y doce empleados.", None),
+    ("nl", "Twee jaar geleden een negen, nu eerder een zes.", 6),
+    ("sv", "För två år sedan nio, nu snarare sex.", 6),
+    ("sv", "Åtta av tio.", 8),
+    ("no", "Jeg gir dem en nier.", 9),
+]
+
+
+@pytest.mark.parametrize("language,answer,score", SCORE_ANSWERS)
+def test_scores_said_in_other_languages_are_read(language, answer, score):
+    from interview_miner.nps import parse_score
+    from interview_miner.vocab import digits_for_number_words
+
+    assert parse_score(digits_for_number_words(answer, language)) == score
+
+
 def test_danish_answer_without_a_score_is_flagged_to_listen_and_never_scored_from_audio(store, tmp_path):
     """The recommendation question is recognised in Danish, so the answer stays its own quote and
     the researcher is told where to listen; the audio check of a Danish recording weighs Danish
