@@ -118,6 +118,11 @@ def _clean_span(tokens) -> str | None:
             toks[-1].lower_ in _DANGLING or toks[-1].is_punct
             or toks[-1].pos_ in {"ADP", "DET", "CCONJ", "SCONJ", "AUX", "PRON", "PART"}):
         toks = toks[:-1]
+    # A modifier of a word just trimmed goes with it ("handle sibling bookings back then" ->
+    # "... bookings", not "... bookings back").
+    while len(toks) > 1 and toks[-1].dep_ in {"advmod", "amod", "npadvmod", "nummod", "det", "poss", "compound"} \
+            and toks[-1].head.i > toks[-1].i and toks[-1].head not in toks:
+        toks = toks[:-1]
     while toks and toks[0].pos_ == "ADV" and toks[0].lower_ not in {"not", "never", "no"}:
         toks = toks[1:]  # "Later a manager ...", "Then I kept seeing ...": the adverb is narration
     if not toks or any(t.is_punct and t.text not in {"-", "'"} for t in toks):

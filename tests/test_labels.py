@@ -137,6 +137,15 @@ def test_an_idiom_of_not_knowing_names_no_theme():
         "backups", "backups were failing"]
 
 
+def test_a_modifier_of_a_trimmed_word_goes_with_it():
+    """'back then' lost 'then' as a function word and a theme was named 'Didn't handle sibling
+    bookings back'."""
+    found = labels.candidate_phrases("It also didn't handle sibling bookings back then, which worried me.")
+    assert "didn't handle sibling bookings" in found and not any(p.endswith(" back") for p in found)
+    assert "losing six or seven appointments a week" in labels.candidate_phrases(
+        "We were losing six or seven appointments a week.")
+
+
 def test_completeness_per_language():
     assert labels.is_complete_in("Miste patientdata", "da")
     assert not labels.is_complete_in("Miste patientdata og", "da")  # ends on a function word
