@@ -49,13 +49,20 @@ def rare_and_said_once(quotes: Iterable, language: str | None = None) -> Callabl
     """`odd(word)` for `unclear_label_words` and `theme_labels`: rare in the language (`rare_word`) and
     said in one interview only, by anyone (the questions count). Measured on the dev and held-out
     audio studies' theme names: 4 of 22 misheard name words ("Macman", "Crosstown", "tatma",
-    "pointman"), none of 160 right ones."""
+    "pointman"), none of 160 right ones. A word a typed quote holds (an imported transcript,
+    confidence 1.0) was written, not heard, and is never doubted: in reference transcripts
+    the rule passed over "binning so many flowers" for "Triggered by roses"."""
     seen: dict[str, set[int]] = {}
+    typed: set[str] = set()
     for q in quotes:
-        for w in re.findall(r"[\w'’-]+", f"{q.text} {q.question or ''}".casefold()):
+        words = re.findall(r"[\w'’-]+", f"{q.text} {q.question or ''}".casefold())
+        for w in words:
             seen.setdefault(w, set()).add(q.interview_id)
+        if (getattr(q, "asr_confidence", None) or 0.0) >= 1.0:  # 1.0: typed (models.Quote)
+            typed.update(words)
     lang = (language or "en")[:2]
-    return lambda word: len(seen.get(word.casefold(), ())) <= 1 and rare_word(word, lang)
+    return lambda word: (word.casefold() not in typed and len(seen.get(word.casefold(), ())) <= 1
+                         and rare_word(word, lang))
 
 
 def unclear_label_words(label: str, category: str, sources: Sequence[tuple[str, Sequence[tuple[int, int, float]]]],

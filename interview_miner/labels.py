@@ -51,6 +51,10 @@ import numpy as np
 MIN_WORDS, MAX_WORDS = 3, 8
 N_SOURCE_QUOTES = 4  # central quotes the candidates are taken from
 N_EMBEDDED = 5  # candidates per theme ranked by embedding similarity (the rest by support only)
+# ... plus this many of the best phrases in the quotes' own words (no category lead) beyond them:
+# support favours one noun said by many ("Hoping for stockroom") over the phrase that says the
+# point ("never selling the same thing twice again"), which then was never compared at all.
+N_OWN_WORDS = 3
 MAX_CHECKED = 3  # best-ranked labels a label free of `odd` words may come from
 # Leads that turn a bare noun phrase into a label of the category's kind.
 CATEGORY_LEADS = {
@@ -312,6 +316,15 @@ def _scored_english(g: LabelInput, candidates_of: dict[str, list[tuple[str, bool
     return scored
 
 
+def _clearest_phrases(g: LabelInput, candidates_of: dict[str, list[tuple[str, bool]]]) -> set[str]:
+    """The phrases of the theme's clearest source quote (typed text: of every source quote): a
+    long phrase from a misheard sentence reads as nonsense ("Talk to our deal at one number one")."""
+    order = _source_order(g)
+    conf = [g.confidences[i] if i < len(g.confidences) and g.confidences[i] is not None else 1.0 for i in order]
+    best = max(conf, default=1.0)
+    return {p for i, c in zip(order, conf) if c >= best for p, _ in candidates_of.get(g.texts[i], [])}
+
+
 def label_words(label: str, category: str, lang: str = "en") -> set[str]:
     """The words a label took from its quotes, without the lead its category gave it and without
     function words ("Worried about data loss" -> {"data", "loss"}; stems in spaced languages
@@ -349,8 +362,11 @@ def theme_labels(groups: Sequence[LabelInput], encode: Callable[[list[str]], np.
     for g, lang in zip(groups, languages_of):
         scored = _scored_english(g, candidates_of) if lang == "en" else _scored_other(g, lang)
         ranked = sorted(((sc, lab) for lab, sc in scored.items()), key=lambda x: (-x[0], len(x[1]), x[1]))
-        shortlists.append(ranked[:N_EMBEDDED])
-        rest.append(ranked[N_EMBEDDED:])
+        lead = CATEGORY_LEADS.get(g.category, "") + " "
+        clearest = _clearest_phrases(g, candidates_of) if lang == "en" else set(scored)
+        own = [x for x in ranked[N_EMBEDDED:] if x[1] in clearest and not x[1].startswith(lead)][:N_OWN_WORDS]
+        shortlists.append(ranked[:N_EMBEDDED] + own)
+        rest.append([x for x in ranked[N_EMBEDDED:] if x not in own])
     flat = sorted({lab for short in shortlists for _, lab in short})
     vec_of: dict[str, np.ndarray] = {}
     if encode is not None and flat and any(g.centroid is not None for g in groups):

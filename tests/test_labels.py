@@ -207,6 +207,11 @@ def test_a_rare_word_only_one_interview_has_is_doubted_however_clearly_it_was_he
     sources = [(quotes[0].text, [])]  # heard with full confidence
     assert label_doubts.unclear_label_words("Open a second site in Crosstown", "trigger", sources) == ([], None)
     assert label_doubts.unclear_label_words("Open a second site in Crosstown", "trigger", sources, odd=odd) == (["Crosstown"], 0)
+    # Typed (an imported transcript: confidence 1.0), the same words were written, not heard.
+    from dataclasses import replace
+
+    typed = [replace(q, asr_confidence=1.0) for q in quotes]
+    assert not rare_and_said_once(typed)("crosstown")
 
 
 def test_a_name_whose_negation_a_second_hearing_lacks_is_flagged_at_it():
