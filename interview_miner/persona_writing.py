@@ -245,10 +245,11 @@ def roles_named(role: str) -> list[str]:
 
     >>> roles_named("Operations lead, manager or director")
     ['operations lead', 'operations manager', 'operations director']
-    >>> roles_named("Physiotherapist, chiropractor"), roles_named("Manager")
-    (['physiotherapist', 'chiropractor'], ['manager'])
+    >>> roles_named("Physiotherapist, chiropractor"), roles_named("Manager"), roles_named("Owner (1 of 6)")
+    (['physiotherapist', 'chiropractor'], ['manager'], ['owner'])
     """
-    text = re.sub(r"\s*\(\+\d+\)$", "", " ".join(role.casefold().split()))  # "(+2)": more roles, unnamed
+    # "(+2)": more roles, unnamed; "(1 of 6)": how many said one
+    text = re.sub(r"(?:\s*\((?:\+\d+|\d+ of \d+)\))+$", "", " ".join(role.casefold().split()))
     if " or " not in text:
         return [r.strip() for r in text.split(",") if r.strip()]
     listed, last = text.rsplit(" or ", 1)
@@ -260,9 +261,12 @@ def roles_named(role: str) -> list[str]:
 def _roles_listed(members: list[Participant], most: int = 3) -> str:
     """The members' different roles, for the Role field when they share none ("Physiotherapist,
     chiropractor"); names still use only a shared role."""
-    roles = list({r.strip().casefold(): r.strip() for r in _values(members, ROLE_KEYS) if r.strip()}.values())
+    values = [r.strip() for r in _values(members, ROLE_KEYS) if r.strip()]
+    roles = list({r.casefold(): r for r in values}.values())
     more = f" (+{len(roles) - most})" if len(roles) > most else ""
-    return ", ".join([roles[0], *map(_lower_first, roles[1:most])]) + more if roles else ""
+    # Known for fewer than half: say so, or one owner among six read as the persona's role.
+    few = f" ({len(values)} of {len(members)})" if 2 * len(values) < len(members) else ""
+    return ", ".join([roles[0], *map(_lower_first, roles[1:most])]) + more + few if roles else ""
 
 
 def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
@@ -297,7 +301,24 @@ def _persona_name(ctx, members, keys, role: str, letter: str) -> str:
         topic = ctx.ph.topic(t.category)
         label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*", "", t.label.strip())  # a label already led by its topic
         return ctx.ph.get("name").format(subject=subject, topic=topic, label=label)
-    return _named(subject, t.category, t.label)
+    return _in_third_person(_named(subject, t.category, t.label))
+
+
+_FIRST_PERSON = {"my": "their", "our": "their", "me": "them", "us": "them", "myself": "themselves",
+                 "ourselves": "themselves"}
+
+
+def _in_third_person(name: str) -> str:
+    """A persona's name speaks of the persona, not as a participant: a label in the quotes' words
+    ("Check both clinics on my phone") says "their" in it. "I" and "we" stay (the verb would
+    have to change with them); such labels are named with "who says".
+
+    >>> _in_third_person("Manager who uses it to check both clinics on my phone")
+    'Manager who uses it to check both clinics on their phone'
+    >>> _in_third_person("Owner worried that support would leave us on our own"), _in_third_person("Owner who sells to the US")
+    ('Owner worried that support would leave them on their own', 'Owner who sells to the US')
+    """
+    return re.sub(r"\b(my|our|me|us|myself|ourselves)\b", lambda m: _FIRST_PERSON[m.group(1)], name)  # not "US"
 
 
 # Before a deed: its doer is the speaker ("we just ...", "I ..."), or none was said: the quote

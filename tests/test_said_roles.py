@@ -87,3 +87,11 @@ def test_roles_that_share_only_their_qualifier_are_listed_after_it():
     interviews, quotes, themes = _study(said)
     [persona] = P.suggest_personas(interviews, quotes, themes, {})
     assert persona.role == "Operations lead, manager or director" and persona.name.startswith("Operations lead, manager or director ")
+
+
+def test_a_role_said_by_few_members_is_shown_with_how_many_said_it():
+    """One of four said their job: the Role field under the persona's name read "Office manager",
+    as if the persona were office managers."""
+    interviews, quotes, themes = _study({1: "I'm the office manager at a dental practice."})
+    [persona] = P.suggest_personas(interviews, quotes, themes, {})
+    assert persona.role == "Office manager (1 of 4)" and persona.name.startswith("Customer ")
