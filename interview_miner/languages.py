@@ -131,7 +131,7 @@ def guess_text_language(text: str, min_words: int = 5) -> LanguageGuess | None:
 @lru_cache(maxsize=1)
 def localised_guide_questions() -> dict[str, dict[str, list[str]]]:
     """{language: {category: [questions]}} shipped with the package (data/guide_questions.json):
-    the default interview guide in Danish, Finnish, Chinese and German, written from the
+    the default interview guide in Danish, Finnish, Chinese, German, French and Spanish, written from the
     guide's question types (not from any labelled interview)."""
     raw = resources.files("interview_miner").joinpath("data/guide_questions.json").read_text(encoding="utf-8")
     data = json.loads(raw)

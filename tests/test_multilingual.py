@@ -171,6 +171,27 @@ def test_localised_guide_questions_cover_every_category():
     assert "Hvordan hørte du første gang om produktet?" in merged["channel"]
 
 
+@pytest.fixture(scope="module")
+def e5():
+    return embed.load_embedder("multilingual")
+
+
+@pytest.mark.parametrize("question,category", [
+    # from a side bank of French and Spanish guide questions written before the guide's
+    # translations; each was filed elsewhere (outcome, trigger, channel) without them
+    ("Qu'est-ce qui vous inquiétait avant de changer ?", "fear"),
+    ("Qu'est-ce qui comptait le plus pour vous dans votre choix ?", "criteria"),
+    ("¿Qué le hizo dudar al principio?", "objection"),
+    ("¿Puede presentarse brevemente, a usted y a su empresa?", "other"),
+])
+def test_french_and_spanish_guide_questions_are_filed_by_their_kind(e5, question, category):
+    from interview_miner.categorize import Categorizer
+
+    model = Categorizer(e5.encode, localised=True)
+    logits, _ = model.question_logits([question], e5.encode([question]))
+    assert model.keys[int(logits[0].argmax())] == category
+
+
 # ---------------------------------------------------------------------------------------------
 # Search, similar quotes, reports
 # ---------------------------------------------------------------------------------------------
