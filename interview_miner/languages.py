@@ -19,7 +19,7 @@ Everything after transcription used to assume English. The stages now ask this m
   not only through the cross-lingual match to the English one.
 - `phrases(lang) -> Phrases`: the fixed words written around participants' own words (persona
   claims "3 af 5 deltagere", empty-field notes, persona names, label prefixes) from the shipped
-  table `data/phrases.json` (en, da, fi, de, zh; any other language gets English). Hand-written,
+  table `data/phrases.json` (en, da, fi, de, zh, fr, es; any other language gets English). Hand-written,
   never machine-translated at run time; quotes themselves are never translated.
 - `stop_words_of_texts(texts)`: the function words of every language the texts are written in
   (for c-TF-IDF keywords, so a Finnish theme's keywords are not "että", "mutta").

@@ -267,12 +267,23 @@ def test_mixed_study_writes_in_the_study_language_setting():
 
 def test_every_shipped_language_has_the_whole_wording_table():
     english = languages.phrases("en").table
-    for lang in ("da", "fi", "de", "zh"):
+    for lang in ("da", "fi", "de", "zh", "fr", "es"):
         table = languages.phrases(lang).table
         assert set(english) - {"field_line", "sentence_sep", "stop"} <= set(table), lang  # those three: punctuation
         assert set(table) <= set(english), lang  # no key the code never reads
         assert set(table["field_titles"]) == set(english["field_titles"]) and set(table["topics"]) == set(english["topics"])
-    assert languages.phrases("fr").language == "en"  # no table: English wording around French quotes
+    assert languages.phrases("pt").language == "en"  # no table: English wording around Portuguese quotes
+
+
+def test_french_and_spanish_studies_get_claims_in_their_language():
+    texts = ["J'avais peur de perdre les données des patients.", "Le pire serait de perdre les données des patients."]
+    [p] = personas.suggest_personas(*_study("fr", "Perdre les données des patients", texts), {})
+    assert p.fields["fears"].text.startswith("Perdre les données des patients (2 participants sur 2) : « J'avais peur")
+    assert p.name == "Client – Crainte : Perdre les données des patients"
+    texts = ["Tenía miedo de perder los datos de los pacientes.", "Lo peor sería perder los datos de los pacientes."]
+    [p] = personas.suggest_personas(*_study("es", "Perder los datos de los pacientes", texts), {})
+    assert p.fields["fears"].text.startswith("Perder los datos de los pacientes (2 de 2 participantes): «Tenía miedo")
+    assert p.fields["usage"].text == "Nadie en este grupo habló de uso."
 
 
 # ---------------------------------------------------------------------------------------------
