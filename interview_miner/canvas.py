@@ -215,7 +215,8 @@ def facts_headline(facts: Sequence[Fact], n_members: int, role_hint: str = "") -
     if "role" in by_name:
         role, k = by_name["role"].values[0]
         if k * 2 <= n_members and role_hint.strip():
-            role = role_hint.strip()  # words their roles share ("Manager"), or their roles listed
+            # words their roles share ("Manager"), or their roles listed, without "(1 of 6)": counted here
+            role = re.sub(r"\s*\(\d+ of \d+\)$", "", role_hint.strip())
             named = roles_named(role)
             k = sum(c for v, c in by_name["role"].values if any(r in " ".join(v.casefold().split()) for r in named))
         parts.append(role)

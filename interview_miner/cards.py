@@ -217,7 +217,8 @@ def draw_card(pdf: CardPDF, c: Canvas, study_title: str = "") -> None:
                                     pdf.get_string_width(pdf.clean("Role not known yet")))
         pdf.text_box(tx + shown - pdf.c_margin, y + 1, tw - shown, decision, 11.5, "B", INK, lh=6)
     y += 7
-    y = pdf.text_box(tx, y, tw, _headline_under_role(c), 9.5, "", MUTED, lh=5)
+    if headline := _headline_under_role(c):
+        y = pdf.text_box(tx, y, tw, headline, 9.5, "", MUTED, lh=5)
     story = c.story or "No story yet: write one line on who this is in the app or with `personas set`."
     # no quotation marks: the story is the persona's summary (machine-written until edited), and
     # on a card, marks say "a participant said this", which only the quotes below may claim
@@ -307,9 +308,14 @@ def _headline_under_role(c: Canvas) -> str:
     'Manager, 5-20 staff, 2 of 3'
     >>> _headline_under_role(C(role="Manager", headline="Manager, 2 of 3"))
     'Role of 2 of 3 participants'
+    >>> _headline_under_role(C(role="Owner (1 of 6)", headline="Owner, 1 of 6"))  # the role line says it
+    ''
     """
-    rest = c.headline[len(c.role) + 2:] if c.role and c.headline.startswith(c.role + ", ") else ""
-    return f"Role of {rest} participants" if re.fullmatch(r"\d+ of \d+", rest) else c.headline
+    role = re.sub(r"\s*\((\d+ of \d+)\)$", "", c.role or "")
+    rest = c.headline[len(role) + 2:] if role and c.headline.startswith(role + ", ") else ""
+    if re.fullmatch(r"\d+ of \d+", rest):
+        return "" if (c.role or "").endswith(f"({rest})") else f"Role of {rest} participants"
+    return c.headline
 
 
 def _footer(pdf: CardPDF, study_title: str, inner: float, y: float) -> None:
