@@ -400,7 +400,7 @@ class _Run:
         self.step("embed", 0.65, f"embedded {report.embedded} new sentences, {report.cached} from cache")
 
         heard_vecs = self.hear_again(embedder, quotes, interviews, quote_vecs)
-        self.categorize(embedder, quotes, heard_vecs, question_vecs, corrections)
+        self.categorize(embedder, quotes, heard_vecs, question_vecs, corrections, {i.id: i.language for i in interviews})
         self.step("categorize", 0.75, "categorized quotes")
 
         # NPS before themes: nps_score themes are grouped by class.
@@ -537,9 +537,11 @@ class _Run:
         return second_hearing_mod.blend(quote_vecs, quotes, dict(zip(ids, vecs)))
 
     def categorize(self, embedder: Embedder, quotes: list[Quote], quote_vecs: np.ndarray,
-                   question_vecs: dict[str, np.ndarray], corrections: dict[str, str]) -> None:
+                   question_vecs: dict[str, np.ndarray], corrections: dict[str, str],
+                   language: dict[int, str | None] | None = None) -> None:
         """Set each quote's category and confidence; researcher corrections are kept and re-score
-        similar quotes."""
+        similar quotes. The stage reads numbers as digits (`_readable`): which sentence of an answer
+        states the score is decided by the one score reader, and "je donnerais sept" was a reason."""
         quote_ids = {q.id for q in quotes}
         stage = self.miner.categorizer
         known: Iterable[str] = categorize_mod.CAT_INDEX
@@ -551,7 +553,7 @@ class _Run:
             return self.encode(embedder, texts)
 
         encode.model_name = embedder.name  # type: ignore[attr-defined] - which model the vectors are from
-        cats = stage(quotes, quote_vecs, question_vecs, encode, kept)
+        cats = stage(_readable(quotes, language or {}), quote_vecs, question_vecs, encode, kept)
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
@@ -561,21 +563,26 @@ def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, s
     """Run the NPS stage on quotes whose spoken numbers in their interview's language are
     written as digits ("Ti, helt klart." -> "10, helt klart."), so one score reader serves every
     language; the results carry the quotes' own words again (quotes are never rewritten)."""
+    shown = {q.id: q.text for q in quotes}
+    results = extract(_readable(quotes, language))
+    for r in results:
+        r.text = shown.get(r.quote_id, r.text)
+    return results
+
+
+def _readable(quotes: list[Quote], language: dict[int, str | None]) -> list[Quote]:
+    """Copies of quotes not in English with their spoken numbers as digits (the quotes themselves
+    are never rewritten)."""
     from dataclasses import replace
 
     from .vocab import base_language, digits_for_number_words
 
-    shown = {}
-    readable = []
+    out = []
     for q in quotes:
         lang = language.get(q.interview_id)
         text = q.text if base_language(lang) == "en" else digits_for_number_words(q.text, lang)
-        shown[q.id] = q.text
-        readable.append(q if text == q.text else replace(q, text=text))
-    results = extract(readable)
-    for r in results:
-        r.text = shown.get(r.quote_id, r.text)
-    return results
+        out.append(q if text == q.text else replace(q, text=text))
+    return out
 
 
 def _some(names: list[str], n: int = 5) -> str:

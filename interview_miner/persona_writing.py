@@ -429,11 +429,15 @@ def _listed(theme: Theme, ph: Phrases) -> str:
     'losing patient data'
     >>> _listed(Theme("t", "trigger", "Started getting double bookings"), phrases("en"))
     'started getting double bookings'
+    >>> _listed(Theme("t", "trigger", "Déclencheur : rendez-vous manqués"), phrases("fr"))
+    'rendez-vous manqués'
     """
     label = theme.label.strip()
     lead = CATEGORY_LEADS.get(theme.category, "") if ph.language == "en" else ""
     if lead and label.casefold().startswith(lead.casefold() + " ") and label[len(lead):].strip():
         label = label[len(lead):].strip()
+    elif ph.language != "en" and (topic := ph.topic(theme.category)):  # "Craintes: crainte : …" said it twice
+        label = re.sub(rf"^{re.escape(topic)}\s*[:：]\s*(?=\S)", "", label, flags=re.I)
     return _lower_first(label) if ph.get("lower_titles") else label
 
 

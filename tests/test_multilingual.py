@@ -412,6 +412,21 @@ def test_scores_said_in_other_languages_are_read(language, answer, score):
     assert parse_score(digits_for_number_words(answer, language)) == score
 
 
+def test_a_score_said_in_french_is_filed_as_the_score_not_a_reason(store, tmp_path):
+    """The categorizer read which sentence states the score in English numbers only: "je donnerais
+    sept" after a sentence of context was filed, and themed, as a reason for the score."""
+    path = tmp_path / "fr.txt"
+    path.write_text("Interviewer: Sur une échelle de zéro à dix, quelle est la probabilité que vous nous recommandiez ?\n"
+                    "Participant: Nous sommes clients depuis trois ans, je donnerais sept. Le support est lent le vendredi.\n",
+                    encoding="utf-8")
+    pipeline.add_files(store, [str(path)], metadata={"language": "fr"})
+    pipeline.mine(store)
+    by_text = {q.text: q.category for q in store.quotes()}
+    assert by_text["Nous sommes clients depuis trois ans, je donnerais sept."] == "nps_score"
+    assert by_text["Le support est lent le vendredi."] == "nps_reason"
+    assert [row["score"] for row in store.nps().values()] == [7]
+
+
 def test_danish_answer_without_a_score_is_flagged_to_listen_and_never_scored_from_audio(store, tmp_path):
     """The recommendation question is recognised in Danish, so the answer stays its own quote and
     the researcher is told where to listen; the audio check of a Danish recording weighs Danish
