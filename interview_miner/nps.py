@@ -52,6 +52,24 @@ _DENIED = re.compile(
     rf"|\bnicht|\bkeine?[nr]?|\bikke|\binte|\bniet|\bgeen|\bpas|\bno|\bnon|\bnão|\bnunca|\bjamais|\bei)\s+"
     rf"(?:(?:quite|really|exactly|yet|even|give (?:it|them|you|us)|be|going to be|gonna be|ganz|helt|heel|tout à fait|del todo)\s+)*"
     rf"(?:a |an |eine |ein |en |et |ett |een |une? |una |uma? )?(?:perfect |full |solid |strong |clean |perfekte |volle |glatte )?{_NUM}\b", re.I)
+# A score taken back after it is said ("Ten out of ten I wouldn't say, more like an eight"; "A ten?
+# No, an eight"; "Seven, no, eight"; "Zehn von zehn würde ich nicht sagen, eher acht"; "Dix, je ne
+# dirais pas"): the denial follows the number. Only read as one when another number is left to be
+# the score, so "Ten, no question" and "Nine, I wouldn't change a thing" keep theirs.
+_DENIED_AFTER = re.compile(
+    rf"\b{_NUM}(?:\s*{_OF_TEN}\s*(?:10|ten))?\s*(?:[?!]\s*|,\s*|\.\s*|\s)"
+    rf"(?:(?:i|we|ich|wir|je|jeg|jag|ik|yo)\s+)?"
+    # a modal denial only of saying or giving the score ("I wouldn't say", "I wouldn't."), not of
+    # something else ("Nine, I wouldn't change a thing")
+    rf"(?:(?:(?:would|could|can|will|do|did)(?:n't|\s+not)|'d\s+not|won't)"
+    rf"(?:\s+(?:say|give|go|call|rate|put)(?:\s+(?:it|that|them|so|as|quite))?(?:\s+(?:far|high))?)?(?=\s*(?:[,.;!?]|$))|not\s+(?:really|quite)"
+    # a bare "no" on its own, or correcting itself ("No, more an eight"), not "No complaints"
+    rf"|(?:no|nah|nope|nein|non|nej|nee)(?=\s*[,.;!?]|\s+(?:more|rather|actually|make that|wait|sorry|maybe|probably"
+    rf"|eher|mehr|plutôt|más|nok|snarere|eerder|meer))"
+    rf"|(?:würde|würd|könnte|kann)\s+(?:ich\s+|wir\s+)?(?:das\s+|sie\s+)?nicht(?:\s+(?:sagen|geben|vergeben))?(?=\s*[,.;!?])"
+    rf"|ne\s+(?:dirais|donnerais|mettrais)|no\s+(?:diría|daría|pondría)"
+    rf"|ville\s+jeg\s+ikke\s+(?:sige|give)|skulle\s+jag\s+inte\s+(?:säga|ge)|zou\s+ik\s+niet\s+(?:zeggen|geven))"
+    rf"(?!\s+(?:doubt|question|problem|hesitation|brainer|contest|way\s+(?:less|lower)))\b", re.I)
 # A number counting something ("two years ago", "ten people", "three of us"; "seit 3 Jahren",
 # "hace 2 años") states no score; read as one, "Two years ago I would have said a nine, now a
 # five" scored a 2.
@@ -153,10 +171,15 @@ def parse_score(text: str) -> int | None:
     (8, 9)
     >>> parse_score("Two years ago I'd have said a nine, now more like a five."), parse_score("Ten out of ten for support, but overall a six.")
     (5, 6)
+    >>> parse_score("Ten out of ten I wouldn't say, more like an eight."), parse_score("Ten, no question.")
+    (8, 10)
     """
     if not text:
         return None
     clean = _QUANTITY.sub(" ", _DENIED.sub(" ", text.replace("’", "'")))
+    taken_back = _DENIED_AFTER.sub(" ", clean)
+    if re.search(rf"\b{_NUM}\b", _DENOMINATOR.sub(" ", taken_back), re.I):
+        clean = taken_back
     # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
     # states none and goes to the audio, instead of reading as a 10. Only `_OUT_OF` sees it.
     rest = _DENOMINATOR.sub(" ", clean)

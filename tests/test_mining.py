@@ -496,6 +496,10 @@ def test_degenerate_small_inputs():
     ("At the moment we have ten people on it, so an eight.", 8), ("We've been using it three years.", None),
     ("Two years ago I'd have said a nine, now more like a five.", 5), ("Nine now, it used to be a six.", 9),
     ("Ten out of ten for support, but overall a six.", 6), ("I gave them a four last year, this year a seven.", 7),
+    # a score taken back after it is said; a "no" or "wouldn't" that takes nothing back
+    ("Ten out of ten I wouldn't say, more like an eight.", 8), ("A ten? No. More an eight.", 8),
+    ("Seven, no, eight.", 8), ("Ten? I would not go that far. Eight.", 8), ("Nine. No, really, nine.", 9),
+    ("Nine, I wouldn't change a thing, maybe a ten next year.", 9), ("Ten. No complaints, though I'd give the app an eight.", 10),
 ])
 def test_nps_parsing(text, score):
     assert nps.parse_score(text) == score

@@ -401,6 +401,11 @@ SCORE_ANSWERS = [
     ("sv", "För två år sedan nio, nu snarare sex.", 6),
     ("sv", "Åtta av tio.", 8),
     ("no", "Jeg gir dem en nier.", 9),
+    # taken back after it is said
+    ("de", "Zehn von zehn würde ich nicht sagen, eher acht.", 8),
+    ("fr", "Dix sur dix, je ne dirais pas, plutôt huit.", 8),
+    ("es", "Un diez no diría, más bien un ocho.", 8),
+    ("da", "Ti, nej, nok otte.", 8),
 ]
 
 
