@@ -236,7 +236,9 @@ def test_report_content(literal):
     study = E.load_study(literal)
     ctx = E.report_context(study)
     assert ctx["summary"] == {"n_interviews": 4, "n_participants": 4, "n_quotes": 20, "n_themed": 16,
-                              "n_unthemed": 4, "n_themes": 8, "n_sub_themes": 0, "n_personas": 2, "minutes": 4}
+                              "n_unthemed": 4, "n_themes": 8, "n_sub_themes": 0, "n_personas": 2, "minutes": 4,
+                              "line": "4 interviews with 4 participants, 4 minutes of conversation: 20 quotes "
+                                      "(16 themed, 4 unthemed), 8 themes, 2 personas, NPS +25 (4 scored)."}
     md = E.render_study(study, "md")
     html = E.render_study(study, "html")
     for text in (md, html):

@@ -166,3 +166,20 @@ def test_every_rendered_text_meets_wcag_aa_in_chromium(study, tmp_path):
         if worst < (AA_LARGE if large else AA_TEXT):
             failures.append(f"{p['tag']} {p['text']!r}: {worst:.2f}")
     assert not failures, "\n".join(failures)
+
+
+def test_the_summary_counts_one_of_a_kind_in_the_singular(study):
+    """"1 personas" headed the PDF report of a study with one persona: the PDF built its summary
+    sentence by hand while the Markdown template counted in the singular."""
+    import pypdfium2 as pdfium
+
+    from interview_miner import persona_review
+    from interview_miner.export.study import report_context
+
+    for p in study.personas()[1:]:
+        persona_review.delete_persona(study, p.id)
+    line = report_context(E.load_study(study))["summary"]["line"]
+    assert ", 1 persona," in line or line.endswith(", 1 persona.")
+    assert line in E.render_study(E.load_study(study), "md")
+    page = pdfium.PdfDocument(E.render_study(E.load_study(study), "pdf"))[0].get_textpage().get_text_range()
+    assert "1 persona" in page and "1 personas" not in page

@@ -188,15 +188,7 @@ def to_pdf(study: Study, unicode_font: bool = True) -> bytes:
     pdf.add_page()
     s = ctx["summary"]
     pdf.para(ctx["title"], 22, "B", h=11)
-    pdf.para(
-        f"{s['n_interviews']} interviews with {s['n_participants']} participants"
-        + (f", {s['minutes']} minutes of conversation" if s["minutes"] else "")
-        + f": {s['n_quotes']} quotes ({s['n_themed']} themed, {s['n_unthemed']} unthemed), "
-        f"{s['n_themes']} themes" + (f" ({s['n_sub_themes']} sub-themes)" if s.get("n_sub_themes") else "")
-        + f", {s['n_personas']} personas"
-        + (f", NPS {ctx['nps']['nps']:+d} ({ctx['nps']['n']} scored)" if ctx["nps"]["n"] else "") + ".",
-        10.5, "", MUTED, h=5.5,
-    )
+    pdf.para(s["line"], 10.5, "", MUTED, h=5.5)
 
     pdf.heading("Personas")
     if not ctx["personas"]:

@@ -372,6 +372,32 @@ def report_language(study: Study, default: str = "en") -> str:
     return max(dict.fromkeys(tags), key=tags.count) if tags else default
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 persona", "2 personas": a count with its noun, for report sentences.
+
+    >>> counted(1, "persona"), counted(0, "theme"), counted(3, "sub-theme")
+    ('1 persona', '0 themes', '3 sub-themes')
+    """
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def summary_line(summary: dict[str, Any], nps: dict[str, Any]) -> str:
+    """The report's one-sentence summary of the study (Markdown and PDF reports alike).
+
+    >>> summary_line({"n_interviews": 1, "n_participants": 1, "minutes": 1, "n_quotes": 1, "n_themed": 1,
+    ...               "n_unthemed": 0, "n_themes": 1, "n_sub_themes": 0, "n_personas": 1}, {"n": 0})
+    '1 interview with 1 participant, 1 minute of conversation: 1 quote (1 themed, 0 unthemed), 1 theme, 1 persona.'
+    """
+    s = summary
+    return (f"{counted(s['n_interviews'], 'interview')} with {counted(s['n_participants'], 'participant')}"
+            + (f", {counted(s['minutes'], 'minute')} of conversation" if s["minutes"] else "")
+            + f": {counted(s['n_quotes'], 'quote')} ({s['n_themed']} themed, {s['n_unthemed']} unthemed), "
+            + counted(s["n_themes"], "theme")
+            + (f" ({counted(s['n_sub_themes'], 'sub-theme')})" if s.get("n_sub_themes") else "")
+            + f", {counted(s['n_personas'], 'persona')}"
+            + (f", NPS {nps['nps']:+d} ({nps['n']} scored)" if nps.get("n") else "") + ".")
+
+
 def report_context(study: Study) -> dict[str, Any]:
     """What a report shows, in order. Templates only lay this out."""
     themes = theme_views(study)
@@ -401,20 +427,23 @@ def report_context(study: Study) -> dict[str, Any]:
             "duration": clock(i.duration) if i.duration else "", "n_quotes": n_q,
             "nps": study.nps_score(i.id), "status": i.status,
         })
+    summary = {
+        "n_interviews": len(study.interviews), "n_participants": len(participants),
+        "n_quotes": len(study.quotes), "n_themed": len(study.quotes) - n_unthemed,
+        "n_unthemed": n_unthemed, "n_themes": len(study.themes), "n_sub_themes": len(study.sub_themes),
+        "n_personas": len(study.personas),
+        "minutes": round(sum(i.duration or 0 for i in study.interviews) / 60),
+    }
+    nps = nps_view(study)
+    summary["line"] = summary_line(summary, nps)
     return {
         "title": study.title,
         "lang": report_language(study),
         "dir": text_direction(report_language(study)),  # rtl for Arabic, Hebrew, ...
         "generated_by": GENERATED_BY,
-        "summary": {
-            "n_interviews": len(study.interviews), "n_participants": len(participants),
-            "n_quotes": len(study.quotes), "n_themed": len(study.quotes) - n_unthemed,
-            "n_unthemed": n_unthemed, "n_themes": len(study.themes), "n_sub_themes": len(study.sub_themes),
-            "n_personas": len(study.personas),
-            "minutes": round(sum(i.duration or 0 for i in study.interviews) / 60),
-        },
+        "summary": summary,
+        "nps": nps,
         "personas": [persona_view(study, p) for p in study.personas],
-        "nps": nps_view(study),
         "categories": categories,
         "interviews": interviews,
         "method": method_context(study),
