@@ -112,13 +112,20 @@ def _parser():
         return None
 
 
+def _particle_of_verb(token, kept) -> bool:
+    """A verb's particle: parsed `prt`, or an objectless `advmod` preposition of a verb kept."""
+    return token.dep_ == "prt" or (token.dep_ == "advmod" and token.pos_ == "ADP" and token.head.pos_ == "VERB"
+                                   and token.head in kept and not any(c.dep_ == "pobj" for c in token.children))
+
+
 def _clean_span(tokens) -> str | None:
     """Trim a token span to a phrase: no leading determiners/pronouns, no trailing function words
     or punctuation; None when nothing with content is left."""
     toks = [t for t in tokens if not t.is_space]
     while toks and (toks[0].lower_ in _LEAD_TRIM or toks[0].is_punct or toks[0].pos_ in {"CCONJ", "INTJ", "PART"} and toks[0].lower_ != "not"):
         toks = toks[1:]
-    while toks and toks[-1].dep_ != "prt" and (
+    # A verb keeps its particle: cut from it, "half of it would go | over" (spoil) says the opposite.
+    while toks and not _particle_of_verb(toks[-1], toks) and (
             toks[-1].lower_ in _DANGLING or toks[-1].is_punct
             or toks[-1].pos_ in {"ADP", "DET", "CCONJ", "SCONJ", "AUX", "PRON", "PART"}):
         toks = toks[:-1]
@@ -136,8 +143,7 @@ def _clean_span(tokens) -> str | None:
         return None  # "seen other contractors using": the verb's object was cut off
     if all(t.lower_ in _PRONOUNS or t.is_stop for t in toks):
         return None
-    text = "".join(t.text_with_ws for t in toks).strip()
-    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+", " ", "".join(t.text_with_ws for t in toks).strip())
     return text if len(text.split()) <= MAX_WORDS else None
 
 
