@@ -101,6 +101,36 @@ _NOW = re.compile(
     rf"\b({_NUM})\s+(?:right\s+)?(?:now|today|these days|nowadays|at the moment|currently|jetzt|heute|nu|maintenant|ahora|agora|nyt)\b"
     rf"|\b(?:{_NOW_WORDS})\b"
     rf"(?:(?!\b(?:{_BEFORE_WORDS})\b)[^.;!?]){{0,30}}?\b({_NUM})\b", re.I)
+# A score that changed ("It went from a six to a nine", "von sechs auf acht") is the one it changed
+# to; hours ("We work from nine to five") and the scale itself ("from zero to ten") state none.
+_ART = r"(?:(?:a|an|eine[rn]?|ein|een)\s+)?"
+_FROM_TO = re.compile(
+    rf"\b(?:from\s+{_ART}({_NUM})\s+(?:up\s+|down\s+)?(to|till|until)|von\s+{_ART}({_NUM})\s+auf"
+    rf"|van\s+{_ART}({_NUM})\s+naar)\s+{_ART}({_NUM})\b(\s*(?:am|pm|a\.m\.|p\.m\.|o'clock|uhr))?", re.I)
+_HOURS_BEFORE = re.compile(r"\b(?:work|working|open|opening|shifts?|hours|staffed|closed|available|arbeiten|geöffnet)\b"
+                           r"(?:\W+\w+){0,3}\W*$", re.I)
+
+
+_CHANGED = re.compile(r"\b(?:went|gone|goes|go|moved|jumped|climbed|rose|risen|dropped|fell|fallen|improved|up|down"
+                      r"|since|now|auf|naar)\b", re.I)
+
+
+def _changed_to(text: str) -> tuple[int | None, str]:
+    """(the score a "from X to Y" change ends on or None, the text without any from-to range). A
+    range said with no word of change ("From nine to five the phone never stops. Eight.") is the
+    score only when no other number is left to be one."""
+    score, rest = None, _FROM_TO.sub(" ", text)
+    for m in _FROM_TO.finditer(text):
+        start, end = _value(next(g for g in (m.group(1), m.group(3), m.group(4)) if g)), _value(m.group(5))
+        # "till" / "until" ends a stretch of time, not a change of score
+        till = m.group(1) is not None and m.group(2).lower() != "to"
+        hours = till or m.group(6) or _HOURS_BEFORE.search(text[:m.start()])
+        said_as_change = _CHANGED.search(m.group(0)) or _CHANGED.search(text) or not re.search(rf"\b{_NUM}\b", rest, re.I)
+        if score is None and not hours and not (start in (0, 1) and end == 10) and end is not None and said_as_change:
+            score = end
+    return score, rest
+
+
 _RANGE = re.compile(rf"\b({_NUM})\s*(?:or|to|-|–|oder|bis|eller|til|till|tot|ou|à|o|a|u|tai)\s*({_NUM})\b", re.I)
 # The recommendation question in the languages interviews are run in. Word stems, not whole
 # words, so inflected forms count ("weiterempfehlen", "suosittelisit", "recomendarías"); the
@@ -180,6 +210,9 @@ def parse_score(text: str) -> int | None:
     taken_back = _DENIED_AFTER.sub(" ", clean)
     if re.search(rf"\b{_NUM}\b", _DENOMINATOR.sub(" ", taken_back), re.I):
         clean = taken_back
+    changed, clean = _changed_to(clean)
+    if changed is not None:
+        return int(changed) if changed == int(changed) else int(changed + 0.5)
     # The scale's end ("out of ten") is not a score: "I out of 10" (a misheard "Nine out of ten")
     # states none and goes to the audio, instead of reading as a 10. Only `_OUT_OF` sees it.
     rest = _DENOMINATOR.sub(" ", clean)

@@ -500,6 +500,10 @@ def test_degenerate_small_inputs():
     ("Ten out of ten I wouldn't say, more like an eight.", 8), ("A ten? No. More an eight.", 8),
     ("Seven, no, eight.", 8), ("Ten? I would not go that far. Eight.", 8), ("Nine. No, really, nine.", 9),
     ("Nine, I wouldn't change a thing, maybe a ten next year.", 9), ("Ten. No complaints, though I'd give the app an eight.", 10),
+    # a score that changed is the one it changed to; hours and the scale are no score
+    ("It went from a six to a nine since the update.", 9), ("It has gone up from six to eight.", 8),
+    ("We work from nine to five, but I'd give it a seven.", 7), ("From nine to five the phone never stops. Eight.", 8),
+    ("On a scale from zero to ten, an eight.", 8), ("From eight till ten we did nothing but answer calls.", None),
 ])
 def test_nps_parsing(text, score):
     assert nps.parse_score(text) == score

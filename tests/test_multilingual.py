@@ -406,6 +406,8 @@ SCORE_ANSWERS = [
     ("fr", "Dix sur dix, je ne dirais pas, plutôt huit.", 8),
     ("es", "Un diez no diría, más bien un ocho.", 8),
     ("da", "Ti, nej, nok otte.", 8),
+    ("de", "Von einer Sechs auf eine Acht, seit dem Update.", 8),
+    ("de", "Wir arbeiten von neun bis fünf, ich gebe eine Sieben.", 7),
 ]
 
 
