@@ -44,7 +44,7 @@ from .category_prototypes import (  # noqa: F401  (re-exported: the prototypes a
     QUOTE_CUES, QUOTE_PROTOTYPES, is_probe,
 )
 from .models import Quote
-from .vocab import CATEGORIES, FILLER_WORDS, STOP_WORDS
+from .vocab import CATEGORIES, FILLER_WORDS, STOP_WORDS, is_closing_remark
 
 Encode = Callable[[list[str]], np.ndarray]
 CAT_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
@@ -351,6 +351,11 @@ class Categorizer:
                 if probs[i, ns] + probs[i, nr] > 0:
                     probs[i, ns] = probs[i, nr] = 0.0
                     probs[i] /= probs[i].sum()
+        # A reply that only closes ("No, that's everything, thanks.") makes no point of any kind.
+        for i, q in enumerate(quotes):
+            if is_closing_remark(q.text):
+                probs[i] = np.full(C, (1.0 - o.reason_confidence) / (C - 1))
+                probs[i, self.index["other"]] = o.reason_confidence
         return probs.astype(np.float32)
 
 

@@ -247,6 +247,33 @@ def opens_with_conjunction(text: str, language: str | None = None) -> bool:
                for w in words)
 
 
+# A reply that only closes a question or the interview ("No, that's everything, thanks.", "Nein, das
+# war's."): no point of its own, so never evidence for a category. As a follow-up to the
+# recommendation question it was filed, and listed, as a reason for the score. Whole replies only:
+# "No more apology emails" and "Nothing else did what we needed" say something.
+_CLOSING = re.compile(
+    r"(?:(?:no|nope|nah|nee|nein|non|nej|nei|ei|yeah|yes|ok|okay|well|um|uh|erm|so|i think|honestly|really|i guess"
+    r"|ich glaube|je pense|creo que|jeg tror|ik denk)[\s,.!]+)*"
+    r"(?:that'?s (?:it|all|everything|about it|all from me|all i've got)(?: really| i think| for me| from me)?"
+    r"|(?:i think )?that (?:covers|about covers) it|nothing (?:else|more)(?: to add| really| from me)?|not that i can think of"
+    r"|i'?m good|all good|i'?m all set|no more (?:from me|questions)"
+    r"|das war'?s(?: eigentlich| schon)?|das ist alles|nichts weiter|sonst nichts|mehr nicht"
+    r"|c'est tout|rien d'autre|rien de plus|c'est bon|eso es todo|nada más|es todo"
+    r"|det var det|det er alt|ikke andet|ikke mere|det var allt|inget mer|dat was het|dat is alles|verder niets)"
+    r"(?:[\s,.!]+(?:thanks|thank you|cheers|danke|merci|gracias|tak|dank je|really|i think|honestly))*[\s,.!]*",
+    re.I)
+
+
+def is_closing_remark(text: str) -> bool:
+    """Is this whole reply only a closing remark, with no point of its own?
+
+    >>> [is_closing_remark(t) for t in ("No, that's everything, thanks.", "No, I think that's everything.",
+    ...  "Nein, das war's.", "Non, c'est tout.", "No more apology emails.", "Nothing else did what we needed.", "No.")]
+    [True, True, True, True, False, False, False]
+    """
+    return bool(_CLOSING.fullmatch(text.strip().strip("\"'“”")))
+
+
 # Spoken 0-10 per language (text2num, where it has the language, reads longer numbers too).
 _NUMBER_WORDS_BY_LANGUAGE: dict[str, dict[str, int]] = {
     "en": NUMBER_WORDS,

@@ -523,6 +523,25 @@ def test_nps_linked_to_reasons(mined):
                    for q in r.reason_quote_ids)
 
 
+def test_a_closing_reply_is_no_reason_for_the_score(store, miner):
+    """"Anything else?" after the score's reason is a follow-up of the recommendation question, so
+    "No, that's everything, thanks." was filed, and listed in the report, as a reason for the score."""
+    add_interview(store, [
+        (INTERVIEWER, "How likely are you to recommend us to a colleague, from zero to ten?"),
+        (PARTICIPANT, "An eight."),
+        (INTERVIEWER, "What's behind the eight?"),
+        (PARTICIPANT, "Support answers within the hour. The export to our accounts is still clumsy."),
+        (INTERVIEWER, "Anything else?"),
+        (PARTICIPANT, "No, that's everything, thanks."),
+    ], "closing")
+    pipeline.mine(store, miner=miner)
+    by_text = {q.text: q.category for q in store.quotes()}
+    assert by_text["No, that's everything, thanks."] == "other"
+    assert by_text["Support answers within the hour."] == "nps_reason"
+    [result] = nps.extract(store.quotes())
+    assert "No, that's everything, thanks." not in {q.text for q in store.quotes() if q.id in result.reason_quote_ids}
+
+
 # ---------------------------------------------------------------------------------------------
 # Edge cases
 # ---------------------------------------------------------------------------------------------
