@@ -26,7 +26,9 @@ Method (BERTopic's shape: fine clusters, then topic reduction into a hierarchy):
    other members ("how close a member is"). An outlier joins the fine cluster it is closest to
    (mean similarity to the members) only when it is at least as close as the `assign_quantile`
    least typical members are; two outliers that close to each other form a small theme of their
-   own; otherwise a quote stays unthemed, visible and assignable.
+   own; otherwise a quote stays unthemed, visible and assignable. A study too small for that
+   (under five members in all its fine clusters) reads a level per category from how far a pair of
+   two interviews' quotes stands out from the category's other pairs (`toy_study_levels`).
 4. Top-level themes: fine clusters are merged by average linkage (exact: the mean similarity of
    two groups' members is the dot product of their mean vectors) while the closest pair is at
    least the `merge_quantile` of the same within-cluster distribution, and always until at most
@@ -163,6 +165,33 @@ class Calibration:
             return cls(assign=1.0, merge=1.0)
         return cls(assign=float(np.quantile(closeness, opts.assign_quantile)),
                    merge=float(np.quantile(closeness, opts.merge_quantile)))
+
+
+MIN_TOY_PAIRS = 6  # pairs of quotes (one category, two interviews) needed to read a stand-out level
+
+
+def toy_study_levels(fine: dict, quotes: Sequence[Quote]) -> dict[str, Calibration]:
+    """Per category, the level at which two quotes of different interviews stand out as one point,
+    for a study too small for clusters to calibrate from (a few short interviews: before, nothing
+    joined). Within a category, quotes of different interviews mostly make different points; the
+    pairs that make one are the outliers above the rest. Each category's pair similarities are
+    taken from its own median (answers to one question share words), pooled over the study, and the
+    level is Tukey's upper fence of the pool (Q3 + 1.5 IQR) above the category's median: scale-free,
+    so it holds for any embedding model. A category with no pairs of two interviews joins nothing."""
+    spread, medians = [], {}
+    for cat, (idx, vecs, _) in fine.items():
+        ivs = np.array([quotes[i].interview_id for i in idx])
+        pairs = np.triu(ivs[:, None] != ivs[None, :], 1)
+        if pairs.any():
+            sims = (vecs @ vecs.T)[pairs]
+            medians[cat] = float(np.median(sims))
+            spread.append(sims - medians[cat])
+    pooled = np.concatenate(spread) if spread else np.zeros(0)
+    if len(pooled) < MIN_TOY_PAIRS:
+        return {}
+    q1, q3 = np.quantile(pooled, [0.25, 0.75])
+    fence = q3 + 1.5 * (q3 - q1)
+    return {cat: Calibration(assign=min(1.0, m + fence), merge=min(1.0, m + fence)) for cat, m in medians.items()}
 
 
 def _group_means(vecs: np.ndarray, labels: np.ndarray) -> tuple[list[int], np.ndarray]:
@@ -410,14 +439,17 @@ def build_themes(
         closeness.append(_member_closeness(vecs, labels))
         fine[cat] = (idx, vecs, labels)
     # 3. Calibration from this corpus, then outliers and the top level.
-    cal = Calibration.from_closeness(np.concatenate(closeness) if closeness else np.zeros(0), opts)
+    closeness = np.concatenate(closeness) if closeness else np.zeros(0)
+    cal = Calibration.from_closeness(closeness, opts)
+    toy = toy_study_levels(fine, quotes) if len(closeness) < 5 else {}  # too few clusters: a toy study
     merged: dict[str, tuple[np.ndarray, dict[int, int]]] = {}
     top_closeness = []
     for cat in sorted(fine):
         idx, vecs, labels = fine[cat]
-        labels = _assign_outliers(vecs, labels, cal.assign)
-        labels = _pair_outliers(vecs, labels, cal.assign)
-        top_of = _merge_into_top(vecs, labels, cal.merge, opts.max_top_themes)
+        c = toy.get(cat, cal)
+        labels = _assign_outliers(vecs, labels, c.assign)
+        labels = _pair_outliers(vecs, labels, c.assign)
+        top_of = _merge_into_top(vecs, labels, c.merge, opts.max_top_themes)
         merged[cat] = (labels, top_of)
         top_closeness.append(_member_closeness(vecs, _relabel(labels, top_of)))
     # A quote close to no fine cluster may still clearly belong to a broader top-level theme:
@@ -428,7 +460,7 @@ def build_themes(
     for cat in sorted(fine):
         idx, vecs, _ = fine[cat]
         labels, top_of = merged[cat]
-        labels = _assign_to_top(vecs, labels, top_of, top_cal.assign)
+        labels = _assign_to_top(vecs, labels, top_of, toy[cat].assign if cat in toy else top_cal.assign)
         members: dict[int, list[int]] = {}
         for i, lab in zip(idx, labels):
             if lab >= 0:

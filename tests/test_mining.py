@@ -542,6 +542,33 @@ def test_a_closing_reply_is_no_reason_for_the_score(store, miner):
     assert "No, that's everything, thanks." not in {q.text for q in store.quotes() if q.id in result.reason_quote_ids}
 
 
+def test_a_toy_study_still_finds_the_point_two_people_made(store, miner):
+    """Three short interviews leave too few clusters to calibrate closeness from, and everything
+    stayed unthemed. The level then comes from how far a pair stands out from the other pairs of
+    its category: the two data-loss fears join, the lone fear and the other triggers stay apart."""
+    turns = {
+        "a": [("What made you start looking?", "Our receptionist quit in the middle of the busy season."),
+              ("What worried you about switching?", "I was afraid we would lose patient records during the migration."),
+              ("How did you first hear about us?", "A colleague mentioned it at a conference.")],
+        "b": [("What made you start looking?", "We double-booked two patients on the same morning."),
+              ("What worried you about switching?", "Losing our patient records in the move was my biggest fear."),
+              ("How did you first hear about us?", "I saw an advert in a trade magazine.")],
+        "c": [("What made you start looking?", "The old system stopped getting updates."),
+              ("What worried you about switching?", "That the front desk team would refuse to learn a new tool."),
+              ("How did you first hear about us?", "I searched online for booking software.")],
+    }
+    for key, qa in turns.items():
+        add_interview(store, [t for q, a in qa for t in ((INTERVIEWER, q), (PARTICIPANT, a))], key)
+    pipeline.mine(store, miner=miner)
+    theme_of = {q.text: q.theme_id for q in store.quotes()}
+    records = [t for t in theme_of if "patient records" in t]
+    assert len(records) == 2 and theme_of[records[0]] and theme_of[records[0]] == theme_of[records[1]]
+    assert theme_of["That the front desk team would refuse to learn a new tool."] is None
+    assert not any(theme_of[q] for q in ("Our receptionist quit in the middle of the busy season.",
+                                         "We double-booked two patients on the same morning.",
+                                         "The old system stopped getting updates."))
+
+
 # ---------------------------------------------------------------------------------------------
 # Edge cases
 # ---------------------------------------------------------------------------------------------
