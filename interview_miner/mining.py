@@ -564,15 +564,15 @@ def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, s
     written as digits ("Ti, helt klart." -> "10, helt klart."), so one score reader serves every
     language; the results carry the quotes' own words again (quotes are never rewritten)."""
     shown = {q.id: q.text for q in quotes}
-    results = extract(_readable(quotes, language))
+    results = extract(_readable(quotes, language, questions=True))  # the interviewer's "Hvorfor ni?" too
     for r in results:
         r.text = shown.get(r.quote_id, r.text)
     return results
 
 
-def _readable(quotes: list[Quote], language: dict[int, str | None]) -> list[Quote]:
+def _readable(quotes: list[Quote], language: dict[int, str | None], questions: bool = False) -> list[Quote]:
     """Copies of quotes not in English with their spoken numbers as digits (the quotes themselves
-    are never rewritten)."""
+    are never rewritten); `questions`: their questions too (the categorizer keys vectors by them)."""
     from dataclasses import replace
 
     from .vocab import base_language, digits_for_number_words
@@ -580,8 +580,9 @@ def _readable(quotes: list[Quote], language: dict[int, str | None]) -> list[Quot
     out = []
     for q in quotes:
         lang = language.get(q.interview_id)
-        text = q.text if base_language(lang) == "en" else digits_for_number_words(q.text, lang)
-        out.append(q if text == q.text else replace(q, text=text))
+        text, question = (q.text, q.question) if base_language(lang) == "en" else (
+            digits_for_number_words(q.text, lang), digits_for_number_words(q.question, lang) if questions and q.question else q.question)
+        out.append(q if (text, question) == (q.text, q.question) else replace(q, text=text, question=question))
     return out
 
 

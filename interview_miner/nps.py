@@ -283,9 +283,43 @@ def score_sentence(sentences: Sequence[str]) -> int | None:
     return now[0] if now else stated[0]
 
 
+# The interviewer's next question often says the score back ("Why nine?", "What's behind the
+# eight?", "A seven, okay. Why?"): a second witness when the answer's own number was misheard
+# ("I out of ten."). Not a score asked about ("What would make it a ten?", "Why not a ten?").
+_ECHO = re.compile(
+    rf"^\W*(?:(?:and|so|okay|ok|right|great|nice|interesting|thanks|thank you|und|also|et|y|og|och|en)\W+)*"
+    rf"(?:(?:why|what'?s behind|what is behind|what makes (?:it|that|this)|how come|you said|warum|wieso|weshalb|pourquoi"
+    rf"|por qué|porqué|hvorfor|varför|waarom)\s+(?:(?:a|an|the|that|your|eine?|un|une|una|en|et|ett|een)\s+)?({_NUM})\b"
+    rf"|(?:a|an|eine?|un|une|una|en|et|ett|een)?\s*({_NUM})\s*[,.!?]+\s*(?:okay|ok|great|nice|interesting|got it|right|thanks"
+    rf"|thank you|good|gut|danke|merci|bien|vale|tak|bra|fijn)\b)", re.I)
+
+
+def echoed_score(question: str | None) -> int | None:
+    """The score the interviewer says back at the start of the next question, or None.
+
+    >>> [echoed_score(q) for q in ("Why nine?", "What's behind the eight?", "A seven, okay. Why?",
+    ...  "What would make it a ten?", "Why not a ten?", "Why is that?", "Warum eine 8?")]
+    [9, 8, 7, None, None, None, 8]
+    """
+    m = _ECHO.search((question or "").replace("’", "'"))
+    value = _value(next(g for g in m.groups() if g)) if m else None
+    return None if value is None else int(value)
+
+
+def _echoed(qs: list[Quote], answer: list[Quote]) -> tuple[Quote, int] | None:
+    """(the answer's first quote, the score the question after the answer says back), or None."""
+    if not answer:
+        return None
+    first = min(answer, key=lambda c: (c.start, c.index))
+    after = [q for q in qs if (q.start, q.index) > (first.start, first.index) and q.question and q.question != first.question]
+    score = echoed_score(after[0].question) if after else None
+    return None if score is None else (first, score)
+
+
 def extract(quotes: list[Quote]) -> list[NpsResult]:
     """Per interview: the score from its `nps_score` quote (or, failing that, from the first answer
-    to a recommendation question), and its `nps_reason` quotes."""
+    to a recommendation question, or else the score the interviewer's next question says back:
+    `echoed_score`), and its `nps_reason` quotes."""
     by_interview: dict[int, list[Quote]] = {}
     for q in quotes:
         by_interview.setdefault(q.interview_id, []).append(q)
@@ -302,6 +336,7 @@ def extract(quotes: list[Quote]) -> list[NpsResult]:
                 q = answer[score_sentence([c.text for c in answer]) or 0]
                 found = (q, parse_score(q.text))
                 break
+        found = found or _echoed(qs, candidates)  # the number misheard, the interviewer's echo heard
         if not found:
             continue
         q, score = found

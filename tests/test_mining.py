@@ -542,6 +542,32 @@ def test_a_closing_reply_is_no_reason_for_the_score(store, miner):
     assert "No, that's everything, thanks." not in {q.text for q in store.quotes() if q.id in result.reason_quote_ids}
 
 
+def test_the_interviewers_echo_stands_in_for_a_misheard_score(store, miner):
+    """tiny.en heard "Nine out of ten." as "I out of ten." and the interviewer's "Why nine?" right:
+    the score the interviewer says back is taken (a second witness), and only then."""
+    add_interview(store, [
+        (INTERVIEWER, "On a scale of zero to ten, how likely is it that you'd recommend us?"),
+        (PARTICIPANT, "I out of ten."),
+        (INTERVIEWER, "Why nine?"),
+        (PARTICIPANT, "Overtime dropped by a fifth in the first quarter."),
+    ], "echo")
+    add_interview(store, [
+        (INTERVIEWER, "On a scale of zero to ten, how likely is it that you'd recommend us?"),
+        (PARTICIPANT, "I out of ten."),
+        (INTERVIEWER, "What would make it a ten?"),
+        (PARTICIPANT, "A proper payroll export."),
+    ], "aspiration")
+    add_interview(store, [
+        (INTERVIEWER, "På en skala fra nul til ti, hvor sandsynligt er det, at du vil anbefale os?"),
+        (PARTICIPANT, "Øh, i ud af ti."),
+        (INTERVIEWER, "Hvorfor ni?"),
+        (PARTICIPANT, "Overarbejdet faldt med en femtedel."),
+    ], "ekko", language="da")
+    pipeline.mine(store, miner=miner)
+    scores = {i.file_name: store.nps().get(i.id, {}).get("score") for i in store.list_interviews()}
+    assert scores == {"echo.txt": 9, "aspiration.txt": None, "ekko.txt": 9}
+
+
 def test_a_toy_study_still_finds_the_point_two_people_made(store, miner):
     """Three short interviews leave too few clusters to calibrate closeness from, and everything
     stayed unthemed. The level then comes from how far a pair stands out from the other pairs of
