@@ -35,7 +35,8 @@ Method (BERTopic's shape: fine clusters, then topic reduction into a hierarchy):
    `max_top_themes` remain per category, so the board stays reviewable at any corpus size.
 5. Context: an unthemed quote continuing a themed neighbour of the same answer joins its theme.
 6. `nps_score` quotes are grouped by class (promoter / passive / detractor), not by wording.
-7. Labels (`labels.py`): a phrase from the clearest central quotes; keywords by c-TF-IDF.
+7. Labels (`labels.py`): a phrase from the clearest central quotes; keywords (`keywords.py`): c-TF-IDF's
+   candidates closest in meaning to the theme.
 8. Ids: new clusters are matched to previous themes of the same category by quote overlap
    (Jaccard, Hungarian assignment); unmatched clusters get `t_` + a hash of their sorted quote ids.
 Deterministic: inputs are sorted by quote id, seeds are fixed; same input -> same themes.
@@ -43,18 +44,16 @@ Deterministic: inputs are sorted by quote id, seeds are fixed; same input -> sam
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import label_doubts, labels as labels_mod, languages
+from . import keywords as keywords_mod, label_doubts, labels as labels_mod, languages
 from . import nps as nps_mod
-from .languages import stop_words_of_texts
 from .models import Quote, Theme
 from .theme_ids import match_ids, new_theme_id  # noqa: F401 - re-exported: themes.match_ids
-from .vocab import FILLER_WORDS, nps_band
+from .vocab import nps_band
 
 
 
@@ -311,90 +310,6 @@ def _smooth_uncertain(quotes: Sequence[Quote], idx: list[int], vectors: np.ndarr
 
 
 # ---------------------------------------------------------------------------------------------
-# Keywords (c-TF-IDF)
-# ---------------------------------------------------------------------------------------------
-
-# Content words in scikit-learn's English stop list (its docs warn of "several known issues"):
-# interviews about software and services say "billing system", "front desk", "phone call".
-_STOP_CONTENT = frozenset("amount back bill bottom call cry describe detail empty fill find fire front full interest "
-                          "mill move name part serious show side sincere system thick thin top".split())
-_STOP_EXTRA = FILLER_WORDS | {"yeah", "gonna", "got", "get", "thing", "things", "lot", "bit", "don", "didn", "wasn", "isn", "ve", "ll", "re", "let's"}
-
-
-_CLAUSE_BREAK = re.compile(r"[.,;:!?…()\[\]\"“”„«»—–\n]+|\s-\s|[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")
-
-
-def _contracted_function_words(docs: list[str], pattern: str, stop: frozenset[str] | set[str]) -> set[str]:
-    """The texts' contractions of function words ("didn't", "it's", "we're", "can't"): the token
-    pattern keeps the apostrophe, so they are not in any stop list, and they made keywords such as
-    "booking didn't". A contraction of a content word ("Sarah's") stays."""
-    out = set()
-    for token in {t for d in docs for t in re.findall(pattern, d.lower()) if "'" in t}:
-        head = token.split("'")[0]
-        if head in stop or (token.endswith("n't") and (head[:-1] in stop or len(head) <= 3)):
-            out.add(token)
-    return out
-
-
-def _keywords(docs: list[str], n: int) -> list[list[str]]:
-    """c-TF-IDF: per document (all quotes of one theme joined), its most distinctive words.
-
-    Word pairs are counted where they stand side by side within one clause, and dropped when either
-    word is a stop word: removing stop words first (the vectorizer's `stop_words`) paired words the
-    speaker never said together ("the practice size is real" gave "size real"), as did joining
-    quotes and clauses ("...at the moment. She said" gave "moment said").
-    Sparse throughout: thousands of themes x tens of thousands of terms stay small."""
-    if not docs:
-        return []
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-
-    pattern = r"(?u)\b[^\W\d_][\w\-']+\b"
-    stop = (ENGLISH_STOP_WORDS - _STOP_CONTENT) | _STOP_EXTRA | stop_words_of_texts(docs)  # + the texts' own languages
-    stop = stop | _contracted_function_words(docs, pattern, stop)
-    token = re.compile(pattern)
-
-    def terms(doc: str) -> list[str]:  # words, and pairs side by side within one clause
-        out: list[str] = []
-        for clause in _CLAUSE_BREAK.split(doc.lower()):
-            words = token.findall(clause)
-            out += words + [f"{a} {b}" for a, b in zip(words, words[1:])]
-        return out
-
-    try:
-        cv = CountVectorizer(analyzer=terms)
-        tf = cv.fit_transform(docs).tocsr()
-    except ValueError:  # no words at all
-        return [[] for _ in docs]
-    vocab = cv.get_feature_names_out()
-    keep = np.flatnonzero([not any(w in stop for w in term.split()) for term in vocab])
-    if not len(keep):  # nothing but stop words
-        return [[] for _ in docs]
-    tf, vocab = tf[:, keep].tocsr().astype(np.float64), vocab[keep]
-    words_per_class = np.asarray(tf.sum(axis=1)).ravel()
-    avg = max(1.0, float(words_per_class.mean()))
-    idf = np.log(1 + avg / np.maximum(np.asarray(tf.sum(axis=0)).ravel(), 1e-9))
-    out = []
-    for r in range(tf.shape[0]):
-        start, end = tf.indptr[r], tf.indptr[r + 1]
-        cols, counts = tf.indices[start:end], tf.data[start:end]
-        scores = counts / max(words_per_class[r], 1e-9) * idf[cols]
-        names = vocab[cols]
-        pairs = np.array([t.count(" ") for t in names])
-        order = np.lexsort((names, -pairs, -np.round(scores, 12)))  # ties: a pair ("front desk" over "desk"), then A-Z
-        chosen: list[str] = []
-        for j in order:
-            if len(chosen) >= n:
-                break
-            term = str(names[j])
-            if any(term in c or c in term for c in chosen):
-                continue  # "no shows" and "shows" say one thing
-            chosen.append(term)
-        out.append(chosen)
-    return out
-
-
-
-# ---------------------------------------------------------------------------------------------
 # The stage
 # ---------------------------------------------------------------------------------------------
 
@@ -494,20 +409,25 @@ def build_themes(
 
     # 5. Keywords and labels.
     groups = tops + subs
-    kws = _keywords(["\n".join(quotes[i].text for i in g.members) for g in tops], opts.n_keywords)
-    kws += _keywords(["\n".join(quotes[i].text for i in g.members) for g in subs], opts.n_keywords)
     central = [_by_centrality(vectors, g.members) for g in groups]
     label_inputs = [
         labels_mod.LabelInput(
             texts=[quotes[i].text for i in ranked[:8]], category=g.category,
-            confidences=[_confidence(quotes[i]) for i in ranked[:8]], centroid=cent, keywords=kw,
+            confidences=[_confidence(quotes[i]) for i in ranked[:8]], centroid=cent,
         )
-        for g, (ranked, cent), kw in zip(groups, central, kws)
+        for g, (ranked, cent) in zip(groups, central)
     ]
+    odd = label_doubts.rare_and_said_once(quotes)  # passed over in English labels and keywords: likely misheard
+    odd_of = [odd if labels_mod.group_language(x) == "en" else None for x in label_inputs]
+    kws = [kw for level in (range(len(tops)), range(len(tops), len(groups)))
+           for kw in keywords_mod.theme_keywords(["\n".join(quotes[i].text for i in groups[n].members) for n in level],
+                                                 opts.n_keywords, [central[n][1] for n in level], encode,
+                                                 [odd_of[n] for n in level])]
+    for x, kw in zip(label_inputs, kws):
+        x.keywords = kw
     # Top-level themes first; a sub-theme then passes over its parent's label, which would say
     # nothing finer ("Chasing invoices > Chasing invoices").
     label_of: dict[int, str] = {}
-    odd = label_doubts.rare_and_said_once(quotes)  # passed over in English labels: likely misheard
     # Within a category's themes and within a theme's sub-themes no two names are alike; the
     # largest group picks first.
     for level in (range(len(tops)), range(len(tops), len(groups))):

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from interview_miner import (bundled, capture, embed, labels, languages, pipeline, personas, quotes, review,
-                             themes, transcribe, vocab)
+from interview_miner import (bundled, capture, embed, keywords, labels, languages, pipeline, personas, quotes, review,
+                             transcribe, vocab)
 from interview_miner.mining import Miner
 from interview_miner.models import INTERVIEWER, PARTICIPANT, Interview, Quote, Segment, Theme
 
@@ -100,7 +100,7 @@ def test_stop_words_and_number_words_per_language():
 
 
 def test_ctfidf_keywords_keep_letters_of_every_script():
-    words = themes._keywords(["Der Ärger mit der Abrechnung, immer wieder Ärger.", "Die Termine klappen gut."], 3)
+    words = keywords.distinctive_terms(["Der Ärger mit der Abrechnung, immer wieder Ärger.", "Die Termine klappen gut."], 3)
     assert "ärger" in words[0] and "rger" not in words[0]
 
 

@@ -191,11 +191,11 @@ def test_labels_are_short_phrases_never_keyword_lists_or_cut_off_fragments():
 def test_theme_keywords_hold_no_contracted_function_words():
     """c-TF-IDF keeps apostrophes in tokens, so "didn't" and "it's" slipped past every stop list
     and made keywords like "booking didn't"; a name's possessive is still a word."""
-    from interview_miner import themes
+    from interview_miner import keywords
 
     docs = ["The booking didn't happen and it's Sarah's fault, we're sure. Booking didn't work.",
             "The price wasn't fair and we couldn't budget for the renewal."]
-    words = themes._keywords(docs, 8)
+    words = keywords.distinctive_terms(docs, 8)
     assert not [w for ws in words for w in ws if re.search(r"\b(didn't|it's|we're|wasn't|couldn't)\b", w)], words
     assert "booking" in words[0] and any("sarah's" in w for w in words[0]), words
 
@@ -204,12 +204,12 @@ def test_theme_keyword_pairs_are_words_said_side_by_side():
     """Pairs are counted within a clause, before stop words are dropped: "the practice size is real"
     gave "size real", and joined quotes "moment said". scikit-learn's stop list holds "front",
     "bill" and "system", which interviews use as content words."""
-    from interview_miner import themes
+    from interview_miner import keywords
 
     docs = ["The practice size is real.\nThe front desk is busy, the front desk needs help.\n"
             "It had to talk to our billing system.\nAt the moment\nShe said no.",
             "The price went up at renewal, the price per provider."]
-    words = themes._keywords(docs, 8)[0]
+    words = keywords.distinctive_terms(docs, 8)[0]
     assert "front desk" in words and "billing system" in words, words
     assert not {"size real", "moment said", "desk busy"} & set(words), words
 
