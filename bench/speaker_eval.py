@@ -240,6 +240,47 @@ def timeline_accuracy(turns: list[tuple[str, float, float]], timeline: diarize.D
     return best / total if total else 0.0, best / max(act.sum() * timeline.step, 1e-9)
 
 
+def timeline_ceiling(turns: list[tuple[str, float, float]], timeline: diarize.Diarization) -> float:
+    """The best accuracy any assignment of identities could give this timeline's voice activity:
+    per frame, as many reference speakers are covered as voices speak there (at most). It bounds
+    what clustering can fix; the rest is what segmentation did not hear (or heard as fewer voices)."""
+    act = timeline.speaking(speakers.ACTIVE).sum(0)
+    at = np.arange(len(act)) * timeline.step
+    talking = np.array([sum(1 for _, a, b in turns if a <= t < b) for t in at])
+    total = sum(b - a for _, a, b in turns)
+    return float(np.minimum(act, talking).sum() * timeline.step / total) if total else 0.0
+
+
+def reference_voices(turns: list[tuple[str, float, float]], heard: diarize.Heard, n: int,
+                     words: list[tuple[float, float]]) -> diarize.Diarization:
+    """The timeline with every piece (and every local voice heard only in overlap) given the
+    reference speaker who talks most over it, instead of clustered: what perfect clustering of
+    these pieces would give. Patches `diarize`'s clustering for the one call."""
+    names = sorted({t[0] for t in turns})
+
+    def owner(a: float, b: float) -> int:
+        return int(np.argmax([sum(overlap(a, b, x, y) for w, x, y in turns if w == name) for name in names]))
+
+    def by_reference(emb, pieces, *_):
+        return np.unique([owner(p.start, p.end) for p in pieces], return_inverse=True)[1]
+
+    def unpieced_by_reference(heard, unheard, pieces, labels, centroids):
+        voice_of = {owner(p.start, p.end): int(k) for p, k in zip(pieces, labels)}
+        out = {}
+        for c, s in unheard:
+            f = np.flatnonzero(heard.seg.activity[c, :, s] > 0)
+            at = heard.seg.starts[c] + heard.seg.frame_start
+            out[(c, s)] = voice_of.get(owner(at + f[0] * heard.seg.step, at + (f[-1] + 1) * heard.seg.step), 0)
+        return out
+
+    saved = diarize._cluster_pieces, diarize._assign_unpieced
+    diarize._cluster_pieces, diarize._assign_unpieced = by_reference, unpieced_by_reference
+    try:
+        return diarize.resolve(heard, n, words)
+    finally:
+        diarize._cluster_pieces, diarize._assign_unpieced = saved
+
+
 def transcript_oracle(turns: list[tuple[str, float, float]], segments: list[Segment]) -> float:
     """The README's measure for transcript segments whose every word carries the reference speaker
     who speaks most over it: the best any word labelling can do with this transcript (words the
@@ -262,9 +303,10 @@ def ami_eval(cache: dict, cache_path: Path, files: list[str] | None = None, auto
         return []
     reference, rows = ami_reference(), []
     print(f"\nAMI excerpts (real meetings; n_speakers = {'auto' if auto else 'the reference count'}); transcript: "
-          "labelled words (tiny.en); oracle: every word of this transcript perfectly labelled, no widening to the timeline; timeline: the diarization itself")
+          "labelled words (tiny.en); oracle: every word of this transcript perfectly labelled, no widening to the timeline; timeline: the diarization itself;\n"
+          "ref_voices: the timeline with each piece's voice decided by the reference (perfect clustering); ceiling: any identities on this timeline's voice activity")
     print(f"{'file':6} {'spk':>3} {'got':>3} {'words':>5} {'transcript':>10} {'oracle':>7} {'timeline':>8} "
-          f"{'purity':>6} {'ovl_segs':>8} {'stage_s':>7} {'cpu_s':>6}")
+          f"{'purity':>6} {'ref_voices':>10} {'ceiling':>7} {'ovl_segs':>8} {'stage_s':>7} {'cpu_s':>6}")
     for wav in sorted(AMI.glob("*.wav")):
         if wav.stem not in reference or (files and wav.stem not in files):
             continue
@@ -277,20 +319,26 @@ def ami_eval(cache: dict, cache_path: Path, files: list[str] | None = None, auto
         out = speakers.assign_speakers(str(wav), segs, n_speakers=None if auto else n)
         secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         words = [(w.start, w.end) for s in segs for w in s.words]
-        tl_acc, purity = timeline_accuracy(turns, diarize.diarize(capture.read_audio(wav), None if auto else n, words))
+        heard = diarize.listen(capture.read_audio(wav))
+        timeline = diarize.resolve(heard, None if auto else n, words)
+        tl_acc, purity = timeline_accuracy(turns, timeline)
         row = {"file": wav.stem, "speakers": n, "labels": len({s.speaker for s in out}), "words": len(words),
                "accuracy": speaker_time_accuracy(turns, out), "oracle": transcript_oracle(turns, segs),
-               "timeline": tl_acc, "purity": purity, "seconds": secs, "cpu": cpu}
+               "timeline": tl_acc, "purity": purity, "seconds": secs, "cpu": cpu,
+               "ref_voices": timeline_accuracy(turns, reference_voices(turns, heard, n, words))[0],
+               "ceiling": timeline_ceiling(turns, timeline)}
         rows.append(row)
         print(f"{wav.stem:6} {n:3d} {row['labels']:3d} {len(words):5d} {row['accuracy']:10.3f} {row['oracle']:7.3f} "
-              f"{tl_acc:8.3f} {purity:6.3f} {sum('overlap' in s.flags for s in out):8d} {secs:7.2f} {cpu:6.2f}")
+              f"{tl_acc:8.3f} {purity:6.3f} {row['ref_voices']:10.3f} {row['ceiling']:7.3f} "
+              f"{sum('overlap' in s.flags for s in out):8d} {secs:7.2f} {cpu:6.2f}")
     for label, pick in (("two-speaker files (target >= 0.85 each)", lambda r: r["speakers"] == 2),
                         ("3-4 speaker files (target >= 0.70 mean)", lambda r: r["speakers"] >= 3)):
         chosen = [r for r in rows if pick(r)]
         if chosen:
             print(f"{label}: mean transcript {np.mean([r['accuracy'] for r in chosen]):.3f}, oracle "
                   f"{np.mean([r['oracle'] for r in chosen]):.3f}, timeline {np.mean([r['timeline'] for r in chosen]):.3f} "
-                  f"(purity {np.mean([r['purity'] for r in chosen]):.3f})")
+                  f"(purity {np.mean([r['purity'] for r in chosen]):.3f}), with the reference's voices "
+                  f"{np.mean([r['ref_voices'] for r in chosen]):.3f}, ceiling {np.mean([r['ceiling'] for r in chosen]):.3f}")
     return rows
 
 
