@@ -12,7 +12,7 @@ When the transcript has no readable score, `nps_audio` listens to the answer aga
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from .models import Quote
@@ -316,27 +316,65 @@ def _echoed(qs: list[Quote], answer: list[Quote]) -> tuple[Quote, int] | None:
     return None if score is None else (first, score)
 
 
+def _read(qs: list[Quote]) -> tuple[tuple[Quote, int] | None, tuple[Quote, int] | None]:
+    """One interview's quotes in order -> (the score its answer states, as (quote, score); the
+    score the interviewer's next question says back, likewise), either None."""
+    candidates = [q for q in qs if q.category == "nps_score"]
+    candidates += [q for q in qs if q.category != "nps_score" and is_nps_question(q.question)]
+    stated = None
+    for q in candidates:
+        if parse_score(q.text) is not None:
+            answer = [c for c in sorted(candidates, key=lambda c: (c.start, c.index))
+                      if c.question == q.question and (c.start, c.index) >= (q.start, q.index)]
+            q = answer[score_sentence([c.text for c in answer]) or 0]
+            stated = (q, parse_score(q.text))
+            break
+    return stated, _echoed(qs, candidates)
+
+
+def _by_interview(quotes: Sequence[Quote]) -> dict[int, list[Quote]]:
+    out: dict[int, list[Quote]] = {}
+    for q in sorted(quotes, key=lambda q: (q.start, q.index)):
+        out.setdefault(q.interview_id, []).append(q)
+    return out
+
+
+def disagreement(quotes: Sequence[Quote], recorded: Collection[int] | None = None) -> dict[int, tuple[int, int]]:
+    """{interview id: (the score the transcript reads in the answer, the score the interviewer
+    says back)} where the two differ and the answer was heard, not typed: two witnesses of one
+    number that disagree, so `extract` takes neither (see there). Heard: the quote's recogniser
+    confidence says so, or, for quotes read back from a study (which keeps no confidence), its
+    interview is in `recorded` (the ids of audio interviews)."""
+    out = {}
+    for iid, qs in _by_interview(quotes).items():
+        stated, echo = _read(qs)
+        heard = iid in recorded if recorded is not None else stated is not None and _heard(stated[0])
+        if stated and echo and stated[1] != echo[1] and heard:
+            out[iid] = (stated[1], echo[1])
+    return out
+
+
+def _heard(q: Quote) -> bool:
+    return q.asr_confidence is not None and q.asr_confidence < 1.0  # 1.0: typed (models.Quote)
+
+
 def extract(quotes: list[Quote]) -> list[NpsResult]:
     """Per interview: the score from its `nps_score` quote (or, failing that, from the first answer
     to a recommendation question, or else the score the interviewer's next question says back:
-    `echoed_score`), and its `nps_reason` quotes."""
-    by_interview: dict[int, list[Quote]] = {}
-    for q in quotes:
-        by_interview.setdefault(q.interview_id, []).append(q)
+    `echoed_score`), and its `nps_reason` quotes.
+
+    When the answer was heard (not typed) and the interviewer says back another number ("Five."
+    "Why nine?"), neither is taken: one of the two was misheard, and a wrong score in the NPS is
+    worse than a missing one. The interview is then left to the audio check (`nps_audio`: which
+    number the recording singles out) and otherwise to the researcher ("listen to confirm"). A
+    typed transcript keeps the participant's own number."""
+    conflicts = disagreement(quotes)
     out = []
-    for iid in sorted(by_interview):
-        qs = sorted(by_interview[iid], key=lambda q: (q.start, q.index))
-        candidates = [q for q in qs if q.category == "nps_score"]
-        candidates += [q for q in qs if q.category != "nps_score" and is_nps_question(q.question)]
-        found = None
-        for q in candidates:
-            if parse_score(q.text) is not None:
-                answer = [c for c in sorted(candidates, key=lambda c: (c.start, c.index))
-                          if c.question == q.question and (c.start, c.index) >= (q.start, q.index)]
-                q = answer[score_sentence([c.text for c in answer]) or 0]
-                found = (q, parse_score(q.text))
-                break
-        found = found or _echoed(qs, candidates)  # the number misheard, the interviewer's echo heard
+    for iid, qs in sorted(_by_interview(quotes).items()):
+        if iid in conflicts:
+            continue
+        stated, echo = _read(qs)
+        found = stated or echo  # the number misheard, the interviewer's echo heard
         if not found:
             continue
         q, score = found

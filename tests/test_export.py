@@ -397,6 +397,26 @@ def test_report_says_which_scores_are_not_in_the_words_and_where_to_listen(store
     assert "No score read or heard: the answer is at 02:16" in text and "The score is not in these words" in text
 
 
+def test_report_says_when_the_answer_and_the_interviewers_echo_disagree(store, tmp_path):
+    """"Five." heard, "Why nine?" asked next: no score was taken, and the report says both numbers
+    where it says where to listen; a typed transcript's answer would have been taken as said."""
+    from interview_miner.models import Interview, Quote
+
+    ask = "How likely are you to recommend us, from zero to ten?"
+    iid, read = (store.add_interview(Interview(id=None, content_hash=f"h-{name}", file_name=f"{name}.wav", kind="audio")).id
+                 for name in ("echo", "read"))
+    store.save_quotes([Quote("qa", iid, 136.8, 138.0, "Five.", question=ask),
+                       Quote("qb", iid, 140.0, 142.0, "Support is quick.", question="Why nine?", index=1),
+                       Quote("qc", read, 100.0, 101.0, "An eight.", question=ask)])
+    store.save_categories([("qa", "nps_score", 0.9), ("qb", "nps_reason", 0.9), ("qc", "nps_score", 0.9)])
+    store.save_nps([{"interview_id": read, "score": 8, "klass": "passive", "quote_id": "qc", "text": "An eight."}])
+    view = E.report_context(E.load_study(store))["nps"]
+    assert view["unscored"] == [{"participant": "echo.wav", "interview_id": iid, "listen_at": "02:16", "suggested": None,
+                                 "why": "The answer reads 5, the interviewer says back 9"}]
+    html = E.render_study(E.load_study(store), "html")
+    assert "The answer reads 5, the interviewer says back 9: the answer is at <span class=\"ts\">02:16</span>" in html
+
+
 def test_a_role_nobody_typed_in_is_shown_with_where_they_said_it(store, tmp_path):
     """The persona's role built from what members said ("I'm the office manager at ...") is a
     claim like the others: the report cites the quote (escaped), in every format."""

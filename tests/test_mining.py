@@ -542,6 +542,27 @@ def test_a_closing_reply_is_no_reason_for_the_score(store, miner):
     assert "No, that's everything, thanks." not in {q.text for q in store.quotes() if q.id in result.reason_quote_ids}
 
 
+def test_an_answer_and_the_interviewers_echo_that_disagree_give_no_score():
+    """"Five." heard, then "Why nine?": one of the two was misheard, so neither is taken (the
+    audio check, else the researcher, decides). A typed answer keeps its own number; a heard one
+    the echo agrees with is taken."""
+    ask = "On a scale of zero to ten, how likely is it that you'd recommend us?"
+
+    def answer(said: str, echo: str, confidence: float) -> list[Quote]:
+        return [Quote("a", 1, 10.0, 11.0, said, question=ask, category="nps_score", asr_confidence=confidence),
+                Quote("b", 1, 13.0, 15.0, "Overtime dropped by a fifth.", question=echo, category="nps_reason",
+                      asr_confidence=confidence, index=1)]
+
+    heard = answer("Five.", "Why nine?", 0.71)
+    assert nps.extract(heard) == [] and nps.disagreement(heard) == {1: (5, 9)}
+    typed = answer("Five.", "Why nine?", 1.0)
+    assert [r.score for r in nps.extract(typed)] == [5] and nps.disagreement(typed) == {}
+    agreed = answer("Nine.", "Why nine?", 0.71)
+    assert [r.score for r in nps.extract(agreed)] == [9] and nps.disagreement(agreed) == {}
+    asked = answer("Five.", "What would make it a ten?", 0.71)  # a score asked about is no echo
+    assert [r.score for r in nps.extract(asked)] == [5]
+
+
 def test_the_interviewers_echo_stands_in_for_a_misheard_score(store, miner):
     """tiny.en heard "Nine out of ten." as "I out of ten." and the interviewer's "Why nine?" right:
     the score the interviewer says back is taken (a second witness), and only then."""

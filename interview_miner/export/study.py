@@ -161,21 +161,24 @@ def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, 
     researcher after listening), so a reader does not take "Definitely attend." for a 10;
     `unscored` lists who answered the recommendation question without a score, and where to
     listen."""
-    from ..nps import parse_score
+    from ..nps import disagreement, parse_score
     from ..nps_audio import where_to_listen
 
     ids = [i.id for i in study.interviews] if interview_ids is None else sorted(interview_ids)
     rows, unscored = [], []
+    conflicts = disagreement(study.quotes, {i.id for i in study.interviews if i.kind == "audio"})  # neither was taken
     for iid in ids:
         score = study.nps_score(iid)
         if score is None:
             heard = study.nps_to_confirm.get(iid) or {}
             at = heard.get("listen_at", where_to_listen(study.quotes, iid))
             if at is not None:
+                conflict = conflicts.get(iid)
+                read = f"The answer reads {conflict[0]}, the interviewer says back {conflict[1]}" if conflict else "No score read"
                 unscored.append({"participant": study.participant(iid), "interview_id": iid, "listen_at": clock(at),
                                  "suggested": heard.get("suggested"),
-                                 "why": ("No score read or heard" if heard.get("suggested") is None else
-                                         f"No score read; the audio suggests {heard['suggested']} (not confirmed)")})
+                                 "why": ((read if conflict else "No score read or heard") if heard.get("suggested") is None else
+                                         f"{read}; the audio suggests {heard['suggested']} (not confirmed)")})
             continue
         row = study.nps.get(iid, {})
         q = study.quote_by_id.get(row.get("quote_id") or "")

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from interview_miner import hear_again, review
+from interview_miner import hear_again, nps, review
 from interview_miner.app import ui
 from interview_miner.errors import describe
 from interview_miner.models import INTERVIEWER, PARTICIPANT
@@ -62,16 +62,18 @@ with st.expander(label, icon=":material/thumb_up:", expanded=listen_at is not No
         c = st.columns([0.4, 9.6], vertical_alignment="center")
         with c[0]:
             ui.play_button(interview, listen_at, key=f"nps_listen_{iid}")
+        conflict = nps.disagreement(store.quotes(iid), {iid} if interview.kind == "audio" else set()).get(iid)
+        read = (f"The transcript reads **{conflict[0]}** in the answer, but the interviewer's next question says "
+                f"back **{conflict[1]}**: one of them was misheard." if conflict else
+                "No score could be read from the transcript.")
         if suggested is None:
-            c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**, but "
-                          "no score could be read from the transcript or heard clearly when the answer was "
-                          "listened to again. Play it and set the score below; it is kept when interviews are "
-                          "mined again.")
+            c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**. {read} "
+                          "Heard again, the audio did not single out a score. Play it and set the score below; it "
+                          "is kept when interviews are mined again.")
         else:
-            c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**. No "
-                          f"score could be read from the transcript; heard again, the audio points to **{suggested}**, "
-                          "but not clearly enough to count it. Play it, and save the score you hear below; it is "
-                          "kept when interviews are mined again.")
+            c[1].markdown(f"The participant answered the recommendation question at **{ui.clock(listen_at)}**. {read} "
+                          f"Heard again, the audio points to **{suggested}**, but not clearly enough to count it. Play "
+                          "it, and save the score you hear below; it is kept when interviews are mined again.")
     else:
         st.caption("Found in the participant's answer when mining. If Whisper misheard the number, "
                    "listen to the answer and set it here; your score is kept when interviews are mined again.")
