@@ -14,8 +14,15 @@ e.g. the previous commit's nps_audio.py, for a before/after). Outcomes: read-rig
 audio-wrong, flagged ("listen to confirm"); for answers with no number, flagged is the right outcome
 and any score is wrong.
 
+`--echo` (generated set only): the interviewer says the true score back after each answer with a
+number ("Why nine?"), as 7 of 30 labelled interviews do, and the answer is read as `nps.extract`
+reads it: a readable answer the heard echo contradicts is a conflict, taken by neither and sent to
+the audio check (outcomes conflict-right / conflict-wrong / conflict-flagged); an answer with no
+readable score takes the heard echo (echo-right / echo-wrong). What it measures: how often a
+misread answer is caught, and how often a misheard echo sends a rightly read answer to the check.
+
     PYTHONPATH=$PWD HF_HUB_OFFLINE=1 .venv/bin/python bench/nps_audio_eval.py --work /tmp/nps-bench \
-        [--nps-module /tmp/nps_before.py] [--set generated|heldout|both] [--json out.json]
+        [--nps-module /tmp/nps_before.py] [--set generated|heldout|both] [--echo] [--json out.json]
 """
 from __future__ import annotations
 
@@ -60,6 +67,7 @@ class Case:
     wav: str = ""
     answer_start: float = 0.0  # seconds into the clip where the answer begins
     answer_end: float | None = None
+    echo_start: float | None = None  # the interviewer's "Why nine?" after the answer (--echo)
 
 
 @dataclass
@@ -102,10 +110,11 @@ def _duration(path: Path) -> float:
     return float(subprocess.run(["soxi", "-D", str(path)], check=True, capture_output=True, text=True).stdout)
 
 
-def synthesize(case: Case, work: Path) -> Case:
-    """question, 0.6 s pause, answer, 0.8 s silence; white noise (SNR ~20 dB) mixed in when `noise`."""
+def synthesize(case: Case, work: Path, echo: bool = False) -> Case:
+    """question, 0.6 s pause, answer, 0.8 s silence (with `echo` and a score: then the interviewer's
+    "Why {score}?" and 0.8 s more); white noise (SNR ~20 dB) mixed in when `noise`."""
     out = work / f"{case.name}.wav"
-    q, a = work / f"{case.name}.q.wav", work / f"{case.name}.a.wav"
+    q, a, e = work / f"{case.name}.q.wav", work / f"{case.name}.a.wav", work / f"{case.name}.e.wav"
     _say(case.question, QUESTION_VOICE, q)
     _say(case.text, case.voice, a)
     pause = work / "pause.wav"
@@ -113,7 +122,11 @@ def synthesize(case: Case, work: Path) -> Case:
     tail = work / "tail.wav"
     subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(tail), "trim", "0", "0.8"], check=True)
     clean = work / f"{case.name}.clean.wav"
-    subprocess.run(["sox", str(q), str(pause), str(a), str(tail), str(clean)], check=True)
+    parts = [q, pause, a, tail]
+    if echo and case.score is not None:
+        _say(f"Why {WORDS[case.score]}?", QUESTION_VOICE, e)
+        parts += [e, tail]
+    subprocess.run(["sox", *map(str, parts), str(clean)], check=True)
     if case.noise:
         length = _duration(clean)
         noise = work / f"{case.name}.noise.wav"
@@ -125,7 +138,8 @@ def synthesize(case: Case, work: Path) -> Case:
         clean.rename(out)
     case.answer_start = _duration(q) + 0.6
     case.answer_end = case.answer_start + _duration(a)
-    for p in (q, a, clean):
+    case.echo_start = case.answer_end + 0.8 if e.exists() else None
+    for p in (q, a, e, clean):
         p.unlink(missing_ok=True)
     case.wav = str(out)
     return case
@@ -146,20 +160,23 @@ def heldout_cases(folder: Path) -> list[Case]:
     return cases
 
 
-def answer_transcript(model, case: Case, cache: dict) -> tuple[str, float, float]:
+def answer_transcript(model, case: Case, cache: dict) -> tuple[str, float, float, str]:
     """What the default model hears in the answer: the words of the clip's transcription (whole
     file, word timestamps, as the pipeline transcribes) that start inside the answer's turn, and
-    their time span (the quote's window)."""
-    if case.name in cache:
-        return tuple(cache[case.name])
+    their time span (the quote's window); then what it hears of the interviewer's echo, if any."""
+    key = case.name + ("+echo" if case.echo_start is not None else "")
+    if key in cache and len(cache[key]) == 4:
+        return tuple(cache[key])
     from interview_miner import capture
 
     audio = capture.read_audio(case.wav)
     segments, _ = model.transcribe(audio, beam_size=5, word_timestamps=True, vad_filter=False)
     words = [w for s in segments for w in (s.words or [])]
     end = case.answer_end if case.answer_end is not None else len(audio) / 16000
+    echo = " ".join(w.word.strip() for w in words if case.echo_start is not None and w.start >= case.echo_start - 0.3)
+    end = min(end, case.echo_start - 0.3) if case.echo_start is not None else end
     inside = [w for w in words if case.answer_start - 0.3 <= w.start < end + 0.3]
-    if case.answer_end is not None and inside:  # held-out: the first sentence of the answer turn
+    if case.answer_end is not None and case.echo_start is None and inside:  # held-out: the first sentence of the answer turn
         first = []
         for w in inside:
             first.append(w)
@@ -168,8 +185,8 @@ def answer_transcript(model, case: Case, cache: dict) -> tuple[str, float, float
         inside = first
     text = " ".join(w.word.strip() for w in inside)
     span = (inside[0].start, inside[-1].end) if inside else (case.answer_start, end)
-    cache[case.name] = (text, *span)
-    return text, *span
+    cache[key] = (text, *span, echo)
+    return text, *span, echo
 
 
 def load_nps(path: str | None):
@@ -186,12 +203,23 @@ def load_nps(path: str | None):
 def evaluate(cases: list[Case], nps_module, models, cache: dict) -> list[Outcome]:
     from interview_miner import capture
 
+    from interview_miner import nps
+
     out = []
     for case in cases:
-        text, start, end = answer_transcript(models[0], case, cache)
+        text, start, end, echo_heard = answer_transcript(models[0], case, cache)
         read = nps_module.parse_score(text)
-        if read is not None:
+        echo = nps.echoed_score(echo_heard) if echo_heard else None
+        prefix = ""
+        if read is not None and echo is not None and echo != read:
+            prefix = "conflict-"  # neither is taken: the audio check decides (nps.extract)
+            print(f"{case.name:8} truth={case.score} read {read} from {text!r}, echo {echo} from {echo_heard!r}", flush=True)
+        elif read is not None:
             out.append(Outcome(case.name, case.score, text, "read-right" if read == case.score else "read-wrong", read))
+            continue
+        elif echo is not None:
+            out.append(Outcome(case.name, case.score, text, "echo-right" if echo == case.score else "echo-wrong", echo,
+                               heard=echo_heard))
             continue
         lo, hi = max(0.0, start - nps_module._PAD_S), end + nps_module._PAD_S
         audio = capture.read_audio(case.wav, lo, hi)
@@ -202,6 +230,8 @@ def evaluate(cases: list[Case], nps_module, models, cache: dict) -> list[Outcome
             outcome = "flagged-right" if case.score is None else "flagged"
         else:
             outcome = "audio-right" if got.score == case.score else "audio-wrong"
+        if prefix:
+            outcome = prefix + {"audio-right": "right", "audio-wrong": "wrong"}.get(outcome, "flagged")
         suggested = getattr(got, "suggested", None)
         out.append(Outcome(case.name, case.score, text, outcome, got.score, got.margin, got.heard, seconds,
                            suggested, tuple(getattr(got, "model_margins", ()))))
@@ -217,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heldout", type=Path, default=Path("/tmp/heldout-audio"))
     ap.add_argument("--nps-module", help="path of an nps_audio.py to measure instead of the package's")
     ap.add_argument("--only", help="regex: only cases whose name matches")
+    ap.add_argument("--echo", action="store_true", help="the interviewer says the score back after each answer (generated set)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
@@ -225,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
     if args.set in ("generated", "both"):
-        cases += [c if (args.work / f"{c.name}.json").exists() and _restore(c, args.work)
-                  else _store(synthesize(c, args.work), args.work) for c in generated_cases()]
+        cases += [c if (args.work / f"{c.name}.json").exists() and _restore(c, args.work, args.echo)
+                  else _store(synthesize(c, args.work, args.echo), args.work) for c in generated_cases()]
     if args.set in ("heldout", "both"):
         if not (args.heldout / "READY").exists():
             print(f"no held-out audio at {args.heldout} (bench/voice_corpus.py writes it)", file=sys.stderr)
@@ -251,9 +282,10 @@ def _store(case: Case, work: Path) -> Case:
     return case
 
 
-def _restore(case: Case, work: Path) -> Case:
+def _restore(case: Case, work: Path, echo: bool = False) -> Case:
     saved = json.loads((work / f"{case.name}.json").read_text())
-    if saved["text"] != case.text or not Path(saved["wav"]).exists():
+    with_echo = saved.get("echo_start") is not None
+    if saved["text"] != case.text or not Path(saved["wav"]).exists() or with_echo != (echo and case.score is not None):
         return False
     case.__dict__.update({k: tuple(v) if k == "voice" else v for k, v in saved.items()})
     return case
