@@ -50,6 +50,36 @@ def _contracted_function_words(docs: list[str], pattern: str, stop: frozenset[st
     return out
 
 
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_OR_THAI = re.compile("[\u3040-\u30ff\u0e00-\u0e7f]")
+
+
+def _word_runs(clause: str, token: re.Pattern) -> list[list[str]]:
+    """The clause's words, in runs of words said side by side. Chinese is written without spaces,
+    so the token pattern took a whole clause for one word and keywords were clauses ("基本上所有跟
+    看病无关的事情"); jieba (the labeller's segmenter, labels.py) cuts it into words, and a one-
+    character word (mostly particles: 的, 了, 我) is no keyword and ends a run, so a pair is never
+    made across it. Other scripts without spaces (Japanese, Thai) have no segmenter here and keep
+    the clause as one unit."""
+    if not _HAN.search(clause) or _KANA_OR_THAI.search(clause):
+        return [token.findall(clause)]
+    from .labels import _jieba
+
+    runs: list[list[str]] = [[]]
+    for w in _jieba().lcut(clause):
+        if token.fullmatch(w):
+            runs[-1].append(w)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+def _written(term: str) -> str:
+    """A pair as the language writes it: Chinese words join without a space ("客服团队")."""
+    words = term.split(" ")
+    return "".join(words) if len(words) > 1 and all(_HAN.search(w) for w in words) else term
+
+
 def _singular(term: str) -> str:
     return " ".join(re.sub(r"(?:['’]s|s)$", "", w) for w in term.split())
 
@@ -79,8 +109,8 @@ def distinctive_terms(docs: list[str], n: int) -> list[list[str]]:
     def terms(doc: str) -> list[str]:  # words, and pairs side by side within one clause
         out: list[str] = []
         for clause in _CLAUSE_BREAK.split(doc.lower()):
-            words = token.findall(clause)
-            out += words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+            for words in _word_runs(clause, token):
+                out += words + [f"{a} {b}" for a, b in zip(words, words[1:])]
         return out
 
     try:
@@ -112,7 +142,7 @@ def distinctive_terms(docs: list[str], n: int) -> list[list[str]]:
             if any(_same_thing(term, c) for c in chosen):
                 continue  # "no shows" and "shows", "practice managers" and "practice manager's" say one thing
             chosen.append(term)
-        out.append(chosen)
+        out.append([_written(t) for t in chosen])
     return out
 
 

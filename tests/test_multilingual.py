@@ -104,6 +104,16 @@ def test_ctfidf_keywords_keep_letters_of_every_script():
     assert "ärger" in words[0] and "rger" not in words[0]
 
 
+def test_chinese_keywords_are_words_not_clauses():
+    """Without spaces the token pattern took a whole clause for one word ("基本上所有跟看病无关的事情"
+    was a keyword); jieba cuts words, and a pair said twice is written as Chinese writes it."""
+    docs = ["他们的客服团队很好，二十分钟之内就有人给我回电话。\n客服团队一直让我了解进展。",
+            "价格每年都在上涨，我们很难做预算。"]
+    words = keywords.distinctive_terms(docs, 6)
+    assert words[0][0] == "客服团队" and "上涨" in words[1], words
+    assert all(len(w) <= 6 and " " not in w and w in "".join(docs) for ws in words for w in ws), words
+
+
 # ---------------------------------------------------------------------------------------------
 # Models chosen per language
 # ---------------------------------------------------------------------------------------------
