@@ -388,6 +388,11 @@ def test_danish_score_said_as_a_grade_is_read(store, tmp_path, answer, score):
     pipeline.add_files(store, [str(path)], metadata={"language": "da"})
     pipeline.mine(store)
     assert [row["score"] for row in store.nps().values()] == [score]
+    from interview_miner.export import load_study
+    from interview_miner.export.study import nps_view
+
+    # the report reads the words as mining does: it must not say "the score is not in these words"
+    assert [r["not_in_words"] for r in nps_view(load_study(store))["rows"]] == [False]
 
 
 # Score answers in the languages whose numbers are read (no fixture's wording): what was once

@@ -163,10 +163,12 @@ def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, 
     listen."""
     from ..nps import disagreement, parse_score
     from ..nps_audio import where_to_listen
+    from ..vocab import digits_for_number_words
 
     ids = [i.id for i in study.interviews] if interview_ids is None else sorted(interview_ids)
     rows, unscored = [], []
     conflicts = disagreement(study.quotes, {i.id for i in study.interviews if i.kind == "audio"})  # neither was taken
+    language = {i.id: i.language for i in study.interviews}
     for iid in ids:
         score = study.nps_score(iid)
         if score is None:
@@ -185,7 +187,8 @@ def nps_view(study: Study, interview_ids: list[int] | None = None) -> dict[str, 
         rows.append({
             "participant": study.participant(iid), "interview_id": iid, "score": score,
             "klass": row.get("klass") or "", "quote": quote_view(study, q) if q else None,
-            "not_in_words": q is not None and parse_score(q.text) != score,
+            # read as mining reads it: "嗯，大概七分吧。" and "Ti, helt klart." state their scores
+            "not_in_words": q is not None and parse_score(digits_for_number_words(q.text, language.get(iid))) != score,
         })
     b = nps_breakdown([r["score"] for r in rows])
     n = b["n"] or 1
