@@ -529,3 +529,28 @@ def test_voice_models_on_all_cores_give_the_one_thread_results(mono_conversation
     assert voices._load("embedder") is voices._models["embedder"]  # back to one thread outside
     assert np.array_equal(one[0].activity, every[0].activity)
     assert np.array_equal(one[1], every[1])
+
+
+def test_the_ami_measures_on_a_hand_case():
+    """bench/ami_measures.py, by hand: A speaks 0-2 s, B 1-3 s (1 s of overlap); the timeline has
+    voice 0 over 0-2 s and voice 1 over 2-3 s. A is covered whole, B for 1 of its 2 s: 3 of 4 s
+    (0.75). Every second a voice speaks lies on its speaker: purity 1. No identities could do
+    better with one voice in the overlap: the ceiling is also 0.75. Transcript segments score the
+    same way, and labels swapped score the same (the mapping is permutation-invariant)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from ami_measures import speaker_time_accuracy, timeline_accuracy, timeline_ceiling
+
+    from interview_miner.diarize import Diarization
+
+    step, turns = 0.1, [("A", 0.0, 2.0), ("B", 1.0, 3.0)]
+    activity = np.zeros((2, 31), np.float32)
+    activity[0, :20], activity[1, 20:30] = 1.0, 1.0
+    timeline = Diarization(activity, step, np.eye(2, 192, dtype=np.float32), np.zeros(31, np.float32))
+    accuracy, purity = timeline_accuracy(turns, timeline)
+    assert accuracy == pytest.approx(0.75, abs=0.03) and purity == pytest.approx(1.0, abs=0.03)
+    assert timeline_ceiling(turns, timeline) == pytest.approx(0.75, abs=0.03)
+    segs = [Segment(0.0, 2.0, "x", speaker="p"), Segment(2.0, 3.0, "y", speaker="i")]
+    assert speaker_time_accuracy(turns, segs) == pytest.approx(0.75)
+    swapped = [replace(s, speaker={"p": "i", "i": "p"}[s.speaker]) for s in segs]
+    assert speaker_time_accuracy(turns, swapped) == pytest.approx(0.75)
+    assert speaker_time_accuracy(turns, [Segment(0.0, 3.0, "z", speaker="p")]) == pytest.approx(0.5)
