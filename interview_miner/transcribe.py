@@ -399,17 +399,26 @@ def switches_to(probs: dict[str, float], current: str | None) -> str | None:
 def language_runs(model, audio: np.ndarray, window_s: float = LANGUAGE_WINDOW_S) -> list[LanguageRun]:
     """The audio as consecutive runs of one language each: Whisper's language detection on every
     window of speech (`_speech_windows`, `detect_language`), neighbouring windows of one language
-    merged. A window shorter than MIN_LANGUAGE_WINDOW_S of speech, or whose guess is no switch
-    from the run before (`switches_to`), joins that run."""
+    merged. The recording starts in the language most probable over all its windows (weighted by
+    their length), so a doubtful first window does not name it (AMI trn08, heard as Welsh 0.55 to
+    English 0.43, followed by JFK's English: all English); a window moves to another language
+    only where `switches_to` says so, and a window shorter than MIN_LANGUAGE_WINDOW_S never does."""
+    heard = [(a, b, *detect_language(model, audio[a:b])) for a, b in _speech_windows(audio, window_s)]
+    pooled: dict[str, float] = {}
+    for a, b, _, _, probs in heard:
+        for lang, p in probs.items():
+            pooled[lang] = pooled.get(lang, 0.0) + p * (b - a)
+    current = max(pooled, key=pooled.get)
     runs: list[LanguageRun] = []
-    for a, b in _speech_windows(audio, window_s):
-        lang, prob, probs = detect_language(model, audio[a:b])
+    for a, b, lang, prob, probs in heard:
         start, end = a / SAMPLE_RATE, b / SAMPLE_RATE
-        if runs and ((end - start) < MIN_LANGUAGE_WINDOW_S or switches_to(probs, runs[-1].language) is None):
-            last = runs[-1]
-            runs[-1] = LanguageRun(last.start, end, last.language, max(last.probability, prob) if last.language == lang else last.probability)
+        moved = switches_to(probs, current) if (end - start) >= MIN_LANGUAGE_WINDOW_S else None
+        said, p = (moved, prob) if moved is not None else (current, probs.get(current, 0.0))
+        if runs and runs[-1].language == said:
+            runs[-1] = LanguageRun(runs[-1].start, end, said, max(runs[-1].probability, round(float(p), 3)))
         else:
-            runs.append(LanguageRun(start, end, lang, round(float(prob), 3)))
+            runs.append(LanguageRun(start, end, said, round(float(p), 3)))
+        current = said
     return runs
 
 

@@ -140,6 +140,10 @@ def test_english_heard_doubtfully_as_another_language_stays_english():
     probe = transcribe.load_model(transcribe.MULTILINGUAL_MODEL, "int8")
     assert transcribe.sample_languages(probe, str(shared_path("speech", "ami", "trn08.wav")), 30.0) == []
     assert set(transcribe.sample_languages(probe, str(shared_path("speech", "multilingual.mp3")), 60.0)) == {"de"}
+    # A multilingual model's own runs: the doubtful meeting first, then English: one English run
+    meeting, jfk = capture.read_audio(str(shared_path("speech", "ami", "trn08.wav"))), capture.read_audio(str(shared_path("speech", "jfk.flac")))
+    pause = np.zeros(capture.SAMPLE_RATE, np.float32)
+    assert {r.language for r in transcribe.language_runs(probe, np.concatenate([meeting, pause, jfk, pause, jfk]))} == {"en"}
     lang, p, probs = transcribe.detect_language(probe, capture.read_audio(str(MULTI / "da" / "dev01.ogg"), 0.0, 30.0))
     assert "la" not in probs and lang != "la" and probs[lang] == p and sum(probs.values()) == pytest.approx(1.0)
 
