@@ -399,7 +399,7 @@ class _Run:
         quote_vecs, question_vecs = self.embed(embedder, quotes)
         self.step("embed", 0.65, f"embedded {report.embedded} new sentences, {report.cached} from cache")
 
-        heard_vecs = self.hear_again(embedder, quotes, interviews, quote_vecs)
+        heard_vecs, question_vecs = self.hear_again(embedder, quotes, interviews, quote_vecs, question_vecs, segments)
         self.categorize(embedder, quotes, heard_vecs, question_vecs, corrections, {i.id: i.language for i in interviews})
         self.step("categorize", 0.75, "categorized quotes")
 
@@ -516,25 +516,26 @@ class _Run:
                 self.cache.put(embedder.name, missing_aliases, quote_vecs.shape[1])
         return quote_vecs, {t: vecs[len(quotes) + i] for i, t in enumerate(questions)}
 
-    def hear_again(self, embedder: Embedder, quotes: list[Quote], interviews: list[Interview],
-                   quote_vecs: np.ndarray) -> np.ndarray:
-        """Vectors for categories and themes: each unsure quote's blended with what the second
-        hearing heard there."""
+    def hear_again(self, embedder: Embedder, quotes: list[Quote], interviews: list[Interview], quote_vecs: np.ndarray,
+                   question_vecs: dict[str, np.ndarray], segments: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Vectors for categories and themes, and of the questions: each unsure quote's and
+        question's blended with what the second hearing heard there."""
         stage = self.miner.second_hearing
         if not stage:
-            return quote_vecs
+            return quote_vecs, question_vecs
 
         def on_progress(done: int, total: int) -> None:
-            self.progress(0.65 + 0.08 * done / total, f"hearing unsure quotes again: {done}/{total}")
+            self.progress(0.65 + 0.08 * done / total, f"hearing unsure quotes and questions again: {done}/{total}")
 
-        heard = stage(quotes, interviews, cache=self.cache, on_progress=on_progress)
-        self.report.heard_again = len(heard)
+        asked = second_hearing_mod.questions_asked(interviews, segments, quotes)
+        heard = stage([*quotes, *asked], interviews, cache=self.cache, on_progress=on_progress)
+        self.report.heard_again = sum(1 for q in quotes if q.id in heard)
         if not heard:
-            return quote_vecs
+            return quote_vecs, question_vecs
         ids = sorted(heard)
-        vecs = self.encode(embedder, [quotes_mod.embedding_text(heard[i]) for i in ids])
-        self.step("second_hearing", 0.73, f"heard {len(heard)} unsure quotes again")
-        return second_hearing_mod.blend(quote_vecs, quotes, dict(zip(ids, vecs)))
+        vecs = dict(zip(ids, self.encode(embedder, [quotes_mod.embedding_text(heard[i]) for i in ids])))
+        self.step("second_hearing", 0.73, f"heard {len(heard)} unsure quotes and questions again")
+        return second_hearing_mod.blend(quote_vecs, quotes, vecs), second_hearing_mod.blend_questions(question_vecs, asked, vecs)
 
     def categorize(self, embedder: Embedder, quotes: list[Quote], quote_vecs: np.ndarray,
                    question_vecs: dict[str, np.ndarray], corrections: dict[str, str],

@@ -10,6 +10,12 @@ filed and grouped changes.
 It is a product of two noisy witnesses, not a correction: base misheard too (WER 0.19 against
 tiny.en's 0.22 on the dev voices), but rarely the same words.
 
+The interviewer's questions the quotes answer are heard again the same way (`questions_asked`):
+the question decides most of an answer's category, and a garbled one files a whole answer
+wrongly. On this machine's transcripts (docs/performance.md, 2026-12-03): category macro-F1 dev
+0.973 -> 0.989, held-out 2 0.850 -> 0.857, held-out 1.0 unchanged; 28, 21 and 13 questions heard
+again.
+
 Measured (docs/performance.md, audio mode): theme ARI (16-run means) dev corpus 0.392 -> 0.484,
 the held-out interviews 0.383 -> 0.354, the second held-out set (written after this was built)
 0.294 -> 0.313; category macro-F1 dev 0.973 -> 0.989, both held-out sets unchanged. Reference
@@ -33,6 +39,12 @@ Public API:
 - `hear_unsure(quotes, interviews, cache=None) -> {quote id: text}`: the default stage
   (`Miner(second_hearing=...)`).
 - `blend(vectors, quotes, heard_vectors)`: the vectors categories and themes are decided on.
+- `questions_asked(interviews, segments, quotes)`: the interviewer's questions the quotes answer,
+  each as a `Quote` (its seconds, its mean word probability), heard again like quotes: the
+  question is the categorizer's strongest signal, and tiny.en garbles questions too ("Well, you
+  want me to learn anything going in?" for "Were you worried about anything going in?").
+- `blend_questions(question_vecs, asked, heard_vectors)`: {question text: vector} leaning on
+  what was heard again, by the same weight.
 - `kept_hearing(get, interview, quote)`: what was heard for a quote, for the Themes page to show
   next to a theme name that may be misheard without hearing it again.
 """
@@ -83,6 +95,53 @@ def blend(vectors: np.ndarray, quotes: Sequence[Quote], heard_vectors: dict[str,
         if w > 0 and q.id in heard_vectors:
             out[i] = (1.0 - w) * out[i] + w * np.asarray(heard_vectors[q.id], dtype=np.float64)
     return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
+def questions_asked(interviews: Sequence[Interview], segments: dict[int, Sequence], quotes: Sequence[Quote]) -> list[Quote]:
+    """The interviewer's questions that `quotes` answer (their `question` text), each as a Quote
+    of the interviewer turn that asked it: its id "asked:" + the text's hash, its seconds (of a
+    long turn, those of its last words, which `quotes` keep as the question), and its words'
+    mean probability as `asr_confidence`, so `hear_unsure` hears the unsure ones again."""
+    from .models import INTERVIEWER
+    from .quotes import _question_text, _turns, is_prompt
+
+    wanted = {(q.interview_id, q.question) for q in quotes if q.question}
+    out = []
+    for i in interviews:
+        for turn in _turns(list(segments.get(i.id, []))):
+            text = _question_text(turn.text) if turn.speaker == INTERVIEWER and is_prompt(turn.text) else None
+            if (i.id, text) not in wanted:
+                continue
+            words = [w for seg in turn.segments for w in seg.words if w.word.strip()]
+            words = words[-len(text.split()):] if words else []
+            start = words[0].start if words else turn.segments[0].start
+            probability = sum(w.probability for w in words) / len(words) if words else None
+            out.append(Quote("asked:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], i.id, start,
+                             turn.segments[-1].end, text, speaker=INTERVIEWER, asr_confidence=probability))
+    return out
+
+
+def blend_questions(question_vecs: dict[str, np.ndarray], asked: Sequence[Quote],
+                    heard_vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """{question text: vector}, each unsure question's leaning on what was heard again there by
+    `weight` (a text asked in several interviews: the mean of its askings), unit length.
+
+    >>> from interview_miner.models import Quote
+    >>> asked = [Quote("asked:a", 1, 0.0, 1.0, "Well, you want me?", asr_confidence=0.6)]
+    >>> out = blend_questions({"Well, you want me?": np.array([1.0, 0.0])}, asked, {"asked:a": np.array([0.0, 1.0])})
+    >>> out["Well, you want me?"].astype(float).round(2).tolist()
+    [0.83, 0.55]
+    """
+    askings: dict[str, list[Quote]] = {}
+    for q in asked:
+        askings.setdefault(q.text, []).append(q)
+    out = dict(question_vecs)
+    for text, qs in askings.items():
+        if text in out:
+            rows = blend(np.repeat(np.asarray(out[text], dtype=np.float64)[None, :], len(qs), 0), qs, heard_vectors)
+            mean = rows.mean(0)
+            out[text] = (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
+    return out
 
 
 def _key(model: str, path: str, q: Quote) -> tuple[str, str]:

@@ -184,3 +184,34 @@ def test_the_whole_job_and_the_cli_can_switch_the_second_hearing_off():
                  ["run", "a.wav", "--out", "o", "--no-second-hearing"]):
         assert parser.parse_args(argv).no_second_hearing is True
     assert parser.parse_args(["mine"]).no_second_hearing is False
+
+
+def test_a_question_heard_unsure_is_heard_again_and_files_its_answers():
+    """The interviewer's question is the categorizer's strongest signal, and tiny.en garbles
+    questions too. A question heard unsure is heard again like a quote, and the answers are filed
+    by both hearings: "Did anything work for you about making the switch?" (heard at 0.5) filed
+    its answers as alternatives; with "...worry you..." heard again, as fears. A question heard
+    surely is not heard again, and the answers' own words are unchanged."""
+    def seg(start, text, speaker, p):
+        words = [Word(start + 0.4 * i, start + 0.4 * (i + 1), " " + t, p) for i, t in enumerate(text.split())]
+        return Segment(start, start + 0.4 * len(words), " " + text, speaker, words)
+
+    segments = [seg(0.0, "Thanks for joining. How did you first hear about us?", INTERVIEWER, 0.95),
+                seg(4.0, "A friend who runs a cafe told me about it.", PARTICIPANT, 0.95),
+                seg(8.0, "Did anything work for you about making the switch?", INTERVIEWER, 0.5),
+                seg(13.0, "Mostly the bakers, they have weighed everything by hand for twenty years.", PARTICIPANT, 0.95),
+                seg(18.0, "And the oven timers, I was not sure they would link up.", PARTICIPANT, 0.95)]
+    interview = Interview(id=1, content_hash="b" * 64, file_name="call.wav", kind="audio", language="en",
+                          stored_path="/nowhere/call.wav", status="transcribed")
+    asked: list[list[str]] = []
+
+    def second(quotes, interviews, cache=None, on_progress=None):
+        asked.append([q.text for q in quotes if second_hearing.weight(q) > 0])
+        return {q.id: "Did anything worry you about making the switch?" for q in quotes if second_hearing.weight(q) > 0}
+
+    heard = Miner(second_hearing=second, nps_rescorer=False, pauses=False).mine([interview], {1: segments})
+    once = Miner(second_hearing=False, nps_rescorer=False, pauses=False).mine([interview], {1: segments})
+    assert asked == [["Did anything work for you about making the switch?"]]  # the sure question is not heard again
+    assert [q.category for q in once.quotes] == ["channel", "alternatives", "alternatives"]
+    assert [q.category for q in heard.quotes] == ["channel", "fear", "fear"]
+    assert [q.text for q in heard.quotes] == [q.text for q in once.quotes] and heard.report.heard_again == 0
