@@ -63,7 +63,7 @@ def _word_runs(clause: str, token: re.Pattern) -> list[list[str]]:
     the clause as one unit."""
     if not _HAN.search(clause) or _KANA_OR_THAI.search(clause):
         return [token.findall(clause)]
-    from .labels import _jieba
+    from .labels_other import _jieba
 
     runs: list[list[str]] = [[]]
     for w in _jieba().lcut(clause):

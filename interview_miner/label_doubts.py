@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from .labels import _content_other, _name_words, label_words
+from .labels import _name_words, label_words
+from .labels_other import _content_other
 
 
 # Words every name-word list leaves out as function words, yet a name turns on: a second hearing

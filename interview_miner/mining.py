@@ -49,7 +49,7 @@ from . import second_hearing as second_hearing_mod
 from . import themes as themes_mod
 from .theme_ids import keep_researcher_sub_themes
 from .models import Interview, Persona, Quote, Segment, Theme
-from .vocab import clock, participant_key
+from .vocab import clock, participant_key, quotes_in_digits
 
 Progress = Callable[[float, str], None]
 Encode = Callable[[list[str]], np.ndarray]
@@ -410,10 +410,8 @@ class _Run:
         missing_nps = sorted(answered - set(report.nps) - set(self.researcher_nps))
         if missing_nps and self.miner.nps_rescorer:  # Whisper misheard the number: listen again
             rescorer = self.miner.nps_rescorer
-            wants = inspect.signature(rescorer).parameters  # older re-scorers take neither
             unheard = {i: gap for i in missing_nps if (gap := nps_windows.unheard_answer(segments.get(i, [])))}
-            extra = {k: v for k, v in (("cache", self.cache), ("unheard", unheard)) if k in wants}
-            heard, attempts = rescorer(quotes, interviews, missing_nps, **extra)
+            heard, attempts = rescorer(quotes, interviews, missing_nps, **_if_taken(rescorer, cache=self.cache, unheard=unheard))
             nps_results += heard
             report.nps.update({r.interview_id: r.score for r in heard})
             missing_nps = sorted(answered - set(report.nps) - set(self.researcher_nps))
@@ -541,7 +539,7 @@ class _Run:
                    question_vecs: dict[str, np.ndarray], corrections: dict[str, str],
                    language: dict[int, str | None] | None = None) -> None:
         """Set each quote's category and confidence; researcher corrections are kept and re-score
-        similar quotes. The stage reads numbers as digits (`_readable`): which sentence of an answer
+        similar quotes. The stage reads numbers as digits (`vocab.quotes_in_digits`): which sentence of an answer
         states the score is decided by the one score reader, and "je donnerais sept" was a reason."""
         quote_ids = {q.id for q in quotes}
         stage = self.miner.categorizer
@@ -554,7 +552,7 @@ class _Run:
             return self.encode(embedder, texts)
 
         encode.model_name = embedder.name  # type: ignore[attr-defined] - which model the vectors are from
-        cats = stage(_readable(quotes, language or {}), quote_vecs, question_vecs, encode, kept)
+        cats = stage(quotes_in_digits(quotes, language or {}), quote_vecs, question_vecs, encode, kept)
         for q, (c, conf) in zip(quotes, cats):
             q.category, q.confidence = c, conf
         self.report.categories = dict(sorted(Counter(c for c, _ in cats).items()))
@@ -565,26 +563,19 @@ def _in_digits(extract: NpsExtractor, quotes: list[Quote], language: dict[int, s
     written as digits ("Ti, helt klart." -> "10, helt klart."), so one score reader serves every
     language; the results carry the quotes' own words again (quotes are never rewritten)."""
     shown = {q.id: q.text for q in quotes}
-    results = extract(_readable(quotes, language, questions=True))  # the interviewer's "Hvorfor ni?" too
+    results = extract(quotes_in_digits(quotes, language, questions=True))  # the interviewer's "Hvorfor ni?" too
     for r in results:
         r.text = shown.get(r.quote_id, r.text)
     return results
 
 
-def _readable(quotes: list[Quote], language: dict[int, str | None], questions: bool = False) -> list[Quote]:
-    """Copies of quotes not in English with their spoken numbers as digits (the quotes themselves
-    are never rewritten); `questions`: their questions too (the categorizer keys vectors by them)."""
-    from dataclasses import replace
-
-    from .vocab import base_language, digits_for_number_words
-
-    out = []
-    for q in quotes:
-        lang = language.get(q.interview_id)
-        text, question = (q.text, q.question) if base_language(lang) == "en" else (
-            digits_for_number_words(q.text, lang), digits_for_number_words(q.question, lang) if questions and q.question else q.question)
-        out.append(q if (text, question) == (q.text, q.question) else replace(q, text=text, question=question))
-    return out
+def _if_taken(stage: Callable[..., Any], **context: Any) -> dict[str, Any]:
+    """The keyword arguments `stage` takes (by name or as **kwargs): a stage written before an
+    argument was added (a custom themer, an older re-scorer) is still called as it was."""
+    params = inspect.signature(stage).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return context
+    return {k: v for k, v in context.items() if k in params}
 
 
 def _some(names: list[str], n: int = 5) -> str:

@@ -15,7 +15,8 @@ page as in the report.
   them); `speaker_title(label)` for a segment's speaker.
 - Words: `STOP_WORDS` (English function words), `FILLER_WORDS` (spoken fillers and hedges),
   `NUMBER_WORDS` (spoken 0-10), and per language: `stop_words(lang)` (stopwords-iso lists),
-  `number_words(lang)` (spoken 0-10; `own_number_words(lang)` without the English ones) and `digits_for_number_words(text, lang)` (text2num).
+  `number_words(lang)` (spoken 0-10; `own_number_words(lang)` without the English ones) and `digits_for_number_words(text, lang)` (text2num;
+  `quotes_in_digits` for quotes).
 - Times: `clock` (mm:ss, what quotes are cited with), `timecode` (subtitle hh:mm:ss.mmm),
   `duration` and `hours` (lengths in words).
 
@@ -25,8 +26,8 @@ page as in the report.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -355,6 +356,22 @@ def digits_for_number_words(text: str, language: str | None) -> str:
                       lambda m: str(table[m.group(1)]), text)
     words = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
     return re.sub(rf"(?<!\w)({words})(?!\w)", lambda m: str(table[m.group(1).casefold()]), text, flags=re.I)
+
+
+def quotes_in_digits(quotes: Sequence[Any], language: Mapping[int, str | None], questions: bool = False) -> list[Any]:
+    """Copies of the quotes not in English (`language`: {interview id: its language}) with their
+    spoken numbers as digits (`digits_for_number_words`); the quotes themselves are never
+    rewritten. `questions`: their questions too (the categorizer keys vectors by them). Why: one
+    score reader serves every language, and which sentence of an answer states the score is
+    decided by it ("je donnerais sept" was read as a reason)."""
+    out = []
+    for q in quotes:
+        lang = language.get(q.interview_id)
+        text, question = (q.text, q.question) if base_language(lang) == "en" else (
+            digits_for_number_words(q.text, lang), digits_for_number_words(q.question, lang) if questions and q.question else q.question)
+        out.append(q if (text, question) == (q.text, q.question) else replace(q, text=text, question=question))
+    return out
+
 
 # ---------------------------------------------------------------------------------------------
 # Times
