@@ -215,3 +215,41 @@ def test_a_question_heard_unsure_is_heard_again_and_files_its_answers():
     assert [q.category for q in once.quotes] == ["channel", "alternatives", "alternatives"]
     assert [q.category for q in heard.quotes] == ["channel", "fear", "fear"]
     assert [q.text for q in heard.quotes] == [q.text for q in once.quotes] and heard.report.heard_again == 0
+
+
+def test_a_question_heard_again_and_the_vector_of_its_words_are_forgotten_with_the_participant(tmp_path):
+    """A question's second hearing is kept like a quote's, under the question's own text, so the
+    interview's erasure (GDPR art. 17) must find it too: the hearing, and the vector of what was heard."""
+    import shutil
+    from functools import partial
+
+    from interview_miner import embed, forget
+    from interview_miner.store import Store
+
+    def seg(start, text, speaker, p):
+        words = [Word(start + 0.4 * i, start + 0.4 * (i + 1), " " + t, p) for i, t in enumerate(text.split())]
+        return Segment(start, start + 0.4 * len(words), " " + text, speaker, words)
+
+    store = Store(tmp_path / "study.db")
+    recording = shutil.copy(shared_path("speech", "jfk.flac"), tmp_path / "call.flac")
+    interview = store.add_interview(Interview(id=None, content_hash="c" * 64, file_name="call.flac", kind="audio",
+                                              language="en", stored_path=str(recording), status="transcribed"))
+    segments = [seg(0.0, "Did anything work for you about making the switch?", INTERVIEWER, 0.5),
+                seg(5.0, "Mostly the bakers, they weigh everything by hand.", PARTICIPANT, 0.95)]
+    said = "Did anything worry you about making the switch?"
+    hear = partial(second_hearing.hear_unsure, hear=lambda path, windows: [said] * len(windows))
+    cache = VectorCache(store.get_embeddings, store.save_embeddings)
+    result = Miner(embedder=HashEmbedder(), second_hearing=hear, nps_rescorer=False, pauses=False).mine(
+        [interview], {interview.id: segments}, cache=cache)
+    store.save_quotes(result.quotes)
+    question = result.quotes[0].question
+    assert question == "Did anything work for you about making the switch?"
+    kept = "SELECT count(*) FROM embeddings WHERE model LIKE ? AND text_hash = ?"
+    assert store.db.execute(kept, ['["second-hearing"%', embed.text_hash(question)]).fetchone()[0] == 1
+    heard_vectors = "SELECT count(*) FROM embeddings WHERE text_hash IN (?, ?)"
+    heard_keys = [embed.text_hash(said), embed.text_hash(quotes_mod.embedding_text(said))]
+    assert store.db.execute(heard_vectors, heard_keys).fetchone()[0] >= 1
+
+    forget.forget(store, [interview.id])
+    assert store.db.execute(kept, ['["second-hearing"%', embed.text_hash(question)]).fetchone()[0] == 0
+    assert store.db.execute(heard_vectors, heard_keys).fetchone()[0] == 0
