@@ -173,3 +173,57 @@ def test_theme_variants_bench_measures_what_eval_measures():
     assert strict["unthemed"] > same["unthemed"]
     assert theme_variants.scores(["a", "a", "b"], ["x", "x", None]) == {
         "ari": 1.0, "unthemed": 1 / 3, "precision": 1.0, "recall": 1.0}
+
+
+def test_wer_dose_bench_repairs_the_share_of_errors_asked_for():
+    """bench/wer_dose.py's figures (theme ARI against the recogniser's error rate) hold only if its
+    repair does what it says: p = 0 leaves the transcript as heard, p = 1 gives the reference's words
+    (WER 0), a share between repairs some stretches, and the speakers' segments stay as heard."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import wer_dose
+    from interview_miner.models import Word
+
+    path, truth = evaluate.load_truths(HELDOUT)[0]
+    reference = evaluate.asr_tokens(" ".join(t["text"] for t in truth["turns"]))
+
+    def heard():  # the reference's segments with every 7th word misheard and every 11th dropped
+        segments = evaluate.reference_segments(truth)
+        k = 0
+        for seg in segments:
+            kept = []
+            for w in seg.words:
+                k += 1
+                if k % 11 == 0:
+                    continue
+                kept.append(Word(w.start, w.end, " blah" if k % 7 == 0 else w.word, 0.5))
+            seg.words, seg.text = kept, "".join(w.word for w in kept).strip()
+        return [s for s in segments if s.words]
+
+    def wer(segments):
+        import jiwer
+
+        return jiwer.wer(reference, evaluate.asr_tokens(" ".join(s.text for s in segments)))
+
+    factors = wer_dose.Factors()
+    before = heard()
+    start = wer(before)
+    assert start > 0.1
+    untouched = heard()
+    assert wer_dose.repair(untouched, truth, 0.0, random.Random(0), factors)[0] == 0
+    assert [s.text for s in untouched] == [s.text for s in before]
+    half = heard()
+    repaired, stretches = wer_dose.repair(half, truth, 0.5, random.Random(0), factors)
+    assert 0 < repaired < stretches and 0 < wer(half) < start
+    whole = heard()
+    repaired, stretches = wer_dose.repair(whole, truth, 1.0, random.Random(0), factors)
+    assert repaired == stretches and wer(whole) == 0.0
+    assert [s.speaker for s in whole] == [s.speaker for s in before]
+    assert not any("blah" in s.text for s in whole)
+    assert any(w.probability == wer_dose.REPAIRED_PROBABILITY for s in whole for w in s.words)
+    # nearly every segment holds its own turn's words again (a dropped word at a turn change may
+    # land beside the heard word on the other side of it: the bench's docstring says so)
+    own = [evaluate.asr_tokens(a.text) == evaluate.asr_tokens(b.text) for a, b in zip(whole, evaluate.reference_segments(truth))]
+    assert sum(own) >= 0.9 * len(own)
